@@ -1,0 +1,3 @@
+export * from "./tf.ts";
+export * from "./select_backend.ts";
+export * from "./matmul.ts";

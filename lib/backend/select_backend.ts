@@ -1,0 +1,89 @@
+import { tf } from "./tf.ts";
+import { KitError } from "../util/kit_error.ts";
+import { type BackendPreference, kitConfig } from "../config/kit_config.ts";
+
+/** What was chosen, and why, recorded in every artifact's provenance. */
+export interface BackendInfo {
+  /** The TF.js backend name now active (`webgpu`, `tensorflow`, `wasm`, `cpu`). */
+  name: string;
+  /** What was asked for. */
+  requested: BackendPreference;
+  /** Adapter / device description where known (WebGPU adapter info, "Mesa lavapipe" …). */
+  device: string;
+  /** Backends tried before this one and why each was not used. */
+  skipped: string[];
+}
+
+let active: BackendInfo | null = null;
+
+async function tryWebGpu(): Promise<string | null> {
+  const gpu = (globalThis.navigator as Navigator & { gpu?: GPU }).gpu;
+  if (!gpu) throw new Error("navigator.gpu is not available in this runtime");
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) throw new Error("no WebGPU adapter (no GPU, or no Vulkan driver installed)");
+  const info = adapter.info;
+  await import("@tensorflow/tfjs-backend-webgpu");
+  if (!(await tf.setBackend("webgpu"))) throw new Error("tf.setBackend('webgpu') failed");
+  await tf.ready();
+  const desc = [info?.vendor, info?.architecture, info?.device, info?.description]
+    .filter((s) => s && s.length > 0).join(" ");
+  return desc || "webgpu adapter";
+}
+
+async function tryNodeGpu(): Promise<string | null> {
+  // Optional: only where the user has installed @tensorflow/tfjs-node-gpu themselves.
+  const spec = "@tensorflow/tfjs-node-gpu";
+  await import(spec);
+  if (!(await tf.setBackend("tensorflow"))) throw new Error("tf.setBackend('tensorflow') failed");
+  await tf.ready();
+  return "libtensorflow (CUDA)";
+}
+
+async function tryWasm(): Promise<string | null> {
+  await import("@tensorflow/tfjs-backend-wasm");
+  if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend('wasm') failed");
+  await tf.ready();
+  return "WebAssembly SIMD, 1 thread";
+}
+
+async function tryCpu(): Promise<string | null> {
+  if (!(await tf.setBackend("cpu"))) throw new Error("tf.setBackend('cpu') failed");
+  await tf.ready();
+  return "plain JavaScript";
+}
+
+const ATTEMPTS: Record<Exclude<BackendPreference, "auto">, () => Promise<string | null>> = {
+  "webgpu": tryWebGpu,
+  "tfjs-node-gpu": tryNodeGpu,
+  "wasm": tryWasm,
+  "cpu": tryCpu,
+};
+const AUTO_ORDER: Exclude<BackendPreference, "auto">[] = ["webgpu", "tfjs-node-gpu", "wasm", "cpu"];
+
+/**
+ * Selects and initialises the TF.js backend: WebGPU when an adapter exists, tfjs-node-gpu when
+ * it imports, WASM otherwise, CPU last. `preference` (or `KIT_BACKEND`) forces one; a forced
+ * backend that cannot start is an error rather than a silent fallback. Idempotent per
+ * preference.
+ */
+export async function initBackend(preference?: BackendPreference): Promise<BackendInfo> {
+  const requested = preference ?? kitConfig().backend;
+  if (active && (requested === active.requested || requested === active.name)) return active;
+  const order = requested === "auto" ? AUTO_ORDER : [requested];
+  const skipped: string[] = [];
+  for (const name of order) {
+    try {
+      const device = await ATTEMPTS[name]();
+      active = { name: tf.getBackend(), requested, device: device ?? "", skipped };
+      return active;
+    } catch (err) {
+      skipped.push(`${name}: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`);
+    }
+  }
+  throw new KitError(`could not start the TF.js backend "${requested}"`, skipped);
+}
+
+/** The backend chosen by the last `initBackend`, or null before it ran. */
+export function activeBackend(): BackendInfo | null {
+  return active;
+}

@@ -1,0 +1,55 @@
+import { join } from "node:path";
+import { KitError } from "../util/kit_error.ts";
+import { PROJECT_ROOT } from "../util/paths.ts";
+
+export type Profile = "mini" | "paper";
+export type BackendPreference = "auto" | "webgpu" | "tfjs-node-gpu" | "wasm" | "cpu";
+
+/** How this run was asked to behave. The notebook runner sets these through the environment. */
+export interface KitConfig {
+  /** `mini` (default): real public data, small models the kit trains. `paper`: real models. */
+  profile: Profile;
+  /** Tiny sizes, for tests: artifacts go under `figures/smoke/` and are never committed. */
+  smoke: boolean;
+  /** A read-only mirror of the datasets (e.g. `../shared/data`), or null. */
+  dataMirror: string | null;
+  /** Which TF.js backend to use. */
+  backend: BackendPreference;
+  /** Where artifacts are written: `figures/<profile>` (or `figures/smoke/<profile>`). */
+  artifactDir: string;
+}
+
+const PROFILES: readonly Profile[] = ["mini", "paper"];
+const BACKENDS: readonly BackendPreference[] = ["auto", "webgpu", "tfjs-node-gpu", "wasm", "cpu"];
+
+/** Environment variables read by `kitConfig`, with what each means (printed by `--help`). */
+export const KIT_ENV_VARS = {
+  KIT_PROFILE: "mini | paper (default mini)",
+  KIT_SMOKE: "1 = tiny sizes for tests; artifacts under figures/smoke/",
+  KIT_DATA_MIRROR: "read-only mirror folder of the datasets (e.g. ../shared/data)",
+  KIT_BACKEND: "auto | webgpu | tfjs-node-gpu | wasm | cpu (default auto)",
+  KIT_ARTIFACT_DIR: "override the artifact folder",
+} as const;
+
+function parseFlag(name: string, raw: string | undefined): boolean {
+  if (raw === undefined || raw === "" || raw === "0" || raw === "false") return false;
+  if (raw === "1" || raw === "true") return true;
+  throw new KitError(`environment variable ${name}=${raw}: expected 0/1 or true/false`);
+}
+
+/** Reads the run's configuration from the environment (or `env`, for tests). */
+export function kitConfig(env: Record<string, string | undefined> = Deno.env.toObject()): KitConfig {
+  const profile = (env.KIT_PROFILE ?? "mini") as Profile;
+  if (!PROFILES.includes(profile)) {
+    throw new KitError(`KIT_PROFILE=${env.KIT_PROFILE}: expected one of ${PROFILES.join(", ")}`);
+  }
+  const backend = (env.KIT_BACKEND ?? "auto") as BackendPreference;
+  if (!BACKENDS.includes(backend)) {
+    throw new KitError(`KIT_BACKEND=${env.KIT_BACKEND}: expected one of ${BACKENDS.join(", ")}`);
+  }
+  const smoke = parseFlag("KIT_SMOKE", env.KIT_SMOKE);
+  const mirror = env.KIT_DATA_MIRROR && env.KIT_DATA_MIRROR !== "" ? env.KIT_DATA_MIRROR : null;
+  const artifactDir = env.KIT_ARTIFACT_DIR ??
+    (smoke ? join(PROJECT_ROOT, "figures", "smoke", profile) : join(PROJECT_ROOT, "figures", profile));
+  return { profile, smoke, dataMirror: mirror, backend, artifactDir };
+}

@@ -1,0 +1,42 @@
+/**
+ * A user-facing error: its message says what went wrong, where (file, line, key) and what was
+ * expected. Entry points print `message` alone (no stack) and exit non-zero.
+ *
+ * ```ts
+ * import { KitError } from "./kit_error.ts";
+ * const err = new KitError("data/x.tsv line 3: expected 3 tab-separated fields, found 2");
+ * console.assert(err.name === "KitError");
+ * ```
+ */
+export class KitError extends Error {
+  /** Optional lines of advice printed after the message (what to install, where to put a file). */
+  readonly hints: readonly string[];
+  constructor(message: string, hints: readonly string[] = []) {
+    super(message);
+    this.name = "KitError";
+    this.hints = hints;
+  }
+  /** The full text shown to a user: message, then one hint per line. */
+  describe(): string {
+    return [this.message, ...this.hints.map((h) => `  ${h}`)].join("\n");
+  }
+}
+
+/**
+ * Runs a command-line `main`, turning a `KitError` into a clean message and exit code 1 (and any
+ * other error into its message plus stack, since that one is a bug of the kit).
+ */
+export async function runMain(main: () => Promise<number | void>): Promise<never> {
+  try {
+    const code = await main();
+    Deno.exit(code ?? 0);
+  } catch (err) {
+    if (err instanceof KitError) {
+      console.error(`error: ${err.describe()}`);
+      Deno.exit(1);
+    }
+    console.error("internal error (a bug in the kit, please report it):");
+    console.error(err);
+    Deno.exit(70);
+  }
+}
