@@ -1,0 +1,3 @@
+export * from "./dataset.ts";
+export * from "./datasets.ts";
+export * from "./registry.ts";
