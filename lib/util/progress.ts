@@ -51,7 +51,7 @@ export class ProgressBar {
     this.#unit = opts.unit ? ` ${opts.unit}` : "";
   }
 
-  get done(): number {
+  get count(): number {
     return this.#done;
   }
 
