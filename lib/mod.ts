@@ -10,3 +10,4 @@ export * from "./util/mod.ts";
 export * from "./config/mod.ts";
 export * from "./backend/mod.ts";
 export * from "./data/mod.ts";
+export * from "./artifacts/mod.ts";

@@ -1,0 +1,96 @@
+import { join } from "node:path";
+import { PROJECT_ROOT } from "../util/paths.ts";
+
+/** A plotly figure: traces and layout, as plotly.js takes them. */
+export interface PlotlyFigure {
+  data: Record<string, unknown>[];
+  layout?: Record<string, unknown>;
+}
+
+/** Where Debian's Chromium lives (overridable with KIT_CHROMIUM). */
+export function chromiumPath(): string | null {
+  const candidates = [Deno.env.get("KIT_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"];
+  for (const c of candidates) {
+    if (!c) continue;
+    try {
+      if (Deno.statSync(c).isFile) return c;
+    } catch { /* next */ }
+  }
+  return null;
+}
+
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+// deno-lint-ignore no-explicit-any
+type Browser = any;
+let browser: Promise<Browser> | null = null;
+
+/** File name of the plotly.js bundle copied beside the HTML artifacts (so pages open offline). */
+export const PLOTLY_FILE = "plotly.min.js";
+
+/** Path of the plotly.js bundle installed with the kit (cartesian traces: scatter, bar, box, heatmap, histogram). */
+export function plotlyBundlePath(): string {
+  return join(PROJECT_ROOT, "node_modules", "plotly.js-cartesian-dist-min", "plotly-cartesian.min.js");
+}
+
+async function launch(): Promise<Browser> {
+  const exe = chromiumPath();
+  if (!exe) throw new Error("Chromium not found (Debian: apt-get install -y chromium)");
+  const { chromium } = await import("playwright-core");
+  return await chromium.launch({ executablePath: exe, args: CHROMIUM_ARGS, headless: true });
+}
+
+/** One browser per process, launched on first use. */
+export function sharedBrowser(): Promise<Browser> {
+  browser ??= launch();
+  return browser;
+}
+
+/** Closes the shared browser (call at the end of a script; notebooks close with the kernel). */
+export async function closeBrowser(): Promise<void> {
+  if (!browser) return;
+  const b = await browser.catch(() => null);
+  browser = null;
+  await b?.close().catch(() => {});
+}
+
+/** Renders a figure to PNG bytes and SVG text in headless Chromium with plotly.js. */
+export async function renderFigureImages(
+  fig: PlotlyFigure,
+  size: { width: number; height: number },
+): Promise<{ png: Uint8Array; svg: string }> {
+  const b = await sharedBrowser();
+  const page = await b.newPage();
+  try {
+    await page.setContent(`<html><body><div id="plot"></div></body></html>`);
+    await page.addScriptTag({ path: plotlyBundlePath() });
+    const result = await page.evaluate(
+      async ({ fig, size }: { fig: PlotlyFigure; size: { width: number; height: number } }) => {
+        // deno-lint-ignore no-explicit-any
+        const P = (globalThis as any).Plotly;
+        const gd = document.getElementById("plot");
+        await P.newPlot(gd, fig.data, { ...(fig.layout ?? {}), ...size }, { staticPlot: true });
+        const png = await P.toImage(gd, { format: "png", ...size, scale: 2 });
+        const svg = await P.toImage(gd, { format: "svg", ...size });
+        return { png, svg };
+      },
+      { fig, size },
+    );
+    const pngB64 = String(result.png).replace(/^data:image\/png;base64,/, "");
+    const svgText = decodeURIComponent(String(result.svg).replace(/^data:image\/svg\+xml,/, ""));
+    const bin = atob(pngB64);
+    const png = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+    return { png, svg: svgText };
+  } finally {
+    await page.close();
+  }
+}

@@ -1,0 +1,146 @@
+import { join } from "node:path";
+import pl from "nodejs-polars";
+import { kitConfig } from "../config/kit_config.ts";
+import { KitError } from "../util/kit_error.ts";
+import { atomicWriteFile, atomicWriteJson } from "../util/atomic_write.ts";
+import { collectProvenance, type Provenance } from "./provenance.ts";
+import {
+  type Cell,
+  type ColumnFormats,
+  renderHtmlTable,
+  renderLatexTable,
+  renderMarkdownTable,
+  type Row,
+} from "./table_render.ts";
+
+/** What a notebook or CLI passes to write a table. */
+export interface TableSpec {
+  /** Artifact ID (SPEC §3): `K-T1`, `D-T3`, `DATA-T1`, `MT-T1`, `CLAIMS`, … */
+  id: string;
+  title: string;
+  /** Rows as objects, or a nodejs-polars DataFrame. */
+  rows: Row[] | pl.DataFrame;
+  /** Column order (default: the DataFrame's, or the first row's keys). */
+  columns?: string[];
+  /** Digits per numeric column in the rendered forms (the JSON keeps full precision). */
+  formats?: ColumnFormats;
+  caption?: string;
+  seeds?: Record<string, number>;
+  /** Extra input checksums (e.g. a built dataset's manifest sha256). */
+  inputs?: Record<string, string>;
+  /** Free-form notes printed under the table (e.g. how this profile differs from the paper). */
+  notes?: string[];
+  /** Output folder (default `kitConfig().artifactDir`). */
+  outDir?: string;
+}
+
+/** A written table: its data, where it went, and a rich display for Jupyter. */
+export interface TableArtifact {
+  kind: "table";
+  id: string;
+  title: string;
+  columns: string[];
+  rows: Row[];
+  provenance: Provenance;
+  files: string[];
+  markdown: string;
+}
+
+const ID_PATTERN = /^[A-Z]+(-[A-Z0-9]+)*$/;
+
+export function checkArtifactId(id: string): void {
+  if (!ID_PATTERN.test(id)) {
+    throw new KitError(`artifact id "${id}": expected upper-case words joined by '-', e.g. D-T3, DATA-T1, CLAIMS`);
+  }
+}
+
+function toRows(input: Row[] | pl.DataFrame): { rows: Row[]; columns: string[] } {
+  if (Array.isArray(input)) return { rows: input, columns: Object.keys(input[0] ?? {}) };
+  const records = input.toRecords() as Record<string, unknown>[];
+  const rows = records.map((r) => {
+    const out: Row = {};
+    for (const [k, v] of Object.entries(r)) {
+      out[k] = typeof v === "bigint" ? Number(v) : (v as Cell) ?? null;
+    }
+    return out;
+  });
+  return { rows, columns: input.columns };
+}
+
+/** Builds the nodejs-polars DataFrame of a table (all artifacts' CSV go through it). */
+export function tableFrame(columns: string[], rows: Row[]): pl.DataFrame {
+  const series = columns.map((c) => {
+    const values = rows.map((r) => r[c] ?? null);
+    const present = values.filter((v) => v !== null);
+    if (present.length > 0 && present.every((v) => typeof v === "number" && Number.isInteger(v))) {
+      return pl.Series(c, values, pl.Int64);
+    }
+    if (present.every((v) => typeof v === "number")) return pl.Series(c, values, pl.Float64);
+    if (present.every((v) => typeof v === "boolean")) return pl.Series(c, values, pl.Bool);
+    return pl.Series(c, values.map((v) => (v === null ? null : String(v))), pl.Utf8);
+  });
+  return pl.DataFrame(series);
+}
+
+/**
+ * Writes a table artifact to `<dir>/<id>.json` (data + provenance) and renders it to `.md`, `.tex`
+ * and `.csv`, each atomically. Returns an object that displays itself as a table in Jupyter.
+ */
+export async function writeTableArtifact(spec: TableSpec): Promise<TableArtifact> {
+  checkArtifactId(spec.id);
+  const { rows, columns: found } = toRows(spec.rows);
+  const columns = spec.columns ?? found;
+  for (const [i, r] of rows.entries()) {
+    for (const c of columns) {
+      if (!(c in r)) throw new KitError(`table ${spec.id} row ${i}: missing column "${c}"`);
+    }
+  }
+  const dir = spec.outDir ?? kitConfig().artifactDir;
+  const provenance = collectProvenance({ seeds: spec.seeds, inputs: spec.inputs });
+  const formats = spec.formats ?? {};
+  const notes = spec.notes ?? [];
+  const md = [
+    `### ${spec.id}: ${spec.title}`,
+    "",
+    ...(spec.caption ? [spec.caption, ""] : []),
+    renderMarkdownTable(columns, rows, formats),
+    ...notes.map((n) => `> ${n}\n`),
+    `<sub>${provenance.signature}</sub>`,
+    "",
+  ].join("\n");
+  const csv = tableFrame(columns, rows).writeCSV().toString();
+  const base = join(dir, spec.id);
+  const json = {
+    id: spec.id,
+    kind: "table",
+    title: spec.title,
+    caption: spec.caption ?? null,
+    notes,
+    columns,
+    formats,
+    rows,
+    provenance,
+  };
+  await atomicWriteJson(`${base}.json`, json);
+  await atomicWriteFile(`${base}.md`, md);
+  await atomicWriteFile(`${base}.tex`, renderLatexTable(spec.id, spec.title, columns, rows, formats));
+  await atomicWriteFile(`${base}.csv`, csv);
+  const html = renderHtmlTable(columns, rows, formats);
+  return {
+    kind: "table",
+    id: spec.id,
+    title: spec.title,
+    columns,
+    rows,
+    provenance,
+    files: [".json", ".md", ".tex", ".csv"].map((e) => `${base}${e}`),
+    markdown: md,
+    [Symbol.for("Jupyter.display")]() {
+      return {
+        "text/markdown": md,
+        "text/html": `<h4>${spec.id}: ${spec.title}</h4>${html}<p><sub>${provenance.signature}</sub></p>`,
+        "text/plain": md,
+      };
+    },
+  } as TableArtifact;
+}
