@@ -26,10 +26,23 @@ const BACKENDS: readonly BackendPreference[] = ["auto", "webgpu", "tfjs-node-gpu
 export const KIT_ENV_VARS = {
   KIT_PROFILE: "mini | paper (default mini)",
   KIT_SMOKE: "1 = tiny sizes for tests; artifacts under figures/smoke/",
-  KIT_DATA_MIRROR: "read-only mirror folder of the datasets (e.g. ../shared/data)",
+  KIT_DATA_MIRROR: "read-only mirror folder of the datasets (default: ../shared/data when it exists; empty = none)",
   KIT_BACKEND: "auto | webgpu | tfjs-node-gpu | wasm | cpu (default auto)",
   KIT_ARTIFACT_DIR: "override the artifact folder",
 } as const;
+
+/**
+ * The mirror used when none is given: a `shared/data` folder beside the project (the layout of
+ * the kit's development and CI machines), if there is one. `KIT_DATA_MIRROR=` (empty) disables it.
+ */
+export function defaultDataMirror(): string | null {
+  const candidate = join(PROJECT_ROOT, "..", "shared", "data");
+  try {
+    return Deno.statSync(candidate).isDirectory ? candidate : null;
+  } catch {
+    return null;
+  }
+}
 
 function parseFlag(name: string, raw: string | undefined): boolean {
   if (raw === undefined || raw === "" || raw === "0" || raw === "false") return false;
@@ -48,7 +61,7 @@ export function kitConfig(env: Record<string, string | undefined> = Deno.env.toO
     throw new KitError(`KIT_BACKEND=${env.KIT_BACKEND}: expected one of ${BACKENDS.join(", ")}`);
   }
   const smoke = parseFlag("KIT_SMOKE", env.KIT_SMOKE);
-  const mirror = env.KIT_DATA_MIRROR && env.KIT_DATA_MIRROR !== "" ? env.KIT_DATA_MIRROR : null;
+  const mirror = env.KIT_DATA_MIRROR !== undefined ? (env.KIT_DATA_MIRROR || null) : defaultDataMirror();
   const artifactDir = env.KIT_ARTIFACT_DIR ??
     (smoke ? join(PROJECT_ROOT, "figures", "smoke", profile) : join(PROJECT_ROOT, "figures", profile));
   return { profile, smoke, dataMirror: mirror, backend, artifactDir };

@@ -1,0 +1,2 @@
+export * from "./run_notebooks.ts";
+export * from "./notebook_json.ts";

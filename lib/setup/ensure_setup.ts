@@ -1,0 +1,84 @@
+import { KitError } from "../util/kit_error.ts";
+import { ensureNodeModules } from "./node_modules_install.ts";
+import { ensureDenoKernelSpec } from "./kernelspec.ts";
+import {
+  aptInstall,
+  canInstallDebianPackages,
+  CHROMIUM_PACKAGES,
+  installAdvice,
+  JUPYTER_PACKAGES,
+  jupyterAvailable,
+  WEBGPU_PACKAGES,
+} from "./system_packages.ts";
+import { chromiumPath } from "../artifacts/chromium_renderer.ts";
+
+export interface SetupOptions {
+  /** Install the Vulkan CPU driver (Mesa lavapipe) so the WebGPU path can be tested. */
+  webgpu?: boolean;
+  /** Install Chromium (static PNG/SVG figures, browser tests). Default true. */
+  chromium?: boolean;
+}
+
+export interface SetupReport {
+  nodeModules: "installed" | "present";
+  jupyter: "installed" | "present";
+  chromium: "installed" | "present" | "missing";
+  webgpuDriver: "installed" | "present" | "missing" | "not requested";
+  kernelspec: string;
+}
+
+function vulkanDriverPresent(): boolean {
+  try {
+    return Deno.statSync("/usr/share/vulkan/icd.d/lvp_icd.x86_64.json").isFile ||
+      Deno.statSync("/usr/share/vulkan/icd.d/lvp_icd.aarch64.json").isFile;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Everything the kit needs before it can run a notebook, done idempotently: npm dependencies,
+ * Jupyter (Debian packages when root with apt, otherwise a precise message), Chromium where
+ * possible, and the project-local Deno kernelspec. Writes nothing outside the project and its
+ * cache, except the Debian packages it installs as root.
+ */
+export async function ensureSetup(opts: SetupOptions = {}): Promise<SetupReport> {
+  const nodeModules = (await ensureNodeModules()) ? "installed" : "present";
+  const apt = canInstallDebianPackages();
+
+  let jupyter: SetupReport["jupyter"] = "present";
+  if (!jupyterAvailable()) {
+    if (!apt) throw new KitError("Jupyter (nbclient) is not installed for /usr/bin/python3", installAdvice(JUPYTER_PACKAGES, "running notebooks"));
+    await aptInstall(JUPYTER_PACKAGES, "running notebooks");
+    if (!jupyterAvailable()) throw new KitError("Jupyter still not importable after installing it", installAdvice(JUPYTER_PACKAGES, "running notebooks"));
+    jupyter = "installed";
+  }
+
+  let chromium: SetupReport["chromium"] = chromiumPath() ? "present" : "missing";
+  if (chromium === "missing" && (opts.chromium ?? true)) {
+    if (apt) {
+      await aptInstall(CHROMIUM_PACKAGES, "static figure images (PNG/SVG) and browser tests");
+      chromium = chromiumPath() ? "installed" : "missing";
+    } else {
+      console.error(["setup: Chromium not found; figures get no PNG/SVG.", ...installAdvice(CHROMIUM_PACKAGES, "static figures")].join("\n"));
+    }
+  }
+
+  let webgpuDriver: SetupReport["webgpuDriver"] = "not requested";
+  if (opts.webgpu) {
+    webgpuDriver = vulkanDriverPresent() ? "present" : "missing";
+    if (webgpuDriver === "missing" && apt) {
+      await aptInstall(WEBGPU_PACKAGES, "testing the WebGPU backend on the CPU (Mesa lavapipe)");
+      webgpuDriver = vulkanDriverPresent() ? "installed" : "missing";
+    }
+  }
+  if (!Deno.env.get("XDG_RUNTIME_DIR")) {
+    // Mesa's Vulkan loader wants a runtime dir; keep it inside the project cache.
+    const dir = `${(await import("../util/paths.ts")).cacheDir()}/xdg-runtime`;
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    Deno.env.set("XDG_RUNTIME_DIR", dir);
+  }
+
+  const kernelspec = await ensureDenoKernelSpec();
+  return { nodeModules, jupyter, chromium, webgpuDriver, kernelspec };
+}

@@ -1,0 +1,4 @@
+export * from "./system_packages.ts";
+export * from "./kernelspec.ts";
+export * from "./node_modules_install.ts";
+export * from "./ensure_setup.ts";

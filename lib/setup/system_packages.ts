@@ -1,0 +1,68 @@
+import { KitError } from "../util/kit_error.ts";
+
+/** Debian's Python, which has Jupyter when the Debian packages are installed. */
+export const DEBIAN_PYTHON = "/usr/bin/python3";
+
+export const JUPYTER_PACKAGES = ["jupyter-nbconvert", "python3-nbclient", "jupyter-client", "python3-ipykernel"];
+export const CHROMIUM_PACKAGES = ["chromium"];
+export const WEBGPU_PACKAGES = ["mesa-vulkan-drivers", "libvulkan1"];
+
+function isRoot(): boolean {
+  return typeof Deno.uid === "function" && Deno.uid() === 0;
+}
+
+function hasCommand(cmd: string): boolean {
+  try {
+    return new Deno.Command("sh", { args: ["-c", `command -v ${cmd}`], stdout: "null", stderr: "null" }).outputSync()
+      .success;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether this process may install Debian packages itself (root with apt-get). */
+export function canInstallDebianPackages(): boolean {
+  return isRoot() && hasCommand("apt-get") && Deno.env.get("KIT_NO_APT") !== "1";
+}
+
+let aptUpdated = false;
+
+/** Installs Debian packages (root + apt-get), printing what it does; throws a KitError on failure. */
+export async function aptInstall(packages: string[], why: string): Promise<void> {
+  const env = { ...Deno.env.toObject(), DEBIAN_FRONTEND: "noninteractive" };
+  const run = async (args: string[]) => {
+    const out = await new Deno.Command("apt-get", { args, env, stdout: "piped", stderr: "piped" }).output();
+    if (!out.success) {
+      const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-3).join("\n");
+      throw new KitError(`apt-get ${args.join(" ")} failed (${why}):\n${err}`);
+    }
+  };
+  console.error(`setup: installing Debian packages for ${why}: ${packages.join(" ")}`);
+  if (!aptUpdated) {
+    await run(["update", "-q"]);
+    aptUpdated = true;
+  }
+  await run(["install", "-y", "-q", "--no-install-recommends", ...packages]);
+}
+
+/** The message shown when packages are needed but this process cannot install them. */
+export function installAdvice(packages: string[], why: string): string[] {
+  return [
+    `needed for ${why}; on Debian/Ubuntu run as root:`,
+    `  apt-get update && apt-get install -y --no-install-recommends ${packages.join(" ")}`,
+    "(PyPI is not needed: Jupyter comes from Debian's packages and runs with /usr/bin/python3)",
+  ];
+}
+
+/** True when Debian's Python can import the Jupyter pieces the notebook runner uses. */
+export function jupyterAvailable(): boolean {
+  try {
+    return new Deno.Command(DEBIAN_PYTHON, {
+      args: ["-c", "import nbclient, nbformat, jupyter_client"],
+      stdout: "null",
+      stderr: "null",
+    }).outputSync().success;
+  } catch {
+    return false;
+  }
+}

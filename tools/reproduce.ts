@@ -1,0 +1,76 @@
+/**
+ * `./kit task reproduce [--profile mini|paper] [--only NN[,NN]] [--smoke] [--data-mirror DIR]
+ *  [--backend auto|webgpu|wasm|cpu]`: runs notebooks/NN_*.ipynb in order with the Deno kernel,
+ * headless; stops at the first failing cell (non-zero exit, notebook and cell named); saves the
+ * executed notebooks under figures/<profile>/notebooks/ and prints a summary.
+ */
+import { parseArgs } from "node:util";
+import { relative } from "node:path";
+import { ensureSetup } from "../lib/setup/ensure_setup.ts";
+import { runNotebooks } from "../lib/runner/run_notebooks.ts";
+import { type BackendPreference, kitConfig, type Profile } from "../lib/config/kit_config.ts";
+import { KitError, runMain } from "../lib/util/kit_error.ts";
+import { formatDuration } from "../lib/util/progress.ts";
+
+const HELP = `usage: ./kit task reproduce [options]
+  --profile mini|paper   which models and data (default mini)
+  --only NN[,NN]         run only these notebooks (by number)
+  --smoke                tiny sizes (tests); artifacts under figures/smoke/
+  --data-mirror DIR      read-only mirror of the datasets (default ../shared/data if present)
+  --backend NAME         auto|webgpu|tfjs-node-gpu|wasm|cpu (default auto)
+  --notebooks DIR        folder of NN_*.ipynb (default notebooks/)
+  --cell-timeout S       seconds per cell (default 3600)`;
+
+await runMain(async () => {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      profile: { type: "string" },
+      only: { type: "string" },
+      smoke: { type: "boolean", default: false },
+      "data-mirror": { type: "string" },
+      backend: { type: "string" },
+      notebooks: { type: "string" },
+      "cell-timeout": { type: "string" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const env = Deno.env.toObject();
+  if (values.profile) env.KIT_PROFILE = values.profile;
+  if (values.backend) env.KIT_BACKEND = values.backend;
+  if (values["data-mirror"] !== undefined) env.KIT_DATA_MIRROR = values["data-mirror"];
+  const cfg = kitConfig(env); // validates profile and backend
+  const only = values.only ? values.only.split(",").map((s) => s.trim()).filter((s) => s) : [];
+  for (const n of only) if (!/^\d\d$/.test(n)) throw new KitError(`--only ${values.only}: expected two-digit numbers like 00,03`);
+  const timeout = values["cell-timeout"] ? Number(values["cell-timeout"]) : undefined;
+  if (timeout !== undefined && !(timeout > 0)) throw new KitError(`--cell-timeout ${values["cell-timeout"]}: expected seconds > 0`);
+
+  await ensureSetup({});
+  const smoke = values.smoke || cfg.smoke;
+  console.error(`reproduce: profile ${cfg.profile}${smoke ? " (smoke)" : ""}, data mirror ${cfg.dataMirror ?? "none"}, backend ${cfg.backend}`);
+  const t0 = performance.now();
+  const results = await runNotebooks(
+    {
+      profile: cfg.profile as Profile,
+      smoke,
+      only,
+      dataMirror: cfg.dataMirror,
+      backend: cfg.backend as BackendPreference,
+      notebooksDir: values.notebooks,
+      cellTimeout: timeout,
+      artifactDir: env.KIT_ARTIFACT_DIR,
+    },
+    (name, i, n) => console.error(`[${i + 1}/${n}] ${name}`),
+  );
+  console.log("\nnotebook                               seconds  artifacts");
+  for (const r of results) {
+    console.log(`${r.notebook.padEnd(38)} ${r.seconds.toFixed(1).padStart(7)}  ${r.artifacts.join(" ") || "-"}`);
+  }
+  const total = (performance.now() - t0) / 1000;
+  const executed = results[0] ? relative(Deno.cwd(), results[0].executedPath).replace(/[^/]+$/, "") : "-";
+  console.log(`\n${results.length} notebook(s) in ${formatDuration(total)}; executed copies in ${executed}`);
+});
