@@ -71,7 +71,13 @@ Deno.test("kFoldIndices() gives paper D's 5 folds of 554 over N=2770 that partit
 });
 
 Deno.test("kFoldIndices() throws KitError on bad arguments", () => {
-  for (const [n, k, seed] of [[10, 1, 0], [3, 4, 0], [10, 2.5, 0], [10.5, 2, 0], [10, 2, -1], [10, 2, 2 ** 32], [10, 2, 0.5]]) {
+  for (
+    const [n, k, seed] of [[10, 1, 0], [3, 4, 0], [10, 2.5, 0], [10.5, 2, 0], [10, 2, -1], [
+      10,
+      2,
+      2 ** 32,
+    ], [10, 2, 0.5]]
+  ) {
     assert.throws(() => kFoldIndices(n!, k!, seed!), KitError, `${n} ${k} ${seed}`);
   }
 });

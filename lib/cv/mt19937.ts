@@ -8,7 +8,9 @@ const LOWER_MASK = 0x7fffffff;
 
 function checkSeed(seed: number, what: string): number {
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    throw new KitError(`${what}: seed must be an integer in [0, 2^32 - 1] (as numpy requires), got ${seed}`);
+    throw new KitError(
+      `${what}: seed must be an integer in [0, 2^32 - 1] (as numpy requires), got ${seed}`,
+    );
   }
   return seed >>> 0;
 }
@@ -94,7 +96,9 @@ export class NumpyRandomState {
    */
   randomInterval(max: number): number {
     if (!Number.isInteger(max) || max < 0) {
-      throw new KitError(`NumpyRandomState.randomInterval: max must be a non-negative integer, got ${max}`);
+      throw new KitError(
+        `NumpyRandomState.randomInterval: max must be a non-negative integer, got ${max}`,
+      );
     }
     if (max === 0) return 0;
     if (max > 0xffffffff) {
@@ -134,7 +138,9 @@ export class NumpyRandomState {
   /** `RandomState.permutation(n)`: a shuffled `0..n-1`. */
   permutation(n: number): number[] {
     if (!Number.isInteger(n) || n < 0) {
-      throw new KitError(`NumpyRandomState.permutation: n must be a non-negative integer, got ${n}`);
+      throw new KitError(
+        `NumpyRandomState.permutation: n must be a non-negative integer, got ${n}`,
+      );
     }
     return this.shuffle(Array.from({ length: n }, (_, i) => i));
   }

@@ -20,17 +20,26 @@ export interface RowMatrix {
  * console.assert(m.rows === 2 && m.cols === 2);
  * ```
  */
-export function rowMatrix(data: Float32Array, rows: number, cols: number, what = "matrix"): RowMatrix {
+export function rowMatrix(
+  data: Float32Array,
+  rows: number,
+  cols: number,
+  what = "matrix",
+): RowMatrix {
   if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(cols) || cols < 0) {
     throw new KitError(`${what}: shape must be non-negative integers, got ${rows}×${cols}`);
   }
   if (data.length !== rows * cols) {
-    throw new KitError(`${what}: expected ${rows}×${cols} = ${rows * cols} values, got ${data.length}`);
+    throw new KitError(
+      `${what}: expected ${rows}×${cols} = ${rows * cols} values, got ${data.length}`,
+    );
   }
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i]!)) {
       throw new KitError(
-        `${what}: entry (${Math.floor(i / Math.max(cols, 1))}, ${i % Math.max(cols, 1)}) is ${data[i]}; expected finite values`,
+        `${what}: entry (${Math.floor(i / Math.max(cols, 1))}, ${i % Math.max(cols, 1)}) is ${
+          data[i]
+        }; expected finite values`,
       );
     }
   }
