@@ -223,18 +223,22 @@ export class DataRegistry {
   /** The message shown when a dataset is nowhere to be found. */
   missingError(decl: DatasetDeclaration, looked: string[] = []): KitError {
     const up = decl.upstream;
+    const files = this.#manifests.get(decl.name) ?? decl.files;
     const lines: string[] = [];
     if (up.kind === "archives") {
       for (const a of up.archives) {
         lines.push(`download: ${a.url} (${describeBytes(a.bytes)}; sha256 ${a.sha256 ?? "not pinned: verify against the publisher's checksum"})`);
       }
     } else if (up.kind === "files") {
-      lines.push(`download: ${up.baseUrl}<file> for each of the ${decl.files.length || "listed"} files of data/manifests/${decl.name}.json (each with its sha256 there)`);
+      lines.push(`download: ${up.baseUrl}<file> for each of the ${files.length} files of data/manifests/${decl.name}.json`);
     } else {
       lines.push(`no direct download: ${up.how} (derived from ${up.from})`);
     }
-    const first = decl.files[0];
-    if (first?.sha256) lines.push(`e.g. ${first.path}: sha256 ${first.sha256}`);
+    for (const f of files.slice(0, 4)) {
+      const remote = up.kind === "files" ? `${up.baseUrl}${up.remotePaths?.[f.path] ?? f.path}` : f.path;
+      lines.push(`  ${remote}  sha256 ${f.sha256 ?? "not pinned"}  (${describeBytes(f.bytes)})`);
+    }
+    if (files.length > 4) lines.push(`  ... ${files.length - 4} more, with their sha256, in data/manifests/${decl.name}.json`);
     lines.push(...looked.map((l) => `looked in ${l}`));
     if (!this.mirror) lines.push("no mirror folder set: pass --data-mirror DIR or set KIT_DATA_MIRROR");
     lines.push(
@@ -252,6 +256,7 @@ export class DataRegistry {
    */
   async fetch(name: string): Promise<ResolvedDataset> {
     const decl = this.declaration(name);
+    await this.files(name);
     const up = decl.upstream;
     const dest = this.cachePath(name);
     await Deno.mkdir(dest, { recursive: true });

@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { DataRegistry } from "../lib/data/registry.ts";
+import { DATASETS } from "../lib/data/datasets.ts";
+import { KitError } from "../lib/util/kit_error.ts";
+import { kitConfig } from "../lib/config/kit_config.ts";
+import { sha256File } from "../lib/util/sha256.ts";
+
+const MIRROR = kitConfig().dataMirror;
+if (!MIRROR) throw new Error("these tests read the data mirror: set KIT_DATA_MIRROR (./kit task test does)");
+
+async function copyTree(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const e of Deno.readDir(from)) {
+    if (e.isDirectory) await copyTree(join(from, e.name), join(to, e.name));
+    else await Deno.copyFile(join(from, e.name), join(to, e.name));
+  }
+}
+
+/** A fetch that serves files of a folder, as if it were the upstream server. */
+function localFetch(root: string, baseUrl: string, log: string[]): typeof fetch {
+  return (async (input: string | URL | Request) => {
+    const url = String(input instanceof Request ? input.url : input);
+    log.push(url);
+    const rel = url.slice(baseUrl.length);
+    try {
+      const bytes = await Deno.readFile(join(root, rel));
+      return new Response(bytes, { headers: { "content-length": String(bytes.length) } });
+    } catch {
+      return new Response("not found", { status: 404, statusText: "Not Found" });
+    }
+  }) as typeof fetch;
+}
+
+const offlineFetch = (() => Promise.reject(new TypeError("error sending request: dns error"))) as typeof fetch;
+
+Deno.test("DATASETS declares the mirror's datasets and the paper-profile ones, each with source, license and citation", () => {
+  const names = DATASETS.map((d) => d.name);
+  for (const n of ["tuxpaint-stamps", "coco-captions-val2017", "coco-subset", "sib200", "xnli-dev", "americasnli", "americasnlp2021", "tatoeba-quechua", "multi30k", "xtd10", "exttextcat", "clip-bpe", "mscoco-2017", "wit-v1", "flores200", "xnli-1.0", "multinli-1.0"]) {
+    assert.ok(names.includes(n), `missing dataset ${n}`);
+  }
+  assert.equal(new Set(names).size, names.length, "duplicate names");
+  for (const d of DATASETS) {
+    assert.ok(d.license && d.citation && d.homepage && d.title, `${d.name}: incomplete declaration`);
+    if (d.upstream.kind === "archives") for (const a of d.upstream.archives) assert.match(a.url, /^https?:\/\//);
+  }
+});
+
+Deno.test("resolve() finds a dataset in the mirror and verifies every file's sha256", async () => {
+  const reg = new DataRegistry({ mirror: MIRROR, cacheRoot: await Deno.makeTempDir() });
+  const r = await reg.resolve("sib200");
+  assert.equal(r.source, "mirror");
+  const files = await reg.files("sib200");
+  assert.equal(r.verifiedFiles, files.length);
+  assert.ok(files.length > 40);
+  const p = await reg.resolveFile("sib200", "quy_Latn/test.tsv");
+  assert.equal(await sha256File(p), files.find((f) => f.path === "quy_Latn/test.tsv")!.sha256);
+  assert.deepEqual(reg.resolvedDatasets().map((d) => d.name), ["sib200"]);
+});
+
+Deno.test("resolve() prefers the cache and rejects a corrupted file naming it and both checksums", async () => {
+  const cacheRoot = await Deno.makeTempDir();
+  await copyTree(join(MIRROR, "tatoeba"), join(cacheRoot, "tatoeba-quechua"));
+  const reg = new DataRegistry({ mirror: MIRROR, cacheRoot });
+  assert.equal((await reg.resolve("tatoeba-quechua")).source, "cache");
+  await Deno.writeTextFile(join(cacheRoot, "tatoeba-quechua", "eng-que.test.txt"), "tampered\n", { append: true });
+  const fresh = new DataRegistry({ mirror: MIRROR, cacheRoot });
+  const err = await fresh.resolve("tatoeba-quechua").catch((e) => e);
+  assert.ok(err instanceof KitError);
+  assert.match(err.message, /eng-que\.test\.txt has sha256 [0-9a-f]{64}, expected [0-9a-f]{64}/);
+});
+
+Deno.test("resolve() offline with the dataset absent names the dataset, its URL and its checksum", async () => {
+  const reg = new DataRegistry({ mirror: null, cacheRoot: await Deno.makeTempDir(), fetchFn: offlineFetch });
+  const err = await reg.resolve("clip-bpe").catch((e) => e);
+  assert.ok(err instanceof KitError);
+  const text = err.describe();
+  assert.match(text, /dataset "clip-bpe"/);
+  assert.match(text, /https:\/\/raw\.githubusercontent\.com\/openai\/CLIP\/main\/clip\//);
+  const bpe = (await reg.files("clip-bpe")).find((f) => f.path.endsWith(".gz"))!;
+  assert.ok(text.includes(bpe.sha256!), "names the checksum");
+  assert.match(text, /kit task fetch clip-bpe/);
+  // A paper-profile archive: URL and (pinned or not) checksum status.
+  const paper = (await reg.resolve("xnli-1.0").catch((e) => e)) as KitError;
+  assert.match(paper.describe(), /https:\/\/dl\.fbaipublicfiles\.com\/XNLI\/XNLI-1\.0\.zip.*sha256/);
+  // And an explicit fetch that cannot reach the network says the same, without a stack trace.
+  const ferr = await reg.fetch("clip-bpe").catch((e) => e);
+  assert.ok(ferr instanceof KitError);
+  assert.match(ferr.describe(), /cannot download https:\/\/raw\.githubusercontent\.com\/openai\/CLIP\/main\/clip\/.*offline/);
+  assert.ok(ferr.describe().includes(bpe.sha256!));
+});
+
+Deno.test("fetch() downloads each file with its checksum checked, atomically, into the cache", async () => {
+  const cacheRoot = await Deno.makeTempDir();
+  const log: string[] = [];
+  const base = "https://raw.githubusercontent.com/openai/CLIP/main/clip/";
+  const reg = new DataRegistry({ mirror: null, cacheRoot, fetchFn: localFetch(join(MIRROR, "clip"), base, log), quiet: true });
+  const r = await reg.fetch("clip-bpe");
+  assert.equal(r.source, "cache");
+  assert.equal(r.verifiedFiles, 2);
+  assert.deepEqual(log.sort(), [`${base}LICENSE`, `${base}bpe_simple_vocab_16e6.txt.gz`]);
+  // No temp files left behind.
+  for await (const e of Deno.readDir(join(cacheRoot, "clip-bpe"))) assert.doesNotMatch(e.name, /\.part$|\.tmp$/);
+  // A second fetch downloads nothing.
+  await new DataRegistry({ mirror: null, cacheRoot, fetchFn: localFetch(join(MIRROR, "clip"), base, log), quiet: true }).fetch("clip-bpe");
+  assert.equal(log.length, 2);
+});
+
+Deno.test("fetch() keeps nothing when a download's sha256 does not match", async () => {
+  const cacheRoot = await Deno.makeTempDir();
+  const bad = (async () => new Response("not the real file")) as typeof fetch;
+  const reg = new DataRegistry({ mirror: null, cacheRoot, fetchFn: bad, quiet: true });
+  const err = await reg.fetch("tatoeba-quechua").catch((e) => e);
+  assert.ok(err instanceof KitError);
+  assert.match(err.message, /sha256 [0-9a-f]{64} does not match the declared [0-9a-f]{64}/);
+  const left = [];
+  for await (const e of Deno.readDir(join(cacheRoot, "tatoeba-quechua"))) left.push(e.name);
+  assert.deepEqual(left, []);
+});
+
+Deno.test("declaration() of an unknown dataset lists the known ones", () => {
+  const reg = new DataRegistry({ mirror: null });
+  assert.throws(() => reg.declaration("imagenet"), (e: unknown) => e instanceof KitError && /known datasets: tuxpaint-stamps/.test(e.describe()));
+});
