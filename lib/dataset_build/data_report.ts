@@ -1,0 +1,179 @@
+import { D_LANGUAGES } from "../sources/wit.ts";
+import type { PlotlyFigure } from "../artifacts/chromium_renderer.ts";
+import type { SourceIssue } from "../sources/source_issue.ts";
+import type {
+  DatasetManifest,
+  IntersectionCount,
+  LanguageCoverage,
+  RejectCount,
+} from "./manifest.ts";
+
+/** K's caption languages (SPEC §1, without the optional Quechua). */
+export const K_LANGUAGES: readonly string[] = ["en", "es", "ja", "hi"];
+/** The ten languages the mini dataset must cover (K's four ∪ D's nine). */
+export const MINI_LANGUAGES: readonly string[] = [
+  "en",
+  "es",
+  "ja",
+  "hi",
+  "ar",
+  "zh",
+  "de",
+  "fr",
+  "it",
+  "pt",
+];
+
+/** A named language set whose intersection is reported. */
+export interface LanguageSet {
+  name: string;
+  languages: readonly string[];
+}
+
+/** The intersections every build reports: K's four, D's nine, and all ten. */
+export const DEFAULT_LANGUAGE_SETS: readonly LanguageSet[] = [
+  { name: "K: en ∩ es ∩ ja ∩ hi", languages: K_LANGUAGES },
+  { name: `D: ${D_LANGUAGES.join(" ∩ ")}`, languages: D_LANGUAGES },
+  { name: "all ten (K ∪ D)", languages: MINI_LANGUAGES },
+];
+
+interface HasCaptions {
+  captions: Record<string, readonly string[]>;
+}
+
+/** Per language: images with at least one caption, and captions; sorted by images, then code. */
+export function languageCoverage(samples: readonly HasCaptions[]): LanguageCoverage[] {
+  const m = new Map<string, LanguageCoverage>();
+  for (const s of samples) {
+    for (const [lang, caps] of Object.entries(s.captions)) {
+      if (caps.length === 0) continue;
+      const c = m.get(lang) ?? { language: lang, images: 0, captions: 0 };
+      c.images++;
+      c.captions += caps.length;
+      m.set(lang, c);
+    }
+  }
+  return [...m.values()].sort((a, b) => b.images - a.images || (a.language < b.language ? -1 : 1));
+}
+
+/** How many samples have captions in every language of each set. */
+export function languageIntersections(
+  samples: readonly HasCaptions[],
+  sets: readonly LanguageSet[] = DEFAULT_LANGUAGE_SETS,
+): IntersectionCount[] {
+  return sets.map((set) => ({
+    name: set.name,
+    languages: [...set.languages],
+    images:
+      samples.filter((s) => set.languages.every((l) => (s.captions[l]?.length ?? 0) > 0)).length,
+  }));
+}
+
+/** Issue counts by (action, reason), most frequent first. */
+export function countIssues(issues: readonly SourceIssue[]): RejectCount[] {
+  const m = new Map<string, RejectCount>();
+  for (const i of issues) {
+    const k = `${i.action}\u0000${i.reason}`;
+    const c = m.get(k) ?? { reason: i.reason, action: i.action, count: 0 };
+    c.count++;
+    m.set(k, c);
+  }
+  return [...m.values()].sort((a, b) =>
+    a.action !== b.action
+      ? (a.action === "rejected" ? -1 : 1)
+      : b.count - a.count || (a.reason < b.reason ? -1 : 1)
+  );
+}
+
+/** One row of table DATA-T1. */
+export type DataT1Row = {
+  /** `dataset`, `source`, `partition`, `language`, `intersection`, `rejected` or `skipped`. */
+  section: string;
+  item: string;
+  /** Images (dataset/source/partition/language/intersection rows) or items (rejected/skipped rows). */
+  count: number;
+  /** Captions, where the row has them. */
+  captions: number | null;
+};
+
+/**
+ * The rows of table DATA-T1 from a dataset manifest: images and captions in total, per source
+ * and per partition; per language images and captions (the ten focus languages first, in K/D
+ * order, then every other language unless `allLanguages` is false); the intersection sizes (K's
+ * en/es/ja/hi, D's nine, all ten); rejected and skipped items by reason.
+ *
+ * ```ts
+ * import { dataT1Rows } from "./data_report.ts";
+ * // const rows = dataT1Rows(result.manifest); // → writeTableArtifact({ id: "DATA-T1", rows, ... })
+ * ```
+ */
+export function dataT1Rows(
+  manifest: DatasetManifest,
+  opts: { allLanguages?: boolean } = {},
+): DataT1Row[] {
+  const rows: DataT1Row[] = [];
+  const totalCaptions = manifest.languages.reduce((s, l) => s + l.captions, 0);
+  rows.push({
+    section: "dataset",
+    item: "images",
+    count: manifest.samples.count,
+    captions: totalCaptions,
+  });
+  for (const i of manifest.inputs) {
+    rows.push({ section: "source", item: i.source, count: i.kept, captions: null });
+  }
+  for (const [p, n] of Object.entries(manifest.partitions)) {
+    rows.push({ section: "partition", item: p, count: n, captions: null });
+  }
+  const byLang = new Map(manifest.languages.map((l) => [l.language, l]));
+  for (const l of MINI_LANGUAGES) {
+    const c = byLang.get(l);
+    rows.push({ section: "language", item: l, count: c?.images ?? 0, captions: c?.captions ?? 0 });
+  }
+  if (opts.allLanguages ?? true) {
+    for (const c of manifest.languages) {
+      if (!MINI_LANGUAGES.includes(c.language)) {
+        rows.push({ section: "language", item: c.language, count: c.images, captions: c.captions });
+      }
+    }
+  }
+  for (const x of manifest.intersections) {
+    rows.push({ section: "intersection", item: x.name, count: x.images, captions: null });
+  }
+  for (const r of manifest.rejects.byReason) {
+    rows.push({ section: r.action, item: r.reason, count: r.count, captions: null });
+  }
+  return rows;
+}
+
+/**
+ * Caption lengths by language as a plotly box plot: one `{type: "box", name: lang, y}` trace per
+ * language, y = caption lengths in Unicode characters (code points; characters rather than words
+ * so that ja/zh, written without spaces, are comparable).
+ *
+ * ```ts
+ * import { captionLengthFigure } from "./data_report.ts";
+ * const f = captionLengthFigure([{ captions: { en: ["A cat."], ja: ["猫。"] } }], { languages: ["en", "ja"] });
+ * console.assert(f.data.length === 2 && (f.data[1]!.y as number[])[0] === 2);
+ * ```
+ */
+export function captionLengthFigure(
+  samples: readonly HasCaptions[],
+  opts: { languages?: readonly string[]; title?: string } = {},
+): PlotlyFigure {
+  const languages = opts.languages ?? MINI_LANGUAGES;
+  const data = languages.map((lang) => {
+    const y: number[] = [];
+    for (const s of samples) for (const c of s.captions[lang] ?? []) y.push([...c].length);
+    return { type: "box", name: lang, y, boxpoints: "outliers" };
+  });
+  return {
+    data,
+    layout: {
+      title: { text: opts.title ?? "Caption length by language" },
+      xaxis: { title: { text: "language" } },
+      yaxis: { title: { text: "caption length (characters)" }, rangemode: "tozero" },
+      showlegend: false,
+    },
+  };
+}

@@ -1,0 +1,165 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import sharp from "sharp";
+import { DataRegistry } from "../lib/data/registry.ts";
+import {
+  checkPngStructure,
+  decodeImagePixels,
+  prepareImage,
+  prepareImageFile,
+  sniffImageBytes,
+} from "../lib/images/mod.ts";
+import { KitError } from "../lib/util/kit_error.ts";
+
+const registry = new DataRegistry({
+  mirror: Deno.env.get("KIT_DATA_MIRROR") ?? "../shared/data",
+  quiet: true,
+});
+const stamps = (await registry.resolve("tuxpaint-stamps")).root;
+const coco = (await registry.resolve("coco-subset")).root;
+const PNG = join(stamps, "stamps/animals/mammals/badger.png");
+const SVG_ONLY = join(stamps, "stamps/seasonal/christmas/rudolf_reindeer.svg");
+const JPG = join(coco, "images/000000000790.jpg");
+const enc = new TextEncoder();
+const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+async function pixels(png: Uint8Array) {
+  const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+  return { data, info };
+}
+
+Deno.test("prepareImage() turns a real PNG stamp into a 64×64 RGB PNG and keeps the original's sha256", async () => {
+  const bytes = await Deno.readFile(PNG);
+  const r = await prepareImage(bytes, { size: 64 });
+  assert.ok(r.ok);
+  assert.equal(r.image.original.sha256, sha(bytes));
+  assert.equal(r.image.original.bytes, bytes.length);
+  assert.deepEqual([
+    r.image.original.format,
+    r.image.original.width,
+    r.image.original.height,
+    r.image.original.hasAlpha,
+  ], ["png", 191, 75, true]);
+  const { info, data } = await pixels(r.image.png);
+  assert.deepEqual([info.width, info.height, info.channels, info.format], [64, 64, 3, "raw"]);
+  // contain fit: the wide image is padded top and bottom with white; the alpha is composited on white.
+  assert.deepEqual([...data.subarray(0, 3)], [255, 255, 255]);
+});
+
+Deno.test("prepareImage() rasterises an SVG-only stamp and a JPEG photo; the size is configurable", async () => {
+  const svg = await prepareImageFile(SVG_ONLY, { size: 96 });
+  assert.ok(svg.ok);
+  assert.equal(svg.image.original.format, "svg");
+  const s = await pixels(svg.image.png);
+  assert.deepEqual([s.info.width, s.info.height, s.info.channels], [96, 96, 3]);
+  const jpg = await prepareImageFile(JPG, { size: 32, fit: "cover" });
+  assert.ok(jpg.ok);
+  assert.deepEqual(
+    [jpg.image.original.format, jpg.image.original.width, jpg.image.original.height],
+    ["jpeg", 640, 422],
+  );
+  const j = await pixels(jpg.image.png);
+  assert.deepEqual([j.info.width, j.info.height], [32, 32]);
+});
+
+Deno.test("prepareImage() composites transparency on white", async () => {
+  // A fully transparent red square and a half-transparent black one.
+  const clear = await sharp({
+    create: { width: 20, height: 20, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 0 } },
+  }).png().toBuffer();
+  const half = await sharp({
+    create: { width: 20, height: 20, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0.5 } },
+  }).png().toBuffer();
+  const a = await prepareImage(new Uint8Array(clear), { size: 8 });
+  const b = await prepareImage(new Uint8Array(half), { size: 8 });
+  assert.ok(a.ok && b.ok);
+  const pa = await pixels(a.image.png), pb = await pixels(b.image.png);
+  assert.ok([...pa.data].every((x) => x === 255));
+  assert.ok([...pb.data].every((x) => Math.abs(x - 128) <= 1));
+});
+
+Deno.test("prepareImage() rejects truncated PNG and JPEG files with a reason", async () => {
+  const png = await Deno.readFile(PNG);
+  const jpg = await Deno.readFile(JPG);
+  const cases: [string, Uint8Array][] = [
+    ["PNG cut in half", png.subarray(0, png.length >> 1)],
+    ["PNG without IEND", png.subarray(0, png.length - 12)],
+    ["PNG header only", png.subarray(0, 60)],
+    ["JPEG cut in half", jpg.subarray(0, jpg.length >> 1)],
+    ["JPEG without EOI", jpg.subarray(0, jpg.length - 2)],
+  ];
+  for (const [what, bytes] of cases) {
+    const r = await prepareImage(bytes, { size: 64 });
+    assert.ok(!r.ok, what);
+    assert.equal(r.rejection.reason, "truncated image", what);
+    assert.equal(r.rejection.sha256, sha(bytes));
+    assert.ok(r.rejection.detail.length > 0);
+  }
+  assert.equal(checkPngStructure(png), null);
+  assert.match(checkPngStructure(png.subarray(0, png.length - 12))!, /no IEND/);
+});
+
+Deno.test("prepareImage() rejects HTML/JSON payloads saved as images, zero-byte and unknown files", async () => {
+  const cases: [string, Uint8Array, string][] = [
+    [
+      "html",
+      enc.encode("<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head></html>"),
+      "not an image: HTML",
+    ],
+    [
+      "html lower",
+      enc.encode("  <html><body>Too many requests</body></html>"),
+      "not an image: HTML",
+    ],
+    [
+      "json",
+      enc.encode('{"error": {"code": 429, "message": "rate limited"}}'),
+      "not an image: JSON",
+    ],
+    ["empty", new Uint8Array(), "empty file"],
+    ["text", enc.encode("Access denied.\n"), "not an image: text"],
+    ["binary junk", new Uint8Array([0, 1, 2, 3, 250, 251, 0, 7, 8, 9]), "unknown image format"],
+    [
+      "bad svg",
+      enc.encode('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect'),
+      "unreadable SVG",
+    ],
+  ];
+  for (const [what, bytes, reason] of cases) {
+    const r = await prepareImage(bytes, { size: 16 });
+    assert.ok(!r.ok, what);
+    assert.equal(r.rejection.reason, reason, what);
+  }
+  const missing = await prepareImageFile("/nonexistent/x.png", { size: 16 });
+  assert.ok(!missing.ok && missing.rejection.reason === "unreadable file");
+  await assert.rejects(() => prepareImage(new Uint8Array(), { size: 0 }), KitError);
+});
+
+Deno.test("sniffImageBytes() reads formats from magic numbers, not names", () => {
+  assert.deepEqual(sniffImageBytes(new Uint8Array([0xff, 0xd8, 0xff, 0xe0])), {
+    kind: "image",
+    format: "jpeg",
+  });
+  assert.deepEqual(sniffImageBytes(enc.encode("GIF89a....")), { kind: "image", format: "gif" });
+  assert.deepEqual(
+    sniffImageBytes(enc.encode('<?xml version="1.0"?>\n<!-- c -->\n<svg width="1"/>')),
+    { kind: "image", format: "svg" },
+  );
+  assert.deepEqual(sniffImageBytes(new Uint8Array([0x49, 0x49, 0x2a, 0x00, 8, 0, 0, 0])), {
+    kind: "image",
+    format: "tiff",
+  });
+  assert.equal(sniffImageBytes(enc.encode("<?xml version='1.0'?><rss/>")).kind, "not-image");
+});
+
+Deno.test("prepareImage() output bytes are deterministic; decodeImagePixels() gives HWC floats in [0,1]", async () => {
+  const bytes = await Deno.readFile(PNG);
+  const a = await prepareImage(bytes, { size: 24 }), b = await prepareImage(bytes, { size: 24 });
+  assert.ok(a.ok && b.ok);
+  assert.equal(sha(a.image.png), sha(b.image.png));
+  const px = await decodeImagePixels(a.image.png);
+  assert.equal(px.data.length, 24 * 24 * 3);
+  assert.ok(px.data.every((x) => x >= 0 && x <= 1));
+  assert.equal(px.data[0], 1);
+});
