@@ -1,0 +1,12 @@
+/**
+ * File formats: `.npy` arrays (numpy) and `.safetensors` tensor files, read and written
+ * without Python.
+ *
+ * ```ts
+ * import { encodeNpy, parseNpy } from "./mod.ts";
+ * console.assert(parseNpy(encodeNpy({ shape: [1], data: new Float32Array([3]) })).data[0] === 3);
+ * ```
+ */
+export * from "./float16.ts";
+export * from "./npy.ts";
+export * from "./safetensors.ts";

@@ -1,0 +1,268 @@
+import { KitError } from "../util/kit_error.ts";
+import { atomicWriteFile } from "../util/atomic_write.ts";
+import { decodeFloat16, encodeFloat16 } from "./float16.ts";
+
+/** The safetensors dtypes the kit reads and writes. */
+export type SafetensorsDtype = "F16" | "F32" | "F64" | "I32" | "I64";
+
+/**
+ * One tensor: F16 is widened to a Float32Array on read (and narrowed on write); I64 uses a
+ * BigInt64Array.
+ */
+export interface SafeTensor {
+  readonly dtype: SafetensorsDtype;
+  readonly shape: readonly number[];
+  readonly data: Float32Array | Float64Array | Int32Array | BigInt64Array;
+}
+
+/** A parsed file: tensors by name (in file order) and the optional string `__metadata__`. */
+export interface SafetensorsFile {
+  readonly tensors: Map<string, SafeTensor>;
+  readonly metadata: Record<string, string>;
+}
+
+const BYTES: Record<SafetensorsDtype, number> = { F16: 2, F32: 4, F64: 8, I32: 4, I64: 8 };
+
+function isDtype(x: unknown): x is SafetensorsDtype {
+  return typeof x === "string" && x in BYTES;
+}
+
+/**
+ * Parses `.safetensors` bytes: an 8-byte little-endian header length, a JSON header
+ * `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__"?: {str: str}}`, then the
+ * byte buffer. Checks offsets, sizes and dtypes; errors are `KitError`s naming `name`.
+ *
+ * ```ts
+ * import { encodeSafetensors, parseSafetensors } from "./safetensors.ts";
+ * const bytes = encodeSafetensors({ w: { dtype: "F32", shape: [2], data: new Float32Array([1, 2]) } }, { step: "3" });
+ * const f = parseSafetensors(bytes);
+ * console.assert(f.tensors.get("w")!.data[1] === 2 && f.metadata.step === "3");
+ * ```
+ */
+export function parseSafetensors(bytes: Uint8Array, name = "<safetensors bytes>"): SafetensorsFile {
+  if (bytes.length < 8) {
+    throw new KitError(`${name}: truncated .safetensors file (${bytes.length} bytes)`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLen = Number(view.getBigUint64(0, true));
+  if (headerLen > bytes.length - 8) {
+    throw new KitError(
+      `${name}: truncated .safetensors header (declares ${headerLen} bytes, file has ${
+        bytes.length - 8
+      } after the length)`,
+    );
+  }
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(
+      new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)),
+    );
+  } catch (err) {
+    throw new KitError(
+      `${name}: .safetensors header is not valid JSON (${
+        err instanceof Error ? err.message : String(err)
+      })`,
+    );
+  }
+  if (header === null || typeof header !== "object" || Array.isArray(header)) {
+    throw new KitError(`${name}: .safetensors header must be a JSON object`);
+  }
+  const base = 8 + headerLen;
+  const bufferLen = bytes.length - base;
+  const metadata: Record<string, string> = {};
+  const tensors = new Map<string, SafeTensor>();
+  const spans: [number, number, string][] = [];
+  for (const [key, entry] of Object.entries(header)) {
+    if (key === "__metadata__") {
+      if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
+        throw new KitError(`${name}: __metadata__ must be an object of strings`);
+      }
+      for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
+        if (typeof v !== "string") {
+          throw new KitError(`${name}: __metadata__.${k} must be a string, got ${typeof v}`);
+        }
+        metadata[k] = v;
+      }
+      continue;
+    }
+    const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (!isDtype(e?.dtype)) {
+      throw new KitError(
+        `${name}: tensor "${key}" has dtype ${
+          JSON.stringify(e?.dtype)
+        }; supported: F16, F32, F64, I32, I64`,
+      );
+    }
+    const shape = e.shape;
+    if (!Array.isArray(shape) || shape.some((s) => !Number.isInteger(s) || s < 0)) {
+      throw new KitError(`${name}: tensor "${key}" has an invalid shape ${JSON.stringify(shape)}`);
+    }
+    const offs = e.data_offsets;
+    if (
+      !Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0)
+    ) {
+      throw new KitError(
+        `${name}: tensor "${key}" has invalid data_offsets ${JSON.stringify(offs)}`,
+      );
+    }
+    const [begin, end] = offs as [number, number];
+    const count = (shape as number[]).reduce((a, b) => a * b, 1);
+    if (end < begin || end - begin !== count * BYTES[e.dtype]) {
+      throw new KitError(
+        `${name}: tensor "${key}" (${e.dtype}, shape [${shape.join(", ")}]) needs ${
+          count * BYTES[e.dtype]
+        } bytes, data_offsets give ${end - begin}`,
+      );
+    }
+    if (end > bufferLen) {
+      throw new KitError(
+        `${name}: tensor "${key}" ends at byte ${end} but the data buffer has ${bufferLen} (truncated file?)`,
+      );
+    }
+    spans.push([begin, end, key]);
+    const start = base + begin;
+    let data: SafeTensor["data"];
+    switch (e.dtype) {
+      case "F16":
+        data = decodeFloat16(bytes, start, count);
+        break;
+      case "F32":
+        data = new Float32Array(bytes.slice(start, base + end).buffer);
+        break;
+      case "F64":
+        data = new Float64Array(bytes.slice(start, base + end).buffer);
+        break;
+      case "I32":
+        data = new Int32Array(bytes.slice(start, base + end).buffer);
+        break;
+      case "I64":
+        data = new BigInt64Array(bytes.slice(start, base + end).buffer);
+        break;
+    }
+    tensors.set(key, { dtype: e.dtype, shape: shape as number[], data });
+  }
+  spans.sort((a, b) => a[0] - b[0]);
+  let pos = 0;
+  for (const [begin, end, key] of spans) {
+    if (begin !== pos) {
+      throw new KitError(
+        `${name}: tensor "${key}" starts at byte ${begin}, expected ${pos} (overlapping or gapped data_offsets)`,
+      );
+    }
+    pos = end;
+  }
+  return { tensors, metadata };
+}
+
+/** Reads and parses a `.safetensors` file (see `parseSafetensors`). */
+export async function readSafetensors(path: string): Promise<SafetensorsFile> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (err) {
+    throw new KitError(
+      `${path}: cannot read .safetensors file (${
+        err instanceof Error ? err.message : String(err)
+      })`,
+    );
+  }
+  return parseSafetensors(bytes, path);
+}
+
+/** A tensor to write; `data` is converted to `dtype`. */
+export interface SafeTensorInput {
+  dtype: SafetensorsDtype;
+  shape: readonly number[];
+  data: ArrayLike<number> | BigInt64Array;
+}
+
+function tensorBytes(t: SafeTensorInput, key: string): Uint8Array {
+  const count = t.shape.reduce((a, b) => a * b, 1);
+  if (t.shape.some((s) => !Number.isInteger(s) || s < 0) || count !== t.data.length) {
+    throw new KitError(
+      `safetensors: tensor "${key}" has shape [${t.shape.join(", ")}] but ${t.data.length} values`,
+    );
+  }
+  if (t.dtype === "I64") {
+    const arr = t.data instanceof BigInt64Array
+      ? t.data
+      : BigInt64Array.from(Array.from(t.data as ArrayLike<number>, (v) => BigInt(Math.trunc(v))));
+    return new Uint8Array(arr.slice().buffer);
+  }
+  if (t.data instanceof BigInt64Array) {
+    throw new KitError(`safetensors: tensor "${key}" holds BigInt values but dtype is ${t.dtype}`);
+  }
+  switch (t.dtype) {
+    case "F16":
+      return encodeFloat16(t.data);
+    case "F32":
+      return new Uint8Array(Float32Array.from(t.data).buffer);
+    case "F64":
+      return new Uint8Array(Float64Array.from(t.data).buffer);
+    case "I32":
+      return new Uint8Array(Int32Array.from(t.data).buffer);
+    default:
+      throw new KitError(`safetensors: tensor "${key}" has unsupported dtype ${String(t.dtype)}`);
+  }
+}
+
+/**
+ * Encodes tensors (written in key order) and optional string metadata as `.safetensors` bytes.
+ * The header is padded with spaces to a multiple of 8 bytes so every tensor starts aligned.
+ */
+export function encodeSafetensors(
+  tensors: Record<string, SafeTensorInput>,
+  metadata?: Record<string, string>,
+): Uint8Array {
+  const keys = Object.keys(tensors).sort();
+  const header: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length > 0) {
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== "string") {
+        throw new KitError(`safetensors: metadata "${k}" must be a string`);
+      }
+    }
+    header.__metadata__ = metadata;
+  }
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const key of keys) {
+    if (key === "__metadata__") {
+      throw new KitError(`safetensors: "__metadata__" is reserved and cannot name a tensor`);
+    }
+    const t = tensors[key]!;
+    const b = tensorBytes(t, key);
+    header[key] = {
+      dtype: t.dtype,
+      shape: [...t.shape],
+      data_offsets: [offset, offset + b.length],
+    };
+    chunks.push(b);
+    offset += b.length;
+  }
+  let json = JSON.stringify(header);
+  let jsonBytes = new TextEncoder().encode(json);
+  const pad = (8 - (jsonBytes.length % 8)) % 8;
+  if (pad > 0) {
+    json += " ".repeat(pad);
+    jsonBytes = new TextEncoder().encode(json);
+  }
+  const out = new Uint8Array(8 + jsonBytes.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(jsonBytes.length), true);
+  out.set(jsonBytes, 8);
+  let pos = 8 + jsonBytes.length;
+  for (const c of chunks) {
+    out.set(c, pos);
+    pos += c.length;
+  }
+  return out;
+}
+
+/** Writes a `.safetensors` file atomically (see `encodeSafetensors`). */
+export async function writeSafetensors(
+  path: string,
+  tensors: Record<string, SafeTensorInput>,
+  metadata?: Record<string, string>,
+): Promise<void> {
+  await atomicWriteFile(path, encodeSafetensors(tensors, metadata));
+}

@@ -1,0 +1,192 @@
+import { tf } from "../backend/tf.ts";
+import type { Scalar, Tensor2D, Variable } from "../backend/tf.ts";
+import { KitError } from "../util/kit_error.ts";
+import type { Head, HeadState } from "../heads/head.ts";
+import { symmetricInfoNceRepeatedImages } from "../losses/symmetric_info_nce.ts";
+import { Adam, type AdamState } from "../optim/adam.ts";
+import { clipGradNorm } from "../optim/clip_grad_norm.ts";
+import { warmupCosineLr } from "../optim/lr_schedule.ts";
+import { gatherRows, LanguageBalancedSampler } from "../optim/language_balanced_sampler.ts";
+import type { TrainConfig } from "./train_config.ts";
+
+/** What one optimizer step did. */
+export interface StepOutcome {
+  /** Total loss: InfoNCE + λ_prox·prox + λ_ortho·ortho (what D logs). */
+  loss: number;
+  /** Learning rate used. */
+  lr: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+}
+
+/**
+ * One training step of paper D, reusable: draw B image indices (with replacement), stack the L
+ * languages' captions in blocks (L·B rows), project them with the head, symmetric InfoNCE
+ * against the B images repeated L times (computed without materialising the repeats), plus the
+ * regularisers; then gradient clipping, Adam (coupled decay) and the warm-up + cosine rate.
+ *
+ * The optimizer works on plain Float32Array copies of the parameters, which are the source of
+ * truth during training and are uploaded to the head's variables after every update.
+ */
+export class HeadStepper {
+  readonly head: Head;
+  readonly config: TrainConfig;
+  readonly sampler: LanguageBalancedSampler;
+  readonly optimizer: Adam;
+  readonly #textByLang: readonly Float32Array[];
+  readonly #images: Float32Array;
+  readonly #dim: number;
+  readonly #textBuf: Float32Array;
+  readonly #imageBuf: Float32Array;
+  #params: HeadState;
+  readonly #names: string[];
+  readonly #proxCount: number;
+
+  constructor(
+    head: Head,
+    textByLang: readonly Float32Array[],
+    images: Float32Array,
+    trainIdx: ArrayLike<number>,
+    config: TrainConfig,
+  ) {
+    if (head.parameters.length === 0) {
+      throw new KitError(`trainHead: the ${head.kind} head has no parameters to train`);
+    }
+    this.head = head;
+    this.config = config;
+    this.#textByLang = textByLang;
+    this.#images = images;
+    this.#dim = head.dim;
+    const b = config.batchPerLang;
+    this.#textBuf = new Float32Array(textByLang.length * b * head.dim);
+    this.#imageBuf = new Float32Array(b * head.dim);
+    this.sampler = new LanguageBalancedSampler(trainIdx, { batchPerLang: b, seed: config.seed });
+    this.#names = head.parameters.map((p) => p.name);
+    this.#params = head.getState();
+    this.#proxCount = head.regularizers.proxParams.reduce((a, n) => {
+      const arr = this.#params[n];
+      if (!arr) {
+        throw new KitError(
+          `trainHead: prox parameter "${n}" is not a parameter of the ${head.kind} head`,
+        );
+      }
+      return a + arr.length;
+    }, 0);
+    this.optimizer = new Adam(
+      Object.fromEntries(head.parameters.map((p) => [p.name, p.variable.size])),
+      { lr: config.lr, weightDecay: config.weightDecay, decoupled: config.decoupledWeightDecay },
+    );
+  }
+
+  /** Total number of steps of the run (epochs × steps per epoch). */
+  get totalSteps(): number {
+    return this.config.epochs * this.config.stepsPerEpoch;
+  }
+
+  /** The learning rate of 0-based global step `step`. */
+  lrAt(step: number): number {
+    const c = this.config;
+    return warmupCosineLr(step, {
+      baseLr: c.lr,
+      warmupSteps: c.warmupSteps,
+      totalSteps: this.totalSteps,
+      floor: c.cosineFloor,
+    });
+  }
+
+  /** Runs global step `step` (0-based; it sets the learning rate). */
+  step(step: number): StepOutcome {
+    const c = this.config;
+    const d = this.#dim, b = c.batchPerLang, langs = this.#textByLang.length;
+    const idx = this.sampler.next();
+    for (let l = 0; l < langs; l++) {
+      gatherRows(this.#textByLang[l]!, d, idx, this.#textBuf.subarray(l * b * d, (l + 1) * b * d));
+    }
+    gatherRows(this.#images, d, idx, this.#imageBuf);
+    const text = tf.tensor2d(this.#textBuf, [langs * b, d]);
+    const images = tf.tensor2d(this.#imageBuf, [b, d]);
+    const head = this.head;
+    let loss: number;
+    const grads: HeadState = {};
+    // wasm/webgpu readbacks are fresh copies; the cpu backend hands out its own buffer
+    const copy = tf.getBackend() === "cpu";
+    try {
+      const { value, grads: g } = tf.variableGrads(() =>
+        tf.tidy(() => {
+          const projected = head.apply(text as Tensor2D);
+          let total = symmetricInfoNceRepeatedImages(projected, images, langs, c.temperature, {
+            frozenImages: true,
+          });
+          if (c.lambdaOrtho > 0 && head.regularizers.ortho) {
+            total = tf.add(total, tf.mul(head.regularizers.ortho(), c.lambdaOrtho));
+          }
+          return total as Scalar;
+        }), head.variables as Variable[]);
+      loss = value.dataSync()[0]!;
+      for (const p of head.parameters) {
+        const arr = g[p.variable.name]!.dataSync() as Float32Array;
+        grads[p.name] = copy ? arr.slice() : arr;
+      }
+      tf.dispose([value, ...Object.values(g)]);
+    } finally {
+      tf.dispose([text, images]);
+    }
+    // λ_prox · mean(p²) over the head's prox parameters: value and gradient 2λp/n in plain JS
+    if (c.lambdaProx > 0 && this.#proxCount > 0) {
+      const coef = 2 * c.lambdaProx / this.#proxCount;
+      let sq = 0;
+      for (const name of head.regularizers.proxParams) {
+        const p = this.#params[name]!, g = grads[name]!;
+        for (let i = 0; i < p.length; i++) {
+          const x = p[i]!;
+          sq += x * x;
+          g[i] = g[i]! + coef * x;
+        }
+      }
+      loss += c.lambdaProx * sq / this.#proxCount;
+    }
+    if (!Number.isFinite(loss)) {
+      throw new KitError(`training diverged: the loss is ${loss} at step ${step}`, [
+        "check the embeddings for NaN/Inf rows and try a lower learning rate",
+      ]);
+    }
+    const gradNorm = c.maxGradNorm > 0 ? clipGradNorm(grads, c.maxGradNorm).totalNorm : norm(grads);
+    const lr = this.lrAt(step);
+    this.optimizer.step(this.#params, grads, lr);
+    this.#upload();
+    return { loss, lr, gradNorm };
+  }
+
+  /** Copies of the current parameters (what the head holds). */
+  get params(): HeadState {
+    return Object.fromEntries(this.#names.map((n) => [n, this.#params[n]!.slice()]));
+  }
+
+  /** Sets the parameters (and the head's variables). */
+  set params(state: HeadState) {
+    this.head.setState(state);
+    this.#params = Object.fromEntries(this.#names.map((n) => [n, Float32Array.from(state[n]!)]));
+  }
+
+  /** Optimizer state (moments and step count). */
+  get optimizerState(): AdamState {
+    return this.optimizer.getState();
+  }
+  set optimizerState(s: AdamState) {
+    this.optimizer.setState(s);
+  }
+
+  #upload(): void {
+    for (const p of this.head.parameters) {
+      const t = tf.tensor(this.#params[p.name]!, p.variable.shape);
+      p.variable.assign(t);
+      t.dispose();
+    }
+  }
+}
+
+function norm(grads: HeadState): number {
+  let s = 0;
+  for (const g of Object.values(grads)) for (let i = 0; i < g.length; i++) s += g[i]! * g[i]!;
+  return Math.sqrt(s);
+}

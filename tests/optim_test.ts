@@ -1,0 +1,199 @@
+import assert from "node:assert/strict";
+import {
+  Adam,
+  clipGradNorm,
+  gatherRows,
+  languageBalancedBatch,
+  LanguageBalancedSampler,
+  warmupCosineLr,
+} from "../lib/optim/mod.ts";
+import { KitError } from "../lib/util/kit_error.ts";
+
+const close = (a: number, b: number, tol: number, what = "") =>
+  assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what} ${a} vs ${b}`);
+
+/** Float64 reference of torch.optim.Adam (coupled decay) / AdamW (decoupled) on one scalar. */
+function adamReference(
+  theta0: number,
+  grads: number[],
+  lrs: number[],
+  o: { b1: number; b2: number; eps: number; wd: number; decoupled: boolean },
+): number[] {
+  let th = theta0, m = 0, v = 0;
+  const out: number[] = [];
+  grads.forEach((g0, i) => {
+    const t = i + 1;
+    let g = g0;
+    if (o.decoupled) th *= 1 - lrs[i]! * o.wd;
+    else g += o.wd * th;
+    m = o.b1 * m + (1 - o.b1) * g;
+    v = o.b2 * v + (1 - o.b2) * g * g;
+    const mHat = m / (1 - o.b1 ** t);
+    const denom = Math.sqrt(v) / Math.sqrt(1 - o.b2 ** t) + o.eps;
+    th -= lrs[i]! * mHat / denom;
+    out.push(th);
+  });
+  return out;
+}
+
+Deno.test("Adam.step() with coupled weight decay follows torch.optim.Adam (hand-computed first step, reference after)", () => {
+  // Step 1 by hand: g = 0.5 + 0.01·1 = 0.51; m = 0.051, v = 0.001·0.2601; m̂ = 0.51, √v̂ = 0.51;
+  // θ = 1 − 0.1 · 0.51 / (0.51 + 1e-8).
+  const p = { w: new Float32Array([1, -2, 0.25]) };
+  const opt = new Adam({ w: 3 }, { lr: 0.1, weightDecay: 0.01 });
+  const grads = [[0.5, 0.1, -3], [0.2, -0.4, 1e-3], [-0.7, 0.3, 0], [0.05, 0.05, 2]];
+  const lrs = [0.1, 0.05, 0.02, 0.1];
+  const refs = [0, 1, 2].map((j) =>
+    adamReference(p.w[j]!, grads.map((g) => g[j]!), lrs, {
+      b1: 0.9,
+      b2: 0.999,
+      eps: 1e-8,
+      wd: 0.01,
+      decoupled: false,
+    })
+  );
+  grads.forEach((g, i) => {
+    opt.step(p, { w: new Float32Array(g) }, lrs[i]);
+    if (i === 0) close(p.w[0]!, 1 - 0.1 * 0.51 / (0.51 + 1e-8), 1e-7, "hand step 1");
+    for (let j = 0; j < 3; j++) close(p.w[j]!, refs[j]![i]!, 2e-6, `step ${i + 1} θ${j}`);
+  });
+  assert.equal(opt.stepCount, 4);
+});
+
+Deno.test("Adam.step() with decoupled=true is AdamW (θ·(1 − lr·wd) before the update)", () => {
+  const p = { w: new Float32Array([1, -0.5]) };
+  const opt = new Adam({ w: 2 }, {
+    lr: 0.01,
+    weightDecay: 0.1,
+    decoupled: true,
+    beta1: 0.8,
+    beta2: 0.99,
+    eps: 1e-6,
+  });
+  const grads = [[0.3, -0.2], [0.1, 0.4], [-0.2, 0.0]];
+  const lrs = [0.01, 0.01, 0.005];
+  const refs = [0, 1].map((j) =>
+    adamReference(p.w[j]!, grads.map((g) => g[j]!), lrs, {
+      b1: 0.8,
+      b2: 0.99,
+      eps: 1e-6,
+      wd: 0.1,
+      decoupled: true,
+    })
+  );
+  grads.forEach((g, i) => {
+    opt.step(p, { w: new Float32Array(g) }, lrs[i]);
+    for (let j = 0; j < 2; j++) close(p.w[j]!, refs[j]![i]!, 2e-6, `AdamW step ${i + 1}`);
+  });
+});
+
+Deno.test("Adam getState()/setState() resumes an identical trajectory, and rejects mismatched state", () => {
+  const grads = Array.from(
+    { length: 6 },
+    (_, i) => ({ a: new Float32Array([Math.sin(i), Math.cos(i)]), b: new Float32Array([i - 2]) }),
+  );
+  const run = (split: number | null) => {
+    const p = { a: new Float32Array([0.3, -0.1]), b: new Float32Array([2]) };
+    let opt = new Adam({ a: 2, b: 1 }, { lr: 0.05, weightDecay: 5e-4 });
+    grads.forEach((g, i) => {
+      if (split !== null && i === split) {
+        const s = opt.getState();
+        opt = new Adam({ a: 2, b: 1 }, { lr: 0.05, weightDecay: 5e-4 });
+        opt.setState(s);
+      }
+      opt.step(p, g);
+    });
+    return [...p.a, ...p.b];
+  };
+  assert.deepEqual(run(3), run(null));
+  const opt = new Adam({ a: 2 });
+  assert.throws(() => opt.setState({ step: 1, m: { a: new Float32Array(2) }, v: {} }), KitError);
+  assert.throws(
+    () => opt.step({ a: new Float32Array(3) }, { a: new Float32Array(3) }),
+    /expected 2/,
+  );
+  assert.throws(() => new Adam({ a: 1 }, { beta1: 1 }), KitError);
+});
+
+Deno.test("clipGradNorm() scales all gradients by max/(norm+1e-6) only when the global norm exceeds max", () => {
+  const g = { a: new Float32Array([3, 0]), b: new Float32Array([0, 4]) };
+  const r = clipGradNorm(g, 1);
+  assert.equal(r.totalNorm, 5);
+  close(r.scale, 1 / (5 + 1e-6), 1e-7);
+  close(g.a[0]!, 3 / (5 + 1e-6), 1e-6);
+  close(g.b[1]!, 4 / (5 + 1e-6), 1e-6);
+  const small = { a: new Float32Array([0.3, 0.4]) };
+  const r2 = clipGradNorm(small, 1);
+  assert.equal(r2.scale, 1);
+  assert.deepEqual([...small.a], [Math.fround(0.3), Math.fround(0.4)]);
+});
+
+Deno.test("warmupCosineLr() has D's values at step 0, end of warm-up, start of decay, middle and last step", () => {
+  const s = { baseLr: 1e-3, warmupSteps: 120, totalSteps: 240, floor: 0.1 };
+  close(warmupCosineLr(0, s), 1e-3 / 120, 1e-12, "step 0");
+  close(warmupCosineLr(59, s), 1e-3 * 60 / 120, 1e-12, "step 59");
+  close(warmupCosineLr(119, s), 1e-3, 1e-12, "step 119");
+  close(warmupCosineLr(120, s), 1e-3, 1e-12, "step 120");
+  close(warmupCosineLr(180, s), 1e-3 * (0.1 + 0.9 * 0.5), 1e-12, "step 180 (halfway)");
+  close(
+    warmupCosineLr(239, s),
+    1e-3 * (0.1 + 0.45 * (1 + Math.cos(Math.PI * 119 / 120))),
+    1e-12,
+    "last step",
+  );
+  close(warmupCosineLr(239, s), 1.00154e-4, 1e-5, "last step ≈ 1.00154e-4");
+  for (let i = 121; i < 240; i++) assert.ok(warmupCosineLr(i, s) < warmupCosineLr(i - 1, s));
+  close(warmupCosineLr(0, { ...s, warmupSteps: 0 }), 1e-3, 1e-12, "no warm-up");
+  assert.throws(() => warmupCosineLr(-1, s), KitError);
+});
+
+Deno.test("LanguageBalancedSampler draws with replacement from the training indices, deterministically per seed", () => {
+  const train = Array.from({ length: 50 }, (_, i) => i * 2 + 1); // odd rows only
+  const a = new LanguageBalancedSampler(train, { seed: 7 });
+  const b = new LanguageBalancedSampler(train, { seed: 7 });
+  const c = new LanguageBalancedSampler(train, { seed: 8 });
+  const seqA = Array.from({ length: 20 }, () => [...a.next()]);
+  const seqB = Array.from({ length: 20 }, () => [...b.next()]);
+  assert.deepEqual(seqA, seqB);
+  assert.notDeepEqual(seqA[0], [...c.next()]);
+  assert.equal(seqA[0]!.length, 32);
+  const all = seqA.flat();
+  assert.ok(all.every((x) => x % 2 === 1 && x < 100));
+  assert.ok(
+    seqA.some((batch) => new Set(batch).size < batch.length),
+    "with replacement: some batch repeats an index",
+  );
+  // resuming the stream from its state
+  const d = new LanguageBalancedSampler(train, { seed: 7 });
+  d.next();
+  const e = new LanguageBalancedSampler(train, { seed: 1 });
+  e.state = d.state;
+  assert.deepEqual([...e.next()], seqA[1]);
+  assert.throws(() => new LanguageBalancedSampler([], { seed: 1 }), KitError);
+});
+
+Deno.test("languageBalancedBatch() stacks 9 language blocks of 32 captions (288 rows) over images repeated 9 times", () => {
+  const [N, d, L] = [40, 3, 9];
+  const textByLang = Array.from(
+    { length: L },
+    (_, l) => Float32Array.from({ length: N * d }, (_, k) => l * 1000 + k),
+  );
+  const images = Float32Array.from({ length: N * d }, (_, k) => -k);
+  const idx = new LanguageBalancedSampler(Array.from({ length: N }, (_, i) => i), { seed: 3 })
+    .next();
+  const batch = languageBalancedBatch(textByLang, images, d, idx);
+  assert.equal(batch.text.length, 288 * d);
+  const reps = batch.images();
+  assert.equal(reps.length, 288 * d);
+  for (let l = 0; l < L; l++) {
+    for (let i = 0; i < 32; i++) {
+      const row = l * 32 + i, src = idx[i]!;
+      for (let k = 0; k < d; k++) {
+        assert.equal(batch.text[row * d + k], l * 1000 + src * d + k);
+        assert.equal(reps[row * d + k], -(src * d + k));
+      }
+    }
+  }
+  assert.deepEqual(batch.uniqueImages, gatherRows(images, d, idx));
+  assert.throws(() => gatherRows(images, d, [N]), /out of range/);
+});
