@@ -71,12 +71,6 @@ export function assertFinite(m: Matrix, what = "matrix"): void {
   }
 }
 
-/** The first `count` rows of `m` (a view on the same buffer, no copy). */
-export function firstRows(m: Matrix, count: number): Matrix {
-  const n = Math.min(count, m.rows);
-  return { data: m.data.subarray(0, n * m.cols), rows: n, cols: m.cols };
-}
-
 /** `m` with every column's mean subtracted, as a new Float64 matrix. */
 export function centreColumns(m: Matrix): Matrix {
   const { rows: n, cols: d } = m;
@@ -105,21 +99,4 @@ export function transpose(m: Matrix): Matrix {
     for (let j = 0; j < d; j++) out[j * n + i] = src[o + j]!;
   }
   return { data: out, rows: d, cols: n };
-}
-
-/** Euclidean norm of every row, in Float64. */
-export function rowNorms(m: Matrix): Float64Array {
-  const { rows: n, cols: d } = m;
-  const a = m.data;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    const o = i * d;
-    for (let j = 0; j < d; j++) {
-      const v = a[o + j]!;
-      s += v * v;
-    }
-    out[i] = Math.sqrt(s);
-  }
-  return out;
 }
