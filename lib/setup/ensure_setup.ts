@@ -2,6 +2,7 @@ import { KitError } from "../util/kit_error.ts";
 import { ensureNodeModules } from "./node_modules_install.ts";
 import { ensureDenoKernelSpec } from "./kernelspec.ts";
 import {
+  APERTIUM_PACKAGES,
   aptInstall,
   canInstallDebianPackages,
   CHROMIUM_PACKAGES,
@@ -17,6 +18,8 @@ export interface SetupOptions {
   webgpu?: boolean;
   /** Install Chromium (static PNG/SVG figures, browser tests). Default true. */
   chromium?: boolean;
+  /** Install Apertium's English→Spanish pair (notebook 01's offline MT engine). Default true. */
+  apertium?: boolean;
 }
 
 export interface SetupReport {
@@ -24,7 +27,19 @@ export interface SetupReport {
   jupyter: "installed" | "present";
   chromium: "installed" | "present" | "missing";
   webgpuDriver: "installed" | "present" | "missing" | "not requested";
+  apertium: "installed" | "present" | "missing";
   kernelspec: string;
+}
+
+function apertiumEngSpaPresent(): boolean {
+  for (const dir of ["/usr/share/apertium/modes", "/usr/local/share/apertium/modes"]) {
+    try {
+      if (Deno.statSync(`${dir}/eng-spa.mode`).isFile) return true;
+    } catch {
+      // not in this prefix
+    }
+  }
+  return false;
 }
 
 function vulkanDriverPresent(): boolean {
@@ -48,9 +63,19 @@ export async function ensureSetup(opts: SetupOptions = {}): Promise<SetupReport>
 
   let jupyter: SetupReport["jupyter"] = "present";
   if (!jupyterAvailable()) {
-    if (!apt) throw new KitError("Jupyter (nbclient) is not installed for /usr/bin/python3", installAdvice(JUPYTER_PACKAGES, "running notebooks"));
+    if (!apt) {
+      throw new KitError(
+        "Jupyter (nbclient) is not installed for /usr/bin/python3",
+        installAdvice(JUPYTER_PACKAGES, "running notebooks"),
+      );
+    }
     await aptInstall(JUPYTER_PACKAGES, "running notebooks");
-    if (!jupyterAvailable()) throw new KitError("Jupyter still not importable after installing it", installAdvice(JUPYTER_PACKAGES, "running notebooks"));
+    if (!jupyterAvailable()) {
+      throw new KitError(
+        "Jupyter still not importable after installing it",
+        installAdvice(JUPYTER_PACKAGES, "running notebooks"),
+      );
+    }
     jupyter = "installed";
   }
 
@@ -60,8 +85,19 @@ export async function ensureSetup(opts: SetupOptions = {}): Promise<SetupReport>
       await aptInstall(CHROMIUM_PACKAGES, "static figure images (PNG/SVG) and browser tests");
       chromium = chromiumPath() ? "installed" : "missing";
     } else {
-      console.error(["setup: Chromium not found; figures get no PNG/SVG.", ...installAdvice(CHROMIUM_PACKAGES, "static figures")].join("\n"));
+      console.error(
+        [
+          "setup: Chromium not found; figures get no PNG/SVG.",
+          ...installAdvice(CHROMIUM_PACKAGES, "static figures"),
+        ].join("\n"),
+      );
     }
+  }
+
+  let apertium: SetupReport["apertium"] = apertiumEngSpaPresent() ? "present" : "missing";
+  if (apertium === "missing" && (opts.apertium ?? true) && apt) {
+    await aptInstall(APERTIUM_PACKAGES, "machine translation en→es in notebook 01 (Apertium)");
+    apertium = apertiumEngSpaPresent() ? "installed" : "missing";
   }
 
   let webgpuDriver: SetupReport["webgpuDriver"] = "not requested";
@@ -80,5 +116,5 @@ export async function ensureSetup(opts: SetupOptions = {}): Promise<SetupReport>
   }
 
   const kernelspec = await ensureDenoKernelSpec();
-  return { nodeModules, jupyter, chromium, webgpuDriver, kernelspec };
+  return { nodeModules, jupyter, chromium, webgpuDriver, apertium, kernelspec };
 }

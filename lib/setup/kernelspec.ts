@@ -11,7 +11,10 @@ export function jupyterDataDir(): string {
 export const KERNEL_NAME = "deno";
 
 /** The kernelspec content: the project's own Deno, with its module cache inside the project. */
-export function denoKernelSpec(denoPath: string, denoDir: string | undefined): Record<string, unknown> {
+export function denoKernelSpec(
+  denoPath: string,
+  denoDir: string | undefined,
+): Record<string, unknown> {
   return {
     argv: [denoPath, "jupyter", "--kernel", "--conn", "{connection_file}"],
     display_name: "Deno (image-pivot kit)",
@@ -29,7 +32,9 @@ export async function ensureDenoKernelSpec(denoPath = Deno.execPath()): Promise<
   const path = join(jupyterDataDir(), "kernels", KERNEL_NAME, "kernel.json");
   const spec = denoKernelSpec(denoPath, Deno.env.get("DENO_DIR"));
   try {
-    if (JSON.stringify(JSON.parse(await Deno.readTextFile(path))) === JSON.stringify(spec)) return path;
+    if (JSON.stringify(JSON.parse(await Deno.readTextFile(path))) === JSON.stringify(spec)) {
+      return path;
+    }
   } catch { /* absent or unreadable: rewrite */ }
   await atomicWriteJson(path, spec);
   return path;

@@ -3,9 +3,16 @@ import { KitError } from "../util/kit_error.ts";
 /** Debian's Python, which has Jupyter when the Debian packages are installed. */
 export const DEBIAN_PYTHON = "/usr/bin/python3";
 
-export const JUPYTER_PACKAGES = ["jupyter-nbconvert", "python3-nbclient", "jupyter-client", "python3-ipykernel"];
+export const JUPYTER_PACKAGES = [
+  "jupyter-nbconvert",
+  "python3-nbclient",
+  "jupyter-client",
+  "python3-ipykernel",
+];
 export const CHROMIUM_PACKAGES = ["chromium"];
 export const WEBGPU_PACKAGES = ["mesa-vulkan-drivers", "libvulkan1"];
+/** Apertium with its English→Spanish pair: the offline MT engine of notebook 01 (mode `eng-spa`). */
+export const APERTIUM_PACKAGES = ["apertium", "apertium-eng-spa"];
 
 function isRoot(): boolean {
   return typeof Deno.uid === "function" && Deno.uid() === 0;
@@ -13,7 +20,11 @@ function isRoot(): boolean {
 
 function hasCommand(cmd: string): boolean {
   try {
-    return new Deno.Command("sh", { args: ["-c", `command -v ${cmd}`], stdout: "null", stderr: "null" }).outputSync()
+    return new Deno.Command("sh", {
+      args: ["-c", `command -v ${cmd}`],
+      stdout: "null",
+      stderr: "null",
+    }).outputSync()
       .success;
   } catch {
     return false;
@@ -31,7 +42,8 @@ let aptUpdated = false;
 export async function aptInstall(packages: string[], why: string): Promise<void> {
   const env = { ...Deno.env.toObject(), DEBIAN_FRONTEND: "noninteractive" };
   const run = async (args: string[]) => {
-    const out = await new Deno.Command("apt-get", { args, env, stdout: "piped", stderr: "piped" }).output();
+    const out = await new Deno.Command("apt-get", { args, env, stdout: "piped", stderr: "piped" })
+      .output();
     if (!out.success) {
       const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-3).join("\n");
       throw new KitError(`apt-get ${args.join(" ")} failed (${why}):\n${err}`);
