@@ -1,0 +1,5 @@
+/**
+ * Encoders: the `SentenceEncoder` / `ImageEncoder` interfaces, paper K's setup ids, and the
+ * models behind them.
+ */
+export * from "./encoder.ts";
