@@ -23,3 +23,4 @@ export * from "./sources/mod.ts";
 export * from "./images/mod.ts";
 export * from "./dataset_build/mod.ts";
 export * as diagnostics from "./diagnostics/mod.ts";
+export * from "./paper/mod.ts";
