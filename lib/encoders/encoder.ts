@@ -28,7 +28,13 @@ export interface ImageEncoder {
 }
 
 /** Paper K's setups (SPEC §1), in table order. `xlmr` is the untuned encoder. */
-export const K_SETUPS = ["xlmr", "eng-only", "eng-pivot", "multilingual", "multilingual-qu"] as const;
+export const K_SETUPS = [
+  "xlmr",
+  "eng-only",
+  "eng-pivot",
+  "multilingual",
+  "multilingual-qu",
+] as const;
 export type KSetupId = typeof K_SETUPS[number];
 
 /** Display names of K's setups, as the paper writes them. */

@@ -1,0 +1,103 @@
+import { KitError } from "../util/kit_error.ts";
+import { readSafetensors, type SafeTensorInput, writeSafetensors } from "../io/safetensors.ts";
+import type { ParameterSet } from "./parameter_set.ts";
+
+/** A model whose parameters carry Hugging Face names (XLM-R, ViT). */
+export interface HfNamedModel {
+  readonly params: ParameterSet;
+  /** Prefix of the base model's names in the task-head layout (`roberta.`, `vit.`). */
+  readonly prefix: string;
+}
+
+/** What `loadSafetensorsWeights` did. */
+export interface WeightsLoadReport {
+  /** Model parameters read from the file. */
+  loaded: string[];
+  /** Optional parameters (task heads) the file lacks; they keep their current values. */
+  keptOptional: string[];
+  /** File tensors no parameter used (e.g. `pooler.*`, a tied `lm_head.decoder.weight`). */
+  unused: string[];
+}
+
+/** The file names a model parameter may have: itself, without the task-head prefix, and legacy LayerNorm names. */
+function candidateNames(name: string, prefix: string): string[] {
+  const out = [name];
+  if (name.startsWith(prefix)) out.push(name.slice(prefix.length));
+  for (const n of [...out]) {
+    if (/LayerNorm\.weight$/.test(n)) out.push(n.replace(/weight$/, "gamma"));
+    if (/LayerNorm\.bias$/.test(n)) out.push(n.replace(/bias$/, "beta"));
+  }
+  return out;
+}
+
+/**
+ * Loads Hugging Face safetensors weights into a model built from the same `config.json`: every
+ * parameter is looked up under its name, then without the task-head prefix (a base
+ * `XLMRobertaModel`/`ViTModel` checkpoint), then as legacy `gamma`/`beta`; F16 and F32 are
+ * accepted. A missing required tensor or a shape mismatch is a `KitError` naming the tensor, the
+ * file and the expected shape; missing task-head parameters keep their values. Returns what was
+ * loaded, kept and left unused.
+ *
+ * ```ts
+ * import { readEncoderConfig, VitEncoder, loadSafetensorsWeights, saveSafetensorsWeights } from "./mod.ts";
+ * // const m = new VitEncoder(await readEncoderConfig("vit-base-patch16-224-in21k") as VitConfig);
+ * // await loadSafetensorsWeights(m, "models/vit-base-patch16-224-in21k/model.safetensors");
+ * ```
+ */
+export async function loadSafetensorsWeights(
+  model: HfNamedModel,
+  path: string,
+): Promise<WeightsLoadReport> {
+  const file = await readSafetensors(path);
+  const used = new Set<string>();
+  const loaded: string[] = [], keptOptional: string[] = [];
+  const updates: Record<string, Float32Array> = {};
+  for (const spec of model.params.specs) {
+    const key = candidateNames(spec.name, model.prefix).find((k) => file.tensors.has(k));
+    if (key === undefined) {
+      if (spec.optional) {
+        keptOptional.push(spec.name);
+        continue;
+      }
+      throw new KitError(
+        `${path}: tensor "${spec.name}" (shape [${spec.shape.join(", ")}]) is missing`,
+        [
+          `looked for: ${candidateNames(spec.name, model.prefix).join(", ")}`,
+          "is this a checkpoint of the same architecture and config.json?",
+        ],
+      );
+    }
+    const t = file.tensors.get(key)!;
+    if (t.shape.length !== spec.shape.length || t.shape.some((s, i) => s !== spec.shape[i])) {
+      throw new KitError(
+        `${path}: tensor "${key}" has shape [${t.shape.join(", ")}], the model expects [${
+          spec.shape.join(", ")
+        }] for ${spec.name}`,
+        ["the config.json does not match these weights"],
+      );
+    }
+    if (!(t.data instanceof Float32Array)) {
+      throw new KitError(`${path}: tensor "${key}" is ${t.dtype}; expected F32 or F16`);
+    }
+    updates[spec.name] = t.data;
+    used.add(key);
+    loaded.push(spec.name);
+  }
+  for (const [name, data] of Object.entries(updates)) model.params.values[name]!.set(data);
+  model.params.sync();
+  const unused = [...file.tensors.keys()].filter((k) => !used.has(k));
+  return { loaded, keptOptional, unused };
+}
+
+/** Writes every parameter of `model` as F32 under its Hugging Face name (atomically). */
+export async function saveSafetensorsWeights(
+  model: HfNamedModel,
+  path: string,
+  metadata: Record<string, string> = {},
+): Promise<void> {
+  const tensors: Record<string, SafeTensorInput> = {};
+  for (const s of model.params.specs) {
+    tensors[s.name] = { dtype: "F32", shape: s.shape, data: model.params.values[s.name]! };
+  }
+  await writeSafetensors(path, tensors, { format: "pt", ...metadata });
+}
