@@ -24,3 +24,4 @@ export * from "./images/mod.ts";
 export * from "./dataset_build/mod.ts";
 export * as diagnostics from "./diagnostics/mod.ts";
 export * from "./paper/mod.ts";
+export * from "./claims/mod.ts";

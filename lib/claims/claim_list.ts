@@ -1,0 +1,276 @@
+import type { ClaimSpec, Locator } from "./claim_spec.ts";
+import { K_SETUP_LABELS, type KSetupId } from "../encoders/encoder.ts";
+
+const K_SUMMARY = "papers/000_8f92a1ef6a7f1a65.txt";
+const K_WALK = "papers/002_84d460e76704a3fb.txt";
+const D = "papers/003_baac9c9483456860.txt";
+const SPEC_K = "SPEC.md §1 'Qualitative claims'";
+const SPEC_D = "SPEC.md §2 'Qualitative claims'";
+
+/** Thresholds of the qualitative words, in the artifacts' units (fractions). */
+export const CLAIM_THRESHOLDS = {
+  /** "Without hurting other languages much": the other languages' mean bitext accuracy drops ≤ 2 points. */
+  notMuchDrop: 0.02,
+  /** Pivot retrieval "flat" (linear head): macro R@1 rises by at most 0.005. */
+  flat: 0.005,
+  /** Hubness "about the same": skewness / hub ratio change by at most 10 % of the before value. */
+  hubnessRelative: 0.10,
+  /** Lang-ID accuracy "about the same": changes by at most 0.02 (chance is 1/9 ≈ 0.111). */
+  langIdAbsolute: 0.02,
+} as const;
+
+const bitext = (setup: KSetupId, group: string): Locator => ({
+  artifact: "K-T1",
+  where: { setup, group, score: "cosine" },
+  field: "mean",
+  label: `${K_SETUP_LABELS[setup]} bitext (${group}, cosine, mean of both directions)`,
+});
+const xnli = (setup: KSetupId): Locator => ({
+  artifact: "K-T2",
+  where: { setup, dataset: "xnli", lang: "avg" },
+  field: "accuracy",
+  label: `${K_SETUP_LABELS[setup]} XNLI average accuracy`,
+});
+const macro = (artifact: string, metric: string, head: string, what: string): Locator => ({
+  artifact,
+  where: { metric },
+  field: `${head}_mean`,
+  label: `${what} macro ${metric} (${head})`,
+});
+const diag = (key: string, head: string, what: string): Locator => ({
+  artifact: "D-T6",
+  where: { diagnostic: key },
+  field: `${head}_mean`,
+  label: `${what} (${head})`,
+});
+
+/**
+ * Every qualitative claim of the two papers that SPEC.md lists, compound claims split into one
+ * row each, with the rule (and thresholds) that decides it.
+ */
+export const CLAIMS: readonly ClaimSpec[] = [
+  {
+    id: "K1a",
+    paper: "K",
+    claim: "Bitext retrieval: Eng-Only < Multilingual (all languages)",
+    source: `${SPEC_K}; K Table 1; ${K_SUMMARY} line 33 (18.3% vs 55.7%)`,
+    test: {
+      kind: "greater",
+      a: bitext("multilingual", "all"),
+      b: bitext("eng-only", "all"),
+      margin: 0,
+    },
+  },
+  {
+    id: "K1b",
+    paper: "K",
+    claim: "Bitext retrieval: Multilingual < Eng-Pivot (all languages)",
+    source: `${SPEC_K}; K Table 1; ${K_SUMMARY} line 33 (55.7% vs 62.2%)`,
+    test: {
+      kind: "greater",
+      a: bitext("eng-pivot", "all"),
+      b: bitext("multilingual", "all"),
+      margin: 0,
+    },
+  },
+  {
+    id: "K2a",
+    paper: "K",
+    claim:
+      "Adding Quechua captions raises Quechua bitext accuracy (Multilingual → Multilingual + Quechua)",
+    source: `${SPEC_K}; K Table 1; ${K_WALK} line 123 (18.0% → 29.2%)`,
+    test: {
+      kind: "greater",
+      a: bitext("multilingual-qu", "quechua"),
+      b: bitext("multilingual", "quechua"),
+      margin: 0,
+    },
+  },
+  {
+    id: "K2b",
+    paper: "K",
+    claim: "Adding Quechua captions does not hurt bitext accuracy on the other languages much",
+    source: `${SPEC_K}; ${K_SUMMARY} line 43 ('while maintaining performance on other languages')`,
+    test: {
+      kind: "otherLanguagesNotHurt",
+      artifact: "K-T1-LANGS",
+      setupField: "setup",
+      with: "multilingual-qu",
+      without: "multilingual",
+      where: { score: "cosine" },
+      langField: "lang",
+      exclude: "^qu",
+      field: "mean",
+      maxDrop: CLAIM_THRESHOLDS.notMuchDrop,
+      fallback: { artifact: "K-T1", where: { group: "in-xlmr", score: "cosine" } },
+    },
+  },
+  ...(["eng-only", "multilingual", "multilingual-qu"] as const).map((setup, i): ClaimSpec => ({
+    id: `K3${"abc"[i]}`,
+    paper: "K",
+    claim: `XNLI: the image-tuned ${
+      K_SETUP_LABELS[setup]
+    } model beats untuned XLM-R (average accuracy)`,
+    source: `${SPEC_K}; K Table 2; ${K_WALK} line 147 (Multilingual 51.3 vs XLM-R 43.8)`,
+    test: { kind: "greater", a: xnli(setup), b: xnli("xlmr"), margin: 0 },
+  })),
+  {
+    id: "K4",
+    paper: "K",
+    claim: "XNLI: Eng-Pivot is the best setup (average accuracy)",
+    source:
+      `${SPEC_K}; K Table 2; ${K_WALK} line 153 ('Eng-Pivot still has the highest scores in Table 2')`,
+    test: {
+      kind: "greatest",
+      artifact: "K-T2",
+      where: { dataset: "xnli", lang: "avg" },
+      vary: "setup",
+      best: "eng-pivot",
+      field: "accuracy",
+      label: "XNLI average accuracy",
+    },
+  },
+  ...(["linear", "mlp"] as const).map((head, i): ClaimSpec => ({
+    id: `D1${"ab"[i]}`,
+    paper: "D",
+    claim: `The ${
+      head === "mlp" ? "MLP" : "linear"
+    } head raises text-to-image R@1 on every language`,
+    source:
+      `${SPEC_D}; D Table 2; ${D} line 343 ('Performance improvements are observed across all languages')`,
+    test: {
+      kind: "allPositive",
+      artifact: "D-T2",
+      key: "lang",
+      field: `r1_delta_${head}`,
+      minRows: 2,
+      label: `t2i R@1 gain (r1_delta_${head})`,
+    },
+  })),
+  {
+    id: "D2",
+    paper: "D",
+    claim: "Text-to-image retrieval: MLP head > linear head (macro R@1)",
+    source: `${SPEC_D}; D Table 1; ${D} line 326 ('MLP yields larger gains')`,
+    test: {
+      kind: "greater",
+      a: macro("D-T1", "R@1", "mlp", "t2i"),
+      b: macro("D-T1", "R@1", "linear", "t2i"),
+      margin: 0,
+    },
+  },
+  ...(["linear", "mlp"] as const).map((head, i): ClaimSpec => ({
+    id: `D3${"ab"[i]}`,
+    paper: "D",
+    claim: `Image-to-text retrieval drops after text-only alignment (${
+      head === "mlp" ? "MLP" : "linear"
+    } head, macro R@1)`,
+    source: `${SPEC_D}; D Table 3; ${D} line 351 ('image-to-text retrieval performance decreases')`,
+    test: {
+      kind: "greater",
+      a: macro("D-T3", "R@1", "identity", "i2t"),
+      b: macro("D-T3", "R@1", head, "i2t"),
+      margin: 0,
+    },
+  })),
+  {
+    id: "D4a",
+    paper: "D",
+    claim: "Pivot caption retrieval goes up with the MLP head (macro R@1)",
+    source:
+      `${SPEC_D}; D Table 5; ${D} line 395 ('the MLP head significantly improves pivot retrieval')`,
+    test: {
+      kind: "greater",
+      a: macro("D-T5", "R@1", "mlp", "pivot"),
+      b: macro("D-T5", "R@1", "identity", "pivot"),
+      margin: 0,
+    },
+  },
+  {
+    id: "D4b",
+    paper: "D",
+    claim: "Pivot caption retrieval stays flat or goes down with the linear head (macro R@1)",
+    source:
+      `${SPEC_D}; D Table 5; ${D} line 393 ('marginal or slightly negative effects on pivot-based retrieval')`,
+    test: {
+      kind: "flatOrDown",
+      a: macro("D-T5", "R@1", "linear", "pivot"),
+      b: macro("D-T5", "R@1", "identity", "pivot"),
+      flat: CLAIM_THRESHOLDS.flat,
+    },
+  },
+  {
+    id: "D5a",
+    paper: "D",
+    claim: "The linear head lowers the effective rank",
+    source:
+      `${SPEC_D}; D Table 6; ${D} line 444 ('from 112.24 ± 1.71 to 107.15 ± 1.96 under the linear head')`,
+    test: {
+      kind: "greater",
+      a: diag("effectiveRank", "identity", "effective rank"),
+      b: diag("effectiveRank", "linear", "effective rank"),
+      margin: 0,
+    },
+  },
+  {
+    id: "D5b",
+    paper: "D",
+    claim: "The linear head raises the cross-lingual Gram correlation (RSA)",
+    source:
+      `${SPEC_D}; D Table 6; ${D} line 434 ('increases from 0.345 ± 0.021 to 0.351 ± 0.021 under the linear head')`,
+    test: {
+      kind: "greater",
+      a: diag("gramCorrelation", "linear", "Gram correlation"),
+      b: diag("gramCorrelation", "identity", "Gram correlation"),
+      margin: 0,
+    },
+  },
+  ...(["linear", "mlp"] as const).map((head, i): ClaimSpec => ({
+    id: `D6${"ab"[i]}`,
+    paper: "D",
+    claim: `Mean pairwise cosine drops, i.e. isotropy rises (${
+      head === "mlp" ? "MLP" : "linear"
+    } head)`,
+    source: `${SPEC_D}; D Table 6; ${D} line 454 ('decreases substantially ... under both heads')`,
+    test: {
+      kind: "greater",
+      a: diag("meanCosine", "identity", "mean cosine"),
+      b: diag("meanCosine", head, "mean cosine"),
+      margin: 0,
+    },
+  })),
+  ...([["hubSkewness", "hubness skewness (k=10)"], ["hubRatio", "hub ratio (top 1%)"]] as const)
+    .flatMap(
+      ([key, what], j) =>
+        (["linear", "mlp"] as const).map((head, i): ClaimSpec => ({
+          id: `D7${"abcd"[2 * j + i]}`,
+          paper: "D",
+          claim: `Hubness stays about the same: ${what} (${
+            head === "mlp" ? "MLP" : "linear"
+          } head)`,
+          source:
+            `${SPEC_D}; D Table 6; ${D} line 517 ('Direct hubness measurements remain stable after alignment')`,
+          test: {
+            kind: "aboutSame",
+            a: diag(key, head, what),
+            b: diag(key, "identity", what),
+            relative: CLAIM_THRESHOLDS.hubnessRelative,
+          },
+        })),
+    ),
+  ...(["linear", "mlp"] as const).map((head, i): ClaimSpec => ({
+    id: `D8${"ab"[i]}`,
+    paper: "D",
+    claim: `Language-ID probe accuracy stays about the same (${
+      head === "mlp" ? "MLP" : "linear"
+    } head)`,
+    source:
+      `${SPEC_D}; D Table 6; ${D} line 479 ('Probe accuracy remains stable after image-pivot alignment')`,
+    test: {
+      kind: "aboutSame",
+      a: diag("langIdAccuracy", head, "lang-ID accuracy"),
+      b: diag("langIdAccuracy", "identity", "lang-ID accuracy"),
+      absolute: CLAIM_THRESHOLDS.langIdAbsolute,
+    },
+  })),
+];

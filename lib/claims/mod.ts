@@ -1,0 +1,10 @@
+/**
+ * The papers' qualitative claims as data, decided on a run's artifacts (artifact CLAIMS), and in
+ * the paper profile every published number beside its regenerated one (artifact PAPER-CHECK).
+ */
+export * from "./artifact_store.ts";
+export * from "./claim_spec.ts";
+export * from "./claim_list.ts";
+export * from "./evaluate_claim.ts";
+export * from "./paper_check.ts";
+export * from "./write_claims_artifact.ts";

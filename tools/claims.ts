@@ -1,0 +1,62 @@
+/**
+ * `./kit task claims [--artifact-dir DIR] [--paper-check]`: decides every qualitative claim of
+ * papers K and D on a run's artifacts, prints the verdicts, and writes artifact CLAIMS (and, in
+ * the paper profile, PAPER-CHECK) into the same folder. Exits non-zero only when the kit fails
+ * (an unreadable or invalid artifact, an evaluator that throws), never because a claim does not
+ * hold.
+ */
+import { parseArgs } from "node:util";
+import { kitConfig } from "../lib/config/kit_config.ts";
+import { writeClaimsArtifact } from "../lib/claims/write_claims_artifact.ts";
+import { closeBrowser } from "../lib/artifacts/chromium_renderer.ts";
+import { runMain } from "../lib/util/kit_error.ts";
+
+const HELP = `usage: ./kit task claims [options]
+  --artifact-dir DIR   the run's artifacts (default: figures/<profile>, as ./kit task reproduce writes them)
+  --paper-check        compare with the published numbers even outside the paper profile`;
+
+await runMain(async () => {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      "artifact-dir": { type: "string" },
+      "paper-check": { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const artifactDir = values["artifact-dir"] ?? kitConfig().artifactDir;
+  const result = await writeClaimsArtifact({
+    artifactDir,
+    paperCheck: values["paper-check"] || undefined,
+  });
+  await closeBrowser();
+  console.log(`claims on ${artifactDir} (${result.profile} profile)\n`);
+  for (const r of result.rows) {
+    console.log(`${r.id.padEnd(4)} ${r.verdict.padEnd(15)} ${r.claim}`);
+    console.log(`     ${r.values}`);
+  }
+  const n = (v: string) => result.rows.filter((r) => r.verdict === v).length;
+  console.log(
+    `\n${n("holds")} hold, ${n("does not hold")} do not hold, ${
+      n("not measurable")
+    } not measurable`,
+  );
+  if (result.paperCheck) {
+    const m = result.paperCheck.filter((r) => r.within !== null);
+    console.log(
+      `paper check: ${
+        m.filter((r) => r.within).length
+      } of ${m.length} regenerated numbers within tolerance`,
+    );
+  }
+  console.log(
+    `written: ${
+      result.artifacts.flatMap((a) => a.files.filter((f) => f.endsWith(".md"))).join(", ")
+    }`,
+  );
+  return 0;
+});
