@@ -25,3 +25,4 @@ export * from "./dataset_build/mod.ts";
 export * as diagnostics from "./diagnostics/mod.ts";
 export * from "./paper/mod.ts";
 export * from "./claims/mod.ts";
+export * from "./image_pivot/mod.ts";

@@ -164,9 +164,9 @@ Deno.test("trainHead() with D's defaults raises holdout t2i R@1 in every languag
       "the head holds the best epoch's parameters",
     );
     assert.ok(res.lossHistory.at(-1)! < res.lossHistory[0]! - 1);
-    // Paper D reports i2t *dropping*. Here the planted distortion Q hurts both directions equally,
-    // and undoing it helps both: i2t rises too. (See the report: the drop is not reproduced by
-    // this synthetic; it is a property of D's data, not of the training code.)
+    // Here the planted distortion Q hurts both directions equally, and undoing it helps both:
+    // i2t rises too. Paper D's i2t *drop* needs a modality gap and a per-caption offset toward
+    // the image mean; tests/image_pivot_test.ts plants that and checks the drop.
     after.i2t.forEach((r, l) =>
       assert.ok(r > before.i2t[l]!, `${kind} l${l}: i2t ${before.i2t[l]} → ${r}`)
     );

@@ -27,7 +27,7 @@ export function createLinearResidualHead(dim: number): Head {
   if (!Number.isInteger(dim) || dim < 1) {
     throw new KitError(`linear head: dim must be a positive integer, got ${dim}`);
   }
-  const dW = tf.variable(tf.zeros([dim, dim]), true);
+  const dW = tf.tidy(() => tf.variable(tf.zeros([dim, dim]), true));
   const parameters: HeadParameter[] = [{ name: "dW", variable: dW }];
   const d2 = dim * dim;
   const prox = (): Scalar => tf.tidy(() => tf.div(tf.sum(tf.square(dW)), d2) as Scalar);

@@ -47,10 +47,10 @@ export function createMlpResidualHead(dim: number, opts: MlpHeadOptions = {}): H
   const bound = 1 / Math.sqrt(dim);
   const uniform = (n: number) =>
     Float32Array.from({ length: n }, () => (2 * rng.next() - 1) * bound);
-  const w1 = tf.variable(tf.tensor2d(uniform(dim * hidden), [dim, hidden]), true);
-  const b1 = tf.variable(tf.tensor1d(uniform(hidden)), true);
-  const w2 = tf.variable(tf.zeros([hidden, dim]), true);
-  const b2 = tf.variable(tf.zeros([dim]), true);
+  const w1 = tf.tidy(() => tf.variable(tf.tensor2d(uniform(dim * hidden), [dim, hidden]), true));
+  const b1 = tf.tidy(() => tf.variable(tf.tensor1d(uniform(hidden)), true));
+  const w2 = tf.tidy(() => tf.variable(tf.zeros([hidden, dim]), true));
+  const b2 = tf.tidy(() => tf.variable(tf.zeros([dim]), true));
   const parameters: HeadParameter[] = [
     { name: "w1", variable: w1 },
     { name: "b1", variable: b1 },

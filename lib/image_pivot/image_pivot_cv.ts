@@ -1,0 +1,230 @@
+import { join } from "node:path";
+import { kFoldIndices } from "../cv/k_fold.ts";
+import { diagnoseLanguages, type DiagnosticsSummary } from "../diagnostics/diagnose_languages.ts";
+import { createHead } from "../heads/create_head.ts";
+import type { HeadKind, HeadState } from "../heads/head.ts";
+import { projectRows } from "../heads/project_rows.ts";
+import { textToImageRetrieval } from "../retrieval/cross_modal_retrieval.ts";
+import { evaluateFold, type FoldEvaluation } from "../retrieval/fold_evaluation.ts";
+import { type RowMatrix, selectRows } from "../retrieval/row_matrix.ts";
+import { resolveTrainConfig, type TrainConfig } from "../train/train_config.ts";
+import { trainHead } from "../train/train_head.ts";
+import { KitError } from "../util/kit_error.ts";
+import type { AlignmentEmbeddings } from "./embedding_dir.ts";
+
+/** Heads that are trained (the identity "Before" baseline is always evaluated). */
+export type TrainedHeadKind = Exclude<HeadKind, "identity">;
+
+/** Options of {@link runImagePivotCv}. */
+export interface ImagePivotCvOptions {
+  /** Heads to train (default linear and MLP). */
+  heads?: readonly TrainedHeadKind[];
+  /** Number of folds (D: 5). */
+  folds?: number;
+  /** KFold shuffle seed, head initialisation seed and lang-ID probe seed (D: 7). */
+  seed?: number;
+  /** Identity head only: no training (`deno task align --before-only`). */
+  beforeOnly?: boolean;
+  /** Overrides of D's training configuration (`PAPER_D_TRAIN_CONFIG`). */
+  train?: Partial<TrainConfig>;
+  /** Compute Table 6's diagnostics (default true). */
+  diagnostics?: boolean;
+  /** Run the lang-ID probe inside the diagnostics (default true; the slowest diagnostic). */
+  probe?: boolean;
+  /** Folder for per-fold `.safetensors` training checkpoints; a rerun resumes from them. */
+  checkpointDir?: string;
+  /** Progress bars for training (default true). */
+  progress?: boolean;
+  /** Called with a one-line message as each fold × head finishes. */
+  log?: (line: string) => void;
+}
+
+/** One head on one fold. */
+export interface HeadFoldResult {
+  fold: number;
+  head: HeadKind;
+  evaluation: FoldEvaluation;
+  diagnostics: DiagnosticsSummary | null;
+  /** Null for the identity head. */
+  training: {
+    bestEpoch: number;
+    bestScore: number;
+    epochScores: number[];
+    msPerStep: number;
+    steps: number;
+  } | null;
+}
+
+/** Everything {@link runImagePivotCv} measured. */
+export interface ImagePivotCvResult {
+  langs: string[];
+  n: number;
+  d: number;
+  seed: number;
+  /** Holdout row indices of every fold (what `--dump-folds` writes). */
+  folds: number[][];
+  /** Heads in table order: identity first. */
+  heads: HeadKind[];
+  results: HeadFoldResult[];
+  /** Training configuration used (null with `beforeOnly`). */
+  trainConfig: TrainConfig | null;
+  /** Fold 0's trained head parameters, for paper D's UMAP figure (D-F1). */
+  fold0States: Partial<Record<TrainedHeadKind, HeadState>>;
+}
+
+function projectAll(
+  state: { kind: HeadKind; apply: (data: Float32Array) => Float32Array },
+  emb: AlignmentEmbeddings,
+  rows?: ArrayLike<number>,
+): Record<string, RowMatrix> {
+  const out: Record<string, RowMatrix> = {};
+  for (const l of emb.langs) {
+    const m = rows === undefined ? emb.textByLang[l]! : selectRows(emb.textByLang[l]!, rows, l);
+    out[l] = state.kind === "identity"
+      ? m
+      : { data: state.apply(m.data), rows: m.rows, cols: m.cols };
+  }
+  return out;
+}
+
+/**
+ * Paper D's protocol (SPEC §2) on fixed embeddings: scikit-learn-identical K folds (shuffle,
+ * `random_state = seed`); on each fold the identity ("Before") head and each trained head
+ * (residual linear, residual MLP; D's best configuration, best epoch by holdout macro t2i R@1 —
+ * selected on the reported fold, as D's code does) are evaluated on the holdout rows: t2i, i2t and
+ * pivot retrieval and, unless switched off, Table 6's diagnostics. The identity results do not
+ * depend on any training, so `beforeOnly` gives exactly the "Before" columns.
+ *
+ * ```ts
+ * import { alignmentEmbeddings } from "./embedding_dir.ts";
+ * import { runImagePivotCv } from "./image_pivot_cv.ts";
+ * const m = { data: Float32Array.from({ length: 40 }, (_, i) => Math.sin(i * 1.7)), rows: 10, cols: 4 };
+ * const r = await runImagePivotCv(alignmentEmbeddings(m, { en: m, de: m }), { beforeOnly: true, diagnostics: false });
+ * console.assert(r.results.length === 5 && r.results[0]!.evaluation.t2iMacro.r1 === 1);
+ * ```
+ */
+export async function runImagePivotCv(
+  emb: AlignmentEmbeddings,
+  options: ImagePivotCvOptions = {},
+): Promise<ImagePivotCvResult> {
+  const k = options.folds ?? 5;
+  const seed = options.seed ?? 7;
+  if (!Number.isInteger(k) || k < 2) throw new KitError(`folds must be an integer ≥ 2, got ${k}`);
+  if (emb.n < k) throw new KitError(`${emb.n} items cannot be split into ${k} folds`);
+  const trained: TrainedHeadKind[] = options.beforeOnly
+    ? []
+    : [...(options.heads ?? ["linear", "mlp"])];
+  for (const h of trained) {
+    if (h !== "linear" && h !== "mlp") {
+      throw new KitError(`unknown head "${h}": expected linear or mlp`);
+    }
+  }
+  const trainConfig = trained.length > 0 ? resolveTrainConfig({ seed, ...options.train }) : null;
+  const diagnostics = options.diagnostics ?? true;
+  const folds = kFoldIndices(emb.n, k, seed, { shuffle: true });
+  const results: HeadFoldResult[] = [];
+  const fold0States: Partial<Record<TrainedHeadKind, HeadState>> = {};
+  const log = options.log ?? (() => {});
+
+  const assess = async (
+    fold: number,
+    head: HeadKind,
+    holdout: number[],
+    project: { kind: HeadKind; apply: (data: Float32Array) => Float32Array },
+    training: HeadFoldResult["training"],
+  ) => {
+    const t0 = performance.now();
+    const textHold = projectAll(project, emb, holdout);
+    const imagesHold = selectRows(emb.images, holdout, "images");
+    const evaluation = await evaluateFold(textHold, imagesHold, {
+      langs: emb.langs,
+      pivot: emb.langs.length > 1,
+    });
+    const diag = diagnostics
+      ? diagnoseLanguages(textHold, {
+        seed,
+        k: Math.min(10, holdout.length - 1),
+        probe: options.probe ?? true,
+        languages: emb.langs,
+      }).macro
+      : null;
+    results.push({ fold, head, evaluation, diagnostics: diag, training });
+    log(
+      `fold ${fold + 1}/${k} ${head}: t2i R@1 ${evaluation.t2iMacro.r1.toFixed(4)}, i2t R@1 ${
+        evaluation.i2tMacro.r1.toFixed(4)
+      } (${((performance.now() - t0) / 1000).toFixed(1)} s eval)`,
+    );
+  };
+
+  for (let f = 0; f < folds.length; f++) {
+    const { train, test } = folds[f]!;
+    await assess(f, "identity", test, { kind: "identity", apply: (x) => x }, null);
+    for (const kind of trained) {
+      const head = createHead(kind, emb.d, { seed });
+      try {
+        const apply = (data: Float32Array) => projectRows(head, data);
+        const imagesHold = selectRows(emb.images, test, "images");
+        const res = await trainHead({
+          head,
+          textByLang: emb.textByLang,
+          images: emb.images,
+          trainIdx: train,
+          holdoutIdx: test,
+          config: trainConfig!,
+          evaluate: async () => {
+            const text = projectAll({ kind, apply }, emb, test);
+            let s = 0;
+            for (const l of emb.langs) s += (await textToImageRetrieval(text[l]!, imagesHold)).r1;
+            return s / emb.langs.length;
+          },
+          checkpointPath: options.checkpointDir
+            ? join(options.checkpointDir, `fold${f}_${kind}.safetensors`)
+            : undefined,
+          resume: options.checkpointDir !== undefined,
+          progress: options.progress === false ? false : {},
+          label: `fold ${f + 1}/${k} ${kind} head`,
+        });
+        if (f === 0) fold0States[kind] = head.getState();
+        await assess(f, kind, test, { kind, apply }, {
+          bestEpoch: res.bestEpoch,
+          bestScore: res.bestScore,
+          epochScores: res.epochScores,
+          msPerStep: res.msPerStep,
+          steps: res.stepsDone,
+        });
+      } finally {
+        head.dispose();
+      }
+    }
+  }
+  return {
+    langs: [...emb.langs],
+    n: emb.n,
+    d: emb.d,
+    seed,
+    folds: folds.map((f) => f.test),
+    heads: ["identity", ...trained],
+    results,
+    trainConfig,
+    fold0States,
+  };
+}
+
+/**
+ * Applies a trained head state (e.g. `result.fold0States.mlp`) to caption rows: the projected,
+ * re-normalised rows.
+ */
+export function applyHeadState(
+  kind: TrainedHeadKind,
+  state: HeadState,
+  rows: RowMatrix,
+  seed = 7,
+): RowMatrix {
+  const head = createHead(kind, rows.cols, { seed });
+  try {
+    head.setState(state);
+    return { data: projectRows(head, rows.data), rows: rows.rows, cols: rows.cols };
+  } finally {
+    head.dispose();
+  }
+}
