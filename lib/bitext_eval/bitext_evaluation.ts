@@ -1,0 +1,70 @@
+import type { SentenceEncoder } from "../encoders/encoder.ts";
+import { cosineSimilarityMatrix, selectRows } from "../retrieval/mod.ts";
+import type { BitextAccuracy } from "../retrieval/mod.ts";
+import { KitError } from "../util/kit_error.ts";
+import { type BitextBenchmark, checkBitextBenchmark } from "./bitext_benchmark.ts";
+import { type BitextCorrectness, bitextCorrectness } from "./bitext_correctness.ts";
+
+/** One language's bitext retrieval against the pivot: a = English, b = the language. */
+export interface BitextLanguageResult {
+  benchmark: string;
+  /** Units in the benchmark (what the bootstrap resamples). */
+  benchmarkUnits: number;
+  lang: string;
+  groups: string[];
+  n: number;
+  /** The unit of each row. */
+  units: Int32Array;
+  /** `aToB` = eng→x, `bToA` = x→eng. */
+  accuracy: BitextAccuracy;
+  correct: BitextCorrectness;
+}
+
+/**
+ * Bitext retrieval of every language of `bench` against its English pivot with one encoder:
+ * English is embedded once, each language once; similarities are cosines (lib/retrieval), the
+ * margin is xsim's ratio margin with neighbourhood `k` (default 4).
+ *
+ * ```ts
+ * import { evaluateBitext } from "./bitext_evaluation.ts";
+ * // const results = await evaluateBitext(encoders["eng-pivot"], benchmark);
+ * // results[0].accuracy.cosine.aToB is eng→x accuracy of the first language
+ * ```
+ */
+export async function evaluateBitext(
+  encoder: SentenceEncoder,
+  bench: BitextBenchmark,
+  opts: { k?: number } = {},
+): Promise<BitextLanguageResult[]> {
+  const k = opts.k ?? 4;
+  checkBitextBenchmark(bench, k);
+  const pivot = await encoder.embed(bench.pivot, bench.pivotLang);
+  if (pivot.rows !== bench.pivot.length) {
+    throw new KitError(
+      `encoder ${encoder.id}: returned ${pivot.rows} rows for ${bench.pivot.length} sentences`,
+    );
+  }
+  const out: BitextLanguageResult[] = [];
+  for (const set of bench.sets) {
+    const x = await encoder.embed(set.texts, set.lang);
+    if (x.rows !== set.texts.length) {
+      throw new KitError(
+        `encoder ${encoder.id}: returned ${x.rows} rows for ${set.texts.length} ${set.lang} sentences`,
+      );
+    }
+    const a = selectRows(pivot, set.units, `${bench.pivotLang} embeddings`);
+    const S = await cosineSimilarityMatrix(a, x);
+    const { correct, accuracy } = bitextCorrectness(S, set.texts.length, k);
+    out.push({
+      benchmark: bench.name,
+      benchmarkUnits: bench.pivot.length,
+      lang: set.lang,
+      groups: set.groups,
+      n: set.texts.length,
+      units: set.units,
+      accuracy,
+      correct,
+    });
+  }
+  return out;
+}

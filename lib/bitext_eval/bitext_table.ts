@@ -1,0 +1,182 @@
+import type { KSetupId } from "../encoders/encoder.ts";
+import { publishedValues } from "../paper/mod.ts";
+import {
+  bootstrapInterval,
+  type BootstrapOptions,
+  macroMeanStatistic,
+  type PairedBootstrapResult,
+  pairedBootstrapTest,
+  type WeightedStatistic,
+} from "../stats/mod.ts";
+import { KitError } from "../util/kit_error.ts";
+import type { BitextLanguageResult } from "./bitext_evaluation.ts";
+
+/** K-T1's two scores: plain cosine nearest neighbour, and xsim's ratio margin (k = 4). */
+export type BitextScore = "cosine" | "xsim";
+export const BITEXT_SCORES: readonly BitextScore[] = ["cosine", "xsim"];
+
+/** K-T1's groups, in table order. */
+export const K_T1_GROUPS = ["all", "in-xlmr", "not-in-xlmr", "quechua", "stamps"] as const;
+
+/** A K-T1 row (schema in the design notes; `paper_mean` added: SPEC §1's number as a fraction). */
+export interface KT1Row {
+  [key: string]: string | number | null;
+  setup: string;
+  group: string;
+  score: BitextScore;
+  eng_to_x: number;
+  x_to_eng: number;
+  mean: number;
+  mean_ci_low: number;
+  mean_ci_high: number;
+  n_languages: number;
+  paper_mean: number | null;
+}
+
+/** A K-T1-LANGS row (`benchmark` added: `flores` or `stamps`). */
+export interface KT1LangRow {
+  [key: string]: string | number | null;
+  setup: string;
+  benchmark: string;
+  lang: string;
+  score: BitextScore;
+  eng_to_x: number;
+  x_to_eng: number;
+  mean: number;
+  ci_low: number;
+  ci_high: number;
+  n: number;
+}
+
+const field = (s: BitextScore) => (s === "cosine" ? "cosine" : "margin");
+
+/** Per-sentence mean of both directions (0, 0.5 or 1) of one language and score. */
+export function bothDirectionsCorrect(r: BitextLanguageResult, score: BitextScore): Float64Array {
+  const c = r.correct[field(score)];
+  return Float64Array.from({ length: r.n }, (_, i) => (c.aToB[i]! + c.bToA[i]!) / 2);
+}
+
+function groupResults(results: readonly BitextLanguageResult[], group: string) {
+  const inGroup = results.filter((r) => r.groups.includes(group));
+  const benches = new Set(inGroup.map((r) => r.benchmark));
+  if (benches.size > 1) {
+    throw new KitError(`bitext group "${group}" mixes benchmarks ${[...benches].join(", ")}`);
+  }
+  return inGroup;
+}
+
+/**
+ * The statistic "mean over the group's languages of the mean of both directions" as a function
+ * of resampled units (sentences / stamps), for bootstrap intervals and paired tests.
+ */
+export function bitextGroupStatistic(
+  results: readonly BitextLanguageResult[],
+  group: string,
+  score: BitextScore,
+): { statistic: WeightedStatistic; units: number; languages: number } {
+  const inGroup = groupResults(results, group);
+  if (inGroup.length === 0) throw new KitError(`bitext group "${group}": no language in it`);
+  return {
+    statistic: macroMeanStatistic(
+      inGroup.map((r) => ({ values: bothDirectionsCorrect(r, score), units: r.units })),
+    ),
+    units: inGroup[0]!.benchmarkUnits,
+    languages: inGroup.length,
+  };
+}
+
+/** SPEC §1's published bitext value (fraction) for a setup and group, or null. */
+export function publishedBitext(setup: string, group: string): number | null {
+  const v = publishedValues({ paper: "K", table: "Table 1", row: setup, column: group })[0];
+  return v ? v.value / 100 : null;
+}
+
+/**
+ * K-T1 rows of one setup: for each group with at least one language and each score, the mean
+ * over languages of eng→x, x→eng and their mean, a percentile bootstrap interval of the mean
+ * (units — sentences, stamps — resampled jointly across the group's languages; the retrieval
+ * pool is held fixed), and the published value where SPEC §1 has one (cosine rows).
+ */
+export function bitextGroupRows(
+  setup: KSetupId,
+  results: readonly BitextLanguageResult[],
+  opts: BootstrapOptions & { groups?: readonly string[] },
+): KT1Row[] {
+  const rows: KT1Row[] = [];
+  for (const group of opts.groups ?? K_T1_GROUPS) {
+    const inGroup = groupResults(results, group);
+    if (inGroup.length === 0) continue;
+    for (const score of BITEXT_SCORES) {
+      const f = field(score);
+      const ab = inGroup.reduce((s, r) => s + r.accuracy[f].aToB, 0) / inGroup.length;
+      const ba = inGroup.reduce((s, r) => s + r.accuracy[f].bToA, 0) / inGroup.length;
+      const { statistic, units } = bitextGroupStatistic(results, group, score);
+      const ci = bootstrapInterval(statistic, units, opts);
+      rows.push({
+        setup,
+        group,
+        score,
+        eng_to_x: ab,
+        x_to_eng: ba,
+        mean: (ab + ba) / 2,
+        mean_ci_low: ci.low,
+        mean_ci_high: ci.high,
+        n_languages: inGroup.length,
+        paper_mean: score === "cosine" ? publishedBitext(setup, group) : null,
+      });
+    }
+  }
+  return rows;
+}
+
+/** K-T1-LANGS rows of one setup: per language and score, with a bootstrap interval of the mean. */
+export function bitextLanguageRows(
+  setup: KSetupId,
+  results: readonly BitextLanguageResult[],
+  opts: BootstrapOptions,
+): KT1LangRow[] {
+  const rows: KT1LangRow[] = [];
+  for (const r of results) {
+    for (const score of BITEXT_SCORES) {
+      const a = r.accuracy[field(score)];
+      const stat = macroMeanStatistic([{
+        values: bothDirectionsCorrect(r, score),
+        units: r.units,
+      }]);
+      const ci = bootstrapInterval(stat, r.benchmarkUnits, opts);
+      rows.push({
+        setup,
+        benchmark: r.benchmark,
+        lang: r.lang,
+        score,
+        eng_to_x: a.aToB,
+        x_to_eng: a.bToA,
+        mean: a.mean,
+        ci_low: ci.low,
+        ci_high: ci.high,
+        n: r.n,
+      });
+    }
+  }
+  return rows;
+}
+
+/**
+ * Paired bootstrap comparison of two setups' group means (same sentences, same resamples):
+ * difference A − B, its interval and a two-sided p-value.
+ */
+export function compareBitextSetups(
+  a: readonly BitextLanguageResult[],
+  b: readonly BitextLanguageResult[],
+  group: string,
+  score: BitextScore,
+  opts: BootstrapOptions,
+): PairedBootstrapResult {
+  const sa = bitextGroupStatistic(a, group, score), sb = bitextGroupStatistic(b, group, score);
+  if (sa.units !== sb.units || sa.languages !== sb.languages) {
+    throw new KitError(
+      `compareBitextSetups: group "${group}" differs between the setups (${sa.languages} vs ${sb.languages} languages)`,
+    );
+  }
+  return pairedBootstrapTest(sa.statistic, sb.statistic, sa.units, opts);
+}
