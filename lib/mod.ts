@@ -26,3 +26,4 @@ export * as diagnostics from "./diagnostics/mod.ts";
 export * from "./paper/mod.ts";
 export * from "./claims/mod.ts";
 export * from "./image_pivot/mod.ts";
+export * from "./micro_corrections/mod.ts";
