@@ -27,3 +27,4 @@ export * from "./paper/mod.ts";
 export * from "./claims/mod.ts";
 export * from "./image_pivot/mod.ts";
 export * from "./micro_corrections/mod.ts";
+export * from "./bench/mod.ts";

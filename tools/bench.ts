@@ -1,0 +1,122 @@
+/**
+ * `./kit task bench [--json] [--steps N] [--peer FILE | --no-peer] [--backend NAME]`: times the
+ * kit's implementation of the four workloads of the PyTorch peer (bench/torch_reference.py, the
+ * authors' stack) with the same shapes, then runs the peer in the same process tree on the same
+ * machine (Debian's /usr/bin/python3 with python3-torch) and prints kit/peer ratios.
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { initBackend } from "../lib/backend/select_backend.ts";
+import type { BackendPreference } from "../lib/config/kit_config.ts";
+import { kitConfig } from "../lib/config/kit_config.ts";
+import { type HeadWorkloadTimes, runHeadWorkloads } from "../lib/bench/head_workloads.ts";
+import { KitError, runMain } from "../lib/util/kit_error.ts";
+import { PROJECT_ROOT } from "../lib/util/paths.ts";
+
+const KEYS = ["linear_step_ms", "mlp_step_ms", "eval_fold_ms", "geometry_fold_ms"] as const;
+
+async function runPeer(
+  file: string,
+  steps: number,
+): Promise<HeadWorkloadTimes & { torch: string; threads: number }> {
+  try {
+    await Deno.stat(file);
+  } catch {
+    throw new KitError(`peer benchmark ${file} not found`, [
+      "pass --peer FILE, or --no-peer to time the kit alone",
+    ]);
+  }
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command("/usr/bin/python3", {
+      args: [file, String(steps)],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  } catch {
+    throw new KitError("Debian's /usr/bin/python3 is needed to run the PyTorch peer", [
+      "apt-get install -y python3 python3-torch, or pass --no-peer",
+    ]);
+  }
+  const err = new TextDecoder().decode(out.stderr);
+  if (!out.success) {
+    if (/No module named 'torch'/.test(err)) {
+      throw new KitError(
+        "PyTorch is not installed for /usr/bin/python3 (the peer of the benchmark)",
+        [
+          "apt-get install -y --no-install-recommends python3-torch   (or pass --no-peer)",
+        ],
+      );
+    }
+    throw new KitError(`the PyTorch peer failed:\n${err.trim().split("\n").slice(-5).join("\n")}`);
+  }
+  const line = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
+  try {
+    return JSON.parse(line);
+  } catch {
+    throw new KitError(
+      `the PyTorch peer printed no JSON line: ${JSON.stringify(line.slice(0, 200))}`,
+    );
+  }
+}
+
+await runMain(async () => {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      json: { type: "boolean", default: false },
+      steps: { type: "string" },
+      peer: { type: "string" },
+      "no-peer": { type: "boolean", default: false },
+      backend: { type: "string" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(
+      "usage: ./kit task bench [--json] [--steps N] [--peer FILE | --no-peer] [--backend auto|webgpu|wasm|cpu]",
+    );
+    return 0;
+  }
+  const steps = values.steps === undefined ? 30 : Number(values.steps);
+  if (!Number.isInteger(steps) || steps < 1) {
+    throw new KitError(`--steps ${values.steps}: expected a positive integer`);
+  }
+  const backend = (values.backend ?? "wasm") as BackendPreference;
+  kitConfig({ ...Deno.env.toObject(), KIT_BACKEND: backend });
+  const info = await initBackend(backend);
+  if (!values.json) {
+    console.error(`bench: kit on ${info.name}, ${steps} timed steps per training workload ...`);
+  }
+  const kit = await runHeadWorkloads({ steps });
+  let peer: (HeadWorkloadTimes & { torch: string; threads: number }) | null = null;
+  if (!values["no-peer"]) {
+    if (!values.json) console.error("bench: PyTorch peer ...");
+    peer = await runPeer(values.peer ?? join(PROJECT_ROOT, "bench", "torch_reference.py"), steps);
+  }
+  const ratio = peer ? Object.fromEntries(KEYS.map((k) => [k, kit[k] / peer![k]])) : null;
+  if (values.json) {
+    console.log(
+      JSON.stringify({
+        ...kit,
+        backend: info.name,
+        deno: Deno.version.deno,
+        ...(peer ? { peer, ratio } : {}),
+      }),
+    );
+    return 0;
+  }
+  const rows = KEYS.map((k) =>
+    `| ${k} | ${kit[k].toFixed(1)} | ${peer ? peer[k].toFixed(1) : "–"} | ${
+      ratio ? `${ratio[k]!.toFixed(2)}×` : "–"
+    } |`
+  );
+  console.log([
+    `| workload | kit (${info.name}) ms | PyTorch ${
+      peer ? `${peer.torch}, ${peer.threads} threads` : "(not run)"
+    } ms | kit / peer |`,
+    "| --- | ---: | ---: | ---: |",
+    ...rows,
+  ].join("\n"));
+  return 0;
+});
