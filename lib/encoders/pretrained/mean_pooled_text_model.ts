@@ -10,13 +10,17 @@ import {
   readModelJson,
   requireModelFiles,
 } from "./model_folder.ts";
+import { makeBatchTokenizer } from "./token_batch.ts";
 import { loadTransformers } from "./transformers_runtime.ts";
 
 /** Options shared by the transformers.js text encoders. */
 export interface TextModelOptions {
   /** Texts per ONNX call. Default 32. */
   batchSize?: number;
-  /** Truncation length in tokens. Default: the model's own (e.g. 128). */
+  /**
+   * Truncation length in tokens, special tokens included, as Python's tokenizers do it
+   * (`truncation=True, max_length=…`: `</s>` is kept). Default: the model's own (128).
+   */
   maxLength?: number;
   /** Which ONNX file: fp32 `model.onnx` (default), fp16 `model_fp16.onnx`, q8 `model_quantized.onnx`. */
   dtype?: OnnxDtype;
@@ -116,12 +120,15 @@ export async function loadMeanPooledTextModel(
   const modelId = `${spec.title} (${folder})`;
   let disposed = false;
 
+  const tokenize = makeBatchTokenizer(tokenizer, maxLength);
+
   async function embedBatch(texts: string[]): Promise<Float32Array> {
-    const enc = tokenizer._call(texts, {
-      padding: true,
-      truncation: true,
-      max_length: maxLength,
-    }) as unknown as { input_ids: TensorView; attention_mask: TensorView };
+    const tokens = tokenize(texts);
+    const dims = [tokens.batch, tokens.seqLen];
+    const enc = {
+      input_ids: new tjs.Tensor("int64", tokens.inputIds, dims),
+      attention_mask: new tjs.Tensor("int64", tokens.attentionMask, dims),
+    };
     let out: Record<string, TensorView>;
     try {
       out = await model._call(enc);
@@ -147,7 +154,7 @@ export async function loadMeanPooledTextModel(
     }
     const pooled = meanPoolRealTokens(
       h.data as ArrayLike<number>,
-      enc.attention_mask.data,
+      tokens.attentionMask,
       b,
       len,
       dim,

@@ -10,6 +10,7 @@ import {
   PAPER_MODELS,
   paperModelFolder,
   readModelJson,
+  requireModelDirectory,
 } from "./model_folder.ts";
 
 const SPEC = PAPER_MODELS["multilingual-clip-text"];
@@ -66,6 +67,7 @@ export async function multilingualClipTextEncoder(
   folder: string = paperModelFolder("multilingual-clip-text"),
   opts: TextModelOptions = {},
 ): Promise<SentenceEncoder> {
+  await requireModelDirectory(folder, SPEC);
   await checkPoolingConfig(folder);
   const dense = await loadDenseLayer(folder, SPEC);
   const defaultMaxLength = await sentenceBertMaxLength(folder);
