@@ -97,7 +97,7 @@ export const CLAIMS: readonly ClaimSpec[] = [
       setupField: "setup",
       with: "multilingual-qu",
       without: "multilingual",
-      where: { score: "cosine" },
+      where: { score: "cosine", benchmark: "flores" },
       langField: "lang",
       exclude: "^qu",
       field: "mean",
