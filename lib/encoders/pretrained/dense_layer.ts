@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { readSafetensors } from "../../io/safetensors.ts";
 import { KitError } from "../../util/kit_error.ts";
 import {
-  isFile,
+  isModelFile,
   modelFolderHints,
   type PretrainedModelSpec,
   readModelJson,
@@ -57,7 +57,7 @@ export async function loadDenseLayer(
 ): Promise<DenseLayer> {
   const dir = join(folder, module);
   const configPath = join(dir, "config.json");
-  if (!(await isFile(configPath))) {
+  if (!(await isModelFile(configPath))) {
     throw new KitError(
       `${spec.title}: ${configPath} is missing (model folder ${folder} is incomplete)`,
       modelFolderHints(spec, folder),
@@ -82,8 +82,8 @@ export async function loadDenseLayer(
     );
   }
   const weightsPath = join(dir, "model.safetensors");
-  if (!(await isFile(weightsPath))) {
-    if (await isFile(join(dir, "pytorch_model.bin"))) {
+  if (!(await isModelFile(weightsPath))) {
+    if (await isModelFile(join(dir, "pytorch_model.bin"))) {
       throw new KitError(
         `${spec.title}: ${weightsPath} is missing; ${dir} has only pytorch_model.bin (a Python pickle the kit does not read)`,
         [

@@ -96,7 +96,7 @@ export function modelFolderHints(spec: PretrainedModelSpec, folder: string): str
 }
 
 /** True when `path` is an existing regular file. */
-export async function isFile(path: string): Promise<boolean> {
+export async function isModelFile(path: string): Promise<boolean> {
   try {
     return (await Deno.stat(path)).isFile;
   } catch {
@@ -134,7 +134,7 @@ export async function requireModelFiles(
 ): Promise<void> {
   await requireModelDirectory(folder, spec);
   for (const f of files) {
-    if (!(await isFile(join(folder, f)))) {
+    if (!(await isModelFile(join(folder, f)))) {
       throw new KitError(
         `${spec.title}: ${join(folder, f)} is missing (model folder ${folder} is incomplete)`,
         modelFolderHints(spec, folder),
@@ -161,7 +161,7 @@ export async function locateOnnxFile(
   const file = `${name}${DTYPE_SUFFIX[dtype]}.onnx`;
   for (const subfolder of ["onnx", ""]) {
     const path = join(folder, subfolder, file);
-    if (await isFile(path)) return { subfolder, path };
+    if (await isModelFile(path)) return { subfolder, path };
   }
   throw new KitError(
     `${spec.title}: ${

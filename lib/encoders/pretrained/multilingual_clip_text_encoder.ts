@@ -5,7 +5,7 @@ import { KitError } from "../../util/kit_error.ts";
 import { applyDenseLayer, loadDenseLayer } from "./dense_layer.ts";
 import { loadMeanPooledTextModel, type TextModelOptions } from "./mean_pooled_text_model.ts";
 import {
-  isFile,
+  isModelFile,
   modelFolderName,
   PAPER_MODELS,
   paperModelFolder,
@@ -18,7 +18,7 @@ const SPEC = PAPER_MODELS["multilingual-clip-text"];
 /** Checks `1_Pooling/config.json`, when present, asks for mean pooling only. */
 async function checkPoolingConfig(folder: string): Promise<void> {
   const file = join("1_Pooling", "config.json");
-  if (!(await isFile(join(folder, file)))) return;
+  if (!(await isModelFile(join(folder, file)))) return;
   const config = await readModelJson(folder, file, SPEC);
   const modes = Object.entries(config).filter(([k, v]) =>
     k.startsWith("pooling_mode_") && v === true
@@ -36,7 +36,7 @@ async function checkPoolingConfig(folder: string): Promise<void> {
 /** `max_seq_length` from `sentence_bert_config.json`, or 128 (this model's value). */
 async function sentenceBertMaxLength(folder: string): Promise<number> {
   const file = "sentence_bert_config.json";
-  if (!(await isFile(join(folder, file)))) return 128;
+  if (!(await isModelFile(join(folder, file)))) return 128;
   const v = (await readModelJson(folder, file, SPEC)).max_seq_length;
   if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) {
     throw new KitError(
