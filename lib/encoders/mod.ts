@@ -24,3 +24,4 @@ export * from "./vit_encoder.ts";
 export * from "./safetensors_weights.ts";
 export * from "./image_pixels.ts";
 export * from "./subword_tokenizer.ts";
+export * from "./pretrained/mod.ts";
