@@ -174,7 +174,7 @@ Deno.test("trainHead() with D's defaults raises holdout t2i R@1 in every languag
   }
 });
 
-Deno.test("HeadStepper: 50 D-sized steps (288×512) leave tf.memory().numTensors unchanged; step times reported", () => {
+Deno.test("HeadStepper: 50 D-sized steps (288×512) leave tf.memory().numTensors unchanged; step times reported", async () => {
   const [n, d, langs] = [300, 512, 9];
   const rng = new SeededRandom(4);
   const unit = () => normalizeRowsJs(Float32Array.from({ length: n * d }, () => rng.normal()), d);
@@ -183,12 +183,12 @@ Deno.test("HeadStepper: 50 D-sized steps (288×512) leave tf.memory().numTensors
   for (const kind of ["linear", "mlp"] as const) {
     const head = createHead(kind, d, { hidden: 512, seed: 7 });
     const stepper = new HeadStepper(head, text, images, train, resolveTrainConfig({}));
-    stepper.step(0); // warm-up (kernel set-up)
+    await stepper.step(0); // warm-up (kernel set-up)
     const before = tf.memory().numTensors;
     const times: number[] = [];
     for (let i = 1; i <= 50; i++) {
       const t0 = performance.now();
-      stepper.step(i);
+      await stepper.step(i);
       times.push(performance.now() - t0);
     }
     assert.equal(tf.memory().numTensors, before, `${kind}: tensors leaked`);
@@ -202,7 +202,7 @@ Deno.test("HeadStepper: 50 D-sized steps (288×512) leave tf.memory().numTensors
   }
 });
 
-Deno.test("HeadStepper's first two steps equal a hand-assembled reference: generic InfoNCE on repeated images, prox, clip, Adam", () => {
+Deno.test("HeadStepper's first two steps equal a hand-assembled reference: generic InfoNCE on repeated images, prox, clip, Adam", async () => {
   const s = plantedRotation(2, 16, 60, 3);
   const cfg = resolveTrainConfig({
     batchPerLang: 8,
@@ -249,7 +249,7 @@ Deno.test("HeadStepper's first two steps equal a hand-assembled reference: gener
       dW[k] = dW[k]! -
         lr / (1 - 0.9 ** t) * m[k]! / (Math.sqrt(v[k]!) / Math.sqrt(1 - 0.999 ** t) + 1e-8);
     }
-    const out = stepper.step(step);
+    const out = await stepper.step(step);
     assert.ok(Math.abs(out.loss - refLoss) < 1e-5, `step ${step} loss ${out.loss} vs ${refLoss}`);
     assert.equal(out.lr, lr);
     const got = stepper.params.dW!;

@@ -23,7 +23,13 @@ function randomUnitRows(rng: SeededRandom, n: number, d: number): Float32Array {
 }
 
 /** Symmetric InfoNCE of a residual linear head and its gradient, on the active backend. */
-async function lossAndGrad(t: Float32Array, v: Float32Array, dw: Float32Array, n: number, d: number) {
+async function lossAndGrad(
+  t: Float32Array,
+  v: Float32Array,
+  dw: Float32Array,
+  n: number,
+  d: number,
+) {
   const { value, grad } = tf.tidy(() => {
     const T = tf.tensor2d(t, [n, d]), V = tf.tensor2d(v, [n, d]);
     const W = tf.tensor2d(dw, [d, d]);
@@ -48,7 +54,10 @@ Deno.test({
   name: "webgpu backend matches wasm on matmul and a contrastive-loss gradient (Mesa lavapipe)",
   ignore: !adapter && !required,
   fn: async () => {
-    assert.ok(adapter, "KIT_REQUIRE_WEBGPU=1 but no WebGPU adapter: apt-get install -y mesa-vulkan-drivers libvulkan1");
+    assert.ok(
+      adapter,
+      "KIT_REQUIRE_WEBGPU=1 but no WebGPU adapter: apt-get install -y mesa-vulkan-drivers libvulkan1",
+    );
     const rng = new SeededRandom(3);
     const n = 48, d = 64;
     const a = Float32Array.from({ length: n * d }, () => rng.normal());
@@ -77,7 +86,54 @@ Deno.test({
     }
     assert.ok(mmErr < 1e-4, `matmul differs by ${mmErr}`);
     assert.ok(Math.abs(w.loss - g.loss) < 1e-4, `loss ${w.loss} vs ${g.loss}`);
-    assert.ok(gradErr < 1e-4 * Math.max(1, gradMax), `gradient differs by ${gradErr} (max |g| ${gradMax})`);
+    assert.ok(
+      gradErr < 1e-4 * Math.max(1, gradMax),
+      `gradient differs by ${gradErr} (max |g| ${gradMax})`,
+    );
     assert.ok(gradMax > 0, "gradient is zero: the test would not detect a difference");
+  },
+});
+
+Deno.test({
+  name:
+    "trainHead() on the webgpu backend follows the wasm loss trajectory (paper D's linear and MLP heads)",
+  ignore: !adapter && !required,
+  fn: async () => {
+    const { createHead } = await import("../lib/heads/create_head.ts");
+    const { trainHead } = await import("../lib/train/train_head.ts");
+    const rng = new SeededRandom(5);
+    const n = 40, d = 32;
+    const rows = () => ({ data: randomUnitRows(rng, n, d), rows: n, cols: d });
+    const textByLang = { en: rows(), de: rows(), fr: rows() };
+    const images = rows();
+    const trainIdx = Array.from({ length: 30 }, (_, i) => i);
+    const holdoutIdx = Array.from({ length: 10 }, (_, i) => 30 + i);
+    const losses: Record<string, number[]> = {};
+    for (const kind of ["linear", "mlp"] as const) {
+      for (const name of ["wasm", "webgpu"] as const) {
+        await initBackend(name);
+        const before = tf.memory().numTensors;
+        const head = createHead(kind, d, { hidden: 16, seed: 7 });
+        const r = await trainHead({
+          head,
+          textByLang,
+          images,
+          trainIdx,
+          holdoutIdx,
+          config: { epochs: 2, stepsPerEpoch: 3, warmupSteps: 2, batchPerLang: 8 },
+          evaluate: () => 0,
+          progress: false,
+        });
+        head.dispose();
+        assert.equal(tf.memory().numTensors, before, `${name} ${kind}: tensors leaked`);
+        losses[`${kind}/${name}`] = r.lossHistory;
+      }
+      const w = losses[`${kind}/wasm`]!, g = losses[`${kind}/webgpu`]!;
+      assert.equal(g.length, 6);
+      g.forEach((x, i) =>
+        assert.ok(Math.abs(x - w[i]!) < 1e-3, `${kind} step ${i}: webgpu ${x} vs wasm ${w[i]}`)
+      );
+    }
+    await initBackend("wasm");
   },
 });

@@ -88,7 +88,7 @@ export async function runHeadWorkloads(opts: HeadWorkloadOptions = {}): Promise<
   const stepTime = async (kind: "linear" | "mlp") => {
     const head = createHead(kind, d, { seed: 7 });
     try {
-      const stepper = new HeadStepper(head, text, images, trainIdx, config);
+      const stepper = await HeadStepper.create(head, text, images, trainIdx, config);
       let s = 0;
       return await medianMs(() => stepper.step(s++), steps);
     } finally {

@@ -2,7 +2,7 @@ import { tf } from "../backend/tf.ts";
 import { KitError } from "../util/kit_error.ts";
 import type { HeadParameter, HeadState } from "./head.ts";
 
-/** Copies every parameter's values out of its variable. */
+/** Copies every parameter's values out of its variable (synchronous read; see {@link readHeadStateAsync}). */
 export function readHeadState(params: readonly HeadParameter[]): HeadState {
   const out: HeadState = {};
   for (const p of params) out[p.name] = Float32Array.from(p.variable.dataSync() as Float32Array);
@@ -38,4 +38,13 @@ export function writeHeadState(
     p.variable.assign(t);
     t.dispose();
   }
+}
+
+/** {@link readHeadState} with asynchronous read-back (works on WebGPU under Deno). */
+export async function readHeadStateAsync(params: readonly HeadParameter[]): Promise<HeadState> {
+  const out: HeadState = {};
+  for (const p of params) {
+    out[p.name] = Float32Array.from((await p.variable.data()) as Float32Array);
+  }
+  return out;
 }

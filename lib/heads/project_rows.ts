@@ -30,3 +30,30 @@ export function projectRows(head: Head, data: Float32Array, chunkRows = 4096): F
   }
   return out;
 }
+
+/**
+ * {@link projectRows} with asynchronous read-back, for backends that cannot read synchronously
+ * (WebGPU under Deno). Same result.
+ */
+export async function projectRowsAsync(
+  head: Head,
+  data: Float32Array,
+  chunkRows = 4096,
+): Promise<Float32Array> {
+  const d = head.dim;
+  if (data.length % d !== 0) {
+    throw new KitError(`projectRows: ${data.length} values are not whole rows of width ${d}`);
+  }
+  const rows = data.length / d;
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r += chunkRows) {
+    const n = Math.min(chunkRows, rows - r);
+    const y = tf.tidy(() => head.apply(tf.tensor2d(data.subarray(r * d, (r + n) * d), [n, d])));
+    try {
+      out.set((await y.data()) as Float32Array, r * d);
+    } finally {
+      y.dispose();
+    }
+  }
+  return out;
+}

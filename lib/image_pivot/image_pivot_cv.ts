@@ -3,7 +3,8 @@ import { kFoldIndices } from "../cv/k_fold.ts";
 import { diagnoseLanguages, type DiagnosticsSummary } from "../diagnostics/diagnose_languages.ts";
 import { createHead } from "../heads/create_head.ts";
 import type { HeadKind, HeadState } from "../heads/head.ts";
-import { projectRows } from "../heads/project_rows.ts";
+import { projectRows, projectRowsAsync } from "../heads/project_rows.ts";
+import { readHeadStateAsync } from "../heads/head_state.ts";
 import { textToImageRetrieval } from "../retrieval/cross_modal_retrieval.ts";
 import { evaluateFold, type FoldEvaluation } from "../retrieval/fold_evaluation.ts";
 import { type RowMatrix, selectRows } from "../retrieval/row_matrix.ts";
@@ -72,17 +73,17 @@ export interface ImagePivotCvResult {
   fold0States: Partial<Record<TrainedHeadKind, HeadState>>;
 }
 
-function projectAll(
-  state: { kind: HeadKind; apply: (data: Float32Array) => Float32Array },
+async function projectAll(
+  state: { kind: HeadKind; apply: (data: Float32Array) => Promise<Float32Array> },
   emb: AlignmentEmbeddings,
   rows?: ArrayLike<number>,
-): Record<string, RowMatrix> {
+): Promise<Record<string, RowMatrix>> {
   const out: Record<string, RowMatrix> = {};
   for (const l of emb.langs) {
     const m = rows === undefined ? emb.textByLang[l]! : selectRows(emb.textByLang[l]!, rows, l);
     out[l] = state.kind === "identity"
       ? m
-      : { data: state.apply(m.data), rows: m.rows, cols: m.cols };
+      : { data: await state.apply(m.data), rows: m.rows, cols: m.cols };
   }
   return out;
 }
@@ -130,11 +131,11 @@ export async function runImagePivotCv(
     fold: number,
     head: HeadKind,
     holdout: number[],
-    project: { kind: HeadKind; apply: (data: Float32Array) => Float32Array },
+    project: { kind: HeadKind; apply: (data: Float32Array) => Promise<Float32Array> },
     training: HeadFoldResult["training"],
   ) => {
     const t0 = performance.now();
-    const textHold = projectAll(project, emb, holdout);
+    const textHold = await projectAll(project, emb, holdout);
     const imagesHold = selectRows(emb.images, holdout, "images");
     const evaluation = await evaluateFold(textHold, imagesHold, {
       langs: emb.langs,
@@ -158,11 +159,11 @@ export async function runImagePivotCv(
 
   for (let f = 0; f < folds.length; f++) {
     const { train, test } = folds[f]!;
-    await assess(f, "identity", test, { kind: "identity", apply: (x) => x }, null);
+    await assess(f, "identity", test, { kind: "identity", apply: (x) => Promise.resolve(x) }, null);
     for (const kind of trained) {
       const head = createHead(kind, emb.d, { seed });
       try {
-        const apply = (data: Float32Array) => projectRows(head, data);
+        const apply = (data: Float32Array) => projectRowsAsync(head, data);
         const imagesHold = selectRows(emb.images, test, "images");
         const res = await trainHead({
           head,
@@ -172,7 +173,7 @@ export async function runImagePivotCv(
           holdoutIdx: test,
           config: trainConfig!,
           evaluate: async () => {
-            const text = projectAll({ kind, apply }, emb, test);
+            const text = await projectAll({ kind, apply }, emb, test);
             let s = 0;
             for (const l of emb.langs) s += (await textToImageRetrieval(text[l]!, imagesHold)).r1;
             return s / emb.langs.length;
@@ -184,7 +185,7 @@ export async function runImagePivotCv(
           progress: options.progress === false ? false : {},
           label: `fold ${f + 1}/${k} ${kind} head`,
         });
-        if (f === 0) fold0States[kind] = head.getState();
+        if (f === 0) fold0States[kind] = await readHeadStateAsync(head.parameters);
         await assess(f, kind, test, { kind, apply }, {
           bestEpoch: res.bestEpoch,
           bestScore: res.bestScore,

@@ -7,3 +7,4 @@ export * from "./embedding_dir.ts";
 export * from "./image_pivot_cv.ts";
 export * from "./image_pivot_tables.ts";
 export * from "./published_lookup.ts";
+export * from "./dataset_embeddings.ts";

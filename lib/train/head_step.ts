@@ -2,6 +2,7 @@ import { tf } from "../backend/tf.ts";
 import type { Scalar, Tensor2D, Variable } from "../backend/tf.ts";
 import { KitError } from "../util/kit_error.ts";
 import type { Head, HeadState } from "../heads/head.ts";
+import { readHeadStateAsync } from "../heads/head_state.ts";
 import { symmetricInfoNceRepeatedImages } from "../losses/symmetric_info_nce.ts";
 import { Adam, type AdamState } from "../optim/adam.ts";
 import { clipGradNorm } from "../optim/clip_grad_norm.ts";
@@ -48,6 +49,7 @@ export class HeadStepper {
     images: Float32Array,
     trainIdx: ArrayLike<number>,
     config: TrainConfig,
+    initialState?: HeadState,
   ) {
     if (head.parameters.length === 0) {
       throw new KitError(`trainHead: the ${head.kind} head has no parameters to train`);
@@ -62,7 +64,7 @@ export class HeadStepper {
     this.#imageBuf = new Float32Array(b * head.dim);
     this.sampler = new LanguageBalancedSampler(trainIdx, { batchPerLang: b, seed: config.seed });
     this.#names = head.parameters.map((p) => p.name);
-    this.#params = head.getState();
+    this.#params = initialState ?? head.getState();
     this.#proxCount = head.regularizers.proxParams.reduce((a, n) => {
       const arr = this.#params[n];
       if (!arr) {
@@ -75,6 +77,27 @@ export class HeadStepper {
     this.optimizer = new Adam(
       Object.fromEntries(head.parameters.map((p) => [p.name, p.variable.size])),
       { lr: config.lr, weightDecay: config.weightDecay, decoupled: config.decoupledWeightDecay },
+    );
+  }
+
+  /**
+   * Builds a stepper reading the head's starting parameters asynchronously, so it also works on
+   * backends without synchronous read-back (WebGPU under Deno).
+   */
+  static async create(
+    head: Head,
+    textByLang: readonly Float32Array[],
+    images: Float32Array,
+    trainIdx: ArrayLike<number>,
+    config: TrainConfig,
+  ): Promise<HeadStepper> {
+    return new HeadStepper(
+      head,
+      textByLang,
+      images,
+      trainIdx,
+      config,
+      await readHeadStateAsync(head.parameters),
     );
   }
 
@@ -94,8 +117,8 @@ export class HeadStepper {
     });
   }
 
-  /** Runs global step `step` (0-based; it sets the learning rate). */
-  step(step: number): StepOutcome {
+  /** Runs global step `step` (0-based; it sets the learning rate). Reads back asynchronously, so it also runs on WebGPU. */
+  async step(step: number): Promise<StepOutcome> {
     const c = this.config;
     const d = this.#dim, b = c.batchPerLang, langs = this.#textByLang.length;
     const idx = this.sampler.next();
@@ -122,9 +145,10 @@ export class HeadStepper {
           }
           return total as Scalar;
         }), head.variables as Variable[]);
-      loss = value.dataSync()[0]!;
+      // Asynchronous reads: WebGPU under Deno cannot read back synchronously.
+      loss = (await value.data())[0]!;
       for (const p of head.parameters) {
-        const arr = g[p.variable.name]!.dataSync() as Float32Array;
+        const arr = (await g[p.variable.name]!.data()) as Float32Array;
         grads[p.name] = copy ? arr.slice() : arr;
       }
       tf.dispose([value, ...Object.values(g)]);

@@ -143,7 +143,7 @@ export async function trainHead(opts: TrainHeadOptions): Promise<TrainResult> {
   if (trainIdx.length === 0) throw new KitError("trainHead: trainIdx is empty");
   const fingerprint = dataFingerprint(langs, opts, trainIdx, holdoutIdx);
 
-  const stepper = new HeadStepper(head, textArrays, opts.images.data, trainIdx, config);
+  const stepper = await HeadStepper.create(head, textArrays, opts.images.data, trainIdx, config);
   const total = stepper.totalSteps;
   let step = 0, epochsDone = 0, bestScore = -1, bestEpoch = -1;
   let best: HeadState | null = null;
@@ -179,7 +179,7 @@ export async function trainHead(opts: TrainHeadOptions): Promise<TrainResult> {
     const t0 = performance.now();
     let lossSum = 0, lr = 0;
     for (let s = 0; s < config.stepsPerEpoch; s++) {
-      const out = stepper.step(step);
+      const out = await stepper.step(step);
       lossHistory.push(out.loss);
       lossSum += out.loss;
       lr = out.lr;
