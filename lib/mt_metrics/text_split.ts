@@ -14,8 +14,11 @@ export function pythonSplit(line: string): string[] {
 }
 
 /** Python's whitespace characters (`str.isspace()`), as a global regex of runs. */
-export const PY_WHITESPACE =
-  /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/gu;
+// deno-lint-ignore no-control-regex
+export const PY_WHITESPACE = new RegExp(
+  "[\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+",
+  "gu",
+);
 
 /** The text's Unicode code points (what a Python `str` indexes), not UTF-16 units. */
 export function codePoints(text: string): string[] {
