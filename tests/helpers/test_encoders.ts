@@ -59,16 +59,19 @@ export function independentEncoder(dim: number, seed = 0) {
 }
 
 /** Character n-grams (n = 1..3, with boundary marks) hashed with signs into `dim` buckets. */
-export function hashedNgramEncoder(dim: number) {
-  return functionEncoder("test/hashed-ngrams", dim, (t) => {
-    const v = new Float32Array(dim);
-    const s = ` ${t.toLowerCase()} `;
-    for (let n = 1; n <= 3; n++) {
-      for (let i = 0; i + n <= s.length; i++) {
-        const h = fnv1a(s.slice(i, i + n));
-        v[h % dim]! += (h >>> 31) === 1 ? 1 : -1;
-      }
+export function hashedNgrams(text: string, dim: number): Float32Array {
+  const v = new Float32Array(dim);
+  const s = ` ${text.toLowerCase()} `;
+  for (let n = 1; n <= 3; n++) {
+    for (let i = 0; i + n <= s.length; i++) {
+      const h = fnv1a(s.slice(i, i + n));
+      v[h % dim]! += (h >>> 31) === 1 ? 1 : -1;
     }
-    return v;
-  });
+  }
+  return v;
+}
+
+/** An encoder of hashed character n-grams: similar strings get similar vectors. */
+export function hashedNgramEncoder(dim: number) {
+  return functionEncoder("test/hashed-ngrams", dim, (t) => hashedNgrams(t, dim));
 }

@@ -1,0 +1,82 @@
+import type { SentenceEncoder } from "../encoders/encoder.ts";
+import { KitError } from "../util/kit_error.ts";
+import type { NliBenchmark } from "./nli_benchmark.ts";
+import { embedNliPairs } from "./nli_embedding.ts";
+import {
+  type NliClassifierOptions,
+  type NliEpochLog,
+  NliMlpClassifier,
+} from "./nli_mlp_classifier.ts";
+
+/** One test language's outcome. */
+export interface NliLanguageResult {
+  dataset: "xnli" | "americasnli";
+  lang: string;
+  n: number;
+  units: Int32Array;
+  /** Units of the dataset (what the bootstrap resamples). */
+  datasetUnits: number;
+  /** 1 where the prediction is right. */
+  correct: Uint8Array;
+  accuracy: number;
+}
+
+/** One setup's classifier and results. */
+export interface NliSetupResult {
+  encoderId: string;
+  bestEpoch: number;
+  bestSelectAccuracy: number;
+  history: NliEpochLog[];
+  results: NliLanguageResult[];
+}
+
+/**
+ * K's XNLI protocol for one frozen encoder: embed the English training and selection pairs,
+ * train the MLP probe (English only, best selection epoch kept), then embed and classify every
+ * test language zero-shot. The classifier is disposed before returning.
+ *
+ * ```ts
+ * import { evaluateNliSetup } from "./nli_evaluation.ts";
+ * // const r = await evaluateNliSetup(encoders.multilingual, benchmark, { seed: 1 });
+ * ```
+ */
+export async function evaluateNliSetup(
+  encoder: SentenceEncoder,
+  bench: NliBenchmark,
+  opts: NliClassifierOptions,
+): Promise<NliSetupResult> {
+  const train = await embedNliPairs(encoder, bench.train);
+  const select = await embedNliPairs(encoder, bench.select);
+  const clf = NliMlpClassifier.train(train, select, opts);
+  try {
+    const results: NliLanguageResult[] = [];
+    for (const t of bench.tests) {
+      const pairs = await embedNliPairs(encoder, t.pairs);
+      const pred = clf.predict(pairs);
+      const correct = Uint8Array.from(pred, (p, i) => (p === pairs.labels[i] ? 1 : 0));
+      if (t.units.length !== correct.length) {
+        throw new KitError(
+          `${t.dataset} ${t.lang}: ${t.units.length} units for ${correct.length} pairs`,
+        );
+      }
+      results.push({
+        dataset: t.dataset,
+        lang: t.lang,
+        n: correct.length,
+        units: t.units,
+        datasetUnits: bench.units[t.dataset],
+        correct,
+        accuracy: correct.reduce((s, c) => s + c, 0) / correct.length,
+      });
+    }
+    return {
+      encoderId: encoder.id,
+      bestEpoch: clf.bestEpoch,
+      bestSelectAccuracy: clf.bestSelectAccuracy,
+      history: clf.history,
+      results,
+    };
+  } finally {
+    clf.dispose();
+  }
+}

@@ -1,0 +1,342 @@
+import { tf } from "../backend/tf.ts";
+import type { Tensor, Tensor1D, Tensor2D } from "../backend/tf.ts";
+import { Adam } from "../optim/adam.ts";
+import { transposeData } from "../retrieval/row_matrix.ts";
+import { KitError } from "../util/kit_error.ts";
+import { SeededRandom } from "../util/seeded_random.ts";
+import { type EmbeddedNliPairs, gatherPairRows, pairCount } from "./nli_pairs.ts";
+import { nliFeaturesTensor } from "./nli_features.ts";
+
+/** Training settings of paper K's XNLI probe (SPEC §1); every field has K's default. */
+export interface NliClassifierOptions {
+  /** Hidden widths (K: three layers of 512). */
+  hidden?: readonly number[];
+  /** Adam learning rate (K: 1e-3). */
+  lr?: number;
+  /** Batch size (K: 32). */
+  batchSize?: number;
+  /** Epochs (K: 10); the checkpoint with the best selection accuracy is kept. */
+  epochs?: number;
+  seed: number;
+  /** Called after every epoch. */
+  onEpoch?: (e: NliEpochLog) => void;
+}
+
+/** What one epoch did. */
+export interface NliEpochLog {
+  epoch: number;
+  meanLoss: number;
+  selectAccuracy: number;
+  best: boolean;
+}
+
+/** K's protocol as data (for artifact notes). */
+export const K_NLI_PROTOCOL = {
+  hidden: [512, 512, 512],
+  lr: 1e-3,
+  batchSize: 32,
+  epochs: 10,
+} as const;
+
+/** An MLP's parameters as plain arrays: `w[l]` is `widths[l] × widths[l+1]` row-major. */
+export interface MlpParams {
+  widths: number[];
+  w: Float32Array[];
+  b: Float32Array[];
+}
+
+/**
+ * torch `nn.Linear` initialisation of an MLP (weights and biases U(±1/√fan_in)), seeded.
+ *
+ * ```ts
+ * import { initMlpParams } from "./nli_mlp_classifier.ts";
+ * const p = initMlpParams([8, 4, 3], 1);
+ * console.assert(p.w[0]!.length === 32 && Math.abs(p.w[0]![0]!) <= 1 / Math.sqrt(8));
+ * ```
+ */
+export function initMlpParams(widths: readonly number[], seed: number): MlpParams {
+  if (widths.length < 2 || widths.some((w) => !Number.isInteger(w) || w < 1)) {
+    throw new KitError(`initMlpParams: widths must be ≥ 2 positive integers, got [${widths}]`);
+  }
+  const rng = new SeededRandom(seed);
+  const w: Float32Array[] = [], b: Float32Array[] = [];
+  for (let l = 0; l + 1 < widths.length; l++) {
+    const fanIn = widths[l]!, fanOut = widths[l + 1]!, bound = 1 / Math.sqrt(fanIn);
+    const u = (n: number) => Float32Array.from({ length: n }, () => (2 * rng.next() - 1) * bound);
+    w.push(u(fanIn * fanOut));
+    b.push(u(fanOut));
+  }
+  return { widths: [...widths], w, b };
+}
+
+/** The parameters as tensors: W, its explicit transpose (for the backward pass), b. */
+interface MlpTensors {
+  w: Tensor2D[];
+  wt: (Tensor2D | null)[];
+  b: Tensor1D[];
+}
+
+function uploadParams(p: MlpParams): MlpTensors {
+  const L = p.w.length;
+  const out: MlpTensors = { w: [], wt: [], b: [] };
+  for (let l = 0; l < L; l++) {
+    const r = p.widths[l]!, c = p.widths[l + 1]!;
+    out.w.push(tf.tensor2d(p.w[l]!, [r, c]));
+    // the first layer's input gradient is never needed
+    out.wt.push(l === 0 ? null : tf.tensor2d(transposeData(p.w[l]!, r, c), [c, r]));
+    out.b.push(tf.tensor1d(p.b[l]!));
+  }
+  return out;
+}
+
+function disposeTensors(t: MlpTensors): void {
+  tf.dispose([...t.w, ...t.b, ...t.wt.filter((x): x is Tensor2D => x !== null)]);
+}
+
+function forward(
+  t: MlpTensors,
+  x: Tensor2D,
+): { logits: Tensor2D; pre: Tensor2D[]; acts: Tensor2D[] } {
+  const L = t.w.length;
+  const acts: Tensor2D[] = [x], pre: Tensor2D[] = [];
+  let h = x;
+  for (let l = 0; l < L; l++) {
+    const z = tf.add(tf.matMul(h, t.w[l]!), t.b[l]!) as Tensor2D;
+    pre.push(z);
+    h = l + 1 < L ? tf.relu(z) : z;
+    if (l + 1 < L) acts.push(h);
+  }
+  return { logits: h, pre, acts };
+}
+
+/**
+ * Mean softmax cross-entropy of an MLP (ReLU hidden layers, linear output) on one batch and its
+ * gradients, by hand-written backpropagation: `dz = (softmax − onehot)/B`, `dW = aᵀ·dz`,
+ * `db = Σ dz`, `da = dz·Wᵀ`, `dz' = da ⊙ [z > 0]` (ReLU's derivative taken as 0 at 0, as torch).
+ * Only untransposed matmuls on explicitly transposed copies (TF.js's transpose flags and
+ * autodiff of matMul are several times slower on WASM); the input gradient is not computed.
+ * Tested against `tf.grads`.
+ */
+export function mlpLossAndGradients(
+  p: MlpParams,
+  x: Tensor2D,
+  labels: Int32Array,
+  tensors?: MlpTensors,
+): { loss: number; gw: Float32Array[]; gb: Float32Array[] } {
+  const t = tensors ?? uploadParams(p);
+  try {
+    const B = x.shape[0], L = t.w.length;
+    const out = tf.tidy(() => {
+      const { logits, pre, acts } = forward(t, x);
+      const onehot = tf.oneHot(tf.tensor1d(labels, "int32"), logits.shape[1]).toFloat();
+      const logp = tf.logSoftmax(logits);
+      const loss = tf.neg(tf.mean(tf.sum(tf.mul(logp, onehot), 1)));
+      let dz = tf.div(tf.sub(tf.exp(logp), onehot), B) as Tensor2D;
+      const gw: Tensor[] = new Array(L), gb: Tensor[] = new Array(L);
+      for (let l = L - 1; l >= 0; l--) {
+        gb[l] = tf.sum(dz, 0);
+        gw[l] = tf.matMul(tf.transpose(acts[l]!), dz);
+        if (l > 0) {
+          dz = tf.mul(tf.matMul(dz, t.wt[l]!), tf.step(pre[l - 1]!)) as Tensor2D;
+        }
+      }
+      return [loss, ...gw, ...gb];
+    });
+    const arrays = out.map((g) => g.dataSync() as Float32Array);
+    const copy = tf.getBackend() === "cpu"; // the cpu backend hands out its own buffers
+    const own = (a: Float32Array) => (copy ? a.slice() : a);
+    tf.dispose(out);
+    return {
+      loss: arrays[0]![0]!,
+      gw: arrays.slice(1, L + 1).map(own),
+      gb: arrays.slice(L + 1).map(own),
+    };
+  } finally {
+    if (!tensors) disposeTensors(t);
+  }
+}
+
+/**
+ * Paper K's NLI probe: an MLP `4d → 512 → 512 → 512 → 3` with ReLU on frozen sentence
+ * embeddings' features `[p; h; |p−h|; p∗h]`. Linear layers initialised as torch's `nn.Linear`
+ * (seeded); trained with cross-entropy on the logits (no softmax before the loss, unlike K's
+ * code), torch-style Adam (lib/optim), batch 32, 10 epochs, reshuffled every epoch (seeded; the
+ * last partial batch kept), keeping the epoch with the best accuracy on the selection pairs.
+ *
+ * ```ts
+ * import { NliMlpClassifier } from "./nli_mlp_classifier.ts";
+ * // const clf = NliMlpClassifier.train(trainPairs, selectPairs, { seed: 1 });
+ * // const predicted = clf.predict(testPairs); clf.dispose();
+ * ```
+ */
+export class NliMlpClassifier {
+  readonly inputDim: number;
+  readonly hidden: readonly number[];
+  /** The selection accuracy of the kept checkpoint, and its epoch (1-based). */
+  bestSelectAccuracy = NaN;
+  bestEpoch = 0;
+  readonly history: NliEpochLog[] = [];
+  #params: MlpParams;
+  #tensors: MlpTensors | null;
+
+  private constructor(params: MlpParams) {
+    this.#params = params;
+    this.inputDim = params.widths[0]!;
+    this.hidden = params.widths.slice(1, -1);
+    this.#tensors = uploadParams(params);
+  }
+
+  #live(): MlpTensors {
+    if (!this.#tensors) throw new KitError("NliMlpClassifier: used after dispose()");
+    return this.#tensors;
+  }
+
+  #setParams(p: MlpParams): void {
+    const old = this.#live();
+    this.#params = p;
+    this.#tensors = uploadParams(p);
+    disposeTensors(old);
+  }
+
+  /** A copy of the parameters. */
+  get params(): MlpParams {
+    return {
+      widths: [...this.#params.widths],
+      w: this.#params.w.map((a) => a.slice()),
+      b: this.#params.b.map((a) => a.slice()),
+    };
+  }
+
+  static #features(
+    pairs: EmbeddedNliPairs,
+    idx: ArrayLike<number>,
+    bufP: Float32Array,
+    bufH: Float32Array,
+  ): Tensor2D {
+    const d = pairs.premises.cols, n = idx.length;
+    gatherPairRows(pairs, idx, bufP, bufH);
+    return tf.tidy(() =>
+      nliFeaturesTensor(
+        tf.tensor2d(bufP.subarray(0, n * d), [n, d]),
+        tf.tensor2d(bufH.subarray(0, n * d), [n, d]),
+      )
+    );
+  }
+
+  /** Class predictions (0 entailment, 1 neutral, 2 contradiction), one per pair. */
+  predict(pairs: EmbeddedNliPairs, batch = 1024): Int32Array {
+    const t = this.#live();
+    const n = pairCount(pairs);
+    const d = pairs.premises.cols;
+    if (d * 4 !== this.inputDim) {
+      throw new KitError(
+        `NliMlpClassifier: trained on ${this.inputDim / 4}-d embeddings, got ${d}-d`,
+      );
+    }
+    const out = new Int32Array(n);
+    const bufP = new Float32Array(batch * d), bufH = new Float32Array(batch * d);
+    for (let s = 0; s < n; s += batch) {
+      const idx = Int32Array.from({ length: Math.min(batch, n - s) }, (_, i) => s + i);
+      const x = NliMlpClassifier.#features(pairs, idx, bufP, bufH);
+      const arg = tf.tidy(() => tf.argMax(forward(t, x).logits, 1));
+      out.set(arg.dataSync() as Int32Array, s);
+      tf.dispose([arg, x]);
+    }
+    return out;
+  }
+
+  /** Accuracy on labelled pairs. */
+  accuracy(pairs: EmbeddedNliPairs): number {
+    const p = this.predict(pairs);
+    let c = 0;
+    for (let i = 0; i < p.length; i++) if (p[i] === pairs.labels[i]) c++;
+    return c / p.length;
+  }
+
+  /**
+   * Trains on `train` (English) and keeps the epoch with the best accuracy on `select`
+   * (English, disjoint from every test pair). Deterministic for a seed and backend.
+   */
+  static train(
+    train: EmbeddedNliPairs,
+    select: EmbeddedNliPairs,
+    opts: NliClassifierOptions,
+  ): NliMlpClassifier {
+    const hidden = opts.hidden ?? K_NLI_PROTOCOL.hidden;
+    const lr = opts.lr ?? K_NLI_PROTOCOL.lr;
+    const batchSize = opts.batchSize ?? K_NLI_PROTOCOL.batchSize;
+    const epochs = opts.epochs ?? K_NLI_PROTOCOL.epochs;
+    const n = pairCount(train, "NLI training pairs");
+    pairCount(select, "NLI selection pairs");
+    if (n === 0 || select.labels.length === 0) {
+      throw new KitError("NliMlpClassifier.train: training and selection pairs must be non-empty");
+    }
+    if (!Number.isInteger(batchSize) || batchSize < 1 || !Number.isInteger(epochs) || epochs < 1) {
+      throw new KitError(
+        `NliMlpClassifier.train: batch ${batchSize} and epochs ${epochs} must be positive integers`,
+      );
+    }
+    const d = train.premises.cols;
+    const params = initMlpParams([4 * d, ...hidden, 3], opts.seed);
+    const clf = new NliMlpClassifier(params);
+    const L = params.w.length;
+    const names = [...params.w.map((_, l) => `w${l}`), ...params.b.map((_, l) => `b${l}`)];
+    const flat = (w: Float32Array[], b: Float32Array[]) =>
+      Object.fromEntries(names.map((k, i) => [k, i < L ? w[i]! : b[i - L]!]));
+    const adam = new Adam(
+      Object.fromEntries(Object.entries(flat(params.w, params.b)).map(([k, a]) => [k, a.length])),
+      { lr },
+    );
+    const rng = new SeededRandom((opts.seed ^ 0x5eed) | 0);
+    const order = Array.from({ length: n }, (_, i) => i);
+    const bufP = new Float32Array(batchSize * d), bufH = new Float32Array(batchSize * d);
+    let best: MlpParams | null = null;
+    try {
+      for (let epoch = 1; epoch <= epochs; epoch++) {
+        rng.shuffle(order);
+        let lossSum = 0, batches = 0;
+        for (let s = 0; s < n; s += batchSize) {
+          const idx = order.slice(s, s + batchSize);
+          const labels = Int32Array.from(idx, (k) => train.labels[k]!);
+          const x = NliMlpClassifier.#features(train, idx, bufP, bufH);
+          let g: ReturnType<typeof mlpLossAndGradients>;
+          try {
+            g = mlpLossAndGradients(clf.#params, x, labels, clf.#live());
+          } finally {
+            x.dispose();
+          }
+          lossSum += g.loss;
+          batches++;
+          const p = clf.#params; // updated in place, then re-uploaded
+          adam.step(flat(p.w, p.b), flat(g.gw, g.gb));
+          clf.#setParams(p);
+        }
+        const meanLoss = lossSum / batches;
+        if (!Number.isFinite(meanLoss)) {
+          throw new KitError(`NLI classifier diverged: mean loss ${meanLoss} in epoch ${epoch}`);
+        }
+        const acc = clf.accuracy(select);
+        const isBest = !(acc <= clf.bestSelectAccuracy); // the first epoch, or strictly better
+        if (isBest) {
+          clf.bestSelectAccuracy = acc;
+          clf.bestEpoch = epoch;
+          best = clf.params;
+        }
+        const log = { epoch, meanLoss, selectAccuracy: acc, best: isBest };
+        clf.history.push(log);
+        opts.onEpoch?.(log);
+      }
+      if (best) clf.#setParams(best);
+    } catch (err) {
+      clf.dispose();
+      throw err;
+    }
+    return clf;
+  }
+
+  /** Frees the classifier's tensors. Idempotent. */
+  dispose(): void {
+    if (this.#tensors) disposeTensors(this.#tensors);
+    this.#tensors = null;
+  }
+}
