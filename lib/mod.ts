@@ -28,3 +28,4 @@ export * from "./claims/mod.ts";
 export * from "./image_pivot/mod.ts";
 export * from "./micro_corrections/mod.ts";
 export * from "./bench/mod.ts";
+export * from "./report/mod.ts";

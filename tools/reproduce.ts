@@ -2,12 +2,15 @@
  * `./kit task reproduce [--profile mini|paper] [--only NN[,NN]] [--smoke] [--data-mirror DIR]
  *  [--backend auto|webgpu|wasm|cpu]`: runs notebooks/NN_*.ipynb in order with the Deno kernel,
  * headless; stops at the first failing cell (non-zero exit, notebook and cell named); saves the
- * executed notebooks under figures/<profile>/notebooks/ and prints a summary.
+ * executed notebooks under figures/<profile>/notebooks/, builds the offline HTML report
+ * (figures/<profile>/report/index.html, also after a failing cell, to show its error) and prints
+ * a summary.
  */
 import { parseArgs } from "node:util";
-import { relative } from "node:path";
+import { dirname, relative } from "node:path";
 import { ensureSetup } from "../lib/setup/ensure_setup.ts";
-import { runNotebooks } from "../lib/runner/run_notebooks.ts";
+import { NotebookFailure, runNotebooks } from "../lib/runner/run_notebooks.ts";
+import { buildReport } from "../lib/report/build_report.ts";
 import { type BackendPreference, kitConfig, type Profile } from "../lib/config/kit_config.ts";
 import { KitError, runMain } from "../lib/util/kit_error.ts";
 import { formatDuration } from "../lib/util/progress.ts";
@@ -19,7 +22,8 @@ const HELP = `usage: ./kit task reproduce [options]
   --data-mirror DIR      read-only mirror of the datasets (default ../shared/data if present)
   --backend NAME         auto|webgpu|tfjs-node-gpu|wasm|cpu (default auto)
   --notebooks DIR        folder of NN_*.ipynb (default notebooks/)
-  --cell-timeout S       seconds per cell (default 3600)`;
+  --cell-timeout S       seconds per cell (default 3600)
+  --no-report            do not build the HTML report (<artifact dir>/report/index.html)`;
 
 await runMain(async () => {
   const { values } = parseArgs({
@@ -32,6 +36,7 @@ await runMain(async () => {
       backend: { type: "string" },
       notebooks: { type: "string" },
       "cell-timeout": { type: "string" },
+      "no-report": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
   });
@@ -53,6 +58,13 @@ await runMain(async () => {
   const smoke = values.smoke || cfg.smoke;
   console.error(`reproduce: profile ${cfg.profile}${smoke ? " (smoke)" : ""}, data mirror ${cfg.dataMirror ?? "none"}, backend ${cfg.backend}`);
   const t0 = performance.now();
+  // The report covers every executed notebook in the artifact folder (also after a failure).
+  const report = async (executedPath: string) => {
+    if (values["no-report"]) return;
+    const artifactDir = dirname(dirname(executedPath));
+    const r = await buildReport({ artifactDir });
+    console.error(`report: ${relative(Deno.cwd(), r.indexPath)}`);
+  };
   const results = await runNotebooks(
     {
       profile: cfg.profile as Profile,
@@ -65,7 +77,13 @@ await runMain(async () => {
       artifactDir: env.KIT_ARTIFACT_DIR,
     },
     (name, i, n) => console.error(`[${i + 1}/${n}] ${name}`),
-  );
+  ).catch(async (err) => {
+    if (err instanceof NotebookFailure) {
+      await report(err.executedPath).catch((e) => console.error(`warning: no report: ${e instanceof Error ? e.message : e}`));
+    }
+    throw err;
+  });
+  if (results[0]) await report(results[0].executedPath);
   console.log("\nnotebook                               seconds  artifacts");
   for (const r of results) {
     console.log(`${r.notebook.padEnd(38)} ${r.seconds.toFixed(1).padStart(7)}  ${r.artifacts.join(" ") || "-"}`);
