@@ -28,4 +28,6 @@ export * from "./claims/mod.ts";
 export * from "./image_pivot/mod.ts";
 export * from "./micro_corrections/mod.ts";
 export * from "./bench/mod.ts";
+export * from "./mt_metrics/mod.ts";
+export * as translation from "./translation/mod.ts";
 export * from "./report/mod.ts";

@@ -5,10 +5,18 @@ import { type EngineInfo, engineSignature, type Translator } from "./translator.
 
 /** Options of the Apertium engine. */
 export interface ApertiumOptions {
-  /** The `apertium` command (injectable: tests simulate a machine without it). Default `apertium`. */
+  /**
+   * The `apertium` command (injectable: tests simulate a machine without it). Default: the
+   * `KIT_APERTIUM` environment variable, else `apertium`.
+   */
   command?: string;
   /** Sentences per process call. Default 2000. */
   batchSize?: number;
+}
+
+/** `KIT_APERTIUM`, else `apertium`. */
+export function defaultApertiumCommand(): string {
+  return Deno.env.get("KIT_APERTIUM") || "apertium";
 }
 
 /** The Debian package holding an Apertium pair (both directions live in one package). */
@@ -24,11 +32,9 @@ export function apertiumPackage(mode: string): string {
 function notInstalled(command: string, mode: string): KitError {
   const pkg = apertiumPackage(mode);
   return new KitError(
-    `Apertium is not installed (command "${command}" not found): the translation step needs its ${mode} pair; install the Debian packages apertium ${pkg}`,
-    [
-      `sudo apt-get install -y apertium ${pkg}   (./kit task setup does this when run as root)`,
-      "then rerun: ./kit task reproduce --only 01",
-    ],
+    `Apertium is not installed (command "${command}" not found): the translation step needs its ${mode} pair; ` +
+      `install the Debian packages apertium ${pkg} (sudo apt-get install -y apertium ${pkg}, or ./kit task setup as root), ` +
+      "then rerun ./kit task reproduce --only 01",
   );
 }
 
@@ -61,7 +67,7 @@ export async function apertiumModes(
   opts: ApertiumOptions = {},
   wanted = "eng-spa",
 ): Promise<string[]> {
-  const command = opts.command ?? "apertium";
+  const command = opts.command ?? defaultApertiumCommand();
   let r;
   try {
     r = await run(command, ["-l"]);
@@ -107,7 +113,7 @@ export async function apertiumTranslator(
   to = "es",
   opts: ApertiumOptions = {},
 ): Promise<Translator> {
-  const command = opts.command ?? "apertium";
+  const command = opts.command ?? defaultApertiumCommand();
   const batchSize = opts.batchSize ?? 2000;
   const src = languageCodes(from), tgt = languageCodes(to);
   const mode = `${src.iso3 === "quy" ? "quy" : src.iso3}-${tgt.iso3}`;
@@ -117,11 +123,7 @@ export async function apertiumTranslator(
     throw new KitError(
       `Apertium has no ${mode} pair installed (installed: ${
         modes.join(", ") || "none"
-      }); install the Debian package ${pkg}`,
-      [
-        `sudo apt-get install -y ${pkg}   (./kit task setup does this for eng-spa when run as root)`,
-        "then rerun: ./kit task reproduce --only 01",
-      ],
+      }); install the Debian package ${pkg} (sudo apt-get install -y ${pkg}), then rerun ./kit task reproduce --only 01`,
     );
   }
   const version =

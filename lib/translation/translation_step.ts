@@ -6,9 +6,10 @@ import {
   buildCaptionRecords,
   type CaptionedSample,
   type CaptionRecord,
+  writeCaptionRecords,
 } from "./caption_records.ts";
 import { buildGlossDictionary, glossTranslator } from "./gloss_engine.ts";
-import { nllbTranslator } from "./nllb_engine.ts";
+import { NLLB_MODEL_ID, nllbTranslator } from "./nllb_engine.ts";
 import { pivotTranslator } from "./pivot_translator.ts";
 import { type CachedTranslator, cachedTranslator } from "./translation_cache.ts";
 import { engineSignature, type Translator } from "./translator.ts";
@@ -23,8 +24,10 @@ export interface TranslationEngines {
   enToQu: Translator;
   /** NLLB-200 when its model folder is present, else null … */
   nllb: CachedTranslator | null;
-  /** … and why not. */
+  /** … and why not (one line, for tables) … */
   nllbMissing: string | null;
+  /** … and the full message with what to do. */
+  nllbDetail: string | null;
 }
 
 /** Options of `translationEngines` (tests inject engines and a cache folder). */
@@ -60,6 +63,7 @@ export async function translationEngines(
   const gloss = await cachedTranslator(glossRaw, dir ? { dir } : {});
   let nllb: CachedTranslator | null = null;
   let nllbMissing: string | null = null;
+  let nllbDetail: string | null = null;
   if (opts.engines && "nllb" in opts.engines) {
     const e = opts.engines.nllb;
     if (e) nllb = await cachedTranslator(e, { ...(dir ? { dir } : {}), batchSize: 64 });
@@ -72,10 +76,20 @@ export async function translationEngines(
       nllb = await cachedTranslator(e, { ...(dir ? { dir } : {}), batchSize: 64 });
     } catch (err) {
       if (!(err instanceof KitError)) throw err;
-      nllbMissing = err.message;
+      nllbMissing = err.message.startsWith("NLLB-200 model not found")
+        ? `NLLB-200 model not present (set KIT_NLLB_MODEL, or put ${NLLB_MODEL_ID} under .cache/models/)`
+        : err.message;
+      nllbDetail = err.describe();
     }
   }
-  return { apertium, gloss, enToQu: pivotTranslator(apertium, gloss, "es"), nllb, nllbMissing };
+  return {
+    apertium,
+    gloss,
+    enToQu: pivotTranslator(apertium, gloss, "es"),
+    nllb,
+    nllbMissing,
+    nllbDetail,
+  };
 }
 
 /** Engine calls made so far by all cached engines (0 on a rerun: the caches answer). */
@@ -237,4 +251,46 @@ export async function mtT1Rows(
       notMeasured({ engine: "nllb", ...esQu }, dev.es.length, e.nllbMissing ?? "no model"),
     );}
   return rows;
+}
+
+/**
+ * Builds the mini profile's caption records (`miniCaptionRecords`) and writes them where
+ * `loadCaptionRecords` reads them; returns the records and the file.
+ */
+export async function writeMiniCaptionRecords(
+  samples: readonly CaptionedSample[],
+  e: TranslationEngines,
+  opts: { dataset: string; smoke?: boolean; path?: string },
+): Promise<{ records: CaptionRecord[]; path: string }> {
+  const records = await miniCaptionRecords(samples, e);
+  const sources = {
+    en: "human",
+    es: e.apertium.signature,
+    ja: "human",
+    hi: "human",
+    qu: e.enToQu.signature,
+  };
+  const path = await writeCaptionRecords(records, { dataset: opts.dataset, sources }, {
+    ...(opts.smoke === undefined ? {} : { smoke: opts.smoke }),
+    ...(opts.path ? { path: opts.path } : {}),
+  });
+  return { records, path };
+}
+
+/** A Markdown table of the first `n` records with English captions: captions and whether human (h) or machine (m). */
+export function captionRecordsPreview(records: readonly CaptionRecord[], n = 8): string {
+  const langs = ["en", "es", "qu", "ja", "hi"] as const;
+  const cell = (r: CaptionRecord, l: (typeof langs)[number]) => {
+    const t = r.captions[l];
+    if (t === undefined) return "–";
+    return `${t.replaceAll("|", "\\|")} <sub>${r.origin[l]?.kind === "machine" ? "m" : "h"}</sub>`;
+  };
+  const rows = records.filter((r) => r.captions.en).slice(0, n).map((r) =>
+    `| ${r.image_id} | ${r.partition} | ${langs.map((l) => cell(r, l)).join(" | ")} |`
+  );
+  return [
+    `| image | partition | ${langs.join(" | ")} |`,
+    `|---|---|${langs.map(() => "---").join("|")}|`,
+    ...rows,
+  ].join("\n");
 }
