@@ -1,0 +1,12 @@
+/**
+ * Embedding figures: seeded 2-D t-SNE layouts, multi-panel scatter figures coloured by language
+ * (paper K's Fig. 1, K-F1), and a number for what the panels show (same-language neighbour share).
+ *
+ * ```ts
+ * import { embeddingPanelsFigure } from "./mod.ts";
+ * console.assert(embeddingPanelsFigure([{ title: "x", xy: new Float64Array(2), languages: ["en"] }]).data.length === 1);
+ * ```
+ */
+export * from "./tsne_layout.ts";
+export * from "./language_mixing.ts";
+export * from "./tsne_panels_figure.ts";
