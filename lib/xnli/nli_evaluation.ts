@@ -47,12 +47,12 @@ export async function evaluateNliSetup(
 ): Promise<NliSetupResult> {
   const train = await embedNliPairs(encoder, bench.train);
   const select = await embedNliPairs(encoder, bench.select);
-  const clf = NliMlpClassifier.train(train, select, opts);
+  const clf = await NliMlpClassifier.train(train, select, opts);
   try {
     const results: NliLanguageResult[] = [];
     for (const t of bench.tests) {
       const pairs = await embedNliPairs(encoder, t.pairs);
-      const pred = clf.predict(pairs);
+      const pred = await clf.predict(pairs);
       const correct = Uint8Array.from(pred, (p, i) => (p === pairs.labels[i] ? 1 : 0));
       if (t.units.length !== correct.length) {
         throw new KitError(

@@ -115,14 +115,15 @@ function forward(
  * `db = Σ dz`, `da = dz·Wᵀ`, `dz' = da ⊙ [z > 0]` (ReLU's derivative taken as 0 at 0, as torch).
  * Only untransposed matmuls on explicitly transposed copies (TF.js's transpose flags and
  * autodiff of matMul are several times slower on WASM); the input gradient is not computed.
- * Tested against `tf.grads`.
+ * Read-backs are asynchronous (`await data()`), so it runs on every backend. Tested against
+ * `tf.grads`.
  */
-export function mlpLossAndGradients(
+export async function mlpLossAndGradients(
   p: MlpParams,
   x: Tensor2D,
   labels: Int32Array,
   tensors?: MlpTensors,
-): { loss: number; gw: Float32Array[]; gb: Float32Array[] } {
+): Promise<{ loss: number; gw: Float32Array[]; gb: Float32Array[] }> {
   const t = tensors ?? uploadParams(p);
   try {
     const B = x.shape[0], L = t.w.length;
@@ -142,10 +143,15 @@ export function mlpLossAndGradients(
       }
       return [loss, ...gw, ...gb];
     });
-    const arrays = out.map((g) => g.dataSync() as Float32Array);
+    let arrays: Float32Array[];
+    try {
+      // await data(): dataSync is not available on every backend (WebGPU under Deno)
+      arrays = (await Promise.all(out.map((g) => g.data()))) as Float32Array[];
+    } finally {
+      tf.dispose(out);
+    }
     const copy = tf.getBackend() === "cpu"; // the cpu backend hands out its own buffers
     const own = (a: Float32Array) => (copy ? a.slice() : a);
-    tf.dispose(out);
     return {
       loss: arrays[0]![0]!,
       gw: arrays.slice(1, L + 1).map(own),
@@ -165,8 +171,8 @@ export function mlpLossAndGradients(
  *
  * ```ts
  * import { NliMlpClassifier } from "./nli_mlp_classifier.ts";
- * // const clf = NliMlpClassifier.train(trainPairs, selectPairs, { seed: 1 });
- * // const predicted = clf.predict(testPairs); clf.dispose();
+ * // const clf = await NliMlpClassifier.train(trainPairs, selectPairs, { seed: 1 });
+ * // const predicted = await clf.predict(testPairs); clf.dispose();
  * ```
  */
 export class NliMlpClassifier {
@@ -224,7 +230,7 @@ export class NliMlpClassifier {
   }
 
   /** Class predictions (0 entailment, 1 neutral, 2 contradiction), one per pair. */
-  predict(pairs: EmbeddedNliPairs, batch = 1024): Int32Array {
+  async predict(pairs: EmbeddedNliPairs, batch = 1024): Promise<Int32Array> {
     const t = this.#live();
     const n = pairCount(pairs);
     const d = pairs.premises.cols;
@@ -239,15 +245,18 @@ export class NliMlpClassifier {
       const idx = Int32Array.from({ length: Math.min(batch, n - s) }, (_, i) => s + i);
       const x = NliMlpClassifier.#features(pairs, idx, bufP, bufH);
       const arg = tf.tidy(() => tf.argMax(forward(t, x).logits, 1));
-      out.set(arg.dataSync() as Int32Array, s);
-      tf.dispose([arg, x]);
+      try {
+        out.set((await arg.data()) as Int32Array, s);
+      } finally {
+        tf.dispose([arg, x]);
+      }
     }
     return out;
   }
 
   /** Accuracy on labelled pairs. */
-  accuracy(pairs: EmbeddedNliPairs): number {
-    const p = this.predict(pairs);
+  async accuracy(pairs: EmbeddedNliPairs): Promise<number> {
+    const p = await this.predict(pairs);
     let c = 0;
     for (let i = 0; i < p.length; i++) if (p[i] === pairs.labels[i]) c++;
     return c / p.length;
@@ -257,11 +266,11 @@ export class NliMlpClassifier {
    * Trains on `train` (English) and keeps the epoch with the best accuracy on `select`
    * (English, disjoint from every test pair). Deterministic for a seed and backend.
    */
-  static train(
+  static async train(
     train: EmbeddedNliPairs,
     select: EmbeddedNliPairs,
     opts: NliClassifierOptions,
-  ): NliMlpClassifier {
+  ): Promise<NliMlpClassifier> {
     const hidden = opts.hidden ?? K_NLI_PROTOCOL.hidden;
     const lr = opts.lr ?? K_NLI_PROTOCOL.lr;
     const batchSize = opts.batchSize ?? K_NLI_PROTOCOL.batchSize;
@@ -299,9 +308,9 @@ export class NliMlpClassifier {
           const idx = order.slice(s, s + batchSize);
           const labels = Int32Array.from(idx, (k) => train.labels[k]!);
           const x = NliMlpClassifier.#features(train, idx, bufP, bufH);
-          let g: ReturnType<typeof mlpLossAndGradients>;
+          let g: Awaited<ReturnType<typeof mlpLossAndGradients>>;
           try {
-            g = mlpLossAndGradients(clf.#params, x, labels, clf.#live());
+            g = await mlpLossAndGradients(clf.#params, x, labels, clf.#live());
           } finally {
             x.dispose();
           }
@@ -315,7 +324,7 @@ export class NliMlpClassifier {
         if (!Number.isFinite(meanLoss)) {
           throw new KitError(`NLI classifier diverged: mean loss ${meanLoss} in epoch ${epoch}`);
         }
-        const acc = clf.accuracy(select);
+        const acc = await clf.accuracy(select);
         const isBest = !(acc <= clf.bestSelectAccuracy); // the first epoch, or strictly better
         if (isBest) {
           clf.bestSelectAccuracy = acc;
