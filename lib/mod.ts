@@ -31,3 +31,7 @@ export * from "./bench/mod.ts";
 export * from "./mt_metrics/mod.ts";
 export * as translation from "./translation/mod.ts";
 export * from "./report/mod.ts";
+export * from "./stats/mod.ts";
+export * from "./bitext_eval/mod.ts";
+export * from "./xnli/mod.ts";
+export * from "./embedding_plots/mod.ts";

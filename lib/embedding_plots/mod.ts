@@ -10,3 +10,4 @@
 export * from "./tsne_layout.ts";
 export * from "./language_mixing.ts";
 export * from "./tsne_panels_figure.ts";
+export * from "./parallel_subsample.ts";

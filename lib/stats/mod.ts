@@ -12,3 +12,4 @@ export * from "./bootstrap_resample.ts";
 export * from "./bootstrap_interval.ts";
 export * from "./weighted_mean.ts";
 export * from "./paired_bootstrap.ts";
+export * from "./paired_results_table.ts";
