@@ -46,10 +46,9 @@ async function inspect(url: string, waitMs = 30_000): Promise<PageCheck> {
     ).catch(() => {/* counted below */});
     const plots = await page.evaluate(() => {
       const divs = [...document.querySelectorAll(".plotly-figure")];
-      // deno-lint-ignore no-explicit-any
       const drawn = divs.filter((d) =>
         d.classList.contains("js-plotly-plot") && d.querySelector(".main-svg")
-      ) as any[];
+      ) as (Element & { data?: unknown })[];
       return {
         divs: divs.length,
         drawn: drawn.length,

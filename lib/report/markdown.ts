@@ -73,6 +73,7 @@ export function renderInline(text: string): string {
   s = s.replace(/~~(?=\S)([\s\S]*?\S)~~/g, "<del>$1</del>");
   // Hard line breaks: two trailing spaces or a backslash before the newline.
   s = s.replace(/( {2,}|\\)\n/g, "<br>\n");
+  // deno-lint-ignore no-control-regex
   return s.replace(/\u0000(\d+)\u0000/g, (_, i: string) => slots[Number(i)]!);
 }
 
