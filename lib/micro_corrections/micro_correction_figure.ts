@@ -165,6 +165,8 @@ export function microCorrectionFigure(input: MicroCorrectionInput): PlotlyFigure
     legend: { orientation: "h", x: 0, y: -0.04, yanchor: "top" },
     margin: { l: 20, r: 20, t: 70, b: 40 },
     plot_bgcolor: "#ffffff",
+    // Tall enough for the panels where a page gives the plot no height of its own.
+    height: 340 * rows + 80,
   };
   const text = (i: number) =>
     `item ${i}${input.captions ? `: ${esc(clip(input.captions[i]!, 80))}` : ""}`;
