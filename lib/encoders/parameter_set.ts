@@ -98,7 +98,7 @@ export class ParameterSet {
     let t = this.#tensors.get(name);
     if (!t) {
       const spec = this.spec(name);
-      t = tf.tidy(() => tf.variable(tf.tensor(this.values[name]!, [...spec.shape]), false));
+      t = tf.tidy(() => tf.variable(tf.tensor(this.values[name]!, [...spec.shape]), true));
       this.#tensors.set(name, t);
     }
     return t;

@@ -1,0 +1,106 @@
+import { KitError } from "../util/kit_error.ts";
+import type { Partition } from "../dataset_build/sample.ts";
+import type { StampSample } from "./stamp_samples.ts";
+
+/** K's caption languages. */
+export const K_CAPTION_LANGS = ["en", "es", "ja", "hi", "qu"] as const;
+export type KCaptionLang = typeof K_CAPTION_LANGS[number];
+
+/** Where a caption came from (the shape notebook 01 writes). */
+export type CaptionOrigin = { kind: "human" } | { kind: "machine"; engine: string; from: string };
+
+/** K's caption record for one image (the shape of lib/translation's `loadCaptionRecords`). */
+export interface KCaptionRecord {
+  /** Dataset key of the image. */
+  image_id: string;
+  partition: Partition;
+  captions: Partial<Record<KCaptionLang, string>>;
+  origin: Partial<Record<KCaptionLang, CaptionOrigin>>;
+}
+
+/** The records and which reader produced them. */
+export interface KCaptionSet {
+  records: KCaptionRecord[];
+  /** `notebook-01` (lib/translation: human + machine-translated captions) or `human-stamp-captions`. */
+  source: "notebook-01" | "human-stamp-captions";
+  /** Why the human-only fallback was used, when it was. */
+  note: string | null;
+}
+
+/** K's records from the stamps' own human captions (en/es/ja/hi where the stamp has them; no Quechua). */
+export function humanCaptionRecords(samples: readonly StampSample[]): KCaptionRecord[] {
+  return samples.map((s) => {
+    const captions: Partial<Record<KCaptionLang, string>> = {};
+    const origin: Partial<Record<KCaptionLang, CaptionOrigin>> = {};
+    for (const l of K_CAPTION_LANGS) {
+      const c = s.captions[l];
+      if (c) {
+        captions[l] = c;
+        origin[l] = { kind: "human" };
+      }
+    }
+    return { image_id: s.key, partition: s.partition, captions, origin };
+  });
+}
+
+type TranslationModule = {
+  loadCaptionRecords?: (opts?: { smoke?: boolean }) => Promise<KCaptionRecord[]>;
+};
+
+/**
+ * K's caption records for training: notebook 01's (`lib/translation`'s `loadCaptionRecords`,
+ * human captions completed by machine translation, Quechua included) when that module and its
+ * output exist; otherwise the stamps' human captions, with a note saying so. Records are
+ * matched to `samples` by key and must agree on the partition.
+ */
+export async function loadKCaptionSet(
+  samples: readonly StampSample[],
+  opts: { smoke?: boolean } = {},
+): Promise<KCaptionSet> {
+  let mod: TranslationModule | null = null;
+  const spec = "../translation/mod.ts";
+  try {
+    mod = await import(spec) as TranslationModule;
+  } catch {
+    mod = null;
+  }
+  if (!mod?.loadCaptionRecords) {
+    return {
+      records: humanCaptionRecords(samples),
+      source: "human-stamp-captions",
+      note:
+        "lib/translation (notebook 01) is not available: trained on the stamps' human captions only",
+    };
+  }
+  let records: KCaptionRecord[];
+  try {
+    records = await mod.loadCaptionRecords({ smoke: opts.smoke });
+  } catch (err) {
+    if (!(err instanceof Error && err.name === "KitError")) throw err;
+    return {
+      records: humanCaptionRecords(samples),
+      source: "human-stamp-captions",
+      note:
+        `notebook 01's caption records are not available (${err.message}); trained on the stamps' human captions only`,
+    };
+  }
+  const byKey = new Map(samples.map((s) => [s.key, s]));
+  const out: KCaptionRecord[] = [];
+  for (const r of records) {
+    const s = byKey.get(r.image_id);
+    if (!s) continue;
+    if (s.partition !== r.partition) {
+      throw new KitError(
+        `caption record ${r.image_id}: partition ${r.partition} differs from the dataset's ${s.partition}`,
+        ["rerun notebook 01 after notebook 00"],
+      );
+    }
+    out.push(r);
+  }
+  if (out.length === 0) {
+    throw new KitError("notebook 01's caption records match no image of the mini dataset", [
+      "rerun notebooks 00 and 01",
+    ]);
+  }
+  return { records: out, source: "notebook-01", note: null };
+}

@@ -1,0 +1,294 @@
+import { join } from "node:path";
+import { kitConfig } from "../config/kit_config.ts";
+import { activeBackend, type BackendInfo, initBackend } from "../backend/select_backend.ts";
+import { KitError } from "../util/kit_error.ts";
+import { K_SETUPS, type KSetupId } from "../encoders/encoder.ts";
+import type { ImageEncoder, SentenceEncoder } from "../encoders/encoder.ts";
+import { linear } from "../encoders/transformer_ops.ts";
+import { XlmRobertaEncoder } from "../encoders/xlm_roberta_encoder.ts";
+import { loadSafetensorsWeights } from "../encoders/safetensors_weights.ts";
+import {
+  clipImageEncoder,
+  multilingualClipTextEncoder,
+  pretrainedModelsDir,
+  xlmrMeanPooledEncoder,
+} from "../encoders/pretrained/mod.ts";
+import { loadStampSamples, type StampSample } from "./stamp_samples.ts";
+import { buildPretrainingCorpus, type PretrainingCorpus } from "./pretraining_corpus.ts";
+import { pretrainMaskedLm, type TrainedTextEncoder } from "./masked_lm_pretraining.ts";
+import { pretrainImageEncoder, type TrainedImageEncoder } from "./image_pretraining.ts";
+import { type KCaptionSet, loadKCaptionSet } from "./k_caption_records.ts";
+import {
+  K_TRAINED_SETUPS,
+  type KSetupModel,
+  type KTrainedSetup,
+  trainKSetup,
+} from "./k_setup_training.ts";
+import { type ClipSpaceModels, trainClipSpacePair } from "./clip_space_training.ts";
+import {
+  MINI_TRAINING_PLAN,
+  type MiniTrainingPlan,
+  SMOKE_TRAINING_PLAN,
+} from "./mini_training_plan.ts";
+import { MiniImageEncoder, MiniSentenceEncoder } from "./mini_encoders.ts";
+
+/** The pretrained mini towers and the data they came from. */
+export interface MiniBaseModels {
+  smoke: boolean;
+  plan: MiniTrainingPlan;
+  samples: StampSample[];
+  datasetHash: string;
+  corpus: PretrainingCorpus;
+  text: TrainedTextEncoder;
+  image: TrainedImageEncoder;
+}
+
+/**
+ * The backend for training: the one already chosen in this process, else `kitConfig().backend`
+ * — except that `auto` does not settle on a *software* WebGPU adapter (Mesa lavapipe/llvmpipe,
+ * SwiftShader), which is correct but several times slower than WASM; then WASM is used.
+ */
+export async function initTrainingBackend(): Promise<BackendInfo> {
+  const current = activeBackend();
+  if (current) return current;
+  const info = await initBackend();
+  if (
+    info.requested === "auto" && info.name === "webgpu" &&
+    /llvmpipe|lavapipe|swiftshader/i.test(info.device)
+  ) {
+    return await initBackend("wasm");
+  }
+  return info;
+}
+
+const bases = new Map<boolean, Promise<MiniBaseModels>>();
+
+/** Options shared by the loaders. */
+export interface MiniModelOptions {
+  /** Smoke sizes (default `kitConfig().smoke`). */
+  smoke?: boolean;
+  /** No progress bars. */
+  quiet?: boolean;
+}
+
+/** The plan for `smoke`. */
+export function miniTrainingPlan(smoke: boolean): MiniTrainingPlan {
+  return smoke ? SMOKE_TRAINING_PLAN : MINI_TRAINING_PLAN;
+}
+
+/**
+ * Trains (or loads from the cache) the mini profile's two pretrained towers: the XLM-R analog
+ * (masked LM on monolingual text) and the ViT analog (stamp categories). Memoised per process.
+ */
+export function miniBaseModels(opts: MiniModelOptions = {}): Promise<MiniBaseModels> {
+  const smoke = opts.smoke ?? kitConfig().smoke;
+  let p = bases.get(smoke);
+  if (!p) {
+    p = (async () => {
+      await initTrainingBackend();
+      const plan = miniTrainingPlan(smoke);
+      const { samples, datasetHash } = await loadStampSamples({ smoke });
+      const corpus = await buildPretrainingCorpus(samples, plan.corpus);
+      const text = await pretrainMaskedLm(corpus, plan.maskedLm, { quiet: opts.quiet });
+      const image = await pretrainImageEncoder(samples, plan.image, { quiet: opts.quiet });
+      return { smoke, plan, samples, datasetHash, corpus, text, image };
+    })();
+    p.catch(() => bases.delete(smoke));
+    bases.set(smoke, p);
+  }
+  return p;
+}
+
+/** K's four trained setups (mini), with the caption records they were trained on. */
+export interface MiniKSetups {
+  base: MiniBaseModels;
+  captions: KCaptionSet;
+  models: Record<KTrainedSetup, KSetupModel>;
+  dispose(): void;
+}
+
+/** Trains (or loads) K's four fine-tuned setups of the mini profile. */
+export async function miniKSetups(opts: MiniModelOptions = {}): Promise<MiniKSetups> {
+  const base = await miniBaseModels(opts);
+  const captions = await loadKCaptionSet(base.samples, { smoke: base.smoke });
+  const models = {} as Record<KTrainedSetup, KSetupModel>;
+  for (const setup of K_TRAINED_SETUPS) {
+    models[setup] = await trainKSetup({
+      setup,
+      records: captions.records,
+      samples: base.samples,
+      textBase: base.text,
+      imageBase: base.image,
+      plan: base.plan.k,
+      quiet: opts.quiet,
+    });
+  }
+  return {
+    base,
+    captions,
+    models,
+    dispose: () => Object.values(models).forEach((m) => m.dispose()),
+  };
+}
+
+function shortHash(dir: string): string {
+  return dir.split("@").pop() ?? dir;
+}
+
+/** The untuned mini XLM-R analog as a `SentenceEncoder` (mean-pooled over real tokens). */
+async function untunedMiniEncoder(base: MiniBaseModels): Promise<SentenceEncoder> {
+  const model = new XlmRobertaEncoder(base.text.model.config);
+  await loadSafetensorsWeights(model, join(base.text.dir, "model.safetensors"));
+  return new MiniSentenceEncoder({
+    id: `mini/k/xlmr@${shortHash(base.text.dir)}`,
+    model,
+    tokenizer: base.text.tokenizer,
+    maxLength: base.text.maxLength,
+  });
+}
+
+/** Folder of a paper-profile K setup (an ONNX export of its fine-tuned XLM-R text encoder). */
+export function paperKSetupFolder(setup: KSetupId): string {
+  return setup === "xlmr"
+    ? join(pretrainedModelsDir(), "FacebookAI", "xlm-roberta-large")
+    : join(pretrainedModelsDir(), "k-setups", setup);
+}
+
+/**
+ * Paper K's text encoders, one per setup (`K_SETUPS`), each mean-pooled over real tokens.
+ * - mini profile: the kit's own models, trained here on first use (or loaded from
+ *   `cacheDir()/models/…`): `xlmr` is the masked-LM-pretrained XLM-R analog, the others are
+ *   fine-tuned from it (with the ViT analog) on the stamps' caption records (train partition).
+ *   Embeddings are the text tower's mean-pooled last hidden state (before K's projection).
+ * - paper profile: `xlmr` is `FacebookAI/xlm-roberta-large` and each fine-tuned setup is an
+ *   ONNX export of its text encoder in `<models>/k-setups/<setup>/` (same layout); a missing
+ *   folder or file is a `KitError` naming it.
+ *
+ * ```ts ignore
+ * import { loadKSetupEncoders } from "./mod.ts";
+ * const enc = await loadKSetupEncoders({ smoke: true });
+ * const m = await enc.multilingual.embed(["Un perro."], "es");
+ * for (const e of Object.values(enc)) e.dispose();
+ * ```
+ */
+export async function loadKSetupEncoders(
+  opts: MiniModelOptions = {},
+): Promise<Record<KSetupId, SentenceEncoder>> {
+  if (kitConfig().profile === "paper") {
+    const out = {} as Record<KSetupId, SentenceEncoder>;
+    try {
+      for (const s of K_SETUPS) out[s] = await xlmrMeanPooledEncoder(paperKSetupFolder(s));
+    } catch (err) {
+      for (const e of Object.values(out)) e.dispose();
+      if (err instanceof KitError) {
+        throw new KitError(`paper profile, K setups: ${err.message}`, [
+          ...err.hints,
+          `K's fine-tuned setups are expected in ${
+            join(pretrainedModelsDir(), "k-setups")
+          }/<setup>/ (setups: ${K_SETUPS.filter((s) => s !== "xlmr").join(", ")}):`,
+          "train them with K's code (github nkrasner/cl-clip-align), save the text encoder with save_pretrained,",
+          "and export it with `optimum-cli export onnx --model <saved text encoder> --task feature-extraction <folder>`.",
+        ]);
+      }
+      throw err;
+    }
+    return out;
+  }
+  const k = await miniKSetups(opts);
+  const out = { xlmr: await untunedMiniEncoder(k.base) } as Record<KSetupId, SentenceEncoder>;
+  for (const setup of K_TRAINED_SETUPS) {
+    const m = k.models[setup];
+    m.image.dispose();
+    m.head.dispose();
+    out[setup] = new MiniSentenceEncoder({
+      id: `mini/k/${setup}@${shortHash(m.dir)}`,
+      model: m.text,
+      tokenizer: m.tokenizer,
+      maxLength: m.maxLength,
+    });
+  }
+  return out;
+}
+
+/** Paper D's frozen CLIP-space pair (mini: trained by the kit; paper: the published models). */
+export interface ClipSpacePair {
+  image: ImageEncoder;
+  text: SentenceEncoder;
+  /** What the pair was trained on, for notebooks and provenance. */
+  trainedOn: string;
+}
+
+/** Trains (or loads) the mini CLIP and its multilingual student. */
+export async function miniClipSpaceModels(opts: MiniModelOptions = {}): Promise<ClipSpaceModels> {
+  const base = await miniBaseModels(opts);
+  return await trainClipSpacePair({
+    samples: base.samples,
+    textBase: base.text,
+    imageBase: base.image,
+    plan: base.plan.clipSpace,
+    sibLimit: base.plan.sibPairs,
+    quiet: opts.quiet,
+  });
+}
+
+/**
+ * Paper D's frozen encoder pair: image embeddings in CLIP space and a multilingual text encoder
+ * distilled into the same space.
+ * - mini profile: the kit's mini CLIP image tower (+ `visual_projection`) and its multilingual
+ *   student (+ Dense), trained on **train** stamps (English captions for CLIP; captions in D's
+ *   nine languages and SIB-200 train/dev for the student) — never on val/test stamps.
+ * - paper profile: OpenCLIP ViT-B-32 (`openai`) images and
+ *   `sentence-transformers/clip-ViT-B-32-multilingual-v1` text from the user's model folders
+ *   (lib/encoders/pretrained; a missing folder is a `KitError` naming it).
+ */
+export async function loadClipSpacePair(opts: MiniModelOptions = {}): Promise<ClipSpacePair> {
+  if (kitConfig().profile === "paper") {
+    const image = await clipImageEncoder();
+    try {
+      const text = await multilingualClipTextEncoder();
+      return {
+        image,
+        text,
+        trainedOn:
+          "OpenAI CLIP ViT-B/32 (400M web image–text pairs); text: clip-ViT-B-32-multilingual-v1 (distilled on parallel text)",
+      };
+    } catch (err) {
+      image.dispose();
+      throw err;
+    }
+  }
+  const m = await miniClipSpaceModels(opts);
+  const P = m.visualProjection.specs[0]!.shape[0]!;
+  const image = new MiniImageEncoder({
+    id: `mini/d/clip-image@${shortHash(m.clipDir)}`,
+    model: m.image,
+    project: (x) => linear(x, m.visualProjection.tensor("visual_projection.weight"), null),
+    dim: P,
+    onDispose: () => {
+      m.image.dispose();
+      m.visualProjection.dispose();
+    },
+  });
+  const text = new MiniSentenceEncoder({
+    id: `mini/d/multilingual-student@${shortHash(m.studentDir)}`,
+    model: m.student,
+    tokenizer: m.tokenizer,
+    maxLength: m.maxLength,
+    project: (x) => linear(x, m.dense.tensor("linear.weight"), null),
+    dim: P,
+    onDispose: () => {
+      m.student.dispose();
+      m.dense.dispose();
+    },
+  });
+  const d = m.studentTraining.data as { pairs?: number };
+  return {
+    image,
+    text,
+    trainedOn: `mini CLIP (ViT analog + English text tower) on ${
+      (m.clipTraining.data as { trainImages?: number }).trainImages ?? "?"
+    } train stamps with English captions; multilingual student distilled on ${
+      d.pairs ?? "?"
+    } parallel pairs (train-stamp captions in ar de en es fr it ja pt zh + SIB-200 train/dev); no val/test stamp`,
+  };
+}

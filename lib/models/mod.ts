@@ -1,0 +1,26 @@
+/**
+ * The kit's models: the mini profile's masked-LM XLM-R analog and supervised ViT analog, paper
+ * K's four image–caption fine-tuned setups, paper D's frozen CLIP-space pair (mini CLIP +
+ * distilled multilingual student) — trained by the kit on first use, cached under
+ * `cacheDir()/models/<name>@<hash>`, resumable — and the loaders the evaluation notebooks use.
+ *
+ * ```ts ignore
+ * import { loadClipSpacePair, loadKSetupEncoders } from "./mod.ts";
+ * const k = await loadKSetupEncoders(); // Record<KSetupId, SentenceEncoder>
+ * const d = await loadClipSpacePair(); // { image, text, trainedOn }
+ * ```
+ */
+export * from "./model_cache.ts";
+export * from "./resumable_trainer.ts";
+export * from "./module_grads.ts";
+export * from "./stamp_samples.ts";
+export * from "./k_caption_records.ts";
+export * from "./pretraining_corpus.ts";
+export * from "./token_masking.ts";
+export * from "./masked_lm_pretraining.ts";
+export * from "./image_pretraining.ts";
+export * from "./k_setup_training.ts";
+export * from "./clip_space_training.ts";
+export * from "./mini_training_plan.ts";
+export * from "./mini_encoders.ts";
+export * from "./mini_models.ts";

@@ -1,0 +1,249 @@
+import { KitError } from "../util/kit_error.ts";
+import { ProgressBar } from "../util/progress.ts";
+import { SeededRandom } from "../util/seeded_random.ts";
+import { Adam } from "../optim/adam.ts";
+import { clipGradNorm } from "../optim/clip_grad_norm.ts";
+import { readSafetensors, type SafeTensorInput, writeSafetensors } from "../io/safetensors.ts";
+import type { ParameterSet, ParameterState } from "../encoders/parameter_set.ts";
+
+/** Gradients of one step, by module then parameter name; a module may be left out (frozen). */
+export type ModuleGrads = Record<string, ParameterState>;
+
+/** What a task's step returns. */
+export interface StepResult {
+  loss: number;
+  grads: ModuleGrads;
+}
+
+/** A training task run by `runResumableTraining`. */
+export interface TrainingTask {
+  /** Trainable modules by name (their parameters are updated in place). */
+  modules: Record<string, ParameterSet>;
+  /**
+   * Loss and gradients of 0-based global step `step`; all randomness must come from `rng` (its
+   * state is checkpointed) or from `step` itself, so a resumed run follows the same trajectory.
+   */
+  step(step: number, rng: SeededRandom): Promise<StepResult>;
+  /** Validation loss (lower is better), evaluated every `evalEvery` steps and at the end. */
+  validate?: () => Promise<number>;
+}
+
+/** Optimisation settings. */
+export interface TrainingSchedule {
+  steps: number;
+  lr: number;
+  /** Linear warm-up steps, then linear decay to `finalLrFraction·lr`. */
+  warmupSteps: number;
+  finalLrFraction: number;
+  /** Global gradient-norm clip (0: none). */
+  maxGradNorm: number;
+  weightDecay: number;
+  seed: number;
+  /** Validate every this many steps (0: only at the end). */
+  evalEvery: number;
+  /** Write a checkpoint every this many steps. */
+  checkpointEvery: number;
+}
+
+/** What a finished (or stopped) run reports. */
+export interface TrainingOutcome {
+  stepsDone: number;
+  completed: boolean;
+  lossHistory: number[];
+  /** `[step, validation loss]` pairs. */
+  valHistory: [number, number][];
+  bestStep: number;
+  bestValLoss: number;
+  /** Steps already done when this call resumed, or null for a fresh start. */
+  resumedFromStep: number | null;
+  /** Wall-clock seconds spent in this call. */
+  seconds: number;
+}
+
+/** Options of `runResumableTraining`. */
+export interface ResumableTrainingOptions {
+  label: string;
+  task: TrainingTask;
+  schedule: TrainingSchedule;
+  /** Checkpoint file (`.safetensors`, written atomically); resumed from when it exists. */
+  checkpointPath: string;
+  /** Identifies config + data: a checkpoint with another fingerprint is an error. */
+  fingerprint: string;
+  /** Stop after this many global steps (checkpoint written) — to simulate a killed run. */
+  stopAfterSteps?: number;
+  /** Progress bar off (tests). */
+  quiet?: boolean;
+}
+
+const FORMAT = "image-pivot-kit/model-checkpoint/1";
+
+/** Learning rate of step `s`: linear warm-up, then linear decay (K's per-epoch linear decay, per step). */
+export function linearWarmupDecayLr(s: number, c: TrainingSchedule): number {
+  if (s < c.warmupSteps) return c.lr * (s + 1) / Math.max(1, c.warmupSteps);
+  const p = (s - c.warmupSteps) / Math.max(1, c.steps - c.warmupSteps);
+  return c.lr * (1 - (1 - c.finalLrFraction) * Math.min(1, p));
+}
+
+/**
+ * Runs a training task for `schedule.steps` optimizer steps with the kit's Adam (decoupled
+ * weight decay), gradient clipping and a warm-up + linear-decay rate; validates every
+ * `evalEvery` steps and keeps the parameters with the lowest validation loss (restored into the
+ * modules at the end; without `validate`, the last parameters). Every `checkpointEvery` steps
+ * the parameters, Adam moments, RNG state, best state and histories go to one `.safetensors`
+ * file, atomically; a rerun resumes from it and follows the identical trajectory. A progress
+ * bar shows steps, rate and ETA.
+ */
+export async function runResumableTraining(
+  opts: ResumableTrainingOptions,
+): Promise<TrainingOutcome> {
+  const t0 = performance.now();
+  const { task, schedule: c } = opts;
+  const names: string[] = [];
+  const sizes: Record<string, number> = {};
+  for (const [m, ps] of Object.entries(task.modules)) {
+    for (const [n, size] of Object.entries(ps.sizes())) {
+      names.push(`${m}/${n}`);
+      sizes[`${m}/${n}`] = size;
+    }
+  }
+  const params: ParameterState = {};
+  for (const [m, ps] of Object.entries(task.modules)) {
+    for (const n of ps.names) params[`${m}/${n}`] = ps.values[n]!;
+  }
+  const adam = new Adam(sizes, { lr: c.lr, weightDecay: c.weightDecay, decoupled: true });
+  const rng = new SeededRandom(c.seed);
+  let step = 0, bestStep = -1, bestVal = Infinity;
+  let best: ParameterState | null = null;
+  const lossHistory: number[] = [];
+  const valHistory: [number, number][] = [];
+  let resumedFromStep: number | null = null;
+
+  const ck = await readCheckpointIfAny(opts.checkpointPath);
+  if (ck) {
+    const md = ck.metadata;
+    if (md.format !== FORMAT || md.fingerprint !== opts.fingerprint) {
+      throw new KitError(
+        `${opts.checkpointPath}: checkpoint belongs to another configuration or data (fingerprint differs)`,
+        ["delete it to start this training over"],
+      );
+    }
+    const f32 = (k: string) => {
+      const t = ck.tensors.get(k);
+      if (!t || !(t.data instanceof Float32Array)) {
+        throw new KitError(`${opts.checkpointPath}: checkpoint tensor "${k}" missing`);
+      }
+      return t.data;
+    };
+    const m: ParameterState = {}, v: ParameterState = {};
+    for (const n of names) {
+      params[n]!.set(f32(`param/${n}`));
+      m[n] = f32(`adam.m/${n}`);
+      v[n] = f32(`adam.v/${n}`);
+    }
+    adam.setState({ step: Number(md.adam_step), m, v });
+    rng.state = Number(md.rng_state);
+    step = Number(md.step);
+    bestStep = Number(md.best_step);
+    bestVal = md.best_val === "inf" ? Infinity : Number(md.best_val);
+    if (md.has_best === "1") {
+      best = Object.fromEntries(names.map((n) => [n, f32(`best/${n}`).slice()]));
+    }
+    const lh = ck.tensors.get("loss_history")?.data as Float64Array | undefined;
+    const vh = ck.tensors.get("val_history")?.data as Float64Array | undefined;
+    if (lh) lossHistory.push(...lh);
+    if (vh) { for (let i = 0; i + 1 < vh.length; i += 2) valHistory.push([vh[i]!, vh[i + 1]!]); }
+    for (const ps of Object.values(task.modules)) ps.sync();
+    resumedFromStep = step;
+  }
+
+  const save = async () => {
+    const tensors: Record<string, SafeTensorInput> = {};
+    const st = adam.getState();
+    for (const n of names) {
+      const shape = [sizes[n]!];
+      tensors[`param/${n}`] = { dtype: "F32", shape, data: params[n]! };
+      tensors[`adam.m/${n}`] = { dtype: "F32", shape, data: st.m[n]! };
+      tensors[`adam.v/${n}`] = { dtype: "F32", shape, data: st.v[n]! };
+      if (best) tensors[`best/${n}`] = { dtype: "F32", shape, data: best[n]! };
+    }
+    tensors.loss_history = { dtype: "F64", shape: [lossHistory.length], data: lossHistory };
+    tensors.val_history = { dtype: "F64", shape: [valHistory.length * 2], data: valHistory.flat() };
+    await writeSafetensors(opts.checkpointPath, tensors, {
+      format: FORMAT,
+      fingerprint: opts.fingerprint,
+      step: String(step),
+      adam_step: String(st.step),
+      rng_state: String(rng.state),
+      best_step: String(bestStep),
+      best_val: Number.isFinite(bestVal) ? String(bestVal) : "inf",
+      has_best: best ? "1" : "0",
+    });
+  };
+
+  const validate = async () => {
+    if (!task.validate) return;
+    const v = await task.validate();
+    if (!Number.isFinite(v)) {
+      throw new KitError(`${opts.label}: validation loss is ${v} at step ${step}`);
+    }
+    valHistory.push([step, v]);
+    if (v < bestVal) {
+      bestVal = v;
+      bestStep = step;
+      best = Object.fromEntries(names.map((n) => [n, params[n]!.slice()]));
+    }
+  };
+
+  const bar = opts.quiet
+    ? null
+    : new ProgressBar(opts.label, c.steps, { unit: "steps", start: step });
+  if (step === 0 && valHistory.length === 0) await validate();
+  const stopAt = Math.min(c.steps, opts.stopAfterSteps ?? c.steps);
+  while (step < stopAt) {
+    const { loss, grads } = await task.step(step, rng);
+    if (!Number.isFinite(loss)) {
+      throw new KitError(`${opts.label}: the loss is ${loss} at step ${step} (training diverged)`, [
+        "try a lower learning rate",
+      ]);
+    }
+    const flat: ParameterState = {};
+    for (const n of names) {
+      const [m, ...rest] = n.split("/");
+      flat[n] = grads[m!]?.[rest.join("/")] ?? new Float32Array(sizes[n]!);
+    }
+    if (c.maxGradNorm > 0) clipGradNorm(flat, c.maxGradNorm);
+    adam.step(params, flat, linearWarmupDecayLr(step, c));
+    for (const ps of Object.values(task.modules)) ps.sync();
+    lossHistory.push(loss);
+    step += 1;
+    bar?.tick();
+    if (c.evalEvery > 0 && step % c.evalEvery === 0 && step < c.steps) await validate();
+    if (step === c.steps) await validate();
+    if (step % c.checkpointEvery === 0 || step === stopAt) await save();
+  }
+  bar?.done();
+  const completed = step >= c.steps;
+  if (completed && best) {
+    for (const n of names) params[n]!.set(best[n]!);
+    for (const ps of Object.values(task.modules)) ps.sync();
+  }
+  return {
+    stepsDone: step,
+    completed,
+    lossHistory,
+    valHistory,
+    bestStep,
+    bestValLoss: bestVal,
+    resumedFromStep,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+async function readCheckpointIfAny(path: string) {
+  try {
+    await Deno.stat(path);
+  } catch {
+    return null;
+  }
+  return await readSafetensors(path);
+}
