@@ -35,3 +35,5 @@ export * from "./stats/mod.ts";
 export * from "./bitext_eval/mod.ts";
 export * from "./xnli/mod.ts";
 export * from "./embedding_plots/mod.ts";
+export * from "./encoders/mod.ts";
+export * from "./models/mod.ts";

@@ -3,6 +3,7 @@ import { tf } from "../backend/tf.ts";
 import { symmetricInfoNce } from "../losses/symmetric_info_nce.ts";
 import { dataRegistry } from "../data/registry.ts";
 import { loadSib200 } from "../sources/sib200.ts";
+import { D_LANGUAGES } from "../sources/wit.ts";
 import { atomicWriteJson } from "../util/atomic_write.ts";
 import { KitError } from "../util/kit_error.ts";
 import { SeededRandom } from "../util/seeded_random.ts";
@@ -25,8 +26,6 @@ import { stampPixels, type TrainedImageEncoder } from "./image_pretraining.ts";
 import { readParameterSetInto, writeParameterSet } from "./k_setup_training.ts";
 import type { StampSample } from "./stamp_samples.ts";
 
-/** Paper D's nine languages. */
-export const D_LANGUAGES = ["ar", "de", "en", "es", "fr", "it", "ja", "pt", "zh"] as const;
 
 /** SIB-200 (FLORES) codes of D's languages. */
 export const D_SIB_CODES: Readonly<Record<(typeof D_LANGUAGES)[number], string>> = {
