@@ -30,7 +30,44 @@ for (const name of notebooks) {
       assert.equal(out.code, 0, `reproduce --smoke --only ${nn} failed:\n${text.slice(-3000)}`);
       const executed = JSON.parse(await Deno.readTextFile(join(artifactDir, "notebooks", name)));
       const code = executed.cells.filter((c: { cell_type: string }) => c.cell_type === "code");
-      assert.ok(code.every((c: { execution_count: number | null }) => c.execution_count !== null), "every code cell ran");
+      assert.ok(
+        code.every((c: { execution_count: number | null }) => c.execution_count !== null),
+        "every code cell ran",
+      );
+      if (nn === "05") await checkBeforeOnlyAgrees(artifactDir);
     },
   });
+}
+
+/**
+ * Issue 8's acceptance: the identity-head ("Before") numbers of notebook 05 equal those of
+ * `deno task align --before-only` on the embeddings the notebook wrote, with the same folds.
+ */
+async function checkBeforeOnlyAgrees(dir: string): Promise<void> {
+  const out = join(dir, "align-before-only");
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      join(PROJECT_ROOT, "tools", "align.ts"),
+      "--emb",
+      join(dir, "d_embeddings"),
+      "--out",
+      out,
+      "--before-only",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+  for (const id of ["D-T1", "D-T2", "D-T3", "D-T4", "D-T5", "D-T6"]) {
+    const nb = JSON.parse(await Deno.readTextFile(join(dir, `${id}.json`)));
+    const cli = JSON.parse(await Deno.readTextFile(join(out, `${id}.json`)));
+    assert.equal(nb.rows.length, cli.rows.length, id);
+    nb.rows.forEach((row: Record<string, unknown>, i: number) => {
+      const identity = Object.keys(row).filter((k) => /(^|_)identity(_|$)/.test(k));
+      assert.ok(identity.length > 0, `${id}: no identity columns`);
+      for (const k of identity) assert.equal(cli.rows[i][k], row[k], `${id} row ${i} ${k}`);
+    });
+  }
 }

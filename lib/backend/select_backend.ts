@@ -16,12 +16,25 @@ export interface BackendInfo {
 
 let active: BackendInfo | null = null;
 
-async function tryWebGpu(): Promise<string | null> {
+/** Vulkan/WebGPU drivers that run on the CPU: correct but slower than WASM for the kit's work. */
+const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|softpipe/i;
+
+async function tryWebGpu(allowSoftware: boolean): Promise<string | null> {
   const gpu = (globalThis.navigator as Navigator & { gpu?: GPU }).gpu;
   if (!gpu) throw new Error("navigator.gpu is not available in this runtime");
   const adapter = await gpu.requestAdapter();
   if (!adapter) throw new Error("no WebGPU adapter (no GPU, or no Vulkan driver installed)");
   const info = adapter.info;
+  const name = [info?.vendor, info?.architecture, info?.device, info?.description].join(" ");
+  if (
+    !allowSoftware &&
+    ((adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter ||
+      SOFTWARE_ADAPTER.test(name))
+  ) {
+    throw new Error(
+      `the WebGPU adapter is a CPU emulation (${name.trim()}); pass --backend webgpu to use it anyway`,
+    );
+  }
   await import("@tensorflow/tfjs-backend-webgpu");
   if (!(await tf.setBackend("webgpu"))) throw new Error("tf.setBackend('webgpu') failed");
   await tf.ready();
@@ -52,8 +65,11 @@ async function tryCpu(): Promise<string | null> {
   return "plain JavaScript";
 }
 
-const ATTEMPTS: Record<Exclude<BackendPreference, "auto">, () => Promise<string | null>> = {
-  "webgpu": tryWebGpu,
+const ATTEMPTS: Record<
+  Exclude<BackendPreference, "auto">,
+  (auto: boolean) => Promise<string | null>
+> = {
+  "webgpu": (auto) => tryWebGpu(!auto),
   "tfjs-node-gpu": tryNodeGpu,
   "wasm": tryWasm,
   "cpu": tryCpu,
@@ -61,7 +77,8 @@ const ATTEMPTS: Record<Exclude<BackendPreference, "auto">, () => Promise<string 
 const AUTO_ORDER: Exclude<BackendPreference, "auto">[] = ["webgpu", "tfjs-node-gpu", "wasm", "cpu"];
 
 /**
- * Selects and initialises the TF.js backend: WebGPU when an adapter exists, tfjs-node-gpu when
+ * Selects and initialises the TF.js backend: WebGPU when a hardware adapter exists (a CPU
+ * emulation such as Mesa lavapipe is used only when asked for by name), tfjs-node-gpu when
  * it imports, WASM otherwise, CPU last. `preference` (or `KIT_BACKEND`) forces one; a forced
  * backend that cannot start is an error rather than a silent fallback. Idempotent per
  * preference.
@@ -73,7 +90,7 @@ export async function initBackend(preference?: BackendPreference): Promise<Backe
   const skipped: string[] = [];
   for (const name of order) {
     try {
-      const device = await ATTEMPTS[name]();
+      const device = await ATTEMPTS[name](requested === "auto");
       active = { name: tf.getBackend(), requested, device: device ?? "", skipped };
       return active;
     } catch (err) {

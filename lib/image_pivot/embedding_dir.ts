@@ -1,5 +1,5 @@
 import { basename, join } from "node:path";
-import { readNpy } from "../io/npy.ts";
+import { readNpy, writeNpy } from "../io/npy.ts";
 import type { RowMatrix } from "../retrieval/row_matrix.ts";
 import { KitError } from "../util/kit_error.ts";
 import { sha256File } from "../util/sha256.ts";
@@ -189,4 +189,21 @@ export async function loadEmbeddingDir(
     textByLang: text,
     checksums,
   };
+}
+
+/**
+ * Writes embeddings as the folder `deno task align --emb` reads: `images.npy` and
+ * `text_<lang>.npy` (float32, N × d, row i = image i), each written atomically.
+ */
+export async function writeEmbeddingDir(emb: AlignmentEmbeddings, dir: string): Promise<string[]> {
+  await Deno.mkdir(dir, { recursive: true });
+  const written: string[] = [];
+  const put = async (name: string, m: RowMatrix) => {
+    const p = join(dir, name);
+    await writeNpy(p, { dtype: "<f4", shape: [m.rows, m.cols], data: m.data });
+    written.push(p);
+  };
+  await put("images.npy", emb.images);
+  for (const l of emb.langs) await put(`text_${l}.npy`, emb.textByLang[l]!);
+  return written;
 }

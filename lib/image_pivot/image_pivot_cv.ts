@@ -3,7 +3,7 @@ import { kFoldIndices } from "../cv/k_fold.ts";
 import { diagnoseLanguages, type DiagnosticsSummary } from "../diagnostics/diagnose_languages.ts";
 import { createHead } from "../heads/create_head.ts";
 import type { HeadKind, HeadState } from "../heads/head.ts";
-import { projectRows, projectRowsAsync } from "../heads/project_rows.ts";
+import { projectRowsAsync } from "../heads/project_rows.ts";
 import { readHeadStateAsync } from "../heads/head_state.ts";
 import { textToImageRetrieval } from "../retrieval/cross_modal_retrieval.ts";
 import { evaluateFold, type FoldEvaluation } from "../retrieval/fold_evaluation.ts";
@@ -215,16 +215,16 @@ export async function runImagePivotCv(
  * Applies a trained head state (e.g. `result.fold0States.mlp`) to caption rows: the projected,
  * re-normalised rows.
  */
-export function applyHeadState(
+export async function applyHeadState(
   kind: TrainedHeadKind,
   state: HeadState,
   rows: RowMatrix,
   seed = 7,
-): RowMatrix {
+): Promise<RowMatrix> {
   const head = createHead(kind, rows.cols, { seed });
   try {
     head.setState(state);
-    return { data: projectRows(head, rows.data), rows: rows.rows, cols: rows.cols };
+    return { data: await projectRowsAsync(head, rows.data), rows: rows.rows, cols: rows.cols };
   } finally {
     head.dispose();
   }
