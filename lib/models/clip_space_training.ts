@@ -24,8 +24,8 @@ import {
 } from "./masked_lm_pretraining.ts";
 import { stampPixels, type TrainedImageEncoder } from "./image_pretraining.ts";
 import { readParameterSetInto, writeParameterSet } from "./k_setup_training.ts";
+import { LengthWindowBatches } from "./length_window_batches.ts";
 import type { StampSample } from "./stamp_samples.ts";
-
 
 /** SIB-200 (FLORES) codes of D's languages. */
 export const D_SIB_CODES: Readonly<Record<(typeof D_LANGUAGES)[number], string>> = {
@@ -309,6 +309,10 @@ export async function trainClipSpacePair(opts: {
       chunk.forEach((s, j) => target.set(s, data.slice(j * P, (j + 1) * P)));
     }
     const B = plan.studentBatchSize;
+    const windows = new LengthWindowBatches(
+      pairs.map((p) => tok.encode(p.source, plan.maxLength).length),
+      B,
+    );
     const outcome = await runResumableTraining({
       label: "distil multilingual student onto mini CLIP text",
       checkpointPath: join(studentDir, "checkpoint.safetensors"),
@@ -318,7 +322,7 @@ export async function trainClipSpacePair(opts: {
       task: {
         modules: { student: student.params, dense },
         step: async (_s, rng) => {
-          const batch = Array.from({ length: B }, () => pairs[rng.int(pairs.length)]!);
+          const batch = Array.from(windows.next(rng), (i) => pairs[i]!);
           const tb = tok.batch(batch.map((p) => p.source), plan.maxLength);
           const y = new Float32Array(B * P);
           batch.forEach((p, j) => y.set(target.get(p.english)!, j * P));

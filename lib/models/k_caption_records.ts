@@ -1,4 +1,5 @@
 import { KitError } from "../util/kit_error.ts";
+import { loadCaptionRecords } from "../translation/caption_records.ts";
 import type { Partition } from "../dataset_build/sample.ts";
 import type { StampSample } from "./stamp_samples.ts";
 
@@ -43,40 +44,20 @@ export function humanCaptionRecords(samples: readonly StampSample[]): KCaptionRe
   });
 }
 
-type TranslationModule = {
-  loadCaptionRecords?: (opts?: { smoke?: boolean }) => Promise<KCaptionRecord[]>;
-};
-
 /**
  * K's caption records for training: notebook 01's (`lib/translation`'s `loadCaptionRecords`,
- * human captions completed by machine translation, Quechua included) when that module and its
- * output exist; otherwise the stamps' human captions, with a note saying so. Records are
+ * human captions completed by machine translation, Quechua included) when its output exists; otherwise the stamps' human captions, with a note saying so. Records are
  * matched to `samples` by key and must agree on the partition.
  */
 export async function loadKCaptionSet(
   samples: readonly StampSample[],
   opts: { smoke?: boolean } = {},
 ): Promise<KCaptionSet> {
-  let mod: TranslationModule | null = null;
-  const spec = "../translation/mod.ts";
-  try {
-    mod = await import(spec) as TranslationModule;
-  } catch {
-    mod = null;
-  }
-  if (!mod?.loadCaptionRecords) {
-    return {
-      records: humanCaptionRecords(samples),
-      source: "human-stamp-captions",
-      note:
-        "lib/translation (notebook 01) is not available: trained on the stamps' human captions only",
-    };
-  }
   let records: KCaptionRecord[];
   try {
-    records = await mod.loadCaptionRecords({ smoke: opts.smoke });
+    records = await loadCaptionRecords({ smoke: opts.smoke });
   } catch (err) {
-    if (!(err instanceof Error && err.name === "KitError")) throw err;
+    if (!(err instanceof KitError)) throw err;
     return {
       records: humanCaptionRecords(samples),
       source: "human-stamp-captions",

@@ -16,6 +16,7 @@ import {
 } from "./resumable_trainer.ts";
 import type { PretrainingCorpus } from "./pretraining_corpus.ts";
 import { maskTokens } from "./token_masking.ts";
+import { LengthWindowBatches } from "./length_window_batches.ts";
 
 /** Sizes and optimisation of the masked-LM pretraining. */
 export interface MaskedLmPlan {
@@ -83,7 +84,8 @@ export function selectionMatrix(positions: Int32Array, total: number): tf.Tensor
 /**
  * Pretrains the mini profile's XLM-R analog from scratch by masked-LM on monolingual text of
  * many languages (`corpus`: each sentence alone, never a pair): learns the subword tokenizer on
- * the corpus, then RoBERTa-style masking (15 %; 80/10/10). Cached under
+ * the corpus, then RoBERTa-style masking (15 %; 80/10/10) on batches of sentences of similar
+ * length (less padding). Cached under
  * `cacheDir()/models/mini-xlmr-mlm@<hash>` with `config.json`, `tokenizer.json`,
  * `model.safetensors` (Hugging Face names, `XLMRobertaForMaskedLM` layout) and `training.json`;
  * resumes from its checkpoint when killed.
@@ -115,6 +117,7 @@ export async function pretrainMaskedLm(
   await atomicWriteJson(tokPath, tokenizer.toJSON());
   const model = new XlmRobertaEncoder(config, { seed: plan.schedule.seed, lmHead: true });
   const seqs = encodeCorpus(tokenizer, corpus.sentences.map((s) => s.text), plan.maxLength);
+  const windows = new LengthWindowBatches(seqs.map((q) => q.length), plan.batchSize);
   const maskOpts = {
     rate: plan.maskRate,
     maskId: tokenizer.maskId,
@@ -133,7 +136,7 @@ export async function pretrainMaskedLm(
     task: {
       modules: { text: model.params },
       step: async (_step, rng) => {
-        const picked = Array.from({ length: plan.batchSize }, () => seqs[rng.int(seqs.length)]!);
+        const picked = Array.from(windows.next(rng), (i) => seqs[i]!);
         const mb = maskTokens(padBatch(picked, tokenizer.padId), rng, maskOpts);
         const b = mb.inputs;
         const x0 = tf.tensor2d(model.embeddingInput(b), [b.batch * b.length, model.dim]);

@@ -6,7 +6,7 @@ import { sha256Hex } from "../util/sha256.ts";
  * Version of the kit's model-training code. Bump it when a change to lib/models or
  * lib/encoders changes what training produces: every cached model is then retrained.
  */
-export const MODEL_CODE_VERSION = "2025-k-mini-1";
+export const MODEL_CODE_VERSION = "2025-k-mini-2";
 
 /**
  * The cache folder of a trained model: `cacheDir()/models/<name>@<hash>`, the hash covering its

@@ -1,0 +1,219 @@
+import { tf } from "../backend/tf.ts";
+import { linear } from "../encoders/transformer_ops.ts";
+import { imagePixels } from "../encoders/image_pixels.ts";
+import { textToImageRetrieval } from "../retrieval/cross_modal_retrieval.ts";
+import type { RowMatrix } from "../retrieval/row_matrix.ts";
+import type { PlotlyFigure } from "../artifacts/chromium_renderer.ts";
+import type { Partition } from "../dataset_build/sample.ts";
+import { K_SETUP_LABELS } from "../encoders/encoder.ts";
+import type { KCaptionLang, KCaptionRecord } from "./k_caption_records.ts";
+import {
+  K_SETUP_LANGUAGES,
+  K_TRAINED_SETUPS,
+  type KSetupModel,
+  type KTrainedSetup,
+  kTrainingSet,
+} from "./k_setup_training.ts";
+import type { MiniKSetups } from "./mini_models.ts";
+import type { StampSample } from "./stamp_samples.ts";
+
+/** K's joint-space text embeddings of a setup: mean-pooled text tower → `text_projection`. */
+export async function kProjectTexts(m: KSetupModel, texts: readonly string[]): Promise<RowMatrix> {
+  const P = m.head.specs.find((s) => s.name === "text_projection.weight")!.shape[0]!;
+  const out = new Float32Array(texts.length * P);
+  for (let i = 0; i < texts.length; i += 128) {
+    const b = m.tokenizer.batch(texts.slice(i, i + 128), m.maxLength);
+    const t = tf.tidy(() =>
+      linear(
+        m.text.embed(b),
+        m.head.tensor("text_projection.weight"),
+        m.head.tensor("text_projection.bias"),
+      )
+    );
+    out.set((await t.data()) as Float32Array, i * P);
+    t.dispose();
+  }
+  return { data: out, rows: texts.length, cols: P };
+}
+
+/** K's joint-space image embeddings of a setup: mean-pooled image tower → `image_projection`. */
+export async function kProjectImages(
+  m: KSetupModel,
+  pngs: readonly Uint8Array[],
+): Promise<RowMatrix> {
+  const P = m.head.specs.find((s) => s.name === "image_projection.weight")!.shape[0]!;
+  const out = new Float32Array(pngs.length * P);
+  for (let i = 0; i < pngs.length; i += 128) {
+    const chunk = pngs.slice(i, i + 128);
+    const px = await imagePixels(chunk, m.image.config);
+    const t = tf.tidy(() =>
+      linear(
+        m.image.embed(px, chunk.length),
+        m.head.tensor("image_projection.weight"),
+        m.head.tensor("image_projection.bias"),
+      )
+    );
+    out.set((await t.data()) as Float32Array, i * P);
+    t.dispose();
+  }
+  return { data: out, rows: pngs.length, cols: P };
+}
+
+/** One row of the held-out retrieval table. */
+export interface HeldOutRetrievalRow {
+  setup: KTrainedSetup;
+  lang: KCaptionLang;
+  /** Queries (captions) = candidate images. */
+  n: number;
+  r1: number;
+  r5: number;
+  r10: number;
+  mrr: number;
+}
+
+/**
+ * Text→image retrieval on held-out stamps: for each setup and language, the captions of the
+ * `partition` (default test) stamps in that language query the same stamps' images in K's joint
+ * space (cosine similarity, lib/retrieval). Languages with no caption are skipped.
+ */
+export async function kHeldOutRetrieval(
+  k: MiniKSetups,
+  opts: { partition?: Partition; languages?: readonly KCaptionLang[] } = {},
+): Promise<HeldOutRetrievalRow[]> {
+  const partition = opts.partition ?? "test";
+  const langs = opts.languages ?? ["en", "es", "ja", "hi", "qu"];
+  const byKey = new Map(k.base.samples.map((s) => [s.key, s]));
+  const recs = k.captions.records.filter((r) => r.partition === partition);
+  const rows: HeldOutRetrievalRow[] = [];
+  for (const setup of K_TRAINED_SETUPS) {
+    const m = k.models[setup];
+    const images = await kProjectImages(m, recs.map((r) => byKey.get(r.image_id)!.png));
+    for (const lang of langs) {
+      const idx = recs.flatMap((r, i) => (r.captions[lang] ? [i] : []));
+      if (idx.length < 2) continue;
+      const text = await kProjectTexts(m, idx.map((i) => recs[i]!.captions[lang]!));
+      const img = new Float32Array(idx.length * images.cols);
+      idx.forEach((i, j) =>
+        img.set(images.data.subarray(i * images.cols, (i + 1) * images.cols), j * images.cols)
+      );
+      const met = await textToImageRetrieval(text, {
+        data: img,
+        rows: idx.length,
+        cols: images.cols,
+      });
+      rows.push({ setup, lang, n: idx.length, r1: met.r1, r5: met.r5, r10: met.r10, mrr: met.mrr });
+    }
+  }
+  return rows;
+}
+
+/** Rows describing what each mini model was trained on (partition, languages, counts, steps, time). */
+export function kTrainingTableRows(k: MiniKSetups): Record<string, string | number>[] {
+  const b = k.base;
+  const trainImages = b.samples.filter((s) => s.partition === "train").length;
+  const mlm = b.text.training, vit = b.image.training;
+  const rows: Record<string, string | number>[] = [
+    {
+      model: "XLM-R analog (untuned `xlmr`)",
+      objective: "masked LM, each sentence alone",
+      data: Object.entries(b.corpus.counts).map(([s, c]) =>
+        `${s} ${c.sentences} (${c.languages} lang.)`
+      ).join("; "),
+      partition: "train stamps; SIB-200 train+dev",
+      languages: new Set(b.corpus.sentences.map((s) => s.lang)).size,
+      sentences: b.corpus.sentences.length,
+      images: 0,
+      steps: mlm.lossHistory.length,
+      seconds: Math.round(mlm.seconds),
+      parameters: mlm.parameters,
+    },
+    {
+      model: "ViT analog",
+      objective: "stamp category classification",
+      data: `${(vit.data as { categories?: number }).categories ?? "?"} category folders`,
+      partition: "train stamps",
+      languages: 0,
+      sentences: 0,
+      images: trainImages,
+      steps: vit.lossHistory.length,
+      seconds: Math.round(vit.seconds),
+      parameters: vit.parameters,
+    },
+  ];
+  for (const setup of K_TRAINED_SETUPS) {
+    const m = k.models[setup];
+    const set = kTrainingSet(k.captions.records, setup);
+    const langs = K_SETUP_LANGUAGES[setup];
+    rows.push({
+      model: K_SETUP_LABELS[setup],
+      objective: langs.pivot.length > 0
+        ? "text→image CE (en) + text–text CE (es/ja/hi → en)"
+        : "text→image CE",
+      data: Object.entries(set.captionsPerLang).map(([l, n]) => `${l} ${n}`).join(", ") +
+        ` captions (${k.captions.source})`,
+      partition: "train stamps; val stamps for checkpoint selection",
+      languages: Object.keys(set.captionsPerLang).length,
+      sentences: Object.values(set.captionsPerLang).reduce((a, n) => a + (n ?? 0), 0),
+      images: set.trainKeys.length,
+      steps: m.training.lossHistory.length,
+      seconds: Math.round(m.training.seconds),
+      parameters: m.training.parameters,
+    });
+  }
+  return rows;
+}
+
+/** K-F2: training loss (per step, smoothed) and validation loss of the four setups. */
+export function kLossCurveFigure(k: MiniKSetups, smoothing = 10): PlotlyFigure {
+  const colors: Record<KTrainedSetup, string> = {
+    "eng-only": "#1f77b4",
+    "eng-pivot": "#2ca02c",
+    "multilingual": "#d62728",
+    "multilingual-qu": "#9467bd",
+  };
+  const data: Record<string, unknown>[] = [];
+  for (const setup of K_TRAINED_SETUPS) {
+    const t = k.models[setup].training;
+    const ys = t.lossHistory.map((_, i, a) => {
+      const w = a.slice(Math.max(0, i - smoothing + 1), i + 1);
+      return w.reduce((s, x) => s + x, 0) / w.length;
+    });
+    data.push({
+      type: "scatter",
+      mode: "lines",
+      name: `${K_SETUP_LABELS[setup]} train`,
+      x: ys.map((_, i) => i + 1),
+      y: ys,
+      line: { color: colors[setup], width: 1.5 },
+    });
+    data.push({
+      type: "scatter",
+      mode: "lines+markers",
+      name: `${K_SETUP_LABELS[setup]} validation`,
+      x: t.valHistory.map(([s]) => s),
+      y: t.valHistory.map(([, v]) => v),
+      line: { color: colors[setup], dash: "dash", width: 2 },
+    });
+  }
+  return {
+    data,
+    layout: {
+      xaxis: { title: { text: "optimizer step" } },
+      yaxis: { title: { text: "loss (cross-entropy, nats)" } },
+      legend: { orientation: "h", y: -0.2 },
+    },
+  };
+}
+
+/** The records of a partition (re-exported helper for notebooks). */
+export function recordsOf(
+  records: readonly KCaptionRecord[],
+  partition: Partition,
+): KCaptionRecord[] {
+  return records.filter((r) => r.partition === partition);
+}
+
+/** Stamp samples by key. */
+export function samplesByKey(samples: readonly StampSample[]): Map<string, StampSample> {
+  return new Map(samples.map((s) => [s.key, s]));
+}
