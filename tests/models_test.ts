@@ -5,12 +5,15 @@ import { dataRegistry } from "../lib/data/registry.ts";
 import { loadSib200 } from "../lib/sources/sib200.ts";
 import { loadXnliXtreme } from "../lib/sources/xnli.ts";
 import { ParameterSet } from "../lib/encoders/parameter_set.ts";
+import { KitError } from "../lib/util/kit_error.ts";
 import {
   buildPretrainingCorpus,
   distillationPairs,
   humanCaptionRecords,
   K_TRAINED_SETUPS,
   kTrainingSet,
+  loadClipSpacePair,
+  loadKSetupEncoders,
   loadStampSamples,
   loadTrainedTextEncoder,
   type MaskedLmPlan,
@@ -276,4 +279,29 @@ Deno.test({
       );
     }
   },
+});
+
+Deno.test("loadKSetupEncoders() and loadClipSpacePair() in the paper profile name the missing model folder", async () => {
+  const dir = await Deno.makeTempDir();
+  const old = { p: Deno.env.get("KIT_PROFILE"), m: Deno.env.get("KIT_MODELS_DIR") };
+  Deno.env.set("KIT_PROFILE", "paper");
+  Deno.env.set("KIT_MODELS_DIR", dir);
+  try {
+    await assert.rejects(() => loadKSetupEncoders(), (e: Error) => {
+      assert.ok(e instanceof KitError, String(e));
+      assert.ok(e.message.includes(dir), e.message);
+      assert.ok(e.hints.some((h) => h.includes("k-setups")), e.hints.join("\n"));
+      return true;
+    });
+    await assert.rejects(() => loadClipSpacePair(), (e: Error) => {
+      assert.ok(e instanceof KitError, String(e));
+      assert.ok(e.message.includes(dir), e.message);
+      return true;
+    });
+  } finally {
+    for (const [k, v] of [["KIT_PROFILE", old.p], ["KIT_MODELS_DIR", old.m]] as const) {
+      if (v === undefined) Deno.env.delete(k);
+      else Deno.env.set(k, v);
+    }
+  }
 });

@@ -52,7 +52,7 @@ export interface TrainingRecord {
   parameters: number;
 }
 
-/** Runs `train` unless `dir/training.json` exists; tolerant of a leftover checkpoint. */
+/** Reads the `training.json` of a finished model folder. */
 export async function readTrainingRecord(dir: string): Promise<TrainingRecord> {
   return JSON.parse(await Deno.readTextFile(join(dir, "training.json"))) as TrainingRecord;
 }
