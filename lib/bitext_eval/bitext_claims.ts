@@ -13,9 +13,11 @@ function cell(rows: readonly KT1Row[], setup: KSetupId, group: string): number |
 
 const sig = (t: PairedBootstrapResult | undefined) =>
   t
-    ? `paired bootstrap: Δ = ${(100 * t.difference).toFixed(1)} points, 95% CI [${
-      (100 * t.low).toFixed(1)
-    }, ${(100 * t.high).toFixed(1)}], p = ${t.pValue.toFixed(3)}`
+    ? `paired bootstrap: Δ = ${
+      (Math.abs(t.difference) < 5e-4 ? 0 : 100 * t.difference).toFixed(1)
+    } points, 95% CI [${(100 * t.low).toFixed(1)}, ${(100 * t.high).toFixed(1)}], p = ${
+      t.pValue.toFixed(3)
+    }`
     : "";
 
 function greater(

@@ -180,3 +180,34 @@ export function compareBitextSetups(
   }
   return pairedBootstrapTest(sa.statistic, sb.statistic, sa.units, opts);
 }
+
+/**
+ * A compact Markdown view of K-T1-LANGS: one row per language of `benchmark`, one column per
+ * setup, cells = the mean of both directions (percent) for `score`.
+ *
+ * ```ts
+ * import { bitextLanguageMatrixMarkdown } from "./bitext_table.ts";
+ * const md = bitextLanguageMatrixMarkdown([{ setup: "xlmr", benchmark: "flores", lang: "quy_Latn", score: "cosine",
+ *   eng_to_x: 0.1, x_to_eng: 0.3, mean: 0.2, ci_low: 0.1, ci_high: 0.3, n: 204 }], "flores", "cosine");
+ * console.assert(md.includes("| quy_Latn | 20.0 |"));
+ * ```
+ */
+export function bitextLanguageMatrixMarkdown(
+  rows: readonly KT1LangRow[],
+  benchmark: string,
+  score: BitextScore,
+  labels: Readonly<Record<string, string>> = {},
+): string {
+  const sel = rows.filter((r) => r.benchmark === benchmark && r.score === score);
+  const setups = [...new Set(sel.map((r) => r.setup))];
+  const langs = [...new Set(sel.map((r) => r.lang))];
+  const cell = (s: string, l: string) => {
+    const r = sel.find((x) => x.setup === s && x.lang === l);
+    return r ? (100 * r.mean).toFixed(1) : "–";
+  };
+  return [
+    `| ${benchmark} (${score}, %) | ${setups.map((s) => labels[s] ?? s).join(" | ")} |`,
+    `|---|${setups.map(() => "---:").join("|")}|`,
+    ...langs.map((l) => `| ${l} | ${setups.map((s) => cell(s, l)).join(" | ")} |`),
+  ].join("\n");
+}

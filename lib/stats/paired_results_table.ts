@@ -6,7 +6,8 @@ export interface NamedPairedResult {
   result: PairedBootstrapResult;
 }
 
-const pts = (x: number) => (100 * x).toFixed(1);
+/** Percentage points with one decimal, never "-0.0". */
+const pts = (x: number) => (Math.abs(100 * x) < 0.05 ? 0 : 100 * x).toFixed(1);
 
 /**
  * A Markdown table of paired bootstrap comparisons: A, B, difference A − B in points, its

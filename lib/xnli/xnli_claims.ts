@@ -5,9 +5,11 @@ import type { KT2Row } from "./xnli_table.ts";
 
 const sig = (t: PairedBootstrapResult | undefined) =>
   t
-    ? `paired bootstrap: Δ = ${(100 * t.difference).toFixed(1)} points, 95% CI [${
-      (100 * t.low).toFixed(1)
-    }, ${(100 * t.high).toFixed(1)}], p = ${t.pValue.toFixed(3)}`
+    ? `paired bootstrap: Δ = ${
+      (Math.abs(t.difference) < 5e-4 ? 0 : 100 * t.difference).toFixed(1)
+    } points, 95% CI [${(100 * t.low).toFixed(1)}, ${(100 * t.high).toFixed(1)}], p = ${
+      t.pValue.toFixed(3)
+    }`
     : "";
 
 /**

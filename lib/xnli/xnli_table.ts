@@ -95,3 +95,32 @@ export function compareNliSetups(
   }
   return pairedBootstrapTest(sa.statistic, sb.statistic, sa.units, opts);
 }
+
+/**
+ * A compact Markdown view of K-T2: one row per dataset language (`avg` last), one column per
+ * setup, accuracy in percent.
+ *
+ * ```ts
+ * import { nliMatrixMarkdown } from "./xnli_table.ts";
+ * const md = nliMatrixMarkdown([{ setup: "xlmr", dataset: "xnli", lang: "en", accuracy: 0.5, ci_low: 0.4, ci_high: 0.6, n: 9, paper_accuracy: null }]);
+ * console.assert(md.includes("| xnli en | 50.0 |"));
+ * ```
+ */
+export function nliMatrixMarkdown(
+  rows: readonly KT2Row[],
+  labels: Readonly<Record<string, string>> = {},
+): string {
+  const setups = [...new Set(rows.map((r) => r.setup))];
+  const keys = [...new Set(rows.map((r) => `${r.dataset} ${r.lang}`))];
+  const cell = (s: string, k: string) => {
+    const r = rows.find((x) => x.setup === s && `${x.dataset} ${x.lang}` === k);
+    return r ? (100 * r.accuracy).toFixed(1) : "–";
+  };
+  return [
+    `| accuracy (%) | ${setups.map((s) => labels[s] ?? s).join(" | ")} |`,
+    `|---|${setups.map(() => "---:").join("|")}|`,
+    ...keys.map((k) =>
+      `| ${k.endsWith(" avg") ? `**${k}**` : k} | ${setups.map((s) => cell(s, k)).join(" | ")} |`
+    ),
+  ].join("\n");
+}
