@@ -56,7 +56,7 @@ export function embeddingPanelsFigure(
   const layout: Record<string, unknown> = {
     showlegend: true,
     legend: { title: { text: "language" }, itemsizing: "constant" },
-    margin: { l: 20, r: 20, t: 70, b: 20 },
+    margin: { l: 20, r: 20, t: 90, b: 20 },
     annotations: [] as Record<string, unknown>[],
   };
   const gap = 0.03;
