@@ -15,7 +15,12 @@ import type { Tensor2D } from "./tf.ts";
  * console.assert(y.shape[1] === 4);
  * ```
  */
-export function matMulFast(a: Tensor2D, b: Tensor2D, transposeA = false, transposeB = false): Tensor2D {
+export function matMulFast(
+  a: Tensor2D,
+  b: Tensor2D,
+  transposeA = false,
+  transposeB = false,
+): Tensor2D {
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const xa = args[0] as Tensor2D, yb = args[1] as Tensor2D;
     const save = args[2] as tf.GradSaveFunc;
