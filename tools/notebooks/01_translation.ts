@@ -1,11 +1,8 @@
 /**
- * Writes notebooks/01_translation.ipynb (run: `./kit run -A tools/notebooks/01_translation.ts`).
+ * Writes notebooks/01_translation.ipynb (run: `./kit run -A tools/notebooks/01_translation.ts [OUT]`).
  * The notebook is thin: markdown, a few calls into lib/translation, then the MT-T1 table.
  */
-import { join } from "node:path";
-import { notebookJson } from "../../lib/runner/notebook_json.ts";
-import { atomicWriteFile } from "../../lib/util/atomic_write.ts";
-import { PROJECT_ROOT } from "../../lib/util/paths.ts";
+import { writeNotebook } from "./write_notebook.ts";
 
 const cells = [
   {
@@ -120,6 +117,4 @@ CPU takes days, so this notebook does not do it; the translation cache makes suc
   },
 ];
 
-const out = join(PROJECT_ROOT, "notebooks", "01_translation.ipynb");
-await atomicWriteFile(out, notebookJson(cells));
-console.log(`wrote ${out}`);
+await writeNotebook("01_translation", cells);

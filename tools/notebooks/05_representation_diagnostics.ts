@@ -1,5 +1,8 @@
-/** Generates notebooks/05_representation_diagnostics.ipynb: `./kit run -A tools/notebooks/05_representation_diagnostics.ts` from the project root. */
-import { notebookJson } from "../../lib/runner/notebook_json.ts";
+/**
+ * Writes notebooks/05_representation_diagnostics.ipynb (run: `./kit run -A tools/notebooks/05_representation_diagnostics.ts [OUT]`).
+ * The notebook is thin: markdown, a few calls into lib/image_pivot, then D-T1…D-T6, D-F1 and CLAIMS.
+ */
+import { writeNotebook } from "./write_notebook.ts";
 const cells = [
   { md: `# 05 · Representation diagnostics (paper D: D-T1…D-T6, D-F1) and the paper check (CLAIMS)
 
@@ -83,4 +86,5 @@ const claims = await writeClaimsArtifact({ artifactDir: cfg.artifactDir });
 for (const a of claims.artifacts) await Deno.jupyter.display(a);
 await closeBrowser();` },
 ];
-await Deno.writeTextFile("notebooks/05_representation_diagnostics.ipynb", notebookJson(cells));
+
+await writeNotebook("05_representation_diagnostics", cells);

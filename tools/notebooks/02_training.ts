@@ -1,0 +1,151 @@
+/**
+ * Writes notebooks/02_training.ipynb (run: `./kit run -A tools/notebooks/02_training.ts [OUT]`).
+ * The notebook is thin: markdown, a few calls into lib/models, then K-TRAIN, K-F2 and K-RET.
+ */
+import { writeNotebook } from "./write_notebook.ts";
+
+const cells = [
+  { md: `# 02 · Training: K's four setups and D's frozen encoder pair (K-F2)
+
+**Paper K** tunes a multilingual text encoder (XLM-R large, mean-pooled) together with an image encoder
+(ViT-B/16, ImageNet-21k) on image–caption pairs: text → projection, image → projection, logits
+\`S = T·Iᵀ·s\` with a learned scale \`s\` (initialised to 1, no normalisation), cross-entropy **text → image
+only**. Four trained setups (plus the untuned encoder, \`xlmr\`):
+
+| setup | training signal |
+|---|---|
+| Eng-Only | English captions only |
+| Eng-Pivot | English image–caption loss **plus** a text–text cross-entropy between each es/ja/hi caption and its English caption (weight 1) |
+| Multilingual | captions rotated over en/es/ja/hi (each image's language changes from epoch to epoch), no parallel text |
+| Multilingual+Quechua | as Multilingual, with Quechua (qu) added to the rotation |
+
+**Mini profile.** Large pretrained checkpoints are not available offline, so the kit trains small analogs
+of the same *architectures* itself (\`lib/encoders\`: RoBERTa-style XLM-R encoder and ViT with Hugging Face
+parameter names, so real checkpoints load into the same code):
+
+1. an **unaligned multilingual text encoder** (the XLM-R analog) by masked-LM pretraining on monolingual
+   sentences of many languages, each sentence alone — never a translation pair;
+2. an **image encoder** (the ViT analog of in21k supervised pretraining) by classifying each *train*
+   stamp's category folder;
+3. K's four setups fine-tuned from both (both towers trained after a few head-only warm-up steps, as K's
+   code freezes the towers at first), keeping the step with the lowest **validation** loss (val stamps);
+4. paper D's frozen pair (a mini CLIP + a multilingual student distilled onto its text space) — see the end.
+
+Everything is cached under \`.cache/models/<name>@<hash of config, data and code version>\`; a rerun loads
+it, a killed run resumes from its last checkpoint.` },
+  { code: `import { kitConfig } from "../lib/config/mod.ts";
+import { KitError } from "../lib/util/kit_error.ts";
+import { initTrainingBackend, loadKSetupEncoders, miniKSetups } from "../lib/models/mod.ts";
+
+const cfg = kitConfig();
+const backend = await initTrainingBackend();
+console.log(\`profile \${cfg.profile}\${cfg.smoke ? " (smoke: a few steps per model)" : ""}; TF.js backend \${backend.name} (\${backend.device})\`);` },
+  { md: `### Train (or load) the models
+
+The first run trains everything (a few minutes on two CPU cores in the mini profile; progress bars show
+steps, rate and ETA); later runs load the cached models in seconds. In the paper profile this notebook
+does not train: K's setups come from the user's model folders, and the cell checks that they are there.` },
+  { code: `const t0 = performance.now();
+const k = cfg.profile === "mini" ? await miniKSetups() : null;
+if (k) {
+  console.log(\`caption records: \${k.captions.source}\${k.captions.note ? \` — \${k.captions.note}\` : ""}\`);
+  console.log(\`ready in \${((performance.now() - t0) / 1000).toFixed(1)} s (training seconds are in the table below; 0 steps of new training when cached)\`);
+} else {
+  try {
+    const enc = await loadKSetupEncoders();
+    console.log(\`paper profile: found \${Object.values(enc).map((e) => e.id).join(", ")}\`);
+    for (const e of Object.values(enc)) e.dispose();
+  } catch (err) {
+    if (!(err instanceof KitError)) throw err;
+    console.log(err.describe());
+  }
+}` },
+  { md: `### What was trained on what (K-TRAIN)
+
+Partitions are fixed by notebook 00 (seeded, per image): **train** stamps are the only images any model
+trains on; **val** stamps only choose K's checkpoint; **test** stamps are held out for the retrieval check
+below (and, with val, for paper D's cross-validation in notebook 05). SIB-200 contributes only its train and
+dev sentences (its test split is the bitext benchmark); XNLI and AmericasNLI are never used for training.` },
+  { code: `import { writeTableArtifact, writeFigureArtifact } from "../lib/artifacts/mod.ts";
+import { kHeldOutRetrieval, kLossCurveFigure, kTrainingTableRows } from "../lib/models/mod.ts";
+
+if (k) {
+  await writeTableArtifact({
+    id: "K-TRAIN",
+    title: "Mini models: objective, data, partition, languages, sentence/image counts, steps and time",
+    rows: kTrainingTableRows(k),
+    columns: ["model", "objective", "data", "partition", "languages", "sentences", "images", "steps", "seconds", "parameters"],
+    caption: "seconds = wall-clock training time of the run that produced the cached model (2 CPU cores, TF.js WASM in the mini profile).",
+    inputs: { dataset: k.base.datasetHash, corpus: k.base.corpus.fingerprint },
+  });
+}` },
+  { md: `### K-F2: training and validation loss of the four setups
+
+Training loss per optimizer step (moving average over 10 steps) and validation loss on the val stamps
+(dashed). Each setup's own objective is plotted: Eng-Pivot's includes the text–text term, so its curve sits
+higher. The kept checkpoint is the one with the lowest validation loss.` },
+  { code: `if (k) {
+  await writeFigureArtifact({
+    id: "K-F2",
+    title: "K setups (mini): training and validation loss",
+    figure: kLossCurveFigure(k),
+    caption: "Solid: training loss (10-step moving average); dashed: validation loss on val stamps.",
+    seeds: { training: k.base.plan.k.schedule.seed },
+    inputs: { dataset: k.base.datasetHash },
+  });
+}` },
+  { md: `### Does image–caption tuning with non-English captions help? Held-out stamps (K-RET)
+
+Text → image retrieval on the **test** stamps, in K's joint space (projected text and image embeddings,
+cosine similarity, \`lib/retrieval\`): each caption of a language queries the test images. Eng-Only has
+never seen an es/ja/hi caption paired with an image; Multilingual has. K's bitext claims (notebook 03) rest
+on this: captions of different languages are pulled towards the same image.` },
+  { code: `let ret: Awaited<ReturnType<typeof kHeldOutRetrieval>> = [];
+if (k) {
+  ret = await kHeldOutRetrieval(k);
+  await writeTableArtifact({
+    id: "K-RET",
+    title: "Held-out (test) stamps: text→image retrieval per setup and caption language",
+    rows: ret,
+    columns: ["setup", "lang", "n", "r1", "r5", "r10", "mrr"],
+    formats: { r1: 3, r5: 3, r10: 3, mrr: 3 },
+    caption: "n test images with a caption in that language; queries = captions, candidates = the same n images.",
+    inputs: { dataset: k.base.datasetHash },
+  });
+}` },
+  { code: `if (k) {
+  const r1 = (s: string, l: string) => ret.find((r) => r.setup === s && r.lang === l)?.r1;
+  for (const lang of ["es", "ja", "hi", "qu"]) {
+    const a = r1("eng-only", lang), b = r1("multilingual", lang);
+    if (a === undefined || b === undefined) continue;
+    console.log(\`\${lang}: R@1 Eng-Only \${a.toFixed(3)} → Multilingual \${b.toFixed(3)} (\${b > a ? "Multilingual better" : "Multilingual NOT better"})\`);
+  }
+}` },
+  { md: `### A note on K's attention mask
+
+K's code builds the attention mask as \`input_ids != 0\`. XLM-R (like RoBERTa) pads with id **1** and uses id
+**0** for \`<s>\`, so that mask hides the sentence-start token and treats padding as real: padded sentences
+attend to, and mean-pool over, padding. The kit does it right: the mask (for attention and for mean
+pooling) is *real tokens* — \`input_ids != pad_token_id\` for the kit's own tokenizer and the tokenizer's
+attention mask for Hugging Face models — and position ids start at \`pad_token_id + 1\` as in Hugging Face's
+RoBERTa. Numbers can therefore differ slightly from what K's code would give for the same weights.` },
+  { md: `### Paper D's frozen encoder pair (mini profile)
+
+Paper D embeds images with OpenCLIP ViT-B-32 and captions with \`clip-ViT-B-32-multilingual-v1\`, a
+multilingual student distilled onto CLIP's English text space with parallel text. The mini profile makes the
+same kind of pair: a mini CLIP (the ViT analog + an English text tower, contrastive on train stamps and
+their English captions), then a multilingual student distilled onto it with parallel sentences (train-stamp
+captions in D's nine languages and SIB-200 train/dev). No val/test stamp is used: D's cross-validation in
+notebook 05 runs on those.` },
+  { code: `import { loadClipSpacePair } from "../lib/models/mod.ts";
+
+if (cfg.profile === "mini") {
+  const pair = await loadClipSpacePair();
+  console.log(\`image: \${pair.image.id} (\${pair.image.dim}-d)\\ntext:  \${pair.text.id} (\${pair.text.dim}-d)\\ntrained on: \${pair.trainedOn}\`);
+  pair.image.dispose();
+  pair.text.dispose();
+}
+console.log(\`notebook total \${((performance.now() - t0) / 1000).toFixed(1)} s\`);` },
+];
+
+await writeNotebook("02_training", cells);
