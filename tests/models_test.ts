@@ -143,6 +143,36 @@ Deno.test("a trained text encoder saved and loaded back gives identical embeddin
   });
 });
 
+Deno.test("MiniSentenceEncoder.embed() keeps each text's row when it batches texts by length", async () => {
+  await withCacheDir(async () => {
+    const t = await pretrainMaskedLm(tinyCorpus(), tinyPlan(3), { quiet: true });
+    const enc = new MiniSentenceEncoder({
+      id: "m",
+      model: t.model,
+      tokenizer: t.tokenizer,
+      maxLength: t.maxLength,
+    });
+    // long and short texts interleaved, more than one batch of 128
+    const texts = Array.from(
+      { length: 300 },
+      (_, i) => SENTENCES[i % SENTENCES.length]!.repeat(1 + (i % 4)),
+    );
+    const batched = await enc.embed(texts, "xx");
+    assert.equal(batched.rows, texts.length);
+    for (const i of [0, 1, 2, 3, 13, 127, 128, 200, 299]) {
+      const alone = await enc.embed([texts[i]!], "xx");
+      const row = batched.data.subarray(i * enc.dim, (i + 1) * enc.dim);
+      for (let c = 0; c < enc.dim; c++) {
+        assert.ok(
+          Math.abs(row[c]! - alone.data[c]!) < 1e-4,
+          `text ${i}, column ${c}: ${row[c]} vs ${alone.data[c]}`,
+        );
+      }
+    }
+    enc.dispose();
+  });
+});
+
 Deno.test("tf.memory().numTensors does not grow over training steps", async () => {
   const ps = new ParameterSet(
     [{ name: "w", shape: [8, 4], init: { kind: "normal", std: 0.1 } }],

@@ -164,11 +164,16 @@ export class SubwordTokenizer {
 
   /** Encodes `texts` and pads them with `<pad>` to the longest (at most `maxLength`). */
   batch(texts: readonly string[], maxLength: number): TokenBatch {
-    const enc = texts.map((t) => this.encode(t, maxLength));
-    const length = Math.max(2, ...enc.map((e) => e.length));
-    const ids = new Int32Array(texts.length * length).fill(this.padId);
-    enc.forEach((e, r) => ids.set(e, r * length));
-    return { ids, batch: texts.length, length };
+    return this.padBatch(texts.map((t) => this.encode(t, maxLength)));
+  }
+
+  /** Pads already encoded id lists with `<pad>` to the longest of them. */
+  padBatch(encoded: readonly (readonly number[])[]): TokenBatch {
+    let length = 2;
+    for (const e of encoded) length = Math.max(length, e.length);
+    const ids = new Int32Array(encoded.length * length).fill(this.padId);
+    encoded.forEach((e, r) => ids.set(e, r * length));
+    return { ids, batch: encoded.length, length };
   }
 
   toJSON(): SubwordTokenizerJson {

@@ -13,7 +13,7 @@ const BATCH = 128;
 
 /**
  * A `SentenceEncoder` over one of the kit's TF.js XLM-R models: tokenises with the model's own
- * tokenizer, mean-pools the last hidden state over real tokens, then applies `project` when
+ * tokenizer (batches of texts of similar token count, to pad little), mean-pools the last hidden state over real tokens, then applies `project` when
  * given (e.g. paper D's Dense layer). Batches of 128; reads with `await data()` (WebGPU-safe).
  */
 export class MiniSentenceEncoder implements SentenceEncoder {
@@ -46,14 +46,22 @@ export class MiniSentenceEncoder implements SentenceEncoder {
 
   async embed(texts: readonly string[], _lang: string): Promise<RowMatrix> {
     const out = new Float32Array(texts.length * this.dim);
-    for (let i = 0; i < texts.length; i += BATCH) {
-      const b = this.#tokenizer.batch(texts.slice(i, i + BATCH), this.#maxLength);
+    // Batches of similar length pad less: texts are taken in order of token count (stable, so
+    // deterministic) and each row is written back to its own place.
+    const encoded = texts.map((t) => this.#tokenizer.encode(t, this.#maxLength));
+    const order = encoded.map((_, i) => i).sort((a, b) => encoded[a]!.length - encoded[b]!.length);
+    for (let i = 0; i < order.length; i += BATCH) {
+      const rows = order.slice(i, i + BATCH);
+      const b = this.#tokenizer.padBatch(rows.map((r) => encoded[r]!));
       const t = tf.tidy(() => {
         const pooled = this.#model.embed(b);
         return this.#project ? this.#project(pooled) : pooled;
       });
-      out.set((await t.data()) as Float32Array, i * this.dim);
+      const values = (await t.data()) as Float32Array;
       t.dispose();
+      rows.forEach((r, k) =>
+        out.set(values.subarray(k * this.dim, (k + 1) * this.dim), r * this.dim)
+      );
     }
     return { data: out, rows: texts.length, cols: this.dim };
   }
