@@ -1,4 +1,6 @@
+import { isAbsolute, relative } from "node:path";
 import { KitError } from "../util/kit_error.ts";
+import { PROJECT_ROOT } from "../util/paths.ts";
 import type { ArtifactStore, ArtifactTable } from "./artifact_store.ts";
 import { type ClaimSpec, describeRule, type Locator } from "./claim_spec.ts";
 
@@ -30,7 +32,9 @@ const whereText = (where: Readonly<Record<string, string>>) =>
 
 function table(store: ArtifactStore, id: string): ArtifactTable {
   const t = store.get(id);
-  if (!t) throw new NotMeasurable(`artifact ${id} is missing (no ${id}.json in ${store.dir})`);
+  if (!t) {
+    throw new NotMeasurable(`artifact ${id} is missing (no ${id}.json in ${shownDir(store.dir)})`);
+  }
   return t;
 }
 
@@ -243,4 +247,10 @@ export function evaluateClaim(store: ArtifactStore, spec: ClaimSpec): ClaimRow {
     }
     throw err;
   }
+}
+
+/** A folder as the CLAIMS table shows it: relative to the project when inside it (no user paths). */
+function shownDir(dir: string): string {
+  const rel = relative(PROJECT_ROOT, dir);
+  return rel === "" ? "." : rel.startsWith("..") || isAbsolute(rel) ? dir : rel;
 }
