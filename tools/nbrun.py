@@ -25,6 +25,8 @@ from nbformat.v4 import output_from_msg
 
 
 SETTLE_SECONDS = 0.3
+# Kernel stderr (progress bars, warnings) is echoed to this runner's stderr unless KIT_QUIET=1.
+ECHO_STDERR = os.environ.get("KIT_QUIET", "0") != "1"
 
 
 def run_cell(kc, source: str, timeout: int):
@@ -63,6 +65,10 @@ def run_cell(kc, source: str, timeout: int):
                 outputs[display_index[did]] = output_from_msg({**msg, "msg_type": "display_data"})
         elif kind in ("stream", "display_data", "execute_result", "error"):
             out = output_from_msg(msg)
+            if kind == "stream" and content.get("name") == "stderr" and ECHO_STDERR:
+                # progress bars and warnings: show them live, not only in the executed notebook
+                for line in content.get("text", "").splitlines():
+                    print(f"    {line}", file=sys.stderr, flush=True)
             if kind == "stream" and outputs and outputs[-1].get("output_type") == "stream" \
                     and outputs[-1].get("name") == out.get("name"):
                 outputs[-1]["text"] += out["text"]

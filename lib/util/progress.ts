@@ -1,6 +1,7 @@
 /**
  * A terminal progress bar with counts, rate and ETA. On a TTY it redraws one line; elsewhere
- * (CI logs, notebooks) it prints a line at most every `logEverySeconds` and at the end.
+ * (CI logs, notebooks) it prints a line at most every `logEverySeconds` and at the end, through
+ * `console.error` so that a notebook shows it.
  *
  * ```ts
  * import { ProgressBar } from "./progress.ts";
@@ -83,7 +84,9 @@ export class ProgressBar {
     const line = this.render();
     const enc = new TextEncoder();
     if (this.#tty) Deno.stderr.writeSync(enc.encode(`\r${line}\x1b[K${final ? "\n" : ""}`));
-    else Deno.stderr.writeSync(enc.encode(line + "\n"));
+    // console.error, not Deno.stderr: in the Deno Jupyter kernel only console output reaches the
+    // notebook (as a stderr stream, which `./kit task reproduce` also echoes live).
+    else console.error(line);
   }
 
   /** Prints the final line. */
