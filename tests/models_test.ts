@@ -335,3 +335,36 @@ Deno.test("loadKSetupEncoders() and loadClipSpacePair() in the paper profile nam
     }
   }
 });
+
+Deno.test({
+  name: "trained models' cache folders (name@hash) do not depend on where the cache lives",
+  sanitizeResources: false,
+  fn: async () => {
+    const trainAll = () =>
+      withCacheDir(async (dir) => {
+        const k = await loadKSetupEncoders({ smoke: true, quiet: true });
+        for (const e of Object.values(k)) e.dispose();
+        const pair = await loadClipSpacePair({ smoke: true, quiet: true });
+        pair.image.dispose();
+        pair.text.dispose();
+        const names = [...Deno.readDirSync(join(dir, "models"))].map((e) => e.name).sort();
+        await Deno.remove(dir, { recursive: true });
+        return names;
+      });
+    const first = await trainAll(), second = await trainAll();
+    for (
+      const prefix of [
+        "k-eng-only@",
+        "k-multilingual-qu@",
+        "mini-clip@",
+        "mini-clip-multilingual-student@",
+      ]
+    ) {
+      assert.ok(
+        first.some((n) => n.startsWith(prefix)),
+        `no ${prefix} folder in ${first.join(", ")}`,
+      );
+    }
+    assert.deepEqual(second, first);
+  },
+});

@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { tf } from "../backend/tf.ts";
 import { symmetricInfoNce } from "../losses/symmetric_info_nce.ts";
 import { dataRegistry } from "../data/registry.ts";
@@ -153,8 +153,10 @@ export async function trainClipSpacePair(opts: {
   // ---- 1. mini CLIP
   const clipFp = sha256Hex(JSON.stringify({
     train: train.map((s) => [s.key, s.captions.en]),
-    text: opts.textBase.dir,
-    image: opts.imageBase.dir,
+    // base models by cache-folder name (name@hash), never by path: the cache key must not
+    // depend on where the project or its cache lives
+    text: basename(opts.textBase.dir),
+    image: basename(opts.imageBase.dir),
   }));
   const clipPlan = {
     projectionDim: P,
@@ -270,7 +272,7 @@ export async function trainClipSpacePair(opts: {
   // ---- 2. multilingual student distilled onto the CLIP text embeddings
   const pairs = await distillationPairs(opts.samples, { sibLimit: opts.sibLimit });
   const studentFp = sha256Hex(
-    JSON.stringify({ pairs: pairs.map((p) => [p.source, p.english]), clip: clipDir }),
+    JSON.stringify({ pairs: pairs.map((p) => [p.source, p.english]), clip: basename(clipDir) }),
   );
   const studentPlan = {
     projectionDim: P,

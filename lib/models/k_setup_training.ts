@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { tf } from "../backend/tf.ts";
 import { textToImageCrossEntropy } from "../losses/text_to_image_cross_entropy.ts";
 import { pivotTextCrossEntropy } from "../losses/pivot_text_cross_entropy.ts";
@@ -179,8 +179,9 @@ export async function trainKSetup(opts: {
     langs,
     train: set.trainKeys.map((k) => byKey.get(k)!.captions),
     val: set.valKeys.map((k) => byKey.get(k)!.captions),
-    text: opts.textBase.dir,
-    image: opts.imageBase.dir,
+    // base models by cache-folder name (name@hash), never by path (location-independent key)
+    text: basename(opts.textBase.dir),
+    image: basename(opts.imageBase.dir),
   }));
   const dir = modelCacheDir(`k-${setup}`, plan, fingerprint);
   if (await isComplete(dir)) return await loadKSetupModel(dir, setup, plan.maxLength);

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { kitConfig } from "../config/kit_config.ts";
 import { activeBackend, type BackendInfo, initBackend } from "../backend/select_backend.ts";
+import { cacheDir } from "../util/paths.ts";
 import { KitError } from "../util/kit_error.ts";
 import { K_SETUPS, type KSetupId } from "../encoders/encoder.ts";
 import type { ImageEncoder, SentenceEncoder } from "../encoders/encoder.ts";
@@ -61,7 +62,8 @@ export async function initTrainingBackend(): Promise<BackendInfo> {
   return info;
 }
 
-const bases = new Map<boolean, Promise<MiniBaseModels>>();
+/** Memo of the base towers per (smoke, cache folder). */
+const bases = new Map<string, Promise<MiniBaseModels>>();
 
 /** Options shared by the loaders. */
 export interface MiniModelOptions {
@@ -78,11 +80,13 @@ export function miniTrainingPlan(smoke: boolean): MiniTrainingPlan {
 
 /**
  * Trains (or loads from the cache) the mini profile's two pretrained towers: the XLM-R analog
- * (masked LM on monolingual text) and the ViT analog (stamp categories). Memoised per process.
+ * (masked LM on monolingual text) and the ViT analog (stamp categories). Memoised per process
+ * (per smoke flag and cache folder).
  */
 export function miniBaseModels(opts: MiniModelOptions = {}): Promise<MiniBaseModels> {
   const smoke = opts.smoke ?? kitConfig().smoke;
-  let p = bases.get(smoke);
+  const key = `${smoke}|${cacheDir()}`;
+  let p = bases.get(key);
   if (!p) {
     p = (async () => {
       await initTrainingBackend();
@@ -93,8 +97,8 @@ export function miniBaseModels(opts: MiniModelOptions = {}): Promise<MiniBaseMod
       const image = await pretrainImageEncoder(samples, plan.image, { quiet: opts.quiet });
       return { smoke, plan, samples, datasetHash, corpus, text, image };
     })();
-    p.catch(() => bases.delete(smoke));
-    bases.set(smoke, p);
+    p.catch(() => bases.delete(key));
+    bases.set(key, p);
   }
   return p;
 }
