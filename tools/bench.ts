@@ -2,7 +2,9 @@
  * `./kit task bench [--json] [--steps N] [--peer FILE | --no-peer] [--backend NAME]`: times the
  * kit's implementation of the four workloads of the PyTorch peer (bench/torch_reference.py, the
  * authors' stack) with the same shapes, then runs the peer in the same process tree on the same
- * machine (Debian's /usr/bin/python3 with python3-torch) and prints kit/peer ratios.
+ * machine (Debian's /usr/bin/python3 with python3-torch) and prints kit/peer ratios: once as
+ * installed (its OpenBLAS may use every core) and once pinned to one thread, like the kit's
+ * single-threaded WASM backend.
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
@@ -15,10 +17,16 @@ import { PROJECT_ROOT } from "../lib/util/paths.ts";
 
 const KEYS = ["linear_step_ms", "mlp_step_ms", "eval_fold_ms", "geometry_fold_ms"] as const;
 
+/** The peer's BLAS/OpenMP pinned to one thread, as the kit's WASM backend runs. */
+const ONE_THREAD_ENV = { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
+
+type PeerTimes = HeadWorkloadTimes & { torch: string; threads: number };
+
 async function runPeer(
   file: string,
   steps: number,
-): Promise<HeadWorkloadTimes & { torch: string; threads: number }> {
+  env: Record<string, string> = {},
+): Promise<PeerTimes> {
   try {
     await Deno.stat(file);
   } catch {
@@ -30,6 +38,7 @@ async function runPeer(
   try {
     out = await new Deno.Command("/usr/bin/python3", {
       args: [file, String(steps)],
+      env,
       stdout: "piped",
       stderr: "piped",
     }).output();
@@ -89,34 +98,47 @@ await runMain(async () => {
     console.error(`bench: kit on ${info.name}, ${steps} timed steps per training workload ...`);
   }
   const kit = await runHeadWorkloads({ steps });
-  let peer: (HeadWorkloadTimes & { torch: string; threads: number }) | null = null;
+  let peer: PeerTimes | null = null, peer1: PeerTimes | null = null;
   if (!values["no-peer"]) {
-    if (!values.json) console.error("bench: PyTorch peer ...");
-    peer = await runPeer(values.peer ?? join(PROJECT_ROOT, "bench", "torch_reference.py"), steps);
+    const file = values.peer ?? join(PROJECT_ROOT, "bench", "torch_reference.py");
+    if (!values.json) {
+      console.error("bench: PyTorch peer, as installed (its BLAS may use every core) ...");
+    }
+    peer = await runPeer(file, steps);
+    if (!values.json) {
+      console.error("bench: PyTorch peer, BLAS and OpenMP pinned to one thread ...");
+    }
+    peer1 = await runPeer(file, steps, ONE_THREAD_ENV);
   }
-  const ratio = peer ? Object.fromEntries(KEYS.map((k) => [k, kit[k] / peer![k]])) : null;
+  const ratioTo = (p: PeerTimes | null) =>
+    p ? Object.fromEntries(KEYS.map((k) => [k, kit[k] / p[k]])) : null;
+  const ratio = ratioTo(peer), ratio1 = ratioTo(peer1);
   if (values.json) {
     console.log(
       JSON.stringify({
         ...kit,
         backend: info.name,
         deno: Deno.version.deno,
-        ...(peer ? { peer, ratio } : {}),
+        cores: navigator.hardwareConcurrency,
+        ...(peer ? { peer, ratio, peer_one_thread: peer1, ratio_one_thread: ratio1 } : {}),
       }),
     );
     return 0;
   }
-  const rows = KEYS.map((k) =>
-    `| ${k} | ${kit[k].toFixed(1)} | ${peer ? peer[k].toFixed(1) : "–"} | ${
-      ratio ? `${ratio[k]!.toFixed(2)}×` : "–"
-    } |`
-  );
+  const ms = (p: PeerTimes | null, k: (typeof KEYS)[number]) => (p ? p[k].toFixed(1) : "–");
+  const x = (r: Record<string, number> | null, k: string) => (r ? `${r[k]!.toFixed(2)}×` : "–");
   console.log([
-    `| workload | kit (${info.name}) ms | PyTorch ${
-      peer ? `${peer.torch}, ${peer.threads} threads` : "(not run)"
-    } ms | kit / peer |`,
-    "| --- | ---: | ---: | ---: |",
-    ...rows,
+    `kit: ${info.name}, Deno ${Deno.version.deno}; peer: PyTorch ${
+      peer?.torch ?? "(not run)"
+    }; ${navigator.hardwareConcurrency} cores`,
+    "",
+    `| workload | kit (${info.name}) ms | peer ms | kit / peer | peer, 1 thread ms | kit / peer (1 thread) |`,
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ...KEYS.map((k) =>
+      `| ${k} | ${kit[k].toFixed(1)} | ${ms(peer, k)} | ${x(ratio, k)} | ${ms(peer1, k)} | ${
+        x(ratio1, k)
+      } |`
+    ),
   ].join("\n"));
   return 0;
 });

@@ -1,8 +1,7 @@
 import { createHead } from "../heads/create_head.ts";
-import { gram } from "../diagnostics/gram.ts";
 import { meanCosine } from "../diagnostics/mean_cosine.ts";
 import {
-  centredSquaredSingularValuesFromGram,
+  centredSquaredSingularValues,
   componentsForVarianceShare,
   effectiveRankFromSpectrum,
 } from "../diagnostics/spectrum.ts";
@@ -107,7 +106,9 @@ export async function runHeadWorkloads(opts: HeadWorkloadOptions = {}): Promise<
   );
   const geometry_fold_ms = await medianMs(() => {
     for (const x of Object.values(holdText)) {
-      const s2 = centredSquaredSingularValuesFromGram(gram(x));
+      // the spectrum of the centred X from the smaller scatter matrix (here Xcᵀ·Xc, 512 × 512),
+      // as the diagnostics do when they need no Gram; the peer takes svdvals of the same Xc
+      const s2 = centredSquaredSingularValues(x);
       effectiveRankFromSpectrum(s2);
       componentsForVarianceShare(s2, 0.9);
       meanCosine(x);
