@@ -75,8 +75,12 @@ export class ProgressBar {
     const rate = elapsed > 0 ? (this.#done - this.#startCount) / elapsed : 0;
     const eta = rate > 0 ? (this.total - this.#done) / rate : NaN;
     const bar = "#".repeat(filled) + ".".repeat(width - filled);
-    return `${this.label} [${bar}] ${this.#done}/${this.total}${this.#unit} ` +
-      `${rate.toFixed(rate < 10 ? 1 : 0)}/s ETA ${formatDuration(eta)}`;
+    const head = `${this.label} [${bar}] ${this.#done}/${this.total}${this.#unit} `;
+    // a resumed run with nothing left to do (e.g. every sentence in the cache) has no rate
+    if (this.#done === this.#startCount && this.#done >= this.total) {
+      return head + "(all done before, cached)";
+    }
+    return head + `${rate.toFixed(rate < 10 ? 1 : 0)}/s ETA ${formatDuration(eta)}`;
   }
 
   #print(final: boolean): void {
