@@ -13,8 +13,9 @@ const BATCH = 128;
 
 /**
  * A `SentenceEncoder` over one of the kit's TF.js XLM-R models: tokenises with the model's own
- * tokenizer (batches of texts of similar token count, to pad little), mean-pools the last hidden state over real tokens, then applies `project` when
- * given (e.g. paper D's Dense layer). Batches of 128; reads with `await data()` (WebGPU-safe).
+ * tokenizer, mean-pools the last hidden state over real tokens, then applies `project` when
+ * given (e.g. paper D's Dense layer). Batches of 128 texts of similar token count (little
+ * padding); reads with `await data()` (WebGPU-safe).
  */
 export class MiniSentenceEncoder implements SentenceEncoder {
   readonly id: string;
