@@ -37,3 +37,4 @@ export * from "./xnli/mod.ts";
 export * from "./embedding_plots/mod.ts";
 export * from "./encoders/mod.ts";
 export * from "./models/mod.ts";
+export * from "./deviations/mod.ts";

@@ -1,0 +1,17 @@
+/**
+ * Every remaining difference between the kit and the authors' code, as one typed list.
+ *
+ * ```ts
+ * import { DEVIATIONS } from "./mod.ts";
+ * console.assert(DEVIATIONS.every((d) => d.reason.length > 0));
+ * ```
+ */
+import type { Deviation } from "./deviation.ts";
+import { D_DEVIATIONS } from "./d_deviations.ts";
+import { K_DEVIATIONS } from "./k_deviations.ts";
+
+export * from "./deviation.ts";
+export { D_DEVIATIONS, K_DEVIATIONS };
+
+/** The one list: paper K's deviations, then paper D's. */
+export const DEVIATIONS: readonly Deviation[] = [...K_DEVIATIONS, ...D_DEVIATIONS];
