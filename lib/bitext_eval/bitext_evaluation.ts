@@ -22,8 +22,8 @@ export interface BitextLanguageResult {
 
 /**
  * Bitext retrieval of every language of `bench` against its English pivot with one encoder:
- * English is embedded once, each language once; similarities are cosines (lib/retrieval), the
- * margin is xsim's ratio margin with neighbourhood `k` (default 4).
+ * English is embedded once, each language once; scores are cosine, K's own xsim (within-language
+ * neighbourhoods of size `k`, default 4) and LASER's ratio margin (lib/retrieval).
  *
  * ```ts
  * import { evaluateBitext } from "./bitext_evaluation.ts";
@@ -54,7 +54,8 @@ export async function evaluateBitext(
     }
     const a = selectRows(pivot, set.units, `${bench.pivotLang} embeddings`);
     const S = await cosineSimilarityMatrix(a, x);
-    const { correct, accuracy } = bitextCorrectness(S, set.texts.length, k);
+    const aa = await cosineSimilarityMatrix(a, a), bb = await cosineSimilarityMatrix(x, x);
+    const { correct, accuracy } = bitextCorrectness(S, set.texts.length, k, { aa, bb });
     out.push({
       benchmark: bench.name,
       benchmarkUnits: bench.pivot.length,
