@@ -142,19 +142,21 @@ export function kTrainingTableRows(k: MiniKSetups): Record<string, string | numb
   ];
   for (const setup of K_TRAINED_SETUPS) {
     const m = k.models[setup];
-    const set = kTrainingSet(k.captions.records, setup);
+    const set = kTrainingSet(k.captions.records, setup, k.base.plan.k.schedule.seed);
     const langs = K_SETUP_LANGUAGES[setup];
     rows.push({
       model: K_SETUP_LABELS[setup],
       objective: langs.pivot.length > 0
-        ? "text→image CE (en) + text–text CE (es/ja/hi → en)"
+        ? "text only: text–text CE (es/ja/hi → batch's en), no images"
+        : langs.image.length > 1
+        ? `text→image CE, one language per caption record (seed ${set.assignmentSeed})`
         : "text→image CE",
       data: Object.entries(set.captionsPerLang).map(([l, n]) => `${l} ${n}`).join(", ") +
         ` captions (${k.captions.source})`,
       partition: "train stamps; val stamps for checkpoint selection",
       languages: Object.keys(set.captionsPerLang).length,
       sentences: Object.values(set.captionsPerLang).reduce((a, n) => a + (n ?? 0), 0),
-      images: set.trainKeys.length,
+      images: langs.pivot.length > 0 ? 0 : set.trainKeys.length,
       steps: m.training.lossHistory.length,
       seconds: Math.round(m.training.seconds),
       parameters: m.training.parameters,
