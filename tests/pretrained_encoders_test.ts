@@ -8,6 +8,7 @@ import {
   clipImageEncoder,
   type DenseLayer,
   type EmbeddingCacheManifest,
+  kProjectedSetupEncoder,
   loadTransformers,
   meanPoolRealTokens,
   multilingualClipTextEncoder,
@@ -17,6 +18,7 @@ import type { RowMatrix } from "../lib/retrieval/row_matrix.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 import { cacheDir } from "../lib/util/paths.ts";
 import { sha256Hex } from "../lib/util/sha256.ts";
+import { encodeSafetensors } from "../lib/io/safetensors.ts";
 import {
   CLIP_MEAN,
   CLIP_STD,
@@ -598,6 +600,59 @@ Deno.test(
       });
       const direct = await enc.embed(texts.map((t) => t.text), "en");
       assertClose(Array.from(cached.data), Array.from(direct.data), 1e-6, "cached vs direct");
+    } finally {
+      enc.dispose();
+    }
+  },
+);
+
+Deno.test(
+  "kProjectedSetupEncoder() evaluates a tuned K setup on its projection (2_Dense) and names a missing Dense file",
+  OPTS,
+  async () => {
+    const dir = freshDir("k-setup");
+    const wts = tinyTextWeights(XLMR_VOCAB.length, 6);
+    await writeTinyXlmrFolder(dir, wts);
+    await assert.rejects(() => kProjectedSetupEncoder(dir), (e: Error) => {
+      assert.ok(e instanceof KitError, String(e));
+      assert.ok(e.message.includes(join(dir, "2_Dense", "config.json")), e.message);
+      return true;
+    });
+    const P = 3, weight = tinyDenseWeight(P, 6), bias = Float32Array.from([0.5, -0.25, 0]);
+    await Deno.mkdir(join(dir, "2_Dense"), { recursive: true });
+    await Deno.writeTextFile(
+      join(dir, "2_Dense", "config.json"),
+      JSON.stringify({
+        in_features: 6,
+        out_features: P,
+        bias: true,
+        activation_function: "torch.nn.modules.linear.Identity",
+      }),
+    );
+    await assert.rejects(() => kProjectedSetupEncoder(dir), (e: Error) => {
+      assert.ok(e instanceof KitError, String(e));
+      assert.ok(e.message.includes(join(dir, "2_Dense", "model.safetensors")), e.message);
+      return true;
+    });
+    await Deno.writeFile(
+      join(dir, "2_Dense", "model.safetensors"),
+      encodeSafetensors({
+        "linear.weight": { dtype: "F32", shape: [P, 6], data: weight },
+        "linear.bias": { dtype: "F32", shape: [P], data: bias },
+      }),
+    );
+    const enc = await kProjectedSetupEncoder(dir);
+    try {
+      assert.equal(enc.dim, P, "the projection's width");
+      const [text, ids] = XLMR_CASES[1]!;
+      const m = await enc.embed([text], "en");
+      assert.equal(m.cols, P);
+      const pooled = naiveMeanPool(wts, ids);
+      const expected = Array.from(
+        { length: P },
+        (_, o) => bias[o]! + pooled.reduce((s, x, i) => s + x * weight[o * 6 + i]!, 0),
+      );
+      assertClose(rowOf(m, 0), expected, 1e-5, text);
     } finally {
       enc.dispose();
     }
