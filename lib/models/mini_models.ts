@@ -152,6 +152,9 @@ async function untunedMiniEncoder(base: MiniBaseModels): Promise<SentenceEncoder
   });
 }
 
+/** Token limit of K's evaluation scripts (`max_length=500` in their flores-sts.py). */
+export const K_EVAL_MAX_LENGTH = 500;
+
 /** Folder of a paper-profile K setup (an ONNX export of its fine-tuned XLM-R text encoder). */
 export function paperKSetupFolder(setup: KSetupId): string {
   return setup === "xlmr"
@@ -187,9 +190,11 @@ export async function loadKSetupEncoders(
     const out = {} as Record<KSetupId, SentenceEncoder>;
     try {
       for (const s of K_SETUPS) {
+        // K's evaluation scripts pad/truncate at 500 tokens (flores-sts.py): no FLORES cut-off
+        const o = { maxLength: K_EVAL_MAX_LENGTH };
         out[s] = s === "xlmr"
-          ? await xlmrMeanPooledEncoder(paperKSetupFolder(s))
-          : await kProjectedSetupEncoder(paperKSetupFolder(s));
+          ? await xlmrMeanPooledEncoder(paperKSetupFolder(s), o)
+          : await kProjectedSetupEncoder(paperKSetupFolder(s), o);
       }
     } catch (err) {
       for (const e of Object.values(out)) e.dispose();
