@@ -1,6 +1,6 @@
 import type { SentenceEncoder } from "../encoders/encoder.ts";
 import { cosineSimilarityMatrix, selectRows } from "../retrieval/mod.ts";
-import type { BitextAccuracy } from "../retrieval/mod.ts";
+import type { BitextAccuracy, RowMatrix } from "../retrieval/mod.ts";
 import { KitError } from "../util/kit_error.ts";
 import { type BitextBenchmark, checkBitextBenchmark } from "./bitext_benchmark.ts";
 import { type BitextCorrectness, bitextCorrectness } from "./bitext_correctness.ts";
@@ -53,19 +53,49 @@ export async function evaluateBitext(
       );
     }
     const a = selectRows(pivot, set.units, `${bench.pivotLang} embeddings`);
-    const S = await cosineSimilarityMatrix(a, x);
-    const aa = await cosineSimilarityMatrix(a, a), bb = await cosineSimilarityMatrix(x, x);
-    const { correct, accuracy } = bitextCorrectness(S, set.texts.length, k, { aa, bb });
-    out.push({
-      benchmark: bench.name,
-      benchmarkUnits: bench.pivot.length,
-      lang: set.lang,
-      groups: set.groups,
-      n: set.texts.length,
-      units: set.units,
-      accuracy,
-      correct,
-    });
+    out.push(
+      await bitextLanguageResult({
+        benchmark: bench.name,
+        benchmarkUnits: bench.pivot.length,
+        lang: set.lang,
+        groups: set.groups,
+        units: set.units,
+        pivot: a,
+        x,
+        k,
+      }),
+    );
   }
   return out;
+}
+
+/**
+ * One language's bitext result from its embeddings (row i of `x` translates row i of `pivot`):
+ * cosine, K's xsim and LASER's margin with per-sentence outcomes. The one code path behind
+ * {@link evaluateBitext} and `./kit task bitext`.
+ */
+export async function bitextLanguageResult(opts: {
+  benchmark: string;
+  benchmarkUnits: number;
+  lang: string;
+  groups: string[];
+  units: Int32Array;
+  pivot: RowMatrix;
+  x: RowMatrix;
+  k: number;
+}): Promise<BitextLanguageResult> {
+  const { pivot: a, x, k } = opts;
+  const S = await cosineSimilarityMatrix(a, x);
+  const aa = await cosineSimilarityMatrix(a, a), bb = await cosineSimilarityMatrix(x, x);
+  const { correct, accuracy } = bitextCorrectness(S, x.rows, k, { aa, bb });
+  return {
+    benchmark: opts.benchmark,
+    benchmarkUnits: opts.benchmarkUnits,
+    lang: opts.lang,
+    groups: opts.groups,
+    n: x.rows,
+    units: opts.units,
+    accuracy,
+    correct,
+  };
 }

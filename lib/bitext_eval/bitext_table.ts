@@ -1,4 +1,4 @@
-import type { KSetupId } from "../encoders/encoder.ts";
+import { K_SETUPS, type KSetupId } from "../encoders/encoder.ts";
 import { publishedValues } from "../paper/mod.ts";
 import {
   bootstrapInterval,
@@ -116,7 +116,7 @@ export function publishedBitext(setup: string, group: string): number | null {
  * score K's script used for that setup ({@link publishedScore}; `compared` = "yes").
  */
 export function bitextGroupRows(
-  setup: KSetupId,
+  setup: KSetupId | string,
   results: readonly BitextLanguageResult[],
   opts: BootstrapOptions & { groups?: readonly string[] },
 ): KT1Row[] {
@@ -140,7 +140,9 @@ export function bitextGroupRows(
         mean_ci_low: ci.low,
         mean_ci_high: ci.high,
         n_languages: inGroup.length,
-        compared: score === publishedScore(setup) ? "yes" : "no",
+        compared: (K_SETUPS as readonly string[]).includes(setup) && score === publishedScore(setup)
+          ? "yes"
+          : "no",
         paper_mean: score === publishedScore(setup) ? publishedBitext(setup, group) : null,
       });
     }
@@ -150,7 +152,7 @@ export function bitextGroupRows(
 
 /** K-T1-LANGS rows of one setup: per language and score, with a bootstrap interval of the mean. */
 export function bitextLanguageRows(
-  setup: KSetupId,
+  setup: KSetupId | string,
   results: readonly BitextLanguageResult[],
   opts: BootstrapOptions,
 ): KT1LangRow[] {
