@@ -8,6 +8,7 @@ import type { Partition } from "../dataset_build/sample.ts";
 import { K_SETUP_LABELS } from "../encoders/encoder.ts";
 import type { KCaptionLang, KCaptionRecord } from "./k_caption_records.ts";
 import {
+  isTextOnlySetup,
   K_SETUP_LANGUAGES,
   K_TRAINED_SETUPS,
   type KSetupModel,
@@ -74,7 +75,8 @@ export interface HeldOutRetrievalRow {
 /**
  * Text→image retrieval on held-out stamps: for each setup and language, the captions of the
  * `partition` (default test) stamps in that language query the same stamps' images in K's joint
- * space (cosine similarity, lib/retrieval). Languages with no caption are skipped.
+ * space (cosine similarity, lib/retrieval). Languages with no caption are skipped, and so is
+ * Eng-Pivot (text only: its image tower and image projection are never trained).
  */
 export async function kHeldOutRetrieval(
   k: MiniKSetups,
@@ -85,7 +87,8 @@ export async function kHeldOutRetrieval(
   const byKey = new Map(k.base.samples.map((s) => [s.key, s]));
   const recs = k.captions.records.filter((r) => r.partition === partition);
   const rows: HeldOutRetrievalRow[] = [];
-  for (const setup of K_TRAINED_SETUPS) {
+  // Eng-Pivot is text only (SPEC §1): it has no trained image space to retrieve in
+  for (const setup of K_TRAINED_SETUPS.filter((s) => !isTextOnlySetup(s))) {
     const m = k.models[setup];
     const images = await kProjectImages(m, recs.map((r) => byKey.get(r.image_id)!.png));
     for (const lang of langs) {

@@ -107,7 +107,8 @@ checkpoint is the one with the lowest validation loss after training started.` }
   { md: `### Does image–caption tuning with non-English captions help? Held-out stamps (K-RET)
 
 Text → image retrieval on the **test** stamps, in K's joint space (projected text and image embeddings,
-cosine similarity, \`lib/retrieval\`): each caption of a language queries the test images. Eng-Only has
+cosine similarity, \`lib/retrieval\`): each caption of a language queries the test images. Eng-Pivot is
+text only (no trained image space), so it has no row here. Eng-Only has
 never seen an es/ja/hi caption paired with an image; Multilingual has. K's bitext claims (notebook 03) rest
 on this: captions of different languages are pulled towards the same image.` },
   { code: `let ret: Awaited<ReturnType<typeof kHeldOutRetrieval>> = [];
