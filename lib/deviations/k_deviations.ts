@@ -63,9 +63,10 @@ export const K_DEVIATIONS: readonly Deviation[] = [
     id: "k-length-of-training",
     paper: "K",
     topic: "batches and epochs",
-    authors: "batch 32 images (or 32 caption records), 10 epochs, shuffled each epoch",
+    authors:
+      "batch 32 images (or 32 caption records), 10 epochs, shuffled each epoch, the last partial batch kept (DataLoader drop_last = False)",
     kit:
-      "mini: batch 32 records, 200 steps (about 9 epochs of the train stamps), reshuffled each epoch (seeded)",
+      "mini: batch 32 records, 200 steps (about 9 epochs of the train stamps), reshuffled each epoch (seeded), the last partial batch of an epoch dropped",
     reason: "the mini data set is ~700 training records",
     profiles: ["mini"],
     affects: TRAINED,
