@@ -67,7 +67,7 @@ export const K_DEVIATIONS: readonly Deviation[] = [
       "batch 32 images (or 32 caption records), 10 epochs, shuffled each epoch, the last partial batch kept (DataLoader drop_last = False)",
     kit:
       "mini: batch 32 records, 200 steps (about 9 epochs of the train stamps), reshuffled each epoch (seeded), the last partial batch of an epoch dropped",
-    reason: "the mini data set is ~700 training records",
+    reason: "the mini data set has 759 training records",
     profiles: ["mini"],
     affects: TRAINED,
   },
@@ -77,7 +77,8 @@ export const K_DEVIATIONS: readonly Deviation[] = [
     topic: "tower warm-up freeze",
     authors:
       "encoders frozen while batch_idx / len(loader) < 0.5 in epoch 0 (projections and scale train)",
-    kit: "mini: towers frozen for the first 12 steps (≈ half of the first epoch of ~22 steps)",
+    kit:
+      "mini: towers frozen for the first 12 steps (≈ half of the first epoch of 23 steps: 759 train records / 32)",
     reason:
       "a fixed step count keeps the plan independent of the record count; it is the same fraction",
     profiles: ["mini"],
