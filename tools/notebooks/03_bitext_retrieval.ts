@@ -39,7 +39,7 @@ const cfg = kitConfig();
 const backend = await initBackend();
 const flores = await loadFloresBitextBenchmark(cfg, dataRegistry());
 const ds = await buildMiniDataset({ quiet: true });
-const stamps = stampBitextBenchmark(await readSampleIndex(ds.dir), { minPairs: cfg.smoke ? 4 : 20 });
+const stamps = stampBitextBenchmark(await readSampleIndex(ds.dir), { minPairs: cfg.smoke ? 5 : 20 });
 console.log(\`backend: \${backend.name} (\${backend.device})\\nFLORES: \${flores.description}, \${flores.sets.length} languages besides English\\nstamps: \${stamps.description}\`);` },
   { md: `### The five encoders
 
