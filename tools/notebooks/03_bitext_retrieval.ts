@@ -98,9 +98,10 @@ const langsArtifact = await writeTableArtifact({
   seeds: { bootstrap: boot.seed }, inputs, notes: [profileNote],
 });
 console.log(\`K-T1-LANGS: \${langRows.length} rows → \${langsArtifact.files.join(", ")}\`);
-import { deviationsMarkdown, K_DEVIATIONS } from "../lib/deviations/mod.ts";
-await Deno.jupyter.md\`\${deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-T1", "K-T1-LANGS"], profile: cfg.profile })}\`;
 await Deno.jupyter.md\`\${bitextLanguageMatrixMarkdown(langRows, "flores", "cosine", K_SETUP_LABELS)}\`;` },
+  { code: `import { deviationsMarkdown, K_DEVIATIONS } from "../lib/deviations/mod.ts";
+
+await Deno.jupyter.md\`\${deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-T1", "K-T1-LANGS"], profile: cfg.profile })}\`;` },
   { md: `### Are the differences the claims rest on real? (beyond the paper)
 
 K reports single numbers. Paired bootstrap over the same sentences (each resample scores both setups on
