@@ -238,3 +238,19 @@ Deno.test("pilBicubicResize() keeps a side that does not change and rejects bad 
   assert.ok(v.data.every((x) => x === 77));
   assert.throws(() => pilBicubicResize(img, 0, 3), KitError);
 });
+
+Deno.test("prepareImage() with fit \"clip\" stores exactly D's CLIP input (Pillow fixture), so CLIP's resize and crop are identities", async () => {
+  const input = await Deno.readFile(new URL("portrait_input.png", CLIP_FIXTURES));
+  const r = await prepareImage(input, { size: 224, fit: "clip" });
+  assert.ok(r.ok);
+  assert.equal(r.image.original.width, 150);
+  assert.equal(r.image.original.height, 257);
+  assert.ok(r.image.original.hasAlpha);
+  const { data, info } = await sharp(r.image.png).raw().toBuffer({ resolveWithObject: true });
+  assert.equal(info.width, 224);
+  assert.equal(info.channels, 3);
+  const want = await fixtureRgb("portrait_clip224.png");
+  assert.equal(maxAbsDiff(new Uint8Array(data), want.data), 0);
+  const again = clipResizeCrop({ data: new Uint8Array(data), width: 224, height: 224 });
+  assert.deepEqual(again.data, want.data);
+});

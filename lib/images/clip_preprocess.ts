@@ -130,21 +130,26 @@ function roundHalfEven(x: number): number {
  * torchvision `Resize(size)` (shortest side to `size`, the other `int(size · long / short)`,
  * PIL bicubic) then `CenterCrop(size)`: OpenCLIP's eval transform before `ToTensor`.
  */
-export function clipResizeCrop(img: RgbImage, size = 224): RgbImage {
+export function clipResizeCrop(img: RgbImage, size = 224, crop = size): RgbImage {
+  if (!Number.isInteger(size) || !Number.isInteger(crop) || crop < 1 || crop > size) {
+    throw new KitError(
+      `clipResizeCrop: need integers 1 ≤ crop ≤ size, got size ${size}, crop ${crop}`,
+    );
+  }
   const { width: w, height: h } = img;
   const short = Math.min(w, h), long = Math.max(w, h);
   const newLong = Math.trunc((size * long) / short);
   const [nw, nh] = w <= h ? [size, newLong] : [newLong, size];
   const r = nw === w && nh === h ? img : pilBicubicResize(img, nw, nh);
-  const top = roundHalfEven((nh - size) / 2), left = roundHalfEven((nw - size) / 2);
-  const out = new Uint8Array(size * size * 3);
-  for (let y = 0; y < size; y++) {
+  const top = roundHalfEven((nh - crop) / 2), left = roundHalfEven((nw - crop) / 2);
+  const out = new Uint8Array(crop * crop * 3);
+  for (let y = 0; y < crop; y++) {
     out.set(
-      r.data.subarray(((y + top) * nw + left) * 3, ((y + top) * nw + left + size) * 3),
-      y * size * 3,
+      r.data.subarray(((y + top) * nw + left) * 3, ((y + top) * nw + left + crop) * 3),
+      y * crop * 3,
     );
   }
-  return { data: out, width: size, height: size };
+  return { data: out, width: crop, height: crop };
 }
 
 /**
