@@ -57,7 +57,7 @@ import { writeTableArtifact } from "../lib/artifacts/mod.ts";
 
 const note = \`\${cfg.profile} profile: \${emb.n} items (\${d.partitions.join("+")}), \${emb.d}-d frozen pair \${d.imageEncoder} / \${d.textEncoder}.\`;
 for (const t of imagePivotTables(cv, publishedLookupForD())) {
-  const a = await writeTableArtifact({ ...t, seeds: { kfold: 7, train: 7, probe: 7 }, inputs: emb.checksums, notes: [note] });
+  const a = await writeTableArtifact({ ...t, seeds: { kfold: cv.seed, train: cv.trainConfig?.seed ?? cv.seed, probe: cv.langIdSeed }, inputs: emb.checksums, notes: [note] });
   await Deno.jupyter.display(a);
 }` },
   { md: `### D-F1: local micro-corrections (UMAP)
