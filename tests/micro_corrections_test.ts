@@ -42,7 +42,7 @@ Deno.test("microCorrectionPanels() picks the 8 items with the largest cos(t̃_ML
   const panels = microCorrectionPanels({ ...s, umap: { nEpochs: 50 } });
   assert.deepEqual(panels.map((p) => p.anchor), naive.map((x) => x.i));
   panels.forEach((p, k) => assert.ok(Math.abs(p.gain - naive[k]!.gain) < 1e-5));
-  // N = 40 < 141: all 39 other images, most similar first, the anchor first.
+  // N = 40 < 140: all 40 items, the anchor first, then the other images most similar first.
   for (const p of panels) {
     assert.equal(p.items.length, 40);
     assert.equal(p.items[0], p.anchor);
@@ -54,6 +54,22 @@ Deno.test("microCorrectionPanels() picks the 8 items with the largest cos(t̃_ML
       for (const [x, y] of p[k]) assert.ok(Number.isFinite(x) && Number.isFinite(y));
     }
   }
+});
+
+Deno.test("microCorrectionPanels() takes 140 items per panel, the anchor included, as D's k_img = 140", () => {
+  const s = synthetic(200, 8, 4);
+  const img = rowsOf(s.images);
+  const panels = microCorrectionPanels({ ...s, anchors: 1, umap: { nEpochs: 5 } });
+  const p = panels[0]!;
+  assert.equal(p.items.length, 140);
+  assert.equal(p.images.length, 140);
+  // Naive oracle: the top 140 of all 200 images by cosine to the anchor's image (itself first).
+  const order = img.map((v, i) => ({ i, c: cos(v, img[p.anchor]!) }))
+    .sort((a, b) => b.c - a.c || a.i - b.i).slice(0, 140).map((x) => x.i);
+  assert.equal(order[0], p.anchor);
+  assert.deepEqual([...p.items].sort((a, b) => a - b), [...order].sort((a, b) => a - b));
+  const small = microCorrectionPanels({ ...s, anchors: 1, neighbours: 20, umap: { nEpochs: 5 } });
+  assert.equal(small[0]!.items.length, 20);
 });
 
 Deno.test("nearestImages() clamps to N − 1 and honours a smaller count", () => {

@@ -18,7 +18,10 @@ export interface MicroCorrectionInput {
   captions?: readonly string[];
   /** Number of anchors/panels (default 8). */
   anchors?: number;
-  /** Images nearest the anchor's image per panel (default 140; clamped to N − 1). */
+  /**
+   * Items per panel: the images nearest the anchor's image, the anchor's own included (D's
+   * `--k_img 140`: `topk_idx` over all images, where the anchor has similarity 1); clamped to N.
+   */
   neighbours?: number;
   /** Arrow length multiplier of the displacement before → after (default 10). */
   arrowScale?: number;
@@ -93,7 +96,8 @@ const rowOf = (m: RowMatrix, i: number): number[] =>
 
 /**
  * Computes the panels of D-F1: the anchors with the largest gain cos(t̃_MLP, v) − cos(t, v); per
- * anchor the min(140, N − 1) images nearest its image, and the same items' captions before /
+ * anchor min(140, N) items — the anchor and the 139 images nearest its image, as D's `do_umap.py`
+ * takes the top 140 by similarity to the anchor's image — and the same items' captions before /
  * linear / MLP, laid out together by one seeded cosine UMAP per panel.
  */
 export function microCorrectionPanels(input: MicroCorrectionInput): MicroCorrectionPanel[] {
@@ -101,9 +105,12 @@ export function microCorrectionPanels(input: MicroCorrectionInput): MicroCorrect
   const n = input.before.rows;
   const gains = alignmentGains(input.before, input.mlp, input.images);
   const anchors = topGainAnchors(gains, input.anchors ?? 8);
-  const k = Math.min(input.neighbours ?? 140, n - 1);
+  const k = Math.min(input.neighbours ?? 140, n);
+  if (!Number.isInteger(k) || k < 3) {
+    throw new KitError(`microCorrectionPanels: neighbours must be an integer ≥ 3, got ${k}`);
+  }
   return anchors.map((anchor) => {
-    const items = [anchor, ...nearestImages(input.images, anchor, k)];
+    const items = [anchor, ...nearestImages(input.images, anchor, k - 1)];
     const m = items.length;
     const points = [
       ...items.map((i) => rowOf(input.images, i)),
