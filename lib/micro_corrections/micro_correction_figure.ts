@@ -2,7 +2,7 @@ import { KitError } from "../util/kit_error.ts";
 import type { RowMatrix } from "../retrieval/row_matrix.ts";
 import type { PlotlyFigure } from "../artifacts/chromium_renderer.ts";
 import { alignmentGains, rowCosines, topGainAnchors } from "./alignment_gain.ts";
-import { localUmap, type LocalUmapOptions } from "./local_umap.ts";
+import { type LocalUmapOptions, type LocalUmapResult, localUmapWithInit } from "./local_umap.ts";
 
 /** Inputs of paper D's local UMAP figure (D-F1): all N items, fold-0 heads. */
 export interface MicroCorrectionInput {
@@ -44,6 +44,8 @@ export interface MicroCorrectionPanel {
   before: Point[];
   linear: Point[];
   mlp: Point[];
+  /** The UMAP initialisation used (umap-learn's spectral one unless the graph was disconnected). */
+  init: LocalUmapResult["init"];
 }
 
 /** Static size that suits the 2 × 4 panel figure (pass to writeFigureArtifact). */
@@ -118,7 +120,8 @@ export function microCorrectionPanels(input: MicroCorrectionInput): MicroCorrect
       ...items.map((i) => rowOf(input.linear, i)),
       ...items.map((i) => rowOf(input.mlp, i)),
     ];
-    const xy = localUmap(points, input.umap).map((p) => [p[0]!, p[1]!] as Point);
+    const layout = localUmapWithInit(points, input.umap);
+    const xy = layout.embedding.map((p) => [p[0]!, p[1]!] as Point);
     return {
       anchor,
       gain: gains[anchor]!,
@@ -127,6 +130,7 @@ export function microCorrectionPanels(input: MicroCorrectionInput): MicroCorrect
       before: xy.slice(m, 2 * m),
       linear: xy.slice(2 * m, 3 * m),
       mlp: xy.slice(3 * m, 4 * m),
+      init: layout.init,
     };
   });
 }
