@@ -146,7 +146,7 @@ export const D_DEVIATIONS: readonly Deviation[] = [
     authors:
       "WIT v1, N = 2770, OpenCLIP ViT-B-32 + clip-ViT-B-32-multilingual-v1 (512-d), 224-px CLIP input",
     kit:
-      "Tux Paint stamps with captions in the nine languages (val+test, a few hundred items), the kit's own small CLIP-style pair (64-px letterboxed images, < 512-d), fewer than 140 items per D-F1 panel when N is small",
+      "Tux Paint stamps with captions in the nine languages (val+test, a few hundred items), byte-identical stamps deduplicated, the kit's own small CLIP-style pair (64-px letterboxed images, < 512-d), fewer than 140 items per D-F1 panel when N is small",
     reason:
       "the mini profile runs offline on 2 CPU cores; no pretrained CLIP or WIT images can be downloaded",
     profiles: ["mini"],
