@@ -187,16 +187,19 @@ function maxAbsDiff(a: Uint8Array, b: Uint8Array): number {
   return m;
 }
 
-for (const name of ["landscape", "portrait"]) {
+for (const name of ["landscape", "portrait", "large"]) {
   Deno.test(`clipPreprocess() matches Pillow doing D's steps on a non-square RGBA image (${name})`, async () => {
     const meta = JSON.parse(await Deno.readTextFile(new URL("meta.json", CLIP_FIXTURES)));
     const c = meta.cases[name];
+    const small = name !== "large"; // intermediate steps are stored for the small cases only
     const input = await Deno.readFile(new URL(`${name}_input.png`, CLIP_FIXTURES));
     // Alpha composited on white with PIL's integer arithmetic: bit for bit.
     const flat = await decodeForClip(input, { jpegRoundTrip: false });
     assert.equal(flat.width, c.width);
     assert.equal(flat.height, c.height);
-    assert.equal(maxAbsDiff(flat.data, (await fixtureRgb(`${name}_composited.png`)).data), 0);
+    if (small) {
+      assert.equal(maxAbsDiff(flat.data, (await fixtureRgb(`${name}_composited.png`)).data), 0);
+    }
     // Resize (shortest side 224, PIL bicubic) + centre crop (half-to-even offsets): bit for bit.
     const lossless = clipResizeCrop(flat);
     assert.equal(
@@ -204,13 +207,18 @@ for (const name of ["landscape", "portrait"]) {
       0,
     );
     // D's full path, with the JPEG q95 round trip of its shards: within 1/255 per pixel.
-    const viaJpeg = await decodeForClip(input);
-    const jpegDiff = maxAbsDiff(viaJpeg.data, (await fixtureRgb(`${name}_jpeg_decoded.png`)).data);
+    if (small) {
+      const viaJpeg = await decodeForClip(input);
+      const jpegDiff = maxAbsDiff(
+        viaJpeg.data,
+        (await fixtureRgb(`${name}_jpeg_decoded.png`)).data,
+      );
+      assert.ok(jpegDiff <= 1, `JPEG round trip max |Δ| ${jpegDiff}/255`);
+    }
     const out = await clipPreprocess(input);
     assert.equal(out.width, 224);
     const want = await fixtureRgb(`${name}_clip224.png`);
     const diff = maxAbsDiff(out.data, want.data);
-    console.log(`${name}: JPEG decode max diff ${jpegDiff}, CLIP input max diff ${diff}`);
     assert.ok(diff <= 1, `max |Δ| ${diff}/255`);
     // Normalisation: channels first, (v/255 − mean)/std.
     const px = clipNormalise(out);
