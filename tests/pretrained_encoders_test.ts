@@ -410,6 +410,40 @@ Deno.test(
   },
 );
 
+Deno.test(
+  "clipImageEncoder() feeds a non-square RGBA image to CLIP as OpenCLIP does (Pillow fixture pixels)",
+  OPTS,
+  async () => {
+    const dir = freshDir("clip224");
+    const S = 224, D = 2;
+    const P = Float32Array.from({ length: 3 * S * S * D }, (_, i) => Math.sin(0.37 * i));
+    await writeTinyClipVisionFolder(dir, S, P, D);
+    const enc = await clipImageEncoder(dir);
+    try {
+      const fx = new URL("./fixtures/clip_preprocess/", import.meta.url);
+      const m = await enc.embed([await Deno.readFile(new URL("landscape_input.png", fx))]);
+      // Pillow's composite-on-white, shortest side 224 (bicubic), centre crop (make_clip_preprocess.py).
+      const { data } = await sharp(
+        await Deno.readFile(new URL("landscape_clip224_lossless.png", fx)),
+      )
+        .removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      const want = Array.from({ length: D }, (_, j) => {
+        let s = 0;
+        for (let c = 0; c < 3; c++) {
+          for (let p = 0; p < S * S; p++) {
+            s += ((data[p * 3 + c]! / 255 - CLIP_MEAN[c]!) / CLIP_STD[c]!) *
+              P[(c * S * S + p) * D + j]!;
+          }
+        }
+        return s;
+      });
+      assertClose(rowOf(m, 0), want, 1e-2, "224×224 CLIP input");
+    } finally {
+      enc.dispose();
+    }
+  },
+);
+
 /** A deterministic fake text encoder that counts its calls and can fail after `failAfter` calls. */
 function countingTextEncoder(id: string, dim: number, failAfter = Infinity) {
   const stats = { calls: 0, rows: 0 };

@@ -1,4 +1,5 @@
 import type { DatasetDeclaration } from "./dataset.ts";
+import { witShardFileNames } from "../sources/wit.ts";
 
 /**
  * Every dataset the kit reads, declared once. Mirrored datasets list their files (sizes and
@@ -269,7 +270,7 @@ export const DATASETS: readonly DatasetDeclaration[] = [
   },
   {
     name: "wit-v1",
-    title: "WIT v1 (Wikipedia-based Image Text), training TSV shards",
+    title: "WIT v1 (Wikipedia-based Image Text), train, val and test TSV shards",
     profile: "paper",
     mirrorDir: null,
     homepage: "https://github.com/google-research-datasets/wit",
@@ -278,9 +279,9 @@ export const DATASETS: readonly DatasetDeclaration[] = [
       "Srinivasan et al., WIT: Wikipedia-based Image Text Dataset for Multimodal Multilingual Machine Learning, SIGIR 2021.",
     upstream: {
       kind: "archives",
-      archives: Array.from({ length: 10 }, (_, i) => ({
-        url:
-          `https://storage.googleapis.com/gresearch/wit/wit_v1.train.all-0000${i}-of-00010.tsv.gz`,
+      // D's build_webdataset.py reads train, val and test (SPLIT_PATTERNS["full"]); N = 2770 needs all.
+      archives: witShardFileNames().map((name) => ({
+        url: `https://storage.googleapis.com/gresearch/wit/${name}`,
         sha256: null,
         bytes: null,
         format: "gz" as const,
@@ -288,7 +289,7 @@ export const DATASETS: readonly DatasetDeclaration[] = [
       })),
     },
     files: [],
-    sizeBytes: 25_000_000_000,
+    sizeBytes: 25_300_000_000,
     notes:
       "Images are fetched from each row's image_url by the dataset-build step of the paper profile.",
   },
