@@ -67,11 +67,9 @@ below; each is data in \`lib/deviations/d_deviations.ts\`, with the profiles it 
 whose numbers it can change. Everything not listed follows D's code (WIT train+val+test shards, CLIP's own
 preprocessing, no byte dedupe, scikit-learn's folds, the training step and schedule, lang-ID seed 0, 140 items
 per D-F1 panel, spectral UMAP start).` },
-  { code: `import { D_DEVIATIONS } from "../lib/deviations/mod.ts";
-import { deviationsMarkdown } from "../lib/deviations/deviations_table.ts";
+  { code: `import { D_DEVIATIONS, deviationsMarkdown } from "../lib/deviations/mod.ts";
 
-const dRows = D_DEVIATIONS.filter((x) => x.profiles.includes(cfg.profile));
-await Deno.jupyter.md\`\${deviationsMarkdown(dRows, ["D-T1", "D-T2", "D-T3", "D-T4", "D-T5", "D-T6", "D-F1"])}\`;` },
+await Deno.jupyter.md\`\${deviationsMarkdown(D_DEVIATIONS, { artifacts: ["D-T1", "D-T2", "D-T3", "D-T4", "D-T5", "D-T6", "D-F1"], profile: cfg.profile })}\`;` },
   { md: `### D-F1: local micro-corrections (UMAP)
 
 English captions of all N items through fold 0's heads; the 8 anchors whose caption gained most in cosine with
