@@ -1,3 +1,5 @@
 export * from "./tf.ts";
 export * from "./select_backend.ts";
 export * from "./matmul.ts";
+export * from "./openblas.ts";
+export * from "./native_matmul_kernel.ts";

@@ -3,7 +3,13 @@ import { KitError } from "../util/kit_error.ts";
 import { PROJECT_ROOT } from "../util/paths.ts";
 
 export type Profile = "mini" | "paper";
-export type BackendPreference = "auto" | "webgpu" | "tfjs-node-gpu" | "wasm" | "cpu";
+export type BackendPreference =
+  | "auto"
+  | "webgpu"
+  | "tfjs-node-gpu"
+  | "wasm+openblas"
+  | "wasm"
+  | "cpu";
 
 /** How this run was asked to behave. The notebook runner sets these through the environment. */
 export interface KitConfig {
@@ -20,14 +26,26 @@ export interface KitConfig {
 }
 
 const PROFILES: readonly Profile[] = ["mini", "paper"];
-const BACKENDS: readonly BackendPreference[] = ["auto", "webgpu", "tfjs-node-gpu", "wasm", "cpu"];
+const BACKENDS: readonly BackendPreference[] = [
+  "auto",
+  "webgpu",
+  "tfjs-node-gpu",
+  "wasm+openblas",
+  "wasm",
+  "cpu",
+];
 
 /** Environment variables read by `kitConfig`, with what each means (printed by `--help`). */
 export const KIT_ENV_VARS = {
   KIT_PROFILE: "mini | paper (default mini)",
   KIT_SMOKE: "1 = tiny sizes for tests; artifacts under figures/smoke/",
-  KIT_DATA_MIRROR: "read-only mirror folder of the datasets (default: ../shared/data when it exists; empty = none)",
-  KIT_BACKEND: "auto | webgpu | tfjs-node-gpu | wasm | cpu (default auto)",
+  KIT_DATA_MIRROR:
+    "read-only mirror folder of the datasets (default: ../shared/data when it exists; empty = none)",
+  KIT_BACKEND:
+    "auto | webgpu | tfjs-node-gpu | wasm+openblas | wasm | cpu (default auto; wasm = without OpenBLAS)",
+  KIT_OPENBLAS:
+    "off = never load OpenBLAS; or the library name/path to open (default libopenblas.so.0)",
+  KIT_BLAS_THREADS: "OpenBLAS thread count, fixed per run (default: cores, at most 8)",
   KIT_ARTIFACT_DIR: "override the artifact folder",
 } as const;
 
@@ -51,7 +69,9 @@ function parseFlag(name: string, raw: string | undefined): boolean {
 }
 
 /** Reads the run's configuration from the environment (or `env`, for tests). */
-export function kitConfig(env: Record<string, string | undefined> = Deno.env.toObject()): KitConfig {
+export function kitConfig(
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): KitConfig {
   const profile = (env.KIT_PROFILE ?? "mini") as Profile;
   if (!PROFILES.includes(profile)) {
     throw new KitError(`KIT_PROFILE=${env.KIT_PROFILE}: expected one of ${PROFILES.join(", ")}`);
@@ -61,8 +81,12 @@ export function kitConfig(env: Record<string, string | undefined> = Deno.env.toO
     throw new KitError(`KIT_BACKEND=${env.KIT_BACKEND}: expected one of ${BACKENDS.join(", ")}`);
   }
   const smoke = parseFlag("KIT_SMOKE", env.KIT_SMOKE);
-  const mirror = env.KIT_DATA_MIRROR !== undefined ? (env.KIT_DATA_MIRROR || null) : defaultDataMirror();
+  const mirror = env.KIT_DATA_MIRROR !== undefined
+    ? (env.KIT_DATA_MIRROR || null)
+    : defaultDataMirror();
   const artifactDir = env.KIT_ARTIFACT_DIR ??
-    (smoke ? join(PROJECT_ROOT, "figures", "smoke", profile) : join(PROJECT_ROOT, "figures", profile));
+    (smoke
+      ? join(PROJECT_ROOT, "figures", "smoke", profile)
+      : join(PROJECT_ROOT, "figures", profile));
   return { profile, smoke, dataMirror: mirror, backend, artifactDir };
 }
