@@ -20,6 +20,12 @@ import { centredSquaredSingularValues, effectiveRank, pca90 } from "../lib/diagn
 import { symmetricEigenvalues } from "../lib/diagnostics/symmetric_eigen.ts";
 import { gram } from "../lib/diagnostics/gram.ts";
 import { SeededRandom } from "../lib/util/seeded_random.ts";
+import {
+  parseEncoderConfig,
+  type XlmRobertaConfig,
+  XlmRobertaEncoder,
+} from "../lib/encoders/mod.ts";
+import type { TokenBatch } from "../lib/encoders/xlm_roberta_encoder.ts";
 
 /** Native-vs-WASM comparisons need the library; without it they are reported as ignored. */
 const HAVE_OPENBLAS = loadOpenBlas({ quiet: true }) !== null;
@@ -352,5 +358,43 @@ Deno.test(
       assert.match(result.forced, setting === "off" ? /KIT_OPENBLAS=off/ : /libopenblas-missing/);
       assert.equal(stderr.match(/native BLAS off/g)?.length, 1, stderr);
     }
+  },
+);
+
+Deno.test(
+  "the XLM-R encoder's embedding pass (the mini encoders' path) agrees on both paths within 1e-5 and with numpy",
+  needsLib,
+  async () => {
+    const fx = JSON.parse(
+      await Deno.readTextFile(new URL("./fixtures/encoders.json", import.meta.url)),
+    ).xlmr as {
+      config: unknown;
+      params: Record<string, { data: number[] }>;
+      ids: number[][];
+      pooled: number[];
+    };
+    const state = Object.fromEntries(
+      Object.entries(fx.params).map(([k, v]) => [k, Float32Array.from(v.data)]),
+    );
+    const b: TokenBatch = {
+      ids: Int32Array.from(fx.ids.flat()),
+      batch: fx.ids.length,
+      length: fx.ids[0]!.length,
+    };
+    const run = () => {
+      const m = new XlmRobertaEncoder(parseEncoderConfig(fx.config) as XlmRobertaConfig);
+      m.params.setState(state);
+      const before = tf.memory().numTensors;
+      const pooled = tf.tidy(() => {
+        const h = m.encode(b, tf.tensor2d(m.embeddingInput(b), [b.batch * b.length, m.dim]));
+        return m.meanPool(b, h).dataSync().slice() as Float32Array;
+      });
+      assert.equal(tf.memory().numTensors, before);
+      m.dispose();
+      return pooled;
+    };
+    const { native, wasm } = await onBothPaths(run);
+    assert.ok(relMax(native, wasm) < 1e-5, `native vs wasm ${relMax(native, wasm)}`);
+    assert.ok(relMax(native, fx.pooled) < 2e-4, "native vs numpy");
   },
 );
