@@ -398,3 +398,36 @@ Deno.test(
     assert.ok(relMax(native, fx.pooled) < 2e-4, "native vs numpy");
   },
 );
+
+Deno.test(
+  "wasm+openblas repeats itself: a matmul and a head-training run twice give bit-identical results",
+  needsLib,
+  async () => {
+    await initBackend("wasm+openblas");
+    const rng = new SeededRandom(9);
+    const a = randn(rng, 288 * 512), b = randn(rng, 512 * 512);
+    const mm = () =>
+      tf.tidy(() => tf.matMul(tf.tensor2d(a, [288, 512]), tf.tensor2d(b, [512, 512])).dataSync());
+    assert.deepEqual(mm(), mm());
+    const d = 64, n = 100;
+    const text = [randn(rng, n * d), randn(rng, n * d)], images = randn(rng, n * d);
+    const idx = Array.from({ length: n }, (_, i) => i);
+    const config = resolveTrainConfig({
+      epochs: 1,
+      stepsPerEpoch: 5,
+      batchPerLang: 8,
+      warmupSteps: 1,
+    });
+    const train = async () => {
+      const head = createHead("mlp", d, { seed: 3 });
+      try {
+        const stepper = await HeadStepper.create(head, text, images, idx, config);
+        for (let s = 0; s < 5; s++) await stepper.step(s);
+        return stepper.params;
+      } finally {
+        head.dispose();
+      }
+    };
+    assert.deepEqual(await train(), await train());
+  },
+);
