@@ -64,7 +64,7 @@ type OpenBlasLibrary = Deno.DynamicLibrary<typeof SYMBOLS>;
 export interface OpenBlasInfo {
   /** The name it was opened by (`libopenblas.so.0`). */
   library: string;
-  /** OpenBLAS's own build description (`OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64`). */
+  /** OpenBLAS's build description (`OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH … Haswell …`). */
   config: string;
   /** The fixed thread count. */
   threads: number;
@@ -97,7 +97,7 @@ export interface OpenBlas {
    * `X` is `k × n`), `n × n`, both triangles filled.
    */
   gram(x: Float64Array, n: number, k: number, trans: boolean): Float64Array;
-  /** All eigenvalues of the symmetric `n × n` matrix `a` (LAPACK `dsyevd`, no vectors), descending. */
+  /** All eigenvalues of the symmetric `n × n` matrix `a` (LAPACK `dsyevd`), descending. */
   symmetricEigenvalues(a: Float64Array, n: number): Float64Array;
 }
 

@@ -114,9 +114,10 @@ const AUTO_ORDER: Exclude<BackendPreference, "auto">[] = [
  * Selects and initialises the TF.js backend: WebGPU when a hardware adapter exists (a CPU
  * emulation such as Mesa lavapipe is used only when asked for by name), tfjs-node-gpu when
  * it imports, WASM with its matmuls in native OpenBLAS (`wasm+openblas`, when Debian's
- * libopenblas0-pthread loads; otherwise the reason is printed once), plain WASM, CPU last. `preference` (or `KIT_BACKEND`) forces one; a forced
- * backend that cannot start is an error rather than a silent fallback. Idempotent per
- * preference.
+ * libopenblas0-pthread loads; otherwise the reason is printed once), plain WASM, CPU last.
+ * `preference` (or `KIT_BACKEND`) forces one; a forced backend that cannot start is an error
+ * rather than a silent fallback. Idempotent per preference. Switching between `wasm+openblas`
+ * and `wasm` in one process switches the native matmul kernel on and off.
  */
 export async function initBackend(preference?: BackendPreference): Promise<BackendInfo> {
   const requested = preference ?? kitConfig().backend;

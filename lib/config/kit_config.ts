@@ -42,7 +42,7 @@ export const KIT_ENV_VARS = {
   KIT_DATA_MIRROR:
     "read-only mirror folder of the datasets (default: ../shared/data when it exists; empty = none)",
   KIT_BACKEND:
-    "auto | webgpu | tfjs-node-gpu | wasm+openblas | wasm | cpu (default auto; wasm = without OpenBLAS)",
+    "auto | webgpu | tfjs-node-gpu | wasm+openblas | wasm | cpu (default auto; wasm: no OpenBLAS)",
   KIT_OPENBLAS:
     "off = never load OpenBLAS; or the library name/path to open (default libopenblas.so.0)",
   KIT_BLAS_THREADS: "OpenBLAS thread count, fixed per run (default: cores, at most 8)",
