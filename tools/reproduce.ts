@@ -51,23 +51,13 @@ await runMain(async () => {
   if (values["data-mirror"] !== undefined) env.KIT_DATA_MIRROR = values["data-mirror"];
   const cfg = kitConfig(env); // validates profile and backend
   const only = values.only ? values.only.split(",").map((s) => s.trim()).filter((s) => s) : [];
-  for (const n of only) {
-    if (!/^\d\d$/.test(n)) {
-      throw new KitError(`--only ${values.only}: expected two-digit numbers like 00,03`);
-    }
-  }
+  for (const n of only) if (!/^\d\d$/.test(n)) throw new KitError(`--only ${values.only}: expected two-digit numbers like 00,03`);
   const timeout = values["cell-timeout"] ? Number(values["cell-timeout"]) : undefined;
-  if (timeout !== undefined && !(timeout > 0)) {
-    throw new KitError(`--cell-timeout ${values["cell-timeout"]}: expected seconds > 0`);
-  }
+  if (timeout !== undefined && !(timeout > 0)) throw new KitError(`--cell-timeout ${values["cell-timeout"]}: expected seconds > 0`);
 
   await ensureSetup({});
   const smoke = values.smoke || cfg.smoke;
-  console.error(
-    `reproduce: profile ${cfg.profile}${smoke ? " (smoke)" : ""}, data mirror ${
-      cfg.dataMirror ?? "none"
-    }, backend ${cfg.backend}`,
-  );
+  console.error(`reproduce: profile ${cfg.profile}${smoke ? " (smoke)" : ""}, data mirror ${cfg.dataMirror ?? "none"}, backend ${cfg.backend}`);
   const t0 = performance.now();
   // The report covers every executed notebook in the artifact folder (also after a failure).
   const report = async (executedPath: string) => {
@@ -90,26 +80,16 @@ await runMain(async () => {
     (name, i, n) => console.error(`[${i + 1}/${n}] ${name}`),
   ).catch(async (err) => {
     if (err instanceof NotebookFailure) {
-      await report(err.executedPath).catch((e) =>
-        console.error(`warning: no report: ${e instanceof Error ? e.message : e}`)
-      );
+      await report(err.executedPath).catch((e) => console.error(`warning: no report: ${e instanceof Error ? e.message : e}`));
     }
     throw err;
   });
   if (results[0]) await report(results[0].executedPath);
   console.log("\nnotebook                               seconds  artifacts");
   for (const r of results) {
-    console.log(
-      `${r.notebook.padEnd(38)} ${r.seconds.toFixed(1).padStart(7)}  ${
-        r.artifacts.join(" ") || "-"
-      }`,
-    );
+    console.log(`${r.notebook.padEnd(38)} ${r.seconds.toFixed(1).padStart(7)}  ${r.artifacts.join(" ") || "-"}`);
   }
   const total = (performance.now() - t0) / 1000;
-  const executed = results[0]
-    ? relative(Deno.cwd(), results[0].executedPath).replace(/[^/]+$/, "")
-    : "-";
-  console.log(
-    `\n${results.length} notebook(s) in ${formatDuration(total)}; executed copies in ${executed}`,
-  );
+  const executed = results[0] ? relative(Deno.cwd(), results[0].executedPath).replace(/[^/]+$/, "") : "-";
+  console.log(`\n${results.length} notebook(s) in ${formatDuration(total)}; executed copies in ${executed}`);
 });

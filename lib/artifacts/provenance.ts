@@ -7,10 +7,7 @@ import { PROJECT_ROOT } from "../util/paths.ts";
 
 /** How an artifact was made: enough to tell two runs apart and to redo one. */
 export interface Provenance {
-  /**
-   * Signature string in the style of sacrebleu: `profile:mini|smoke:0|backend:wasm|seeds:7|git:abc1234`;
-   * with native BLAS, `backend:wasm+openblas|blas:openblas-0.3.21-Haswell-2t|…` (CPU kernel, threads).
-   */
+  /** Signature string in the style of sacrebleu: `profile:mini|smoke:0|backend:wasm|seeds:7|git:abc1234`. */
   signature: string;
   profile: Profile;
   smoke: boolean;
@@ -30,12 +27,7 @@ function gitState(): { commit: string | null; dirty: boolean | null } {
   if (gitCache) return gitCache;
   const git = (args: string[]): string | null => {
     try {
-      const out = new Deno.Command("git", {
-        args,
-        cwd: PROJECT_ROOT,
-        stdout: "piped",
-        stderr: "null",
-      }).outputSync();
+      const out = new Deno.Command("git", { args, cwd: PROJECT_ROOT, stdout: "piped", stderr: "null" }).outputSync();
       return out.success ? new TextDecoder().decode(out.stdout).trim() : null;
     } catch {
       return null;
@@ -53,19 +45,9 @@ let pkgVersions: Record<string, string> | null = null;
 function packageVersions(): Record<string, string> {
   if (pkgVersions) return pkgVersions;
   pkgVersions = {};
-  for (
-    const name of [
-      "@tensorflow/tfjs",
-      "@tensorflow/tfjs-backend-wasm",
-      "nodejs-polars",
-      "plotly.js-dist-min",
-      "sharp",
-    ]
-  ) {
+  for (const name of ["@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm", "nodejs-polars", "plotly.js-dist-min", "sharp"]) {
     try {
-      const pkg = JSON.parse(
-        Deno.readTextFileSync(join(PROJECT_ROOT, "node_modules", name, "package.json")),
-      );
+      const pkg = JSON.parse(Deno.readTextFileSync(join(PROJECT_ROOT, "node_modules", name, "package.json")));
       pkgVersions[name] = String(pkg.version);
     } catch { /* not installed */ }
   }
@@ -92,7 +74,7 @@ export function collectProvenance(
     `profile:${cfg.profile}`,
     `smoke:${cfg.smoke ? 1 : 0}`,
     `backend:${backend?.name ?? "none"}`,
-    ...(backend?.blas ? [`blas:${backend.blas.tag}`] : []),
+    ...(backend?.blas ? [`blas:${backend.blas.tag}`] : []), // e.g. openblas-0.3.21-Haswell-2t
     `seeds:${seedText}`,
     `tfjs:${tf.version_core}`,
     `git:${git.commit?.slice(0, 7) ?? "unknown"}${git.dirty ? "+dirty" : ""}`,
@@ -102,9 +84,7 @@ export function collectProvenance(
     profile: cfg.profile,
     smoke: cfg.smoke,
     seeds,
-    data: dataRegistry().resolvedDatasets().map((
-      { name, source, manifestSha256, verifiedFiles },
-    ) => ({
+    data: dataRegistry().resolvedDatasets().map(({ name, source, manifestSha256, verifiedFiles }) => ({
       name,
       source,
       manifestSha256,

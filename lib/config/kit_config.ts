@@ -39,8 +39,7 @@ const BACKENDS: readonly BackendPreference[] = [
 export const KIT_ENV_VARS = {
   KIT_PROFILE: "mini | paper (default mini)",
   KIT_SMOKE: "1 = tiny sizes for tests; artifacts under figures/smoke/",
-  KIT_DATA_MIRROR:
-    "read-only mirror folder of the datasets (default: ../shared/data when it exists; empty = none)",
+  KIT_DATA_MIRROR: "read-only mirror folder of the datasets (default: ../shared/data when it exists; empty = none)",
   KIT_BACKEND:
     "auto | webgpu | tfjs-node-gpu | wasm+openblas | wasm | cpu (default auto; wasm: no OpenBLAS)",
   KIT_OPENBLAS:
@@ -69,9 +68,7 @@ function parseFlag(name: string, raw: string | undefined): boolean {
 }
 
 /** Reads the run's configuration from the environment (or `env`, for tests). */
-export function kitConfig(
-  env: Record<string, string | undefined> = Deno.env.toObject(),
-): KitConfig {
+export function kitConfig(env: Record<string, string | undefined> = Deno.env.toObject()): KitConfig {
   const profile = (env.KIT_PROFILE ?? "mini") as Profile;
   if (!PROFILES.includes(profile)) {
     throw new KitError(`KIT_PROFILE=${env.KIT_PROFILE}: expected one of ${PROFILES.join(", ")}`);
@@ -81,12 +78,8 @@ export function kitConfig(
     throw new KitError(`KIT_BACKEND=${env.KIT_BACKEND}: expected one of ${BACKENDS.join(", ")}`);
   }
   const smoke = parseFlag("KIT_SMOKE", env.KIT_SMOKE);
-  const mirror = env.KIT_DATA_MIRROR !== undefined
-    ? (env.KIT_DATA_MIRROR || null)
-    : defaultDataMirror();
+  const mirror = env.KIT_DATA_MIRROR !== undefined ? (env.KIT_DATA_MIRROR || null) : defaultDataMirror();
   const artifactDir = env.KIT_ARTIFACT_DIR ??
-    (smoke
-      ? join(PROJECT_ROOT, "figures", "smoke", profile)
-      : join(PROJECT_ROOT, "figures", profile));
+    (smoke ? join(PROJECT_ROOT, "figures", "smoke", profile) : join(PROJECT_ROOT, "figures", profile));
   return { profile, smoke, dataMirror: mirror, backend, artifactDir };
 }
