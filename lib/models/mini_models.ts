@@ -48,7 +48,8 @@ export interface MiniBaseModels {
 /**
  * The backend for training: the one already chosen in this process, else `kitConfig().backend`
  * — except that `auto` does not settle on a *software* WebGPU adapter (Mesa lavapipe/llvmpipe,
- * SwiftShader), which is correct but several times slower than WASM; then WASM is used.
+ * SwiftShader), which is correct but several times slower than WASM; then WASM is used (with
+ * native OpenBLAS when it loads).
  */
 export async function initTrainingBackend(): Promise<BackendInfo> {
   const current = activeBackend();
@@ -58,7 +59,11 @@ export async function initTrainingBackend(): Promise<BackendInfo> {
     info.requested === "auto" && info.name === "webgpu" &&
     /llvmpipe|lavapipe|swiftshader/i.test(info.device)
   ) {
-    return await initBackend("wasm");
+    try {
+      return await initBackend("wasm+openblas");
+    } catch {
+      return await initBackend("wasm"); // OpenBLAS absent (its reason was printed once)
+    }
   }
   return info;
 }

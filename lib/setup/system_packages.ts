@@ -8,6 +8,8 @@ export const JUPYTER_PACKAGES = [
   "python3-nbclient",
   "jupyter-client",
   "python3-ipykernel",
+  // native BLAS/LAPACK for the wasm+openblas backend (lib/backend/openblas.ts), found by soname
+  "libopenblas0-pthread",
 ];
 export const CHROMIUM_PACKAGES = ["chromium"];
 export const WEBGPU_PACKAGES = ["mesa-vulkan-drivers", "libvulkan1"];
