@@ -11,8 +11,11 @@ import { DATASETS } from "./datasets.ts";
 /** Where a dataset was found, recorded in every artifact's provenance. */
 export interface ResolvedDataset {
   name: string;
-  /** `cache` (the project's `.cache/data`), or `mirror` (a read-only mirror folder). */
-  source: "cache" | "mirror";
+  /**
+   * `cache` (the project's `.cache/data`), `mirror` (a read-only mirror folder) or `npm` (the
+   * project's `node_modules/<package>`, for datasets shipped as pinned npm packages).
+   */
+  source: "cache" | "mirror" | "npm";
   /** Absolute folder holding the dataset's files. */
   root: string;
   /** sha256 over the sorted `path sha256` lines of the manifest: one checksum for the set. */
@@ -30,6 +33,8 @@ export interface RegistryOptions {
   fetchFn?: typeof fetch;
   /** Silence progress output. */
   quiet?: boolean;
+  /** Where npm-packaged datasets are installed. Default `<project>/node_modules`. */
+  nodeModules?: string;
 }
 
 interface VerifiedStamp {
@@ -76,6 +81,8 @@ function describeBytes(n: number | null): string {
 export class DataRegistry {
   readonly cacheRoot: string;
   readonly mirror: string | null;
+  /** The `node_modules` folder npm-packaged datasets are found in (default the project's). */
+  readonly nodeModules: string;
   readonly #fetch: typeof fetch;
   readonly #quiet: boolean;
   readonly #resolved = new Map<string, ResolvedDataset>();
@@ -86,6 +93,7 @@ export class DataRegistry {
     this.cacheRoot = resolve(opts.cacheRoot ?? join(cacheDir(), "data"));
     const mirror = opts.mirror === undefined ? kitConfig().dataMirror : opts.mirror;
     this.mirror = mirror ? resolve(mirror) : null;
+    this.nodeModules = resolve(opts.nodeModules ?? join(PROJECT_ROOT, "node_modules"));
     this.#fetch = opts.fetchFn ?? globalThis.fetch.bind(globalThis);
     this.#quiet = opts.quiet ?? false;
   }
@@ -121,11 +129,19 @@ export class DataRegistry {
     return join(this.cacheRoot, name);
   }
 
-  #candidateRoots(decl: DatasetDeclaration): { source: "cache" | "mirror"; root: string }[] {
-    const out: { source: "cache" | "mirror"; root: string }[] = [
+  #candidateRoots(decl: DatasetDeclaration): { source: ResolvedDataset["source"]; root: string }[] {
+    const out: { source: ResolvedDataset["source"]; root: string }[] = [
       { source: "cache", root: this.cachePath(decl.name) },
     ];
-    if (this.mirror && decl.mirrorDir) out.push({ source: "mirror", root: join(this.mirror, decl.mirrorDir) });
+    if (this.mirror && decl.mirrorDir) {
+      out.push({ source: "mirror", root: join(this.mirror, decl.mirrorDir) });
+    }
+    if (decl.upstream.kind === "npm") {
+      out.push({
+        source: "npm",
+        root: join(this.nodeModules, ...decl.upstream.package.split("/")),
+      });
+    }
     return out;
   }
 
@@ -177,7 +193,11 @@ export class DataRegistry {
       for (const f of files) if (!(await stat(join(root, f.path)))?.isFile) missing.push(f.path);
       for (const p of required) if (!(await stat(join(root, p)))) missing.push(p);
       if (missing.length > 0) {
-        looked.push(`${source}: ${root} (${missing.length} of ${files.length + required.length} files missing, e.g. ${missing[0]})`);
+        looked.push(
+          `${source}: ${root} (${missing.length} of ${
+            files.length + required.length
+          } files missing, e.g. ${missing[0]})`,
+        );
         continue;
       }
       let verified = 0;
@@ -197,7 +217,9 @@ export class DataRegistry {
         verified++;
       }
       await this.#saveStamps();
-      const manifestSha256 = sha256Hex(files.map((f) => `${f.path} ${f.sha256 ?? "-"}`).sort().join("\n"));
+      const manifestSha256 = sha256Hex(
+        files.map((f) => `${f.path} ${f.sha256 ?? "-"}`).sort().join("\n"),
+      );
       const r: ResolvedDataset = { name, source, root, manifestSha256, verifiedFiles: verified };
       this.#resolved.set(name, r);
       return r;
@@ -227,22 +249,42 @@ export class DataRegistry {
     const lines: string[] = [];
     if (up.kind === "archives") {
       for (const a of up.archives) {
-        lines.push(`download: ${a.url} (${describeBytes(a.bytes)}; sha256 ${a.sha256 ?? "not pinned: verify against the publisher's checksum"})`);
+        lines.push(
+          `download: ${a.url} (${describeBytes(a.bytes)}; sha256 ${
+            a.sha256 ?? "not pinned: verify against the publisher's checksum"
+          })`,
+        );
       }
     } else if (up.kind === "files") {
-      lines.push(`download: ${up.baseUrl}<file> for each of the ${files.length} files of data/manifests/${decl.name}.json`);
+      lines.push(
+        `download: ${up.baseUrl}<file> for each of the ${files.length} files of data/manifests/${decl.name}.json`,
+      );
+    } else if (up.kind === "npm") {
+      lines.push(
+        `npm package ${up.package}@${up.version} (pinned in package.json / package-lock.json): run \`./kit setup\` (npm install) with the npm registry reachable once`,
+      );
     } else {
       lines.push(`no direct download: ${up.how} (derived from ${up.from})`);
     }
     for (const f of files.slice(0, 4)) {
-      const remote = up.kind === "files" ? `${up.baseUrl}${up.remotePaths?.[f.path] ?? f.path}` : f.path;
+      const remote = up.kind === "files"
+        ? `${up.baseUrl}${up.remotePaths?.[f.path] ?? f.path}`
+        : f.path;
       lines.push(`  ${remote}  sha256 ${f.sha256 ?? "not pinned"}  (${describeBytes(f.bytes)})`);
     }
-    if (files.length > 4) lines.push(`  ... ${files.length - 4} more, with their sha256, in data/manifests/${decl.name}.json`);
+    if (files.length > 4) {
+      lines.push(
+        `  ... ${files.length - 4} more, with their sha256, in data/manifests/${decl.name}.json`,
+      );
+    }
     lines.push(...looked.map((l) => `looked in ${l}`));
-    if (!this.mirror) lines.push("no mirror folder set: pass --data-mirror DIR or set KIT_DATA_MIRROR");
+    if (!this.mirror) {
+      lines.push("no mirror folder set: pass --data-mirror DIR or set KIT_DATA_MIRROR");
+    }
     lines.push(
-      `to fix: on a machine with internet run \`./kit task fetch ${decl.name}\`, or download the file(s) above, check the sha256, and put the contents in ${relative(Deno.cwd(), this.cachePath(decl.name)) || "."}/`,
+      `to fix: on a machine with internet run \`./kit task fetch ${decl.name}\`, or download the file(s) above, check the sha256, and put the contents in ${
+        relative(Deno.cwd(), this.cachePath(decl.name)) || "."
+      }/`,
     );
     if (decl.notes) lines.push(decl.notes);
     lines.push(`license: ${decl.license}; about: ${decl.homepage}`);
@@ -260,10 +302,13 @@ export class DataRegistry {
     const up = decl.upstream;
     const dest = this.cachePath(name);
     await Deno.mkdir(dest, { recursive: true });
-    if (up.kind === "derived") throw this.missingError(decl);
+    if (up.kind === "derived" || up.kind === "npm") throw this.missingError(decl);
     if (up.kind === "files") {
       const files = await this.files(name);
-      const bar = new ProgressBar(`fetch ${name}`, files.length, { silent: this.#quiet, unit: "files" });
+      const bar = new ProgressBar(`fetch ${name}`, files.length, {
+        silent: this.#quiet,
+        unit: "files",
+      });
       for (const f of files) {
         const target = join(dest, f.path);
         if (!(await stat(target))?.isFile) {
@@ -284,24 +329,38 @@ export class DataRegistry {
     return await this.resolve(name);
   }
 
-  async #download(decl: DatasetDeclaration, url: string, target: string, sha256: string | null): Promise<void> {
+  async #download(
+    decl: DatasetDeclaration,
+    url: string,
+    target: string,
+    sha256: string | null,
+  ): Promise<void> {
     let res: Response;
     try {
       res = await this.#fetch(url);
     } catch (err) {
       const e = this.missingError(decl);
-      throw new KitError(`cannot download ${url}: ${err instanceof Error ? err.message : err} (offline?)`, [
-        e.message,
-        ...e.hints,
-      ]);
+      throw new KitError(
+        `cannot download ${url}: ${err instanceof Error ? err.message : err} (offline?)`,
+        [
+          e.message,
+          ...e.hints,
+        ],
+      );
     }
     if (!res.ok || !res.body) {
-      throw new KitError(`cannot download ${url}: HTTP ${res.status} ${res.statusText}`, this.missingError(decl).hints);
+      throw new KitError(
+        `cannot download ${url}: HTTP ${res.status} ${res.statusText}`,
+        this.missingError(decl).hints,
+      );
     }
     await Deno.mkdir(dirname(target), { recursive: true });
     const tmp = `${target}.${Deno.pid}.part`;
     const total = Number(res.headers.get("content-length") ?? 0);
-    const bar = new ProgressBar(`download ${url.split("/").pop()}`, total || 1, { silent: this.#quiet || total === 0, unit: "bytes" });
+    const bar = new ProgressBar(`download ${url.split("/").pop()}`, total || 1, {
+      silent: this.#quiet || total === 0,
+      unit: "bytes",
+    });
     const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
     const { createHash } = await import("node:crypto");
     const hash = createHash("sha256");
@@ -320,9 +379,12 @@ export class DataRegistry {
     const got = hash.digest("hex");
     if (sha256 && got !== sha256) {
       await Deno.remove(tmp).catch(() => {});
-      throw new KitError(`download ${url}: sha256 ${got} does not match the declared ${sha256} (dataset "${decl.name}")`, [
-        "the upstream file changed or the download was corrupted; nothing was kept",
-      ]);
+      throw new KitError(
+        `download ${url}: sha256 ${got} does not match the declared ${sha256} (dataset "${decl.name}")`,
+        [
+          "the upstream file changed or the download was corrupted; nothing was kept",
+        ],
+      );
     }
     await Deno.rename(tmp, target);
   }
@@ -333,13 +395,24 @@ async function run(cmd: string, args: string[], what: string): Promise<void> {
   try {
     out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).output();
   } catch {
-    throw new KitError(`${what}: the command \`${cmd}\` is not installed (Debian: apt-get install -y ${cmd === "dpkg-deb" ? "dpkg" : cmd})`);
+    throw new KitError(
+      `${what}: the command \`${cmd}\` is not installed (Debian: apt-get install -y ${
+        cmd === "dpkg-deb" ? "dpkg" : cmd
+      })`,
+    );
   }
-  if (!out.success) throw new KitError(`${what}: ${cmd} failed: ${new TextDecoder().decode(out.stderr).trim()}`);
+  if (!out.success) {
+    throw new KitError(`${what}: ${cmd} failed: ${new TextDecoder().decode(out.stderr).trim()}`);
+  }
 }
 
 /** Unpacks an archive into `dest`, keeping only what lies under `strip` inside it. */
-export async function unpackArchive(archive: string, format: string, strip: string, dest: string): Promise<void> {
+export async function unpackArchive(
+  archive: string,
+  format: string,
+  strip: string,
+  dest: string,
+): Promise<void> {
   const tmp = `${dest}.unpack.${Deno.pid}`;
   await Deno.remove(tmp, { recursive: true }).catch(() => {});
   await Deno.mkdir(tmp, { recursive: true });
