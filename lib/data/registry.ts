@@ -133,14 +133,9 @@ export class DataRegistry {
     const out: { source: ResolvedDataset["source"]; root: string }[] = [
       { source: "cache", root: this.cachePath(decl.name) },
     ];
-    if (this.mirror && decl.mirrorDir) {
-      out.push({ source: "mirror", root: join(this.mirror, decl.mirrorDir) });
-    }
+    if (this.mirror && decl.mirrorDir) out.push({ source: "mirror", root: join(this.mirror, decl.mirrorDir) });
     if (decl.upstream.kind === "npm") {
-      out.push({
-        source: "npm",
-        root: join(this.nodeModules, ...decl.upstream.package.split("/")),
-      });
+      out.push({ source: "npm", root: join(this.nodeModules, ...decl.upstream.package.split("/")) });
     }
     return out;
   }
@@ -193,11 +188,7 @@ export class DataRegistry {
       for (const f of files) if (!(await stat(join(root, f.path)))?.isFile) missing.push(f.path);
       for (const p of required) if (!(await stat(join(root, p)))) missing.push(p);
       if (missing.length > 0) {
-        looked.push(
-          `${source}: ${root} (${missing.length} of ${
-            files.length + required.length
-          } files missing, e.g. ${missing[0]})`,
-        );
+        looked.push(`${source}: ${root} (${missing.length} of ${files.length + required.length} files missing, e.g. ${missing[0]})`);
         continue;
       }
       let verified = 0;
@@ -217,9 +208,7 @@ export class DataRegistry {
         verified++;
       }
       await this.#saveStamps();
-      const manifestSha256 = sha256Hex(
-        files.map((f) => `${f.path} ${f.sha256 ?? "-"}`).sort().join("\n"),
-      );
+      const manifestSha256 = sha256Hex(files.map((f) => `${f.path} ${f.sha256 ?? "-"}`).sort().join("\n"));
       const r: ResolvedDataset = { name, source, root, manifestSha256, verifiedFiles: verified };
       this.#resolved.set(name, r);
       return r;
@@ -249,42 +238,24 @@ export class DataRegistry {
     const lines: string[] = [];
     if (up.kind === "archives") {
       for (const a of up.archives) {
-        lines.push(
-          `download: ${a.url} (${describeBytes(a.bytes)}; sha256 ${
-            a.sha256 ?? "not pinned: verify against the publisher's checksum"
-          })`,
-        );
+        lines.push(`download: ${a.url} (${describeBytes(a.bytes)}; sha256 ${a.sha256 ?? "not pinned: verify against the publisher's checksum"})`);
       }
     } else if (up.kind === "files") {
-      lines.push(
-        `download: ${up.baseUrl}<file> for each of the ${files.length} files of data/manifests/${decl.name}.json`,
-      );
+      lines.push(`download: ${up.baseUrl}<file> for each of the ${files.length} files of data/manifests/${decl.name}.json`);
     } else if (up.kind === "npm") {
-      lines.push(
-        `npm package ${up.package}@${up.version} (pinned in package.json / package-lock.json): run \`./kit setup\` (npm install) with the npm registry reachable once`,
-      );
+      lines.push(`npm package ${up.package}@${up.version} (pinned in package.json / package-lock.json): run \`./kit setup\` (npm install) with the npm registry reachable once`);
     } else {
       lines.push(`no direct download: ${up.how} (derived from ${up.from})`);
     }
     for (const f of files.slice(0, 4)) {
-      const remote = up.kind === "files"
-        ? `${up.baseUrl}${up.remotePaths?.[f.path] ?? f.path}`
-        : f.path;
+      const remote = up.kind === "files" ? `${up.baseUrl}${up.remotePaths?.[f.path] ?? f.path}` : f.path;
       lines.push(`  ${remote}  sha256 ${f.sha256 ?? "not pinned"}  (${describeBytes(f.bytes)})`);
     }
-    if (files.length > 4) {
-      lines.push(
-        `  ... ${files.length - 4} more, with their sha256, in data/manifests/${decl.name}.json`,
-      );
-    }
+    if (files.length > 4) lines.push(`  ... ${files.length - 4} more, with their sha256, in data/manifests/${decl.name}.json`);
     lines.push(...looked.map((l) => `looked in ${l}`));
-    if (!this.mirror) {
-      lines.push("no mirror folder set: pass --data-mirror DIR or set KIT_DATA_MIRROR");
-    }
+    if (!this.mirror) lines.push("no mirror folder set: pass --data-mirror DIR or set KIT_DATA_MIRROR");
     lines.push(
-      `to fix: on a machine with internet run \`./kit task fetch ${decl.name}\`, or download the file(s) above, check the sha256, and put the contents in ${
-        relative(Deno.cwd(), this.cachePath(decl.name)) || "."
-      }/`,
+      `to fix: on a machine with internet run \`./kit task fetch ${decl.name}\`, or download the file(s) above, check the sha256, and put the contents in ${relative(Deno.cwd(), this.cachePath(decl.name)) || "."}/`,
     );
     if (decl.notes) lines.push(decl.notes);
     lines.push(`license: ${decl.license}; about: ${decl.homepage}`);
@@ -305,10 +276,7 @@ export class DataRegistry {
     if (up.kind === "derived" || up.kind === "npm") throw this.missingError(decl);
     if (up.kind === "files") {
       const files = await this.files(name);
-      const bar = new ProgressBar(`fetch ${name}`, files.length, {
-        silent: this.#quiet,
-        unit: "files",
-      });
+      const bar = new ProgressBar(`fetch ${name}`, files.length, { silent: this.#quiet, unit: "files" });
       for (const f of files) {
         const target = join(dest, f.path);
         if (!(await stat(target))?.isFile) {
@@ -329,38 +297,24 @@ export class DataRegistry {
     return await this.resolve(name);
   }
 
-  async #download(
-    decl: DatasetDeclaration,
-    url: string,
-    target: string,
-    sha256: string | null,
-  ): Promise<void> {
+  async #download(decl: DatasetDeclaration, url: string, target: string, sha256: string | null): Promise<void> {
     let res: Response;
     try {
       res = await this.#fetch(url);
     } catch (err) {
       const e = this.missingError(decl);
-      throw new KitError(
-        `cannot download ${url}: ${err instanceof Error ? err.message : err} (offline?)`,
-        [
-          e.message,
-          ...e.hints,
-        ],
-      );
+      throw new KitError(`cannot download ${url}: ${err instanceof Error ? err.message : err} (offline?)`, [
+        e.message,
+        ...e.hints,
+      ]);
     }
     if (!res.ok || !res.body) {
-      throw new KitError(
-        `cannot download ${url}: HTTP ${res.status} ${res.statusText}`,
-        this.missingError(decl).hints,
-      );
+      throw new KitError(`cannot download ${url}: HTTP ${res.status} ${res.statusText}`, this.missingError(decl).hints);
     }
     await Deno.mkdir(dirname(target), { recursive: true });
     const tmp = `${target}.${Deno.pid}.part`;
     const total = Number(res.headers.get("content-length") ?? 0);
-    const bar = new ProgressBar(`download ${url.split("/").pop()}`, total || 1, {
-      silent: this.#quiet || total === 0,
-      unit: "bytes",
-    });
+    const bar = new ProgressBar(`download ${url.split("/").pop()}`, total || 1, { silent: this.#quiet || total === 0, unit: "bytes" });
     const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
     const { createHash } = await import("node:crypto");
     const hash = createHash("sha256");
@@ -379,12 +333,9 @@ export class DataRegistry {
     const got = hash.digest("hex");
     if (sha256 && got !== sha256) {
       await Deno.remove(tmp).catch(() => {});
-      throw new KitError(
-        `download ${url}: sha256 ${got} does not match the declared ${sha256} (dataset "${decl.name}")`,
-        [
-          "the upstream file changed or the download was corrupted; nothing was kept",
-        ],
-      );
+      throw new KitError(`download ${url}: sha256 ${got} does not match the declared ${sha256} (dataset "${decl.name}")`, [
+        "the upstream file changed or the download was corrupted; nothing was kept",
+      ]);
     }
     await Deno.rename(tmp, target);
   }
@@ -395,24 +346,13 @@ async function run(cmd: string, args: string[], what: string): Promise<void> {
   try {
     out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).output();
   } catch {
-    throw new KitError(
-      `${what}: the command \`${cmd}\` is not installed (Debian: apt-get install -y ${
-        cmd === "dpkg-deb" ? "dpkg" : cmd
-      })`,
-    );
+    throw new KitError(`${what}: the command \`${cmd}\` is not installed (Debian: apt-get install -y ${cmd === "dpkg-deb" ? "dpkg" : cmd})`);
   }
-  if (!out.success) {
-    throw new KitError(`${what}: ${cmd} failed: ${new TextDecoder().decode(out.stderr).trim()}`);
-  }
+  if (!out.success) throw new KitError(`${what}: ${cmd} failed: ${new TextDecoder().decode(out.stderr).trim()}`);
 }
 
 /** Unpacks an archive into `dest`, keeping only what lies under `strip` inside it. */
-export async function unpackArchive(
-  archive: string,
-  format: string,
-  strip: string,
-  dest: string,
-): Promise<void> {
+export async function unpackArchive(archive: string, format: string, strip: string, dest: string): Promise<void> {
   const tmp = `${dest}.unpack.${Deno.pid}`;
   await Deno.remove(tmp, { recursive: true }).catch(() => {});
   await Deno.mkdir(tmp, { recursive: true });
