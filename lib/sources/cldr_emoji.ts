@@ -110,8 +110,9 @@ function stringList(v: unknown): string[] {
  * npm `cldr-annotations-full`): per locale, the `tts` short name and the `default` keywords of
  * every annotated character, keyed by concept id (`emojiConceptId`). Locales are normalised
  * (`normaliseCldrLocale`). A locale folder without a file, a locale with no names (CLDR's root
- * `und`), an entry without a `tts` name and a second entry of the same concept in a locale (the
- * first is kept) are issues; a file that is not JSON is a KitError naming it.
+ * `und`), the entries of a file without a `tts` name (one issue per file, with their count) and a
+ * second entry of the same concept in a locale (the first is kept) are issues; a file that is
+ * not JSON is a KitError naming it.
  */
 export async function loadCldrEmojiAnnotations(
   root: string,
@@ -166,14 +167,12 @@ export async function loadCldrEmojiAnnotations(
     }
     writtenLocales[locale] = folder;
     const seen = new Map<string, string>();
+    const noName: string[] = [];
     for (const [chars, v] of Object.entries(entries)) {
       const concept = emojiConceptId(chars);
       const tts = stringList(v.tts);
       if (tts.length === 0) {
-        issues.push(sourceIssue(source, rel, "no tts name", {
-          action: "skipped",
-          detail: `${chars} (${concept}) has keywords but no short name`,
-        }));
+        noName.push(chars);
         continue;
       }
       const prev = seen.get(concept);
@@ -194,6 +193,15 @@ export async function loadCldrEmojiAnnotations(
         k[locale] = kw;
         keywords.set(concept, k);
       }
+    }
+    if (noName.length > 0) {
+      // One issue per locale file: regional locales (en-GB, de-CH) override keywords only.
+      issues.push(sourceIssue(source, rel, "entries without tts name", {
+        action: "skipped",
+        detail: `${noName.length} entries with keywords but no short name, e.g. ${
+          noName.slice(0, 8).join(" ")
+        }`,
+      }));
     }
   }
   const locales = Object.keys(writtenLocales).sort();
