@@ -20,3 +20,4 @@ export * from "./dataset_sources.ts";
 export * from "./build_dataset.ts";
 export * from "./mini_dataset.ts";
 export * from "./emoji_source.ts";
+export * from "./d_mini_items.ts";

@@ -401,7 +401,9 @@ export async function loadIconifyEmojiSet(
  *
  * ```ts
  * import { monolingualEmojiNames } from "./cldr_emoji.ts";
- * const a = { names: new Map([["1f408", { en: "cat", de: "Katze" }], ["1f415", { en: "dog" }]]) };
+ * const names = new Map<string, Record<string, string>>([["1f408", { en: "cat", de: "Katze" }]]);
+ * names.set("1f415", { en: "dog" });
+ * const a = { names };
  * const m = monolingualEmojiNames(a, ["1f408", "1f415"], { seed: 1 });
  * console.assert(m.en!.length === 2 && m.de!.length === 1);
  * ```
