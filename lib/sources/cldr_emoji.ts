@@ -204,7 +204,9 @@ export async function loadCldrEmojiAnnotations(
       }));
     }
   }
-  const locales = Object.keys(writtenLocales).sort();
+  const named = new Set<string>();
+  for (const n of names.values()) for (const l of Object.keys(n)) named.add(l);
+  const locales = Object.keys(writtenLocales).filter((l) => named.has(l)).sort();
   return { root, locales, writtenLocales, names, keywords, files, issues };
 }
 
