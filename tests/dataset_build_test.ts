@@ -9,6 +9,7 @@ import {
   buildMiniDataset,
   type CandidateSample,
   captionLengthFigure,
+  cldrEmojiSource,
   cocoSource,
   dataT1Rows,
   decodeTar,
@@ -397,6 +398,30 @@ Deno.test("buildDataset() puts every image of a group (concept) in one partition
   for (const s of all) assert.equal(s.partition, expect.get(s.group ?? s.key), s.key);
   assert.equal([...expect.values()].filter((p) => p === "train").length, 30);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("cldrEmojiSource() yields the same candidates from its load cache; a deleted drawing is written again", async () => {
+  const drawingsDir = await Deno.makeTempDir();
+  const src = () => cldrEmojiSource({ registry, drawingsDir, sets: ["twemoji"], quiet: true });
+  const first = await src().load();
+  assert.ok(first.candidates.length >= 1500);
+  const cat = first.candidates.find((c) => c.sourceId === "twemoji/1f408")!;
+  assert.equal(cat.captions.en![0], "cat");
+  assert.equal(cat.group, "emoji:1f408");
+  assert.ok(cat.captions.qu![0]!.length > 0);
+  // The drawing is Twemoji's file, byte for byte.
+  assert.deepEqual(
+    await Deno.readFile(cat.imagePath),
+    await Deno.readFile(new URL("../node_modules/@twemoji/svg/1f408.svg", import.meta.url)),
+  );
+  assert.ok([...Deno.readDirSync(drawingsDir)].some((e) => e.name.startsWith(".load-")));
+  const again = await src().load();
+  assert.equal(JSON.stringify(again), JSON.stringify(first));
+  await Deno.remove(cat.imagePath);
+  const third = await src().load();
+  assert.equal(JSON.stringify(third), JSON.stringify(first));
+  assert.ok((await Deno.stat(cat.imagePath)).isFile);
+  await Deno.remove(drawingsDir, { recursive: true });
 });
 
 Deno.test("buildDataset() killed after its first shard completes on rerun with the same bytes as an uninterrupted build", async () => {

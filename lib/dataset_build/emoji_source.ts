@@ -11,7 +11,8 @@ import {
   loadTwemojiSvgs,
 } from "../sources/cldr_emoji.ts";
 import { type SourceIssue, sourceIssue } from "../sources/source_issue.ts";
-import { atomicWriteFile } from "../util/atomic_write.ts";
+import { atomicWriteFile, atomicWriteJson } from "../util/atomic_write.ts";
+import { sha256Hex } from "../util/sha256.ts";
 import { cacheDir } from "../util/paths.ts";
 import { ProgressBar } from "../util/progress.ts";
 import type { CandidateSample, DatasetSource, LoadedSource, SampleRecord } from "./sample.ts";
@@ -123,87 +124,145 @@ export function cldrEmojiSource(opts: EmojiSourceOptions = {}): DatasetSource {
     name,
     async load(): Promise<LoadedSource> {
       const reg = opts.registry ?? dataRegistry();
-      const cldr = await loadRegistryCldrAnnotations(reg, name);
       const outDir = resolve(opts.drawingsDir ?? join(cacheDir(), "sources", "cldr-emoji"));
-      const issues: SourceIssue[] = [...cldr.issues];
-      const inputFiles = cldr.files.map((f) => join(cldr.root, f));
-      const named = new Set(cldr.names.keys());
-      const drawn = new Set<string>();
-      const candidates: CandidateSample[] = [];
-      const versions: Record<string, string> = {};
-      let written = 0;
-      for (const set of sets) {
-        const ds = EMOJI_SET_DATASETS[set];
-        const decl = reg.declaration(ds);
-        if (decl.upstream.kind === "npm") versions[set] = decl.upstream.version;
-        const root = (await reg.resolve(ds)).root;
-        const d = set === "twemoji"
-          ? await loadTwemojiSvgs(root, name)
-          : await loadIconifyEmojiSet(root, set, name);
-        issues.push(...d.issues);
-        if (d.kind === "markup") inputFiles.push(...d.files.map((f) => join(root, f)));
-        written += await materialiseEmojiDrawings(d, outDir, named, opts);
-        const unnamed: string[] = [];
-        for (const concept of [...d.drawings.keys()].sort()) {
-          const names = cldr.names.get(concept);
-          if (!names) {
-            unnamed.push(concept);
-            continue;
-          }
-          drawn.add(concept);
-          candidates.push({
-            key: sampleKey(name, `${set}/${concept}`),
-            source: name,
-            sourceId: `${set}/${concept}`,
-            imagePath: join(outDir, set, `${concept}.svg`),
-            imageFile: `${set}/${concept}.svg`,
-            captions: Object.fromEntries(
-              Object.entries(names).sort(([a], [b]) => (a < b ? -1 : 1)).map(([l, n]) => [l, [n]]),
-            ),
-            group: emojiGroup(concept),
-            meta: {
-              concept,
-              emoji: emojiFromConceptId(concept),
-              drawingSet: set,
-              license: EMOJI_SET_LICENSES[set],
-            },
-          });
-        }
-        if (unnamed.length > 0) {
-          // One issue per set: these are skin-tone, gender and other variants CLDR's
-          // annotations do not name (several thousand; listing each would bury the report).
-          issues.push(sourceIssue(name, set, "drawings without CLDR name", {
-            action: "skipped",
-            detail: `${unnamed.length} drawings (variants CLDR's annotations do not name), e.g. ${
-              unnamed.slice(0, 6).map(emojiFromConceptId).join(" ")
-            }`,
-          }));
-        }
+      // The packages' JSON is ~90 MB: a rerun reads a digest of what it yields instead, keyed by
+      // the verified package checksums (resolve() checks every pinned file's sha256).
+      const resolved = [];
+      for (const ds of ["cldr-annotations", ...sets.map((x) => EMOJI_SET_DATASETS[x])]) {
+        const r = await reg.resolve(ds);
+        resolved.push([r.name, r.root, r.manifestSha256]);
       }
-      for (const concept of [...named].sort()) {
-        if (!drawn.has(concept)) {
-          issues.push(sourceIssue(name, `cldr/${concept}`, "CLDR name without drawing", {
-            action: "skipped",
-            detail: `${emojiFromConceptId(concept)}: none of ${sets.join(", ")} draws it`,
-          }));
-        }
-      }
-      return {
-        name,
-        dataset: "cldr-annotations",
-        root: outDir,
-        candidates,
-        issues,
-        inputFiles,
-        stats: {
-          cldrLocales: cldr.locales.length,
-          cldrConcepts: named.size,
-          conceptsDrawn: drawn.size,
-          drawingFilesWritten: written,
-        },
-        options: { kind: "cldr-emoji", sets: [...sets], versions },
-      };
+      const cacheKey = sha256Hex(
+        JSON.stringify([EMOJI_SOURCE_VERSION, name, sets, outDir, resolved]),
+      ).slice(0, 16);
+      const cachePath = join(outDir, `.load-${cacheKey}.json`);
+      const cached = await readLoadCache(cachePath);
+      if (cached) return cached;
+      const loaded = await loadEmojiSource(reg, name, sets, outDir, opts.quiet ?? false);
+      await writeLoadCache(cachePath, loaded);
+      return loaded;
     },
+  };
+}
+
+/** Bumped when what `cldrEmojiSource` yields from the same packages changes (drops its cache). */
+export const EMOJI_SOURCE_VERSION = 1;
+
+/** The load cache: the LoadedSource with each concept's captions stored once, not per drawing. */
+interface LoadCache {
+  loaded: LoadedSource;
+  captions: Record<string, Record<string, string[]>>;
+}
+
+async function writeLoadCache(path: string, loaded: LoadedSource): Promise<void> {
+  const captions: LoadCache["captions"] = {};
+  const candidates = loaded.candidates.map((c) => {
+    captions[c.group!] = c.captions;
+    return { ...c, captions: {} };
+  });
+  await atomicWriteJson(path, { loaded: { ...loaded, candidates }, captions } satisfies LoadCache);
+}
+
+/** The cached load, or null when absent, unreadable, or an image file has gone missing. */
+async function readLoadCache(path: string): Promise<LoadedSource | null> {
+  let cache: LoadCache;
+  try {
+    cache = JSON.parse(await Deno.readTextFile(path)) as LoadCache;
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(cache.loaded?.candidates)) return null;
+  for (const c of cache.loaded.candidates) {
+    const captions = c.group === undefined ? undefined : cache.captions[c.group];
+    if (!captions || !(await Deno.stat(c.imagePath).catch(() => null))?.isFile) return null;
+    c.captions = captions;
+  }
+  return cache.loaded;
+}
+
+async function loadEmojiSource(
+  reg: DataRegistry,
+  name: string,
+  sets: readonly EmojiDrawingSet[],
+  outDir: string,
+  quiet: boolean,
+): Promise<LoadedSource> {
+  const cldr = await loadRegistryCldrAnnotations(reg, name);
+  const issues: SourceIssue[] = [...cldr.issues];
+  const inputFiles = cldr.files.map((f) => join(cldr.root, f));
+  const named = new Set(cldr.names.keys());
+  const drawn = new Set<string>();
+  const candidates: CandidateSample[] = [];
+  const versions: Record<string, string> = {};
+  for (const set of sets) {
+    const ds = EMOJI_SET_DATASETS[set];
+    const decl = reg.declaration(ds);
+    if (decl.upstream.kind === "npm") versions[set] = decl.upstream.version;
+    const root = (await reg.resolve(ds)).root;
+    const d = set === "twemoji"
+      ? await loadTwemojiSvgs(root, name)
+      : await loadIconifyEmojiSet(root, set, name);
+    issues.push(...d.issues);
+    if (d.kind === "markup") inputFiles.push(...d.files.map((f) => join(root, f)));
+    await materialiseEmojiDrawings(d, outDir, named, { quiet });
+    const unnamed: string[] = [];
+    for (const concept of [...d.drawings.keys()].sort()) {
+      const names = cldr.names.get(concept);
+      if (!names) {
+        unnamed.push(concept);
+        continue;
+      }
+      drawn.add(concept);
+      candidates.push({
+        key: sampleKey(name, `${set}/${concept}`),
+        source: name,
+        sourceId: `${set}/${concept}`,
+        imagePath: join(outDir, set, `${concept}.svg`),
+        imageFile: `${set}/${concept}.svg`,
+        captions: Object.fromEntries(
+          Object.entries(names).sort(([a], [b]) => (a < b ? -1 : 1)).map(([l, n]) => [l, [n]]),
+        ),
+        group: emojiGroup(concept),
+        meta: {
+          concept,
+          emoji: emojiFromConceptId(concept),
+          drawingSet: set,
+          license: EMOJI_SET_LICENSES[set],
+        },
+      });
+    }
+    if (unnamed.length > 0) {
+      // One issue per set: these are skin-tone, gender and other variants CLDR's
+      // annotations do not name (several thousand; listing each would bury the report).
+      issues.push(sourceIssue(name, set, "drawings without CLDR name", {
+        action: "skipped",
+        detail: `${unnamed.length} drawings (variants CLDR's annotations do not name), e.g. ${
+          unnamed.slice(0, 6).map(emojiFromConceptId).join(" ")
+        }`,
+      }));
+    }
+  }
+  for (const concept of [...named].sort()) {
+    if (!drawn.has(concept)) {
+      issues.push(sourceIssue(name, `cldr/${concept}`, "CLDR name without drawing", {
+        action: "skipped",
+        detail: `${emojiFromConceptId(concept)}: none of ${sets.join(", ")} draws it`,
+      }));
+    }
+  }
+  return {
+    name,
+    dataset: "cldr-annotations",
+    root: outDir,
+    candidates,
+    issues,
+    inputFiles,
+    stats: {
+      cldrLocales: cldr.locales.length,
+      cldrConcepts: named.size,
+      conceptsDrawn: drawn.size,
+    },
+    options: { kind: "cldr-emoji", sets: [...sets], versions },
   };
 }
 
