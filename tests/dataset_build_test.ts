@@ -22,6 +22,7 @@ import {
   readSampleIndex,
   readShard,
   sampleKey,
+  trainEmojiNames,
   tuxPaintSource,
   verifyDataset,
   witSource,
@@ -287,6 +288,19 @@ Deno.test("buildMiniDataset() from the mirror and the npm emoji packages: DATA-T
   assert.equal(new Set(items.map((i) => i.concept)).size, items.length);
   assert.ok(items.every((it, i) => i === 0 || items[i - 1]!.key < it.key));
   assert.ok(items.every((it) => it.partition !== "train"));
+
+  // Monolingual CLDR names of train concepts only: per locale, exactly the names the train emoji
+  // records carry (as a multiset, one per concept), in an order that is not the concept order.
+  const mono = await trainEmojiNames(all, { seed: 11, registry });
+  const trainEmoji = new Map<string, Record<string, string[]>>();
+  for (const s of all) {
+    if (s.source === "cldr-emoji" && s.partition === "train") trainEmoji.set(s.group!, s.captions);
+  }
+  for (const l of ["en", "qu", "ja"]) {
+    const want = [...trainEmoji.values()].flatMap((c) => c[l] ?? []).sort();
+    assert.deepEqual([...mono[l]!].sort(), want, l);
+  }
+  assert.ok(Object.keys(mono).length >= 120);
 
   // K's in-domain bitext: test concepts only, one unit per concept, qu among the locales.
   const b = inDomainBitextBenchmark(all, { minNames: 50 });

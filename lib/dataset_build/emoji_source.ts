@@ -9,6 +9,7 @@ import {
   loadCldrEmojiAnnotations,
   loadIconifyEmojiSet,
   loadTwemojiSvgs,
+  monolingualEmojiNames,
 } from "../sources/cldr_emoji.ts";
 import { type SourceIssue, sourceIssue } from "../sources/source_issue.ts";
 import { atomicWriteFile, atomicWriteJson } from "../util/atomic_write.ts";
@@ -282,4 +283,25 @@ export function emojiConceptsOf(
     }
   }
   return [...out].sort();
+}
+
+/**
+ * The CLDR names of the dataset's **train** emoji concepts as monolingual text for a pretraining
+ * corpus: locale → names, each locale's list in its own seeded order (`monolingualEmojiNames`),
+ * never paired across languages. Held-out (val/test) concepts contribute nothing.
+ *
+ * ```ts
+ * import { trainEmojiNames } from "./emoji_source.ts";
+ * // const perLocale = await trainEmojiNames(await readSampleIndex(dir), { seed: 7 });
+ * ```
+ */
+export async function trainEmojiNames(
+  samples: readonly Pick<SampleRecord, "group" | "partition">[],
+  opts: { seed: number; registry?: DataRegistry; minNames?: number },
+): Promise<Record<string, string[]>> {
+  const cldr = await loadRegistryCldrAnnotations(opts.registry ?? dataRegistry());
+  return monolingualEmojiNames(cldr, emojiConceptsOf(samples, ["train"]), {
+    seed: opts.seed,
+    ...(opts.minNames !== undefined ? { minNames: opts.minNames } : {}),
+  });
 }
