@@ -263,7 +263,7 @@ async function loadEmojiSource(
       cldrConcepts: named.size,
       conceptsDrawn: drawn.size,
     },
-    options: { kind: "cldr-emoji", sets: [...sets], versions },
+    options: { kind: "cldr-emoji", loader: EMOJI_SOURCE_VERSION, sets: [...sets], versions },
   };
 }
 
