@@ -21,3 +21,4 @@ export * from "./build_dataset.ts";
 export * from "./mini_dataset.ts";
 export * from "./emoji_source.ts";
 export * from "./d_mini_items.ts";
+export * from "./d_wit_build.ts";
