@@ -7,9 +7,7 @@ import { kitConfig } from "../lib/config/kit_config.ts";
 import { sha256File } from "../lib/util/sha256.ts";
 
 const MIRROR = kitConfig().dataMirror;
-if (!MIRROR) {
-  throw new Error("these tests read the data mirror: set KIT_DATA_MIRROR (./kit task test does)");
-}
+if (!MIRROR) throw new Error("these tests read the data mirror: set KIT_DATA_MIRROR (./kit task test does)");
 
 async function copyTree(from: string, to: string): Promise<void> {
   await Deno.mkdir(to, { recursive: true });
@@ -34,43 +32,17 @@ function localFetch(root: string, baseUrl: string, log: string[]): typeof fetch 
   }) as typeof fetch;
 }
 
-const offlineFetch =
-  (() => Promise.reject(new TypeError("error sending request: dns error"))) as typeof fetch;
+const offlineFetch = (() => Promise.reject(new TypeError("error sending request: dns error"))) as typeof fetch;
 
 Deno.test("DATASETS declares the mirror's datasets and the paper-profile ones, each with source, license and citation", () => {
   const names = DATASETS.map((d) => d.name);
-  for (
-    const n of [
-      "tuxpaint-stamps",
-      "coco-captions-val2017",
-      "coco-subset",
-      "sib200",
-      "xnli-dev",
-      "americasnli",
-      "americasnlp2021",
-      "tatoeba-quechua",
-      "multi30k",
-      "xtd10",
-      "exttextcat",
-      "clip-bpe",
-      "mscoco-2017",
-      "wit-v1",
-      "flores200",
-      "xnli-1.0",
-      "multinli-1.0",
-    ]
-  ) {
+  for (const n of ["tuxpaint-stamps", "coco-captions-val2017", "coco-subset", "sib200", "xnli-dev", "americasnli", "americasnlp2021", "tatoeba-quechua", "multi30k", "xtd10", "exttextcat", "clip-bpe", "mscoco-2017", "wit-v1", "flores200", "xnli-1.0", "multinli-1.0"]) {
     assert.ok(names.includes(n), `missing dataset ${n}`);
   }
   assert.equal(new Set(names).size, names.length, "duplicate names");
   for (const d of DATASETS) {
-    assert.ok(
-      d.license && d.citation && d.homepage && d.title,
-      `${d.name}: incomplete declaration`,
-    );
-    if (d.upstream.kind === "archives") {
-      for (const a of d.upstream.archives) assert.match(a.url, /^https?:\/\//);
-    }
+    assert.ok(d.license && d.citation && d.homepage && d.title, `${d.name}: incomplete declaration`);
+    if (d.upstream.kind === "archives") for (const a of d.upstream.archives) assert.match(a.url, /^https?:\/\//);
   }
 });
 
@@ -91,9 +63,7 @@ Deno.test("resolve() prefers the cache and rejects a corrupted file naming it an
   await copyTree(join(MIRROR, "tatoeba"), join(cacheRoot, "tatoeba-quechua"));
   const reg = new DataRegistry({ mirror: MIRROR, cacheRoot });
   assert.equal((await reg.resolve("tatoeba-quechua")).source, "cache");
-  await Deno.writeTextFile(join(cacheRoot, "tatoeba-quechua", "eng-que.test.txt"), "tampered\n", {
-    append: true,
-  });
+  await Deno.writeTextFile(join(cacheRoot, "tatoeba-quechua", "eng-que.test.txt"), "tampered\n", { append: true });
   const fresh = new DataRegistry({ mirror: MIRROR, cacheRoot });
   const err = await fresh.resolve("tatoeba-quechua").catch((e) => e);
   assert.ok(err instanceof KitError);
@@ -101,11 +71,7 @@ Deno.test("resolve() prefers the cache and rejects a corrupted file naming it an
 });
 
 Deno.test("resolve() offline with the dataset absent names the dataset, its URL and its checksum", async () => {
-  const reg = new DataRegistry({
-    mirror: null,
-    cacheRoot: await Deno.makeTempDir(),
-    fetchFn: offlineFetch,
-  });
+  const reg = new DataRegistry({ mirror: null, cacheRoot: await Deno.makeTempDir(), fetchFn: offlineFetch });
   const err = await reg.resolve("clip-bpe").catch((e) => e);
   assert.ok(err instanceof KitError);
   const text = err.describe();
@@ -116,17 +82,11 @@ Deno.test("resolve() offline with the dataset absent names the dataset, its URL 
   assert.match(text, /kit task fetch clip-bpe/);
   // A paper-profile archive: URL and (pinned or not) checksum status.
   const paper = (await reg.resolve("xnli-1.0").catch((e) => e)) as KitError;
-  assert.match(
-    paper.describe(),
-    /https:\/\/dl\.fbaipublicfiles\.com\/XNLI\/XNLI-1\.0\.zip.*sha256/,
-  );
+  assert.match(paper.describe(), /https:\/\/dl\.fbaipublicfiles\.com\/XNLI\/XNLI-1\.0\.zip.*sha256/);
   // And an explicit fetch that cannot reach the network says the same, without a stack trace.
   const ferr = await reg.fetch("clip-bpe").catch((e) => e);
   assert.ok(ferr instanceof KitError);
-  assert.match(
-    ferr.describe(),
-    /cannot download https:\/\/raw\.githubusercontent\.com\/openai\/CLIP\/main\/clip\/.*offline/,
-  );
+  assert.match(ferr.describe(), /cannot download https:\/\/raw\.githubusercontent\.com\/openai\/CLIP\/main\/clip\/.*offline/);
   assert.ok(ferr.describe().includes(bpe.sha256!));
 });
 
@@ -134,27 +94,15 @@ Deno.test("fetch() downloads each file with its checksum checked, atomically, in
   const cacheRoot = await Deno.makeTempDir();
   const log: string[] = [];
   const base = "https://raw.githubusercontent.com/openai/CLIP/main/clip/";
-  const reg = new DataRegistry({
-    mirror: null,
-    cacheRoot,
-    fetchFn: localFetch(join(MIRROR, "clip"), base, log),
-    quiet: true,
-  });
+  const reg = new DataRegistry({ mirror: null, cacheRoot, fetchFn: localFetch(join(MIRROR, "clip"), base, log), quiet: true });
   const r = await reg.fetch("clip-bpe");
   assert.equal(r.source, "cache");
   assert.equal(r.verifiedFiles, 2);
   assert.deepEqual(log.sort(), [`${base}LICENSE`, `${base}bpe_simple_vocab_16e6.txt.gz`]);
   // No temp files left behind.
-  for await (const e of Deno.readDir(join(cacheRoot, "clip-bpe"))) {
-    assert.doesNotMatch(e.name, /\.part$|\.tmp$/);
-  }
+  for await (const e of Deno.readDir(join(cacheRoot, "clip-bpe"))) assert.doesNotMatch(e.name, /\.part$|\.tmp$/);
   // A second fetch downloads nothing.
-  await new DataRegistry({
-    mirror: null,
-    cacheRoot,
-    fetchFn: localFetch(join(MIRROR, "clip"), base, log),
-    quiet: true,
-  }).fetch("clip-bpe");
+  await new DataRegistry({ mirror: null, cacheRoot, fetchFn: localFetch(join(MIRROR, "clip"), base, log), quiet: true }).fetch("clip-bpe");
   assert.equal(log.length, 2);
 });
 
@@ -172,10 +120,7 @@ Deno.test("fetch() keeps nothing when a download's sha256 does not match", async
 
 Deno.test("declaration() of an unknown dataset lists the known ones", () => {
   const reg = new DataRegistry({ mirror: null });
-  assert.throws(
-    () => reg.declaration("imagenet"),
-    (e: unknown) => e instanceof KitError && /known datasets: tuxpaint-stamps/.test(e.describe()),
-  );
+  assert.throws(() => reg.declaration("imagenet"), (e: unknown) => e instanceof KitError && /known datasets: tuxpaint-stamps/.test(e.describe()));
 });
 
 Deno.test("DataRegistry resolves npm-packaged datasets from node_modules (checksums verified), and says to run setup when absent", async () => {
