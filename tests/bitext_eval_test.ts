@@ -8,7 +8,9 @@ import {
   compareBitextSetups,
   evaluateBitext,
   floresBenchmarkFrom,
+  inDomainBitextBenchmark,
   loadFloresBitextBenchmark,
+  localeXlmrGroup,
   stampBitextBenchmark,
   XLMR_LANGUAGES,
   xlmrFloresCodes,
@@ -260,6 +262,78 @@ Deno.test("stampBitextBenchmark() uses held-out (test) stamps only and leaves En
     () => stampBitextBenchmark(samples.filter((s) => s.partition !== "test")),
     KitError,
   );
+});
+
+Deno.test("stampBitextBenchmark() keeps one unit per concept group (drawings of one emoji share names)", () => {
+  const samples = ["a", "b", "c", "d", "e", "f"].map((key, i) => ({
+    key,
+    partition: "test" as const,
+    group: `emoji:${i % 3}`,
+    captions: { en: [`name ${i % 3}`], qu: [`suti ${i % 3}`] },
+  }));
+  const b = stampBitextBenchmark(samples, { minPairs: 2 });
+  assert.deepEqual(b.pivot, ["name 0", "name 1", "name 2"]);
+  assert.deepEqual([...b.sets[0]!.units], [0, 1, 2]);
+});
+
+Deno.test("inDomainBitextBenchmark() takes test concepts once each, locales with enough names, K's groups", () => {
+  const partitions = ["train", "val", "test", "test"] as const;
+  const samples: {
+    key: string;
+    partition: "train" | "val" | "test";
+    group: string;
+    captions: Record<string, string[]>;
+  }[] = [];
+  for (let c = 0; c < 40; c++) {
+    for (const set of ["tw", "noto"]) {
+      samples.push({
+        key: `${set}${String(c).padStart(3, "0")}`,
+        partition: partitions[c % 4]!,
+        group: `emoji:${c}`,
+        captions: {
+          en: [`n${c}`],
+          en_GB: [`n${c}`],
+          qu: [`q${c}`],
+          es: [`e${c}`],
+          ...(c % 8 === 2 ? { yue: [`y${c}`] } : {}),
+        },
+      });
+    }
+  }
+  const b = inDomainBitextBenchmark(samples, { minNames: 5 });
+  assert.equal(b.pivot.length, 20); // concepts with c % 4 ∈ {2, 3}, once each
+  assert.ok(b.pivot.every((p) => [2, 3].includes(Number(p.slice(1)) % 4)));
+  assert.deepEqual(b.sets.map((s) => s.lang), ["es", "qu", "yue"]);
+  assert.deepEqual(b.sets.map((s) => s.groups), [
+    ["all", "in-xlmr"],
+    ["all", "not-in-xlmr", "quechua"],
+    ["all", "not-in-xlmr"],
+  ]);
+  for (const s of b.sets) {
+    s.units.forEach((u, i) => assert.equal(s.texts[i]!.slice(1), b.pivot[u]!.slice(1)));
+  }
+  // yue has 5 test names: dropped at minNames 6.
+  assert.deepEqual(inDomainBitextBenchmark(samples, { minNames: 6 }).sets.map((s) => s.lang), [
+    "es",
+    "qu",
+  ]);
+  assert.equal(
+    inDomainBitextBenchmark(samples, { partitions: ["val", "test"], minNames: 5 }).pivot.length,
+    30,
+  );
+  assert.throws(() => inDomainBitextBenchmark(samples, { minNames: 100 }), KitError);
+});
+
+Deno.test("localeXlmrGroup() maps CLDR/Tux Paint locales to XLM-R's list by language subtag", () => {
+  for (
+    const l of ["es", "pt_PT", "zh", "zh_Hant", "fil", "nn", "hi_Latn", "sr_Latn", "ca@valencia"]
+  ) {
+    assert.equal(localeXlmrGroup(l), "in-xlmr", l);
+  }
+  for (const l of ["qu", "yue", "chr", "haw", "ig", "quc", "kl"]) {
+    assert.equal(localeXlmrGroup(l), "not-in-xlmr", l);
+  }
+  assert.throws(() => localeXlmrGroup("1x"), KitError);
 });
 
 const mirror = defaultDataMirror();

@@ -122,3 +122,30 @@ Deno.test("declaration() of an unknown dataset lists the known ones", () => {
   const reg = new DataRegistry({ mirror: null });
   assert.throws(() => reg.declaration("imagenet"), (e: unknown) => e instanceof KitError && /known datasets: tuxpaint-stamps/.test(e.describe()));
 });
+
+Deno.test("DataRegistry resolves npm-packaged datasets from node_modules (checksums verified), and says to run setup when absent", async () => {
+  const cacheRoot = await Deno.makeTempDir();
+  const reg = new DataRegistry({ mirror: null, cacheRoot, quiet: true });
+  const r = await reg.resolve("noto-emoji");
+  assert.equal(r.source, "npm");
+  assert.ok(r.root.endsWith(join("node_modules", "@iconify-json", "noto")));
+  assert.equal(r.verifiedFiles, 4);
+  const empty = await Deno.makeTempDir();
+  const bare = new DataRegistry({ mirror: null, cacheRoot, nodeModules: empty, quiet: true });
+  await assert.rejects(() => bare.resolve("cldr-annotations"), (e: unknown) => {
+    assert.ok(e instanceof KitError);
+    const text = [e.message, ...e.hints].join("\n");
+    assert.match(text, /npm package cldr-annotations-full@48\.2\.0/);
+    assert.match(text, /\.\/kit setup/);
+    return true;
+  });
+  // A package whose file differs from the manifest is refused, naming the file.
+  await Deno.mkdir(join(empty, "@iconify-json", "noto"), { recursive: true });
+  for (const f of ["icons.json", "chars.json", "info.json", "package.json"]) {
+    await Deno.copyFile(join(r.root, f), join(empty, "@iconify-json", "noto", f));
+  }
+  await Deno.writeTextFile(join(empty, "@iconify-json", "noto", "chars.json"), "{}");
+  await assert.rejects(() => bare.resolve("noto-emoji"), /chars\.json has sha256/);
+  await Deno.remove(empty, { recursive: true });
+  await Deno.remove(cacheRoot, { recursive: true });
+});

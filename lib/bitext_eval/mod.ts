@@ -18,3 +18,4 @@ export * from "./bitext_table.ts";
 export * from "./claim_check.ts";
 export * from "./paper_comparison.ts";
 export * from "./bitext_claims.ts";
+export * from "./in_domain_bitext.ts";

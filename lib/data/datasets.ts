@@ -34,6 +34,63 @@ export const DATASETS: readonly DatasetDeclaration[] = [
     notes:
       "Debian users can also `apt-get install tuxpaint-stamps-default` and copy /usr/share/tuxpaint/stamps into the cache folder.",
   },
+  // ------------------------------------------------ mini profile (pinned npm packages)
+  {
+    name: "cldr-annotations",
+    title: "Unicode CLDR emoji annotations: short names (tts) and keywords in ~168 locales",
+    profile: "mini",
+    mirrorDir: null,
+    mirrorInclude: ["annotations/", "LICENSE", "package.json"],
+    homepage: "https://cldr.unicode.org/ (npm cldr-annotations-full, unicode-org/cldr-json)",
+    license: "Unicode-3.0 (Unicode License v3; LICENSE in the package)",
+    citation:
+      "Unicode Common Locale Data Repository (CLDR) 48, emoji annotations; npm cldr-annotations-full 48.2.0, Unicode, Inc.",
+    upstream: { kind: "npm", package: "cldr-annotations-full", version: "48.2.0" },
+    files: [],
+    sizeBytes: 56_000_000,
+  },
+  {
+    name: "twemoji-svg",
+    title: "Twemoji 15.0 emoji drawings (SVG, one file per code point sequence)",
+    profile: "mini",
+    mirrorDir: null,
+    homepage: "https://github.com/jdecked/twemoji (npm @twemoji/svg)",
+    license:
+      "graphics CC-BY-4.0 (Copyright Twitter, Inc. and other contributors; jdecked/twemoji); npm packaging MIT (Samuel Kopp)",
+    citation:
+      "Twemoji 15.0 by Twitter, Inc. and contributors (jdecked/twemoji), licensed under CC-BY 4.0; npm @twemoji/svg 15.0.0.",
+    upstream: { kind: "npm", package: "@twemoji/svg", version: "15.0.0" },
+    files: [],
+    sizeBytes: 17_000_000,
+  },
+  {
+    name: "noto-emoji",
+    title: "Noto Emoji drawings (SVG bodies in Iconify JSON)",
+    profile: "mini",
+    mirrorDir: null,
+    mirrorInclude: ["icons.json", "chars.json", "info.json", "package.json"],
+    homepage: "https://github.com/googlefonts/noto-emoji (npm @iconify-json/noto)",
+    license: "Apache-2.0 (Google Inc.; googlefonts/noto-emoji svg/LICENSE)",
+    citation:
+      "Noto Emoji by Google Inc., Apache License 2.0; npm @iconify-json/noto 1.2.9 (Iconify).",
+    upstream: { kind: "npm", package: "@iconify-json/noto", version: "1.2.9" },
+    files: [],
+    sizeBytes: 25_000_000,
+  },
+  {
+    name: "fluent-emoji-flat",
+    title: "Microsoft Fluent Emoji (flat) drawings (SVG bodies in Iconify JSON)",
+    profile: "mini",
+    mirrorDir: null,
+    mirrorInclude: ["icons.json", "chars.json", "info.json", "package.json"],
+    homepage: "https://github.com/microsoft/fluentui-emoji (npm @iconify-json/fluent-emoji-flat)",
+    license: "MIT (Microsoft Corporation; microsoft/fluentui-emoji LICENSE)",
+    citation:
+      "Fluent Emoji (flat) by Microsoft Corporation, MIT License; npm @iconify-json/fluent-emoji-flat 1.2.6 (Iconify).",
+    upstream: { kind: "npm", package: "@iconify-json/fluent-emoji-flat", version: "1.2.6" },
+    files: [],
+    sizeBytes: 8_800_000,
+  },
   {
     name: "coco-captions-val2017",
     title: "MS-COCO 2017 validation captions (official JSON)",

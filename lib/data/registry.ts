@@ -11,8 +11,11 @@ import { DATASETS } from "./datasets.ts";
 /** Where a dataset was found, recorded in every artifact's provenance. */
 export interface ResolvedDataset {
   name: string;
-  /** `cache` (the project's `.cache/data`), or `mirror` (a read-only mirror folder). */
-  source: "cache" | "mirror";
+  /**
+   * `cache` (the project's `.cache/data`), `mirror` (a read-only mirror folder) or `npm` (the
+   * project's `node_modules/<package>`, for datasets shipped as pinned npm packages).
+   */
+  source: "cache" | "mirror" | "npm";
   /** Absolute folder holding the dataset's files. */
   root: string;
   /** sha256 over the sorted `path sha256` lines of the manifest: one checksum for the set. */
@@ -30,6 +33,8 @@ export interface RegistryOptions {
   fetchFn?: typeof fetch;
   /** Silence progress output. */
   quiet?: boolean;
+  /** Where npm-packaged datasets are installed. Default `<project>/node_modules`. */
+  nodeModules?: string;
 }
 
 interface VerifiedStamp {
@@ -76,6 +81,8 @@ function describeBytes(n: number | null): string {
 export class DataRegistry {
   readonly cacheRoot: string;
   readonly mirror: string | null;
+  /** The `node_modules` folder npm-packaged datasets are found in (default the project's). */
+  readonly nodeModules: string;
   readonly #fetch: typeof fetch;
   readonly #quiet: boolean;
   readonly #resolved = new Map<string, ResolvedDataset>();
@@ -86,6 +93,7 @@ export class DataRegistry {
     this.cacheRoot = resolve(opts.cacheRoot ?? join(cacheDir(), "data"));
     const mirror = opts.mirror === undefined ? kitConfig().dataMirror : opts.mirror;
     this.mirror = mirror ? resolve(mirror) : null;
+    this.nodeModules = resolve(opts.nodeModules ?? join(PROJECT_ROOT, "node_modules"));
     this.#fetch = opts.fetchFn ?? globalThis.fetch.bind(globalThis);
     this.#quiet = opts.quiet ?? false;
   }
@@ -121,11 +129,14 @@ export class DataRegistry {
     return join(this.cacheRoot, name);
   }
 
-  #candidateRoots(decl: DatasetDeclaration): { source: "cache" | "mirror"; root: string }[] {
-    const out: { source: "cache" | "mirror"; root: string }[] = [
+  #candidateRoots(decl: DatasetDeclaration): { source: ResolvedDataset["source"]; root: string }[] {
+    const out: { source: ResolvedDataset["source"]; root: string }[] = [
       { source: "cache", root: this.cachePath(decl.name) },
     ];
     if (this.mirror && decl.mirrorDir) out.push({ source: "mirror", root: join(this.mirror, decl.mirrorDir) });
+    if (decl.upstream.kind === "npm") {
+      out.push({ source: "npm", root: join(this.nodeModules, ...decl.upstream.package.split("/")) });
+    }
     return out;
   }
 
@@ -231,6 +242,8 @@ export class DataRegistry {
       }
     } else if (up.kind === "files") {
       lines.push(`download: ${up.baseUrl}<file> for each of the ${files.length} files of data/manifests/${decl.name}.json`);
+    } else if (up.kind === "npm") {
+      lines.push(`npm package ${up.package}@${up.version} (pinned in package.json / package-lock.json): run \`./kit setup\` (npm install) with the npm registry reachable once`);
     } else {
       lines.push(`no direct download: ${up.how} (derived from ${up.from})`);
     }
@@ -260,7 +273,7 @@ export class DataRegistry {
     const up = decl.upstream;
     const dest = this.cachePath(name);
     await Deno.mkdir(dest, { recursive: true });
-    if (up.kind === "derived") throw this.missingError(decl);
+    if (up.kind === "derived" || up.kind === "npm") throw this.missingError(decl);
     if (up.kind === "files") {
       const files = await this.files(name);
       const bar = new ProgressBar(`fetch ${name}`, files.length, { silent: this.#quiet, unit: "files" });
