@@ -16,7 +16,17 @@ export type BitextScore = "cosine" | "xsim";
 export const BITEXT_SCORES: readonly BitextScore[] = ["cosine", "xsim"];
 
 /** K-T1's groups, in table order. */
-export const K_T1_GROUPS = ["all", "in-xlmr", "not-in-xlmr", "quechua", "stamps"] as const;
+export const K_T1_GROUPS = [
+  "all",
+  "in-xlmr",
+  "not-in-xlmr",
+  "quechua",
+  "stamps",
+  "in-domain:all",
+  "in-domain:in-xlmr",
+  "in-domain:not-in-xlmr",
+  "in-domain:quechua",
+] as const;
 
 /** A K-T1 row (schema in the design notes; `paper_mean` added: SPEC §1's number as a fraction). */
 export interface KT1Row {

@@ -134,3 +134,38 @@ export function inDomainBitextBenchmark(
     },
   };
 }
+
+/** Prefix of the in-domain benchmark's K-T1 groups (`in-domain:all`, `in-domain:quechua`, …). */
+export const IN_DOMAIN_GROUP_PREFIX = "in-domain:";
+
+/**
+ * `inDomainBitextBenchmark` with its groups prefixed (`in-domain:all`, `in-domain:in-xlmr`,
+ * `in-domain:not-in-xlmr`, `in-domain:quechua`), so that K-T1 reports them as their own rows
+ * beside the FLORES groups (`all`, `in-xlmr`, …) instead of averaging the two benchmarks.
+ * Smoke runs keep every locale with at least 2 names and use val + test (the 60-image smoke set
+ * has few held-out concepts).
+ *
+ * ```ts
+ * import { kT1InDomainBenchmark } from "./in_domain_bitext.ts";
+ * const s = (key: string, group: string) =>
+ *   ({ key, group, partition: "test" as const, captions: { en: [`${group} en`], qu: [`${group} qu`] } });
+ * const b = kT1InDomainBenchmark([s("a", "emoji:1"), s("b", "emoji:2")], { smoke: true });
+ * console.assert(b.sets[0]!.groups.includes("in-domain:quechua"));
+ * ```
+ */
+export function kT1InDomainBenchmark(
+  samples: readonly Pick<SampleRecord, "key" | "partition" | "captions" | "group">[],
+  opts: { smoke?: boolean } = {},
+): BitextBenchmark {
+  const b = inDomainBitextBenchmark(
+    samples,
+    opts.smoke ? { minNames: 2, partitions: ["val", "test"] } : {},
+  );
+  return {
+    ...b,
+    sets: b.sets.map((set) => ({
+      ...set,
+      groups: set.groups.map((g) => `${IN_DOMAIN_GROUP_PREFIX}${g}`),
+    })),
+  };
+}

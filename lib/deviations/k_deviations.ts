@@ -27,9 +27,9 @@ export const K_DEVIATIONS: readonly Deviation[] = [
     authors:
       "MS-COCO 2017 train captions (~118k images × 5 captions), machine-translated by Google Translate into es/ja/hi/qu; COCO val2017 for validation",
     kit:
-      "mini: Tux Paint stamps (train partition) with their human captions completed by notebook 01's offline MT; val stamps for validation",
+      "mini: Tux Paint stamps and emoji drawings (train partition, split by concept) — stamps with their human captions completed by notebook 01's offline MT (es: Apertium, qu: gloss); emoji with the human CLDR names of en/es/ja/hi/qu as their 'translations'; val partition for validation",
     reason:
-      "COCO images and Google Translate are not available offline; the mini profile is a scaled-down analog",
+      "COCO images and Google Translate are not available offline; the mini profile is a scaled-down analog, and CLDR's human emoji names exist in all of K's languages (Quechua included), which offline MT could only approximate",
     profiles: ["mini"],
     affects: TRAINED,
   },
@@ -53,9 +53,9 @@ export const K_DEVIATIONS: readonly Deviation[] = [
     authors:
       "torch Adam lr 1e-5, no weight decay, no gradient clipping, no LR warm-up; LambdaLR 1 − epoch/10 stepped once per epoch (10 epochs, last epoch at 0.1·lr)",
     kit:
-      "mini: Adam lr 1e-3, weight decay 0, global gradient-norm clip 1, linear warm-up over 8% of the steps, then linear decay per step to 0.1·lr over 200 steps",
+      "mini: Adam lr 1e-3, weight decay 0, global gradient-norm clip 1, linear warm-up over 8% of the steps, then linear decay per step to 0.1·lr over 300 steps",
     reason:
-      "small models trained for 200 steps need a larger rate; clipping keeps the short high-rate run stable; per-step decay is the continuous form of their per-epoch steps",
+      "small models trained for 300 steps need a larger rate; clipping keeps the short high-rate run stable; per-step decay is the continuous form of their per-epoch steps",
     profiles: ["mini"],
     affects: TRAINED,
   },
@@ -66,8 +66,8 @@ export const K_DEVIATIONS: readonly Deviation[] = [
     authors:
       "batch 32 images (or 32 caption records), 10 epochs, shuffled each epoch, the last partial batch kept (DataLoader drop_last = False)",
     kit:
-      "mini: batch 32 records, 200 steps (about 9 epochs of the train stamps), reshuffled each epoch (seeded), the last partial batch of an epoch dropped",
-    reason: "the mini data set has 759 training records",
+      "mini: batch 32 records, 300 steps (about 3.5 epochs of the 2,775 train records: 501 stamps + 2,274 emoji drawings of 1,273 train concepts), reshuffled each epoch (seeded), the last partial batch of an epoch dropped",
+    reason: "training time on 2 CPU cores (the first mini reproduce stays within 15 minutes)",
     profiles: ["mini"],
     affects: TRAINED,
   },
@@ -78,7 +78,7 @@ export const K_DEVIATIONS: readonly Deviation[] = [
     authors:
       "encoders frozen while batch_idx / len(loader) < 0.5 in epoch 0 (projections and scale train)",
     kit:
-      "mini: towers frozen for the first 12 steps (≈ half of the first epoch of 23 steps: 759 train records / 32)",
+      "mini: towers frozen for the first 43 steps (≈ half of the first epoch of 86 steps: 2,775 train records / 32)",
     reason:
       "a fixed step count keeps the plan independent of the record count; it is the same fraction",
     profiles: ["mini"],
@@ -127,9 +127,9 @@ export const K_DEVIATIONS: readonly Deviation[] = [
     authors:
       "validate every 300 batches (batch_idx > 0, so never before training), mean of per-batch val losses; keep the lowest",
     kit:
-      "mini: validate every 20 steps and after the last; the step-0 validation is plotted but never selected; val loss weighted by captions (Eng-Pivot: by non-English captions)",
+      "mini: validate every 30 steps and after the last; the step-0 validation is plotted but never selected; val loss weighted by captions (Eng-Pivot: by non-English captions)",
     reason:
-      "200-step runs need a denser cadence; weighting makes a short last batch count by its size",
+      "300-step runs need a denser cadence; weighting makes a short last batch count by its size",
     profiles: ["mini"],
     affects: TRAINED,
   },
@@ -162,7 +162,7 @@ export const K_DEVIATIONS: readonly Deviation[] = [
     topic: "image input",
     authors: "ViTImageProcessor: resize to 224×224, rescale, normalise with mean = std = 0.5",
     kit:
-      "mini: stamps rendered at 64×64 through the kit's pixel pipeline (lib/encoders/image_pixels.ts)",
+      "mini: stamps and emoji rendered at 64×64 through the kit's pixel pipeline (lib/encoders/image_pixels.ts)",
     reason: "mini ViT analog works on 64×64 images",
     profiles: ["mini"],
     affects: ["K-TRAIN", "K-F2", "K-RET", "K-T1", "K-T1-LANGS", "K-F1", "K-T2"],

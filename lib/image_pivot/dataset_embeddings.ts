@@ -1,6 +1,7 @@
 import type { ImageEncoder, SentenceEncoder } from "../encoders/encoder.ts";
 import { iterateDataset } from "../dataset_build/read_dataset.ts";
-import type { Partition } from "../dataset_build/sample.ts";
+import type { Partition, SampleRecord } from "../dataset_build/sample.ts";
+import { dMiniItems } from "../dataset_build/d_mini_items.ts";
 import { KitError } from "../util/kit_error.ts";
 import { sha256Hex } from "../util/sha256.ts";
 import {
@@ -17,6 +18,8 @@ export interface DatasetEmbeddingOptions {
   partitions?: readonly Partition[];
   /** Keep at most this many items (first by key; smoke runs). */
   limit?: number;
+  /** Fail (KitError) when fewer items qualify (the mini profile asks for 1,000). */
+  minItems?: number;
 }
 
 /** Paper D's evaluation matrices for a built dataset, with the item keys behind the rows. */
@@ -31,7 +34,9 @@ export interface DatasetAlignmentEmbeddings extends AlignmentEmbeddings {
 
 /**
  * Paper D's data step on a built dataset: the items of `partitions` that have a caption in
- * **all** `langs`, sorted by key (so row i is the same image in every language), their images
+ * **all** `langs`, **one image per concept** (`dMiniItems`: an emoji's drawings share their
+ * names, which would make the ground truth ambiguous; a stamp or a WIT image is its own concept),
+ * sorted by key (so row i is the same image in every language), their images
  * and first captions embedded with the frozen pair, rows L2-normalised. The checksums record the
  * keys and both encoders' ids.
  */
@@ -41,33 +46,31 @@ export async function embedDatasetForImagePivot(
   options: DatasetEmbeddingOptions = {},
 ): Promise<DatasetAlignmentEmbeddings> {
   const langs = [...(options.langs ?? PAPER_D_LANGUAGES)];
-  const partitions = new Set(options.partitions ?? ["val", "test"]);
-  const items: {
-    key: string;
-    partition: Partition;
-    png: Uint8Array;
-    caption: Record<string, string>;
-  }[] = [];
+  const partitions = [...(options.partitions ?? ["val", "test"])] as Partition[];
+  const records = new Map<string, SampleRecord>();
+  const pngs = new Map<string, Uint8Array>();
   for await (const s of iterateDataset(datasetDir)) {
-    if (!partitions.has(s.record.partition)) continue;
-    const caption: Record<string, string> = {};
-    let complete = true;
-    for (const l of langs) {
-      const c = s.record.captions[l]?.[0];
-      if (c === undefined || c.trim() === "") {
-        complete = false;
-        break;
-      }
-      caption[l] = c;
-    }
-    if (complete) items.push({ key: s.key, partition: s.record.partition, png: s.png, caption });
+    if (!partitions.includes(s.record.partition)) continue;
+    records.set(s.key, s.record);
+    pngs.set(s.key, s.png);
   }
-  items.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  // one image per concept (an emoji's drawings share their captions), sorted by key; the
+  // captions are the records' first captions as written (not trimmed: D embeds WIT's as is)
+  const items = dMiniItems([...records.values()], {
+    languages: langs,
+    partitions,
+    ...(options.minItems !== undefined ? { minItems: options.minItems } : {}),
+  }).map((it) => ({
+    key: it.key,
+    partition: it.partition,
+    png: pngs.get(it.key)!,
+    caption: Object.fromEntries(langs.map((l) => [l, records.get(it.key)!.captions[l]![0]!])),
+  }));
   const kept = options.limit !== undefined ? items.slice(0, options.limit) : items;
   if (kept.length < 10) {
     throw new KitError(
       `${datasetDir}: only ${kept.length} items of partitions ${
-        [...partitions].join("+")
+        partitions.join("+")
       } have captions in all of ${langs.join(" ")}; paper D's protocol needs at least 10`,
     );
   }

@@ -10,6 +10,9 @@ import {
   embedDatasetForImagePivot,
 } from "./dataset_embeddings.ts";
 
+/** The least number of items D's mini set must have (issue 15). */
+export const D_MINI_MIN_ITEMS = 1000;
+
 /** Paper D's evaluation embeddings for the active profile, and what they were made from. */
 export interface ProfileImagePivotEmbeddings {
   embeddings: DatasetAlignmentEmbeddings;
@@ -22,10 +25,11 @@ export interface ProfileImagePivotEmbeddings {
 }
 
 /**
- * The embeddings notebook 05 analyses. Mini: the mini dataset's val+test stamps with captions in
- * all nine of D's languages, embedded with the kit's own frozen CLIP-space pair (trained on the
- * train stamps only, so no evaluated image was seen); smoke runs use every partition of the
- * 60-stamp smoke set. Paper: D's WIT set (train+val+test shards, nine languages, images as
+ * The embeddings notebook 05 analyses. Mini: the mini dataset's val+test concepts (stamps and
+ * emoji) with captions in all nine of D's languages, one drawing per concept (`dMiniItems`,
+ * N ≥ `D_MINI_MIN_ITEMS`), embedded with the kit's own frozen CLIP-space pair (trained on the
+ * train partition only, split by concept, so no evaluated concept was seen); smoke runs use
+ * every partition of the 60-image smoke set. Paper: D's WIT set (train+val+test shards, nine languages, images as
  * D's CLIP input, no byte dedupe: `D_WIT_BUILD`; built by notebook 00) embedded with OpenCLIP
  * ViT-B-32 and clip-ViT-B-32-multilingual-v1.
  */
@@ -47,7 +51,11 @@ export async function profileImagePivotEmbeddings(
     : ["val", "test"];
   const pair = await loadClipSpacePair({ smoke });
   try {
-    const embeddings = await embedDatasetForImagePivot(datasetDir, pair, { partitions });
+    const embeddings = await embedDatasetForImagePivot(datasetDir, pair, {
+      partitions,
+      // issue 15: D's mini set has at least 1,000 held-out concepts
+      ...(profile === "mini" && !smoke ? { minItems: D_MINI_MIN_ITEMS } : {}),
+    });
     return {
       embeddings,
       datasetDir,

@@ -88,7 +88,8 @@ function pick(
 }
 
 /**
- * Distillation pairs: train-stamp captions in D's nine languages with the stamp's English caption,
+ * Distillation pairs: train-image captions (stamps; emoji CLDR names, once per concept) in D's
+ * nine languages with the image's English caption,
  * and SIB-200 **train + dev** sentences of the nine languages with their English sentence
  * (English–English pairs included, as Reimers & Gurevych's multilingual distillation does).
  */
@@ -97,8 +98,12 @@ export async function distillationPairs(
   opts: { sibLimit?: number } = {},
 ): Promise<ParallelPair[]> {
   const pairs: ParallelPair[] = [];
+  const seen = new Set<string>();
   for (const s of samples) {
     if (s.partition !== "train" || !s.captions.en) continue;
+    // one image per concept: an emoji's drawings share their names (no repeated pairs)
+    if (seen.has(s.concept)) continue;
+    seen.add(s.concept);
     for (const l of D_LANGUAGES) {
       const c = s.captions[l];
       if (c) pairs.push({ source: c, english: s.captions.en, lang: l, origin: `stamp:${s.key}` });

@@ -54,8 +54,9 @@ export const MINI_TRAINING_PLAN: MiniTrainingPlan = {
     projectionDim: 64,
     batchSize: 32,
     maxLength: 32,
-    freezeSteps: 12,
-    schedule: schedule(200, 1e-3, { evalEvery: 20, weightDecay: 0 }),
+    // ≈ half of the first epoch: 2,775 train records (stamps + emoji drawings) / 32 ≈ 87 steps
+    freezeSteps: 43,
+    schedule: schedule(300, 1e-3, { evalEvery: 30, weightDecay: 0 }),
   },
   clipSpace: {
     projectionDim: 64,

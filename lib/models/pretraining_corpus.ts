@@ -5,6 +5,7 @@ import { loadMulti30k } from "../sources/multi30k.ts";
 import { loadCocoCaptions } from "../sources/coco_captions.ts";
 import { readAllLines } from "../sources/text_io.ts";
 import { sha256Hex } from "../util/sha256.ts";
+import { trainEmojiNames } from "../dataset_build/emoji_source.ts";
 import type { StampSample } from "./stamp_samples.ts";
 
 /** One monolingual training sentence and where it came from. */
@@ -12,7 +13,7 @@ export interface CorpusSentence {
   text: string;
   /** Language code as the source writes it (stamp locale, FLORES code, `quy`, `en`…). */
   lang: string;
-  /** `stamps-train`, `sib200-train`, `sib200-dev`, `americasnlp-quy`, `tatoeba-que`, `multi30k-train`, `coco-captions`. */
+  /** `stamps-train`, `emoji-names-train`, `sib200-train`, `sib200-dev`, `americasnlp-quy`, `tatoeba-que`, `multi30k-train`, `coco-captions`. */
   source: string;
 }
 
@@ -21,6 +22,8 @@ export interface PretrainingCorpus {
   sentences: CorpusSentence[];
   /** Keys of the stamps whose captions are in the corpus (all in the train partition). */
   stampKeys: string[];
+  /** Emoji concepts (`emoji:<id>`) whose CLDR names are in the corpus (all train concepts). */
+  emojiConcepts: string[];
   /** Per source: sentences and distinct languages. */
   counts: Record<string, { sentences: number; languages: number }>;
   /** sha256 of the sentences (text, language, source), for cache keys. */
@@ -50,7 +53,9 @@ export const SMOKE_CORPUS_LIMITS: CorpusLimits = {
 
 /**
  * Monolingual text of many languages for masked-LM pretraining (the XLM-R analog), each sentence
- * on its own — never as pairs: the captions of **train** stamps in every locale, SIB-200
+ * on its own — never as pairs: the captions of **train** stamps in every locale, the CLDR names
+ * of **train** emoji concepts in every locale (`trainEmojiNames`: once per concept, each locale
+ * in its own seeded order), SIB-200
  * **train + dev** sentences in its 14 languages (never test, which is evaluated), the Quechua
  * side of AmericasNLP 2021 (dev, MINEDU) and of Tatoeba's eng–que / que–spa pairs, and Multi30k
  * train / MS-COCO captions (limited). XNLI and AmericasNLI are never read.
@@ -65,13 +70,31 @@ export async function buildPretrainingCorpus(
   const stampKeys: string[] = [];
   const fromStamps: CorpusSentence[] = [];
   for (const s of stamps) {
-    if (s.partition !== "train") continue;
+    if (s.partition !== "train" || s.concept.startsWith("emoji:")) continue;
     stampKeys.push(s.key);
     for (const [lang, text] of Object.entries(s.captions)) {
       fromStamps.push({ text, lang, source: "stamps-train" });
     }
   }
   add(fromStamps);
+
+  // Emoji: each train concept's CLDR name once per locale (not once per drawing), every locale's
+  // list in its own seeded order — monolingual text, never paired across languages.
+  const emojiSamples = stamps.filter((s) => s.concept.startsWith("emoji:"));
+  const emojiConcepts = [
+    ...new Set(emojiSamples.filter((s) => s.partition === "train").map((s) => s.concept)),
+  ].sort();
+  const fromEmoji: CorpusSentence[] = [];
+  if (emojiSamples.length > 0) {
+    const perLocale = await trainEmojiNames(
+      emojiSamples.map((s) => ({ group: s.concept, partition: s.partition })),
+      { seed: 7, registry: reg },
+    );
+    for (const [lang, names] of Object.entries(perLocale)) {
+      for (const text of names) fromEmoji.push({ text, lang, source: "emoji-names-train" });
+    }
+  }
+  add(fromEmoji);
 
   const sib = await loadSib200((await reg.resolve("sib200")).root, { splits: ["train", "dev"] });
   const fromSib: CorpusSentence[] = [];
@@ -137,5 +160,5 @@ export async function buildPretrainingCorpus(
   const fingerprint = sha256Hex(
     sentences.map((s) => `${s.source}\t${s.lang}\t${s.text}`).join("\n"),
   );
-  return { sentences, stampKeys, counts, fingerprint };
+  return { sentences, stampKeys, emojiConcepts, counts, fingerprint };
 }

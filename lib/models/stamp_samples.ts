@@ -8,9 +8,19 @@ export interface StampSample {
   /** Dataset key (20 hex characters). */
   key: string;
   partition: Partition;
-  /** Stamp path, e.g. `food/fruit/cartoon/grapes`. */
+  /** Dataset source (`tuxpaint-stamps`, `cldr-emoji`, …). */
+  source: string;
+  /** Item id in its source: stamp path (`food/fruit/cartoon/grapes`), emoji drawing (`noto/1f408`). */
   sourceId: string;
-  /** The stamp's category folder: the first two folders of its path (`food/fruit`). */
+  /**
+   * The concept the image shows: the record's `group` (`emoji:1f408`; every drawing of an emoji
+   * shares it), else the key. Partitions are split by it.
+   */
+  concept: string;
+  /**
+   * The ViT analog's pretraining class: a stamp's category folder (`food/fruit`), an emoji's
+   * concept (`emoji:1f408`, so its drawing sets share a class — not the drawing set).
+   */
   category: string;
   /** First caption per locale. */
   captions: Record<string, string>;
@@ -39,11 +49,14 @@ export async function loadStampSamples(
     for (const [lang, list] of Object.entries(s.record.captions)) {
       if (list[0] && list[0].trim() !== "") captions[lang] = list[0].trim();
     }
+    const concept = s.record.group ?? s.key;
     samples.push({
       key: s.key,
       partition: s.record.partition,
+      source: s.record.source,
       sourceId: s.record.sourceId,
-      category: stampCategory(s.record.sourceId),
+      concept,
+      category: s.record.group ? concept : stampCategory(s.record.sourceId),
       captions,
       png: s.png,
     });

@@ -99,21 +99,36 @@ export function engineCalls(e: TranslationEngines): number {
 }
 
 /**
- * K's caption records in the mini profile: en, ja, hi are the stamps' human captions; es is
- * Apertium's translation of the English caption; qu is the gloss engine's Quechua of that Spanish
- * (en→es→qu). Each machine caption carries its engine signature.
+ * K's caption records in the mini profile. Stamps: en, ja, hi are the stamps' human captions; es
+ * is Apertium's translation of the English caption; qu is the gloss engine's Quechua of that
+ * Spanish (en→es→qu); each machine caption carries its engine signature. Emoji (samples with an
+ * `emoji:` group): all five languages are CLDR's **human** names of the emoji in en, es, ja, hi
+ * and qu (a deviation from K's machine-translated captions: human names exist for them, and the
+ * offline engines would translate a two-word name worse). Records are sorted by image key.
  */
-export function miniCaptionRecords(
-  samples: readonly CaptionedSample[],
+export async function miniCaptionRecords(
+  samples: readonly (CaptionedSample & { group?: string })[],
   e: TranslationEngines,
 ): Promise<CaptionRecord[]> {
-  return buildCaptionRecords(samples, {
+  const isEmoji = (s: { group?: string }) => s.group?.startsWith("emoji:") ?? false;
+  const stamps = await buildCaptionRecords(samples.filter((s) => !isEmoji(s)), {
     en: { kind: "human" },
     es: { kind: "machine", translator: e.apertium, from: "en" },
     ja: { kind: "human" },
     hi: { kind: "human" },
     qu: { kind: "machine", translator: e.enToQu, from: "en" },
   });
+  const human = { kind: "human" } as const;
+  const emoji = await buildCaptionRecords(samples.filter(isEmoji), {
+    en: human,
+    es: human,
+    ja: human,
+    hi: human,
+    qu: human,
+  });
+  return [...stamps, ...emoji].sort((a, b) =>
+    a.image_id < b.image_id ? -1 : a.image_id > b.image_id ? 1 : 0
+  );
 }
 
 /** One MT-T1 row. Scores are fractions in [0, 1] (sacrebleu's 0–100 score / 100). */
@@ -258,17 +273,17 @@ export async function mtT1Rows(
  * `loadCaptionRecords` reads them; returns the records and the file.
  */
 export async function writeMiniCaptionRecords(
-  samples: readonly CaptionedSample[],
+  samples: readonly (CaptionedSample & { group?: string })[],
   e: TranslationEngines,
   opts: { dataset: string; smoke?: boolean; path?: string },
 ): Promise<{ records: CaptionRecord[]; path: string }> {
   const records = await miniCaptionRecords(samples, e);
   const sources = {
     en: "human",
-    es: e.apertium.signature,
+    es: `${e.apertium.signature} (stamps); human CLDR names (emoji)`,
     ja: "human",
     hi: "human",
-    qu: e.enToQu.signature,
+    qu: `${e.enToQu.signature} (stamps); human CLDR names (emoji)`,
   };
   const path = await writeCaptionRecords(records, { dataset: opts.dataset, sources }, {
     ...(opts.smoke === undefined ? {} : { smoke: opts.smoke }),

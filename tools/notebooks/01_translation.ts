@@ -30,6 +30,11 @@ not COCO's, and the engines are offline ones:
 | ja, hi | Google Translate from en | the stamps' **human** captions (no offline engine here has ja, hi) |
 | en | COCO (human) | the stamps' human English |
 
+The **emoji** of the mini dataset need no engine: Unicode CLDR gives every emoji a human-written name in
+en, es, ja, hi and qu, so their records carry those human names in all five languages (origin \`human\`) — a
+deviation from K, whose non-English captions are all machine translations (\`k-training-data\` in
+\`lib/deviations\`). MT-T1 below scores the engines on the stamps only.
+
 The \`gloss\` engine is a deliberately crude, documented baseline (longest dictionary match, unknown
 words kept, Spanish plurals → \`-kuna\`, no reordering or morphology): it lets the Multilingual+Quechua
 setup run offline, and MT-T1 shows how far it is from real Quechua. **NLLB-200** (through
@@ -66,7 +71,7 @@ console.log(engines.nllb ? engines.nllb.signature : \`nllb: not available — \$
   {
     md: `### K's caption records for training
 
-One record per stamp: \`{image_id, partition, captions: {en, es, ja, hi, qu}, origin}\` where \`origin\` marks
+One record per image (stamp or emoji drawing): \`{image_id, partition, captions: {en, es, ja, hi, qu}, origin}\` where \`origin\` marks
 each caption \`human\` or \`machine\` (with the engine signature and source language). Partitions are the
 dataset's (train/val/test); notebook 02 reads the records with \`loadCaptionRecords()\`. The last line
 counts engine calls: 0 on a rerun, when the caches answer everything.`,
@@ -94,7 +99,8 @@ The Spanish reference is one translator's caption for a picture, not a translati
 sentence, so Apertium's score understates its adequacy; short captions also make BLEU noisy.`,
   },
   {
-    code: `const rows = await mtT1Rows(samples, engines, { devLimit: cfg.smoke ? 100 : null });
+    code:
+      `const rows = await mtT1Rows(samples.filter((s) => s.source === "tuxpaint-stamps"), engines, { devLimit: cfg.smoke ? 100 : null });
 await writeTableArtifact({
   id: "MT-T1",
   title: "Translation quality per engine and language pair (chrF2, BLEU; fractions)",
