@@ -9,6 +9,7 @@ import {
   evaluateBitext,
   floresBenchmarkFrom,
   inDomainBitextBenchmark,
+  kT1InDomainBenchmark,
   loadFloresBitextBenchmark,
   localeXlmrGroup,
   stampBitextBenchmark,
@@ -210,6 +211,42 @@ Deno.test("evaluateBitext() with a character n-gram encoder finds near-copies an
   const [r] = await evaluateBitext(enc, bench);
   assert.ok(r!.accuracy.cosine.mean > 0.9, `cosine ${r!.accuracy.cosine.mean}`);
   assert.equal(enc.calls, 2);
+});
+
+Deno.test("kT1InDomainBenchmark(): K-T1 has in-domain:* rows of their own beside the FLORES groups, no published value", async () => {
+  const samples = Array.from({ length: 240 }, (_, c) => ({
+    key: `k${String(c).padStart(4, "0")}`,
+    partition: (c % 2 === 0 ? "test" : "train") as "test" | "train",
+    group: `emoji:${c}`,
+    captions: {
+      en: [`en:${c} name`],
+      es: [`es:${c} nombre`],
+      qu: [`qu:${c} suti`],
+      yue: [`yue:${c} x`],
+    },
+  }));
+  const inDomain = kT1InDomainBenchmark(samples);
+  assert.equal(inDomain.pivot.length, 120);
+  assert.deepEqual(inDomain.sets.map((s) => s.groups), [
+    ["in-domain:all", "in-domain:in-xlmr"],
+    ["in-domain:all", "in-domain:not-in-xlmr", "in-domain:quechua"],
+    ["in-domain:all", "in-domain:not-in-xlmr"],
+  ]);
+  const flores = syntheticBenchmark(30, ["spa_Latn", "quy_Latn"]);
+  const enc = identicalEncoder(16, meaning);
+  const results = [...await evaluateBitext(enc, flores), ...await evaluateBitext(enc, inDomain)];
+  const rows = bitextGroupRows("multilingual", results, { seed: 1, resamples: 20 });
+  const row = (g: string) => rows.find((r) => r.group === g && r.score === "cosine")!;
+  assert.equal(row("all").n_languages, 2); // FLORES only
+  assert.equal(row("in-domain:all").n_languages, 3);
+  assert.equal(row("in-domain:quechua").n_languages, 1);
+  assert.equal(row("in-domain:in-xlmr").n_languages, 1);
+  assert.equal(row("in-domain:all").mean, 1);
+  assert.ok(
+    rows.filter((r) => r.group.startsWith("in-domain:")).every((r) => r.paper_mean === null),
+  );
+  // smoke: val + test, locales with ≥ 2 names
+  assert.equal(kT1InDomainBenchmark(samples.slice(0, 6), { smoke: true }).pivot.length, 3);
 });
 
 Deno.test("bitextLanguageRows() and compareBitextSetups(): a perfect setup beats a random one with small p", async () => {

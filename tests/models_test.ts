@@ -6,6 +6,7 @@ import { loadSib200 } from "../lib/sources/sib200.ts";
 import { loadXnliXtreme } from "../lib/sources/xnli.ts";
 import { ParameterSet } from "../lib/encoders/parameter_set.ts";
 import { KitError } from "../lib/util/kit_error.ts";
+import { dMiniItems, readSampleIndex } from "../lib/dataset_build/mod.ts";
 import { SeededRandom } from "../lib/util/seeded_random.ts";
 import { VitEncoder } from "../lib/encoders/vit_encoder.ts";
 import { linear } from "../lib/encoders/transformer_ops.ts";
@@ -14,8 +15,10 @@ import { readEncoderConfig, type VitConfig } from "../lib/encoders/encoder_confi
 import {
   assignCaptionLanguages,
   buildPretrainingCorpus,
+  clipTrainingImages,
   distillationPairs,
   humanCaptionRecords,
+  imagePretrainingSet,
   K_SETUP_LANGUAGES,
   K_TRAINED_SETUPS,
   kBatchTexts,
@@ -66,6 +69,7 @@ function tinyCorpus(): PretrainingCorpus {
       source: "test",
     })),
     stampKeys: [],
+    emojiConcepts: [],
     counts: { test: { sentences: SENTENCES.length, languages: 5 } },
     fingerprint: "tiny-test-corpus",
   };
@@ -386,6 +390,7 @@ Deno.test("training sets are clean: only train stamps, SIB-200 train/dev, no SIB
   const sources = new Set(corpus.sentences.map((s) => s.source));
   const allowed = [
     "stamps-train",
+    "emoji-names-train",
     "sib200-train",
     "sib200-dev",
     "americasnlp-quy",
@@ -429,6 +434,71 @@ Deno.test("training sets are clean: only train stamps, SIB-200 train/dev, no SIB
     if (p.origin.startsWith("stamp:")) assert.equal(partition.get(p.origin.slice(6)), "train");
     else assert.match(p.origin, /^sib200-(train|dev):/);
     assert.ok(!sibTestTexts.has(p.source) && !sibTestTexts.has(p.english));
+  }
+});
+
+Deno.test("no held-out (val/test) concept is in any model's training manifest; D's mini items are all held out", async () => {
+  const { samples, dir } = await loadStampSamples({ smoke: false });
+  const conceptOf = new Map(samples.map((s) => [s.key, s.concept]));
+  const trainConcepts = new Set(
+    samples.filter((s) => s.partition === "train").map((s) => s.concept),
+  );
+  const heldOut = new Set(samples.filter((s) => s.partition !== "train").map((s) => s.concept));
+  // the split is by concept: no concept has a drawing on both sides
+  for (const c of heldOut) assert.ok(!trainConcepts.has(c), `${c} in train and held out`);
+  assert.ok(heldOut.size >= 1000 && trainConcepts.size >= 1000);
+  const concepts = (keys: readonly string[]) => keys.map((k) => conceptOf.get(k)!);
+
+  const corpus = await buildPretrainingCorpus(samples, MINI_CORPUS_LIMITS);
+  const pairs = await distillationPairs(samples);
+  const records = humanCaptionRecords(samples);
+  const manifests: Record<string, string[]> = {
+    "xlmr-analog (masked LM)": [...concepts(corpus.stampKeys), ...corpus.emojiConcepts],
+    "vit-analog": imagePretrainingSet(samples).map((s) => s.concept),
+    "mini-clip": clipTrainingImages(samples).map((s) => s.concept),
+    "multilingual student": concepts(
+      pairs.filter((p) => p.origin.startsWith("stamp:")).map((p) => p.origin.slice(6)),
+    ),
+  };
+  for (const setup of K_TRAINED_SETUPS) {
+    manifests[`k/${setup}`] = concepts(kTrainingSet(records, setup, 7).trainKeys);
+  }
+  for (const [model, list] of Object.entries(manifests)) {
+    assert.ok(list.length > 0, `${model}: empty manifest`);
+    for (const c of list) assert.ok(!heldOut.has(c), `${model} trains on held-out concept ${c}`);
+  }
+  assert.ok(corpus.emojiConcepts.length > 1000, "the train emoji's names are in the corpus");
+  assert.ok(manifests["vit-analog"]!.some((c) => c.startsWith("emoji:")));
+
+  // the corpus's emoji text: each sentence is the CLDR name of a train concept in its locale
+  // (checked against the dataset's captions, independently of trainEmojiNames)
+  const trainNames = new Map<string, Set<string>>();
+  for (const s of samples) {
+    if (s.partition !== "train" || !s.concept.startsWith("emoji:")) continue;
+    for (const [l, t] of Object.entries(s.captions)) {
+      if (!trainNames.has(l)) trainNames.set(l, new Set());
+      trainNames.get(l)!.add(t);
+    }
+  }
+  const emojiSentences = corpus.sentences.filter((s) => s.source === "emoji-names-train");
+  assert.ok(emojiSentences.length > 100_000, `${emojiSentences.length} emoji names`);
+  for (const s of emojiSentences) {
+    assert.ok(
+      trainNames.get(s.lang)?.has(s.text),
+      `corpus name "${s.text}" (${s.lang}) is not a train emoji's`,
+    );
+  }
+  // monolingual: a name appears once per (locale, concept), not once per drawing
+  const perLocale = new Map<string, number>();
+  for (const s of emojiSentences) perLocale.set(s.lang, (perLocale.get(s.lang) ?? 0) + 1);
+  assert.ok((perLocale.get("en") ?? 0) <= corpus.emojiConcepts.length);
+
+  // D's mini items: held out, one drawing per concept, N ≥ 1000, none seen by the frozen pair
+  const items = dMiniItems(await readSampleIndex(dir), { minItems: 1000 });
+  const frozenPair = new Set([...manifests["mini-clip"]!, ...manifests["multilingual student"]!]);
+  assert.equal(new Set(items.map((i) => i.concept)).size, items.length);
+  for (const it of items) {
+    assert.ok(heldOut.has(it.concept) && !frozenPair.has(it.concept), `D item ${it.concept}`);
   }
 });
 

@@ -128,6 +128,11 @@ export async function distillationPairs(
   return pairs;
 }
 
+/** The mini CLIP's training images: **train** partition with an English caption (the leakage tests check it). */
+export function clipTrainingImages(samples: readonly StampSample[]): StampSample[] {
+  return samples.filter((s) => s.partition === "train" && s.captions.en);
+}
+
 /**
  * The mini profile's stand-in for paper D's frozen encoders (OpenCLIP ViT-B-32 images +
  * `clip-ViT-B-32-multilingual-v1` text), made the way those were made:
@@ -148,7 +153,7 @@ export async function trainClipSpacePair(opts: {
   quiet?: boolean;
 }): Promise<ClipSpaceModels> {
   const { plan } = opts;
-  const train = opts.samples.filter((s) => s.partition === "train" && s.captions.en);
+  const train = clipTrainingImages(opts.samples);
   if (train.length < plan.clipBatchSize) {
     throw new KitError("mini CLIP: too few train stamps with English captions");
   }

@@ -59,10 +59,16 @@ export function copyImage(
   }
 }
 
+/** The images the ViT analog is pretrained on: the **train** partition only (the leakage tests check it). */
+export function imagePretrainingSet(samples: readonly StampSample[]): StampSample[] {
+  return samples.filter((s) => s.partition === "train");
+}
+
 /**
  * Pretrains the mini profile's ViT analog (standing in for ImageNet-21k supervised
- * pretraining) by classifying each **train** stamp's category folder (`animals/mammals`,
- * `food/fruit`, …) from its mean-pooled embedding, with random left–right flips. Cached under
+ * pretraining) by classifying each **train** image's `category` — a stamp's category folder
+ * (`animals/mammals`, `food/fruit`, …), an emoji's concept (its drawings share a class) — from its
+ * mean-pooled embedding, with random left–right flips. Cached under
  * `cacheDir()/models/mini-vit-cls@<hash>` (`config.json`, `model.safetensors` in the
  * `ViTForImageClassification` layout, `labels.json`, `training.json`); resumable.
  */
@@ -72,7 +78,7 @@ export async function pretrainImageEncoder(
   opts: { quiet?: boolean; stopAfterSteps?: number; name?: string } = {},
 ): Promise<TrainedImageEncoder> {
   const name = opts.name ?? "mini-vit-cls";
-  const train = samples.filter((s) => s.partition === "train");
+  const train = imagePretrainingSet(samples);
   if (train.length === 0) throw new KitError("image pretraining: no train stamps");
   const labels = [...new Set(train.map((s) => s.category))].sort();
   const fingerprint = sha256Hex(train.map((s) => `${s.key}\t${s.category}`).join("\n"));
