@@ -467,7 +467,7 @@ Deno.test("no held-out (val/test) concept is in any model's training manifest; D
     assert.ok(list.length > 0, `${model}: empty manifest`);
     for (const c of list) assert.ok(!heldOut.has(c), `${model} trains on held-out concept ${c}`);
   }
-  assert.ok(corpus.emojiConcepts.length > 1000, "the train emoji's names are in the corpus");
+  assert.ok(corpus.emojiConcepts.length > 700, "the train emoji's names are in the corpus");
   assert.ok(manifests["vit-analog"]!.some((c) => c.startsWith("emoji:")));
 
   // the corpus's emoji text: each sentence is the CLDR name of a train concept in its locale
@@ -481,7 +481,7 @@ Deno.test("no held-out (val/test) concept is in any model's training manifest; D
     }
   }
   const emojiSentences = corpus.sentences.filter((s) => s.source === "emoji-names-train");
-  assert.ok(emojiSentences.length > 100_000, `${emojiSentences.length} emoji names`);
+  assert.ok(emojiSentences.length > 50_000, `${emojiSentences.length} emoji names`);
   for (const s of emojiSentences) {
     assert.ok(
       trainNames.get(s.lang)?.has(s.text),

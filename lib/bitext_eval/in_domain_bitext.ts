@@ -142,7 +142,7 @@ export const IN_DOMAIN_GROUP_PREFIX = "in-domain:";
  * `inDomainBitextBenchmark` with its groups prefixed (`in-domain:all`, `in-domain:in-xlmr`,
  * `in-domain:not-in-xlmr`, `in-domain:quechua`), so that K-T1 reports them as their own rows
  * beside the FLORES groups (`all`, `in-xlmr`, …) instead of averaging the two benchmarks.
- * Smoke runs keep every locale with at least 2 names and use val + test (the 60-image smoke set
+ * Smoke runs keep every locale with at least 5 names (xsim needs k + 1) and use val + test (the 60-image smoke set
  * has few held-out concepts).
  *
  * ```ts
@@ -159,7 +159,7 @@ export function kT1InDomainBenchmark(
 ): BitextBenchmark {
   const b = inDomainBitextBenchmark(
     samples,
-    opts.smoke ? { minNames: 2, partitions: ["val", "test"] } : {},
+    opts.smoke ? { minNames: 5, partitions: ["val", "test"] } : {},
   );
   return {
     ...b,

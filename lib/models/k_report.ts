@@ -73,8 +73,8 @@ export interface HeldOutRetrievalRow {
 }
 
 /**
- * Text→image retrieval on held-out stamps: for each setup and language, the captions of the
- * `partition` (default test) stamps in that language query the same stamps' images in K's joint
+ * Text→image retrieval on held-out images: for each setup and language, the captions of the
+ * `partition` (default test) images — one per concept — in that language query the same images in K's joint
  * space (cosine similarity, lib/retrieval). Languages with no caption are skipped, and so is
  * Eng-Pivot (text only: its image tower and image projection are never trained).
  */
@@ -85,7 +85,16 @@ export async function kHeldOutRetrieval(
   const partition = opts.partition ?? "test";
   const langs = opts.languages ?? ["en", "es", "ja", "hi", "qu"];
   const byKey = new Map(k.base.samples.map((s) => [s.key, s]));
-  const recs = k.captions.records.filter((r) => r.partition === partition);
+  // one image per concept (the first by key): an emoji's drawings share their names, which would
+  // make the ground truth ambiguous
+  const seen = new Set<string>();
+  const recs = k.captions.records
+    .filter((r) => r.partition === partition)
+    .sort((a, b) => (a.image_id < b.image_id ? -1 : a.image_id > b.image_id ? 1 : 0))
+    .filter((r) => {
+      const c = byKey.get(r.image_id)?.concept ?? r.image_id;
+      return seen.has(c) ? false : (seen.add(c), true);
+    });
   const rows: HeldOutRetrievalRow[] = [];
   // Eng-Pivot is text only (SPEC §1): it has no trained image space to retrieve in
   for (const setup of K_TRAINED_SETUPS.filter((s) => !isTextOnlySetup(s))) {
