@@ -5,8 +5,7 @@
 import { writeNotebook } from "./write_notebook.ts";
 
 const cells = [
-  {
-    md: `# 00 · Dataset build (DATA-T1)
+  { md: `# 00 · Dataset build (DATA-T1)
 
 Both papers start from images with captions in several languages, keyed by image, so that "the same
 picture" can pull captions of different languages together:
@@ -42,10 +41,8 @@ files are rejected with a reason; SVG is rasterised; transparency composited on 
 RGB, drop byte-identical duplicates, split train/val/test by concept with a seeded hash ranking,
 and write WebDataset-style tar shards (\`<key>.png\` + \`<key>.json\` per sample) with a \`manifest.json\`
 holding every shard's sha256. The folder is \`.cache/datasets/<profile>/<hash of config and inputs>/\`: a
-rerun changes nothing, and a killed build completes on rerun.`,
-  },
-  {
-    code: `import { kitConfig } from "../lib/config/mod.ts";
+rerun changes nothing, and a killed build completes on rerun.` },
+  { code: `import { kitConfig } from "../lib/config/mod.ts";
 import { buildMiniDataset, dataT1Rows, captionLengthFigure, readSampleIndex, readShard, MINI_LANGUAGES, sourceBreakdownRows } from "../lib/dataset_build/mod.ts";
 import { writeFigureArtifact, writeTableArtifact } from "../lib/artifacts/mod.ts";
 
@@ -55,16 +52,12 @@ const m = result.manifest;
 console.log(\`\${result.status} in \${result.seconds.toFixed(1)} s: \${m.samples.count} images, \${m.shards.length} shards\`);
 console.log(\`folder: \${result.dir}\`);
 console.log(\`partitions (images): \${JSON.stringify(m.partitions)}\${cfg.smoke ? "  (smoke run: first 60 images by key only)" : ""}\`);
-for (const i of m.inputs) console.log(\`  \${i.source}: \${i.kept} images kept of \${i.candidates} candidates\`);`,
-  },
-  {
-    md: `### A few samples
+for (const i of m.inputs) console.log(\`  \${i.source}: \${i.kept} images kept of \${i.candidates} candidates\`);` },
+  { md: `### A few samples
 
 Each sample is one image with its captions; here the first shard's first eight, with four of their
-languages (K's) and Quechua where the image has it.`,
-  },
-  {
-    code: `const shard = await readShard(\`\${result.dir}/\${m.shards[0]!.name}\`);
+languages (K's) and Quechua where the image has it.` },
+  { code: `const shard = await readShard(\`\${result.dir}/\${m.shards[0]!.name}\`);
 const cards = shard.slice(0, 8).map((s) => {
   const b64 = btoa(String.fromCharCode(...s.png));
   const caps = ["en", "es", "ja", "hi", "qu"].map((l) => \`<div><b>\${l}</b> \${s.record.captions[l]?.[0] ?? "—"}</div>\`).join("");
@@ -72,34 +65,26 @@ const cards = shard.slice(0, 8).map((s) => {
     <img src="data:image/png;base64,\${b64}" width="64" height="64" style="image-rendering:pixelated"/>
     <div style="color:#666">\${s.record.sourceId}</div>\${caps}</div>\`;
 });
-await Deno.jupyter.display({ "text/html": cards.join("") }, { raw: true });`,
-  },
-  {
-    md: `### Rejected and skipped items
+await Deno.jupyter.display({ "text/html": cards.join("") }, { raw: true });` },
+  { md: `### Rejected and skipped items
 
 Nothing is dropped silently: every description without an image, undecodable or duplicate image and
 malformed description line is listed with its file (and line) and reason in \`rejects.md\` /
 \`rejects.json\` beside the shards. Tux Paint's pre-mirrored \`*_mirror.png\` copies are *skipped* (they are
 the same stamp flipped), not rejected; so are emoji drawings CLDR does not name (skin-tone and other
-variants: one line per drawing set, with their count) and CLDR names no set draws (symbols such as \`→\`).`,
-  },
-  {
-    code: `const md = await Deno.readTextFile(result.rejects.markdown);
+variants: one line per drawing set, with their count) and CLDR names no set draws (symbols such as \`→\`).` },
+  { code: `const md = await Deno.readTextFile(result.rejects.markdown);
 console.log(\`full report: \${result.rejects.markdown}\`);
-await Deno.jupyter.md\`\${md.split("\\n## ")[0]}\`;`,
-  },
-  {
-    md: `### DATA-T1: what the dataset holds
+await Deno.jupyter.md\`\${md.split("\\n## ")[0]}\`;` },
+  { md: `### DATA-T1: what the dataset holds
 
 Images and captions in total, per source and per partition, per language (the ten languages of the two
 papers first, then every other locale), the sizes of the language intersections the papers need (K: en ∩
 es ∩ ja ∩ hi; D: its nine), rejected/skipped items by reason, and then the same broken down by source
 (\`source: <name>\` sections: images, concepts, locales, locales with ≥ 500 images, the ten languages and
 Quechua). The tests recount these numbers independently from the stamps' \`.txt\` files and the emoji
-packages' JSON and SVG files.`,
-  },
-  {
-    code: `const samples = await readSampleIndex(result.dir);
+packages' JSON and SVG files.` },
+  { code: `const samples = await readSampleIndex(result.dir);
 await writeTableArtifact({
   id: "DATA-T1",
   title: "Mini dataset (Tux Paint stamps + CLDR-named emoji): images, captions per language, intersections, rejects, by source",
@@ -113,35 +98,26 @@ await writeTableArtifact({
     "Emoji: one image per (emoji, drawing set): Twemoji 15.0 (CC-BY 4.0), Noto Emoji (Apache-2.0), Fluent Emoji flat (MIT); names from CLDR 48 (Unicode licence v3). Partitions split by concept.",
     "zh = Tux Paint's zh_CN (simplified Chinese); zh_TW is listed separately. Duplicate images (same bytes) keep the first by key.",
   ],
-});`,
-  },
-  {
-    md: `### Caption length by language
+});` },
+  { md: `### Caption length by language
 
 Length in characters (Unicode code points), so that Japanese and Chinese, written without spaces,
 compare with the others, one box per source. Tux Paint descriptions are short noun phrases (“A badger.”)
 and CLDR names shorter still (“cat face”), much shorter than COCO or WIT captions — one of the ways the
-mini profile differs from the papers' data.`,
-  },
-  {
-    code: `await writeFigureArtifact({
+mini profile differs from the papers' data.` },
+  { code: `await writeFigureArtifact({
   id: "DATA-F1",
   title: "Caption length by language and source (mini dataset)",
   figure: captionLengthFigure(samples, { languages: [...MINI_LANGUAGES, "qu"], bySource: true }),
   caption: "Box plot per language and source of caption lengths in characters, over all images of the mini dataset.",
   inputs: { dataset: m.configHash },
-});`,
-  },
-  {
-    md: `### Paper profile
+});` },
+  { md: `### Paper profile
 
 With \`--profile paper\` this cell builds K's COCO set and D's WIT set from the files you downloaded
 (\`./kit task fetch mscoco-2017 wit-v1\`; WIT images are fetched from each record's URL with
-\`downloadWitImages\`). Without them it says what is missing and where to put it.`,
-  },
-  {
-    code:
-      `import { buildDataset, D_WIT_BUILD, paperCocoSource, paperWitSource, witSource } from "../lib/dataset_build/mod.ts";
+\`downloadWitImages\`). Without them it says what is missing and where to put it.` },
+  { code: `import { buildDataset, D_WIT_BUILD, paperCocoSource, paperWitSource, witSource } from "../lib/dataset_build/mod.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 
 if (cfg.profile !== "paper") {
@@ -161,8 +137,7 @@ if (cfg.profile !== "paper") {
       console.log(\`\${what}: not available.\\n\${err.describe()}\`);
     }
   }
-}`,
-  },
+}` },
 ];
 
 await writeNotebook("00_dataset_build", cells);

@@ -99,8 +99,7 @@ The Spanish reference is one translator's caption for a picture, not a translati
 sentence, so Apertium's score understates its adequacy; short captions also make BLEU noisy.`,
   },
   {
-    code:
-      `const rows = await mtT1Rows(samples.filter((s) => s.source === "tuxpaint-stamps"), engines, { devLimit: cfg.smoke ? 100 : null });
+    code: `const rows = await mtT1Rows(samples.filter((s) => s.source === "tuxpaint-stamps"), engines, { devLimit: cfg.smoke ? 100 : null });
 await writeTableArtifact({
   id: "MT-T1",
   title: "Translation quality per engine and language pair (chrF2, BLEU; fractions)",

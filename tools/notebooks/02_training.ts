@@ -5,8 +5,7 @@
 import { writeNotebook } from "./write_notebook.ts";
 
 const cells = [
-  {
-    md: `# 02 · Training: K's four setups and D's frozen encoder pair (K-F2)
+  { md: `# 02 · Training: K's four setups and D's frozen encoder pair (K-F2)
 
 **Paper K** tunes a multilingual text encoder (XLM-R large, mean-pooled) together with an image encoder
 (ViT-B/16, ImageNet-21k) on image–caption pairs: text → projection, image → projection, logits
@@ -40,26 +39,20 @@ parameter names, so real checkpoints load into the same code):
 4. paper D's frozen pair (a mini CLIP + a multilingual student distilled onto its text space) — see the end.
 
 Everything is cached under \`.cache/models/<name>@<hash of config, data and code version>\`; a rerun loads
-it, a killed run resumes from its last checkpoint.`,
-  },
-  {
-    code: `import { kitConfig } from "../lib/config/mod.ts";
+it, a killed run resumes from its last checkpoint.` },
+  { code: `import { kitConfig } from "../lib/config/mod.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 import { initTrainingBackend, loadKSetupEncoders, miniKSetups } from "../lib/models/mod.ts";
 
 const cfg = kitConfig();
 const backend = await initTrainingBackend();
-console.log(\`profile \${cfg.profile}\${cfg.smoke ? " (smoke: a few steps per model)" : ""}; TF.js backend \${backend.name} (\${backend.device})\`);`,
-  },
-  {
-    md: `### Train (or load) the models
+console.log(\`profile \${cfg.profile}\${cfg.smoke ? " (smoke: a few steps per model)" : ""}; TF.js backend \${backend.name} (\${backend.device})\`);` },
+  { md: `### Train (or load) the models
 
 The first run trains everything (a few minutes on two CPU cores in the mini profile; progress bars show
 steps, rate and ETA); later runs load the cached models in seconds. In the paper profile this notebook
-does not train: K's setups come from the user's model folders, and the cell checks that they are there.`,
-  },
-  {
-    code: `const t0 = performance.now();
+does not train: K's setups come from the user's model folders, and the cell checks that they are there.` },
+  { code: `const t0 = performance.now();
 const k = cfg.profile === "mini" ? await miniKSetups() : null;
 if (k) {
   console.log(\`caption records: \${k.captions.source}\${k.captions.note ? \` — \${k.captions.note}\` : ""}\`);
@@ -73,19 +66,15 @@ if (k) {
     if (!(err instanceof KitError)) throw err;
     console.log(err.describe());
   }
-}`,
-  },
-  {
-    md: `### What was trained on what (K-TRAIN)
+}` },
+  { md: `### What was trained on what (K-TRAIN)
 
 Partitions are fixed by notebook 00 (seeded, **per concept**: every drawing of an emoji in one
 partition): **train** stamps and emoji are the only images any model trains on; **val** only chooses K's
 checkpoint; **test** concepts are held out for the retrieval check
 below (and, with val, for paper D's cross-validation in notebook 05). SIB-200 contributes only its train and
-dev sentences (its test split is the bitext benchmark); XNLI and AmericasNLI are never used for training.`,
-  },
-  {
-    code: `import { writeTableArtifact, writeFigureArtifact } from "../lib/artifacts/mod.ts";
+dev sentences (its test split is the bitext benchmark); XNLI and AmericasNLI are never used for training.` },
+  { code: `import { writeTableArtifact, writeFigureArtifact } from "../lib/artifacts/mod.ts";
 import { kHeldOutRetrieval, kLossCurveFigure, kTrainingTableRows } from "../lib/models/mod.ts";
 
 if (k) {
@@ -99,23 +88,17 @@ if (k) {
   });
   const a = k.models["multilingual-qu"].training.data as { languageAssignment?: { seed: number; records: Record<string, string> } };
   if (a.languageAssignment) console.log(\`Multilingual+Quechua: \${Object.keys(a.languageAssignment.records).length} caption records, one language each (seed \${a.languageAssignment.seed}; the full map is in the model's training.json)\`);
-}`,
-  },
-  {
-    code: `import { deviationsMarkdown, K_DEVIATIONS } from "../lib/deviations/mod.ts";
+}` },
+  { code: `import { deviationsMarkdown, K_DEVIATIONS } from "../lib/deviations/mod.ts";
 
-await Deno.jupyter.md\`\${deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-TRAIN", "K-F2", "K-RET"], profile: cfg.profile })}\`;`,
-  },
-  {
-    md: `### K-F2: training and validation loss of the four setups
+await Deno.jupyter.md\`\${deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-TRAIN", "K-F2", "K-RET"], profile: cfg.profile })}\`;` },
+  { md: `### K-F2: training and validation loss of the four setups
 
 Training loss per optimizer step (moving average over 10 steps) and validation loss on the val stamps
 (dashed). Each setup's own objective is plotted: Eng-Pivot's is the text–text loss (each es/ja/hi caption
 against the batch's English captions), not an image loss, so its curve is not comparable in level. The kept
-checkpoint is the one with the lowest validation loss after training started.`,
-  },
-  {
-    code: `if (k) {
+checkpoint is the one with the lowest validation loss after training started.` },
+  { code: `if (k) {
   await writeFigureArtifact({
     id: "K-F2",
     title: "K setups (mini): training and validation loss",
@@ -124,19 +107,15 @@ checkpoint is the one with the lowest validation loss after training started.`,
     seeds: { training: k.base.plan.k.schedule.seed },
     inputs: { dataset: k.base.datasetHash },
   });
-}`,
-  },
-  {
-    md: `### Does image–caption tuning with non-English captions help? Held-out stamps (K-RET)
+}` },
+  { md: `### Does image–caption tuning with non-English captions help? Held-out stamps (K-RET)
 
 Text → image retrieval on the **test** stamps, in K's joint space (projected text and image embeddings,
 cosine similarity, \`lib/retrieval\`): each caption of a language queries the test images. Eng-Pivot is
 text only (no trained image space), so it has no row here. Eng-Only has
 never seen an es/ja/hi caption paired with an image; Multilingual has. K's bitext claims (notebook 03) rest
-on this: captions of different languages are pulled towards the same image.`,
-  },
-  {
-    code: `let ret: Awaited<ReturnType<typeof kHeldOutRetrieval>> = [];
+on this: captions of different languages are pulled towards the same image.` },
+  { code: `let ret: Awaited<ReturnType<typeof kHeldOutRetrieval>> = [];
 if (k) {
   ret = await kHeldOutRetrieval(k);
   await writeTableArtifact({
@@ -148,40 +127,32 @@ if (k) {
     caption: "n test images with a caption in that language; queries = captions, candidates = the same n images.",
     inputs: { dataset: k.base.datasetHash },
   });
-}`,
-  },
-  {
-    code: `if (k) {
+}` },
+  { code: `if (k) {
   const r1 = (s: string, l: string) => ret.find((r) => r.setup === s && r.lang === l)?.r1;
   for (const lang of ["es", "ja", "hi", "qu"]) {
     const a = r1("eng-only", lang), b = r1("multilingual", lang);
     if (a === undefined || b === undefined) continue;
     console.log(\`\${lang}: R@1 Eng-Only \${a.toFixed(3)} → Multilingual \${b.toFixed(3)} (\${b > a ? "Multilingual better" : "Multilingual NOT better"})\`);
   }
-}`,
-  },
-  {
-    md: `### A note on K's attention mask
+}` },
+  { md: `### A note on K's attention mask
 
 K's code builds the attention mask as \`input_ids != 0\`. XLM-R (like RoBERTa) pads with id **1** and uses id
 **0** for \`<s>\`, so that mask hides the sentence-start token and treats padding as real: padded sentences
 attend to, and mean-pool over, padding. The kit does it right: the mask (for attention and for mean
 pooling) is *real tokens* — \`input_ids != pad_token_id\` for the kit's own tokenizer and the tokenizer's
 attention mask for Hugging Face models — and position ids start at \`pad_token_id + 1\` as in Hugging Face's
-RoBERTa. Numbers can therefore differ slightly from what K's code would give for the same weights.`,
-  },
-  {
-    md: `### Paper D's frozen encoder pair (mini profile)
+RoBERTa. Numbers can therefore differ slightly from what K's code would give for the same weights.` },
+  { md: `### Paper D's frozen encoder pair (mini profile)
 
 Paper D embeds images with OpenCLIP ViT-B-32 and captions with \`clip-ViT-B-32-multilingual-v1\`, a
 multilingual student distilled onto CLIP's English text space with parallel text. The mini profile makes the
 same kind of pair: a mini CLIP (the ViT analog + an English text tower, contrastive on train stamps and
 their English captions), then a multilingual student distilled onto it with parallel sentences (train-stamp
 captions in D's nine languages and SIB-200 train/dev). No val/test stamp is used: D's cross-validation in
-notebook 05 runs on those.`,
-  },
-  {
-    code: `import { loadClipSpacePair } from "../lib/models/mod.ts";
+notebook 05 runs on those.` },
+  { code: `import { loadClipSpacePair } from "../lib/models/mod.ts";
 
 if (cfg.profile === "mini") {
   const pair = await loadClipSpacePair();
@@ -189,8 +160,7 @@ if (cfg.profile === "mini") {
   pair.image.dispose();
   pair.text.dispose();
 }
-console.log(\`notebook total \${((performance.now() - t0) / 1000).toFixed(1)} s\`);`,
-  },
+console.log(\`notebook total \${((performance.now() - t0) / 1000).toFixed(1)} s\`);` },
 ];
 
 await writeNotebook("02_training", cells);

@@ -5,8 +5,7 @@
 import { writeNotebook } from "./write_notebook.ts";
 
 const cells = [
-  {
-    md: `# 03 · Bitext retrieval (K-T1, K-F1)
+  { md: `# 03 · Bitext retrieval (K-T1, K-F1)
 
 Paper **K**'s first piece of evidence: after image–caption tuning, a sentence and its translation become
 nearest neighbours. For every language x, the n parallel sentences of English and x are embedded with the
@@ -32,10 +31,8 @@ descriptions, one unit per concept — English vs every locale naming at least 5
 **Profiles.** Paper: FLORES-200 devtest (1012 sentences, 203 languages besides English; \`./kit task fetch
 flores200\`). Mini: the SIB-200 copy of FLORES-200 in the data mirror — 14 languages (10 in XLM-R, and quy,
 ayr, grn not in it) — **test split only** (204 sentences; its train/dev splits may serve pretraining). With 204
-candidates instead of 1012, chance is 1/204 and accuracies run higher than on devtest for the same model.`,
-  },
-  {
-    code: `import { kitConfig } from "../lib/config/mod.ts";
+candidates instead of 1012, chance is 1/204 and accuracies run higher than on devtest for the same model.` },
+  { code: `import { kitConfig } from "../lib/config/mod.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { dataRegistry } from "../lib/data/mod.ts";
 import { buildMiniDataset, readSampleIndex } from "../lib/dataset_build/mod.ts";
@@ -46,40 +43,30 @@ const backend = await initBackend();
 const flores = await loadFloresBitextBenchmark(cfg, dataRegistry());
 const ds = await buildMiniDataset({ quiet: true });
 const inDomain = kT1InDomainBenchmark(await readSampleIndex(ds.dir), { smoke: cfg.smoke });
-console.log(\`backend: \${backend.name} (\${backend.device})\\nFLORES: \${flores.description}, \${flores.sets.length} languages besides English\\nin-domain: \${inDomain.description}\`);`,
-  },
-  {
-    md: `### The five encoders
+console.log(\`backend: \${backend.name} (\${backend.device})\\nFLORES: \${flores.description}, \${flores.sets.length} languages besides English\\nin-domain: \${inDomain.description}\`);` },
+  { md: `### The five encoders
 
 \`loadKSetupEncoders()\` (\`lib/models\`, notebook 02) returns one frozen sentence encoder per setup: untuned
 XLM-R, Eng-Only, Eng-Pivot, Multilingual, Multilingual + Quechua. Mini profile: the kit's small models,
 trained on the **train** partition only (validated on val), loaded from the cache; paper profile: the models you
-provide.`,
-  },
-  {
-    code: `import { loadKSetupEncoders } from "../lib/models/mod.ts";
+provide.` },
+  { code: `import { loadKSetupEncoders } from "../lib/models/mod.ts";
 import { K_SETUPS, K_SETUP_LABELS } from "../lib/encoders/mod.ts";
 
 const encoders = await loadKSetupEncoders({ smoke: cfg.smoke });
-for (const s of K_SETUPS) console.log(\`\${K_SETUP_LABELS[s].padEnd(22)} \${encoders[s].id} (\${encoders[s].dim}-d)\`);`,
-  },
-  {
-    md: `### Retrieval, every setup × language
+for (const s of K_SETUPS) console.log(\`\${K_SETUP_LABELS[s].padEnd(22)} \${encoders[s].id} (\${encoders[s].dim}-d)\`);` },
+  { md: `### Retrieval, every setup × language
 
-English is embedded once per benchmark and setup; each language once.`,
-  },
-  {
-    code: `import { evaluateBitext } from "../lib/bitext_eval/mod.ts";
+English is embedded once per benchmark and setup; each language once.` },
+  { code: `import { evaluateBitext } from "../lib/bitext_eval/mod.ts";
 
 const results = {} as Record<(typeof K_SETUPS)[number], Awaited<ReturnType<typeof evaluateBitext>>>;
 for (const s of K_SETUPS) {
   const t0 = performance.now();
   results[s] = [...await evaluateBitext(encoders[s], flores), ...await evaluateBitext(encoders[s], inDomain)];
   console.log(\`\${K_SETUP_LABELS[s].padEnd(22)} \${((performance.now() - t0) / 1000).toFixed(1)} s\`);
-}`,
-  },
-  {
-    md: `### K-T1: accuracy by setup and language group
+}` },
+  { md: `### K-T1: accuracy by setup and language group
 
 Fractions in [0, 1]. \`mean\` = average of eng→x and x→eng, averaged over the group's languages;
 \`mean_ci_low/high\` = 95 % percentile bootstrap interval (1000 resamples of the benchmark's sentences —
@@ -87,30 +74,24 @@ concepts for the in-domain groups — drawn jointly for all languages, seed 2025
 retrieval is held fixed). \`paper_mean\` = the value SPEC §1 quotes from K's Table 1 (paper profile, K's
 models; \`null\` where none is published), on the row of the score K's script used for that setup
 (\`compared\` = yes: xsim for XLM-R and Eng-Pivot, cosine for the image-tuned setups). K-T1-LANGS has every
-language.`,
-  },
-  {
-    code: `import { writeTableArtifact } from "../lib/artifacts/mod.ts";
+language.` },
+  { code: `import { writeTableArtifact } from "../lib/artifacts/mod.ts";
 import { bitextGroupRows, bitextLanguageRows, XLMR_MAPPING_RULES } from "../lib/bitext_eval/mod.ts";
 
 const boot = { seed: 2025, resamples: cfg.smoke ? 200 : 1000 };
 const groupRows = K_SETUPS.flatMap((s) => bitextGroupRows(s, results[s], boot));
 const langRows = K_SETUPS.flatMap((s) => bitextLanguageRows(s, results[s], boot));
 const inputs = { ...flores.inputs, ...inDomain.inputs, dataset: ds.manifest.configHash, ...Object.fromEntries(K_SETUPS.map((s) => [\`encoder.\${s}\`, encoders[s].id])) };
-const profileNote = cfg.profile === "paper" ? "Paper profile: FLORES-200 devtest, the models you provided." : "Mini profile: the SIB-200 copy of FLORES-200, test split (204 sentences, 13 languages besides English), and the kit's small models trained on Tux Paint stamps and emoji (train partition) — not K's XLM-R-large models trained on COCO; compare directions and orderings, not levels, with the paper.";`,
-  },
-  {
-    code: `await writeTableArtifact({
+const profileNote = cfg.profile === "paper" ? "Paper profile: FLORES-200 devtest, the models you provided." : "Mini profile: the SIB-200 copy of FLORES-200, test split (204 sentences, 13 languages besides English), and the kit's small models trained on Tux Paint stamps and emoji (train partition) — not K's XLM-R-large models trained on COCO; compare directions and orderings, not levels, with the paper.";` },
+  { code: `await writeTableArtifact({
   id: "K-T1", title: "Bitext retrieval against English by setup and language group (paper K, Table 1)", rows: groupRows,
   columns: ["setup", "group", "score", "eng_to_x", "x_to_eng", "mean", "mean_ci_low", "mean_ci_high", "n_languages", "compared", "paper_mean"],
   formats: { eng_to_x: 3, x_to_eng: 3, mean: 3, mean_ci_low: 3, mean_ci_high: 3, paper_mean: 3 },
   caption: "Accuracy (fraction) of retrieving the translation among all sentences of the other language; cosine = nearest neighbour, xsim = K's own score (within-language k = 4 radii, argmax over all candidates); compared = the score whose row carries K's published value. CI: 95% percentile bootstrap over sentences (concepts for the in-domain groups).",
   seeds: { bootstrap: boot.seed }, inputs,
   notes: [profileNote, "paper_mean: K's published Table 1 value as SPEC §1 quotes it (lib/paper), on the row of the score K's evaluation script used for that setup (xsim: untuned XLM-R, Eng-Pivot; cosine: image-tuned setups).", ...XLMR_MAPPING_RULES, inDomain.description],
-});`,
-  },
-  {
-    code: `import { bitextLanguageMatrixMarkdown } from "../lib/bitext_eval/mod.ts";
+});` },
+  { code: `import { bitextLanguageMatrixMarkdown } from "../lib/bitext_eval/mod.ts";
 
 const langsArtifact = await writeTableArtifact({
   id: "K-T1-LANGS", title: "Bitext retrieval against English, per language (detail of K-T1)", rows: langRows,
@@ -120,23 +101,17 @@ const langsArtifact = await writeTableArtifact({
   seeds: { bootstrap: boot.seed }, inputs, notes: [profileNote],
 });
 console.log(\`K-T1-LANGS: \${langRows.length} rows → \${langsArtifact.files.join(", ")}\`);
-await Deno.jupyter.md\`\${bitextLanguageMatrixMarkdown(langRows, "flores", "cosine", K_SETUP_LABELS)}\`;`,
-  },
-  {
-    code: `import { deviationsMarkdown, K_DEVIATIONS } from "../lib/deviations/mod.ts";
+await Deno.jupyter.md\`\${bitextLanguageMatrixMarkdown(langRows, "flores", "cosine", K_SETUP_LABELS)}\`;` },
+  { code: `import { deviationsMarkdown, K_DEVIATIONS } from "../lib/deviations/mod.ts";
 
-await Deno.jupyter.md\`\${deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-T1", "K-T1-LANGS"], profile: cfg.profile })}\`;`,
-  },
-  {
-    md: `### Are the differences the claims rest on real? (beyond the paper)
+await Deno.jupyter.md\`\${deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-T1", "K-T1-LANGS"], profile: cfg.profile })}\`;` },
+  { md: `### Are the differences the claims rest on real? (beyond the paper)
 
 K reports single numbers. Paired bootstrap over the same sentences (each resample scores both setups on
 the same draw): the difference, its 95 % interval and a two-sided p-value, for Multilingual vs Eng-Only and
 Eng-Pivot vs Multilingual (all languages) and Multilingual + Quechua vs Multilingual (Quechua), on FLORES and
-on the in-domain names.`,
-  },
-  {
-    code: `import { compareBitextSetups } from "../lib/bitext_eval/mod.ts";
+on the in-domain names.` },
+  { code: `import { compareBitextSetups } from "../lib/bitext_eval/mod.ts";
 import { pairedResultsMarkdown } from "../lib/stats/mod.ts";
 
 const tests = {
@@ -148,39 +123,29 @@ const label = { K1a: "Multilingual − Eng-Only (all, cosine)", K1b: "Eng-Pivot 
 const inDomainTests = ([["multilingual", "eng-only", "in-domain:all"], ["eng-pivot", "multilingual", "in-domain:all"], ["multilingual-qu", "multilingual", "in-domain:quechua"]] as const)
   .filter(([, , g]) => results["multilingual"].some((r) => r.groups.includes(g)))
   .map(([a, b, g]) => ({ comparison: \`\${K_SETUP_LABELS[a]} − \${K_SETUP_LABELS[b]} (\${g}, cosine)\`, result: compareBitextSetups(results[a], results[b], g, "cosine", boot) }));
-await Deno.jupyter.md\`\${pairedResultsMarkdown([...Object.entries(tests).map(([k, r]) => ({ comparison: label[k as keyof typeof label], result: r })), ...inDomainTests])}\`;`,
-  },
-  {
-    md: `### Published values beside the kit's, and K's claims on this run
+await Deno.jupyter.md\`\${pairedResultsMarkdown([...Object.entries(tests).map(([k, r]) => ({ comparison: label[k as keyof typeof label], result: r })), ...inDomainTests])}\`;` },
+  { md: `### Published values beside the kit's, and K's claims on this run
 
 The published numbers are K's (XLM-R-large tuned on machine-translated COCO, FLORES-200 devtest); the kit's
 column is this run's profile. The claims are decided by code on this run's K-T1 / K-T1-LANGS rows (the same
-rules as \`./kit task claims\`).`,
-  },
-  {
-    code:
-      `import { bitextClaims, claimChecksMarkdown, paperComparisonMarkdown } from "../lib/bitext_eval/mod.ts";
+rules as \`./kit task claims\`).` },
+  { code: `import { bitextClaims, claimChecksMarkdown, paperComparisonMarkdown } from "../lib/bitext_eval/mod.ts";
 
 const published = groupRows.filter((r) => r.paper_mean !== null).map((r) => ({
   item: \`\${K_SETUP_LABELS[r.setup as (typeof K_SETUPS)[number]]}, \${r.group}\`, paper: r.paper_mean!, kit: r.mean, low: r.mean_ci_low, high: r.mean_ci_high,
 }));
 await Deno.jupyter.md\`\${paperComparisonMarkdown(published, cfg.profile + (cfg.smoke ? ", smoke" : ""))}
 
-\${claimChecksMarkdown(bitextClaims(groupRows, langRows, tests))}\`;`,
-  },
-  {
-    md: `### K-F1: t-SNE of sentence embeddings, one panel per setup
+\${claimChecksMarkdown(bitextClaims(groupRows, langRows, tests))}\`;` },
+  { md: `### K-F1: t-SNE of sentence embeddings, one panel per setup
 
 K's Fig. 1: untuned XLM-R separates languages into islands; aligned models mix them, translations landing
 together. Here the same 60 FLORES sentences (seeded draw) in six languages — English, two more in XLM-R, and
 Quechua, Aymara, Guarani — embedded by each setup, L2-normalised, laid out by t-SNE (perplexity 30, 400
 steps, seeded initialisation). Beyond the picture, a number: the **same-language neighbour share** (of each
 sentence's 10 cosine-nearest neighbours in the embedding space, the share in its own language; chance ≈ 1/6,
-fully separated = 1).`,
-  },
-  {
-    code:
-      `import { embedSubsample, embeddingPanelsFigure, parallelSubsample, sameLanguageNeighbourShare, tsneLayout } from "../lib/embedding_plots/mod.ts";
+fully separated = 1).` },
+  { code: `import { embedSubsample, embeddingPanelsFigure, parallelSubsample, sameLanguageNeighbourShare, tsneLayout } from "../lib/embedding_plots/mod.ts";
 
 const tsneLangs = ["eng_Latn", "spa_Latn", "hin_Deva", "quy_Latn", "ayr_Latn", "grn_Latn"].filter((l) => l === flores.pivotLang || flores.sets.some((s) => s.lang === l));
 const textsOf = (l: string) => (l === flores.pivotLang ? flores.pivot : flores.sets.find((s) => s.lang === l)!.texts);
@@ -191,10 +156,8 @@ for (const s of K_SETUPS) {
   share[s] = await sameLanguageNeighbourShare(e.points, e.languages, 10);
   panels.push({ title: \`\${K_SETUP_LABELS[s]}<br>same-language share \${share[s].toFixed(2)}\`, xy: tsneLayout(e.points, { seed: 7, iterations: cfg.smoke ? 100 : 400 }), languages: e.languages, text: e.text });
 }
-console.log(\`\${panels.length} panels of \${panels[0]!.languages.length} sentences\`);`,
-  },
-  {
-    code: `import { writeFigureArtifact } from "../lib/artifacts/mod.ts";
+console.log(\`\${panels.length} panels of \${panels[0]!.languages.length} sentences\`);` },
+  { code: `import { writeFigureArtifact } from "../lib/artifacts/mod.ts";
 
 await writeFigureArtifact({
   id: "K-F1", title: "t-SNE of sentence embeddings by setup, coloured by language (paper K, Fig. 1)",
@@ -202,14 +165,11 @@ await writeFigureArtifact({
   caption: \`The same \${sub.units.length} FLORES sentences in \${tsneLangs.length} languages per panel; t-SNE (perplexity 30, seeded). Same-language share = mean share of a sentence's 10 nearest neighbours (cosine) in its own language.\`,
   seeds: { subsample: 7, tsne: 7 }, inputs, notes: [profileNote],
 });
-await Deno.jupyter.md\`\${deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-F1"], profile: cfg.profile })}\`;`,
-  },
-  {
-    code: `for (const s of K_SETUPS) encoders[s].dispose();
+await Deno.jupyter.md\`\${deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-F1"], profile: cfg.profile })}\`;` },
+  { code: `for (const s of K_SETUPS) encoders[s].dispose();
 const others = K_SETUPS.filter((s) => s !== "xlmr");
 const holds = others.every((s) => share[s] < share["xlmr"]);
-await Deno.jupyter.md\`- K-F1 **\${holds ? "holds" : "does not hold"}** — untuned XLM-R separates languages more than every image-tuned model: same-language neighbour share XLM-R \${share["xlmr"].toFixed(2)} vs \${others.map((s) => \`\${K_SETUP_LABELS[s]} \${share[s].toFixed(2)}\`).join(", ")} (rule: XLM-R's share above each tuned model's)\`;`,
-  },
+await Deno.jupyter.md\`- K-F1 **\${holds ? "holds" : "does not hold"}** — untuned XLM-R separates languages more than every image-tuned model: same-language neighbour share XLM-R \${share["xlmr"].toFixed(2)} vs \${others.map((s) => \`\${K_SETUP_LABELS[s]} \${share[s].toFixed(2)}\`).join(", ")} (rule: XLM-R's share above each tuned model's)\`;` },
 ];
 
 await writeNotebook("03_bitext_retrieval", cells);

@@ -5,8 +5,7 @@
 import { writeNotebook } from "./write_notebook.ts";
 
 const cells = [
-  {
-    md: `# 04 · Cross-lingual NLI (K-T2)
+  { md: `# 04 · Cross-lingual NLI (K-T2)
 
 Paper **K**'s second piece of evidence: an NLI classifier trained on **English only**, on top of the frozen
 sentence encoder, transfers to other languages — better after image–caption tuning than before.
@@ -26,10 +25,8 @@ parallel in 15 languages, is split **once** (seeded) by English premise into Eng
 English-select (~10 %) and test (~33 %); no premise, hence no test pair, is used for training or selection.
 The test pairs are evaluated in all 15 languages (English included, as in XNLI's average), AmericasNLI on its
 **test** split. Neither XNLI nor AmericasNLI is used to pretrain or tune any encoder. The smoke run trains
-2 epochs on a few dozen pairs (a plumbing test, not a result).`,
-  },
-  {
-    code: `import { kitConfig } from "../lib/config/mod.ts";
+2 epochs on a few dozen pairs (a plumbing test, not a result).` },
+  { code: `import { kitConfig } from "../lib/config/mod.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { dataRegistry } from "../lib/data/mod.ts";
 import { loadNliBenchmark } from "../lib/xnli/mod.ts";
@@ -38,41 +35,27 @@ const cfg = kitConfig();
 const backend = await initBackend();
 const bench = await loadNliBenchmark(cfg, dataRegistry(), { seed: 13 });
 console.log(\`backend: \${backend.name} (\${backend.device})\\n\${bench.description}\`);
-if (bench.split) console.log(\`XNLI dev split (seed \${bench.split.seed}): \${bench.split.groups} premises → train \${bench.split.train.length}, select \${bench.split.select.length}, test \${bench.split.test.length} pairs\`);`,
-  },
-  {
-    md:
-      `Leakage check, on the loaded data rather than on the split function: no English test premise or row id
-appears among the training or selection pairs.`,
-  },
-  {
-    code:
-      `const seen = new Set([...bench.train.premise, ...bench.select.premise]), seenIds = new Set([...bench.train.ids, ...bench.select.ids]);
+if (bench.split) console.log(\`XNLI dev split (seed \${bench.split.seed}): \${bench.split.groups} premises → train \${bench.split.train.length}, select \${bench.split.select.length}, test \${bench.split.test.length} pairs\`);` },
+  { md: `Leakage check, on the loaded data rather than on the split function: no English test premise or row id
+appears among the training or selection pairs.` },
+  { code: `const seen = new Set([...bench.train.premise, ...bench.select.premise]), seenIds = new Set([...bench.train.ids, ...bench.select.ids]);
 const enTest = bench.tests.find((t) => t.dataset === "xnli" && t.lang === "en")!;
 const leaks = enTest.pairs.premise.filter((p) => seen.has(p)).length + enTest.pairs.ids.filter((i) => seenIds.has(i)).length;
 if (cfg.profile === "mini" && leaks > 0) throw new Error(\`\${leaks} English test pairs overlap the training/selection pairs\`);
-console.log(\`English test pairs sharing a premise or row with train/select: \${leaks}\`);`,
-  },
-  {
-    md: `### The five encoders
+console.log(\`English test pairs sharing a premise or row with train/select: \${leaks}\`);` },
+  { md: `### The five encoders
 
-Same as notebook 03: \`loadKSetupEncoders()\` returns one frozen sentence encoder per setup.`,
-  },
-  {
-    code: `import { loadKSetupEncoders } from "../lib/models/mod.ts";
+Same as notebook 03: \`loadKSetupEncoders()\` returns one frozen sentence encoder per setup.` },
+  { code: `import { loadKSetupEncoders } from "../lib/models/mod.ts";
 import { K_SETUPS, K_SETUP_LABELS } from "../lib/encoders/mod.ts";
 
 const encoders = await loadKSetupEncoders({ smoke: cfg.smoke });
-for (const s of K_SETUPS) console.log(\`\${K_SETUP_LABELS[s].padEnd(22)} \${encoders[s].id} (\${encoders[s].dim}-d)\`);`,
-  },
-  {
-    md: `### Train the English probe on each encoder, test every language
+for (const s of K_SETUPS) console.log(\`\${K_SETUP_LABELS[s].padEnd(22)} \${encoders[s].id} (\${encoders[s].dim}-d)\`);` },
+  { md: `### Train the English probe on each encoder, test every language
 
 Same classifier seed for every setup (same initialisation and batch order), so setups differ only in their
-embeddings.`,
-  },
-  {
-    code: `import { evaluateNliSetup, K_NLI_PROTOCOL } from "../lib/xnli/mod.ts";
+embeddings.` },
+  { code: `import { evaluateNliSetup, K_NLI_PROTOCOL } from "../lib/xnli/mod.ts";
 
 const probe = { ...K_NLI_PROTOCOL, seed: 42, epochs: cfg.smoke ? 2 : K_NLI_PROTOCOL.epochs };
 const nli = {} as Record<(typeof K_SETUPS)[number], Awaited<ReturnType<typeof evaluateNliSetup>>>;
@@ -80,18 +63,14 @@ for (const s of K_SETUPS) {
   const t0 = performance.now();
   nli[s] = await evaluateNliSetup(encoders[s], bench, probe);
   console.log(\`\${K_SETUP_LABELS[s].padEnd(22)} best epoch \${nli[s].bestEpoch}/\${probe.epochs}, English select accuracy \${nli[s].bestSelectAccuracy.toFixed(3)}, \${((performance.now() - t0) / 1000).toFixed(1)} s\`);
-}`,
-  },
-  {
-    md: `### K-T2: accuracy by setup, dataset and language
+}` },
+  { md: `### K-T2: accuracy by setup, dataset and language
 
 Fractions in [0, 1]; \`avg\` = mean over the dataset's languages (XNLI: all 15, English included).
 \`ci_low/high\` = 95 % percentile bootstrap over test pairs (1000 resamples, seed 2025; XNLI's parallel test
 pairs are drawn jointly for all languages, AmericasNLI's languages are pooled). \`paper_accuracy\` = SPEC
-§1's value from K's Table 2 where one is published.`,
-  },
-  {
-    code: `import { writeTableArtifact } from "../lib/artifacts/mod.ts";
+§1's value from K's Table 2 where one is published.` },
+  { code: `import { writeTableArtifact } from "../lib/artifacts/mod.ts";
 import { nliMatrixMarkdown, nliRows } from "../lib/xnli/mod.ts";
 
 const boot = { seed: 2025, resamples: cfg.smoke ? 200 : 1000 };
@@ -106,21 +85,15 @@ const t2 = await writeTableArtifact({
   notes: [profileNote, \`Probe: \${probe.hidden.join("-")} hidden, Adam \${probe.lr}, batch \${probe.batchSize}, \${probe.epochs} epochs\${cfg.smoke ? " (smoke run: 2 epochs)" : " (K's protocol, unchanged)"}, best English-selection epoch kept; no softmax before the loss.\`, bench.description, ...bench.notes],
 });
 console.log(\`K-T2: \${rows.length} rows → \${t2.files.join(", ")}\`);
-await Deno.jupyter.md\`\${nliMatrixMarkdown(rows, K_SETUP_LABELS)}\`;`,
-  },
-  {
-    code: `import { deviationsMarkdown, K_DEVIATIONS } from "../lib/deviations/mod.ts";
+await Deno.jupyter.md\`\${nliMatrixMarkdown(rows, K_SETUP_LABELS)}\`;` },
+  { code: `import { deviationsMarkdown, K_DEVIATIONS } from "../lib/deviations/mod.ts";
 
-await Deno.jupyter.md\`\${deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-T2"], profile: cfg.profile })}\`;`,
-  },
-  {
-    md: `### Are the differences the claims rest on real? (beyond the paper)
+await Deno.jupyter.md\`\${deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-T2"], profile: cfg.profile })}\`;` },
+  { md: `### Are the differences the claims rest on real? (beyond the paper)
 
 Paired bootstrap over the same test pairs: Multilingual vs untuned XLM-R and vs Eng-Only (XNLI average),
-Eng-Pivot vs Multilingual (XNLI average), and Multilingual + Quechua vs Multilingual on AmericasNLI Quechua.`,
-  },
-  {
-    code: `import { compareNliSetups } from "../lib/xnli/mod.ts";
+Eng-Pivot vs Multilingual (XNLI average), and Multilingual + Quechua vs Multilingual on AmericasNLI Quechua.` },
+  { code: `import { compareNliSetups } from "../lib/xnli/mod.ts";
 import { pairedResultsMarkdown } from "../lib/stats/mod.ts";
 
 const tests = {
@@ -130,16 +103,12 @@ const tests = {
   quy: compareNliSetups(nli["multilingual-qu"].results, nli["multilingual"].results, "americasnli", "quy", boot),
 };
 const label = { K3b: "Multilingual − XLM-R (XNLI avg)", ml_vs_eo: "Multilingual − Eng-Only (XNLI avg)", K4: "Eng-Pivot − Multilingual (XNLI avg)", quy: "Multilingual+Quechua − Multilingual (AmericasNLI quy)" };
-await Deno.jupyter.md\`\${pairedResultsMarkdown(Object.entries(tests).map(([k, r]) => ({ comparison: label[k as keyof typeof label], result: r })))}\`;`,
-  },
-  {
-    md: `### Published values beside the kit's, and K's claims on this run
+await Deno.jupyter.md\`\${pairedResultsMarkdown(Object.entries(tests).map(([k, r]) => ({ comparison: label[k as keyof typeof label], result: r })))}\`;` },
+  { md: `### Published values beside the kit's, and K's claims on this run
 
 Published: K's Table 2 as SPEC §1 quotes it (XLM-R-large models, MultiNLI training, XNLI test). Kit: this
-run's profile. The claims are decided by code on this run's K-T2 rows.`,
-  },
-  {
-    code: `import { claimChecksMarkdown, paperComparisonMarkdown } from "../lib/bitext_eval/mod.ts";
+run's profile. The claims are decided by code on this run's K-T2 rows.` },
+  { code: `import { claimChecksMarkdown, paperComparisonMarkdown } from "../lib/bitext_eval/mod.ts";
 import { xnliClaims } from "../lib/xnli/mod.ts";
 
 const published = rows.filter((r) => r.paper_accuracy !== null).map((r) => ({
@@ -147,12 +116,9 @@ const published = rows.filter((r) => r.paper_accuracy !== null).map((r) => ({
 }));
 await Deno.jupyter.md\`\${paperComparisonMarkdown(published, cfg.profile + (cfg.smoke ? ", smoke" : ""))}
 
-\${claimChecksMarkdown(xnliClaims(rows, { K3b: tests.K3b }))}\`;`,
-  },
-  {
-    code: `for (const s of K_SETUPS) encoders[s].dispose();
-console.log("encoders disposed");`,
-  },
+\${claimChecksMarkdown(xnliClaims(rows, { K3b: tests.K3b }))}\`;` },
+  { code: `for (const s of K_SETUPS) encoders[s].dispose();
+console.log("encoders disposed");` },
 ];
 
 await writeNotebook("04_xnli", cells);

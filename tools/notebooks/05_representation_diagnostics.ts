@@ -4,8 +4,7 @@
  */
 import { writeNotebook } from "./write_notebook.ts";
 const cells = [
-  {
-    md: `# 05 · Representation diagnostics (paper D: D-T1…D-T6, D-F1) and the paper check (CLAIMS)
+  { md: `# 05 · Representation diagnostics (paper D: D-T1…D-T6, D-F1) and the paper check (CLAIMS)
 
 Paper **D** (Di Iorio, *Multilingual CLIP Alignment via Image Pivoting*) keeps a CLIP image encoder and a
 CLIP-compatible multilingual text encoder **frozen** and trains only a small head on the text side, with the
@@ -24,10 +23,8 @@ a small image encoder and English text encoder trained CLIP-style on the *train*
 text student distilled to the English teacher with parallel text — the recipe of clip-ViT-B-32-multilingual-v1.
 The cross-validation runs on the *val + test* stamps that have captions in all nine languages, images that
 never trained the pair. N is a few hundred instead of 2770 and the embeddings are smaller than 512-d, so the
-numbers are not the paper's; the *comparisons* (before vs after, linear vs MLP) are what CLAIMS checks.`,
-  },
-  {
-    code: `import { kitConfig } from "../lib/config/mod.ts";
+numbers are not the paper's; the *comparisons* (before vs after, linear vs MLP) are what CLAIMS checks.` },
+  { code: `import { kitConfig } from "../lib/config/mod.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { profileImagePivotEmbeddings, writeEmbeddingDir } from "../lib/image_pivot/mod.ts";
 
@@ -37,89 +34,68 @@ const d = await profileImagePivotEmbeddings();
 const emb = d.embeddings;
 await writeEmbeddingDir(emb, \`\${cfg.artifactDir}/d_embeddings\`);
 console.log(\`backend \${backend.name}; \${emb.n} items × \${emb.d} dims, languages \${emb.langs.join(" ")} (partitions \${d.partitions.join("+")})\`);
-console.log(\`frozen pair: \${d.imageEncoder} + \${d.textEncoder}; trained on \${d.trainedOn}\`);`,
-  },
-  {
-    md: `### Five folds, three heads
+console.log(\`frozen pair: \${d.imageEncoder} + \${d.textEncoder}; trained on \${d.trainedOn}\`);` },
+  { md: `### Five folds, three heads
 
 Each fold trains a fresh linear and MLP head on the other four folds' items (progress bars on stderr) and
 evaluates all three heads on its holdout items. The identity head needs no training: its numbers are those of
 \`./kit task align --emb ${"${artifactDir}"}/d_embeddings --out DIR --before-only\` on the folder written above
-(the smoke test checks that they agree).`,
-  },
-  {
-    code: `import { runImagePivotCv } from "../lib/image_pivot/mod.ts";
+(the smoke test checks that they agree).` },
+  { code: `import { runImagePivotCv } from "../lib/image_pivot/mod.ts";
 
 const smokeTrain = { epochs: 2, stepsPerEpoch: 3, warmupSteps: 2 };
 const cv = await runImagePivotCv(emb, { folds: 5, seed: 7, ...(cfg.smoke ? { train: smokeTrain } : {}), log: (l) => console.log(l) });
 const steps = cv.results.filter((r) => r.training).map((r) => r.training!);
-console.log(\`trained \${steps.length} heads; best epochs \${steps.map((s) => s.bestEpoch + 1).join(" ")}; \${(steps.reduce((a, s) => a + s.msPerStep, 0) / steps.length).toFixed(1)} ms per step\`);`,
-  },
-  {
-    md: `### D-T1 … D-T6 beside the published numbers
+console.log(\`trained \${steps.length} heads; best epochs \${steps.map((s) => s.bestEpoch + 1).join(" ")}; \${(steps.reduce((a, s) => a + s.msPerStep, 0) / steps.length).toFixed(1)} ms per step\`);` },
+  { md: `### D-T1 … D-T6 beside the published numbers
 
 Macro tables show mean ± sample std over the five folds, with paper D's published value beside each cell
 ("paper …" columns; from \`data/paper/d_published.json\`). Per-language tables (D-T2, D-T4) give fold means and
-the change from the identity head.`,
-  },
-  {
-    code: `import { imagePivotTables, publishedLookupForD } from "../lib/image_pivot/mod.ts";
+the change from the identity head.` },
+  { code: `import { imagePivotTables, publishedLookupForD } from "../lib/image_pivot/mod.ts";
 import { writeTableArtifact } from "../lib/artifacts/mod.ts";
 
 const note = \`\${cfg.profile} profile: \${emb.n} items (\${d.partitions.join("+")}), \${emb.d}-d frozen pair \${d.imageEncoder} / \${d.textEncoder}.\`;
 for (const t of imagePivotTables(cv, publishedLookupForD())) {
   const a = await writeTableArtifact({ ...t, seeds: { kfold: cv.seed, train: cv.trainConfig?.seed ?? cv.seed, probe: cv.langIdSeed }, inputs: emb.checksums, notes: [note] });
   await Deno.jupyter.display(a);
-}`,
-  },
-  {
-    md: `### Where this kit still differs from paper D's code
+}` },
+  { md: `### Where this kit still differs from paper D's code
 
 A line-by-line comparison with the authors' code (mattiadri/crosslingual-contrastive) found the differences
 below; each is data in \`lib/deviations/d_deviations.ts\`, with the profiles it applies to and the artifacts
 whose numbers it can change. Everything not listed follows D's code (WIT train+val+test shards, CLIP's own
 preprocessing, no byte dedupe, scikit-learn's folds, the training step and schedule, lang-ID seed 0, 140 items
-per D-F1 panel, spectral UMAP start).`,
-  },
-  {
-    code: `import { D_DEVIATIONS, deviationsMarkdown } from "../lib/deviations/mod.ts";
+per D-F1 panel, spectral UMAP start).` },
+  { code: `import { D_DEVIATIONS, deviationsMarkdown } from "../lib/deviations/mod.ts";
 
-await Deno.jupyter.md\`\${deviationsMarkdown(D_DEVIATIONS, { artifacts: ["D-T1", "D-T2", "D-T3", "D-T4", "D-T5", "D-T6", "D-F1"], profile: cfg.profile })}\`;`,
-  },
-  {
-    md: `### D-F1: local micro-corrections (UMAP)
+await Deno.jupyter.md\`\${deviationsMarkdown(D_DEVIATIONS, { artifacts: ["D-T1", "D-T2", "D-T3", "D-T4", "D-T5", "D-T6", "D-F1"], profile: cfg.profile })}\`;` },
+  { md: `### D-F1: local micro-corrections (UMAP)
 
 English captions of all N items through fold 0's heads; the 8 anchors whose caption gained most in cosine with
 its image under the MLP head; per anchor the 140 images nearest its image, the anchor's own included (as D's
 \`k_img = 140\`; fewer here when N is small), their captions before / linear / MLP, a seeded cosine UMAP started from
-umap-learn's spectral layout, and arrows ×10 from before to after.`,
-  },
-  {
-    code: `import { applyHeadState } from "../lib/image_pivot/mod.ts";
+umap-learn's spectral layout, and arrows ×10 from before to after.` },
+  { code: `import { applyHeadState } from "../lib/image_pivot/mod.ts";
 import { microCorrectionFigure, MICRO_CORRECTION_FIGURE_SIZE } from "../lib/micro_corrections/mod.ts";
 import { writeFigureArtifact } from "../lib/artifacts/mod.ts";
 
 const en = emb.textByLang.en!;
 const figure = microCorrectionFigure({ before: en, linear: await applyHeadState("linear", cv.fold0States.linear!, en), mlp: await applyHeadState("mlp", cv.fold0States.mlp!, en), images: emb.images, captions: emb.captions.en });
-await writeFigureArtifact({ id: "D-F1", title: "Local UMAP of image-pivot micro-corrections (fold-0 heads, English captions)", figure, ...MICRO_CORRECTION_FIGURE_SIZE, seeds: { umap: 7 }, inputs: emb.checksums });`,
-  },
-  {
-    md: `### CLAIMS: the papers' qualitative claims, checked on this run
+await writeFigureArtifact({ id: "D-F1", title: "Local UMAP of image-pivot micro-corrections (fold-0 heads, English captions)", figure, ...MICRO_CORRECTION_FIGURE_SIZE, seeds: { umap: 7 }, inputs: emb.checksums });` },
+  { md: `### CLAIMS: the papers' qualitative claims, checked on this run
 
 Every qualitative claim of both papers in SPEC, with the numbers behind it from this run's artifacts (K-T1, K-T2
 from notebooks 03–04; D-T1…D-T6 from above) and a verdict: *holds*, *does not hold*, or *not measurable in this
 profile* (with the reason). Thresholds for "about the same" / "flat" are data in \`lib/claims/claim_list.ts\`.
 \`./kit task claims\` prints the same verdicts; it fails only when the kit itself fails, never because a claim does
-not hold.`,
-  },
-  {
-    code: `import { writeClaimsArtifact } from "../lib/claims/mod.ts";
+not hold.` },
+  { code: `import { writeClaimsArtifact } from "../lib/claims/mod.ts";
 import { closeBrowser } from "../lib/artifacts/mod.ts";
 
 const claims = await writeClaimsArtifact({ artifactDir: cfg.artifactDir });
 for (const a of claims.artifacts) await Deno.jupyter.display(a);
-await closeBrowser();`,
-  },
+await closeBrowser();` },
 ];
 
 await writeNotebook("05_representation_diagnostics", cells);
