@@ -1,9 +1,10 @@
 /**
- * `./kit task fetch NAME [NAME ...] | --profile mini|paper | --list | --models`: the kit's only
+ * `./kit task fetch NAME [NAME ...] | --profile mini|paper | --list | --models | --verify`: the kit's only
  * network step. Downloads datasets into .cache/data with checksum checks and a progress bar;
  * offline, it says exactly what to download and where to put it. `--models` lists the paper
  * profile's pretrained model folders (the kit never downloads models), whether each is there,
- * its expected layout and how to obtain it.
+ * its expected layout and how to obtain it. `--verify` re-hashes every file of every present
+ * dataset (or of the named ones), trusting none of the stamps in .cache/data/.verified.json.
  */
 import { parseArgs } from "node:util";
 import { DataRegistry } from "../lib/data/registry.ts";
@@ -26,13 +27,15 @@ await runMain(async () => {
       profile: { type: "string" },
       list: { type: "boolean", default: false },
       models: { type: "boolean", default: false },
+      verify: { type: "boolean", default: false },
       "data-mirror": { type: "string" },
     },
     allowPositionals: true,
   });
-  const registry = new DataRegistry(
-    values["data-mirror"] !== undefined ? { mirror: values["data-mirror"] || null } : {},
-  );
+  const registry = new DataRegistry({
+    ...(values["data-mirror"] !== undefined ? { mirror: values["data-mirror"] || null } : {}),
+    verify: values.verify,
+  });
   if (values.models) {
     const state = async (folder: string) =>
       (await isModelFile(join(folder, "config.json"))) ? "present" : "missing";
@@ -58,6 +61,29 @@ await runMain(async () => {
         "  `optimum-cli export onnx --model <saved text encoder> --task feature-extraction <folder>`.",
     );
     return;
+  }
+  if (values.verify && positionals.length === 0 && !values.profile) {
+    // re-hash every dataset that is present (no stamp trusted), report each
+    let bad = 0;
+    for (const d of registry.list()) {
+      try {
+        const r = await registry.resolve(d.name);
+        console.log(
+          `${
+            d.name.padEnd(24)
+          } ok       ${r.verifiedFiles} files re-hashed (${r.source}: ${r.root})`,
+        );
+      } catch (err) {
+        if (!(err instanceof KitError)) throw err;
+        if (/not available offline/.test(err.message)) {
+          console.log(`${d.name.padEnd(24)} missing`);
+        } else {
+          bad++;
+          console.log(`${d.name.padEnd(24)} FAILED   ${err.describe()}`);
+        }
+      }
+    }
+    return bad > 0 ? 1 : 0;
   }
   if (values.list) {
     for (const d of registry.list()) {
