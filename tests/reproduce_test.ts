@@ -175,3 +175,42 @@ Deno.test("a KitError's hints (URL, sha256, folder) reach reproduce's terminal s
     await Deno.remove(emptyCache, { recursive: true });
   }
 });
+
+Deno.test("reproduce --profile paper --only 00 without COCO/WIT exits non-zero naming the dataset", async () => {
+  const out = await Deno.makeTempDir({ prefix: "kit-artifacts-" });
+  try {
+    const r = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        join(PROJECT_ROOT, "tools", "reproduce.ts"),
+        "--profile",
+        "paper",
+        "--only",
+        "00",
+        "--smoke",
+        "--no-report",
+      ],
+      env: { KIT_ARTIFACT_DIR: out },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(r.stderr);
+    assert.equal(r.code, 1, stderr);
+    assert.match(
+      stderr,
+      /notebook 00_dataset_build\.ipynb failed at cell \d+ .*dataset "mscoco-2017"/,
+    );
+    assert.match(
+      stderr,
+      /http:\/\/images\.cocodataset\.org\/annotations\/annotations_trainval2017\.zip/,
+    );
+    assert.match(stderr, /\.\/kit task fetch mscoco-2017/);
+    // nothing was written signed profile:paper
+    const written: string[] = [];
+    for await (const e of Deno.readDir(out)) if (e.isFile) written.push(e.name);
+    assert.deepEqual(written, []);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});

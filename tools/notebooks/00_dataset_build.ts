@@ -5,7 +5,8 @@
 import { writeNotebook } from "./write_notebook.ts";
 
 const cells = [
-  { md: `# 00 · Dataset build (DATA-T1)
+  {
+    md: `# 00 · Dataset build (DATA-T1)
 
 Both papers start from images with captions in several languages, keyed by image, so that "the same
 picture" can pull captions of different languages together:
@@ -28,22 +29,35 @@ files are rejected with a reason; SVG is rasterised; transparency composited on 
 RGB, drop byte-identical duplicates, split train/val/test with a seeded hash ranking (seed 7, 80/10/10),
 and write WebDataset-style tar shards (\`<key>.png\` + \`<key>.json\` per sample) with a \`manifest.json\`
 holding every shard's sha256. The folder is \`.cache/datasets/<profile>/<hash of config and inputs>/\`: a
-rerun changes nothing, and a killed build completes on rerun.` },
-  { code: `import { kitConfig } from "../lib/config/mod.ts";
+rerun changes nothing, and a killed build completes on rerun.`,
+  },
+  {
+    code: `import { kitConfig } from "../lib/config/mod.ts";
 import { buildMiniDataset, dataT1Rows, captionLengthFigure, readSampleIndex, readShard, MINI_LANGUAGES } from "../lib/dataset_build/mod.ts";
 import { writeFigureArtifact, writeTableArtifact } from "../lib/artifacts/mod.ts";
 
 const cfg = kitConfig();
+if (cfg.profile === "paper") {
+  // The paper profile needs K's MS-COCO and D's WIT: without them the run stops here, naming the
+  // missing dataset (URL, checksum, folder), instead of writing mini data signed "profile:paper".
+  const paperSources = await import("../lib/dataset_build/mod.ts");
+  await paperSources.paperCocoSource();
+  await paperSources.paperWitSource();
+}
 const result = await buildMiniDataset();
 const m = result.manifest;
 console.log(\`\${result.status} in \${result.seconds.toFixed(1)} s: \${m.samples.count} images, \${m.shards.length} shards\`);
 console.log(\`folder: \${result.dir}\`);
-console.log(\`partitions: \${JSON.stringify(m.partitions)}\${cfg.smoke ? "  (smoke run: first 60 stamps only)" : ""}\`);` },
-  { md: `### A few samples
+console.log(\`partitions: \${JSON.stringify(m.partitions)}\${cfg.smoke ? "  (smoke run: first 60 stamps only)" : ""}\`);`,
+  },
+  {
+    md: `### A few samples
 
 Each sample is one image with its captions; here the first shard's first eight, with four of their
-languages (K's).` },
-  { code: `const shard = await readShard(\`\${result.dir}/\${m.shards[0]!.name}\`);
+languages (K's).`,
+  },
+  {
+    code: `const shard = await readShard(\`\${result.dir}/\${m.shards[0]!.name}\`);
 const cards = shard.slice(0, 8).map((s) => {
   const b64 = btoa(String.fromCharCode(...s.png));
   const caps = ["en", "es", "ja", "hi"].map((l) => \`<div><b>\${l}</b> \${s.record.captions[l]?.[0] ?? "—"}</div>\`).join("");
@@ -51,23 +65,31 @@ const cards = shard.slice(0, 8).map((s) => {
     <img src="data:image/png;base64,\${b64}" width="64" height="64" style="image-rendering:pixelated"/>
     <div style="color:#666">\${s.record.sourceId}</div>\${caps}</div>\`;
 });
-await Deno.jupyter.display({ "text/html": cards.join("") }, { raw: true });` },
-  { md: `### Rejected and skipped items
+await Deno.jupyter.display({ "text/html": cards.join("") }, { raw: true });`,
+  },
+  {
+    md: `### Rejected and skipped items
 
 Nothing is dropped silently: every description without an image, undecodable or duplicate image and
 malformed description line is listed with its file (and line) and reason in \`rejects.md\` /
 \`rejects.json\` beside the shards. Tux Paint's pre-mirrored \`*_mirror.png\` copies are *skipped* (they are
-the same stamp flipped), not rejected.` },
-  { code: `const md = await Deno.readTextFile(result.rejects.markdown);
+the same stamp flipped), not rejected.`,
+  },
+  {
+    code: `const md = await Deno.readTextFile(result.rejects.markdown);
 console.log(\`full report: \${result.rejects.markdown}\`);
-await Deno.jupyter.md\`\${md.split("\\n## ")[0]}\`;` },
-  { md: `### DATA-T1: what the dataset holds
+await Deno.jupyter.md\`\${md.split("\\n## ")[0]}\`;`,
+  },
+  {
+    md: `### DATA-T1: what the dataset holds
 
 Images and captions in total, per partition and per language (the ten languages of the two papers
 first, then every other locale), the sizes of the language intersections the papers need (K: en ∩ es ∩ ja
 ∩ hi; D: its nine), and rejected/skipped items by reason. The tests recount these numbers
-independently from the \`.txt\` files.` },
-  { code: `await writeTableArtifact({
+independently from the \`.txt\` files.`,
+  },
+  {
+    code: `await writeTableArtifact({
   id: "DATA-T1",
   title: "Mini dataset (Tux Paint stamps): images, captions per language, intersections, rejects",
   rows: dataT1Rows(m),
@@ -79,46 +101,52 @@ independently from the \`.txt\` files.` },
     "Mini profile: human-written Tux Paint stamp descriptions stand in for K's machine-translated COCO captions and D's WIT captions.",
     "zh = Tux Paint's zh_CN (simplified Chinese); zh_TW is listed separately. Duplicate images (same bytes) keep the first by key.",
   ],
-});` },
-  { md: `### Caption length by language
+});`,
+  },
+  {
+    md: `### Caption length by language
 
 Length in characters (Unicode code points), so that Japanese and Chinese, written without spaces,
 compare with the others. Tux Paint descriptions are short noun phrases (“A badger.”), much shorter than
-COCO or WIT captions — one of the ways the mini profile differs from the papers' data.` },
-  { code: `const samples = await readSampleIndex(result.dir);
+COCO or WIT captions — one of the ways the mini profile differs from the papers' data.`,
+  },
+  {
+    code: `const samples = await readSampleIndex(result.dir);
 await writeFigureArtifact({
   id: "DATA-F1",
   title: "Caption length by language (mini dataset)",
   figure: captionLengthFigure(samples, { languages: MINI_LANGUAGES }),
   caption: "Box plot per language of caption lengths in characters, over all images of the mini dataset.",
   inputs: { dataset: m.configHash },
-});` },
-  { md: `### Paper profile
+});`,
+  },
+  {
+    md: `### Paper profile
 
 With \`--profile paper\` this cell builds K's COCO set and D's WIT set from the files you downloaded
 (\`./kit task fetch mscoco-2017 wit-v1\`; WIT images are fetched from each record's URL with
-\`downloadWitImages\`). Without them it says what is missing and where to put it.` },
-  { code: `import { buildDataset, paperCocoSource, paperWitSource, witSource } from "../lib/dataset_build/mod.ts";
-import { KitError } from "../lib/util/kit_error.ts";
+\`downloadWitImages\`). Without them the run stops at the first code cell, saying what is missing and
+where to put it.`,
+  },
+  {
+    code:
+      `import { buildDataset, paperCocoSource, paperWitSource, witSource } from "../lib/dataset_build/mod.ts";
 
 if (cfg.profile !== "paper") {
   console.log("mini profile: the paper-profile datasets (MS-COCO 2017 for K, WIT v1 for D) are not built here.");
 } else {
   for (const [what, make] of [["K: MS-COCO 2017 captions", () => paperCocoSource()], ["D: WIT v1, nine languages", () => paperWitSource()]] as const) {
-    try {
-      const source = await make();
-      const r = await buildDataset({
-        sources: [source],
-        profile: "paper",
-        ...(what.startsWith("D") ? { requireLanguages: ["ar", "de", "en", "es", "fr", "it", "ja", "pt", "zh"] } : {}),
-      });
-      console.log(\`\${what}: \${r.manifest.samples.count} images in \${r.dir}\`);
-    } catch (err) {
-      if (!(err instanceof KitError)) throw err;
-      console.log(\`\${what}: not available.\\n\${err.describe()}\`);
-    }
+    // a missing or incomplete dataset stops the run (the first code cell checked they are there)
+    const source = await make();
+    const r = await buildDataset({
+      sources: [source],
+      profile: "paper",
+      ...(what.startsWith("D") ? { requireLanguages: ["ar", "de", "en", "es", "fr", "it", "ja", "pt", "zh"] } : {}),
+    });
+    console.log(\`\${what}: \${r.manifest.samples.count} images in \${r.dir}\`);
   }
-}` },
+}`,
+  },
 ];
 
 await writeNotebook("00_dataset_build", cells);
