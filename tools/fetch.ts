@@ -19,6 +19,7 @@ import { K_SETUPS } from "../lib/encoders/encoder.ts";
 import { paperKSetupFolder } from "../lib/models/mod.ts";
 import { NLLB_MODEL_ID, nllbModelDir } from "../lib/translation/nllb_engine.ts";
 import { KitError, runMain } from "../lib/util/kit_error.ts";
+import { holdCacheLock } from "../lib/util/cache_lock.ts";
 
 await runMain(async () => {
   const { values, positionals } = parseArgs({
@@ -105,6 +106,7 @@ await runMain(async () => {
   if (names.length === 0) {
     throw new KitError("name datasets to fetch, or --profile mini|paper, or --list, or --models");
   }
+  await holdCacheLock("datasets"); // one fetch or run at a time writes .cache/data
   for (const name of names) {
     try {
       const r = await registry.resolve(name);

@@ -14,6 +14,7 @@ import { buildReport } from "../lib/report/build_report.ts";
 import { type BackendPreference, kitConfig, type Profile } from "../lib/config/kit_config.ts";
 import { KitError, runMain } from "../lib/util/kit_error.ts";
 import { formatDuration } from "../lib/util/progress.ts";
+import { holdCacheLock, LOCKED_CACHES } from "../lib/util/cache_lock.ts";
 
 const HELP = `usage: ./kit task reproduce [options]
   --profile mini|paper   which models and data (default mini)
@@ -80,6 +81,8 @@ await runMain(async () => {
   }
 
   await ensureSetup({});
+  // one run at a time writes the caches; a second run waits here, saying which run holds them
+  for (const c of LOCKED_CACHES) await holdCacheLock(c);
   const smoke = values.smoke || cfg.smoke;
   console.error(
     `reproduce: profile ${cfg.profile}${smoke ? " (smoke)" : ""}, data mirror ${
