@@ -12,7 +12,7 @@ import {
   readSafetensors,
   writeSafetensors,
 } from "../lib/io/safetensors.ts";
-import { modelCacheDir } from "../lib/models/model_cache.ts";
+import { isComplete, modelCacheDir } from "../lib/models/model_cache.ts";
 import {
   resumeLine,
   runResumableTraining,
@@ -209,5 +209,26 @@ Deno.test("a resumed training prints 'resuming <model> from step N/M (checkpoint
       console.error = orig;
       ps.dispose();
     }
+  });
+});
+
+Deno.test("isComplete() counts a model folder written before content hashes as not complete (trained again)", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(join(dir, "training.json"), "{}");
+    await writeSafetensors(join(dir, "a.safetensors"), tensors());
+    assert.equal(await isComplete(dir), true);
+    await Deno.writeFile(join(dir, "b.safetensors"), encodeSafetensors(tensors())); // no hash
+    const lines: string[] = [];
+    const orig = console.error;
+    console.error = (...a: unknown[]) => lines.push(a.map(String).join(" "));
+    try {
+      assert.equal(await isComplete(dir), false);
+    } finally {
+      console.error = orig;
+    }
+    assert.match(
+      lines.join("\n"),
+      /written before the kit's content hashes \(b\.safetensors\); training it again/,
+    );
   });
 });

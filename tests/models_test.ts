@@ -6,6 +6,7 @@ import { loadSib200 } from "../lib/sources/sib200.ts";
 import { loadXnliXtreme } from "../lib/sources/xnli.ts";
 import { ParameterSet } from "../lib/encoders/parameter_set.ts";
 import { KitError } from "../lib/util/kit_error.ts";
+import { writeCaptionRecords } from "../lib/translation/caption_records.ts";
 import {
   buildPretrainingCorpus,
   distillationPairs,
@@ -342,6 +343,13 @@ Deno.test({
   fn: async () => {
     const trainAll = () =>
       withCacheDir(async (dir) => {
+        // K's setups need notebook 01's caption records: the stamps' human captions stand in
+        const { samples, datasetHash } = await loadStampSamples({ smoke: true });
+        await writeCaptionRecords(
+          humanCaptionRecords(samples),
+          { dataset: datasetHash, sources: { en: "human", es: "human", ja: "human", hi: "human" } },
+          { smoke: true, profile: "mini" },
+        );
         const k = await loadKSetupEncoders({ smoke: true, quiet: true });
         for (const e of Object.values(k)) e.dispose();
         const pair = await loadClipSpacePair({ smoke: true, quiet: true });

@@ -178,6 +178,28 @@ function contentHashOffset(bytes: Uint8Array): number {
   return -1;
 }
 
+/** True when the `.safetensors` file at `path` carries the kit's content hash (reads the header only). */
+export async function hasContentHash(path: string): Promise<boolean> {
+  const file = await Deno.open(path, { read: true });
+  try {
+    const head = new Uint8Array(8);
+    if ((await file.read(head)) !== 8) return false;
+    const len = Number(new DataView(head.buffer).getBigUint64(0, true));
+    if (len > 100_000_000) return false;
+    const header = new Uint8Array(8 + len);
+    header.set(head);
+    let off = 8;
+    while (off < header.length) {
+      const n = await file.read(header.subarray(off));
+      if (n === null) break;
+      off += n;
+    }
+    return contentHashOffset(header.subarray(0, off)) >= 0;
+  } finally {
+    file.close();
+  }
+}
+
 /** sha256 of `bytes` with the 64 bytes at `at` read as "0" digits. */
 function contentHash(bytes: Uint8Array, at: number): string {
   return createHash("sha256")
