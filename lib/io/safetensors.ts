@@ -217,7 +217,7 @@ function contentHash(bytes: Uint8Array, at: number): string {
 export function verifySafetensorsHash(bytes: Uint8Array, name: string, required: boolean): void {
   const at = contentHashOffset(bytes);
   const rebuild = [
-    `delete ${dirname(name)}/ (or just this file) and rerun: the kit rebuilds it` +
+    `delete the folder ${dirname(name)}/ and rerun: the kit rebuilds it` +
     " (trained models and checkpoints: `./kit task reproduce --only 02`)",
   ];
   if (at < 0) {
