@@ -17,3 +17,4 @@ export * from "./bitext_table.ts";
 export * from "./claim_check.ts";
 export * from "./paper_comparison.ts";
 export * from "./bitext_claims.ts";
+export * from "./bitext_try_it.ts";
