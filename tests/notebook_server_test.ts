@@ -83,6 +83,49 @@ Deno.test("notebook task: a bad token or a port in use stops it with a clear mes
   assert.match(nn.stderr, /no notebook numbered 99 in notebooks\/\n\s+notebooks: 00_dataset_build/);
 });
 
+Deno.test({
+  name:
+    "notebook task: prints a URL whose /api/kernelspecs lists the project's Deno kernel, and stops cleanly on SIGINT",
+  ignore: !notebookServerAvailable(),
+  sanitizeResources: false,
+  fn: async () => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", join(PROJECT_ROOT, "tools", "notebook.ts"), "01", "--smoke"],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const errDone = new Response(child.stderr).text();
+    const reader = child.stdout.getReader();
+    let out = "";
+    try {
+      while (!out.includes("\n")) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        out += decode(value);
+      }
+      const url = new URL(out.trim());
+      assert.equal(url.hostname, "127.0.0.1");
+      assert.match(url.pathname, /^\/notebooks\/01_translation\.ipynb$/);
+      const token = url.searchParams.get("token")!;
+      const specs = await fetch(`${url.origin}/api/kernelspecs?token=${token}`).then((r) =>
+        r.json()
+      );
+      assert.equal(specs.default, "deno");
+      assert.equal(specs.kernelspecs.deno.spec.display_name, "Deno (image-pivot kit)");
+      assert.equal(specs.kernelspecs.deno.spec.argv[0], Deno.execPath());
+    } finally {
+      child.kill("SIGINT");
+      reader.releaseLock();
+      await child.stdout.cancel().catch(() => {});
+    }
+    const status = await child.status;
+    const err = await errDone;
+    assert.equal(status.code, 0, err);
+    assert.match(err, /notebook: stopped \(server exit 0\)/);
+    assert.doesNotMatch(err, /token=/, "the token is not logged on stderr");
+  },
+});
+
 Deno.test("userJupyterDataDir() follows jupyter_core: JUPYTER_DATA_DIR, XDG_DATA_HOME, ~/.local/share", () => {
   assert.equal(userJupyterDataDir({ JUPYTER_DATA_DIR: "/j", HOME: "/h" }, "linux"), "/j");
   assert.equal(userJupyterDataDir({ HOME: "/h", XDG_DATA_HOME: "/x" }, "linux"), "/x/jupyter");
