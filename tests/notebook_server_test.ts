@@ -269,15 +269,17 @@ Deno.test({
             const idle = document.querySelector("#kernel_indicator_icon")?.classList.contains(
               "kernel_idle_icon",
             ) ?? false;
-            // deno-lint-ignore no-explicit-any
-            const cells = nb.get_cells().filter((c: any) => c.cell_type === "code").map((
-              c: any,
-            ) => ({
+            interface PageCell {
+              cell_type: string;
+              input_prompt_number?: number | string | null;
+              output_area: { outputs: Record<string, unknown>[] };
+            }
+            const code = (nb.get_cells() as PageCell[]).filter((c) => c.cell_type === "code");
+            const cells = code.map((c) => ({
               count: c.input_prompt_number ?? null,
-              // deno-lint-ignore no-explicit-any
-              outputs: c.output_area.outputs.map((o: any) => ({
+              outputs: c.output_area.outputs.map((o) => ({
                 output_type: o.output_type,
-                mimes: Object.keys(o.data ?? {}),
+                mimes: Object.keys((o.data as Record<string, unknown> | undefined) ?? {}),
                 ename: o.ename,
                 evalue: o.evalue,
               })),
