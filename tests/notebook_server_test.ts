@@ -188,7 +188,7 @@ interface CellReport {
 
 Deno.test({
   name:
-    "notebook server: notebook 00 runs cell by cell through the page in Chromium (smoke), outputs and figure drawn, no errors",
+    "notebook server: notebook 00 runs cell by cell through the page in Chromium (smoke): outputs, figure drawn, no errors, same artifacts as reproduce",
   ignore: !chromiumPath() || !notebookServerAvailable(),
   sanitizeResources: false,
   sanitizeOps: false,
@@ -211,6 +211,7 @@ Deno.test({
       }
     };
     let stopCode = -1;
+    const pageArtifacts: Record<string, Record<string, unknown> | null> = {};
     try {
       // The API answers with the token only, and lists the project's kernel.
       const specs = await fetch(`${server.baseUrl}/api/kernelspecs`, {
@@ -338,6 +339,12 @@ Deno.test({
       await closeBrowser();
       stopCode = await server.stop();
       walk(home, "");
+      for (const id of ["DATA-T1", "DATA-F1"]) {
+        pageArtifacts[id] = await Deno.readTextFile(join(artifacts, `${id}.json`)).then(
+          JSON.parse,
+          () => null,
+        );
+      }
       await Deno.remove(home, { recursive: true });
       await Deno.remove(artifacts, { recursive: true });
     }
@@ -349,5 +356,22 @@ Deno.test({
     const chromium = /^\.config(\/chromium(\/.*)?)?$|^\.cache(\/dconf(\/.*)?)?$/;
     assert.deepEqual(homeEntries.filter((e) => !chromium.test(e)), [], "Jupyter wrote under $HOME");
     assert.equal(sha256Hex(await Deno.readFile(nbPath)), before, "the notebook file changed");
+    // The page wrote the same table and figure as the headless `reproduce` run.
+    const batch = await Deno.makeTempDir({ prefix: "kit-nb-batch-" });
+    try {
+      const r = await runTool("reproduce.ts", ["--smoke", "--only", "00", "--no-report"], {
+        KIT_ARTIFACT_DIR: batch,
+        KIT_QUIET: "1",
+      });
+      assert.equal(r.code, 0, r.stderr.slice(-2000));
+      for (const id of ["DATA-T1", "DATA-F1"]) {
+        const a = pageArtifacts[id],
+          b = JSON.parse(await Deno.readTextFile(join(batch, `${id}.json`)));
+        assert.ok(a, `${id} written by the page`);
+        for (const k of ["rows", "columns", "figure"]) assert.deepEqual(a[k], b[k], `${id} ${k}`);
+      }
+    } finally {
+      await Deno.remove(batch, { recursive: true });
+    }
   },
 });
