@@ -16,7 +16,7 @@ import {
 } from "../lib/bitext_eval/mod.ts";
 import { DataRegistry } from "../lib/data/registry.ts";
 import { defaultDataMirror } from "../lib/config/kit_config.ts";
-import { bitextFromSimilarity } from "../lib/retrieval/mod.ts";
+import { bitextFromSimilarity, diagonalHits, xsimFromCosines } from "../lib/retrieval/mod.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 import { SeededRandom } from "../lib/util/seeded_random.ts";
 import {
@@ -105,13 +105,25 @@ Deno.test("bitextCorrectness() equals a naive per-sentence oracle, ties included
   for (const [n, k] of [[9, 4], [30, 4], [12, 1]] as const) {
     // coarse values force ties
     const S = Float32Array.from({ length: n * n }, () => Math.round(rng.normal() * 4) / 4);
-    const { correct, accuracy } = bitextCorrectness(S, n, k);
+    const sym = () => {
+      const m = Float32Array.from({ length: n * n }, () => Math.round(rng.normal() * 4) / 4);
+      for (let i = 0; i < n; i++) {
+        m[i * n + i] = 1;
+        for (let j = 0; j < i; j++) m[i * n + j] = m[j * n + i]!;
+      }
+      return m;
+    };
+    const within = { aa: sym(), bb: sym() };
+    const { correct, accuracy } = bitextCorrectness(S, n, k, within);
     const o = naiveCorrect(S, n, k);
     assert.deepEqual(Array.from(correct.cosine.aToB), o.cosAB);
     assert.deepEqual(Array.from(correct.cosine.bToA), o.cosBA);
     assert.deepEqual(Array.from(correct.margin.aToB), o.marAB);
     assert.deepEqual(Array.from(correct.margin.bToA), o.marBA);
-    assert.deepEqual(accuracy, bitextFromSimilarity(S, n, k));
+    const x = diagonalHits(xsimFromCosines(S, within.aa, within.bb, n, k), n);
+    assert.deepEqual(Array.from(correct.xsim.aToB), Array.from(x.rows));
+    assert.deepEqual(Array.from(correct.xsim.bToA), Array.from(x.cols));
+    assert.deepEqual(accuracy, bitextFromSimilarity(S, n, k, within));
   }
 });
 
@@ -121,6 +133,7 @@ Deno.test("evaluateBitext() gives accuracy 1.0 when two languages' embeddings ar
   for (const r of results) {
     assert.equal(r.accuracy.cosine.mean, 1);
     assert.equal(r.accuracy.margin.mean, 1);
+    assert.equal(r.accuracy.xsim.mean, 1);
   }
   const rows = bitextGroupRows("eng-pivot", results, { seed: 1, resamples: 200 });
   for (const row of rows) {
@@ -136,7 +149,15 @@ Deno.test("evaluateBitext() gives accuracy 1.0 when two languages' embeddings ar
     "quechua",
     "quechua",
   ]);
-  assert.equal(rows.find((r) => r.group === "all" && r.score === "cosine")!.paper_mean, 0.622);
+  // Eng-Pivot's published value sits on the xsim row (K's text–text script used xsim)
+  assert.equal(rows.find((r) => r.group === "all" && r.score === "xsim")!.paper_mean, 0.622);
+  assert.equal(rows.find((r) => r.group === "all" && r.score === "cosine")!.paper_mean, null);
+  assert.deepEqual(rows.filter((r) => r.compared === "yes").map((r) => r.score), [
+    "xsim",
+    "xsim",
+    "xsim",
+    "xsim",
+  ]);
 });
 
 Deno.test("evaluateBitext() of independent random embeddings is about 1/n", async () => {
@@ -157,7 +178,13 @@ Deno.test("evaluateBitext() of independent random embeddings is about 1/n", asyn
   const mean = (f: (r: (typeof results)[0]) => number) =>
     results.reduce((s, r) => s + f(r), 0) / results.length;
   // 10 languages × 100 sentences × 2 directions = 2000 trials, expected 20 hits (sd ≈ 4.5)
-  for (const acc of [mean((r) => r.accuracy.cosine.mean), mean((r) => r.accuracy.margin.mean)]) {
+  for (
+    const acc of [
+      mean((r) => r.accuracy.cosine.mean),
+      mean((r) => r.accuracy.margin.mean),
+      mean((r) => r.accuracy.xsim.mean),
+    ]
+  ) {
     assert.ok(acc > 0.002 && acc < 0.025, `accuracy ${acc}, expected ≈ ${1 / n}`);
   }
 });

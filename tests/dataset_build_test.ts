@@ -9,6 +9,7 @@ import {
   buildMiniDataset,
   captionLengthFigure,
   cocoSource,
+  D_WIT_BUILD,
   dataT1Rows,
   decodeTar,
   encodeTar,
@@ -24,6 +25,7 @@ import {
   witSource,
 } from "../lib/dataset_build/mod.ts";
 import { KitError } from "../lib/util/kit_error.ts";
+import { clipPreprocess } from "../lib/images/mod.ts";
 import {
   D_LANGUAGES,
   downloadWitImages,
@@ -479,6 +481,50 @@ Deno.test("downloadWitImages() + witSource() build D's set: downloaded images ke
     action: "rejected",
     count: 1,
   }]);
+  await Deno.remove(dir, { recursive: true });
+  await Deno.remove(outRoot, { recursive: true });
+});
+
+Deno.test("buildDataset() with D_WIT_BUILD keeps byte-identical images under different URLs and stores D's CLIP input", async () => {
+  const dir = await Deno.makeTempDir();
+  const images = join(dir, "images");
+  await Deno.mkdir(images);
+  const png = await Deno.readFile(join(stampsRoot, "stamps/animals/mammals/badger.png"));
+  const records = ["x", "y"].map((x) => {
+    const imageUrl = `https://upload.wikimedia.org/wikipedia/commons/${x}/${x}.png`;
+    const key = createHash("sha256").update(imageUrl).digest("hex").slice(0, 20);
+    return {
+      key,
+      imageUrl,
+      captions: Object.fromEntries(D_LANGUAGES.map((l) => [l, `${x} ${l}`])),
+      pageTitles: {},
+      mimeType: "image/png",
+    };
+  });
+  for (const r of records) await Deno.writeFile(join(images, `${r.key}.png`), png);
+  const outRoot = await Deno.makeTempDir();
+  const build = (dedupe: boolean) =>
+    buildDataset({
+      sources: [witSource({ records, imagesDir: images })],
+      outRoot,
+      profile: "wit",
+      quiet: true,
+      ...D_WIT_BUILD,
+      dedupe,
+    });
+  // D keys images by URL and never compares bytes: both are kept.
+  const r = await build(D_WIT_BUILD.dedupe);
+  const samples = await readSampleIndex(r.dir);
+  assert.equal(samples.length, 2);
+  assert.ok(!r.manifest.rejects.byReason.some((x) => x.reason === "duplicate image"));
+  const want = await clipPreprocess(png);
+  for await (const s of iterateDataset(r.dir)) {
+    const { data, info } = await sharp(s.png).raw().toBuffer({ resolveWithObject: true });
+    assert.equal(info.width, 224);
+    assert.deepEqual(new Uint8Array(data), want.data);
+  }
+  // The kit's byte dedupe (mini profile default) would have dropped one.
+  assert.equal((await readSampleIndex((await build(true)).dir)).length, 1);
   await Deno.remove(dir, { recursive: true });
   await Deno.remove(outRoot, { recursive: true });
 });

@@ -5,6 +5,7 @@ import { DataRegistry } from "../lib/data/registry.ts";
 import {
   cocoToCaptionRecords,
   D_LANGUAGES,
+  findWitShards,
   groupCaptionRecords,
   loadAmericasNli,
   loadCaptionRecords,
@@ -26,8 +27,10 @@ import {
   splitQuotedTsv,
   WIT_COLUMNS,
   witImageKey,
+  witShardFileNames,
 } from "../lib/sources/mod.ts";
 import { KitError } from "../lib/util/kit_error.ts";
+import { paperWitSource } from "../lib/dataset_build/dataset_sources.ts";
 
 const registry = new DataRegistry({
   mirror: Deno.env.get("KIT_DATA_MIRROR") ?? "../shared/data",
@@ -313,6 +316,98 @@ Deno.test("loadWitCaptions() applies D's rules: reference captions, all nine lan
     witImageKey("http://upload.wikimedia.org/x.jpg"),
     key("https://upload.wikimedia.org/x.jpg"),
   );
+});
+
+function witRow(lang: string, url: string, ref: string): string {
+  const f: Record<string, string> = Object.fromEntries(WIT_COLUMNS.map((c) => [c, ""]));
+  Object.assign(f, { language: lang, image_url: url, page_title: "P", mime_type: "image/jpeg" });
+  f.caption_reference_description = ref;
+  return WIT_COLUMNS.map((c) => f[c]!).join("\t");
+}
+
+/** Train, val and test shards as D reads them: one image per split, one spread over two splits. */
+async function writeWitSplits(dir: string, splits = ["train", "val", "test"]): Promise<string[]> {
+  const header = WIT_COLUMNS.join("\t");
+  const url = (s: string) => `https://upload.wikimedia.org/wikipedia/commons/x/${s}.jpg`;
+  const files: Record<string, string[]> = {
+    "wit_v1.train.all-00000-of-00010.tsv.gz": D_LANGUAGES.map((l) =>
+      witRow(l, url("tr"), `tr ${l}`)
+    ),
+    "wit_v1.train.all-00001-of-00010.tsv": D_LANGUAGES.slice(0, 4).map((l) =>
+      witRow(l, url("split"), `split ${l}`)
+    ),
+    "wit_v1.val.all-00000-of-00005.tsv.gz": [
+      ...D_LANGUAGES.map((l) => witRow(l, url("va"), `va ${l}`)),
+      ...D_LANGUAGES.slice(4).map((l) => witRow(l, url("split"), `split ${l}`)),
+    ],
+    "wit_v1.test.all-00004-of-00005.tsv": D_LANGUAGES.map((l) => witRow(l, url("te"), `te ${l}`)),
+  };
+  const written: string[] = [];
+  for (const [name, rows] of Object.entries(files)) {
+    if (!splits.some((s) => name.startsWith(`wit_v1.${s}.`))) continue;
+    const text = [header, ...rows].join("\n") + "\n";
+    const p = join(dir, name);
+    if (name.endsWith(".gz")) await Deno.writeFile(p, await gzip(text));
+    else await Deno.writeTextFile(p, text);
+    written.push(p);
+  }
+  await Deno.writeTextFile(join(dir, "wit_v1.train.all-1percent_sample.tsv"), header + "\n");
+  await Deno.writeTextFile(join(dir, "notes.txt"), "not a shard");
+  return written;
+}
+
+Deno.test("findWitShards() reads the train, val and test shards in D's order when all three are present", async () => {
+  const dir = await Deno.makeTempDir();
+  await writeWitSplits(dir);
+  const files = await findWitShards(dir);
+  assert.deepEqual(files.map((f) => f.split("/").pop()), [
+    "wit_v1.train.all-00000-of-00010.tsv.gz",
+    "wit_v1.train.all-00001-of-00010.tsv",
+    "wit_v1.val.all-00000-of-00005.tsv.gz",
+    "wit_v1.test.all-00004-of-00005.tsv",
+  ]);
+  const { records, stats } = await loadWitCaptions(files);
+  // Every split contributes an image, and an image whose languages span train and val is kept.
+  assert.deepEqual(
+    records.map((r) => r.captions.en).sort(),
+    ["split en", "te en", "tr en", "va en"],
+  );
+  assert.equal(stats.imagesInAllLanguages, 4);
+  assert.equal(stats.rows, 4 * 9);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("findWitShards() names the missing split when val or test shards are absent", async () => {
+  const dir = await Deno.makeTempDir();
+  await writeWitSplits(dir, ["train", "val"]);
+  await assert.rejects(
+    () => findWitShards(dir),
+    (e: unknown) =>
+      e instanceof KitError && /wit_v1\.test\.all-\*/.test(e.message) &&
+      !/wit_v1\.val\.all-\*/.test(e.message) && /train, val and test/.test(e.message),
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("paperWitSource() builds from the registry's train, val and test shards; the declaration lists all 20", async () => {
+  const cacheRoot = await Deno.makeTempDir();
+  const witDir = join(cacheRoot, "wit-v1");
+  await Deno.mkdir(witDir);
+  const written = await writeWitSplits(witDir);
+  const reg = new DataRegistry({ cacheRoot, mirror: null, quiet: true });
+  const loaded = await (await paperWitSource({ registry: reg, imagesDir: join(cacheRoot, "img") }))
+    .load();
+  assert.deepEqual([...loaded.inputFiles].sort(), [...written].sort());
+  assert.equal(loaded.stats?.imagesInAllLanguages, 4);
+  assert.equal(loaded.issues.filter((i) => i.reason === "image not downloaded").length, 4);
+  const decl = reg.declaration("wit-v1");
+  assert.ok(decl.upstream.kind === "archives");
+  const urls = decl.upstream.archives.map((a) => a.url.split("/").pop());
+  assert.deepEqual(urls, witShardFileNames());
+  assert.equal(urls.filter((u) => u!.includes(".train.")).length, 10);
+  assert.ok(urls.includes("wit_v1.val.all-00004-of-00005.tsv.gz"));
+  assert.ok(urls.includes("wit_v1.test.all-00000-of-00005.tsv.gz"));
+  await Deno.remove(cacheRoot, { recursive: true });
 });
 
 Deno.test("loadMulti30k() aligns gzip captions with the image list (mirror val split)", async () => {

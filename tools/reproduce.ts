@@ -1,6 +1,6 @@
 /**
  * `./kit task reproduce [--profile mini|paper] [--only NN[,NN]] [--smoke] [--data-mirror DIR]
- *  [--backend auto|webgpu|wasm|cpu]`: runs notebooks/NN_*.ipynb in order with the Deno kernel,
+ *  [--backend auto|webgpu|wasm+openblas|wasm|cpu]`: runs notebooks/NN_*.ipynb in order with the Deno kernel,
  * headless; stops at the first failing cell (non-zero exit, notebook and cell named); saves the
  * executed notebooks under figures/<profile>/notebooks/, builds the offline HTML report
  * (figures/<profile>/report/index.html, also after a failing cell, to show its error) and prints
@@ -20,7 +20,8 @@ const HELP = `usage: ./kit task reproduce [options]
   --only NN[,NN]         run only these notebooks (by number)
   --smoke                tiny sizes (tests); artifacts under figures/smoke/
   --data-mirror DIR      read-only mirror of the datasets (default ../shared/data if present)
-  --backend NAME         auto|webgpu|tfjs-node-gpu|wasm|cpu (default auto)
+  --backend NAME         auto|webgpu|tfjs-node-gpu|wasm+openblas|wasm|cpu (default auto;
+                         wasm = WebAssembly without native OpenBLAS)
   --notebooks DIR        folder of NN_*.ipynb (default notebooks/)
   --cell-timeout S       seconds per cell (default 3600)
   --no-report            do not build the HTML report (<artifact dir>/report/index.html)`;

@@ -73,6 +73,11 @@ export interface ResumableTrainingOptions {
   stopAfterSteps?: number;
   /** Progress bar off (tests). */
   quiet?: boolean;
+  /**
+   * Whether the untrained parameters (the validation before step 1) may be kept as the best
+   * (default true). K's trainers pass false: their code validates only after training steps.
+   */
+  selectStepZero?: boolean;
 }
 
 const FORMAT = "image-pivot-kit/model-checkpoint/1";
@@ -187,7 +192,7 @@ export async function runResumableTraining(
       throw new KitError(`${opts.label}: validation loss is ${v} at step ${step}`);
     }
     valHistory.push([step, v]);
-    if (v < bestVal) {
+    if (v < bestVal && (step > 0 || opts.selectStepZero !== false)) {
       bestVal = v;
       bestStep = step;
       best = Object.fromEntries(names.map((n) => [n, params[n]!.slice()]));

@@ -98,7 +98,7 @@ await writeFigureArtifact({
 With \`--profile paper\` this cell builds K's COCO set and D's WIT set from the files you downloaded
 (\`./kit task fetch mscoco-2017 wit-v1\`; WIT images are fetched from each record's URL with
 \`downloadWitImages\`). Without them it says what is missing and where to put it.` },
-  { code: `import { buildDataset, paperCocoSource, paperWitSource, witSource } from "../lib/dataset_build/mod.ts";
+  { code: `import { buildDataset, D_WIT_BUILD, paperCocoSource, paperWitSource, witSource } from "../lib/dataset_build/mod.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 
 if (cfg.profile !== "paper") {
@@ -110,7 +110,7 @@ if (cfg.profile !== "paper") {
       const r = await buildDataset({
         sources: [source],
         profile: "paper",
-        ...(what.startsWith("D") ? { requireLanguages: ["ar", "de", "en", "es", "fr", "it", "ja", "pt", "zh"] } : {}),
+        ...(what.startsWith("D") ? D_WIT_BUILD : {}),
       });
       console.log(\`\${what}: \${r.manifest.samples.count} images in \${r.dir}\`);
     } catch (err) {
