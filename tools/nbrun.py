@@ -33,6 +33,75 @@ from nbformat.v4 import output_from_msg
 
 
 SETTLE_SECONDS = 0.3
+# The project's root: tools/nbrun.py lives in <root>/tools.
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def path_prefixes():
+    """(absolute prefix, replacement) pairs, longest first: the project root becomes a path
+    relative to it, its parent "../" (a sibling such as ../shared/data), the home folder "~"."""
+    pairs = {}
+    for root in {PROJECT_ROOT, os.path.realpath(PROJECT_ROOT)}:
+        pairs[root] = "."
+        parent = os.path.dirname(root)
+        if parent not in ("/", ""):
+            pairs.setdefault(parent, "..")
+    home = os.environ.get("HOME", "")
+    if home not in ("/", "") and os.path.isabs(home):
+        pairs.setdefault(home.rstrip("/"), "~")
+    return sorted(pairs.items(), key=lambda kv: -len(kv[0]))
+
+
+def relativize(text: str, prefixes) -> str:
+    """Replaces machine-specific absolute path prefixes in printed text (see path_prefixes):
+    "<root>/figures/x" -> "figures/x", "<root>" alone -> ".", "<parent>/shared" -> "../shared",
+    "<home>/x" -> "~/x". A prefix counts only where a path component ends."""
+    for prefix, repl in prefixes:
+        if prefix not in text:
+            continue
+        out, i = [], 0
+        while True:
+            j = text.find(prefix, i)
+            if j < 0:
+                out.append(text[i:])
+                break
+            end = j + len(prefix)
+            nxt = text[end:end + 1]
+            before = text[j - 1:j] if j > 0 else ""
+            starts = before == "" or not (before.isalnum() or before in "_-./~")
+            ends = nxt == "" or not (nxt.isalnum() or nxt in "_-.")
+            if starts and ends:
+                out.append(text[i:j])
+                rest = text[end + 1:end + 2]
+                if repl == "." and nxt == "/" and rest != "" and not rest.isspace():
+                    end += 1  # "<root>/x" -> "x"
+                else:
+                    out.append(repl)
+                i = end
+            else:
+                out.append(text[i:end])
+                i = end
+        text = "".join(out)
+    return text
+
+
+def relativize_outputs(nb) -> None:
+    """Rewrites absolute paths in every text output of `nb` (images are left alone), so an
+    executed notebook reads the same in every clone."""
+    prefixes = path_prefixes()
+    fix = lambda v: relativize(v, prefixes) if isinstance(v, str) else \
+        [relativize(x, prefixes) if isinstance(x, str) else x for x in v] if isinstance(v, list) else v
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if "text" in out:
+                out["text"] = fix(out["text"])
+            for key in ("evalue", "traceback"):
+                if key in out:
+                    out[key] = fix(out[key])
+            data = out.get("data", {})
+            for mime in list(data):
+                if mime.startswith("text/") or mime == "image/svg+xml":
+                    data[mime] = fix(data[mime])
 # Kernel stderr (progress bars, warnings) is echoed to this runner's stderr unless KIT_QUIET=1.
 ECHO_STDERR = os.environ.get("KIT_QUIET", "0") != "1"
 
@@ -287,6 +356,7 @@ def main() -> int:
             signal.signal(sig, signal.SIG_IGN)
         if kernel_proc is not None:
             kernel_proc.shutdown()
+    relativize_outputs(nb)
     tmp = f"{dst}.{os.getpid()}.tmp"
     os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
     nbformat.write(nb, tmp)

@@ -19,3 +19,4 @@ export * from "./claim_check.ts";
 export * from "./paper_comparison.ts";
 export * from "./bitext_claims.ts";
 export * from "./in_domain_bitext.ts";
+export * from "./bitext_try_it.ts";

@@ -163,6 +163,23 @@ await Deno.jupyter.md\`\${deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-F1"]
 const others = K_SETUPS.filter((s) => s !== "xlmr");
 const holds = others.every((s) => share[s] < share["xlmr"]);
 await Deno.jupyter.md\`- K-F1 **\${holds ? "holds" : "does not hold"}** — untuned XLM-R separates languages more than every image-tuned model: same-language neighbour share XLM-R \${share["xlmr"].toFixed(2)} vs \${others.map((s) => \`\${K_SETUP_LABELS[s]} \${share[s].toFixed(2)}\`).join(", ")} (rule: XLM-R's share above each tuned model's)\`;` },
+  { md: `### Try it: cosine or the margin score, on one language
+
+K-T1 reports two scores: plain cosine nearest neighbour (K's default) and the margin score of K's baseline
+scripts, which discounts "hub" sentences that are close to everything. Does the margin help more for a
+language the encoder knows badly? The cell scores one language against English with the setups you pick,
+by every score of K-T1 (the same functions as K-T1-LANGS), side by side. **Change \`lang\` (any FLORES code
+printed at the top, e.g. \`spa_Latn\`, \`hin_Deva\`, \`grn_Latn\`) or \`setups\` and rerun** (a few seconds).` },
+  { code: `import { bitextScoreTryIt } from "../lib/bitext_eval/mod.ts";
+
+const lang = flores.sets.some((s) => s.lang === "quy_Latn") ? "quy_Latn" : flores.sets[0]!.lang; // try "spa_Latn"
+const setups = ["xlmr", "multilingual"] as const; // any of K_SETUPS
+const tryEncoders = await loadKSetupEncoders({ smoke: cfg.smoke });
+try {
+  await Deno.jupyter.display(await bitextScoreTryIt(tryEncoders, flores, { lang, setups, boot }));
+} finally {
+  for (const s of K_SETUPS) tryEncoders[s].dispose();
+}` },
 ];
 
 await writeNotebook("03_bitext_retrieval", cells);
