@@ -16,4 +16,3 @@ export * from "./bitext_evaluation.ts";
 export * from "./bitext_table.ts";
 export * from "./claim_check.ts";
 export * from "./paper_comparison.ts";
-export * from "./bitext_claims.ts";
