@@ -263,3 +263,103 @@ Deno.test("writeItemOutcomes() refuses outcomes whose units fall outside their s
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+interface StatsGolden {
+  n: number;
+  resamples: number;
+  seed: number;
+  a: number[];
+  b: number[];
+  macro: { units2: number[] };
+  claim_min_gain: { c: number[]; estimate: number; low: number; high: number };
+  claim_greatest: { estimate: number; low: number; high: number };
+}
+
+Deno.test("the 'allPositive' and 'greatest' claims' intervals equal numpy's on the same resamples", async () => {
+  const g: StatsGolden = JSON.parse(
+    await Deno.readTextFile(new URL("./fixtures/stats_golden.json", import.meta.url)),
+  );
+  const c = g.claim_min_gain.c, u2 = g.macro.units2;
+  const dir = await Deno.makeTempDir({ prefix: "kit-claim-golden-" });
+  try {
+    const write = (id: string, rows: Record<string, unknown>[]) =>
+      Deno.writeTextFile(join(dir, `${id}.json`), JSON.stringify({ id, rows }));
+    await write("X", [{ lang: "l1", gain: 0 }, { lang: "l2", gain: 0 }]);
+    await write("G", ["a", "b", "c"].map((sys) => ({ sys, v: 0 })));
+    const space = { u: { units: g.n, unit: "unit" } };
+    await writeItemOutcomes(dir, {
+      id: "X",
+      description: "golden",
+      spaces: space,
+      series: [
+        { key: { side: "a", lang: "l1" }, space: "u", values: g.a },
+        { key: { side: "b", lang: "l1" }, space: "u", values: g.b },
+        { key: { side: "a", lang: "l2" }, space: "u", units: u2, values: u2.map((i) => g.a[i]!) },
+        { key: { side: "b", lang: "l2" }, space: "u", units: u2, values: u2.map((i) => c[i]!) },
+      ],
+    });
+    await writeItemOutcomes(dir, {
+      id: "G",
+      description: "golden",
+      spaces: space,
+      series: [["a", g.a], ["b", g.b], ["c", c]].map(([sys, values]) => ({
+        key: { sys: sys as string },
+        space: "u",
+        values: values as number[],
+      })),
+    });
+    const { rows } = await evaluateClaims({
+      artifactDir: dir,
+      bootstrap: { seed: g.seed, resamples: g.resamples, level: 0.95 },
+      claims: [
+        {
+          id: "P",
+          paper: "D",
+          claim: "every language gains",
+          source: "test",
+          test: {
+            kind: "allPositive",
+            artifact: "X",
+            key: "lang",
+            field: "gain",
+            minRows: 2,
+            label: "gain",
+            items: {
+              a: { items: "X", where: { side: "a" } },
+              b: { items: "X", where: { side: "b" } },
+            },
+          },
+        },
+        {
+          id: "Q",
+          paper: "K",
+          claim: "a is best",
+          source: "test",
+          test: {
+            kind: "greatest",
+            artifact: "G",
+            where: {},
+            vary: "sys",
+            best: "a",
+            field: "v",
+            label: "v",
+            items: { items: "G", where: {} },
+          },
+        },
+      ],
+    });
+    for (
+      const [row, want] of [[rows[0]!, g.claim_min_gain], [rows[1]!, g.claim_greatest]] as const
+    ) {
+      const m = row.values.match(/([+-][\d.]+) \[([+-][\d.]+), ([+-][\d.]+)\]$/);
+      assert.ok(m, row.values);
+      const got = [Number(m[1]), Number(m[2]), Number(m[3])];
+      [want.estimate, want.low, want.high].forEach((x, i) =>
+        assert.ok(Math.abs(got[i]! - x) <= 5e-5 + 1e-12, `${row.id}: ${got} vs numpy ${x}`)
+      );
+      assert.ok(row.note.includes(`${g.resamples} of ${g.resamples} resamples used`), row.note);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
