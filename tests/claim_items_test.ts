@@ -17,10 +17,13 @@ import {
   pooledMacroMean,
   readItemOutcomes,
   selectedStatistic,
+  weightedSkewness,
+  weightedTopShare,
   writeItemOutcomes,
 } from "../lib/claims/mod.ts";
 import { writeTableArtifact } from "../lib/artifacts/mod.ts";
 import { meanCosine } from "../lib/diagnostics/mean_cosine.ts";
+import { populationSkewness, roundHalfEven } from "../lib/diagnostics/hubness.ts";
 import { alignmentEmbeddings, runImagePivotCv } from "../lib/image_pivot/mod.ts";
 import { macroMeanStatistic, observedWeights } from "../lib/stats/mod.ts";
 import { intervalVerdict } from "../lib/stats/interval_verdict.ts";
@@ -170,7 +173,7 @@ Deno.test("nliItemOutcomes() reproduces K-T2's average statistic over parallel t
 
 Deno.test("ImagePivotItemRecorder's per-item outcomes average, fold by fold, to the CV's R@1 and mean cosine", async () => {
   const rng = new SeededRandom(3);
-  const n = 23, d = 6;
+  const n = 63, d = 6;
   const mat = () => ({
     data: Float32Array.from({ length: n * d }, () => rng.normal()),
     rows: n,
@@ -191,7 +194,18 @@ Deno.test("ImagePivotItemRecorder's per-item outcomes average, fold by fold, to 
   });
   const o = rec.outcomes();
   assert.equal(o.spaces.items!.units, n);
-  assert.equal(o.series.length, 3 + 3 + 6 + 3);
+  assert.equal(o.series.length, 3 + 3 + 6 + 3 + 3);
+  // Table 6's hubness from the per-item k-occurrences, per fold then over folds.
+  for (const [reduce, field] of [["skewness", "hubSkewness"], ["hubRatio", "hubRatio"]] as const) {
+    const sel = selectedStatistic(o, {
+      items: "D",
+      where: { head: "identity", metric: "k_occurrence_share" },
+      reduce,
+    })!;
+    const want = cv.results.reduce((s, r) => s + r.diagnostics![field], 0) / cv.results.length;
+    assert.ok(Number.isFinite(want));
+    assert.ok(Math.abs(sel.statistic(observedWeights(n)) - want) < 1e-9, `${reduce}`);
+  }
   for (const r of cv.results) {
     const fold = cv.folds[r.fold]!;
     const inFold = (s: ItemSeries) => {
@@ -226,6 +240,28 @@ Deno.test("ImagePivotItemRecorder's per-item outcomes average, fold by fold, to 
     small.record(1, "identity", [1, 2], { en: two }, two),
     /item 1 is in two holdout folds of head identity/,
   );
+});
+
+Deno.test("weightedSkewness() and weightedTopShare() equal the hubness statistics of the expanded sample", () => {
+  const rng = new SeededRandom(21);
+  for (let t = 0; t < 20; t++) {
+    const n = 5 + rng.int(150);
+    const values = Array.from({ length: n }, () => rng.int(12));
+    const w = Array.from({ length: n }, () => rng.int(3));
+    const expanded = values.flatMap((v, i) => new Array(w[i]!).fill(v) as number[]);
+    if (expanded.length === 0) continue;
+    const skew = populationSkewness(expanded);
+    const got = weightedSkewness(values, w);
+    assert.ok(
+      Number.isNaN(skew) ? Number.isNaN(got) : Math.abs(got - skew) < 1e-9,
+      `${got} ${skew}`,
+    );
+    // hubness(): top max(1, round(0.01·n)) in-degrees / (n·k); here values = in-degree / k, k = 1.
+    const top = Math.max(1, roundHalfEven(0.01 * expanded.length));
+    const sorted = [...expanded].sort((a, b) => b - a);
+    const naive = sorted.slice(0, top).reduce((s, x) => s + x, 0) / expanded.length;
+    assert.ok(Math.abs(weightedTopShare(values, w) - naive) < 1e-12);
+  }
 });
 
 Deno.test("perItemMeanCosine() averages to meanCosine() (the strict upper triangle of the cosine Gram)", () => {

@@ -205,6 +205,8 @@ interface Synth {
   i2t: Record<string, Record<string, number>>;
   pivot: Record<string, number>;
   meanCosine: Record<string, number>;
+  /** Per head: 1 item in `every` has k-occurrence share `hub`, the others 0.8 (fold = i mod 5). */
+  hubs: Record<string, { every: number; hub: number }>;
 }
 
 /** K's published orderings, and D's published Tables 2, 4, 5 and 6 per head. */
@@ -231,6 +233,7 @@ function paperSynth(): Synth {
     i2t: byHead((h) => perLang("Table 4", h)),
     pivot: byHead((h) => publishedValue("D", "Table 5", "R@1", h).value),
     meanCosine: byHead((h) => publishedValue("D", "Table 6", "meanCosine", h).value),
+    hubs: byHead(() => ({ every: 7, hub: 2 })),
   };
 }
 
@@ -273,6 +276,15 @@ function synthItems(s: Synth): ItemOutcomes[] {
       space: "items",
       values: new Array(N_D).fill(s.meanCosine[head]!),
     })),
+    ...LANGS.map((lang) => ({
+      key: { head, metric: "k_occurrence_share", lang },
+      space: "items",
+      strata: Array.from({ length: N_D }, (_, i) => i % 5),
+      values: Array.from(
+        { length: N_D },
+        (_, i) => (i % s.hubs[head]!.every === 0 ? s.hubs[head]!.hub : 0.8),
+      ),
+    })),
   ]);
   return [
     {
@@ -301,8 +313,8 @@ async function writeAll(dir: string, s: Synth, arts?: Record<string, Rows>, prof
   for (const o of synthItems(s)) await writeItemOutcomes(dir, o);
 }
 
-/** Claims without per-item outcomes behind them (Table 6's set-level diagnostics). */
-const NO_ITEMS = ["D5a", "D5b", "D7a", "D7b", "D7c", "D7d", "D8a", "D8b"];
+/** Claims without per-item outcomes behind them (Table 6's effective rank, RSA, lang-ID probe). */
+const NO_ITEMS = ["D5a", "D5b", "D8a", "D8b"];
 
 Deno.test("evaluateClaims() says every claim with per-item outcomes holds on the papers' numbers", async () => {
   await withDir(async (dir) => {
@@ -327,13 +339,15 @@ Deno.test("evaluateClaims() says every claim with per-item outcomes holds on the
     // K2b: (0.79+0.595)/2 − (0.8+0.6)/2 = −0.0075 ≥ −0.02 with the whole interval.
     assert.match(
       c.K2b!.values,
-      /^mean mean over 2 non-Quechua languages: multilingual 0\.7000, multilingual-qu 0\.6925; difference -0\.0075 \[-0\.01\d\d, -0\.00\d\d\]$/,
+      /^mean averaged over 2 non-Quechua languages: multilingual 0\.7000, multilingual-qu 0\.6925; difference -0\.0075 \[-0\.01\d\d, -0\.00\d\d\]$/,
     );
     assert.match(c.K2b!.note, /drops by at most 0\.02 \(2 points\)/);
     assert.match(c.D1a!.values, /ar \+0\.0256, .*; smallest \(fr\) \+0\.014\d \[/);
     assert.match(c.K4!.values, /eng-pivot − best other \(multilingual-qu\) \+0\.1020 \[/);
     assert.match(c.D6a!.values, /difference \+0\.0420 \[\+0\.0420, \+0\.0420\]/);
-    assert.match(c.D7b!.note, /no per-item outcomes behind hubness skewness/);
+    assert.match(c.D7b!.values, /difference \+0\.0000 \[\+0\.0000, \+0\.0000\] \(\+0\.0%\)/);
+    assert.match(c.D7b!.note, /within ±0\.\d+/);
+    assert.match(c.D8a!.note, /no per-item outcomes behind lang-ID accuracy/);
     assert.match(c.D4b!.note, /≤ \+0\.005/);
   });
 });
@@ -348,13 +362,14 @@ Deno.test("evaluateClaim() says 'does not hold' when the interval lies on the ot
     s.bitext["multilingual-qu"] = { es: 0.75, hi: 0.55, quy_Latn: 0.13 };
     s.t2i["linear"]!["ja"] = s.t2i["identity"]!["ja"]! - 0.01;
     s.pivot["linear"] = s.pivot["identity"]! + 0.01;
+    s.hubs["linear"] = { every: 20, hub: 5 }; // k-occurrences twice as skewed
     await writeAll(dir, s);
     const c = byId((await evaluateClaims({ artifactDir: dir })).rows);
-    for (const id of ["K1b", "K2a", "K2b", "K3a", "K3b", "K3c", "K4", "D1a", "D4b"]) {
+    for (const id of ["K1b", "K2a", "K2b", "K3a", "K3b", "K3c", "K4", "D1a", "D4b", "D7a"]) {
       assert.equal(c[id]!.verdict, "does not hold", `${id}: ${c[id]!.values}`);
       assert.match(c[id]!.note, /lies entirely on the other side/, id);
     }
-    for (const id of ["K1a", "D1b", "D2", "D3a", "D4a", "D6a"]) {
+    for (const id of ["K1a", "D1b", "D2", "D3a", "D4a", "D6a", "D7b"]) {
       assert.equal(c[id]!.verdict, "holds", id);
     }
     assert.match(c.D1a!.note, /not raised on: ja/);
@@ -584,7 +599,7 @@ Deno.test("writeClaimsArtifact() writes CLAIMS with intervals and verdict counts
       for (const c of claims.columns) assert.ok(String(r[c]).trim() !== "", `${r.id}.${c}`);
     }
     const md = await Deno.readTextFile(join(dir, "CLAIMS.md"));
-    assert.match(md, /17 holds, 0 does not hold, 0 inconclusive, 8 not measurable/);
+    assert.match(md, /21 holds, 0 does not hold, 0 inconclusive, 4 not measurable/);
     assert.match(md, /difference \+0\.3433 \[\+0\.3\d{3}, \+0\.3\d{3}\]/);
     assert.match(md, /inconclusive = it straddles the bound/);
     const check = JSON.parse(await Deno.readTextFile(join(dir, "PAPER-CHECK.json")));

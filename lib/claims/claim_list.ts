@@ -62,6 +62,11 @@ const macro = (artifact: string, metric: string, head: string, what: string): Lo
     ? { items: { items: "D", where: { head, metric: D_ITEM_METRICS[artifact]! } } }
     : {}),
 });
+/** Table 6's hubness rows: statistics of the per-item k-occurrences within each fold. */
+const D_HUBNESS: Readonly<Record<string, "skewness" | "hubRatio">> = {
+  hubSkewness: "skewness",
+  hubRatio: "hubRatio",
+};
 const diag = (key: string, head: string, what: string): Locator => ({
   artifact: "D-T6",
   where: { diagnostic: key },
@@ -69,6 +74,14 @@ const diag = (key: string, head: string, what: string): Locator => ({
   label: `${what} (${head})`,
   ...(D_ITEM_METRICS[key]
     ? { items: { items: "D", where: { head, metric: D_ITEM_METRICS[key]! } } }
+    : D_HUBNESS[key]
+    ? {
+      items: {
+        items: "D",
+        where: { head, metric: "k_occurrence_share" },
+        reduce: D_HUBNESS[key],
+      },
+    }
     : {}),
 });
 

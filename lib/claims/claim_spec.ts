@@ -134,7 +134,7 @@ export function describeRule(spec: ClaimSpec): string {
     case "greatest":
       return `claimed: ${t.best} has the highest ${t.label} of all ${t.vary}s in ${t.artifact}; difference = ${t.best} − the best other`;
     case "otherLanguagesNotHurt":
-      return `claimed "not much": the mean ${t.field} over the languages other than Quechua (${t.langField} not matching /${t.exclude}/) ` +
+      return `claimed "not much": ${t.field} averaged over the languages other than Quechua (${t.langField} not matching /${t.exclude}/) ` +
         `drops by at most ${t.maxDrop} (${+(t.maxDrop * 100).toFixed(
           2,
         )} points) from ${t.without} to ${t.with}`;

@@ -1,3 +1,5 @@
+import { inDegrees } from "../diagnostics/hubness.ts";
+import { cosineKnn } from "../diagnostics/knn.ts";
 import { argmaxRows, rankInRow, rankOfTruth } from "../retrieval/rank.ts";
 import { l2NormalizeRows, type RowMatrix, transposeData } from "../retrieval/row_matrix.ts";
 import { dotProductsMany } from "../retrieval/similarity.ts";
@@ -37,31 +39,41 @@ export function perItemMeanCosine(x: RowMatrix): Float64Array {
  * - `pivot_r1` (`lang` = `src>tgt`): 1 when pivoting the src caption through its top-1 image
  *   retrieves the item's tgt caption at rank 1 (D's pivot retrieval);
  * - `mean_cosine`: the item caption's mean cosine with the fold's other captions in `lang`
- *   (its mean over a fold's items is that fold's Table 6 mean cosine).
+ *   (its mean over a fold's items is that fold's Table 6 mean cosine);
+ * - `k_occurrence_share`: how often the item's caption is among the k = min(10, n − 1) cosine
+ *   nearest neighbours of the fold's other captions in `lang`, divided by k (Table 6's hubness
+ *   skewness and hub ratio are statistics of these within each fold: `reduce` in lib/claims).
+ * Every value carries its fold as stratum.
  * Similarities, ranks and ties are those of lib/retrieval's fold evaluation.
  */
 export class ImagePivotItemRecorder {
   readonly #series = new Map<
     string,
-    { key: Record<string, string>; units: number[]; values: number[] }
+    { key: Record<string, string>; units: number[]; strata: number[]; values: number[] }
   >();
   readonly #seen = new Map<string, Set<number>>();
 
   constructor(readonly n: number) {}
 
-  #push(key: Record<string, string>, holdout: readonly number[], values: ArrayLike<number>): void {
+  #push(
+    key: Record<string, string>,
+    fold: number,
+    holdout: readonly number[],
+    values: ArrayLike<number>,
+  ): void {
     const id = JSON.stringify(key);
     let s = this.#series.get(id);
-    if (!s) this.#series.set(id, s = { key, units: [], values: [] });
+    if (!s) this.#series.set(id, s = { key, units: [], strata: [], values: [] });
     for (let i = 0; i < holdout.length; i++) {
       s.units.push(holdout[i]!);
+      s.strata.push(fold);
       s.values.push(values[i]!);
     }
   }
 
   /** Records one head on one fold: `text[lang]` and `images` are the holdout rows, in `holdout` order. */
   record = async (
-    _fold: number,
+    fold: number,
     head: string,
     holdout: readonly number[],
     text: Readonly<Record<string, RowMatrix>>,
@@ -88,17 +100,19 @@ export class ImagePivotItemRecorder {
     const trans = new Map(langs.map((l) => [l, transposeData(byLang.get(l)!, n, n)]));
     const r1 = (ranks: Int32Array) => Uint8Array.from(ranks, (r) => (r === 0 ? 1 : 0));
     for (const l of langs) {
-      this.#push(
-        { head, metric: "t2i_r1", lang: l },
-        holdout,
-        r1(rankOfTruth(byLang.get(l)!, n, n)),
-      );
-      this.#push(
-        { head, metric: "i2t_r1", lang: l },
-        holdout,
-        r1(rankOfTruth(trans.get(l)!, n, n)),
-      );
-      this.#push({ head, metric: "mean_cosine", lang: l }, holdout, perItemMeanCosine(text[l]!));
+      const t2i = r1(rankOfTruth(byLang.get(l)!, n, n));
+      this.#push({ head, metric: "t2i_r1", lang: l }, fold, holdout, t2i);
+      const i2t = r1(rankOfTruth(trans.get(l)!, n, n));
+      this.#push({ head, metric: "i2t_r1", lang: l }, fold, holdout, i2t);
+      const cos = perItemMeanCosine(text[l]!);
+      this.#push({ head, metric: "mean_cosine", lang: l }, fold, holdout, cos);
+      if (n >= 2) {
+        // Table 6's hubness graph: within-language cosine kNN, k = min(10, n − 1), self excluded.
+        const k = Math.min(10, n - 1);
+        const occ = inDegrees(cosineKnn(text[l]!, k));
+        const share = Float64Array.from(occ, (c) => c / k);
+        this.#push({ head, metric: "k_occurrence_share", lang: l }, fold, holdout, share);
+      }
     }
     if (langs.length >= 2) {
       for (const src of langs) {
@@ -110,7 +124,7 @@ export class ImagePivotItemRecorder {
             { length: n },
             (_, i) => (rankInRow(St, n, pick[i]!, i) === 0 ? 1 : 0),
           );
-          this.#push({ head, metric: "pivot_r1", lang: `${src}>${tgt}` }, holdout, hit);
+          this.#push({ head, metric: "pivot_r1", lang: `${src}>${tgt}` }, fold, holdout, hit);
         }
       }
     }
@@ -129,12 +143,13 @@ export class ImagePivotItemRecorder {
       key: s.key,
       space: "items",
       units: s.units,
+      strata: s.strata,
       values: s.values,
     }));
     return {
       id: "D",
       description:
-        "Paper D per holdout item, concatenated over the folds: R@1 hits (t2i, i2t, pivot src>tgt) and mean cosine with the fold's other captions",
+        "Paper D per holdout item, concatenated over the folds (stratum = fold): R@1 hits (t2i, i2t, pivot src>tgt), mean cosine with the fold's other captions, k-occurrence / k in the fold's within-language kNN graph",
       spaces: { items: { units: this.n, unit: "item" } },
       series,
     };

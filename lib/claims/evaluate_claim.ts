@@ -355,7 +355,8 @@ function evaluate(store: ArtifactStore, spec: ClaimSpec, boot: ClaimBootstrap): 
         boot,
       );
       return {
-        values: `mean ${t.field} over ${sw.series} non-Quechua languages: ${t.without} ${f(b)}, ` +
+        values:
+          `${t.field} averaged over ${sw.series} non-Quechua languages: ${t.without} ${f(b)}, ` +
           `${t.with} ${f(a)}; difference ${formatInterval(r.estimate, r.low, r.high)}`,
         verdict: r.verdict,
         detail: r.how,

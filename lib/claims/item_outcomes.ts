@@ -16,6 +16,11 @@ export interface ItemSeries {
   space: string;
   /** Unit of each value (default: value i ↦ unit i). */
   units?: number[];
+  /**
+   * Stratum of each value (D's fold), for statistics computed within a stratum and then
+   * averaged over strata (`reduce` other than `mean`).
+   */
+  strata?: number[];
   values: number[];
 }
 
@@ -46,6 +51,14 @@ export interface ItemSelector {
   group?: string;
   /** Leave out series whose `key[field]` matches the regular expression `pattern`. */
   exclude?: { field: string; pattern: string };
+  /**
+   * How a series becomes a number (default `mean`: the mean over its units). `skewness`: the
+   * population skewness of its values within each stratum, averaged over strata; `hubRatio`: the
+   * sum of the largest max(1, round(0.01·n)) values of each stratum (n its size; values are
+   * k-occurrences / k) divided by n, averaged over strata — Table 6's hubness, per fold then
+   * over folds. Resampled units enter with their multiplicity.
+   */
+  reduce?: "mean" | "skewness" | "hubRatio";
 }
 
 /** The folder the outcomes files live in, inside an artifact folder. */
@@ -203,8 +216,21 @@ export function selectedStatistic(o: ItemOutcomes, sel: ItemSelector): SelectedS
     );
   }
   const space = o.spaces[spaces[0]!]!;
+  const reduce = sel.reduce ?? "mean";
+  if (reduce !== "mean") {
+    const missing = picked.find((s) => !s.strata);
+    if (missing) {
+      throw new KitError(
+        `items/${o.id}.json: series ${
+          JSON.stringify(missing.key)
+        } has no "strata"; ${reduce} needs them`,
+      );
+    }
+  }
   return {
-    statistic: pooledMacroMean(picked),
+    statistic: reduce === "mean"
+      ? pooledMacroMean(picked)
+      : macroOfStrata(picked, reduce === "skewness" ? weightedSkewness : weightedTopShare),
     space: spaces[0]!,
     units: space.units,
     unit: space.unit,
@@ -248,5 +274,111 @@ export function pooledMacroMean(series: readonly ItemSeries[]): WeightedStatisti
       }
     }
     return den === 0 ? NaN : num / den;
+  };
+}
+
+/** Python's `round` (halves to even), as Table 6's hub ratio uses it. */
+function roundHalfEven(x: number): number {
+  const f = Math.floor(x), diff = x - f;
+  return diff > 0.5 ? f + 1 : diff < 0.5 ? f : f % 2 === 0 ? f : f + 1;
+}
+
+/**
+ * Population skewness `m₃ / m₂^{3/2}` of `values` with integer multiplicities `w` (NaN for no
+ * draw or a constant sample, as scipy's `skew`); equals the skewness of the expanded sample.
+ */
+export function weightedSkewness(values: ArrayLike<number>, w: ArrayLike<number>): number {
+  let n = 0, mean = 0;
+  for (let i = 0; i < values.length; i++) {
+    n += w[i]!;
+    mean += w[i]! * values[i]!;
+  }
+  if (n === 0) return NaN;
+  mean /= n;
+  let m2 = 0, m3 = 0;
+  for (let i = 0; i < values.length; i++) {
+    const d = values[i]! - mean;
+    m2 += w[i]! * d * d;
+    m3 += w[i]! * d * d * d;
+  }
+  m2 /= n;
+  m3 /= n;
+  const resolution = 1e-15 * mean;
+  if (m2 <= resolution * resolution) return NaN;
+  return m3 / Math.pow(m2, 1.5);
+}
+
+/** Indices of `values` from the largest value down. */
+function descendingOrder(values: ArrayLike<number>): Int32Array {
+  return Int32Array.from({ length: values.length }, (_, i) => i)
+    .sort((a, b) => values[b]! - values[a]!);
+}
+
+/**
+ * The sum of the largest max(1, round(0.01·n)) values of the expanded sample (value i repeated
+ * `w[i]` times, n = Σw) divided by n: Table 6's hub ratio when values are k-occurrences / k.
+ */
+export function weightedTopShare(
+  values: ArrayLike<number>,
+  w: ArrayLike<number>,
+  order: ArrayLike<number> = descendingOrder(values),
+): number {
+  let n = 0;
+  for (let i = 0; i < w.length; i++) n += w[i]!;
+  if (n === 0) return NaN;
+  let left = Math.max(1, roundHalfEven(0.01 * n));
+  let s = 0;
+  for (let r = 0; r < order.length; r++) {
+    const i = order[r]!;
+    if (left === 0) break;
+    const take = Math.min(left, w[i]!);
+    s += take * values[i]!;
+    left -= take;
+  }
+  return s / n;
+}
+
+/**
+ * Mean over series of (mean over each series' strata of `reduce` on the stratum's values with
+ * their resampled multiplicities); strata or series where it is NaN are left out.
+ */
+function macroOfStrata(
+  series: readonly ItemSeries[],
+  reduce: (values: ArrayLike<number>, w: ArrayLike<number>, order: Int32Array) => number,
+): WeightedStatistic {
+  const parts = series.map((s) => {
+    const by = new Map<number, { values: number[]; units: number[] }>();
+    s.values.forEach((v, i) => {
+      const k = s.strata![i]!;
+      let g = by.get(k);
+      if (!g) by.set(k, g = { values: [], units: [] });
+      g.values.push(v);
+      g.units.push(s.units ? s.units[i]! : i);
+    });
+    return [...by.values()].map((g) => ({
+      values: Float64Array.from(g.values),
+      order: descendingOrder(g.values),
+      units: Int32Array.from(g.units),
+      w: new Float64Array(g.values.length),
+    }));
+  });
+  return (w) => {
+    let sum = 0, count = 0;
+    for (const strata of parts) {
+      let ss = 0, sc = 0;
+      for (const g of strata) {
+        for (let i = 0; i < g.units.length; i++) g.w[i] = w[g.units[i]!]!;
+        const x = reduce(g.values, g.w, g.order);
+        if (!Number.isNaN(x)) {
+          ss += x;
+          sc++;
+        }
+      }
+      if (sc > 0) {
+        sum += ss / sc;
+        count++;
+      }
+    }
+    return count === 0 ? NaN : sum / count;
   };
 }
