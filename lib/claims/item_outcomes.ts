@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { macroMeanStatistic, type WeightedStatistic } from "../stats/mod.ts";
-import { atomicWriteJson } from "../util/atomic_write.ts";
+import { atomicWriteFile } from "../util/atomic_write.ts";
 import { KitError } from "../util/kit_error.ts";
 
 /**
@@ -153,7 +153,9 @@ export async function writeItemOutcomes(artifactDir: string, o: ItemOutcomes): P
   const path = itemOutcomesPath(artifactDir, o.id);
   checkItemOutcomes(o, path);
   await Deno.mkdir(join(artifactDir, ITEMS_DIR), { recursive: true });
-  await atomicWriteJson(path, o);
+  // Compact JSON, and each distinct units/strata list stored once (`layouts`): a D file repeats the
+  // same fold order in hundreds of series.
+  await atomicWriteFile(path, JSON.stringify(withSharedLayouts(o)) + "\n");
   return path;
 }
 
@@ -176,7 +178,58 @@ export async function readItemOutcomes(
   } catch (err) {
     throw new KitError(`${path}: not valid JSON (${err instanceof Error ? err.message : err})`);
   }
-  return checkItemOutcomes(json, path);
+  return checkItemOutcomes(expandLayouts(json, path), path);
+}
+
+/** The file form: series may name a shared `layout` (units and strata) instead of carrying it. */
+interface StoredSeries extends Omit<ItemSeries, "units" | "strata"> {
+  units?: number[];
+  strata?: number[];
+  layout?: string;
+}
+
+function withSharedLayouts(o: ItemOutcomes): Omit<ItemOutcomes, "series"> & {
+  layouts: Record<string, { units?: number[]; strata?: number[] }>;
+  series: StoredSeries[];
+} {
+  const layouts: Record<string, { units?: number[]; strata?: number[] }> = {};
+  const bySig = new Map<string, string>();
+  const series = o.series.map((s): StoredSeries => {
+    if (!s.units && !s.strata) return s;
+    const { units, strata, ...rest } = s;
+    const sig = `${units?.join(",") ?? "-"}|${strata?.join(",") ?? "-"}`;
+    let name = bySig.get(sig);
+    if (name === undefined) {
+      name = `L${bySig.size}`;
+      bySig.set(sig, name);
+      layouts[name] = { ...(units ? { units } : {}), ...(strata ? { strata } : {}) };
+    }
+    return { ...rest, layout: name };
+  });
+  return { ...o, layouts, series };
+}
+
+function expandLayouts(json: unknown, path: string): unknown {
+  const o = json as Record<string, unknown> | null;
+  if (typeof o !== "object" || o === null || o.layouts === undefined) return json;
+  const layouts = o.layouts as Record<string, { units?: number[]; strata?: number[] }>;
+  if (typeof layouts !== "object" || layouts === null) {
+    throw new KitError(`${path}: "layouts": expected an object`);
+  }
+  if (!Array.isArray(o.series)) return json;
+  const series = (o.series as StoredSeries[]).map((s, i) => {
+    if (typeof s !== "object" || s === null || s.layout === undefined) return s;
+    const l = layouts[s.layout];
+    if (!l) throw new KitError(`${path}: series[${i}].layout: no layout "${s.layout}"`);
+    const { layout: _, ...rest } = s;
+    return {
+      ...rest,
+      ...(l.units ? { units: l.units } : {}),
+      ...(l.strata ? { strata: l.strata } : {}),
+    };
+  });
+  const { layouts: _l, ...rest } = o;
+  return { ...rest, series };
 }
 
 /** The series a selector picks, in file order. */
