@@ -107,7 +107,10 @@ export async function writeClaimsArtifact(opts: ClaimsOptions = {}): Promise<Cla
         }% interval of the difference lies entirely on the claimed side; does not hold = entirely on the other side; ` +
         `inconclusive = it straddles the bound; "about the same" holds when the interval lies inside ±margin and does not hold when it lies entirely outside. ` +
         `Intervals: paired percentile bootstrap (${b.resamples} resamples, seed ${b.seed}) over the per-item outcomes the notebooks write to items/ ` +
-        `(K-T1: FLORES sentences, both directions per sentence; K-T2: XNLI test pairs, drawn jointly in every language; D: holdout items of all folds, concatenated) — both sides of a difference on the same draw.`,
+        `(K-T1: FLORES sentences, both directions per sentence; K-T2: XNLI test pairs, drawn jointly in every language; D: holdout items of all folds, concatenated) — both sides of a difference on the same draw. ` +
+        `The numbers in the values column are these per-item statistics on the observed sample: K's equal the tables'; D's retrieval and mean-cosine numbers pool the items of all folds, ` +
+        `so they differ from the tables' means of fold means in the 4th decimal when folds differ in size; D's hubness is computed per fold, then averaged, as in D-T6 ` +
+        `(under resampling each item keeps its k-occurrence in its fold's kNN graph). D-T6's effective rank, Gram correlation and lang-ID probe have no per-item outcomes, so their claims are not measurable.`,
         `Thresholds: "not much" (K2b) = a drop of at most ${CLAIM_THRESHOLDS.notMuchDrop} (2 points) in mean bitext accuracy; ` +
         `"flat" (D4b) = a rise of at most ${CLAIM_THRESHOLDS.flat} in macro R@1; hubness "about the same" (D7) = within ` +
         `${
