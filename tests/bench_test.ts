@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { initBackend } from "../lib/backend/select_backend.ts";
+import { loadOpenBlas } from "../lib/backend/openblas.ts";
 import { tf } from "../lib/backend/tf.ts";
 import { medianMs, runHeadWorkloads } from "../lib/bench/head_workloads.ts";
 
@@ -45,5 +46,9 @@ Deno.test("bench --json --no-peer prints one JSON line with linear_step_ms, mlp_
   for (const k of ["linear_step_ms", "mlp_step_ms", "eval_fold_ms", "geometry_fold_ms"]) {
     assert.equal(typeof j[k], "number", k);
   }
-  assert.equal(j.backend, "wasm");
+  // the kit's CPU path: native OpenBLAS when it loads here, plain WASM otherwise
+  const native = loadOpenBlas({ quiet: true }) !== null;
+  assert.equal(j.backend, native ? "wasm+openblas" : "wasm");
+  assert.equal(j.blas === null, !native);
+  if (native) assert.ok(j.blas.threads >= 1);
 });

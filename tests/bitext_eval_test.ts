@@ -7,7 +7,9 @@ import {
   compareBitextSetups,
   evaluateBitext,
   floresBenchmarkFrom,
+  inDomainBitextBenchmark,
   loadFloresBitextBenchmark,
+  localeXlmrGroup,
   stampBitextBenchmark,
   XLMR_LANGUAGES,
   xlmrFloresCodes,
@@ -15,7 +17,7 @@ import {
 } from "../lib/bitext_eval/mod.ts";
 import { DataRegistry } from "../lib/data/registry.ts";
 import { defaultDataMirror } from "../lib/config/kit_config.ts";
-import { bitextFromSimilarity } from "../lib/retrieval/mod.ts";
+import { bitextFromSimilarity, diagonalHits, xsimFromCosines } from "../lib/retrieval/mod.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 import { SeededRandom } from "../lib/util/seeded_random.ts";
 import {
@@ -104,13 +106,25 @@ Deno.test("bitextCorrectness() equals a naive per-sentence oracle, ties included
   for (const [n, k] of [[9, 4], [30, 4], [12, 1]] as const) {
     // coarse values force ties
     const S = Float32Array.from({ length: n * n }, () => Math.round(rng.normal() * 4) / 4);
-    const { correct, accuracy } = bitextCorrectness(S, n, k);
+    const sym = () => {
+      const m = Float32Array.from({ length: n * n }, () => Math.round(rng.normal() * 4) / 4);
+      for (let i = 0; i < n; i++) {
+        m[i * n + i] = 1;
+        for (let j = 0; j < i; j++) m[i * n + j] = m[j * n + i]!;
+      }
+      return m;
+    };
+    const within = { aa: sym(), bb: sym() };
+    const { correct, accuracy } = bitextCorrectness(S, n, k, within);
     const o = naiveCorrect(S, n, k);
     assert.deepEqual(Array.from(correct.cosine.aToB), o.cosAB);
     assert.deepEqual(Array.from(correct.cosine.bToA), o.cosBA);
     assert.deepEqual(Array.from(correct.margin.aToB), o.marAB);
     assert.deepEqual(Array.from(correct.margin.bToA), o.marBA);
-    assert.deepEqual(accuracy, bitextFromSimilarity(S, n, k));
+    const x = diagonalHits(xsimFromCosines(S, within.aa, within.bb, n, k), n);
+    assert.deepEqual(Array.from(correct.xsim.aToB), Array.from(x.rows));
+    assert.deepEqual(Array.from(correct.xsim.bToA), Array.from(x.cols));
+    assert.deepEqual(accuracy, bitextFromSimilarity(S, n, k, within));
   }
 });
 
@@ -120,6 +134,7 @@ Deno.test("evaluateBitext() gives accuracy 1.0 when two languages' embeddings ar
   for (const r of results) {
     assert.equal(r.accuracy.cosine.mean, 1);
     assert.equal(r.accuracy.margin.mean, 1);
+    assert.equal(r.accuracy.xsim.mean, 1);
   }
   const rows = bitextGroupRows("eng-pivot", results, { seed: 1, resamples: 200 });
   for (const row of rows) {
@@ -135,7 +150,15 @@ Deno.test("evaluateBitext() gives accuracy 1.0 when two languages' embeddings ar
     "quechua",
     "quechua",
   ]);
-  assert.equal(rows.find((r) => r.group === "all" && r.score === "cosine")!.paper_mean, 0.622);
+  // Eng-Pivot's published value sits on the xsim row (K's text–text script used xsim)
+  assert.equal(rows.find((r) => r.group === "all" && r.score === "xsim")!.paper_mean, 0.622);
+  assert.equal(rows.find((r) => r.group === "all" && r.score === "cosine")!.paper_mean, null);
+  assert.deepEqual(rows.filter((r) => r.compared === "yes").map((r) => r.score), [
+    "xsim",
+    "xsim",
+    "xsim",
+    "xsim",
+  ]);
 });
 
 Deno.test("evaluateBitext() of independent random embeddings is about 1/n", async () => {
@@ -156,7 +179,13 @@ Deno.test("evaluateBitext() of independent random embeddings is about 1/n", asyn
   const mean = (f: (r: (typeof results)[0]) => number) =>
     results.reduce((s, r) => s + f(r), 0) / results.length;
   // 10 languages × 100 sentences × 2 directions = 2000 trials, expected 20 hits (sd ≈ 4.5)
-  for (const acc of [mean((r) => r.accuracy.cosine.mean), mean((r) => r.accuracy.margin.mean)]) {
+  for (
+    const acc of [
+      mean((r) => r.accuracy.cosine.mean),
+      mean((r) => r.accuracy.margin.mean),
+      mean((r) => r.accuracy.xsim.mean),
+    ]
+  ) {
     assert.ok(acc > 0.002 && acc < 0.025, `accuracy ${acc}, expected ≈ ${1 / n}`);
   }
 });
@@ -223,6 +252,78 @@ Deno.test("stampBitextBenchmark() uses held-out (test) stamps only and leaves En
     () => stampBitextBenchmark(samples.filter((s) => s.partition !== "test")),
     KitError,
   );
+});
+
+Deno.test("stampBitextBenchmark() keeps one unit per concept group (drawings of one emoji share names)", () => {
+  const samples = ["a", "b", "c", "d", "e", "f"].map((key, i) => ({
+    key,
+    partition: "test" as const,
+    group: `emoji:${i % 3}`,
+    captions: { en: [`name ${i % 3}`], qu: [`suti ${i % 3}`] },
+  }));
+  const b = stampBitextBenchmark(samples, { minPairs: 2 });
+  assert.deepEqual(b.pivot, ["name 0", "name 1", "name 2"]);
+  assert.deepEqual([...b.sets[0]!.units], [0, 1, 2]);
+});
+
+Deno.test("inDomainBitextBenchmark() takes test concepts once each, locales with enough names, K's groups", () => {
+  const partitions = ["train", "val", "test", "test"] as const;
+  const samples: {
+    key: string;
+    partition: "train" | "val" | "test";
+    group: string;
+    captions: Record<string, string[]>;
+  }[] = [];
+  for (let c = 0; c < 40; c++) {
+    for (const set of ["tw", "noto"]) {
+      samples.push({
+        key: `${set}${String(c).padStart(3, "0")}`,
+        partition: partitions[c % 4]!,
+        group: `emoji:${c}`,
+        captions: {
+          en: [`n${c}`],
+          en_GB: [`n${c}`],
+          qu: [`q${c}`],
+          es: [`e${c}`],
+          ...(c % 8 === 2 ? { yue: [`y${c}`] } : {}),
+        },
+      });
+    }
+  }
+  const b = inDomainBitextBenchmark(samples, { minNames: 5 });
+  assert.equal(b.pivot.length, 20); // concepts with c % 4 ∈ {2, 3}, once each
+  assert.ok(b.pivot.every((p) => [2, 3].includes(Number(p.slice(1)) % 4)));
+  assert.deepEqual(b.sets.map((s) => s.lang), ["es", "qu", "yue"]);
+  assert.deepEqual(b.sets.map((s) => s.groups), [
+    ["all", "in-xlmr"],
+    ["all", "not-in-xlmr", "quechua"],
+    ["all", "not-in-xlmr"],
+  ]);
+  for (const s of b.sets) {
+    s.units.forEach((u, i) => assert.equal(s.texts[i]!.slice(1), b.pivot[u]!.slice(1)));
+  }
+  // yue has 5 test names: dropped at minNames 6.
+  assert.deepEqual(inDomainBitextBenchmark(samples, { minNames: 6 }).sets.map((s) => s.lang), [
+    "es",
+    "qu",
+  ]);
+  assert.equal(
+    inDomainBitextBenchmark(samples, { partitions: ["val", "test"], minNames: 5 }).pivot.length,
+    30,
+  );
+  assert.throws(() => inDomainBitextBenchmark(samples, { minNames: 100 }), KitError);
+});
+
+Deno.test("localeXlmrGroup() maps CLDR/Tux Paint locales to XLM-R's list by language subtag", () => {
+  for (
+    const l of ["es", "pt_PT", "zh", "zh_Hant", "fil", "nn", "hi_Latn", "sr_Latn", "ca@valencia"]
+  ) {
+    assert.equal(localeXlmrGroup(l), "in-xlmr", l);
+  }
+  for (const l of ["qu", "yue", "chr", "haw", "ig", "quc", "kl"]) {
+    assert.equal(localeXlmrGroup(l), "not-in-xlmr", l);
+  }
+  assert.throws(() => localeXlmrGroup("1x"), KitError);
 });
 
 const mirror = defaultDataMirror();

@@ -7,10 +7,14 @@ import {
   assignPartitions,
   buildDataset,
   buildMiniDataset,
+  type CandidateSample,
   captionLengthFigure,
+  cldrEmojiSource,
   cocoSource,
+  D_WIT_BUILD,
   dataT1Rows,
   decodeTar,
+  dMiniItems,
   encodeTar,
   iterateDataset,
   MINI_LANGUAGES,
@@ -19,11 +23,14 @@ import {
   readSampleIndex,
   readShard,
   sampleKey,
+  trainEmojiNames,
   tuxPaintSource,
   verifyDataset,
   witSource,
 } from "../lib/dataset_build/mod.ts";
 import { KitError } from "../lib/util/kit_error.ts";
+import { checkBitextBenchmark, inDomainBitextBenchmark } from "../lib/bitext_eval/mod.ts";
+import { clipPreprocess } from "../lib/images/mod.ts";
 import {
   D_LANGUAGES,
   downloadWitImages,
@@ -109,17 +116,82 @@ Deno.test("assignPartitions() is seeded, exact in size, order-free and stable wh
   );
 });
 
-Deno.test("buildMiniDataset() from the mirror: ≥700 stamps in all ten languages; DATA-T1 agrees with a direct count; a rerun is a no-op; a lost shard is rebuilt", async () => {
+/** A direct count of the emoji images, straight from the npm packages' files (not via the kit). */
+async function countEmojiFromPackages(): Promise<
+  { key: string; concept: string; langs: Set<string>; signature: string }[]
+> {
+  const nm = new URL("../node_modules/", import.meta.url).pathname;
+  const fromHex = (seq: string) =>
+    seq.split(/[-_]/).map((h) => parseInt(h, 16)).filter((cp) => cp !== 0xfe0f)
+      .map((cp) => cp.toString(16)).join("-");
+  const fromChars = (chars: string) =>
+    [...chars].map((c) => c.codePointAt(0)!).filter((cp) => cp !== 0xfe0f)
+      .map((cp) => cp.toString(16)).join("-");
+  // CLDR: concept → locales with a tts name.
+  const names = new Map<string, Set<string>>();
+  const annDir = join(nm, "cldr-annotations-full", "annotations");
+  for await (const e of Deno.readDir(annDir)) {
+    const j = JSON.parse(await Deno.readTextFile(join(annDir, e.name, "annotations.json")));
+    const loc = e.name === "ca-ES-valencia" ? "ca@valencia" : e.name.replaceAll("-", "_");
+    for (const [chars, v] of Object.entries(j.annotations.annotations ?? {})) {
+      if (((v as { tts?: string[] }).tts ?? []).length === 0) continue;
+      const c = fromChars(chars);
+      names.set(c, (names.get(c) ?? new Set()).add(loc));
+    }
+  }
+  // Drawings: set → concept → a signature equal for equal SVG bytes.
+  const drawings: [string, Map<string, string>][] = [];
+  const tw = new Map<string, string>();
+  const twDir = join(nm, "@twemoji", "svg");
+  for (
+    const f of [...Deno.readDirSync(twDir)].map((e) => e.name).filter((f) => f.endsWith(".svg"))
+      .sort()
+  ) {
+    const c = fromHex(f.slice(0, -4));
+    if (!tw.has(c)) tw.set(c, sha(await Deno.readFile(join(twDir, f))));
+  }
+  drawings.push(["twemoji", tw]);
+  for (const [set, pkg] of [["noto", "noto"], ["fluent-emoji-flat", "fluent-emoji-flat"]]) {
+    const dir = join(nm, "@iconify-json", pkg!);
+    const icons = JSON.parse(await Deno.readTextFile(join(dir, "icons.json")));
+    const chars = JSON.parse(await Deno.readTextFile(join(dir, "chars.json")));
+    const m = new Map<string, string>();
+    for (const seq of Object.keys(chars).sort()) {
+      const c = fromHex(seq);
+      if (m.has(c)) continue;
+      const alias = icons.aliases?.[chars[seq]];
+      const icon = icons.icons[chars[seq]] ?? icons.icons[alias?.parent];
+      if (!icon?.body || alias?.rotate) continue;
+      m.set(
+        c,
+        JSON.stringify([icon.body, icon.width, icon.height, !!alias?.hFlip, !!alias?.vFlip]),
+      );
+    }
+    drawings.push([set!, m]);
+  }
+  const out: { key: string; concept: string; langs: Set<string>; signature: string }[] = [];
+  for (const [set, m] of drawings) {
+    for (const [concept, signature] of m) {
+      const langs = names.get(concept);
+      if (!langs) continue;
+      const key = createHash("sha256").update(`cldr-emoji:${set}/${concept}`).digest("hex").slice(
+        0,
+        20,
+      );
+      out.push({ key, concept, langs, signature: `${set}:${signature}` });
+    }
+  }
+  return out;
+}
+
+Deno.test("buildMiniDataset() from the mirror and the npm emoji packages: DATA-T1 (≥ 5,000 images, ≥ 120 locales with ≥ 500 captions, qu ≥ 1,500, the ten languages on ≥ 1,500 concepts) agrees with a direct count; partitions split by concept; a rerun is a no-op; a lost shard is rebuilt", async () => {
   const outRoot = await Deno.makeTempDir();
   const r = await buildMiniDataset({ registry, outRoot, smoke: false, quiet: true });
   assert.equal(r.status, "built");
   const all = await readSampleIndex(r.dir);
-  const inAllTen = all.filter((s) => MINI_LANGUAGES.every((l) => (s.captions[l]?.length ?? 0) > 0));
-  assert.ok(inAllTen.length >= 700, `${inAllTen.length} stamps with all ten languages`);
 
-  // Independent count: scan every .txt with a regex; image = same stem .png or .svg; drop
-  // byte-identical images except the smallest key (the documented dedupe rule).
-  const found: { key: string; langs: Set<string>; imageSha: string }[] = [];
+  // Independent count, stamps: scan every .txt with a regex; image = same stem .png or .svg.
+  const found: { key: string; concept: string; langs: Set<string>; signature: string }[] = [];
   const walk = async (d: string): Promise<void> => {
     for await (const e of Deno.readDir(d)) {
       const p = join(d, e.name);
@@ -134,28 +206,43 @@ Deno.test("buildMiniDataset() from the mirror: ≥700 stamps in all ten language
           langs.add(m[1] === "zh_CN" ? "zh" : m[1]!);
         }
         const id = stem.slice(join(stampsRoot, "stamps").length + 1);
-        found.push({
-          key: createHash("sha256").update(`tuxpaint-stamps:${id}`).digest("hex").slice(0, 20),
-          langs,
-          imageSha: sha(img),
-        });
+        const key = createHash("sha256").update(`tuxpaint-stamps:${id}`).digest("hex").slice(0, 20);
+        found.push({ key, concept: key, langs, signature: sha(img) });
       }
     }
   };
   await walk(join(stampsRoot, "stamps"));
+  const stampCount = found.length;
+  // ... emoji: straight from the npm packages' JSON and SVG files.
+  found.push(...(await countEmojiFromPackages()));
+  // Drop byte-identical images except the smallest key (the documented dedupe rule).
   found.sort((a, b) => (a.key < b.key ? -1 : 1));
   const seen = new Set<string>();
-  const unique = found.filter((f) => (seen.has(f.imageSha) ? false : (seen.add(f.imageSha), true)));
+  const unique = found.filter((
+    f,
+  ) => (seen.has(f.signature) ? false : (seen.add(f.signature), true)));
+  const uniqueStamps = unique.filter((f) => f.key === f.concept);
+
   const rows = dataT1Rows(r.manifest);
   const row = (section: string, item: string) =>
     rows.find((x) => x.section === section && x.item === item);
   assert.equal(row("dataset", "images")!.count, unique.length);
-  for (const l of MINI_LANGUAGES) {
-    assert.equal(
-      row("language", l)!.count,
-      unique.filter((f) => f.langs.has(l)).length,
-      `language ${l}`,
-    );
+  assert.ok(unique.length >= 5000, `${unique.length} images`);
+  assert.equal(row("source", "tuxpaint-stamps")!.count, uniqueStamps.length);
+  assert.equal(row("source", "cldr-emoji")!.count, unique.length - uniqueStamps.length);
+  const langCount = new Map<string, number>();
+  for (const f of unique) for (const l of f.langs) langCount.set(l, (langCount.get(l) ?? 0) + 1);
+  const langRows = rows.filter((x) => x.section === "language");
+  assert.deepEqual(
+    Object.fromEntries(langRows.map((x) => [x.item, x.count]).sort()),
+    Object.fromEntries([...langCount].sort()),
+  );
+  const rich = [...langCount].filter(([, n]) => n >= 500).length;
+  assert.ok(rich >= 120, `${rich} locales with ≥ 500 captions`);
+  assert.ok((langCount.get("qu") ?? 0) >= 1500, `qu: ${langCount.get("qu")} captions`);
+  for (const l of [...MINI_LANGUAGES, ...D_LANGUAGES]) {
+    const concepts = new Set(unique.filter((f) => f.langs.has(l)).map((f) => f.concept)).size;
+    assert.ok(concepts >= 1500, `${l}: ${concepts} concepts`);
   }
   for (const x of r.manifest.intersections) {
     assert.equal(
@@ -164,8 +251,8 @@ Deno.test("buildMiniDataset() from the mirror: ≥700 stamps in all ten language
       x.name,
     );
   }
-  assert.equal(row("intersection", "all ten (K ∪ D)")!.count, inAllTen.length);
   assert.equal(row("rejected", "duplicate image")!.count, found.length - unique.length);
+  assert.ok(stampCount - uniqueStamps.length <= 2); // the one known stamp twin (fireman240a)
   assert.equal(row("rejected", "description without image")!.count, 2);
   assert.equal(row("skipped", "mirror variant")!.count, 11);
   const parts = r.manifest.partitions;
@@ -174,6 +261,58 @@ Deno.test("buildMiniDataset() from the mirror: ≥700 stamps in all ten language
     rows.filter((x) => x.section === "rejected").reduce((s, x) => s + x.count, 0),
     r.manifest.rejects.rejected,
   );
+
+  // Partitions split by concept: every image of a concept in one partition, 50/10/40 of concepts.
+  const partOf = new Map<string, Set<string>>();
+  for (const s of all) {
+    const g = s.group ?? s.key;
+    partOf.set(g, (partOf.get(g) ?? new Set()).add(s.partition));
+    if (s.source === "cldr-emoji") {
+      assert.equal(s.group, `emoji:${s.meta!.concept}`);
+      assert.ok(s.sourceId.endsWith(`/${s.meta!.concept}`));
+    }
+  }
+  assert.deepEqual([...partOf.values()].filter((p) => p.size > 1), []);
+  const concepts = new Set(unique.map((f) => f.concept));
+  assert.equal(partOf.size, concepts.size);
+  const nTrain = [...partOf.values()].filter((p) => p.has("train")).length;
+  const nVal = [...partOf.values()].filter((p) => p.has("val")).length;
+  assert.equal(nTrain, Math.round(concepts.size * 0.5));
+  assert.equal(nVal, Math.round(concepts.size * 0.1));
+
+  // D's mini items: val + test concepts in all nine languages, one image each, key-sorted.
+  const items = dMiniItems(all, { minItems: 1000 });
+  const heldNine = new Set(
+    all.filter((s) => s.partition !== "train" && D_LANGUAGES.every((l) => s.captions[l]?.[0]))
+      .map((s) => s.group ?? s.key),
+  );
+  assert.equal(items.length, heldNine.size);
+  assert.equal(new Set(items.map((i) => i.concept)).size, items.length);
+  assert.ok(items.every((it, i) => i === 0 || items[i - 1]!.key < it.key));
+  assert.ok(items.every((it) => it.partition !== "train"));
+
+  // Monolingual CLDR names of train concepts only: per locale, exactly the names the train emoji
+  // records carry (as a multiset, one per concept), in an order that is not the concept order.
+  const mono = await trainEmojiNames(all, { seed: 11, registry });
+  const trainEmoji = new Map<string, Record<string, string[]>>();
+  for (const s of all) {
+    if (s.source === "cldr-emoji" && s.partition === "train") trainEmoji.set(s.group!, s.captions);
+  }
+  for (const l of ["en", "qu", "ja"]) {
+    const want = [...trainEmoji.values()].flatMap((c) => c[l] ?? []).sort();
+    assert.deepEqual([...mono[l]!].sort(), want, l);
+  }
+  assert.ok(Object.keys(mono).length >= 120);
+
+  // K's in-domain bitext: test concepts only, one unit per concept, qu among the locales.
+  const b = inDomainBitextBenchmark(all, { minNames: 50 });
+  checkBitextBenchmark(b);
+  const testConcepts = new Set(
+    all.filter((s) => s.partition === "test" && s.captions.en?.[0]).map((s) => s.group ?? s.key),
+  );
+  assert.equal(b.pivot.length, testConcepts.size);
+  assert.ok(b.sets.find((x) => x.lang === "qu")!.groups.includes("quechua"));
+  assert.ok(b.sets.filter((x) => x.groups.includes("not-in-xlmr")).length >= 10);
 
   // Caption-length figure: one box trace per language with one length per caption.
   const fig = captionLengthFigure(all);
@@ -211,6 +350,94 @@ Deno.test("buildMiniDataset() from the mirror: ≥700 stamps in all ten language
   assert.deepEqual(samples[0]!.record, all.find((s) => s.key === samples[0]!.key));
   assert.ok(samples.every((s, i) => i === 0 || samples[i - 1]!.key < s.key));
   await Deno.remove(outRoot, { recursive: true });
+});
+
+Deno.test("buildDataset() puts every image of a group (concept) in one partition; ungrouped images split as before", async () => {
+  const dir = await Deno.makeTempDir();
+  const png = async (i: number) => {
+    const p = join(dir, `${i}.png`);
+    await sharp({
+      create: {
+        width: 4,
+        height: 4,
+        channels: 3,
+        background: { r: i % 256, g: (i >> 8) * 40, b: 7 },
+      },
+    })
+      .png().toFile(p);
+    return p;
+  };
+  const candidates: CandidateSample[] = [];
+  for (let i = 0; i < 120; i++) {
+    const group = i < 90 ? `emoji:${i % 30}` : undefined; // 30 concepts × 3 drawings, 30 loners
+    candidates.push({
+      key: sampleKey("t", String(i)),
+      source: "t",
+      sourceId: String(i),
+      imagePath: await png(i),
+      imageFile: `${i}.png`,
+      captions: { en: [`c${group ?? i}`] },
+      ...(group ? { group } : {}),
+    });
+  }
+  const source = {
+    name: "t",
+    load: () =>
+      Promise.resolve({
+        name: "t",
+        dataset: null,
+        root: dir,
+        candidates,
+        issues: [],
+        inputFiles: [],
+        options: {},
+      }),
+  };
+  const partition = { seed: 3, fractions: { train: 0.5, val: 0.1, test: 0.4 } };
+  const r = await buildDataset({
+    sources: [source],
+    outRoot: dir,
+    profile: "t",
+    quiet: true,
+    partition,
+  });
+  const all = await readSampleIndex(r.dir);
+  assert.equal(all.length, 120);
+  const byGroup = new Map<string, Set<string>>();
+  for (const s of all) {
+    byGroup.set(s.group ?? s.key, (byGroup.get(s.group ?? s.key) ?? new Set()).add(s.partition));
+  }
+  assert.equal(byGroup.size, 60);
+  assert.ok([...byGroup.values()].every((p) => p.size === 1));
+  // Same ranking as assignPartitions over the 60 group ids.
+  const expect = assignPartitions([...byGroup.keys()], partition);
+  for (const s of all) assert.equal(s.partition, expect.get(s.group ?? s.key), s.key);
+  assert.equal([...expect.values()].filter((p) => p === "train").length, 30);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("cldrEmojiSource() yields the same candidates from its load cache; a deleted drawing is written again", async () => {
+  const drawingsDir = await Deno.makeTempDir();
+  const src = () => cldrEmojiSource({ registry, drawingsDir, sets: ["twemoji"], quiet: true });
+  const first = await src().load();
+  assert.ok(first.candidates.length >= 1500);
+  const cat = first.candidates.find((c) => c.sourceId === "twemoji/1f408")!;
+  assert.equal(cat.captions.en![0], "cat");
+  assert.equal(cat.group, "emoji:1f408");
+  assert.ok(cat.captions.qu![0]!.length > 0);
+  // The drawing is Twemoji's file, byte for byte.
+  assert.deepEqual(
+    await Deno.readFile(cat.imagePath),
+    await Deno.readFile(new URL("../node_modules/@twemoji/svg/1f408.svg", import.meta.url)),
+  );
+  assert.ok([...Deno.readDirSync(drawingsDir)].some((e) => e.name.startsWith(".load-")));
+  const again = await src().load();
+  assert.equal(JSON.stringify(again), JSON.stringify(first));
+  await Deno.remove(cat.imagePath);
+  const third = await src().load();
+  assert.equal(JSON.stringify(third), JSON.stringify(first));
+  assert.ok((await Deno.stat(cat.imagePath)).isFile);
+  await Deno.remove(drawingsDir, { recursive: true });
 });
 
 Deno.test("buildDataset() killed after its first shard completes on rerun with the same bytes as an uninterrupted build", async () => {
@@ -397,7 +624,11 @@ Deno.test("buildMiniDataset() in smoke mode keeps the first 60 candidates by key
     r.manifest.samples.count <= MINI_SMOKE_LIMIT &&
       r.manifest.samples.count >= MINI_SMOKE_LIMIT - 3,
   );
-  assert.deepEqual(r.manifest.inputs.map((i) => i.source), ["tuxpaint-stamps", "coco"]);
+  assert.deepEqual(r.manifest.inputs.map((i) => i.source), [
+    "tuxpaint-stamps",
+    "cldr-emoji",
+    "coco",
+  ]);
   assert.ok(r.seconds < 30);
   await Deno.remove(outRoot, { recursive: true });
 });
@@ -479,6 +710,50 @@ Deno.test("downloadWitImages() + witSource() build D's set: downloaded images ke
     action: "rejected",
     count: 1,
   }]);
+  await Deno.remove(dir, { recursive: true });
+  await Deno.remove(outRoot, { recursive: true });
+});
+
+Deno.test("buildDataset() with D_WIT_BUILD keeps byte-identical images under different URLs and stores D's CLIP input", async () => {
+  const dir = await Deno.makeTempDir();
+  const images = join(dir, "images");
+  await Deno.mkdir(images);
+  const png = await Deno.readFile(join(stampsRoot, "stamps/animals/mammals/badger.png"));
+  const records = ["x", "y"].map((x) => {
+    const imageUrl = `https://upload.wikimedia.org/wikipedia/commons/${x}/${x}.png`;
+    const key = createHash("sha256").update(imageUrl).digest("hex").slice(0, 20);
+    return {
+      key,
+      imageUrl,
+      captions: Object.fromEntries(D_LANGUAGES.map((l) => [l, `${x} ${l}`])),
+      pageTitles: {},
+      mimeType: "image/png",
+    };
+  });
+  for (const r of records) await Deno.writeFile(join(images, `${r.key}.png`), png);
+  const outRoot = await Deno.makeTempDir();
+  const build = (dedupe: boolean) =>
+    buildDataset({
+      sources: [witSource({ records, imagesDir: images })],
+      outRoot,
+      profile: "wit",
+      quiet: true,
+      ...D_WIT_BUILD,
+      dedupe,
+    });
+  // D keys images by URL and never compares bytes: both are kept.
+  const r = await build(D_WIT_BUILD.dedupe);
+  const samples = await readSampleIndex(r.dir);
+  assert.equal(samples.length, 2);
+  assert.ok(!r.manifest.rejects.byReason.some((x) => x.reason === "duplicate image"));
+  const want = await clipPreprocess(png);
+  for await (const s of iterateDataset(r.dir)) {
+    const { data, info } = await sharp(s.png).raw().toBuffer({ resolveWithObject: true });
+    assert.equal(info.width, 224);
+    assert.deepEqual(new Uint8Array(data), want.data);
+  }
+  // The kit's byte dedupe (mini profile default) would have dropped one.
+  assert.equal((await readSampleIndex((await build(true)).dir)).length, 1);
   await Deno.remove(dir, { recursive: true });
   await Deno.remove(outRoot, { recursive: true });
 });

@@ -5,9 +5,15 @@ import sharp from "sharp";
 import { DataRegistry } from "../lib/data/registry.ts";
 import {
   checkPngStructure,
+  clipNormalise,
+  clipPreprocess,
+  clipResizeCrop,
+  decodeForClip,
   decodeImagePixels,
+  pilBicubicResize,
   prepareImage,
   prepareImageFile,
+  type RgbImage,
   sniffImageBytes,
 } from "../lib/images/mod.ts";
 import { KitError } from "../lib/util/kit_error.ts";
@@ -162,4 +168,97 @@ Deno.test("prepareImage() output bytes are deterministic; decodeImagePixels() gi
   assert.equal(px.data.length, 24 * 24 * 3);
   assert.ok(px.data.every((x) => x >= 0 && x <= 1));
   assert.equal(px.data[0], 1);
+});
+
+// ---------------------------------------------------------------- paper D's CLIP image input
+
+const CLIP_FIXTURES = new URL("./fixtures/clip_preprocess/", import.meta.url);
+
+async function fixtureRgb(name: string): Promise<RgbImage> {
+  const { data, info } = await sharp(await Deno.readFile(new URL(name, CLIP_FIXTURES)))
+    .removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data), width: info.width, height: info.height };
+}
+
+function maxAbsDiff(a: Uint8Array, b: Uint8Array): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+for (const name of ["landscape", "portrait", "large"]) {
+  Deno.test(`clipPreprocess() matches Pillow doing D's steps on a non-square RGBA image (${name})`, async () => {
+    const meta = JSON.parse(await Deno.readTextFile(new URL("meta.json", CLIP_FIXTURES)));
+    const c = meta.cases[name];
+    const small = name !== "large"; // intermediate steps are stored for the small cases only
+    const input = await Deno.readFile(new URL(`${name}_input.png`, CLIP_FIXTURES));
+    // Alpha composited on white with PIL's integer arithmetic: bit for bit.
+    const flat = await decodeForClip(input, { jpegRoundTrip: false });
+    assert.equal(flat.width, c.width);
+    assert.equal(flat.height, c.height);
+    if (small) {
+      assert.equal(maxAbsDiff(flat.data, (await fixtureRgb(`${name}_composited.png`)).data), 0);
+    }
+    // Resize (shortest side 224, PIL bicubic) + centre crop (half-to-even offsets): bit for bit.
+    const lossless = clipResizeCrop(flat);
+    assert.equal(
+      maxAbsDiff(lossless.data, (await fixtureRgb(`${name}_clip224_lossless.png`)).data),
+      0,
+    );
+    // D's full path, with the JPEG q95 round trip of its shards: within 1/255 per pixel.
+    if (small) {
+      const viaJpeg = await decodeForClip(input);
+      const jpegDiff = maxAbsDiff(
+        viaJpeg.data,
+        (await fixtureRgb(`${name}_jpeg_decoded.png`)).data,
+      );
+      assert.ok(jpegDiff <= 1, `JPEG round trip max |Δ| ${jpegDiff}/255`);
+    }
+    const out = await clipPreprocess(input);
+    assert.equal(out.width, 224);
+    const want = await fixtureRgb(`${name}_clip224.png`);
+    const diff = maxAbsDiff(out.data, want.data);
+    assert.ok(diff <= 1, `max |Δ| ${diff}/255`);
+    // Normalisation: channels first, (v/255 − mean)/std.
+    const px = clipNormalise(out);
+    const ref = clipNormalise(want);
+    assert.equal(px.length, 3 * 224 * 224);
+    ref.slice(0, 8).forEach((v, i) => assert.ok(Math.abs(v - c.pixel_values_first[i]) < 1e-5));
+    const sum = ref.reduce((s, v) => s + v, 0);
+    assert.ok(Math.abs(sum - c.pixel_values_sum) < 0.5, `${sum} vs ${c.pixel_values_sum}`);
+  });
+}
+
+Deno.test("pilBicubicResize() keeps a side that does not change and rejects bad sizes", () => {
+  const img: RgbImage = {
+    data: Uint8Array.from({ length: 5 * 3 * 3 }, (_, i) => i),
+    width: 5,
+    height: 3,
+  };
+  assert.deepEqual(pilBicubicResize(img, 5, 3).data, img.data);
+  // Width unchanged: only a vertical pass, so each column stays a function of itself.
+  const v = pilBicubicResize(
+    { data: new Uint8Array(5 * 3 * 3).fill(77), width: 5, height: 3 },
+    5,
+    7,
+  );
+  assert.ok(v.data.every((x) => x === 77));
+  assert.throws(() => pilBicubicResize(img, 0, 3), KitError);
+});
+
+Deno.test("prepareImage() with fit \"clip\" stores exactly D's CLIP input (Pillow fixture), so CLIP's resize and crop are identities", async () => {
+  const input = await Deno.readFile(new URL("portrait_input.png", CLIP_FIXTURES));
+  const r = await prepareImage(input, { size: 224, fit: "clip" });
+  assert.ok(r.ok);
+  assert.equal(r.image.original.width, 150);
+  assert.equal(r.image.original.height, 257);
+  assert.ok(r.image.original.hasAlpha);
+  const { data, info } = await sharp(r.image.png).raw().toBuffer({ resolveWithObject: true });
+  assert.equal(info.width, 224);
+  assert.equal(info.channels, 3);
+  const want = await fixtureRgb("portrait_clip224.png");
+  assert.equal(maxAbsDiff(new Uint8Array(data), want.data), 0);
+  const again = clipResizeCrop({ data: new Uint8Array(data), width: 224, height: 224 });
+  assert.deepEqual(again.data, want.data);
 });

@@ -1,11 +1,17 @@
 import assert from "node:assert/strict";
 import {
+  connectedComponents,
   exactCosineKnn,
+  type GraphEntry,
   localUmap,
+  localUmapWithInit,
   microCorrectionFigure,
   microCorrectionPanels,
   nearestImages,
+  spectralLayout,
+  umapSpectralInit,
 } from "../lib/micro_corrections/mod.ts";
+import { symmetricEigenvalues } from "../lib/diagnostics/symmetric_eigen.ts";
 import { l2NormalizeRows, matrixFromRows, type RowMatrix } from "../lib/retrieval/row_matrix.ts";
 import { SeededRandom } from "../lib/util/seeded_random.ts";
 import { KitError } from "../lib/util/kit_error.ts";
@@ -42,7 +48,7 @@ Deno.test("microCorrectionPanels() picks the 8 items with the largest cos(t̃_ML
   const panels = microCorrectionPanels({ ...s, umap: { nEpochs: 50 } });
   assert.deepEqual(panels.map((p) => p.anchor), naive.map((x) => x.i));
   panels.forEach((p, k) => assert.ok(Math.abs(p.gain - naive[k]!.gain) < 1e-5));
-  // N = 40 < 141: all 39 other images, most similar first, the anchor first.
+  // N = 40 < 140: all 40 items, the anchor first, then the other images most similar first.
   for (const p of panels) {
     assert.equal(p.items.length, 40);
     assert.equal(p.items[0], p.anchor);
@@ -54,6 +60,23 @@ Deno.test("microCorrectionPanels() picks the 8 items with the largest cos(t̃_ML
       for (const [x, y] of p[k]) assert.ok(Number.isFinite(x) && Number.isFinite(y));
     }
   }
+});
+
+Deno.test("microCorrectionPanels() takes 140 items per panel, the anchor included, as D's k_img = 140", () => {
+  const s = synthetic(200, 8, 4);
+  const img = rowsOf(s.images);
+  const panels = microCorrectionPanels({ ...s, anchors: 1, umap: { nEpochs: 5 } });
+  const p = panels[0]!;
+  assert.equal(p.items.length, 140);
+  assert.equal(p.images.length, 140);
+  assert.equal(p.init, "spectral");
+  // Naive oracle: the top 140 of all 200 images by cosine to the anchor's image (itself first).
+  const order = img.map((v, i) => ({ i, c: cos(v, img[p.anchor]!) }))
+    .sort((a, b) => b.c - a.c || a.i - b.i).slice(0, 140).map((x) => x.i);
+  assert.equal(order[0], p.anchor);
+  assert.deepEqual([...p.items].sort((a, b) => a - b), [...order].sort((a, b) => a - b));
+  const small = microCorrectionPanels({ ...s, anchors: 1, neighbours: 20, umap: { nEpochs: 5 } });
+  assert.equal(small[0]!.items.length, 20);
 });
 
 Deno.test("nearestImages() clamps to N − 1 and honours a smaller count", () => {
@@ -128,4 +151,85 @@ Deno.test("microCorrectionFigure() rejects mismatched shapes with a KitError", (
     (e) => e instanceof KitError && /mlp is 9×4; expected 10×4/.test(e.message),
   );
   assert.throws(() => microCorrectionFigure({ ...s, captions: ["a"] }), /1 captions for 10 items/);
+});
+
+/** A connected symmetric weighted graph: a ring plus random chords. */
+function randomGraph(n: number, seed: number): GraphEntry[] {
+  const rng = new SeededRandom(seed);
+  const w = new Map<string, number>();
+  const add = (i: number, j: number, v: number) => {
+    if (i === j) return;
+    const [a, b] = i < j ? [i, j] : [j, i];
+    w.set(`${a},${b}`, v);
+  };
+  for (let i = 0; i < n; i++) add(i, (i + 1) % n, 0.2 + 0.8 * rng.next());
+  for (let e = 0; e < 3 * n; e++) {
+    add(Math.floor(rng.next() * n), Math.floor(rng.next() * n), 0.05 + rng.next());
+  }
+  const out: GraphEntry[] = [];
+  for (const [k, v] of w) {
+    const [a, b] = k.split(",").map(Number) as [number, number];
+    out.push({ row: a, col: b, value: v }, { row: b, col: a, value: v });
+  }
+  return out;
+}
+
+Deno.test("spectralLayout() returns the normalised Laplacian's 2nd and 3rd eigenvectors (checked against an independent eigenvalue solver)", () => {
+  const n = 40;
+  const g = randomGraph(n, 11);
+  const rng = new SeededRandom(3);
+  const y = spectralLayout(n, g, 2, () => rng.normal());
+  // Dense L = I − D^{-1/2} G D^{-1/2}.
+  const deg = new Float64Array(n);
+  for (const e of g) deg[e.row] = deg[e.row]! + e.value;
+  const L = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) L[i * n + i] = 1;
+  for (const e of g) {
+    L[e.row * n + e.col] = L[e.row * n + e.col]! - e.value / Math.sqrt(deg[e.row]! * deg[e.col]!);
+  }
+  const eig = symmetricEigenvalues({ data: L, size: n }); // descending
+  const smallest = [...eig].reverse();
+  for (let c = 0; c < 2; c++) {
+    const v = y.map((r) => r[c]!);
+    const norm = Math.hypot(...v);
+    assert.ok(Math.abs(norm - 1) < 1e-9);
+    const lv = v.map((_, i) => v.reduce((s, vj, j) => s + L[i * n + j]! * vj, 0));
+    const lambda = lv.reduce((s, x, i) => s + x * v[i]!, 0);
+    assert.ok(
+      Math.abs(lambda - smallest[c + 1]!) < 1e-8,
+      `λ${c + 2}: ${lambda} vs ${smallest[c + 1]}`,
+    );
+    const resid = Math.hypot(...lv.map((x, i) => x - lambda * v[i]!));
+    assert.ok(resid < 1e-6, `residual ${resid}`);
+    // Orthogonal to the trivial eigenvector √deg; sign: largest |entry| positive.
+    assert.ok(Math.abs(v.reduce((s, x, i) => s + x * Math.sqrt(deg[i]!), 0)) < 1e-8);
+    const big = v.reduce((b, x, i) => (Math.abs(x) > Math.abs(v[b]!) ? i : b), 0);
+    assert.ok(v[big]! > 0);
+  }
+});
+
+Deno.test("umapSpectralInit() scales to [0, 10] per coordinate and gives up on a disconnected graph", () => {
+  const rng = new SeededRandom(4);
+  const g = randomGraph(30, 5);
+  const init = umapSpectralInit(30, g, 500, 2, () => rng.normal())!;
+  for (let c = 0; c < 2; c++) {
+    const col = init.map((r) => r[c]!);
+    assert.ok(Math.abs(Math.min(...col)) < 1e-12 && Math.abs(Math.max(...col) - 10) < 1e-9);
+  }
+  const two = [
+    ...g,
+    ...randomGraph(30, 6).map((e) => ({ ...e, row: e.row + 30, col: e.col + 30 })),
+  ];
+  assert.equal(connectedComponents(60, two), 2);
+  assert.equal(umapSpectralInit(60, two, 500, 2, () => rng.normal()), null);
+});
+
+Deno.test("localUmapWithInit() starts from umap-learn's spectral layout by default, random on request", () => {
+  const pts = rowsOf(synthetic(40, 6, 9).images);
+  const s = localUmapWithInit(pts, { seed: 7, nEpochs: 30 });
+  assert.equal(s.init, "spectral");
+  assert.deepEqual(localUmapWithInit(pts, { seed: 7, nEpochs: 30 }).embedding, s.embedding);
+  const r = localUmapWithInit(pts, { seed: 7, nEpochs: 30, init: "random" });
+  assert.equal(r.init, "random");
+  assert.notDeepEqual(r.embedding, s.embedding);
 });

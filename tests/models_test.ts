@@ -6,11 +6,25 @@ import { loadSib200 } from "../lib/sources/sib200.ts";
 import { loadXnliXtreme } from "../lib/sources/xnli.ts";
 import { ParameterSet } from "../lib/encoders/parameter_set.ts";
 import { KitError } from "../lib/util/kit_error.ts";
+import { SeededRandom } from "../lib/util/seeded_random.ts";
+import { VitEncoder } from "../lib/encoders/vit_encoder.ts";
+import { linear } from "../lib/encoders/transformer_ops.ts";
+import { pivotTextCrossEntropy } from "../lib/losses/mod.ts";
+import { readEncoderConfig, type VitConfig } from "../lib/encoders/encoder_config.ts";
+import { writeCaptionRecords } from "../lib/translation/caption_records.ts";
 import {
+  assignCaptionLanguages,
   buildPretrainingCorpus,
   distillationPairs,
   humanCaptionRecords,
+  K_SETUP_LANGUAGES,
   K_TRAINED_SETUPS,
+  kBatchTexts,
+  type KCaptionRecord,
+  kHeadSpecs,
+  kProjectTexts,
+  kRecordIds,
+  kStepItems,
   kTrainingSet,
   loadClipSpacePair,
   loadKSetupEncoders,
@@ -18,13 +32,14 @@ import {
   loadTrainedTextEncoder,
   type MaskedLmPlan,
   MINI_CORPUS_LIMITS,
+  miniKSetups,
   MiniSentenceEncoder,
   moduleGrads,
   type PretrainingCorpus,
   pretrainMaskedLm,
-  rotatedCaption,
   runResumableTraining,
   type TrainingSchedule,
+  trainKSetup,
 } from "../lib/models/mod.ts";
 
 await initBackend("wasm");
@@ -206,18 +221,159 @@ Deno.test("tf.memory().numTensors does not grow over training steps", async () =
   ps.dispose();
 });
 
-Deno.test("rotatedCaption() rotates languages by epoch and skips missing ones", () => {
-  const rec = {
-    image_id: "k",
-    partition: "train" as const,
-    captions: { en: "A dog.", es: "Un perro.", hi: "कुत्ता" },
-    origin: {},
-  };
-  const langs = ["en", "es", "ja", "hi"] as const;
-  assert.equal(rotatedCaption(rec, langs, 0, 0), "A dog.");
-  assert.equal(rotatedCaption(rec, langs, 0, 1), "Un perro.");
-  assert.equal(rotatedCaption(rec, langs, 0, 2), "कुत्ता"); // ja missing → next
-  assert.equal(rotatedCaption(rec, langs, 1, 0), "Un perro.");
+/** Synthetic caption records: `n` images, some languages missing, a few images with two records. */
+function syntheticRecords(n: number, partition: "train" | "val" = "train"): KCaptionRecord[] {
+  const rng = new SeededRandom(5);
+  const out: KCaptionRecord[] = [];
+  for (let i = 0; i < n; i++) {
+    for (let r = 0; r < (i % 7 === 0 ? 2 : 1); r++) {
+      const captions: KCaptionRecord["captions"] = { en: `dog ${i}.${r}` };
+      for (const l of ["es", "ja", "hi", "qu"] as const) {
+        if (rng.next() < 0.85) captions[l] = `${l} dog ${i}.${r}`;
+      }
+      out.push({ image_id: `img${i}`, partition, captions, origin: {} });
+    }
+  }
+  return out;
+}
+
+Deno.test("over all epochs no caption record contributes two languages (Multilingual, +Quechua)", () => {
+  const records = syntheticRecords(90);
+  for (const setup of ["multilingual", "multilingual-qu", "eng-only"] as const) {
+    const set = kTrainingSet(records, setup, 7);
+    const B = 8, steps = 6 * Math.floor(set.train.length / B); // six epochs
+    const seen = new Map<string, Set<string>>();
+    for (let step = 0; step < steps; step++) {
+      const bt = kBatchTexts(setup, kStepItems(set.train, B, 7, step));
+      bt.ids.forEach((id, t) => {
+        const langs = seen.get(id) ?? new Set<string>();
+        langs.add(bt.langs[t]!);
+        seen.set(id, langs);
+        assert.equal(
+          bt.texts[t],
+          set.train.find((it) => it.id === id)!.record.captions[bt.langs[t]!],
+        );
+      });
+      assert.equal(bt.texts.length, B, "one caption per record per step");
+    }
+    assert.ok(seen.size > 0.9 * set.train.length, `${setup}: ${seen.size} records seen`);
+    for (const [id, langs] of seen) {
+      assert.equal(langs.size, 1, `${setup}: record ${id} seen in ${[...langs].join(", ")}`);
+      assert.equal([...langs][0], set.assignment![id], `${setup}: ${id} off its assignment`);
+    }
+    // spread: counts of the setup's languages differ by little; an image's records differ
+    const counts = Object.values(set.captionsPerLang) as number[];
+    assert.equal(counts.length, K_SETUP_LANGUAGES[setup].image.length);
+    assert.ok(Math.max(...counts) - Math.min(...counts) <= 2, `${setup}: ${counts.join(" ")}`);
+    if (setup !== "eng-only") {
+      for (let i = 0; i < 90; i += 7) {
+        assert.notEqual(set.assignment![`img${i}`], set.assignment![`img${i}#1`], `img${i}`);
+      }
+    }
+    // seeded and recorded: same seed, same assignment; another seed, another one
+    assert.deepEqual(kTrainingSet(records, setup, 7).assignment, set.assignment);
+    if (setup !== "eng-only") {
+      assert.notDeepEqual(kTrainingSet(records, setup, 8).assignment, set.assignment);
+    }
+  }
+});
+
+Deno.test("assignCaptionLanguages() gives every record with a caption exactly one language it has", () => {
+  const records = syntheticRecords(40);
+  const a = assignCaptionLanguages(records, ["en", "es", "ja", "hi", "qu"], 3);
+  assert.equal(a.byIndex.length, records.length);
+  a.byIndex.forEach((l, i) => assert.ok(l !== null && records[i]!.captions[l], `record ${i}`));
+  assert.deepEqual(kRecordIds(records).slice(0, 3), ["img0", "img0#1", "img1"]);
+});
+
+Deno.test("Eng-Pivot batches are text only: English block first, each es/ja/hi caption points at its English row", () => {
+  const records = syntheticRecords(30);
+  const set = kTrainingSet(records, "eng-pivot", 7);
+  assert.equal(set.assignment, null);
+  const items = kStepItems(set.train, 6, 7, 0);
+  const bt = kBatchTexts("eng-pivot", items);
+  assert.equal(bt.imageIdx.length, 0, "no image term");
+  assert.equal(bt.nEnglish, 6);
+  assert.deepEqual(bt.langs.slice(0, 6), Array(6).fill("en"));
+  bt.enIdx.forEach((j, t) => {
+    const row = bt.nEnglish + t;
+    assert.notEqual(bt.langs[row], "en");
+    assert.equal(bt.ids[row], bt.ids[j]);
+  });
+  assert.ok(!bt.langs.includes("qu"));
+});
+
+Deno.test({
+  name:
+    "an Eng-Pivot training run leaves every image-tower weight bit-identical and has no image term",
+  sanitizeResources: false,
+  fn: async () => {
+    await withCacheDir(async () => {
+      const textBase = await pretrainMaskedLm(tinyCorpus(), tinyPlan(2), { quiet: true });
+      const vit = new VitEncoder(await readEncoderConfig("tiny-vit") as VitConfig);
+      const before = Object.fromEntries(
+        vit.params.names.map((n) => [n, vit.params.values[n]!.slice()]),
+      );
+      const imageBase = {
+        dir: "/nonexistent/tiny-vit@0",
+        model: vit,
+        training: { ...textBase.training, name: "tiny-vit" },
+      };
+      const records = syntheticRecords(24);
+      const val = syntheticRecords(8, "val").map((r) => ({ ...r, image_id: `v${r.image_id}` }));
+      const plan = {
+        projectionDim: 8,
+        batchSize: 4,
+        maxLength: 10,
+        freezeSteps: 1,
+        schedule: tinySchedule(4, { evalEvery: 2, weightDecay: 0 }),
+      };
+      // no stamp samples at all: Eng-Pivot must not need a single image
+      const m = await trainKSetup({
+        setup: "eng-pivot",
+        records: [...records, ...val],
+        samples: [],
+        textBase,
+        imageBase,
+        plan,
+        quiet: true,
+      });
+      for (const n of vit.params.names) {
+        assert.deepEqual(m.image.params.values[n], before[n], `image tower weight ${n} changed`);
+      }
+      assert.equal((m.training.data as { imageTowerTrained: boolean }).imageTowerTrained, false);
+      // the text tower did train
+      const t0 = textBase.model.params.values, t1 = m.text.params.values;
+      assert.ok(m.text.params.names.some((n) => t0[n]!.some((v, i) => v !== t1[n]![i])));
+      // the run's first loss equals the text–text loss computed by hand (no image term added)
+      const set = kTrainingSet([...records, ...val], "eng-pivot", plan.schedule.seed);
+      const bt = kBatchTexts("eng-pivot", kStepItems(set.train, 4, plan.schedule.seed, 0));
+      const head = new ParameterSet(kHeadSpecs(textBase.model.dim, vit.dim, 8), plan.schedule.seed);
+      const tb = textBase.tokenizer.batch(bt.texts, plan.maxLength);
+      const expected = tf.tidy(() => {
+        const T = linear(
+          textBase.model.embed(tb),
+          head.tensor("text_projection.weight"),
+          head.tensor("text_projection.bias"),
+        );
+        return pivotTextCrossEntropy(
+          tf.slice(T, [bt.nEnglish, 0], [-1, -1]) as tf.Tensor2D,
+          tf.slice(T, [0, 0], [bt.nEnglish, -1]) as tf.Tensor2D,
+          head.tensor("logit_scale") as tf.Scalar,
+          bt.enIdx,
+        ).dataSync()[0]!;
+      });
+      head.dispose();
+      assert.ok(
+        Math.abs(m.training.lossHistory[0]! - expected) < 1e-4,
+        `first loss ${m.training.lossHistory[0]} vs text-only ${expected}`,
+      );
+      assert.ok(m.training.bestStep > 0, "never the untrained step-0 model");
+      m.dispose();
+      vit.dispose();
+      textBase.model.dispose();
+    });
+  },
 });
 
 Deno.test("training sets are clean: only train stamps, SIB-200 train/dev, no SIB test sentence, no XNLI text", async () => {
@@ -262,7 +418,7 @@ Deno.test("training sets are clean: only train stamps, SIB-200 train/dev, no SIB
   // K's fine-tuning sets
   const records = humanCaptionRecords(samples);
   for (const setup of K_TRAINED_SETUPS) {
-    const set = kTrainingSet(records, setup);
+    const set = kTrainingSet(records, setup, 7);
     assert.ok(set.trainKeys.length > 600);
     for (const k of set.trainKeys) assert.equal(partition.get(k), "train");
     for (const k of set.valKeys) assert.equal(partition.get(k), "val");
@@ -340,9 +496,31 @@ Deno.test({
   name: "trained models' cache folders (name@hash) do not depend on where the cache lives",
   sanitizeResources: false,
   fn: async () => {
-    const trainAll = () =>
+    const trainAll = (checkEmbeddings: boolean) =>
       withCacheDir(async (dir) => {
+        // K's setups need notebook 01's caption records: the stamps' human captions stand in
+        const { samples, datasetHash } = await loadStampSamples({ smoke: true });
+        await writeCaptionRecords(
+          humanCaptionRecords(samples),
+          { dataset: datasetHash, sources: { en: "human", es: "human", ja: "human", hi: "human" } },
+          { smoke: true, profile: "mini" },
+        );
         const k = await loadKSetupEncoders({ smoke: true, quiet: true });
+        if (checkEmbeddings) {
+          // tuned setups are evaluated on the projected embedding, untuned XLM-R on the pooled one
+          const models = await miniKSetups({ smoke: true, quiet: true });
+          const texts = ["A red car.", "Un perro pequeño.", "小さい犬"];
+          for (const setup of K_TRAINED_SETUPS) {
+            const P = models.models[setup].head.specs[0]!.shape[0]!;
+            assert.equal(k[setup].dim, P, `${setup}: the projection's width`);
+            const got = await k[setup].embed(texts, "en");
+            const want = await kProjectTexts(models.models[setup], texts);
+            assert.equal(got.cols, P);
+            got.data.forEach((v, i) => assert.ok(Math.abs(v - want.data[i]!) < 1e-4, setup));
+          }
+          assert.equal(k.xlmr.dim, models.base.text.model.dim);
+          models.dispose();
+        }
         for (const e of Object.values(k)) e.dispose();
         const pair = await loadClipSpacePair({ smoke: true, quiet: true });
         pair.image.dispose();
@@ -351,7 +529,7 @@ Deno.test({
         await Deno.remove(dir, { recursive: true });
         return names;
       });
-    const first = await trainAll(), second = await trainAll();
+    const first = await trainAll(true), second = await trainAll(false);
     for (
       const prefix of [
         "k-eng-only@",

@@ -8,6 +8,7 @@ import {
   clipImageEncoder,
   type DenseLayer,
   type EmbeddingCacheManifest,
+  kProjectedSetupEncoder,
   loadTransformers,
   meanPoolRealTokens,
   multilingualClipTextEncoder,
@@ -17,6 +18,7 @@ import type { RowMatrix } from "../lib/retrieval/row_matrix.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 import { cacheDir } from "../lib/util/paths.ts";
 import { sha256Hex } from "../lib/util/sha256.ts";
+import { encodeSafetensors } from "../lib/io/safetensors.ts";
 import {
   CLIP_MEAN,
   CLIP_STD,
@@ -408,6 +410,40 @@ Deno.test(
   },
 );
 
+Deno.test(
+  "clipImageEncoder() feeds a non-square RGBA image to CLIP as OpenCLIP does (Pillow fixture pixels)",
+  OPTS,
+  async () => {
+    const dir = freshDir("clip224");
+    const S = 224, D = 2;
+    const P = Float32Array.from({ length: 3 * S * S * D }, (_, i) => Math.sin(0.37 * i));
+    await writeTinyClipVisionFolder(dir, S, P, D);
+    const enc = await clipImageEncoder(dir);
+    try {
+      const fx = new URL("./fixtures/clip_preprocess/", import.meta.url);
+      const m = await enc.embed([await Deno.readFile(new URL("landscape_input.png", fx))]);
+      // Pillow's composite-on-white, shortest side 224 (bicubic), centre crop (make_clip_preprocess.py).
+      const { data } = await sharp(
+        await Deno.readFile(new URL("landscape_clip224_lossless.png", fx)),
+      )
+        .removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      const want = Array.from({ length: D }, (_, j) => {
+        let s = 0;
+        for (let c = 0; c < 3; c++) {
+          for (let p = 0; p < S * S; p++) {
+            s += ((data[p * 3 + c]! / 255 - CLIP_MEAN[c]!) / CLIP_STD[c]!) *
+              P[(c * S * S + p) * D + j]!;
+          }
+        }
+        return s;
+      });
+      assertClose(rowOf(m, 0), want, 1e-2, "224×224 CLIP input");
+    } finally {
+      enc.dispose();
+    }
+  },
+);
+
 /** A deterministic fake text encoder that counts its calls and can fail after `failAfter` calls. */
 function countingTextEncoder(id: string, dim: number, failAfter = Infinity) {
   const stats = { calls: 0, rows: 0 };
@@ -598,6 +634,59 @@ Deno.test(
       });
       const direct = await enc.embed(texts.map((t) => t.text), "en");
       assertClose(Array.from(cached.data), Array.from(direct.data), 1e-6, "cached vs direct");
+    } finally {
+      enc.dispose();
+    }
+  },
+);
+
+Deno.test(
+  "kProjectedSetupEncoder() evaluates a tuned K setup on its projection (2_Dense) and names a missing Dense file",
+  OPTS,
+  async () => {
+    const dir = freshDir("k-setup");
+    const wts = tinyTextWeights(XLMR_VOCAB.length, 6);
+    await writeTinyXlmrFolder(dir, wts);
+    await assert.rejects(() => kProjectedSetupEncoder(dir), (e: Error) => {
+      assert.ok(e instanceof KitError, String(e));
+      assert.ok(e.message.includes(join(dir, "2_Dense", "config.json")), e.message);
+      return true;
+    });
+    const P = 3, weight = tinyDenseWeight(P, 6), bias = Float32Array.from([0.5, -0.25, 0]);
+    await Deno.mkdir(join(dir, "2_Dense"), { recursive: true });
+    await Deno.writeTextFile(
+      join(dir, "2_Dense", "config.json"),
+      JSON.stringify({
+        in_features: 6,
+        out_features: P,
+        bias: true,
+        activation_function: "torch.nn.modules.linear.Identity",
+      }),
+    );
+    await assert.rejects(() => kProjectedSetupEncoder(dir), (e: Error) => {
+      assert.ok(e instanceof KitError, String(e));
+      assert.ok(e.message.includes(join(dir, "2_Dense", "model.safetensors")), e.message);
+      return true;
+    });
+    await Deno.writeFile(
+      join(dir, "2_Dense", "model.safetensors"),
+      encodeSafetensors({
+        "linear.weight": { dtype: "F32", shape: [P, 6], data: weight },
+        "linear.bias": { dtype: "F32", shape: [P], data: bias },
+      }),
+    );
+    const enc = await kProjectedSetupEncoder(dir);
+    try {
+      assert.equal(enc.dim, P, "the projection's width");
+      const [text, ids] = XLMR_CASES[1]!;
+      const m = await enc.embed([text], "en");
+      assert.equal(m.cols, P);
+      const pooled = naiveMeanPool(wts, ids);
+      const expected = Array.from(
+        { length: P },
+        (_, o) => bias[o]! + pooled.reduce((s, x, i) => s + x * weight[o * 6 + i]!, 0),
+      );
+      assertClose(rowOf(m, 0), expected, 1e-5, text);
     } finally {
       enc.dispose();
     }

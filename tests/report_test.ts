@@ -10,6 +10,8 @@ import {
 } from "../lib/report/mod.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 import { writeSyntheticRun } from "./report_fixture.ts";
+import { deviationsHtml } from "../lib/report/build_report.ts";
+import { DEVIATIONS } from "../lib/deviations/mod.ts";
 
 Deno.test("renderMarkdown() renders headings, lists, tables, code, quotes and rules", () => {
   const html = renderMarkdown([
@@ -168,6 +170,7 @@ Deno.test("buildReport() writes an index linking each artifact to its cell and f
     );
     assert.match(index, /stopped with an error/);
     assert.match(index, /profile:mini\|smoke:1/);
+    assert.match(index, /<h2>Deviations from the authors' code<\/h2>/);
     const page = await Deno.readTextFile(join(dir, "report", "00_intro.html"));
     for (let i = 0; i < 5; i++) assert.ok(page.includes(`id="cell-${i}"`), `anchor cell-${i}`);
     assert.match(page, /<script src="\.\.\/plotly\.min\.js"><\/script>/);
@@ -200,4 +203,23 @@ Deno.test("buildReport() says what to run when there is nothing to report, and n
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("deviationsHtml() lists each deviation with escaped text and links the artifacts this run wrote", () => {
+  const html = deviationsHtml([{
+    id: "k-x",
+    paper: "K",
+    topic: "a <b> topic",
+    authors: "their code",
+    kit: "our code",
+    reason: "because",
+    profiles: ["mini"],
+    affects: ["K-T1", "K-T2"],
+  }], new Set(["K-T1"]));
+  assert.match(html, /<h2>Deviations from the authors' code<\/h2>/);
+  assert.match(html, /<tr id="deviation-k-x"><td>K<\/td><td>a &lt;b&gt; topic<\/td>/);
+  assert.match(html, /<a href="#artifact-K-T1">K-T1<\/a>, K-T2<\/td>/);
+  assert.equal(deviationsHtml([], new Set()), "");
+  // the real list is on the index page
+  assert.match(deviationsHtml(DEVIATIONS, new Set()), /t-SNE settings/);
 });

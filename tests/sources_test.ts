@@ -2,22 +2,33 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { DataRegistry } from "../lib/data/registry.ts";
+import sharp from "sharp";
 import {
   cocoToCaptionRecords,
   D_LANGUAGES,
+  emojiConceptId,
+  emojiFromConceptId,
+  findWitShards,
   groupCaptionRecords,
+  iconifySvg,
   loadAmericasNli,
   loadCaptionRecords,
+  loadCldrEmojiAnnotations,
   loadCocoCaptions,
   loadFlores,
+  loadIconifyEmojiSet,
   loadMulti30k,
   loadMultiNli,
   loadSib200,
   loadTuxPaintStamps,
+  loadTwemojiSvgs,
   loadWitCaptions,
   loadXnliOfficial,
   loadXnliXtreme,
   loadXtd10,
+  monolingualEmojiNames,
+  normaliseCldrLocale,
+  normaliseEmojiSequence,
   normaliseStampLocale,
   parseCocoCaptions,
   parseNliLabel,
@@ -26,8 +37,10 @@ import {
   splitQuotedTsv,
   WIT_COLUMNS,
   witImageKey,
+  witShardFileNames,
 } from "../lib/sources/mod.ts";
 import { KitError } from "../lib/util/kit_error.ts";
+import { paperWitSource } from "../lib/dataset_build/dataset_sources.ts";
 
 const registry = new DataRegistry({
   mirror: Deno.env.get("KIT_DATA_MIRROR") ?? "../shared/data",
@@ -315,6 +328,98 @@ Deno.test("loadWitCaptions() applies D's rules: reference captions, all nine lan
   );
 });
 
+function witRow(lang: string, url: string, ref: string): string {
+  const f: Record<string, string> = Object.fromEntries(WIT_COLUMNS.map((c) => [c, ""]));
+  Object.assign(f, { language: lang, image_url: url, page_title: "P", mime_type: "image/jpeg" });
+  f.caption_reference_description = ref;
+  return WIT_COLUMNS.map((c) => f[c]!).join("\t");
+}
+
+/** Train, val and test shards as D reads them: one image per split, one spread over two splits. */
+async function writeWitSplits(dir: string, splits = ["train", "val", "test"]): Promise<string[]> {
+  const header = WIT_COLUMNS.join("\t");
+  const url = (s: string) => `https://upload.wikimedia.org/wikipedia/commons/x/${s}.jpg`;
+  const files: Record<string, string[]> = {
+    "wit_v1.train.all-00000-of-00010.tsv.gz": D_LANGUAGES.map((l) =>
+      witRow(l, url("tr"), `tr ${l}`)
+    ),
+    "wit_v1.train.all-00001-of-00010.tsv": D_LANGUAGES.slice(0, 4).map((l) =>
+      witRow(l, url("split"), `split ${l}`)
+    ),
+    "wit_v1.val.all-00000-of-00005.tsv.gz": [
+      ...D_LANGUAGES.map((l) => witRow(l, url("va"), `va ${l}`)),
+      ...D_LANGUAGES.slice(4).map((l) => witRow(l, url("split"), `split ${l}`)),
+    ],
+    "wit_v1.test.all-00004-of-00005.tsv": D_LANGUAGES.map((l) => witRow(l, url("te"), `te ${l}`)),
+  };
+  const written: string[] = [];
+  for (const [name, rows] of Object.entries(files)) {
+    if (!splits.some((s) => name.startsWith(`wit_v1.${s}.`))) continue;
+    const text = [header, ...rows].join("\n") + "\n";
+    const p = join(dir, name);
+    if (name.endsWith(".gz")) await Deno.writeFile(p, await gzip(text));
+    else await Deno.writeTextFile(p, text);
+    written.push(p);
+  }
+  await Deno.writeTextFile(join(dir, "wit_v1.train.all-1percent_sample.tsv"), header + "\n");
+  await Deno.writeTextFile(join(dir, "notes.txt"), "not a shard");
+  return written;
+}
+
+Deno.test("findWitShards() reads the train, val and test shards in D's order when all three are present", async () => {
+  const dir = await Deno.makeTempDir();
+  await writeWitSplits(dir);
+  const files = await findWitShards(dir);
+  assert.deepEqual(files.map((f) => f.split("/").pop()), [
+    "wit_v1.train.all-00000-of-00010.tsv.gz",
+    "wit_v1.train.all-00001-of-00010.tsv",
+    "wit_v1.val.all-00000-of-00005.tsv.gz",
+    "wit_v1.test.all-00004-of-00005.tsv",
+  ]);
+  const { records, stats } = await loadWitCaptions(files);
+  // Every split contributes an image, and an image whose languages span train and val is kept.
+  assert.deepEqual(
+    records.map((r) => r.captions.en).sort(),
+    ["split en", "te en", "tr en", "va en"],
+  );
+  assert.equal(stats.imagesInAllLanguages, 4);
+  assert.equal(stats.rows, 4 * 9);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("findWitShards() names the missing split when val or test shards are absent", async () => {
+  const dir = await Deno.makeTempDir();
+  await writeWitSplits(dir, ["train", "val"]);
+  await assert.rejects(
+    () => findWitShards(dir),
+    (e: unknown) =>
+      e instanceof KitError && /wit_v1\.test\.all-\*/.test(e.message) &&
+      !/wit_v1\.val\.all-\*/.test(e.message) && /train, val and test/.test(e.message),
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("paperWitSource() builds from the registry's train, val and test shards; the declaration lists all 20", async () => {
+  const cacheRoot = await Deno.makeTempDir();
+  const witDir = join(cacheRoot, "wit-v1");
+  await Deno.mkdir(witDir);
+  const written = await writeWitSplits(witDir);
+  const reg = new DataRegistry({ cacheRoot, mirror: null, quiet: true });
+  const loaded = await (await paperWitSource({ registry: reg, imagesDir: join(cacheRoot, "img") }))
+    .load();
+  assert.deepEqual([...loaded.inputFiles].sort(), [...written].sort());
+  assert.equal(loaded.stats?.imagesInAllLanguages, 4);
+  assert.equal(loaded.issues.filter((i) => i.reason === "image not downloaded").length, 4);
+  const decl = reg.declaration("wit-v1");
+  assert.ok(decl.upstream.kind === "archives");
+  const urls = decl.upstream.archives.map((a) => a.url.split("/").pop());
+  assert.deepEqual(urls, witShardFileNames());
+  assert.equal(urls.filter((u) => u!.includes(".train.")).length, 10);
+  assert.ok(urls.includes("wit_v1.val.all-00004-of-00005.tsv.gz"));
+  assert.ok(urls.includes("wit_v1.test.all-00000-of-00005.tsv.gz"));
+  await Deno.remove(cacheRoot, { recursive: true });
+});
+
 Deno.test("loadMulti30k() aligns gzip captions with the image list (mirror val split)", async () => {
   const r = await root("multi30k");
   const v = await loadMulti30k(r, "val");
@@ -486,4 +591,175 @@ Deno.test("loadAmericasNli() reads the mirror's Quechua dev (743) and test (750)
   assert.equal(test.byLanguage.quy!.length, 750);
   assert.equal(dev.issues.length + test.issues.length, 0);
   assert.ok(dev.byLanguage.quy!.every((e) => e.language === "quy"));
+});
+
+Deno.test("emojiConceptId() and normaliseEmojiSequence() give one id with and without U+FE0F", () => {
+  // ☺️ (263A FE0F), 🏳️‍🌈 (1F3F3 FE0F 200D 1F308), keycap #️⃣ (23 FE0F 20E3), © (A9).
+  assert.equal(emojiConceptId("\u263A\uFE0F"), "263a");
+  assert.equal(emojiConceptId("\u263A"), "263a");
+  assert.equal(normaliseEmojiSequence("263a-fe0f"), "263a");
+  const rainbow = "\u{1F3F3}\uFE0F\u200D\u{1F308}";
+  assert.equal(emojiConceptId(rainbow), "1f3f3-200d-1f308");
+  assert.equal(normaliseEmojiSequence("1F3F3-FE0F-200D-1F308"), "1f3f3-200d-1f308");
+  assert.equal(normaliseEmojiSequence("1f3f3_200d_1f308"), "1f3f3-200d-1f308");
+  assert.equal(emojiConceptId("#\uFE0F\u20E3"), normaliseEmojiSequence("0023-fe0f-20e3"));
+  assert.equal(normaliseEmojiSequence("00A9"), "a9");
+  assert.equal(emojiFromConceptId("1f3f3-200d-1f308"), "\u{1F3F3}\u200D\u{1F308}");
+  assert.throws(() => normaliseEmojiSequence("1f600-xyz"), KitError);
+  assert.throws(() => normaliseEmojiSequence("fe0f"), KitError);
+});
+
+Deno.test("normaliseCldrLocale() follows the stamps' rules: - to _, zh stays zh, ca-ES-valencia is ca@valencia", () => {
+  assert.equal(normaliseCldrLocale("pt-PT"), "pt_PT");
+  assert.equal(normaliseCldrLocale("zh"), "zh");
+  assert.equal(normaliseCldrLocale("zh-Hant"), "zh_Hant");
+  assert.equal(normaliseCldrLocale("ca-ES-valencia"), "ca@valencia");
+  assert.equal(normaliseCldrLocale("sr-Cyrl-BA"), "sr_Cyrl_BA");
+  assert.equal(normaliseCldrLocale("es-419"), "es_419");
+  assert.equal(normaliseCldrLocale("qu"), "qu");
+  // The same code written by Tux Paint and by CLDR meets on one key.
+  assert.equal(normaliseCldrLocale("pt-BR"), normaliseStampLocale("pt_BR"));
+});
+
+Deno.test("loadCldrEmojiAnnotations() reads tts names and keywords per normalised locale; gaps are issues", async () => {
+  const dir = await Deno.makeTempDir();
+  const write = async (loc: string, body: unknown) => {
+    await Deno.mkdir(join(dir, "annotations", loc), { recursive: true });
+    await Deno.writeTextFile(
+      join(dir, "annotations", loc, "annotations.json"),
+      typeof body === "string" ? body : JSON.stringify(body),
+    );
+  };
+  const file = (entries: Record<string, unknown>) => ({
+    annotations: { identity: {}, annotations: entries },
+  });
+  await write(
+    "en",
+    file({
+      "\u{1F408}": { default: ["cat", "pet"], tts: ["cat"] },
+      "\u263A\uFE0F": { default: ["smile"], tts: ["smiling face"] },
+      "\u263A": { default: ["smile"], tts: ["smiling face again"] },
+    }),
+  );
+  await write("pt-PT", file({ "\u{1F408}": { default: ["gato"], tts: ["gato"] } }));
+  await write("en-GB", file({ "\u{1F408}": { default: ["moggy"] } }));
+  await write("und", { annotations: { identity: { language: "root" } } });
+  await Deno.mkdir(join(dir, "annotations", "xx"));
+  const a = await loadCldrEmojiAnnotations(dir);
+  assert.deepEqual(a.locales, ["en", "pt_PT"]);
+  assert.deepEqual(a.writtenLocales, { en: "en", en_GB: "en-GB", pt_PT: "pt-PT" });
+  assert.deepEqual(a.names.get("1f408"), { en: "cat", pt_PT: "gato" });
+  assert.deepEqual(a.names.get("263a"), { en: "smiling face" });
+  assert.deepEqual(a.keywords.get("1f408"), { en: ["cat", "pet"], pt_PT: ["gato"] });
+  const reasons = a.issues.map((i) => `${i.action}:${i.reason}:${i.file}`).sort();
+  assert.deepEqual(reasons, [
+    "rejected:duplicate emoji:annotations/en/annotations.json",
+    "rejected:locale without annotations.json:annotations/xx",
+    "skipped:entries without tts name:annotations/en-GB/annotations.json",
+    "skipped:locale without names:annotations/und/annotations.json",
+  ]);
+  await write("fr", "{not json");
+  await assert.rejects(
+    () => loadCldrEmojiAnnotations(dir),
+    (e: unknown) => e instanceof KitError && e.message.includes(join("fr", "annotations.json")),
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("loadIconifyEmojiSet() resolves aliases (hFlip mirrors the drawing), reports rotations and duplicates; the SVG rasterises", async () => {
+  const dir = await Deno.makeTempDir();
+  // A 16×16 icon: left half red, right half white.
+  const body = '<rect x="0" y="0" width="8" height="16" fill="#f00"/>';
+  await Deno.writeTextFile(
+    join(dir, "icons.json"),
+    JSON.stringify({
+      prefix: "t",
+      width: 16,
+      height: 16,
+      icons: { "half": { body }, "empty": { body: "" } },
+      aliases: {
+        "half-flipped": { parent: "half", hFlip: true },
+        "half-rotated": { parent: "half", rotate: 1 },
+      },
+    }),
+  );
+  await Deno.writeTextFile(
+    join(dir, "chars.json"),
+    JSON.stringify({
+      "1f600": "half",
+      "1f601": "half-flipped",
+      "1f602": "half-rotated",
+      "1f603": "empty",
+      "1f600-fe0f": "half",
+      "1f604": "missing",
+    }),
+  );
+  const d = await loadIconifyEmojiSet(dir, "noto");
+  assert.deepEqual([...d.drawings.keys()], ["1f600", "1f601"]);
+  assert.deepEqual(d.issues.map((i) => i.reason).sort(), [
+    "duplicate drawing",
+    "icon missing",
+    "icon without body",
+    "unsupported alias transform",
+  ]);
+  const px = async (svg: string) => {
+    const { data } = await sharp(new TextEncoder().encode(svg), { density: 72 })
+      .flatten({ background: "#fff" }).resize(16, 16).raw().toBuffer({ resolveWithObject: true });
+    return [data[(8 * 16 + 2) * 3]!, data[(8 * 16 + 13) * 3 + 1]!]; // red of left pixel, green of right
+  };
+  assert.deepEqual(await px(d.drawings.get("1f600")!), [255, 255]); // left red (R=255), right white
+  const flipped = await sharp(new TextEncoder().encode(d.drawings.get("1f601")!)).flatten({
+    background: "#fff",
+  }).resize(16, 16).raw().toBuffer();
+  assert.equal(flipped[(8 * 16 + 2) * 3 + 1], 255); // left now white (G=255)
+  assert.equal(flipped[(8 * 16 + 13) * 3 + 1], 0); // right now red (G=0)
+  assert.ok(
+    iconifySvg({ body, width: 32 }, { width: 16, height: 16 }).includes('viewBox="0 0 32 16"'),
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("loadTwemojiSvgs() keys files by concept id; a -fe0f twin is a skipped duplicate", async () => {
+  const dir = await Deno.makeTempDir();
+  for (
+    const f of ["263a.svg", "263a-fe0f.svg", "1f3f3-fe0f-200d-1f308.svg", "notes.svg", "x.txt"]
+  ) {
+    await Deno.writeTextFile(join(dir, f), "<svg/>");
+  }
+  const d = await loadTwemojiSvgs(dir);
+  assert.deepEqual(
+    [...d.drawings.entries()].sort(),
+    [["1f3f3-200d-1f308", "1f3f3-fe0f-200d-1f308.svg"], ["263a", "263a-fe0f.svg"]],
+  );
+  assert.deepEqual(d.issues.map((i) => `${i.action}:${i.reason}`).sort(), [
+    "rejected:file name not an emoji sequence",
+    "skipped:duplicate drawing",
+  ]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("monolingualEmojiNames() gives each locale its names, shuffled per locale and seed, never position-aligned", () => {
+  const names = new Map<string, Record<string, string>>();
+  for (let i = 0; i < 60; i++) {
+    const n: Record<string, string> = { en: `en${i}`, de: `de${i}` };
+    if (i % 2 === 0) n.qu = `qu${i}`;
+    names.set(`1f${(0x600 + i).toString(16)}`, n);
+  }
+  const concepts = [...names.keys()].slice(0, 50);
+  const a = monolingualEmojiNames({ names }, concepts, { seed: 3 });
+  assert.deepEqual(Object.keys(a), ["de", "en", "qu"]);
+  assert.deepEqual([...a.en!].sort(), concepts.map((c) => names.get(c)!.en).sort());
+  assert.equal(a.qu!.length, 25);
+  // Aligned positions (en_i with its own translation de_i) would betray pairing.
+  const aligned = a.en!.filter((t, i) => a.de![i] === t.replace("en", "de")).length;
+  assert.ok(aligned <= 5, `${aligned} of 50 positions pair a name with its translation`);
+  assert.deepEqual(monolingualEmojiNames({ names }, concepts, { seed: 3 }), a);
+  assert.notDeepEqual(monolingualEmojiNames({ names }, concepts, { seed: 4 }).en, a.en);
+  assert.deepEqual(
+    Object.keys(monolingualEmojiNames({ names }, concepts, { seed: 3, minNames: 30 })),
+    [
+      "de",
+      "en",
+    ],
+  );
 });

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
+import { XNLI_LANGUAGES } from "../lib/sources/xnli.ts";
 import { tf } from "../lib/backend/tf.ts";
 import { initBackend } from "../lib/backend/select_backend.ts";
 import { defaultDataMirror } from "../lib/config/kit_config.ts";
@@ -307,4 +309,60 @@ Deno.test("nliRows() of an all-correct setup has accuracy 1 and interval [1, 1]"
   }];
   const [row] = nliRows("eng-pivot", res, { seed: 1, resamples: 100 });
   assert.deepEqual([row!.accuracy, row!.ci_low, row!.ci_high], [1, 1, 1]);
+});
+
+Deno.test({
+  name:
+    "loadNliBenchmark() (paper) trains on MultiNLI train and selects on MultiNLI dev matched + mismatched",
+  ignore: mirror === null,
+  fn: async () => {
+    const cacheRoot = await Deno.makeTempDir();
+    try {
+      const mnli = join(cacheRoot, "multinli-1.0"), xnli = join(cacheRoot, "xnli-1.0");
+      await Deno.mkdir(mnli, { recursive: true });
+      await Deno.mkdir(xnli, { recursive: true });
+      const jsonl = (prefix: string, n: number) =>
+        Array.from({ length: n }, (_, i) =>
+          JSON.stringify({
+            gold_label: ["entailment", "neutral", "contradiction"][i % 3],
+            genre: "fiction",
+            pairID: `${prefix}${i}`,
+            sentence1: `${prefix} premise ${i}`,
+            sentence2: `${prefix} hypothesis ${i}`,
+          })).join("\n") + "\n";
+      await Deno.writeTextFile(join(mnli, "multinli_1.0_train.jsonl"), jsonl("train", 12));
+      await Deno.writeTextFile(join(mnli, "multinli_1.0_dev_matched.jsonl"), jsonl("m", 5));
+      await Deno.writeTextFile(join(mnli, "multinli_1.0_dev_mismatched.jsonl"), jsonl("mm", 4));
+      const cols = ["language", "gold_label", "sentence1", "sentence2", "pairID", "genre"];
+      const rows = XNLI_LANGUAGES.flatMap((l) =>
+        [1, 2].map((id) => [l, "neutral", `${l} p ${id}`, `${l} h ${id}`, `${id}`, "x"].join("\t"))
+      );
+      await Deno.writeTextFile(
+        join(xnli, "xnli.test.tsv"),
+        [cols.join("\t"), ...rows].join("\n") + "\n",
+      );
+      const reg = new DataRegistry({ mirror, cacheRoot, quiet: true });
+      const b = await loadNliBenchmark({ profile: "paper", smoke: false }, reg, { seed: 13 });
+      assert.equal(b.train.ids.length, 12);
+      assert.deepEqual(b.select.ids, [
+        ...Array.from({ length: 5 }, (_, i) => `m${i}`),
+        ...Array.from({ length: 4 }, (_, i) => `mm${i}`),
+      ]);
+      assert.match(b.description, /MultiNLI dev matched \+ mismatched/);
+      assert.equal(b.tests.filter((t) => t.dataset === "xnli").length, XNLI_LANGUAGES.length);
+      // without the mismatched file: an error naming it
+      await Deno.remove(join(mnli, "multinli_1.0_dev_mismatched.jsonl"));
+      await assert.rejects(
+        () =>
+          loadNliBenchmark(
+            { profile: "paper", smoke: false },
+            new DataRegistry({ mirror, cacheRoot, quiet: true }),
+            { seed: 13 },
+          ),
+        (e: Error) => e instanceof KitError && e.message.includes("dev_mismatched"),
+      );
+    } finally {
+      await Deno.remove(cacheRoot, { recursive: true });
+    }
+  },
 });

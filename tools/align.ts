@@ -106,7 +106,7 @@ await runMain(async () => {
     const a = await writeTableArtifact({
       ...t,
       outDir: values.out,
-      seeds: { kfold: seed, train: result.trainConfig?.seed ?? seed, probe: seed },
+      seeds: { kfold: seed, train: result.trainConfig?.seed ?? seed, probe: result.langIdSeed },
       inputs: Object.fromEntries(Object.entries(emb.checksums).map(([k, v]) => [`emb/${k}`, v])),
       notes: [
         `Embeddings: ${values.emb} (${emb.n} × ${emb.d}); heads ${result.heads.join(", ")}.`,

@@ -3,12 +3,13 @@
  * kit's implementation of the four workloads of the PyTorch peer (bench/torch_reference.py, the
  * authors' stack) with the same shapes, then runs the peer in the same process tree on the same
  * machine (Debian's /usr/bin/python3 with python3-torch) and prints kit/peer ratios: once as
- * installed (its OpenBLAS may use every core) and once pinned to one thread, like the kit's
- * single-threaded WASM backend.
+ * installed (its OpenBLAS may use every core) and once pinned to one thread. The kit runs on
+ * `wasm+openblas` when OpenBLAS loads (else plain `wasm`) unless `--backend` says otherwise.
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { initBackend } from "../lib/backend/select_backend.ts";
+import { loadOpenBlas } from "../lib/backend/openblas.ts";
 import type { BackendPreference } from "../lib/config/kit_config.ts";
 import { kitConfig } from "../lib/config/kit_config.ts";
 import { type HeadWorkloadTimes, runHeadWorkloads } from "../lib/bench/head_workloads.ts";
@@ -83,7 +84,7 @@ await runMain(async () => {
   });
   if (values.help) {
     console.log(
-      "usage: ./kit task bench [--json] [--steps N] [--peer FILE | --no-peer] [--backend auto|webgpu|wasm|cpu]",
+      "usage: ./kit task bench [--json] [--steps N] [--peer FILE | --no-peer] [--backend wasm+openblas|wasm|webgpu|cpu|auto]",
     );
     return 0;
   }
@@ -91,7 +92,9 @@ await runMain(async () => {
   if (!Number.isInteger(steps) || steps < 1) {
     throw new KitError(`--steps ${values.steps}: expected a positive integer`);
   }
-  const backend = (values.backend ?? "wasm") as BackendPreference;
+  // default: the kit's CPU path — WASM with native OpenBLAS when it loads, plain WASM otherwise
+  const backend =
+    (values.backend ?? (loadOpenBlas() ? "wasm+openblas" : "wasm")) as BackendPreference;
   kitConfig({ ...Deno.env.toObject(), KIT_BACKEND: backend });
   const info = await initBackend(backend);
   if (!values.json) {
@@ -118,6 +121,7 @@ await runMain(async () => {
       JSON.stringify({
         ...kit,
         backend: info.name,
+        blas: info.blas,
         deno: Deno.version.deno,
         cores: navigator.hardwareConcurrency,
         ...(peer ? { peer, ratio, peer_one_thread: peer1, ratio_one_thread: ratio1 } : {}),
@@ -128,7 +132,9 @@ await runMain(async () => {
   const ms = (p: PeerTimes | null, k: (typeof KEYS)[number]) => (p ? p[k].toFixed(1) : "–");
   const x = (r: Record<string, number> | null, k: string) => (r ? `${r[k]!.toFixed(2)}×` : "–");
   console.log([
-    `kit: ${info.name}, Deno ${Deno.version.deno}; peer: PyTorch ${
+    `kit: ${info.name}${
+      info.blas ? ` (${info.blas.config}, ${info.blas.threads} threads)` : ""
+    }, Deno ${Deno.version.deno}; peer: PyTorch ${
       peer?.torch ?? "(not run)"
     }; ${navigator.hardwareConcurrency} cores`,
     "",

@@ -1,6 +1,7 @@
 /**
  * Writes `data/manifests/<name>.json` (every file's path, size and sha256) for each mirrored
- * dataset, from a mirror folder. Maintainers run it when the declared data version changes:
+ * dataset, from a mirror folder (datasets shipped as pinned npm packages: from node_modules).
+ * Maintainers run it when the declared data version changes:
  *   ./kit task manifest --data-mirror ../shared/data [NAME ...]
  */
 import { join, relative } from "node:path";
@@ -26,12 +27,22 @@ await runMain(async () => {
     allowPositionals: true,
   });
   const mirror = values["data-mirror"] ?? Deno.env.get("KIT_DATA_MIRROR");
-  if (!mirror) throw new KitError("pass --data-mirror DIR (the mirror to checksum)");
-  const wanted = positionals.length > 0 ? positionals : DATASETS.filter((d) => d.mirrorDir).map((d) => d.name);
+  const wanted = positionals.length > 0
+    ? positionals
+    : DATASETS.filter((d) => d.mirrorDir || d.upstream.kind === "npm").map((d) => d.name);
   for (const name of wanted) {
     const d = DATASETS.find((x) => x.name === name);
-    if (!d?.mirrorDir) throw new KitError(`dataset "${name}" is unknown or not mirrored`);
-    const root = join(mirror, d.mirrorDir);
+    if (!d || (!d.mirrorDir && d.upstream.kind !== "npm")) {
+      throw new KitError(`dataset "${name}" is unknown, or neither mirrored nor an npm package`);
+    }
+    let root: string;
+    if (d.upstream.kind === "npm") {
+      // Pinned npm packages are checksummed where the kit's setup installs them.
+      root = join(PROJECT_ROOT, "node_modules", ...d.upstream.package.split("/"));
+    } else {
+      if (!mirror) throw new KitError("pass --data-mirror DIR (the mirror to checksum)");
+      root = join(mirror, d.mirrorDir!);
+    }
     const files = [];
     for await (const p of walk(root)) {
       const rel = relative(root, p);

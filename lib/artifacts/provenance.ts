@@ -74,6 +74,7 @@ export function collectProvenance(
     `profile:${cfg.profile}`,
     `smoke:${cfg.smoke ? 1 : 0}`,
     `backend:${backend?.name ?? "none"}`,
+    ...(backend?.blas ? [`blas:${backend.blas.tag}`] : []), // e.g. openblas-0.3.21-Haswell-2t
     `seeds:${seedText}`,
     `tfjs:${tf.version_core}`,
     `git:${git.commit?.slice(0, 7) ?? "unknown"}${git.dirty ? "+dirty" : ""}`,

@@ -1,12 +1,14 @@
 import { tf } from "./tf.ts";
 import type { Tensor2D } from "./tf.ts";
+import { nativeMatMulActive } from "./native_matmul_kernel.ts";
 
 /**
  * `a · b` (optionally with either side transposed) whose forward **and backward** passes use
  * only untransposed matmuls on explicitly transposed copies. TF.js's WASM kernel is 6–20×
  * slower with transpose flags, and the built-in MatMul gradient uses them; this custom gradient
  * (dA = dY·Bᵀ, dB = Aᵀ·dY, each with an explicit transpose) avoids that path. Same values as
- * `tf.matMul` on every backend.
+ * `tf.matMul` on every backend. When the matmuls run in OpenBLAS (`wasm+openblas`), where
+ * transpose flags cost nothing, it is plain `tf.matMul` with its built-in gradient.
  *
  * ```ts
  * import { tf } from "./tf.ts";
@@ -21,6 +23,7 @@ export function matMulFast(
   transposeA = false,
   transposeB = false,
 ): Tensor2D {
+  if (nativeMatMulActive()) return tf.matMul(a, b, transposeA, transposeB);
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const xa = args[0] as Tensor2D, yb = args[1] as Tensor2D;
     const save = args[2] as tf.GradSaveFunc;

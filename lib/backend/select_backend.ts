@@ -1,10 +1,21 @@
 import { tf } from "./tf.ts";
 import { KitError } from "../util/kit_error.ts";
 import { type BackendPreference, kitConfig } from "../config/kit_config.ts";
+import {
+  loadOpenBlas,
+  nativeBlas,
+  type OpenBlasInfo,
+  openBlasUnavailableReason,
+  setNativeBlasEnabled,
+} from "./openblas.ts";
+import { installNativeMatMul } from "./native_matmul_kernel.ts";
 
 /** What was chosen, and why, recorded in every artifact's provenance. */
 export interface BackendInfo {
-  /** The TF.js backend name now active (`webgpu`, `tensorflow`, `wasm`, `cpu`). */
+  /**
+   * The backend now active: the TF.js backend's name (`webgpu`, `tensorflow`, `wasm`, `cpu`), or
+   * `wasm+openblas` when TF.js-WASM runs its matmuls in native OpenBLAS.
+   */
   name: string;
   /** What was asked for. */
   requested: BackendPreference;
@@ -12,6 +23,8 @@ export interface BackendInfo {
   device: string;
   /** Backends tried before this one and why each was not used. */
   skipped: string[];
+  /** The native BLAS in use for matmuls and the Float64 geometry (library, fixed thread count). */
+  blas: OpenBlasInfo | null;
 }
 
 let active: BackendInfo | null = null;
@@ -52,10 +65,24 @@ async function tryNodeGpu(): Promise<string | null> {
   return "libtensorflow (CUDA)";
 }
 
-async function tryWasm(): Promise<string | null> {
+async function startWasm(): Promise<void> {
   await import("@tensorflow/tfjs-backend-wasm");
+  installNativeMatMul();
   if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend('wasm') failed");
   await tf.ready();
+}
+
+async function tryWasmOpenBlas(): Promise<string | null> {
+  const blas = loadOpenBlas();
+  if (!blas) throw new Error(openBlasUnavailableReason() ?? "OpenBLAS could not be loaded");
+  await startWasm();
+  setNativeBlasEnabled(true);
+  return `WebAssembly SIMD, 1 thread; matmuls in OpenBLAS, ${blas.info.threads} thread(s)`;
+}
+
+async function tryWasm(): Promise<string | null> {
+  await startWasm();
+  setNativeBlasEnabled(false);
   return "WebAssembly SIMD, 1 thread";
 }
 
@@ -71,17 +98,26 @@ const ATTEMPTS: Record<
 > = {
   "webgpu": (auto) => tryWebGpu(!auto),
   "tfjs-node-gpu": tryNodeGpu,
+  "wasm+openblas": tryWasmOpenBlas,
   "wasm": tryWasm,
   "cpu": tryCpu,
 };
-const AUTO_ORDER: Exclude<BackendPreference, "auto">[] = ["webgpu", "tfjs-node-gpu", "wasm", "cpu"];
+const AUTO_ORDER: Exclude<BackendPreference, "auto">[] = [
+  "webgpu",
+  "tfjs-node-gpu",
+  "wasm+openblas",
+  "wasm",
+  "cpu",
+];
 
 /**
  * Selects and initialises the TF.js backend: WebGPU when a hardware adapter exists (a CPU
  * emulation such as Mesa lavapipe is used only when asked for by name), tfjs-node-gpu when
- * it imports, WASM otherwise, CPU last. `preference` (or `KIT_BACKEND`) forces one; a forced
- * backend that cannot start is an error rather than a silent fallback. Idempotent per
- * preference.
+ * it imports, WASM with its matmuls in native OpenBLAS (`wasm+openblas`, when Debian's
+ * libopenblas0-pthread loads; otherwise the reason is printed once), plain WASM, CPU last.
+ * `preference` (or `KIT_BACKEND`) forces one; a forced backend that cannot start is an error
+ * rather than a silent fallback. Idempotent per preference. Switching between `wasm+openblas`
+ * and `wasm` in one process switches the native matmul kernel on and off.
  */
 export async function initBackend(preference?: BackendPreference): Promise<BackendInfo> {
   const requested = preference ?? kitConfig().backend;
@@ -91,7 +127,16 @@ export async function initBackend(preference?: BackendPreference): Promise<Backe
   for (const name of order) {
     try {
       const device = await ATTEMPTS[name](requested === "auto");
-      active = { name: tf.getBackend(), requested, device: device ?? "", skipped };
+      // plain wasm / cpu: no native code at all; GPU backends: LAPACK for the Float64 geometry
+      if (name === "wasm" || name === "cpu") setNativeBlasEnabled(false);
+      const blas = nativeBlas()?.info ?? null;
+      active = {
+        name: name === "wasm+openblas" ? name : tf.getBackend(),
+        requested,
+        device: device ?? "",
+        skipped,
+        blas,
+      };
       return active;
     } catch (err) {
       skipped.push(`${name}: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`);

@@ -29,12 +29,13 @@ export interface BitextBenchmark {
 
 /**
  * Checks a benchmark: non-empty, every row's unit in range, no unit twice within a language,
- * no empty sentence, at least `k` rows per language (xsim's neighbourhood size).
+ * no empty sentence, at least `k + 1` rows per language (xsim's within-language neighbourhood
+ * of size `k` excludes the sentence itself).
  *
  * ```ts
  * import { checkBitextBenchmark } from "./bitext_benchmark.ts";
  * checkBitextBenchmark({ name: "t", description: "", pivotLang: "en", pivot: ["a", "b"], inputs: {},
- *   sets: [{ lang: "es", texts: ["x", "y"], units: new Int32Array([0, 1]), groups: ["all"] }] }, 2);
+ *   sets: [{ lang: "es", texts: ["x", "y"], units: new Int32Array([0, 1]), groups: ["all"] }] }, 1);
  * ```
  */
 export function checkBitextBenchmark(b: BitextBenchmark, k = 4): void {
@@ -50,9 +51,9 @@ export function checkBitextBenchmark(b: BitextBenchmark, k = 4): void {
         `${at}, ${s.lang}: ${s.texts.length} sentences but ${s.units.length} units`,
       );
     }
-    if (s.texts.length < k) {
+    if (s.texts.length < k + 1) {
       throw new KitError(
-        `${at}, ${s.lang}: ${s.texts.length} sentences; the xsim margin needs at least k=${k}`,
+        `${at}, ${s.lang}: ${s.texts.length} sentences; xsim needs at least k+1=${k + 1}`,
       );
     }
     const seen = new Set<number>();

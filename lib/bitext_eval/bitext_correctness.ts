@@ -1,5 +1,5 @@
-import { argmaxColumns, argmaxRows, topKRows, transposeData } from "../retrieval/mod.ts";
-import type { BitextAccuracy, TopK } from "../retrieval/mod.ts";
+import { diagonalHits, topKRows, transposeData, xsimFromCosines } from "../retrieval/mod.ts";
+import type { BitextAccuracy, TopK, WithinLanguageCosines } from "../retrieval/mod.ts";
 import { bitextFromSimilarity } from "../retrieval/mod.ts";
 import { KitError } from "../util/kit_error.ts";
 
@@ -9,11 +9,14 @@ export interface DirectionalCorrectness {
   bToA: Uint8Array;
 }
 
-/** Per-sentence bitext retrieval outcomes by cosine and by xsim's ratio margin. */
+/** Per-sentence bitext retrieval outcomes by cosine, K's xsim and LASER's ratio margin. */
 export interface BitextCorrectness {
   n: number;
   k: number;
   cosine: DirectionalCorrectness;
+  /** Paper K's own xsim (lib/retrieval/k_xsim.ts). */
+  xsim: DirectionalCorrectness;
+  /** LASER's ratio margin (not K's xsim). */
   margin: DirectionalCorrectness;
 }
 
@@ -56,38 +59,37 @@ function mean(x: Uint8Array): number {
 }
 
 /**
- * Which sentences bitext retrieval gets right, one 0/1 per sentence and direction, by cosine and
- * by the xsim ratio margin — the per-item form of lib/retrieval's `bitextFromSimilarity`
+ * Which sentences bitext retrieval gets right, one 0/1 per sentence and direction, by cosine, by
+ * K's xsim and by LASER's ratio margin — the per-item form of lib/retrieval's `bitextFromSimilarity`
  * (same definitions, ties and neighbourhoods), so that bootstrap intervals can resample
  * sentences. Also returns `bitextFromSimilarity`'s accuracies and throws if the two disagree.
  *
  * ```ts
  * import { bitextCorrectness } from "./bitext_correctness.ts";
- * const { correct } = bitextCorrectness(new Float32Array([1, 0, 0, 0, 1, 0, 0, 0, 1]), 3, 1);
+ * const I = new Float32Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+ * const { correct } = bitextCorrectness(I, 3, 1, { aa: I, bb: I });
  * console.assert(correct.cosine.aToB.join() === "1,1,1");
  * ```
  */
 export function bitextCorrectness(
   S: Float32Array,
   n: number,
-  k = 4,
+  k: number,
+  within: WithinLanguageCosines,
 ): { correct: BitextCorrectness; accuracy: BitextAccuracy } {
-  const accuracy = bitextFromSimilarity(S, n, k); // validates n, k and the matrix
-  const rowBest = argmaxRows(S, n, n), colBest = argmaxColumns(S, n, n);
-  const cosAB = new Uint8Array(n), cosBA = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    cosAB[i] = rowBest[i] === i ? 1 : 0;
-    cosBA[i] = colBest[i] === i ? 1 : 0;
-  }
+  const accuracy = bitextFromSimilarity(S, n, k, within); // validates n, k and the matrix
+  const cos = diagonalHits(S, n);
+  const xs = diagonalHits(xsimFromCosines(S, within.aa, within.bb, n, k), n);
   const nnA = topKRows(S, n, n, k), nnB = topKRows(transposeData(S, n, n), n, n, k);
   const avgA = neighbourMeans(nnA, n), avgB = neighbourMeans(nnB, n);
   const correct: BitextCorrectness = {
     n,
     k,
-    cosine: { aToB: cosAB, bToA: cosBA },
+    cosine: { aToB: cos.rows, bToA: cos.cols },
+    xsim: { aToB: xs.rows, bToA: xs.cols },
     margin: { aToB: marginCorrect(nnA, avgA, avgB, n), bToA: marginCorrect(nnB, avgB, avgA, n) },
   };
-  for (const score of ["cosine", "margin"] as const) {
+  for (const score of ["cosine", "xsim", "margin"] as const) {
     for (const dir of ["aToB", "bToA"] as const) {
       if (Math.abs(mean(correct[score][dir]) - accuracy[score][dir]) > 1e-12) {
         throw new KitError(

@@ -1,6 +1,6 @@
 import type { SentenceEncoder } from "../encoders/encoder.ts";
 import { cosineSimilarityMatrix, selectRows } from "../retrieval/mod.ts";
-import type { BitextAccuracy } from "../retrieval/mod.ts";
+import type { BitextAccuracy, RowMatrix } from "../retrieval/mod.ts";
 import { KitError } from "../util/kit_error.ts";
 import { type BitextBenchmark, checkBitextBenchmark } from "./bitext_benchmark.ts";
 import { type BitextCorrectness, bitextCorrectness } from "./bitext_correctness.ts";
@@ -22,8 +22,8 @@ export interface BitextLanguageResult {
 
 /**
  * Bitext retrieval of every language of `bench` against its English pivot with one encoder:
- * English is embedded once, each language once; similarities are cosines (lib/retrieval), the
- * margin is xsim's ratio margin with neighbourhood `k` (default 4).
+ * English is embedded once, each language once; scores are cosine, K's own xsim (within-language
+ * neighbourhoods of size `k`, default 4) and LASER's ratio margin (lib/retrieval).
  *
  * ```ts
  * import { evaluateBitext } from "./bitext_evaluation.ts";
@@ -53,18 +53,49 @@ export async function evaluateBitext(
       );
     }
     const a = selectRows(pivot, set.units, `${bench.pivotLang} embeddings`);
-    const S = await cosineSimilarityMatrix(a, x);
-    const { correct, accuracy } = bitextCorrectness(S, set.texts.length, k);
-    out.push({
-      benchmark: bench.name,
-      benchmarkUnits: bench.pivot.length,
-      lang: set.lang,
-      groups: set.groups,
-      n: set.texts.length,
-      units: set.units,
-      accuracy,
-      correct,
-    });
+    out.push(
+      await bitextLanguageResult({
+        benchmark: bench.name,
+        benchmarkUnits: bench.pivot.length,
+        lang: set.lang,
+        groups: set.groups,
+        units: set.units,
+        pivot: a,
+        x,
+        k,
+      }),
+    );
   }
   return out;
+}
+
+/**
+ * One language's bitext result from its embeddings (row i of `x` translates row i of `pivot`):
+ * cosine, K's xsim and LASER's margin with per-sentence outcomes. The one code path behind
+ * {@link evaluateBitext} and `./kit task bitext`.
+ */
+export async function bitextLanguageResult(opts: {
+  benchmark: string;
+  benchmarkUnits: number;
+  lang: string;
+  groups: string[];
+  units: Int32Array;
+  pivot: RowMatrix;
+  x: RowMatrix;
+  k: number;
+}): Promise<BitextLanguageResult> {
+  const { pivot: a, x, k } = opts;
+  const S = await cosineSimilarityMatrix(a, x);
+  const aa = await cosineSimilarityMatrix(a, a), bb = await cosineSimilarityMatrix(x, x);
+  const { correct, accuracy } = bitextCorrectness(S, x.rows, k, { aa, bb });
+  return {
+    benchmark: opts.benchmark,
+    benchmarkUnits: opts.benchmarkUnits,
+    lang: opts.lang,
+    groups: opts.groups,
+    n: x.rows,
+    units: opts.units,
+    accuracy,
+    correct,
+  };
 }

@@ -120,7 +120,7 @@ export function isEnglishLocale(lang: string): boolean {
 
 /**
  * The held-out stamp-caption benchmark: test-partition stamps only (never train/val, which the
- * mini models are trained and validated on). Pivot = each stamp's first English caption; for
+ * mini models are trained and validated on), one unit per concept (`group`, else key). Pivot = each stamp's first English caption; for
  * every other locale with a caption on at least `minPairs` test stamps (English variants left
  * out), one set of those stamps' first captions in that locale.
  *
@@ -133,14 +133,21 @@ export function isEnglishLocale(lang: string): boolean {
  * ```
  */
 export function stampBitextBenchmark(
-  samples: readonly Pick<SampleRecord, "key" | "partition" | "captions">[],
+  samples: readonly (Pick<SampleRecord, "key" | "partition" | "captions"> & { group?: string })[],
   opts: { minPairs?: number } = {},
 ): BitextBenchmark {
   const minPairs = opts.minPairs ?? 20;
+  // One unit per concept: several drawings of one emoji (same `group`) share their names, and
+  // repeated pivots would make the ground truth ambiguous; the first by key is kept.
+  const seenGroups = new Set<string>();
   const held = samples
     .filter((s) => s.partition === "test" && (s.captions.en?.[0] ?? "").trim() !== "")
     .slice()
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .filter((s) => {
+      const g = s.group ?? s.key;
+      return seenGroups.has(g) ? false : (seenGroups.add(g), true);
+    });
   if (held.length === 0) {
     throw new KitError("stamp bitext: no test-partition stamp has an English caption");
   }

@@ -1,4 +1,4 @@
-import type { KSetupId } from "../encoders/encoder.ts";
+import { K_SETUPS, type KSetupId } from "../encoders/encoder.ts";
 import { publishedValues } from "../paper/mod.ts";
 import {
   bootstrapInterval,
@@ -11,7 +11,7 @@ import {
 import { KitError } from "../util/kit_error.ts";
 import type { BitextLanguageResult } from "./bitext_evaluation.ts";
 
-/** K-T1's two scores: plain cosine nearest neighbour, and xsim's ratio margin (k = 4). */
+/** K-T1's two scores: plain cosine nearest neighbour, and paper K's own xsim (k = 4). */
 export type BitextScore = "cosine" | "xsim";
 export const BITEXT_SCORES: readonly BitextScore[] = ["cosine", "xsim"];
 
@@ -30,6 +30,8 @@ export interface KT1Row {
   mean_ci_low: number;
   mean_ci_high: number;
   n_languages: number;
+  /** Whether this row's score is the one compared with the published value ("yes"/"no"). */
+  compared: string;
   paper_mean: number | null;
 }
 
@@ -48,7 +50,22 @@ export interface KT1LangRow {
   n: number;
 }
 
-const field = (s: BitextScore) => (s === "cosine" ? "cosine" : "margin");
+const field = (s: BitextScore) => s;
+
+/**
+ * The score K's evaluation script used for a setup by default (their `distance` variable):
+ * `cosine` in the image-tuned models' script (Alignment/text-image/flores-sts.py), `xsim` in
+ * the untuned XLM-R one (Alignment/no-align) and in the text–text one (Alignment/text-text,
+ * Eng-Pivot). K-T1 compares the published value with this score's row only.
+ *
+ * ```ts
+ * import { publishedScore } from "./bitext_table.ts";
+ * console.assert(publishedScore("eng-pivot") === "xsim" && publishedScore("multilingual") === "cosine");
+ * ```
+ */
+export function publishedScore(setup: string): BitextScore {
+  return setup === "xlmr" || setup === "eng-pivot" ? "xsim" : "cosine";
+}
 
 /** Per-sentence mean of both directions (0, 0.5 or 1) of one language and score. */
 export function bothDirectionsCorrect(r: BitextLanguageResult, score: BitextScore): Float64Array {
@@ -95,10 +112,11 @@ export function publishedBitext(setup: string, group: string): number | null {
  * K-T1 rows of one setup: for each group with at least one language and each score, the mean
  * over languages of eng→x, x→eng and their mean, a percentile bootstrap interval of the mean
  * (units — sentences, stamps — resampled jointly across the group's languages; the retrieval
- * pool is held fixed), and the published value where SPEC §1 has one (cosine rows).
+ * pool is held fixed), and the published value where SPEC §1 has one — only on the row of the
+ * score K's script used for that setup ({@link publishedScore}; `compared` = "yes").
  */
 export function bitextGroupRows(
-  setup: KSetupId,
+  setup: KSetupId | string,
   results: readonly BitextLanguageResult[],
   opts: BootstrapOptions & { groups?: readonly string[] },
 ): KT1Row[] {
@@ -122,7 +140,10 @@ export function bitextGroupRows(
         mean_ci_low: ci.low,
         mean_ci_high: ci.high,
         n_languages: inGroup.length,
-        paper_mean: score === "cosine" ? publishedBitext(setup, group) : null,
+        compared: (K_SETUPS as readonly string[]).includes(setup) && score === publishedScore(setup)
+          ? "yes"
+          : "no",
+        paper_mean: score === publishedScore(setup) ? publishedBitext(setup, group) : null,
       });
     }
   }
@@ -131,7 +152,7 @@ export function bitextGroupRows(
 
 /** K-T1-LANGS rows of one setup: per language and score, with a bootstrap interval of the mean. */
 export function bitextLanguageRows(
-  setup: KSetupId,
+  setup: KSetupId | string,
   results: readonly BitextLanguageResult[],
   opts: BootstrapOptions,
 ): KT1LangRow[] {

@@ -3,7 +3,13 @@ import { KitError } from "../util/kit_error.ts";
 import { PROJECT_ROOT } from "../util/paths.ts";
 
 export type Profile = "mini" | "paper";
-export type BackendPreference = "auto" | "webgpu" | "tfjs-node-gpu" | "wasm" | "cpu";
+export type BackendPreference =
+  | "auto"
+  | "webgpu"
+  | "tfjs-node-gpu"
+  | "wasm+openblas"
+  | "wasm"
+  | "cpu";
 
 /** How this run was asked to behave. The notebook runner sets these through the environment. */
 export interface KitConfig {
@@ -20,14 +26,25 @@ export interface KitConfig {
 }
 
 const PROFILES: readonly Profile[] = ["mini", "paper"];
-const BACKENDS: readonly BackendPreference[] = ["auto", "webgpu", "tfjs-node-gpu", "wasm", "cpu"];
+const BACKENDS: readonly BackendPreference[] = [
+  "auto",
+  "webgpu",
+  "tfjs-node-gpu",
+  "wasm+openblas",
+  "wasm",
+  "cpu",
+];
 
 /** Environment variables read by `kitConfig`, with what each means (printed by `--help`). */
 export const KIT_ENV_VARS = {
   KIT_PROFILE: "mini | paper (default mini)",
   KIT_SMOKE: "1 = tiny sizes for tests; artifacts under figures/smoke/",
   KIT_DATA_MIRROR: "read-only mirror folder of the datasets (default: ../shared/data when it exists; empty = none)",
-  KIT_BACKEND: "auto | webgpu | tfjs-node-gpu | wasm | cpu (default auto)",
+  KIT_BACKEND:
+    "auto | webgpu | tfjs-node-gpu | wasm+openblas | wasm | cpu (default auto; wasm: no OpenBLAS)",
+  KIT_OPENBLAS:
+    "off = never load OpenBLAS; or the library name/path to open (default libopenblas.so.0)",
+  KIT_BLAS_THREADS: "OpenBLAS thread count, fixed per run (default: cores, at most 8)",
   KIT_ARTIFACT_DIR: "override the artifact folder",
 } as const;
 

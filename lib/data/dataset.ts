@@ -21,7 +21,12 @@ export type UpstreamSource =
     archives: { url: string; sha256: string | null; bytes: number | null; format: "zip" | "tar.gz" | "tar" | "deb" | "gz"; strip: string; into?: string }[];
   }
   /** Derived by the mirror's maintainers from another dataset; no single upstream file. */
-  | { kind: "derived"; from: string; how: string };
+  | { kind: "derived"; from: string; how: string }
+  /**
+   * An npm package pinned in package.json / package-lock.json, installed by the kit's setup into
+   * `node_modules/<package>` (the dataset folder).
+   */
+  | { kind: "npm"; package: string; version: string };
 
 /** A dataset, declared once: what it is, where it comes from, and its files. */
 export interface DatasetDeclaration {

@@ -1,4 +1,5 @@
 import type { DatasetDeclaration } from "./dataset.ts";
+import { witShardFileNames } from "../sources/wit.ts";
 
 /**
  * Every dataset the kit reads, declared once. Mirrored datasets list their files (sizes and
@@ -15,11 +16,13 @@ export const DATASETS: readonly DatasetDeclaration[] = [
     mirrorDir: "tuxpaint-stamps",
     homepage: "https://tuxpaint.org/download/stamps/ (Debian package tuxpaint-stamps-default)",
     license: "GPL-2.0 (see COPYRIGHT in the package)",
-    citation: "Tux Paint stamps collection, version 2022.06.04, New Breed Software and contributors.",
+    citation:
+      "Tux Paint stamps collection, version 2022.06.04, New Breed Software and contributors.",
     upstream: {
       kind: "archives",
       archives: [{
-        url: "https://deb.debian.org/debian/pool/main/t/tuxpaint-stamps/tuxpaint-stamps-default_2022.06.04-1_all.deb",
+        url:
+          "https://deb.debian.org/debian/pool/main/t/tuxpaint-stamps/tuxpaint-stamps-default_2022.06.04-1_all.deb",
         sha256: null,
         bytes: null,
         format: "deb",
@@ -28,7 +31,65 @@ export const DATASETS: readonly DatasetDeclaration[] = [
     },
     files: [],
     sizeBytes: 38_000_000,
-    notes: "Debian users can also `apt-get install tuxpaint-stamps-default` and copy /usr/share/tuxpaint/stamps into the cache folder.",
+    notes:
+      "Debian users can also `apt-get install tuxpaint-stamps-default` and copy /usr/share/tuxpaint/stamps into the cache folder.",
+  },
+  // ------------------------------------------------ mini profile (pinned npm packages)
+  {
+    name: "cldr-annotations",
+    title: "Unicode CLDR emoji annotations: short names (tts) and keywords in ~168 locales",
+    profile: "mini",
+    mirrorDir: null,
+    mirrorInclude: ["annotations/", "LICENSE", "package.json"],
+    homepage: "https://cldr.unicode.org/ (npm cldr-annotations-full, unicode-org/cldr-json)",
+    license: "Unicode-3.0 (Unicode License v3; LICENSE in the package)",
+    citation:
+      "Unicode Common Locale Data Repository (CLDR) 48, emoji annotations; npm cldr-annotations-full 48.2.0, Unicode, Inc.",
+    upstream: { kind: "npm", package: "cldr-annotations-full", version: "48.2.0" },
+    files: [],
+    sizeBytes: 56_000_000,
+  },
+  {
+    name: "twemoji-svg",
+    title: "Twemoji 15.0 emoji drawings (SVG, one file per code point sequence)",
+    profile: "mini",
+    mirrorDir: null,
+    homepage: "https://github.com/jdecked/twemoji (npm @twemoji/svg)",
+    license:
+      "graphics CC-BY-4.0 (Copyright Twitter, Inc. and other contributors; jdecked/twemoji); npm packaging MIT (Samuel Kopp)",
+    citation:
+      "Twemoji 15.0 by Twitter, Inc. and contributors (jdecked/twemoji), licensed under CC-BY 4.0; npm @twemoji/svg 15.0.0.",
+    upstream: { kind: "npm", package: "@twemoji/svg", version: "15.0.0" },
+    files: [],
+    sizeBytes: 17_000_000,
+  },
+  {
+    name: "noto-emoji",
+    title: "Noto Emoji drawings (SVG bodies in Iconify JSON)",
+    profile: "mini",
+    mirrorDir: null,
+    mirrorInclude: ["icons.json", "chars.json", "info.json", "package.json"],
+    homepage: "https://github.com/googlefonts/noto-emoji (npm @iconify-json/noto)",
+    license: "Apache-2.0 (Google Inc.; googlefonts/noto-emoji svg/LICENSE)",
+    citation:
+      "Noto Emoji by Google Inc., Apache License 2.0; npm @iconify-json/noto 1.2.9 (Iconify).",
+    upstream: { kind: "npm", package: "@iconify-json/noto", version: "1.2.9" },
+    files: [],
+    sizeBytes: 25_000_000,
+  },
+  {
+    name: "fluent-emoji-flat",
+    title: "Microsoft Fluent Emoji (flat) drawings (SVG bodies in Iconify JSON)",
+    profile: "mini",
+    mirrorDir: null,
+    mirrorInclude: ["icons.json", "chars.json", "info.json", "package.json"],
+    homepage: "https://github.com/microsoft/fluentui-emoji (npm @iconify-json/fluent-emoji-flat)",
+    license: "MIT (Microsoft Corporation; microsoft/fluentui-emoji LICENSE)",
+    citation:
+      "Fluent Emoji (flat) by Microsoft Corporation, MIT License; npm @iconify-json/fluent-emoji-flat 1.2.6 (Iconify).",
+    upstream: { kind: "npm", package: "@iconify-json/fluent-emoji-flat", version: "1.2.6" },
+    files: [],
+    sizeBytes: 8_800_000,
   },
   {
     name: "coco-captions-val2017",
@@ -64,7 +125,8 @@ export const DATASETS: readonly DatasetDeclaration[] = [
     upstream: {
       kind: "derived",
       from: "coco-captions-val2017 + http://images.cocodataset.org/val2017/<id>.jpg",
-      how: "the 51 CC BY / CC BY-SA images of COCO val2017 listed in the manifest, with their captions",
+      how:
+        "the 51 CC BY / CC BY-SA images of COCO val2017 listed in the manifest, with their captions",
     },
     files: [],
     sizeBytes: 9_100_000,
@@ -76,8 +138,12 @@ export const DATASETS: readonly DatasetDeclaration[] = [
     mirrorDir: "sib200",
     homepage: "https://github.com/dadelani/sib-200",
     license: "CC BY-SA 4.0 (FLORES-200 text)",
-    citation: "Adelani et al., SIB-200: A Simple, Inclusive, and Big Evaluation Dataset for Topic Classification in 200+ Languages and Dialects, EACL 2024.",
-    upstream: { kind: "files", baseUrl: "https://raw.githubusercontent.com/dadelani/sib-200/main/data/annotated/" },
+    citation:
+      "Adelani et al., SIB-200: A Simple, Inclusive, and Big Evaluation Dataset for Topic Classification in 200+ Languages and Dialects, EACL 2024.",
+    upstream: {
+      kind: "files",
+      baseUrl: "https://raw.githubusercontent.com/dadelani/sib-200/main/data/annotated/",
+    },
     files: [],
     sizeBytes: 2_600_000,
   },
@@ -88,11 +154,13 @@ export const DATASETS: readonly DatasetDeclaration[] = [
     mirrorDir: "xnli",
     homepage: "https://github.com/google-research/xtreme",
     license: "CC BY-NC 4.0",
-    citation: "Conneau et al., XNLI: Evaluating Cross-lingual Sentence Representations, EMNLP 2018.",
+    citation:
+      "Conneau et al., XNLI: Evaluating Cross-lingual Sentence Representations, EMNLP 2018.",
     upstream: {
       kind: "derived",
       from: "xnli-1.0 (XNLI-1.0.zip, xnli.dev.tsv)",
-      how: "XTREME's conversion of xnli.dev.tsv to one TSV per language (premise, hypothesis, label)",
+      how:
+        "XTREME's conversion of xnli.dev.tsv to one TSV per language (premise, hypothesis, label)",
     },
     files: [],
     sizeBytes: 9_200_000,
@@ -104,8 +172,12 @@ export const DATASETS: readonly DatasetDeclaration[] = [
     mirrorDir: "americasnli",
     homepage: "https://github.com/abteen/americasnli",
     license: "CC BY-SA 4.0",
-    citation: "Ebrahimi et al., AmericasNLI: Evaluating Zero-shot Natural Language Understanding of Pretrained Multilingual Models in Truly Low-resource Languages, ACL 2022.",
-    upstream: { kind: "files", baseUrl: "https://raw.githubusercontent.com/abteen/americasnli/main/data/" },
+    citation:
+      "Ebrahimi et al., AmericasNLI: Evaluating Zero-shot Natural Language Understanding of Pretrained Multilingual Models in Truly Low-resource Languages, ACL 2022.",
+    upstream: {
+      kind: "files",
+      baseUrl: "https://raw.githubusercontent.com/abteen/americasnli/main/data/",
+    },
     files: [],
     sizeBytes: 4_700_000,
   },
@@ -116,10 +188,12 @@ export const DATASETS: readonly DatasetDeclaration[] = [
     mirrorDir: "americasnlp2021",
     homepage: "https://github.com/AmericasNLP/americasnlp2021",
     license: "see the upstream README (per-source licences)",
-    citation: "Mager et al., Findings of the AmericasNLP 2021 Shared Task on Open Machine Translation for Indigenous Languages of the Americas, AmericasNLP 2021.",
+    citation:
+      "Mager et al., Findings of the AmericasNLP 2021 Shared Task on Open Machine Translation for Indigenous Languages of the Americas, AmericasNLP 2021.",
     upstream: {
       kind: "files",
-      baseUrl: "https://raw.githubusercontent.com/AmericasNLP/americasnlp2021/main/data/quechua-spanish/",
+      baseUrl:
+        "https://raw.githubusercontent.com/AmericasNLP/americasnlp2021/main/data/quechua-spanish/",
     },
     files: [],
     sizeBytes: 1_000_000,
@@ -132,7 +206,10 @@ export const DATASETS: readonly DatasetDeclaration[] = [
     homepage: "https://github.com/Helsinki-NLP/Tatoeba-Challenge",
     license: "CC BY 2.0 FR",
     citation: "Tiedemann, The Tatoeba Translation Challenge, WMT 2020.",
-    upstream: { kind: "files", baseUrl: "https://raw.githubusercontent.com/Helsinki-NLP/Tatoeba-Challenge/master/data/test/" },
+    upstream: {
+      kind: "files",
+      baseUrl: "https://raw.githubusercontent.com/Helsinki-NLP/Tatoeba-Challenge/master/data/test/",
+    },
     files: [],
     sizeBytes: 32_000,
   },
@@ -144,7 +221,10 @@ export const DATASETS: readonly DatasetDeclaration[] = [
     homepage: "https://github.com/multi30k/dataset",
     license: "Flickr30k / COCO research terms",
     citation: "Elliott et al., Multi30K: Multilingual English-German Image Descriptions, VL 2016.",
-    upstream: { kind: "files", baseUrl: "https://raw.githubusercontent.com/multi30k/dataset/master/data/task1/" },
+    upstream: {
+      kind: "files",
+      baseUrl: "https://raw.githubusercontent.com/multi30k/dataset/master/data/task1/",
+    },
     files: [],
     sizeBytes: 3_300_000,
   },
@@ -158,7 +238,8 @@ export const DATASETS: readonly DatasetDeclaration[] = [
     citation: "Aggarwal and Kale, Towards Zero-shot Cross-lingual Image Retrieval, 2020.",
     upstream: {
       kind: "files",
-      baseUrl: "https://raw.githubusercontent.com/adobe-research/Cross-lingual-Test-Dataset-XTD10/main/",
+      baseUrl:
+        "https://raw.githubusercontent.com/adobe-research/Cross-lingual-Test-Dataset-XTD10/main/",
     },
     files: [],
     sizeBytes: 840_000,
@@ -174,7 +255,8 @@ export const DATASETS: readonly DatasetDeclaration[] = [
     upstream: {
       kind: "archives",
       archives: [{
-        url: "https://deb.debian.org/debian/pool/main/libe/libexttextcat/libexttextcat-data_3.4.6-1_all.deb",
+        url:
+          "https://deb.debian.org/debian/pool/main/libe/libexttextcat/libexttextcat-data_3.4.6-1_all.deb",
         sha256: null,
         bytes: null,
         format: "deb",
@@ -191,8 +273,12 @@ export const DATASETS: readonly DatasetDeclaration[] = [
     mirrorDir: "clip",
     homepage: "https://github.com/openai/CLIP",
     license: "MIT",
-    citation: "Radford et al., Learning Transferable Visual Models From Natural Language Supervision, ICML 2021.",
-    upstream: { kind: "files", baseUrl: "https://raw.githubusercontent.com/openai/CLIP/main/clip/" },
+    citation:
+      "Radford et al., Learning Transferable Visual Models From Natural Language Supervision, ICML 2021.",
+    upstream: {
+      kind: "files",
+      baseUrl: "https://raw.githubusercontent.com/openai/CLIP/main/clip/",
+    },
     files: [],
     sizeBytes: 1_360_000,
   },
@@ -208,27 +294,51 @@ export const DATASETS: readonly DatasetDeclaration[] = [
     upstream: {
       kind: "archives",
       archives: [
-        { url: "http://images.cocodataset.org/annotations/annotations_trainval2017.zip", sha256: null, bytes: 252_907_541, format: "zip", strip: "", into: "" },
-        { url: "http://images.cocodataset.org/zips/train2017.zip", sha256: null, bytes: 19_336_861_798, format: "zip", strip: "", into: "" },
-        { url: "http://images.cocodataset.org/zips/val2017.zip", sha256: null, bytes: 815_585_330, format: "zip", strip: "", into: "" },
+        {
+          url: "http://images.cocodataset.org/annotations/annotations_trainval2017.zip",
+          sha256: null,
+          bytes: 252_907_541,
+          format: "zip",
+          strip: "",
+          into: "",
+        },
+        {
+          url: "http://images.cocodataset.org/zips/train2017.zip",
+          sha256: null,
+          bytes: 19_336_861_798,
+          format: "zip",
+          strip: "",
+          into: "",
+        },
+        {
+          url: "http://images.cocodataset.org/zips/val2017.zip",
+          sha256: null,
+          bytes: 815_585_330,
+          format: "zip",
+          strip: "",
+          into: "",
+        },
       ],
     },
     files: [],
     sizeBytes: 20_405_354_669,
-    notes: "Expected layout after unpacking: annotations/captions_{train,val}2017.json, train2017/*.jpg, val2017/*.jpg.",
+    notes:
+      "Expected layout after unpacking: annotations/captions_{train,val}2017.json, train2017/*.jpg, val2017/*.jpg.",
   },
   {
     name: "wit-v1",
-    title: "WIT v1 (Wikipedia-based Image Text), training TSV shards",
+    title: "WIT v1 (Wikipedia-based Image Text), train, val and test TSV shards",
     profile: "paper",
     mirrorDir: null,
     homepage: "https://github.com/google-research-datasets/wit",
     license: "CC BY-SA 3.0 (text); images under their own Wikimedia licences",
-    citation: "Srinivasan et al., WIT: Wikipedia-based Image Text Dataset for Multimodal Multilingual Machine Learning, SIGIR 2021.",
+    citation:
+      "Srinivasan et al., WIT: Wikipedia-based Image Text Dataset for Multimodal Multilingual Machine Learning, SIGIR 2021.",
     upstream: {
       kind: "archives",
-      archives: Array.from({ length: 10 }, (_, i) => ({
-        url: `https://storage.googleapis.com/gresearch/wit/wit_v1.train.all-0000${i}-of-00010.tsv.gz`,
+      // D's build_webdataset.py reads train, val and test (SPLIT_PATTERNS["full"]); N = 2770 needs all.
+      archives: witShardFileNames().map((name) => ({
+        url: `https://storage.googleapis.com/gresearch/wit/${name}`,
         sha256: null,
         bytes: null,
         format: "gz" as const,
@@ -236,8 +346,9 @@ export const DATASETS: readonly DatasetDeclaration[] = [
       })),
     },
     files: [],
-    sizeBytes: 25_000_000_000,
-    notes: "Images are fetched from each row's image_url by the dataset-build step of the paper profile.",
+    sizeBytes: 25_300_000_000,
+    notes:
+      "Images are fetched from each row's image_url by the dataset-build step of the paper profile.",
   },
   {
     name: "flores200",
@@ -246,10 +357,17 @@ export const DATASETS: readonly DatasetDeclaration[] = [
     mirrorDir: null,
     homepage: "https://github.com/facebookresearch/flores/tree/main/flores200",
     license: "CC BY-SA 4.0",
-    citation: "NLLB Team, No Language Left Behind: Scaling Human-Centered Machine Translation, 2022.",
+    citation:
+      "NLLB Team, No Language Left Behind: Scaling Human-Centered Machine Translation, 2022.",
     upstream: {
       kind: "archives",
-      archives: [{ url: "https://dl.fbaipublicfiles.com/nllb/flores200_dataset.tar.gz", sha256: null, bytes: 25_585_843, format: "tar.gz", strip: "flores200_dataset" }],
+      archives: [{
+        url: "https://dl.fbaipublicfiles.com/nllb/flores200_dataset.tar.gz",
+        sha256: null,
+        bytes: 25_585_843,
+        format: "tar.gz",
+        strip: "flores200_dataset",
+      }],
     },
     files: [],
     sizeBytes: 25_585_843,
@@ -262,10 +380,17 @@ export const DATASETS: readonly DatasetDeclaration[] = [
     mirrorDir: null,
     homepage: "https://github.com/facebookresearch/XNLI",
     license: "CC BY-NC 4.0",
-    citation: "Conneau et al., XNLI: Evaluating Cross-lingual Sentence Representations, EMNLP 2018.",
+    citation:
+      "Conneau et al., XNLI: Evaluating Cross-lingual Sentence Representations, EMNLP 2018.",
     upstream: {
       kind: "archives",
-      archives: [{ url: "https://dl.fbaipublicfiles.com/XNLI/XNLI-1.0.zip", sha256: null, bytes: 17_865_352, format: "zip", strip: "XNLI-1.0" }],
+      archives: [{
+        url: "https://dl.fbaipublicfiles.com/XNLI/XNLI-1.0.zip",
+        sha256: null,
+        bytes: 17_865_352,
+        format: "zip",
+        strip: "XNLI-1.0",
+      }],
     },
     files: [],
     sizeBytes: 17_865_352,
@@ -278,13 +403,21 @@ export const DATASETS: readonly DatasetDeclaration[] = [
     mirrorDir: null,
     homepage: "https://cims.nyu.edu/~sbowman/multinli/",
     license: "OANC / CC BY-SA 3.0 / CC BY 3.0 (per genre; see the data description)",
-    citation: "Williams, Nangia and Bowman, A Broad-Coverage Challenge Corpus for Sentence Understanding through Inference, NAACL 2018.",
+    citation:
+      "Williams, Nangia and Bowman, A Broad-Coverage Challenge Corpus for Sentence Understanding through Inference, NAACL 2018.",
     upstream: {
       kind: "archives",
-      archives: [{ url: "https://cims.nyu.edu/~sbowman/multinli/multinli_1.0.zip", sha256: null, bytes: 226_850_426, format: "zip", strip: "multinli_1.0" }],
+      archives: [{
+        url: "https://cims.nyu.edu/~sbowman/multinli/multinli_1.0.zip",
+        sha256: null,
+        bytes: 226_850_426,
+        format: "zip",
+        strip: "multinli_1.0",
+      }],
     },
     files: [],
     sizeBytes: 226_850_426,
-    notes: "Expected layout: multinli_1.0_train.jsonl, multinli_1.0_dev_matched.jsonl.",
+    notes:
+      "Expected layout: multinli_1.0_train.jsonl, multinli_1.0_dev_matched.jsonl, multinli_1.0_dev_mismatched.jsonl.",
   },
 ];

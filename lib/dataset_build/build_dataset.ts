@@ -351,11 +351,13 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
         },
       });
     });
-    const parts = assignPartitions(kept.map((k) => k.c.key), partition);
+    // Partitions are assigned per group (concept): every image of a concept in one partition.
+    const groupOf = (c: CandidateSample) => c.group ?? c.key;
+    const parts = assignPartitions(kept.map((k) => groupOf(k.c)), partition);
     const shards: Plan["shards"] = [];
     records = new Map();
     for (const p of PARTITIONS) {
-      const inPart = kept.filter((k) => parts.get(k.c.key) === p);
+      const inPart = kept.filter((k) => parts.get(groupOf(k.c)) === p);
       for (let s = 0; s * samplesPerShard < inPart.length; s++) {
         const chunk = inPart.slice(s * samplesPerShard, (s + 1) * samplesPerShard);
         const name = `${p}-${String(s).padStart(5, "0")}.tar`;
@@ -366,6 +368,7 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
             source: c.source,
             sourceId: c.sourceId,
             partition: p,
+            ...(c.group !== undefined ? { group: c.group } : {}),
             shard: name,
             captions: c.captions,
             languages: Object.keys(c.captions).filter((l) => c.captions[l]!.length > 0).sort(),

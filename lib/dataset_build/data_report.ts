@@ -146,10 +146,67 @@ export function dataT1Rows(
   return rows;
 }
 
+/** A sample as `sourceBreakdownRows` reads it. */
+interface SourcedSample extends HasCaptions {
+  key: string;
+  source: string;
+  group?: string;
+}
+
+/**
+ * DATA-T1's per-source rows, from the samples (`samples.jsonl`): for each source (section
+ * `source: <name>`) its images, concepts (groups: an emoji drawn by several sets is one concept;
+ * a stamp is its own), locales with a caption on at least `richLocale` images (default 500), and
+ * per language (the ten focus languages and `qu`) images with a caption, with captions.
+ *
+ * ```ts
+ * import { sourceBreakdownRows } from "./data_report.ts";
+ * const rows = sourceBreakdownRows([{ key: "a", source: "s", group: "g", captions: { en: ["x"] } },
+ *   { key: "b", source: "s", group: "g", captions: { en: ["x"], qu: ["y"] } }]);
+ * console.assert(rows.find((r) => r.item === "concepts")!.count === 1);
+ * ```
+ */
+export function sourceBreakdownRows(
+  samples: readonly SourcedSample[],
+  opts: { languages?: readonly string[]; richLocale?: number } = {},
+): DataT1Row[] {
+  const languages = opts.languages ?? [...MINI_LANGUAGES, "qu"];
+  const rich = opts.richLocale ?? 500;
+  const rows: DataT1Row[] = [];
+  const sources = [...new Set(samples.map((s) => s.source))].sort();
+  for (const src of sources) {
+    const mine = samples.filter((s) => s.source === src);
+    const section = `source: ${src}`;
+    const cov = languageCoverage(mine);
+    const captions = cov.reduce((n, c) => n + c.captions, 0);
+    rows.push({ section, item: "images", count: mine.length, captions });
+    rows.push({
+      section,
+      item: "concepts",
+      count: new Set(mine.map((s) => s.group ?? s.key)).size,
+      captions: null,
+    });
+    rows.push({ section, item: "locales", count: cov.length, captions: null });
+    rows.push({
+      section,
+      item: `locales with ≥ ${rich} images`,
+      count: cov.filter((c) => c.images >= rich).length,
+      captions: null,
+    });
+    const byLang = new Map(cov.map((c) => [c.language, c]));
+    for (const l of languages) {
+      const c = byLang.get(l);
+      rows.push({ section, item: l, count: c?.images ?? 0, captions: c?.captions ?? 0 });
+    }
+  }
+  return rows;
+}
+
 /**
  * Caption lengths by language as a plotly box plot: one `{type: "box", name: lang, y}` trace per
  * language, y = caption lengths in Unicode characters (code points; characters rather than words
- * so that ja/zh, written without spaces, are comparable).
+ * so that ja/zh, written without spaces, are comparable). With `bySource`, one trace per source
+ * (`x` = language, grouped boxes) instead.
  *
  * ```ts
  * import { captionLengthFigure } from "./data_report.ts";
@@ -158,10 +215,41 @@ export function dataT1Rows(
  * ```
  */
 export function captionLengthFigure(
-  samples: readonly HasCaptions[],
-  opts: { languages?: readonly string[]; title?: string } = {},
+  samples: readonly (HasCaptions & { source?: string })[],
+  opts: { languages?: readonly string[]; title?: string; bySource?: boolean } = {},
 ): PlotlyFigure {
   const languages = opts.languages ?? MINI_LANGUAGES;
+  if (opts.bySource) {
+    // One trace per source, x = language: plotly groups the boxes of a language side by side.
+    const sources = [...new Set(samples.map((s) => s.source ?? "(none)"))].sort();
+    const data = sources.map((src) => {
+      const x: string[] = [], y: number[] = [];
+      for (const s of samples) {
+        if ((s.source ?? "(none)") !== src) continue;
+        for (const lang of languages) {
+          for (const c of s.captions[lang] ?? []) {
+            x.push(lang);
+            y.push([...c].length);
+          }
+        }
+      }
+      return { type: "box", name: src, x, y, boxpoints: false };
+    });
+    return {
+      data,
+      layout: {
+        title: { text: opts.title ?? "Caption length by language and source" },
+        boxmode: "group",
+        xaxis: {
+          title: { text: "language" },
+          categoryorder: "array",
+          categoryarray: [...languages],
+        },
+        yaxis: { title: { text: "caption length (characters)" }, rangemode: "tozero" },
+        showlegend: true,
+      },
+    };
+  }
   const data = languages.map((lang) => {
     const y: number[] = [];
     for (const s of samples) for (const c of s.captions[lang] ?? []) y.push([...c].length);

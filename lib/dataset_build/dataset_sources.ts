@@ -4,7 +4,7 @@ import { KitError } from "../util/kit_error.ts";
 import { loadTuxPaintStamps } from "../sources/tuxpaint_stamps.ts";
 import { cocoFileName, loadCocoCaptions } from "../sources/coco_captions.ts";
 import { groupCaptionRecords, loadCaptionRecords } from "../sources/caption_records.ts";
-import { D_LANGUAGES, loadWitCaptions, type WitRecord } from "../sources/wit.ts";
+import { D_LANGUAGES, findWitShards, loadWitCaptions, type WitRecord } from "../sources/wit.ts";
 import { type SourceIssue, sourceIssue } from "../sources/source_issue.ts";
 import { sha256Hex } from "../util/sha256.ts";
 import { cacheDir } from "../util/paths.ts";
@@ -338,8 +338,8 @@ export async function paperCocoSource(opts: {
 }
 
 /**
- * Paper profile, D's images: the WIT v1 TSVs of the registry (`./kit task fetch wit-v1`) with
- * images from `imagesDir` (default `<cache>/wit-images`). Throws the registry's KitError when the
+ * Paper profile, D's images: the WIT v1 TSVs of the registry (`./kit task fetch wit-v1`) — the
+ * train, val and test shards, all three as D reads them (`findWitShards`) — with images from `imagesDir` (default `<cache>/wit-images`). Throws the registry's KitError when the
  * TSVs are not there.
  */
 export async function paperWitSource(
@@ -347,17 +347,12 @@ export async function paperWitSource(
 ): Promise<DatasetSource> {
   const reg = opts.registry ?? dataRegistry();
   const r = await reg.resolve("wit-v1");
-  const tsvFiles: string[] = [];
-  for await (const e of Deno.readDir(r.root)) {
-    if (e.isFile && /^wit_v1\.train\.all-\d+-of-\d+\.tsv(\.gz)?$/.test(e.name)) {
-      tsvFiles.push(join(r.root, e.name));
-    }
+  let tsvFiles: string[];
+  try {
+    tsvFiles = await findWitShards(r.root);
+  } catch (err) {
+    if (!(err instanceof KitError)) throw err;
+    throw reg.missingError(reg.declaration("wit-v1"), [`${r.source}: ${err.message}`]);
   }
-  if (tsvFiles.length === 0) {
-    throw reg.missingError(reg.declaration("wit-v1"), [
-      `${r.root} holds no wit_v1.train.all-*.tsv`,
-    ]);
-  }
-  tsvFiles.sort();
   return witSource({ tsvFiles, imagesDir: opts.imagesDir ?? join(cacheDir(), "wit-images") });
 }

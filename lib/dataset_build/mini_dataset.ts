@@ -2,10 +2,22 @@ import { kitConfig } from "../config/kit_config.ts";
 import type { DataRegistry } from "../data/registry.ts";
 import { buildDataset, type BuildOptions, type BuildResult } from "./build_dataset.ts";
 import { cocoSource, tuxPaintSource } from "./dataset_sources.ts";
+import { cldrEmojiSource } from "./emoji_source.ts";
+import type { PartitionOptions } from "./partition.ts";
 import type { DatasetSource } from "./sample.ts";
 
 /** Stamps kept in a smoke run (`KIT_SMOKE=1`): enough for every code path, seconds to build. */
 export const MINI_SMOKE_LIMIT = 60;
+
+/**
+ * The mini profile's split: seed 7, **by concept**, 50/10/40. The large held-out share is what
+ * lets D's mini item set (val ∪ test, never seen by the frozen pair) reach N ≥ 1,000 concepts in
+ * all nine languages, and gives K's in-domain bitext benchmark ~1,000 test concepts.
+ */
+export const MINI_PARTITION: PartitionOptions = {
+  seed: 7,
+  fractions: { train: 0.5, val: 0.1, test: 0.4 },
+};
 
 /** Options of `buildMiniDataset` (any `buildDataset` option may be overridden). */
 export interface MiniDatasetOptions extends Partial<Omit<BuildOptions, "sources">> {
@@ -13,14 +25,17 @@ export interface MiniDatasetOptions extends Partial<Omit<BuildOptions, "sources"
   registry?: DataRegistry;
   /** Also add the 51 CC-licensed COCO images with their English captions (source `coco`). Default false. */
   includeCoco?: boolean;
+  /** Add the emoji (CLDR names × Twemoji/Noto/Fluent drawings, source `cldr-emoji`). Default true. */
+  includeEmoji?: boolean;
   /** Smoke subset (default `kitConfig().smoke`): the first `MINI_SMOKE_LIMIT` candidates in key order. */
   smoke?: boolean;
 }
 
 /**
  * The mini profile's dataset: the Tux Paint stamps (real photos and SVGs with human-written
- * descriptions in ~77 locales), optionally plus the 51 CC-licensed COCO images with English
- * captions; 64×64 RGB PNGs; seeded 0.8/0.1/0.1 split (seed 7). Built under
+ * descriptions in ~77 locales) and the emoji (CLDR's human-written short names in ~150 locales,
+ * each emoji drawn by three open sets), optionally plus the 51 CC-licensed COCO images with
+ * English captions; 64×64 RGB PNGs; seeded split by concept (`MINI_PARTITION`). Built under
  * `.cache/datasets/mini/<hash>/` (or `mini-smoke`), idempotent and resumable.
  *
  * ```ts
@@ -29,14 +44,20 @@ export interface MiniDatasetOptions extends Partial<Omit<BuildOptions, "sources"
  * ```
  */
 export async function buildMiniDataset(opts: MiniDatasetOptions = {}): Promise<BuildResult> {
-  const { registry, includeCoco, smoke: smokeOpt, ...rest } = opts;
+  const { registry, includeCoco, includeEmoji, smoke: smokeOpt, ...rest } = opts;
   const smoke = smokeOpt ?? kitConfig().smoke;
   const sources: DatasetSource[] = [tuxPaintSource({ registry })];
+  if (includeEmoji ?? true) {
+    sources.push(
+      cldrEmojiSource({ ...(registry ? { registry } : {}), quiet: rest.quiet ?? false }),
+    );
+  }
   if (includeCoco) sources.push(cocoSource({ registry }));
   return await buildDataset({
     profile: smoke ? "mini-smoke" : "mini",
     limit: smoke ? MINI_SMOKE_LIMIT : null,
     samplesPerShard: smoke ? 32 : 256,
+    partition: MINI_PARTITION,
     ...rest,
     image: { size: 64, ...rest.image },
     sources,

@@ -19,3 +19,6 @@ export * from "./rejects_report.ts";
 export * from "./dataset_sources.ts";
 export * from "./build_dataset.ts";
 export * from "./mini_dataset.ts";
+export * from "./emoji_source.ts";
+export * from "./d_mini_items.ts";
+export * from "./d_wit_build.ts";

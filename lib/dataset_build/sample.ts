@@ -22,6 +22,12 @@ export interface CandidateSample {
   imageFile: string;
   /** Language → captions (several per language for COCO, one for stamps and WIT). */
   captions: Record<string, string[]>;
+  /**
+   * The concept the image shows, when several images show one (an emoji drawn by several sets:
+   * `emoji:1f408`). Partitions are assigned per group, so that no image of a held-out concept
+   * lands in train; images without a group are their own group.
+   */
+  group?: string;
   meta?: SampleMeta;
 }
 
@@ -56,6 +62,8 @@ export interface SampleRecord {
   source: string;
   sourceId: string;
   partition: Partition;
+  /** The candidate's `group` (concept), where its source gives one; partitions split by it. */
+  group?: string;
   shard: string;
   /** Language → captions. */
   captions: Record<string, string[]>;

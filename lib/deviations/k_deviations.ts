@@ -1,4 +1,226 @@
-import type { Deviation } from "./deviation.ts";
+import type { Deviation, DeviationArtifact } from "./deviation.ts";
 
-/** Remaining differences from paper K's code (nkrasner/cl-clip-align). */
-export const K_DEVIATIONS: readonly Deviation[] = [];
+const TRAINED: DeviationArtifact[] = [
+  "K-TRAIN",
+  "K-F2",
+  "K-RET",
+  "K-T1",
+  "K-T1-LANGS",
+  "K-F1",
+  "K-T2",
+];
+const EVALUATED: DeviationArtifact[] = ["K-T1", "K-T1-LANGS", "K-F1", "K-T2"];
+
+/**
+ * Remaining differences from paper K's code (nkrasner/cl-clip-align: `Alignment/text-image/
+ * finetune_clip.py`, `Alignment/text-text/align_roberta.py`, the three `flores-sts.py`,
+ * `NLI/nli.py`), compared line by line. Removed differences are not listed (Eng-Pivot text only,
+ * one language per caption record, the projected embedding, K's own xsim, MultiNLI dev
+ * selection, nn.Linear initialisation of the projections, no step-0 checkpoint, 500-token
+ * evaluation in the paper profile).
+ */
+export const K_DEVIATIONS: readonly Deviation[] = [
+  {
+    id: "k-training-data",
+    paper: "K",
+    topic: "training data",
+    authors:
+      "MS-COCO 2017 train captions (~118k images × 5 captions), machine-translated by Google Translate into es/ja/hi/qu; COCO val2017 for validation",
+    kit:
+      "mini: Tux Paint stamps (train partition) with their human captions completed by notebook 01's offline MT; val stamps for validation",
+    reason:
+      "COCO images and Google Translate are not available offline; the mini profile is a scaled-down analog",
+    profiles: ["mini"],
+    affects: TRAINED,
+  },
+  {
+    id: "k-base-models",
+    paper: "K",
+    topic: "base encoders",
+    authors:
+      "xlm-roberta-large (1024-d) and google/vit-base-patch16-224-in21k (768-d) → 512-d projections; align_roberta.py (Eng-Pivot) defaults to sentence-transformers/paraphrase-xlm-r-multilingual-v1 (SENT_MODEL = True) although its flores-sts.py loads xlm-roberta-large",
+    kit:
+      "mini: the kit's masked-LM XLM-R analog and stamp-classification ViT analog (d = 64, 2 layers, 64×64 images), 64-d projections; Eng-Pivot starts from the same XLM-R analog as the other setups",
+    reason:
+      "large checkpoints cannot be trained on 2 CPU cores; SPEC §1 names xlm-roberta-large as the base of every setup",
+    profiles: ["mini"],
+    affects: TRAINED,
+  },
+  {
+    id: "k-optimiser",
+    paper: "K",
+    topic: "optimiser, schedule, clipping, warm-up",
+    authors:
+      "torch Adam lr 1e-5, no weight decay, no gradient clipping, no LR warm-up; LambdaLR 1 − epoch/10 stepped once per epoch (10 epochs, last epoch at 0.1·lr)",
+    kit:
+      "mini: Adam lr 1e-3, weight decay 0, global gradient-norm clip 1, linear warm-up over 8% of the steps, then linear decay per step to 0.1·lr over 200 steps",
+    reason:
+      "small models trained for 200 steps need a larger rate; clipping keeps the short high-rate run stable; per-step decay is the continuous form of their per-epoch steps",
+    profiles: ["mini"],
+    affects: TRAINED,
+  },
+  {
+    id: "k-length-of-training",
+    paper: "K",
+    topic: "batches and epochs",
+    authors:
+      "batch 32 images (or 32 caption records), 10 epochs, shuffled each epoch, the last partial batch kept (DataLoader drop_last = False)",
+    kit:
+      "mini: batch 32 records, 200 steps (about 9 epochs of the train stamps), reshuffled each epoch (seeded), the last partial batch of an epoch dropped",
+    reason: "the mini data set has 759 training records",
+    profiles: ["mini"],
+    affects: TRAINED,
+  },
+  {
+    id: "k-tower-freeze",
+    paper: "K",
+    topic: "tower warm-up freeze",
+    authors:
+      "encoders frozen while batch_idx / len(loader) < 0.5 in epoch 0 (projections and scale train)",
+    kit:
+      "mini: towers frozen for the first 12 steps (≈ half of the first epoch of 23 steps: 759 train records / 32)",
+    reason:
+      "a fixed step count keeps the plan independent of the record count; it is the same fraction",
+    profiles: ["mini"],
+    affects: TRAINED,
+  },
+  {
+    id: "k-dropout",
+    paper: "K",
+    topic: "dropout",
+    authors:
+      "model.train(): Hugging Face dropout 0.1 (hidden and attention) in both towers while fine-tuning",
+    kit: "no dropout anywhere (training is deterministic given the seed)",
+    reason:
+      "the kit's TF.js encoders implement inference-style forward passes; determinism of cached runs",
+    profiles: ["mini"],
+    affects: TRAINED,
+  },
+  {
+    id: "k-max-length",
+    paper: "K",
+    topic: "max length",
+    authors:
+      "training: pad/truncate to 128 tokens; FLORES evaluation: pad to 500; NLI: padding=True without truncation",
+    kit:
+      "mini: 32 tokens everywhere (the mini encoders' position table); paper profile: 500 tokens for K's encoders in every evaluation",
+    reason:
+      "mini encoders are built for short captions; the paper profile follows their evaluation scripts",
+    profiles: ["mini"],
+    affects: TRAINED,
+  },
+  {
+    id: "k-attention-mask",
+    paper: "K",
+    topic: "attention mask",
+    authors:
+      "mask = input_ids != 0 (XLM-R's <s> is id 0 and padding id 1: <s> hidden, padding attended and mean-pooled)",
+    kit: "mask = real tokens (attention and mean pooling), position ids from pad_token_id + 1",
+    reason: "SPEC §1: do it right and say so",
+    profiles: ["mini", "paper"],
+    affects: [...TRAINED],
+  },
+  {
+    id: "k-validation",
+    paper: "K",
+    topic: "validation cadence and loss",
+    authors:
+      "validate every 300 batches (batch_idx > 0, so never before training), mean of per-batch val losses; keep the lowest",
+    kit:
+      "mini: validate every 20 steps and after the last; the step-0 validation is plotted but never selected; val loss weighted by captions (Eng-Pivot: by non-English captions)",
+    reason:
+      "200-step runs need a denser cadence; weighting makes a short last batch count by its size",
+    profiles: ["mini"],
+    affects: TRAINED,
+  },
+  {
+    id: "k-language-assignment",
+    paper: "K",
+    topic: "one language per caption record",
+    authors: "a precomputed `_singles` caption file (how languages were drawn is not published)",
+    kit:
+      "mini: seeded balanced draw per record (least-used language among those the record has, an image's records on different languages), train and val drawn separately, recorded in K-TRAIN's training.json",
+    reason: "their file is not in the repository; the kit states its own procedure",
+    profiles: ["mini"],
+    affects: TRAINED,
+  },
+  {
+    id: "k-eng-pivot-missing-languages",
+    paper: "K",
+    topic: "Eng-Pivot batches",
+    authors:
+      "every record has es, ja and hi: 3·32 non-English captions against 32 English captions per batch",
+    kit:
+      "mini: a record contributes the es/ja/hi captions it has (each still scored against the batch's English captions)",
+    reason: "some mini caption records lack a language",
+    profiles: ["mini"],
+    affects: TRAINED,
+  },
+  {
+    id: "k-image-preprocessing",
+    paper: "K",
+    topic: "image input",
+    authors: "ViTImageProcessor: resize to 224×224, rescale, normalise with mean = std = 0.5",
+    kit:
+      "mini: stamps rendered at 64×64 through the kit's pixel pipeline (lib/encoders/image_pixels.ts)",
+    reason: "mini ViT analog works on 64×64 images",
+    profiles: ["mini"],
+    affects: ["K-TRAIN", "K-F2", "K-RET", "K-T1", "K-T1-LANGS", "K-F1", "K-T2"],
+  },
+  {
+    id: "k-bitext-benchmark",
+    paper: "K",
+    topic: "bitext benchmark",
+    authors: "FLORES-200 devtest, 1012 sentences, 203 languages besides English",
+    kit:
+      "mini: the SIB-200 copy of FLORES-200, test split only (204 sentences, 13 languages besides English)",
+    reason: "only SIB-200 is in the offline data mirror; its train/dev splits may feed pretraining",
+    profiles: ["mini"],
+    affects: ["K-T1", "K-T1-LANGS", "K-F1"],
+  },
+  {
+    id: "k-xsim-self",
+    paper: "K",
+    topic: "xsim neighbourhood",
+    authors: "np.sort(D_xx, axis=1)[:, 1:k+1]: drops the smallest distance, assumed to be self",
+    kit: "excludes the sentence itself by index (SPEC §1)",
+    reason:
+      "identical only when no sentence has an exact duplicate; by index is what the definition says",
+    profiles: ["mini", "paper"],
+    affects: ["K-T1", "K-T1-LANGS"],
+  },
+  {
+    id: "k-tsne",
+    paper: "K",
+    topic: "t-SNE settings",
+    authors:
+      "no t-SNE script in the repository (Fig. 1's settings and sentences are not published)",
+    kit:
+      "60 parallel FLORES sentences (seeded) in 6 languages, L2-normalised, tsnejs perplexity 30, 400 iterations, seed 7",
+    reason: "nothing to follow; the kit fixes and states its settings",
+    profiles: ["mini", "paper"],
+    affects: ["K-F1"],
+  },
+  {
+    id: "k-nli-data-mini",
+    paper: "K",
+    topic: "NLI training and selection data",
+    authors:
+      "train on MultiNLI train, select the epoch by accuracy on MultiNLI dev (matched + mismatched), test on XNLI test",
+    kit:
+      "mini: train and select on disjoint English parts of XNLI dev (seeded split by premise), test on the remaining XNLI dev pairs in 15 languages; paper profile as the authors",
+    reason: "MultiNLI and XNLI test labels are not in the offline data mirror",
+    profiles: ["mini"],
+    affects: ["K-T2"],
+  },
+  {
+    id: "k-nli-softmax",
+    paper: "K",
+    topic: "NLI classifier output",
+    authors: "softmax applied before F.cross_entropy (a double softmax)",
+    kit: "logits into cross-entropy",
+    reason: "SPEC §1: don't",
+    profiles: ["mini", "paper"],
+    affects: ["K-T2"],
+  },
+];

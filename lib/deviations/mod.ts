@@ -11,6 +11,7 @@ import { D_DEVIATIONS } from "./d_deviations.ts";
 import { K_DEVIATIONS } from "./k_deviations.ts";
 
 export * from "./deviation.ts";
+export * from "./deviation_table.ts";
 export { D_DEVIATIONS, K_DEVIATIONS };
 
 /** The one list: paper K's deviations, then paper D's. */

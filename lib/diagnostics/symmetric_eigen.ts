@@ -1,5 +1,6 @@
 import { KitError } from "../util/kit_error.ts";
 import type { SymmetricMatrix } from "./gram.ts";
+import { nativeBlas } from "../backend/openblas.ts";
 
 /** A symmetric tridiagonal matrix: `diagonal[i]` and `offDiagonal[i]` = entry (i, i+1). */
 export interface Tridiagonal {
@@ -222,7 +223,8 @@ export function tridiagonalEigenvalues(t: Tridiagonal): Float64Array {
 
 /**
  * All eigenvalues of a symmetric matrix (upper triangle read), sorted descending: Householder
- * tridiagonalisation + implicit QL, Float64. Absolute accuracy ≈ 1e-15·‖A‖.
+ * tridiagonalisation + implicit QL, Float64. Absolute accuracy ≈ 1e-15·‖A‖. With native
+ * OpenBLAS loaded (`nativeBlas()`), LAPACK's `dsyevd` (eigenvalues only) instead.
  *
  * ```ts
  * import { symmetricEigenvalues } from "./symmetric_eigen.ts";
@@ -234,5 +236,7 @@ export function symmetricEigenvalues(a: SymmetricMatrix): Float64Array {
   if (a.data.length !== a.size * a.size) {
     throw new KitError(`symmetricEigenvalues: expected ${a.size}² values, found ${a.data.length}`);
   }
+  const blas = nativeBlas();
+  if (blas) return blas.symmetricEigenvalues(a.data, a.size);
   return tridiagonalEigenvalues(tridiagonalize(a));
 }

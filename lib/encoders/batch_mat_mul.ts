@@ -1,10 +1,12 @@
 import { tf } from "../backend/tf.ts";
+import { nativeMatMulActive } from "../backend/native_matmul_kernel.ts";
 
 /**
  * Batched `a · b` for rank-3 tensors (`[batch, m, k] · [batch, k, n]`, either side optionally
  * transposed in its last two axes) whose forward **and backward** passes multiply only
  * explicitly transposed copies — the batched sibling of `matMulFast` (TF.js's WASM kernel is
- * much slower with transpose flags, and the built-in BatchMatMul gradient uses them).
+ * much slower with transpose flags, and the built-in BatchMatMul gradient uses them). With the
+ * matmuls in OpenBLAS (`wasm+openblas`) flags are free: plain `tf.matMul` and its gradient.
  *
  * ```ts
  * import { tf } from "../backend/tf.ts";
@@ -19,6 +21,7 @@ export function batchMatMulFast(
   transposeA = false,
   transposeB = false,
 ): tf.Tensor3D {
+  if (nativeMatMulActive()) return tf.matMul(a, b, transposeA, transposeB);
   const t = (x: tf.Tensor) => tf.transpose(x, [0, 2, 1]);
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const xa = args[0] as tf.Tensor3D, yb = args[1] as tf.Tensor3D;

@@ -6,6 +6,8 @@ import { SeededRandom } from "../util/seeded_random.ts";
 export type ParameterInit =
   | { kind: "normal"; std: number }
   | { kind: "truncnormal"; std: number }
+  /** Uniform on [−bound, bound] (torch `nn.Linear`'s default: bound = 1/√fan_in, weight and bias). */
+  | { kind: "uniform"; bound: number }
   | { kind: "zeros" }
   | { kind: "ones" };
 
@@ -54,6 +56,8 @@ export class ParameterSet {
       if (init.kind === "ones") v.fill(1);
       else if (init.kind === "normal") {
         for (let i = 0; i < n; i++) v[i] = init.std * rng.normal();
+      } else if (init.kind === "uniform") {
+        for (let i = 0; i < n; i++) v[i] = init.bound * (2 * rng.next() - 1);
       } else if (init.kind === "truncnormal") {
         for (let i = 0; i < n; i++) {
           let x = rng.normal();

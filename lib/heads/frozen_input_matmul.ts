@@ -1,5 +1,6 @@
 import { tf } from "../backend/tf.ts";
 import type { Tensor2D } from "../backend/tf.ts";
+import { nativeMatMulActive } from "../backend/native_matmul_kernel.ts";
 
 /**
  * `x · w` where only `w` is trained: the gradient is `dW = xᵀ·dY` (explicit transpose, no
@@ -23,7 +24,11 @@ export function frozenInputMatMul(x: Tensor2D, w: Tensor2D): Tensor2D {
       value: tf.matMul(xa, wb) as Tensor2D,
       gradFunc: (dy, saved) => {
         const [sx] = saved as [Tensor2D];
-        return [tf.zerosLike(sx), tf.matMul(sx.transpose(), dy as Tensor2D)];
+        // OpenBLAS takes the transpose flag for free; WASM's kernel wants an explicit copy
+        const dW = nativeMatMulActive()
+          ? tf.matMul(sx, dy as Tensor2D, true, false)
+          : tf.matMul(sx.transpose(), dy as Tensor2D);
+        return [tf.zerosLike(sx), dW];
       },
     };
   });

@@ -22,8 +22,10 @@ export interface ImagePivotCvOptions {
   heads?: readonly TrainedHeadKind[];
   /** Number of folds (D: 5). */
   folds?: number;
-  /** KFold shuffle seed, head initialisation seed and lang-ID probe seed (D: 7). */
+  /** KFold shuffle seed, head initialisation and batch sampling seed (D: `--seed 7`). */
   seed?: number;
+  /** Seed of the lang-ID probe's split (default 0: D's `--langid_seed` default). */
+  langIdSeed?: number;
   /** Identity head only: no training (`deno task align --before-only`). */
   beforeOnly?: boolean;
   /** Overrides of D's training configuration (`PAPER_D_TRAIN_CONFIG`). */
@@ -73,6 +75,8 @@ export interface ImagePivotCvResult {
   n: number;
   d: number;
   seed: number;
+  /** Seed of the lang-ID probe (D: 0). */
+  langIdSeed: number;
   /** Holdout row indices of every fold (what `--dump-folds` writes). */
   folds: number[][];
   /** Heads in table order: identity first. */
@@ -121,6 +125,7 @@ export async function runImagePivotCv(
 ): Promise<ImagePivotCvResult> {
   const k = options.folds ?? 5;
   const seed = options.seed ?? 7;
+  const langIdSeed = options.langIdSeed ?? 0;
   if (!Number.isInteger(k) || k < 2) throw new KitError(`folds must be an integer ≥ 2, got ${k}`);
   if (emb.n < k) throw new KitError(`${emb.n} items cannot be split into ${k} folds`);
   const trained: TrainedHeadKind[] = options.beforeOnly
@@ -155,7 +160,7 @@ export async function runImagePivotCv(
     await options.onHoldout?.(fold, head, holdout, textHold, imagesHold);
     const diag = diagnostics
       ? diagnoseLanguages(textHold, {
-        seed,
+        seed: langIdSeed,
         k: Math.min(10, holdout.length - 1),
         probe: options.probe ?? true,
         languages: emb.langs,
@@ -215,6 +220,7 @@ export async function runImagePivotCv(
     n: emb.n,
     d: emb.d,
     seed,
+    langIdSeed,
     folds: folds.map((f) => f.test),
     heads: ["identity", ...trained],
     results,

@@ -1,5 +1,6 @@
 import { kitConfig } from "../config/kit_config.ts";
 import { buildDataset } from "../dataset_build/build_dataset.ts";
+import { D_WIT_BUILD } from "../dataset_build/d_wit_build.ts";
 import { paperWitSource } from "../dataset_build/dataset_sources.ts";
 import { buildMiniDataset } from "../dataset_build/mini_dataset.ts";
 import type { Partition } from "../dataset_build/sample.ts";
@@ -8,7 +9,6 @@ import {
   type DatasetAlignmentEmbeddings,
   embedDatasetForImagePivot,
 } from "./dataset_embeddings.ts";
-import { PAPER_D_LANGUAGES } from "./embedding_dir.ts";
 
 /** Paper D's evaluation embeddings for the active profile, and what they were made from. */
 export interface ProfileImagePivotEmbeddings {
@@ -25,8 +25,9 @@ export interface ProfileImagePivotEmbeddings {
  * The embeddings notebook 05 analyses. Mini: the mini dataset's val+test stamps with captions in
  * all nine of D's languages, embedded with the kit's own frozen CLIP-space pair (trained on the
  * train stamps only, so no evaluated image was seen); smoke runs use every partition of the
- * 60-stamp smoke set. Paper: D's WIT set (nine languages, built by notebook 00) embedded with
- * OpenCLIP ViT-B-32 and clip-ViT-B-32-multilingual-v1.
+ * 60-stamp smoke set. Paper: D's WIT set (train+val+test shards, nine languages, images as
+ * D's CLIP input, no byte dedupe: `D_WIT_BUILD`; built by notebook 00) embedded with OpenCLIP
+ * ViT-B-32 and clip-ViT-B-32-multilingual-v1.
  */
 export async function profileImagePivotEmbeddings(
   opts: { smoke?: boolean; profile?: "mini" | "paper" } = {},
@@ -38,7 +39,7 @@ export async function profileImagePivotEmbeddings(
     ? (await buildDataset({
       sources: [await paperWitSource()],
       profile: "paper",
-      requireLanguages: [...PAPER_D_LANGUAGES],
+      ...D_WIT_BUILD,
     })).dir
     : (await buildMiniDataset({ smoke })).dir;
   const partitions: Partition[] = profile === "paper" || smoke

@@ -10,3 +10,4 @@
  */
 export * from "./sniff_image.ts";
 export * from "./prepare_image.ts";
+export * from "./clip_preprocess.ts";

@@ -1,14 +1,20 @@
 import sharp from "sharp";
 import { sha256Hex } from "../util/sha256.ts";
 import { KitError } from "../util/kit_error.ts";
+import { clipPreprocess } from "./clip_preprocess.ts";
 import { checkPngStructure, type ImageFormat, sniffImageBytes } from "./sniff_image.ts";
 
 /** How images are normalised for the dataset. */
 export interface ImageOptions {
   /** Output side in pixels (square). Mini profile 64, paper 224. */
   size: number;
-  /** `contain` (default): whole image, padded with the background; `cover`: centre crop; `fill`: stretch. */
-  fit?: "contain" | "cover" | "fill";
+  /**
+   * `contain` (default): whole image, padded with the background; `cover`: centre crop; `fill`:
+   * stretch; `clip`: paper D's CLIP input exactly as its code makes it (`clipPreprocess`:
+   * composite on white, JPEG q95 round trip, shortest side to `size` with PIL's bicubic, centre
+   * crop), so CLIP's own resize and crop are identities on the stored PNG.
+   */
+  fit?: "contain" | "cover" | "fill" | "clip";
   /** Background for transparent pixels and padding (default white). */
   background?: { r: number; g: number; b: number };
   /** Images whose shorter side is below this are rejected (default 2: 1-pixel spacers and tracking pixels). */
@@ -117,7 +123,7 @@ export async function prepareImage(bytes: Uint8Array, opts: ImageOptions): Promi
     return fail(bytes, sha, "image too large", `${width}×${height}`);
   }
   let density: number | undefined;
-  if (format === "svg") {
+  if (format === "svg" && o.fit !== "clip") {
     const side = Math.max(1, Math.min(width, height));
     density = Math.min(72 * 16, Math.max(72, Math.ceil((72 * o.size) / side)));
   }
@@ -133,6 +139,20 @@ export async function prepareImage(bytes: Uint8Array, opts: ImageOptions): Promi
     const w = full.info.width, h = full.info.height;
     if (Math.min(w, h) < o.minSide && format !== "svg") {
       return fail(bytes, sha, "image too small", `${w}×${h}, minimum side ${o.minSide}`);
+    }
+    if (o.fit === "clip") {
+      const rgb = await clipPreprocess(bytes, { size: o.size });
+      const png = await sharp(rgb.data, { raw: { width: o.size, height: o.size, channels: 3 } })
+        .png({ compressionLevel: 9, adaptiveFiltering: false, palette: false })
+        .toBuffer();
+      return okResult(png, o.size, {
+        sha,
+        bytes,
+        format,
+        width,
+        height,
+        hasAlpha: meta.hasAlpha ?? false,
+      });
     }
     const bg = { ...o.background, alpha: 1 };
     const png = await sharp(full.data, {

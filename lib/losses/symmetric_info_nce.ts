@@ -1,6 +1,7 @@
 import { tf } from "../backend/tf.ts";
 import type { Scalar, Tensor2D } from "../backend/tf.ts";
 import { matMulFast } from "../backend/matmul.ts";
+import { nativeMatMulActive } from "../backend/native_matmul_kernel.ts";
 import { KitError } from "../util/kit_error.ts";
 import { assertMatrix } from "./cross_entropy.ts";
 
@@ -87,7 +88,11 @@ export function symmetricInfoNceRepeatedImages(
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const t = args[0] as Tensor2D, u = args[1] as Tensor2D;
     const save = args[2] as tf.GradSaveFunc;
-    const s0 = tf.mul(tf.matMul(t, u.transpose()), invTau) as Tensor2D;
+    const native = nativeMatMulActive(); // OpenBLAS: transpose flags are free
+    const s0 = tf.mul(
+      native ? tf.matMul(t, u, false, true) : tf.matMul(t, u.transpose()),
+      invTau,
+    ) as Tensor2D;
     const m = tf.tensor2d(mask, [n, b]);
     const lseRow = tf.logSumExp(s0, 1, true); // n × 1
     const lseCol = tf.logSumExp(s0, 0, true); // 1 × b
@@ -107,7 +112,11 @@ export function symmetricInfoNceRepeatedImages(
           tf.mul(dy, invTau),
         ) as Tensor2D;
         const dT = tf.matMul(ds, su!);
-        const dU = frozen ? tf.zerosLike(su!) : tf.matMul(ds.transpose(), st!);
+        const dU = frozen
+          ? tf.zerosLike(su!)
+          : native
+          ? tf.matMul(ds, st!, true, false)
+          : tf.matMul(ds.transpose(), st!);
         return [dT, dU];
       },
     };

@@ -1,14 +1,27 @@
 import { UMAP } from "umap-js";
 import { SeededRandom } from "../util/seeded_random.ts";
 import { KitError } from "../util/kit_error.ts";
+import { type GraphEntry, umapSpectralInit } from "./spectral_init.ts";
 
 /** UMAP settings of paper D's figure (n_neighbors 25, min_dist 0.1, cosine, seed 7). */
 export interface LocalUmapOptions {
   nNeighbors?: number;
   minDist?: number;
   seed?: number;
-  /** Optimisation epochs (default: umap-js's, 500 for fewer than 2500 points). */
+  /** Optimisation epochs (default: umap-js's, 500 for fewer than 2500 points, as umap-learn). */
   nEpochs?: number;
+  /**
+   * `spectral` (default, umap-learn's default): `umapSpectralInit` of the pruned fuzzy graph,
+   * falling back to random when that graph is not connected; `random`: umap-js's uniform
+   * [−10, 10] start.
+   */
+  init?: "spectral" | "random";
+}
+
+/** A layout and the initialisation it started from. */
+export interface LocalUmapResult {
+  embedding: number[][];
+  init: "spectral" | "random" | "random (graph not connected)";
 }
 
 /** Cosine distance 1 − x·y / (‖x‖‖y‖) (1 when either vector is zero). */
@@ -54,11 +67,20 @@ export function exactCosineKnn(
 }
 
 /**
- * A seeded 2-D UMAP of `points` with cosine distance (exact neighbour graph; umap-js's random
- * initialisation drawn from `SeededRandom(seed)`), so the same input and seed give the same
- * layout. n_neighbors is clamped to the number of points − 1.
+ * A seeded 2-D UMAP of `points` with cosine distance: exact neighbour graph (umap-learn's path
+ * for fewer than 4096 points), umap-learn's spectral initialisation (`umapSpectralInit`) unless
+ * `init: "random"`, then umap-js's optimisation with random draws from `SeededRandom(seed)`, so
+ * the same input and seed give the same layout. n_neighbors is clamped to the number of points − 1.
  */
 export function localUmap(points: number[][], opts: LocalUmapOptions = {}): number[][] {
+  return localUmapWithInit(points, opts).embedding;
+}
+
+/** {@link localUmap}, also saying which initialisation was used. */
+export function localUmapWithInit(
+  points: number[][],
+  opts: LocalUmapOptions = {},
+): LocalUmapResult {
   if (points.length < 3) {
     throw new KitError(`localUmap: ${points.length} point(s); at least 3 needed`);
   }
@@ -74,5 +96,21 @@ export function localUmap(points: number[][], opts: LocalUmapOptions = {}): numb
   });
   const knn = exactCosineKnn(points, k);
   umap.setPrecomputedKNN(knn.indices, knn.distances);
-  return umap.fit(points);
+  const nEpochs = umap.initializeFit(points);
+  let init: LocalUmapResult["init"] = "random";
+  if ((opts.init ?? "spectral") === "spectral") {
+    const graph = (umap as unknown as { graph: { getAll(): GraphEntry[] } }).graph.getAll();
+    const start = umapSpectralInit(points.length, graph, nEpochs, 2, () => rng.normal());
+    if (start) {
+      // umap-js optimises the arrays of getEmbedding() in place: overwrite its random start.
+      const emb = umap.getEmbedding();
+      start.forEach((p, i) => {
+        emb[i]![0] = p[0]!;
+        emb[i]![1] = p[1]!;
+      });
+      init = "spectral";
+    } else init = "random (graph not connected)";
+  }
+  for (let e = 0; e < nEpochs; e++) umap.step();
+  return { embedding: umap.getEmbedding().map((p) => [p[0]!, p[1]!]), init };
 }

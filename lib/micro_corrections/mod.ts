@@ -2,3 +2,4 @@
 export * from "./alignment_gain.ts";
 export * from "./local_umap.ts";
 export * from "./micro_correction_figure.ts";
+export * from "./spectral_init.ts";

@@ -8,6 +8,7 @@ import type { Partition } from "../dataset_build/sample.ts";
 import { K_SETUP_LABELS } from "../encoders/encoder.ts";
 import type { KCaptionLang, KCaptionRecord } from "./k_caption_records.ts";
 import {
+  isTextOnlySetup,
   K_SETUP_LANGUAGES,
   K_TRAINED_SETUPS,
   type KSetupModel,
@@ -74,7 +75,8 @@ export interface HeldOutRetrievalRow {
 /**
  * Text→image retrieval on held-out stamps: for each setup and language, the captions of the
  * `partition` (default test) stamps in that language query the same stamps' images in K's joint
- * space (cosine similarity, lib/retrieval). Languages with no caption are skipped.
+ * space (cosine similarity, lib/retrieval). Languages with no caption are skipped, and so is
+ * Eng-Pivot (text only: its image tower and image projection are never trained).
  */
 export async function kHeldOutRetrieval(
   k: MiniKSetups,
@@ -85,7 +87,8 @@ export async function kHeldOutRetrieval(
   const byKey = new Map(k.base.samples.map((s) => [s.key, s]));
   const recs = k.captions.records.filter((r) => r.partition === partition);
   const rows: HeldOutRetrievalRow[] = [];
-  for (const setup of K_TRAINED_SETUPS) {
+  // Eng-Pivot is text only (SPEC §1): it has no trained image space to retrieve in
+  for (const setup of K_TRAINED_SETUPS.filter((s) => !isTextOnlySetup(s))) {
     const m = k.models[setup];
     const images = await kProjectImages(m, recs.map((r) => byKey.get(r.image_id)!.png));
     for (const lang of langs) {
@@ -142,19 +145,21 @@ export function kTrainingTableRows(k: MiniKSetups): Record<string, string | numb
   ];
   for (const setup of K_TRAINED_SETUPS) {
     const m = k.models[setup];
-    const set = kTrainingSet(k.captions.records, setup);
+    const set = kTrainingSet(k.captions.records, setup, k.base.plan.k.schedule.seed);
     const langs = K_SETUP_LANGUAGES[setup];
     rows.push({
       model: K_SETUP_LABELS[setup],
       objective: langs.pivot.length > 0
-        ? "text→image CE (en) + text–text CE (es/ja/hi → en)"
+        ? "text only: text–text CE (es/ja/hi → batch's en), no images"
+        : langs.image.length > 1
+        ? `text→image CE, one language per caption record (seed ${set.assignmentSeed})`
         : "text→image CE",
       data: Object.entries(set.captionsPerLang).map(([l, n]) => `${l} ${n}`).join(", ") +
         ` captions (${k.captions.source})`,
       partition: "train stamps; val stamps for checkpoint selection",
       languages: Object.keys(set.captionsPerLang).length,
       sentences: Object.values(set.captionsPerLang).reduce((a, n) => a + (n ?? 0), 0),
-      images: set.trainKeys.length,
+      images: langs.pivot.length > 0 ? 0 : set.trainKeys.length,
       steps: m.training.lossHistory.length,
       seconds: Math.round(m.training.seconds),
       parameters: m.training.parameters,

@@ -33,6 +33,7 @@ import {
 } from "./masked_lm_pretraining.ts";
 import { stampPixels, type TrainedImageEncoder } from "./image_pretraining.ts";
 import type { KCaptionLang, KCaptionRecord } from "./k_caption_records.ts";
+import { assignCaptionLanguages, kRecordIds } from "./k_language_assignment.ts";
 import type { StampSample } from "./stamp_samples.ts";
 
 /** K's setups that are trained (all but the untuned `xlmr`). */
@@ -44,15 +45,24 @@ export const K_TRAINED_SETUPS: readonly KTrainedSetup[] = [
   "multilingual-qu",
 ];
 
-/** Which captions each setup trains on: image–caption languages, and Eng-Pivot's parallel languages. */
+/**
+ * Which captions each setup trains on: `image` = the languages of the image–caption loss (each
+ * record in one of them, {@link assignCaptionLanguages}); `pivot` = Eng-Pivot's non-English
+ * languages, each scored against the batch's English captions (text only, no image).
+ */
 export const K_SETUP_LANGUAGES: Readonly<
   Record<KTrainedSetup, { image: KCaptionLang[]; pivot: KCaptionLang[] }>
 > = {
   "eng-only": { image: ["en"], pivot: [] },
-  "eng-pivot": { image: ["en"], pivot: ["es", "ja", "hi"] },
+  "eng-pivot": { image: [], pivot: ["es", "ja", "hi"] },
   "multilingual": { image: ["en", "es", "ja", "hi"], pivot: [] },
   "multilingual-qu": { image: ["en", "es", "ja", "hi", "qu"], pivot: [] },
 };
+
+/** Whether a setup is K's text-only Eng-Pivot (no image term, image tower untouched). */
+export function isTextOnlySetup(setup: KTrainedSetup): boolean {
+  return K_SETUP_LANGUAGES[setup].pivot.length > 0;
+}
 
 /** Sizes and optimisation of K's fine-tuning. */
 export interface KFineTunePlan {
@@ -65,15 +75,18 @@ export interface KFineTunePlan {
   schedule: TrainingSchedule;
 }
 
-/** The parameters of K's projections and learned scale. */
+/**
+ * The parameters of K's projections and learned scale. The projections start as torch's
+ * `nn.Linear` does (K's `text_dense`/`image_dense`): weight and bias uniform on ±1/√fan_in.
+ */
 export function kHeadSpecs(textDim: number, imageDim: number, p: number): ParameterSpec[] {
-  const s = { kind: "normal", std: 1 / Math.sqrt(textDim) } as const;
-  const si = { kind: "normal", std: 1 / Math.sqrt(imageDim) } as const;
+  const s = { kind: "uniform", bound: 1 / Math.sqrt(textDim) } as const;
+  const si = { kind: "uniform", bound: 1 / Math.sqrt(imageDim) } as const;
   return [
     { name: "text_projection.weight", shape: [p, textDim], init: s },
-    { name: "text_projection.bias", shape: [p], init: { kind: "zeros" } },
+    { name: "text_projection.bias", shape: [p], init: s },
     { name: "image_projection.weight", shape: [p, imageDim], init: si },
-    { name: "image_projection.bias", shape: [p], init: { kind: "zeros" } },
+    { name: "image_projection.bias", shape: [p], init: si },
     { name: "logit_scale", shape: [], init: { kind: "ones" } },
   ];
 }
@@ -91,25 +104,14 @@ export interface KSetupModel {
   dispose(): void;
 }
 
-/** One image's captions for a setup, with the image's row in the pixel array. */
-interface Item {
+/** One training/validation caption record of a setup, with its image's row in the pixel array. */
+export interface KItem {
   row: number;
+  /** Record id (K-TRAIN; {@link kRecordIds}). */
+  id: string;
   record: KCaptionRecord;
-}
-
-/** The caption of `item` used at epoch `epoch`: languages rotated, missing ones skipped. */
-export function rotatedCaption(
-  rec: KCaptionRecord,
-  langs: readonly KCaptionLang[],
-  index: number,
-  epoch: number,
-): string | null {
-  for (let k = 0; k < langs.length; k++) {
-    const l = langs[(index + epoch + k) % langs.length]!;
-    const c = rec.captions[l];
-    if (c) return c;
-  }
-  return null;
+  /** Image setups: the record's one assigned language; Eng-Pivot: null (all its languages). */
+  lang: KCaptionLang | null;
 }
 
 /** The training set a setup actually uses (for the notebook's table and the leakage tests). */
@@ -117,42 +119,150 @@ export interface KTrainingSet {
   /** Dataset keys of the training images (all in the train partition). */
   trainKeys: string[];
   valKeys: string[];
-  /** Captions available per language among the training images. */
+  /** Captions trained on per language (image setups: assigned records; Eng-Pivot: en + pivots). */
   captionsPerLang: Partial<Record<KCaptionLang, number>>;
+  /** Image setups: record id → its one language (fixed for all epochs); Eng-Pivot: null. */
+  assignment: Record<string, KCaptionLang> | null;
+  /** Seed of the language assignment (the plan's schedule seed), null for Eng-Pivot. */
+  assignmentSeed: number | null;
+  train: KItem[];
+  val: KItem[];
 }
 
-/** The train/val items of a setup: images that have a caption in one of its image languages. */
-export function kTrainingSet(
+function setupItems(
   records: readonly KCaptionRecord[],
   setup: KTrainedSetup,
-): KTrainingSet {
+  seed: number,
+): KItem[] {
   const langs = K_SETUP_LANGUAGES[setup];
-  const usable = (r: KCaptionRecord) =>
-    langs.image.some((l) => r.captions[l]) && (langs.pivot.length === 0 || r.captions.en);
-  const train = records.filter((r) => r.partition === "train" && usable(r));
-  const val = records.filter((r) => r.partition === "val" && usable(r));
-  const captionsPerLang: Partial<Record<KCaptionLang, number>> = {};
-  for (const r of train) {
-    for (const l of [...langs.image, ...langs.pivot]) {
-      if (r.captions[l]) captionsPerLang[l] = (captionsPerLang[l] ?? 0) + 1;
-    }
+  const ids = kRecordIds(records);
+  if (isTextOnlySetup(setup)) {
+    return records.flatMap((record, i) =>
+      record.captions.en && langs.pivot.some((l) => record.captions[l])
+        ? [{ row: 0, id: ids[i]!, record, lang: null }]
+        : []
+    );
   }
-  return {
-    trainKeys: train.map((r) => r.image_id),
-    valKeys: val.map((r) => r.image_id),
-    captionsPerLang,
-  };
+  const a = assignCaptionLanguages(records, langs.image, seed);
+  return records.flatMap((record, i) => {
+    const lang = a.byIndex[i] ?? null;
+    return lang ? [{ row: 0, id: ids[i]!, record, lang }] : [];
+  });
 }
 
 /**
- * Fine-tunes one of K's setups from the pretrained mini towers (SPEC §1): text embedding =
- * mean-pooled XLM-R analog → `text_projection`, image embedding = mean-pooled ViT analog →
- * `image_projection`, logits `T·Iᵀ·s` with a learned scale `s` (initialised to 1, no
- * normalisation), cross-entropy text → image only; Eng-Pivot adds the text–text cross-entropy of
- * each es/ja/hi caption against the batch's English captions (weight 1). Multilingual setups
- * rotate each image's caption language by epoch. Both towers are fine-tuned after
- * `freezeSteps` head-only steps; the checkpoint with the lowest validation loss (val stamps)
- * is kept. Training images: **train** partition only. Cached and resumable.
+ * The train/val items of a setup. Image setups: every record with a caption in one of its
+ * languages, each assigned one language once ({@link assignCaptionLanguages}, seeded; train and
+ * val assigned separately, as K's `_singles` files are). Eng-Pivot: records with an English
+ * caption and at least one of es/ja/hi.
+ */
+export function kTrainingSet(
+  records: readonly KCaptionRecord[],
+  setup: KTrainedSetup,
+  seed: number,
+): KTrainingSet {
+  const langs = K_SETUP_LANGUAGES[setup];
+  const withRows = (xs: KItem[]) => xs.map((it, row) => ({ ...it, row }));
+  const train = withRows(setupItems(records.filter((r) => r.partition === "train"), setup, seed));
+  const val = withRows(setupItems(records.filter((r) => r.partition === "val"), setup, seed + 1));
+  const captionsPerLang: Partial<Record<KCaptionLang, number>> = {};
+  const add = (l: KCaptionLang) => (captionsPerLang[l] = (captionsPerLang[l] ?? 0) + 1);
+  for (const it of train) {
+    if (it.lang) add(it.lang);
+    else for (const l of ["en", ...langs.pivot] as const) if (it.record.captions[l]) add(l);
+  }
+  const textOnly = isTextOnlySetup(setup);
+  return {
+    trainKeys: train.map((it) => it.record.image_id),
+    valKeys: val.map((it) => it.record.image_id),
+    captionsPerLang,
+    assignment: textOnly ? null : Object.fromEntries(train.map((it) => [it.id, it.lang!])),
+    assignmentSeed: textOnly ? null : seed,
+    train,
+    val,
+  };
+}
+
+/** The texts of one batch of items and how the loss pairs them. */
+export interface KBatchTexts {
+  texts: string[];
+  /** Language and record id of each text (for the no-translation-pairs tests). */
+  langs: KCaptionLang[];
+  ids: string[];
+  /** Image setups: image (batch position) of each text; Eng-Pivot: empty. */
+  imageIdx: number[];
+  /** Eng-Pivot: the first `nEnglish` texts are the batch's English captions. */
+  nEnglish: number;
+  /** Eng-Pivot: for each non-English text (after the English block), its English row. */
+  enIdx: number[];
+}
+
+/**
+ * The texts a batch of `items` contributes: image setups, each record's one assigned caption
+ * (scored against the batch's images); Eng-Pivot, the English captions then every es/ja/hi
+ * caption the records have (each scored against the batch's English captions).
+ */
+export function kBatchTexts(setup: KTrainedSetup, items: readonly KItem[]): KBatchTexts {
+  const out: KBatchTexts = { texts: [], langs: [], ids: [], imageIdx: [], nEnglish: 0, enIdx: [] };
+  const push = (it: KItem, l: KCaptionLang) => {
+    const c = it.record.captions[l];
+    if (!c) throw new KitError(`K ${setup}: record ${it.id} has no ${l} caption`);
+    out.texts.push(c);
+    out.langs.push(l);
+    out.ids.push(it.id);
+  };
+  if (isTextOnlySetup(setup)) {
+    for (const it of items) push(it, "en");
+    out.nEnglish = items.length;
+    for (const l of K_SETUP_LANGUAGES[setup].pivot) {
+      items.forEach((it, j) => {
+        if (it.record.captions[l]) {
+          push(it, l);
+          out.enIdx.push(j);
+        }
+      });
+    }
+    return out;
+  }
+  items.forEach((it, j) => {
+    push(it, it.lang!);
+    out.imageIdx.push(j);
+  });
+  return out;
+}
+
+/** The items of global step `step`: a seeded reshuffle per epoch, `B` items per step. */
+export function kStepItems(
+  items: readonly KItem[],
+  batchSize: number,
+  seed: number,
+  step: number,
+): KItem[] {
+  const perEpoch = Math.floor(items.length / batchSize);
+  if (perEpoch < 1) {
+    throw new KitError(`K: ${items.length} training records, fewer than a batch of ${batchSize}`);
+  }
+  const epoch = Math.floor(step / perEpoch);
+  const perm = new SeededRandom(seed * 7919 + epoch).shuffle(
+    Array.from({ length: items.length }, (_, i) => i),
+  );
+  const slot = step % perEpoch;
+  return perm.slice(slot * batchSize, slot * batchSize + batchSize).map((i) => items[i]!);
+}
+
+/**
+ * Fine-tunes one of K's setups from the pretrained mini towers (SPEC §1).
+ * - Image setups (Eng-Only, Multilingual, +Quechua): text embedding = mean-pooled XLM-R analog →
+ *   `text_projection`, image embedding = mean-pooled ViT analog → `image_projection`, logits
+ *   `T·Iᵀ·s` with a learned scale `s` (initialised to 1, no normalisation), cross-entropy
+ *   text → image only. Each caption record is trained in its one assigned language in every
+ *   epoch ({@link kTrainingSet}). Both towers are fine-tuned after `freezeSteps` head-only steps.
+ * - Eng-Pivot: **text only** (K's `align_roberta.py`): each es/ja/hi caption is scored against
+ *   the batch's English captions through the text tower + `text_projection` (same scale),
+ *   cross-entropy; no image term, the image tower is never run nor updated (it stays the
+ *   pretrained ViT analog).
+ * The checkpoint with the lowest validation loss is kept, never the untrained step 0.
+ * Training records: **train** partition only. Cached and resumable.
  */
 export async function trainKSetup(opts: {
   setup: KTrainedSetup;
@@ -166,19 +276,20 @@ export async function trainKSetup(opts: {
 }): Promise<KSetupModel> {
   const { setup, plan } = opts;
   const langs = K_SETUP_LANGUAGES[setup];
-  const set = kTrainingSet(opts.records, setup);
-  if (set.trainKeys.length < plan.batchSize) {
+  const textOnly = isTextOnlySetup(setup);
+  const set = kTrainingSet(opts.records, setup, plan.schedule.seed);
+  if (set.train.length < plan.batchSize) {
     throw new KitError(
-      `K ${setup}: ${set.trainKeys.length} training images, fewer than a batch of ${plan.batchSize}`,
+      `K ${setup}: ${set.train.length} training records, fewer than a batch of ${plan.batchSize}`,
     );
   }
-  const byKey = new Map(opts.records.map((r) => [r.image_id, r]));
   const sampleByKey = new Map(opts.samples.map((s) => [s.key, s]));
   const fingerprint = sha256Hex(JSON.stringify({
+    version: "k-setup/2 (one language per record; Eng-Pivot text only)",
     setup,
     langs,
-    train: set.trainKeys.map((k) => byKey.get(k)!.captions),
-    val: set.valKeys.map((k) => byKey.get(k)!.captions),
+    train: set.train.map((it) => [it.id, it.lang, it.record.captions]),
+    val: set.val.map((it) => [it.id, it.lang, it.record.captions]),
     // base models by cache-folder name (name@hash), never by path (location-independent key)
     text: basename(opts.textBase.dir),
     image: basename(opts.imageBase.dir),
@@ -196,92 +307,42 @@ export async function trainKSetup(opts: {
     plan.schedule.seed,
   );
   const tok = opts.textBase.tokenizer;
-  const trainItems: Item[] = set.trainKeys.map((k, row) => ({ row, record: byKey.get(k)! }));
-  const valItems: Item[] = set.valKeys.map((k, row) => ({ row, record: byKey.get(k)! }));
+  const trainItems = set.train, valItems = set.val;
   const stampOf = (k: string) => {
     const s = sampleByKey.get(k);
     if (!s) throw new KitError(`K ${setup}: caption record ${k} has no image in the mini dataset`);
     return s;
   };
-  const trainPx = await stampPixels(set.trainKeys.map(stampOf), image.config);
-  const valPx = await stampPixels(set.valKeys.map(stampOf), image.config);
+  const trainPx = textOnly ? null : await stampPixels(set.trainKeys.map(stampOf), image.config);
+  const valPx = textOnly ? null : await stampPixels(set.valKeys.map(stampOf), image.config);
   const per = image.config.num_channels * image.config.image_size ** 2;
   const patchLen = image.config.num_channels * image.config.patch_size ** 2;
   const B = plan.batchSize;
-  const perEpoch = Math.floor(trainItems.length / B);
 
-  /** Texts of a batch: image-loss captions (one per image, or every language for validation) and pivot captions. */
-  const batchTexts = (items: Item[], epoch: number, allLangs: boolean) => {
-    const texts: string[] = [], imageIdx: number[] = [];
-    items.forEach((it, j) => {
-      if (allLangs) {
-        for (const l of langs.image) {
-          const c = it.record.captions[l];
-          if (c) {
-            texts.push(c);
-            imageIdx.push(j);
-          }
-        }
-      } else {
-        const c = rotatedCaption(it.record, langs.image, it.row, epoch);
-        if (c) {
-          texts.push(c);
-          imageIdx.push(j);
-        }
-      }
-    });
-    const nImage = texts.length;
-    const enIdx: number[] = [];
-    if (langs.pivot.length > 0) {
-      // English caption row of each image in the image-loss block (Eng-Pivot: one en caption per image)
-      const enRow = new Map<number, number>();
-      imageIdx.forEach((j, r) => enRow.set(j, r));
-      for (const l of langs.pivot) {
-        items.forEach((it, j) => {
-          const c = it.record.captions[l];
-          if (c && enRow.has(j)) {
-            texts.push(c);
-            enIdx.push(enRow.get(j)!);
-          }
-        });
-      }
-    }
-    return { texts, imageIdx, nImage, enIdx };
-  };
-
-  const headLoss = (
-    pooledT: tf.Tensor2D,
-    pooledI: tf.Tensor2D,
-    bt: ReturnType<typeof batchTexts>,
-  ): tf.Scalar => {
-    const T = linear(
-      pooledT,
-      head.tensor("text_projection.weight"),
-      head.tensor("text_projection.bias"),
-    );
+  const project = (pooledT: tf.Tensor2D) =>
+    linear(pooledT, head.tensor("text_projection.weight"), head.tensor("text_projection.bias"));
+  const scale = () => head.tensor("logit_scale") as tf.Scalar;
+  /** Image setups: text → image cross-entropy. */
+  const imageLoss = (pooledT: tf.Tensor2D, pooledI: tf.Tensor2D, bt: KBatchTexts): tf.Scalar => {
     const I = linear(
       pooledI,
       head.tensor("image_projection.weight"),
       head.tensor("image_projection.bias"),
     );
-    const scale = head.tensor("logit_scale") as tf.Scalar;
-    const Timg = bt.enIdx.length > 0 ? tf.slice(T, [0, 0], [bt.nImage, -1]) as tf.Tensor2D : T;
-    let loss = textToImageCrossEntropy(Timg, I, scale, bt.imageIdx);
-    if (bt.enIdx.length > 0) {
-      const Tx = tf.slice(T, [bt.nImage, 0], [-1, -1]) as tf.Tensor2D;
-      loss = tf.add(loss, pivotTextCrossEntropy(Tx, Timg, scale, bt.enIdx)) as tf.Scalar;
-    }
-    return loss;
+    return textToImageCrossEntropy(project(pooledT), I, scale(), bt.imageIdx);
   };
-  const pooled = (
-    x0: tf.Tensor2D,
-    patches: tf.Tensor2D,
-    tb: ReturnType<typeof tok.batch>,
-    nImages: number,
-  ) => ({
-    t: text.meanPool(tb, text.encode(tb, x0)),
-    i: image.meanPool(image.encode(patches, nImages), nImages),
-  });
+  /** Eng-Pivot: each non-English caption against the batch's English captions (no image). */
+  const pivotLoss = (pooledT: tf.Tensor2D, bt: KBatchTexts): tf.Scalar => {
+    const T = project(pooledT);
+    const En = tf.slice(T, [0, 0], [bt.nEnglish, -1]) as tf.Tensor2D;
+    const Tx = tf.slice(T, [bt.nEnglish, 0], [-1, -1]) as tf.Tensor2D;
+    return pivotTextCrossEntropy(Tx, En, scale(), bt.enIdx);
+  };
+  const pixelsOf = (src: Float32Array, items: readonly KItem[]) => {
+    const px = new Float32Array(items.length * per);
+    items.forEach((it, j) => px.set(src.subarray(it.row * per, (it.row + 1) * per), j * per));
+    return px;
+  };
 
   const outcome = await runResumableTraining({
     label: `fine-tune K ${setup}`,
@@ -290,34 +351,53 @@ export async function trainKSetup(opts: {
     schedule: plan.schedule,
     stopAfterSteps: opts.stopAfterSteps,
     quiet: opts.quiet,
+    selectStepZero: false,
     task: {
-      modules: { text: text.params, image: image.params, head },
+      // Eng-Pivot never touches the image tower: it is not among the trained modules
+      modules: textOnly
+        ? { text: text.params, head }
+        : { text: text.params, image: image.params, head },
       step: async (step): Promise<StepResult> => {
-        const epoch = Math.floor(step / perEpoch);
-        const perm = new SeededRandom(plan.schedule.seed * 7919 + epoch).shuffle(
-          Array.from({ length: trainItems.length }, (_, i) => i),
-        );
-        const slot = step % perEpoch;
-        const items = perm.slice(slot * B, slot * B + B).map((i) => trainItems[i]!);
-        const bt = batchTexts(items, epoch, false);
+        const items = kStepItems(trainItems, B, plan.schedule.seed, step);
+        const bt = kBatchTexts(setup, items);
         const tb = tok.batch(bt.texts, plan.maxLength);
-        const px = new Float32Array(B * per);
-        items.forEach((it, j) =>
-          px.set(trainPx.subarray(it.row * per, (it.row + 1) * per), j * per)
-        );
         const x0 = tf.tensor2d(text.embeddingInput(tb), [tb.batch * tb.length, text.dim]);
-        const patches = tf.tensor2d(image.patchify(px, B), [B * image.numPatches, patchLen]);
-        if (step < plan.freezeSteps) {
+        const frozen = step < plan.freezeSteps;
+        if (textOnly) {
+          if (frozen) {
+            const pt = tf.tidy(() => text.meanPool(tb, text.encode(tb, x0)));
+            x0.dispose();
+            const r = await moduleGrads({ head }, [pt], ([t]) => pivotLoss(t as tf.Tensor2D, bt));
+            return { loss: r.loss, grads: { head: r.grads.head ?? {} } };
+          }
+          const r = await moduleGrads(
+            { text: text.params, head },
+            [x0],
+            ([x]) => pivotLoss(text.meanPool(tb, text.encode(tb, x as tf.Tensor2D)), bt),
+          );
+          const tg = r.grads.text ?? {};
+          text.embeddingGrad(tb, r.inputGrads[0]!, tg);
+          return { loss: r.loss, grads: { text: tg, head: r.grads.head ?? {} } };
+        }
+        const patches = tf.tensor2d(image.patchify(pixelsOf(trainPx!, items), B), [
+          B * image.numPatches,
+          patchLen,
+        ]);
+        const pooled = (x: tf.Tensor2D, p: tf.Tensor2D) => ({
+          t: text.meanPool(tb, text.encode(tb, x)),
+          i: image.meanPool(image.encode(p, B), B),
+        });
+        if (frozen) {
           // K's warm-up: towers frozen, only the projections and the scale learn
           const [pt, pi] = tf.tidy(() => {
-            const p = pooled(x0, patches, tb, B);
+            const p = pooled(x0, patches);
             return [p.t, p.i];
           });
           tf.dispose([x0, patches]);
           const r = await moduleGrads(
             { head },
             [pt!, pi!],
-            ([t, i]) => headLoss(t as tf.Tensor2D, i as tf.Tensor2D, bt),
+            ([t, i]) => imageLoss(t as tf.Tensor2D, i as tf.Tensor2D, bt),
           );
           return { loss: r.loss, grads: { head: r.grads.head ?? {} } };
         }
@@ -325,8 +405,8 @@ export async function trainKSetup(opts: {
           { text: text.params, image: image.params, head },
           [x0, patches],
           ([x, p]) => {
-            const e = pooled(x as tf.Tensor2D, p as tf.Tensor2D, tb, B);
-            return headLoss(e.t, e.i, bt);
+            const e = pooled(x as tf.Tensor2D, p as tf.Tensor2D);
+            return imageLoss(e.t, e.i, bt);
           },
         );
         const tg = r.grads.text ?? {};
@@ -341,27 +421,22 @@ export async function trainKSetup(opts: {
         for (let s = 0; s < valItems.length; s += B) {
           const items = valItems.slice(s, s + B);
           if (items.length < 2) continue;
-          const bt = batchTexts(items, 0, true);
-          if (bt.texts.length === 0) continue;
+          const bt = kBatchTexts(setup, items);
+          if (bt.texts.length === 0 || (textOnly && bt.enIdx.length === 0)) continue;
           const tb = tok.batch(bt.texts, plan.maxLength);
-          const px = new Float32Array(items.length * per);
-          items.forEach((it, j) =>
-            px.set(valPx.subarray(it.row * per, (it.row + 1) * per), j * per)
-          );
           const l = tf.tidy(() => {
-            const e = pooled(
-              tf.tensor2d(text.embeddingInput(tb), [tb.batch * tb.length, text.dim]),
-              tf.tensor2d(image.patchify(px, items.length), [
-                items.length * image.numPatches,
-                patchLen,
-              ]),
-              tb,
-              items.length,
-            );
-            return headLoss(e.t, e.i, bt);
+            const x = tf.tensor2d(text.embeddingInput(tb), [tb.batch * tb.length, text.dim]);
+            const t = text.meanPool(tb, text.encode(tb, x));
+            if (textOnly) return pivotLoss(t, bt);
+            const p = tf.tensor2d(image.patchify(pixelsOf(valPx!, items), items.length), [
+              items.length * image.numPatches,
+              patchLen,
+            ]);
+            return imageLoss(t, image.meanPool(image.encode(p, items.length), items.length), bt);
           });
-          total += (await l.data())[0]! * bt.texts.length;
-          weight += bt.texts.length;
+          const w = textOnly ? bt.enIdx.length : bt.texts.length;
+          total += (await l.data())[0]! * w;
+          weight += w;
           l.dispose();
         }
         return weight > 0 ? total / weight : 0;
@@ -373,11 +448,20 @@ export async function trainKSetup(opts: {
     plan,
     data: {
       setup,
+      objective: textOnly
+        ? "text only: es/ja/hi caption → batch's English captions, cross-entropy (no image term)"
+        : "text → image cross-entropy, one language per caption record",
       imageLanguages: langs.image,
       pivotLanguages: langs.pivot,
       trainImages: set.trainKeys.length,
       valImages: set.valKeys.length,
       captionsPerLang: set.captionsPerLang,
+      languageAssignment: set.assignment === null ? null : {
+        seed: set.assignmentSeed,
+        note: "each training record's one language, fixed for all epochs (record id → language)",
+        records: set.assignment,
+      },
+      imageTowerTrained: !textOnly,
       fingerprint,
     },
     lossHistory: outcome.lossHistory,
@@ -385,7 +469,7 @@ export async function trainKSetup(opts: {
     bestStep: outcome.bestStep,
     bestValLoss: Number.isFinite(outcome.bestValLoss) ? outcome.bestValLoss : null,
     seconds: (performance.now() - t0) / 1000,
-    parameters: text.params.count + image.params.count + head.count,
+    parameters: text.params.count + (textOnly ? 0 : image.params.count) + head.count,
   };
   const model: KSetupModel = {
     setup,

@@ -10,6 +10,7 @@ import { XlmRobertaEncoder } from "../encoders/xlm_roberta_encoder.ts";
 import { loadSafetensorsWeights } from "../encoders/safetensors_weights.ts";
 import {
   clipImageEncoder,
+  kProjectedSetupEncoder,
   multilingualClipTextEncoder,
   pretrainedModelsDir,
   xlmrMeanPooledEncoder,
@@ -47,7 +48,8 @@ export interface MiniBaseModels {
 /**
  * The backend for training: the one already chosen in this process, else `kitConfig().backend`
  * — except that `auto` does not settle on a *software* WebGPU adapter (Mesa lavapipe/llvmpipe,
- * SwiftShader), which is correct but several times slower than WASM; then WASM is used.
+ * SwiftShader), which is correct but several times slower than WASM; then WASM is used (with
+ * native OpenBLAS when it loads).
  */
 export async function initTrainingBackend(): Promise<BackendInfo> {
   const current = activeBackend();
@@ -57,7 +59,11 @@ export async function initTrainingBackend(): Promise<BackendInfo> {
     info.requested === "auto" && info.name === "webgpu" &&
     /llvmpipe|lavapipe|swiftshader/i.test(info.device)
   ) {
-    return await initBackend("wasm");
+    try {
+      return await initBackend("wasm+openblas");
+    } catch {
+      return await initBackend("wasm"); // OpenBLAS absent (its reason was printed once)
+    }
   }
   return info;
 }
@@ -151,6 +157,9 @@ async function untunedMiniEncoder(base: MiniBaseModels): Promise<SentenceEncoder
   });
 }
 
+/** Token limit of K's evaluation scripts (`max_length=500` in their flores-sts.py). */
+export const K_EVAL_MAX_LENGTH = 500;
+
 /** Folder of a paper-profile K setup (an ONNX export of its fine-tuned XLM-R text encoder). */
 export function paperKSetupFolder(setup: KSetupId): string {
   return setup === "xlmr"
@@ -159,14 +168,18 @@ export function paperKSetupFolder(setup: KSetupId): string {
 }
 
 /**
- * Paper K's text encoders, one per setup (`K_SETUPS`), each mean-pooled over real tokens.
+ * Paper K's text encoders, one per setup (`K_SETUPS`), each mean-pooled over real tokens, and
+ * evaluated as K's scripts do (SPEC §1): the untuned `xlmr` on the mean-pooled encoder output,
+ * every tuned setup on the **projected** embedding (mean-pooled text tower → `text_projection`,
+ * K's `text_dense`).
  * - mini profile: the kit's own models, trained here on first use (or loaded from
  *   `cacheDir()/models/…`): `xlmr` is the masked-LM-pretrained XLM-R analog, the others are
- *   fine-tuned from it (with the ViT analog) on the stamps' caption records (train partition).
- *   Embeddings are the text tower's mean-pooled last hidden state (before K's projection).
+ *   fine-tuned from it on the stamps' caption records (train partition); their `dim` is the
+ *   projection's width.
  * - paper profile: `xlmr` is `FacebookAI/xlm-roberta-large` and each fine-tuned setup is an
- *   ONNX export of its text encoder in `<models>/k-setups/<setup>/` (same layout); a missing
- *   folder or file is a `KitError` naming it.
+ *   ONNX export of its text encoder in `<models>/k-setups/<setup>/` with K's projection beside
+ *   it as a sentence-transformers Dense module (`2_Dense/config.json`,
+ *   `2_Dense/model.safetensors`); a missing folder or file is a `KitError` naming it.
  *
  * ```ts ignore
  * import { loadKSetupEncoders } from "./mod.ts";
@@ -181,7 +194,13 @@ export async function loadKSetupEncoders(
   if (kitConfig().profile === "paper") {
     const out = {} as Record<KSetupId, SentenceEncoder>;
     try {
-      for (const s of K_SETUPS) out[s] = await xlmrMeanPooledEncoder(paperKSetupFolder(s));
+      for (const s of K_SETUPS) {
+        // K's evaluation scripts pad/truncate at 500 tokens (flores-sts.py): no FLORES cut-off
+        const o = { maxLength: K_EVAL_MAX_LENGTH };
+        out[s] = s === "xlmr"
+          ? await xlmrMeanPooledEncoder(paperKSetupFolder(s), o)
+          : await kProjectedSetupEncoder(paperKSetupFolder(s), o);
+      }
     } catch (err) {
       for (const e of Object.values(out)) e.dispose();
       if (err instanceof KitError) {
@@ -191,7 +210,9 @@ export async function loadKSetupEncoders(
             join(pretrainedModelsDir(), "k-setups")
           }/<setup>/ (setups: ${K_SETUPS.filter((s) => s !== "xlmr").join(", ")}):`,
           "train them with K's code (github nkrasner/cl-clip-align), save the text encoder with save_pretrained,",
-          "and export it with `optimum-cli export onnx --model <saved text encoder> --task feature-extraction <folder>`.",
+          "and export it with `optimum-cli export onnx --model <saved text encoder> --task feature-extraction <folder>`;",
+          "save K's projection (`text_dense`) beside it as <folder>/2_Dense/model.safetensors (tensors linear.weight [512, 1024], linear.bias)",
+          'with <folder>/2_Dense/config.json {"in_features": 1024, "out_features": 512, "bias": true, "activation_function": "torch.nn.modules.linear.Identity"}.',
         ]);
       }
       throw err;
@@ -203,12 +224,23 @@ export async function loadKSetupEncoders(
   for (const setup of K_TRAINED_SETUPS) {
     const m = k.models[setup];
     m.image.dispose();
-    m.head.dispose();
+    const P = m.head.specs.find((s) => s.name === "text_projection.weight")!.shape[0]!;
     out[setup] = new MiniSentenceEncoder({
-      id: `mini/k/${setup}@${shortHash(m.dir)}`,
+      id: `mini/k/${setup}@${shortHash(m.dir)}/projected`,
       model: m.text,
       tokenizer: m.tokenizer,
       maxLength: m.maxLength,
+      project: (x) =>
+        linear(
+          x,
+          m.head.tensor("text_projection.weight"),
+          m.head.tensor("text_projection.bias"),
+        ),
+      dim: P,
+      onDispose: () => {
+        m.text.dispose();
+        m.head.dispose();
+      },
     });
   }
   return out;

@@ -15,6 +15,7 @@ export * from "./resumable_trainer.ts";
 export * from "./module_grads.ts";
 export * from "./stamp_samples.ts";
 export * from "./k_caption_records.ts";
+export * from "./k_language_assignment.ts";
 export * from "./pretraining_corpus.ts";
 export * from "./token_masking.ts";
 export * from "./length_window_batches.ts";

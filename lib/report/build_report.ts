@@ -14,6 +14,7 @@ import {
 } from "./notebook_format.ts";
 import { PlotCounter, renderOutput } from "./render_output.ts";
 import { pageHtml, PLOT_LOADER } from "./page_layout.ts";
+import { type Deviation, DEVIATIONS } from "../deviations/mod.ts";
 
 /** SPEC §3's artifacts first, in this order; any other artifact follows alphabetically. */
 export const REPORT_ARTIFACT_ORDER = [
@@ -176,6 +177,35 @@ function renderNotebookBody(
  * const { indexPath } = await buildReport({ artifactDir: "figures/mini" });
  * ```
  */
+/**
+ * The index page's section listing every remaining difference from the authors' code
+ * (lib/deviations): paper, topic, what their code does, what the kit does, why, profiles, and
+ * the artifacts it can change (linked to their rows when this run wrote them).
+ */
+export function deviationsHtml(list: readonly Deviation[], present: ReadonlySet<string>): string {
+  if (list.length === 0) return "";
+  const link = (id: string) =>
+    present.has(id)
+      ? `<a href="#artifact-${escapeHtml(id)}">${escapeHtml(id)}</a>`
+      : escapeHtml(id);
+  const rows = list.map((d) =>
+    `<tr id="deviation-${escapeHtml(d.id)}"><td>${d.paper}</td><td>${escapeHtml(d.topic)}</td>` +
+    `<td>${escapeHtml(d.authors)}</td><td>${escapeHtml(d.kit)}</td><td>${
+      escapeHtml(d.reason)
+    }</td>` +
+    `<td>${escapeHtml(d.profiles.join(", "))}</td><td>${d.affects.map(link).join(", ")}</td></tr>`
+  );
+  return [
+    `<h2>Deviations from the authors' code</h2>`,
+    `<p>Every remaining difference from the authors' code found by a line-by-line comparison ` +
+    `(lib/deviations), with the tables and figures it can change.</p>`,
+    `<table class="artifacts deviations"><thead><tr><th>paper</th><th>topic</th><th>authors' code</th>` +
+    `<th>the kit</th><th>why</th><th>profiles</th><th>affects</th></tr></thead><tbody>\n${
+      rows.join("\n")
+    }\n</tbody></table>`,
+  ].join("\n");
+}
+
 export async function buildReport(opts: ReportOptions = {}): Promise<ReportResult> {
   const artifactDir = opts.artifactDir ?? kitConfig().artifactDir;
   const notebooksDir = opts.notebooksDir ?? join(artifactDir, "notebooks");
@@ -306,6 +336,7 @@ export async function buildReport(opts: ReportOptions = {}): Promise<ReportResul
           `<th>notebook cell</th><th>files</th></tr></thead><tbody>\n${
             rows.join("\n")
           }\n</tbody></table>`,
+      deviationsHtml(DEVIATIONS, new Set(artifacts.map((a) => a.id))),
       `<h2>Notebooks</h2>`,
       nbRows.length === 0
         ? "<p>No executed notebooks.</p>"

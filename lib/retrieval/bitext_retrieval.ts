@@ -2,6 +2,7 @@ import { KitError } from "../util/kit_error.ts";
 import { argmaxColumns, argmaxRows } from "./rank.ts";
 import { type RowMatrix, transposeData } from "./row_matrix.ts";
 import { cosineSimilarityMatrix, type SimilarityOptions } from "./similarity.ts";
+import { xsimFromCosines } from "./k_xsim.ts";
 
 /** Retrieval accuracy in both directions (fractions in [0, 1]) and their mean. */
 export interface DirectionalAccuracy {
@@ -10,18 +11,30 @@ export interface DirectionalAccuracy {
   mean: number;
 }
 
-/** Bitext retrieval accuracy of n parallel sentences by cosine and by xsim's ratio margin. */
+/**
+ * Bitext retrieval accuracy of n parallel sentences by cosine, by paper K's own `xsim`
+ * (lib/retrieval/k_xsim.ts) and by LASER's ratio margin (`margin`, kept only under that name).
+ */
 export interface BitextAccuracy {
   n: number;
-  /** Neighbourhood size of the margin. */
+  /** Neighbourhood size of xsim and of the margin. */
   k: number;
   cosine: DirectionalAccuracy;
+  /** Paper K's xsim (SPEC §1): within-language k-neighbourhood radii, argmax over all n. */
+  xsim: DirectionalAccuracy;
+  /** LASER's ratio margin (Artetxe & Schwenk 2019) — not K's xsim. */
   margin: DirectionalAccuracy;
+}
+
+/** The within-language cosine matrices K's xsim needs: a × a and b × b, both n × n. */
+export interface WithinLanguageCosines {
+  aa: Float32Array;
+  bb: Float32Array;
 }
 
 /** Options of {@link bitextRetrieval}. */
 export interface BitextOptions extends SimilarityOptions {
-  /** Neighbourhood size of the margin score (LASER xsim default 4). */
+  /** Neighbourhood size of K's xsim and of the LASER margin (default 4). */
   k?: number;
 }
 
@@ -82,7 +95,7 @@ function meanOfRows(t: TopK, nr: number): Float64Array {
 }
 
 /**
- * Margin retrieval in one direction (LASER `xsim`, ratio margin): for source i, the candidates
+ * Margin retrieval in one direction (LASER's ratio margin, its `xsim.py`): for source i, the candidates
  * are its k cosine-nearest targets; score = cos / ((avgSrc[i] + avgTgt[j]) / 2); the first
  * candidate (in nearest-first order) with the highest score is the prediction.
  */
@@ -108,33 +121,58 @@ function directional(aToB: number, bToA: number): DirectionalAccuracy {
   return { aToB, bToA, mean: (aToB + bToA) / 2 };
 }
 
+/** Whether each row's / column's argmax (first index on ties, numpy's NaN rule) is its diagonal. */
+export function diagonalHits(S: Float32Array | Float64Array, n: number): {
+  rows: Uint8Array;
+  cols: Uint8Array;
+} {
+  const rows = new Uint8Array(n), cols = new Uint8Array(n);
+  const rowBest = argmaxRows(S, n, n), colBest = argmaxColumns(S, n, n);
+  for (let i = 0; i < n; i++) {
+    rows[i] = rowBest[i] === i ? 1 : 0;
+    cols[i] = colBest[i] === i ? 1 : 0;
+  }
+  return { rows, cols };
+}
+
+function share(x: Uint8Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i]!;
+  return s / x.length;
+}
+
 /**
- * Bitext accuracies from a precomputed `n × n` cosine matrix `S` (`S[i, j]` = cos(a_i, b_j));
- * see {@link bitextRetrieval} for the definitions.
+ * Bitext accuracies from a precomputed `n × n` cosine matrix `S` (`S[i, j]` = cos(a_i, b_j))
+ * and the within-language cosines K's xsim needs; see {@link bitextRetrieval} for the
+ * definitions.
  *
  * ```ts
  * import { bitextFromSimilarity } from "./bitext_retrieval.ts";
- * const r = bitextFromSimilarity(new Float32Array([1, 0, 0, 0, 1, 0, 0, 0, 1]), 3, 1);
- * console.assert(r.cosine.mean === 1 && r.margin.mean === 1);
+ * const I = new Float32Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+ * const r = bitextFromSimilarity(I, 3, 1, { aa: I, bb: I });
+ * console.assert(r.cosine.mean === 1 && r.xsim.mean === 1 && r.margin.mean === 1);
  * ```
  */
-export function bitextFromSimilarity(S: Float32Array, n: number, k = 4): BitextAccuracy {
+export function bitextFromSimilarity(
+  S: Float32Array,
+  n: number,
+  k: number,
+  within: WithinLanguageCosines,
+): BitextAccuracy {
   if (!Number.isInteger(n) || n < 1 || S.length !== n * n) {
     throw new KitError(
       `bitextFromSimilarity: expected an n×n matrix with n ≥ 1, got ${S.length} values for n=${n}`,
     );
   }
-  if (!Number.isInteger(k) || k < 1 || k > n) {
+  if (!Number.isInteger(k) || k < 1 || k > n - 1) {
     throw new KitError(
-      `bitextFromSimilarity: margin k must be an integer in [1, n=${n}], got ${k}`,
+      `bitextFromSimilarity: k must be an integer in [1, n−1=${
+        n - 1
+      }] (xsim excludes self), got ${k}`,
     );
   }
-  const rowBest = argmaxRows(S, n, n), colBest = argmaxColumns(S, n, n);
-  let ab = 0, ba = 0;
-  for (let i = 0; i < n; i++) {
-    if (rowBest[i] === i) ab++;
-    if (colBest[i] === i) ba++;
-  }
+  const cos = diagonalHits(S, n);
+  const xs = diagonalHits(xsimFromCosines(S, within.aa, within.bb, n, k), n);
   const St = transposeData(S, n, n);
   const nnA = topKRows(S, n, n, k); // for each a_i, its k nearest b
   const nnB = topKRows(St, n, n, k); // for each b_j, its k nearest a
@@ -142,7 +180,8 @@ export function bitextFromSimilarity(S: Float32Array, n: number, k = 4): BitextA
   return {
     n,
     k,
-    cosine: directional(ab / n, ba / n),
+    cosine: directional(share(cos.rows), share(cos.cols)),
+    xsim: directional(share(xs.rows), share(xs.cols)),
     margin: directional(marginAccuracy(nnA, avgA, avgB, n), marginAccuracy(nnB, avgB, avgA, n)),
   };
 }
@@ -154,7 +193,11 @@ export function bitextFromSimilarity(S: Float32Array, n: number, k = 4): BitextA
  *
  * - **cosine**: a→b = mean over i of [argmax_j S[i, j] = i]; b→a = mean over j of
  *   [argmax_i S[i, j] = j]; ties → the lowest index.
- * - **margin** (LASER `xsim`, k = 4, "ratio" margin of Artetxe & Schwenk 2019):
+ * - **xsim** (paper K's own score, SPEC §1, k = 4): D = 1 − cos; r_a(i) = (sum of the k
+ *   smallest D(a_i, a_j), j ≠ i) / (2k), r_b(j) likewise within b;
+ *   S'(i, j) = 1 − D(a_i, b_j) / (r_a(i) + r_b(j)); argmax over all n candidates, first index
+ *   on ties, in both directions.
+ * - **margin** (LASER's ratio margin of Artetxe & Schwenk 2019, k = 4 — not K's xsim):
  *   NN_k(x) = the k cosine-nearest sentences of x **in the other language** (descending,
  *   ties → lower index);
  *   margin(x, y) = cos(x, y) / ( Σ_{z∈NN_k(x)} cos(x, z)/(2k) + Σ_{z∈NN_k(y)} cos(y, z)/(2k) ).
@@ -170,7 +213,7 @@ export function bitextFromSimilarity(S: Float32Array, n: number, k = 4): BitextA
  * import { bitextRetrieval } from "./bitext_retrieval.ts";
  * const a = matrixFromRows([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [0, 1, 1]]);
  * const r = await bitextRetrieval(a, a);
- * console.assert(r.cosine.aToB === 1 && r.margin.bToA === 1);
+ * console.assert(r.cosine.aToB === 1 && r.xsim.bToA === 1 && r.margin.bToA === 1);
  * ```
  */
 export async function bitextRetrieval(
@@ -187,5 +230,10 @@ export async function bitextRetrieval(
     throw new KitError(`bitextRetrieval: embedding widths differ (${a.cols} vs ${b.cols})`);
   }
   const k = options.k ?? 4;
-  return bitextFromSimilarity(await cosineSimilarityMatrix(a, b, options), a.rows, k);
+  const [S, aa, bb] = [
+    await cosineSimilarityMatrix(a, b, options),
+    await cosineSimilarityMatrix(a, a, options),
+    await cosineSimilarityMatrix(b, b, options),
+  ];
+  return bitextFromSimilarity(S, a.rows, k, { aa, bb });
 }

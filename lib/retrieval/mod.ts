@@ -1,7 +1,7 @@
 /**
  * Retrieval metrics of the two papers: paper D's t2i / i2t / pivot retrieval (R@1/5/10, MRR
  * from stable full-sort ranks), fold summaries (mean ± sample std), and paper K's bitext
- * retrieval accuracy (cosine and xsim ratio margin).
+ * retrieval accuracy (cosine, K's own xsim, and LASER's ratio margin under its own name).
  *
  * ```ts
  * import { matrixFromRows, textToImageRetrieval } from "./mod.ts";
@@ -17,3 +17,4 @@ export * from "./pivot_retrieval.ts";
 export * from "./fold_evaluation.ts";
 export * from "./fold_summary.ts";
 export * from "./bitext_retrieval.ts";
+export * from "./k_xsim.ts";

@@ -9,6 +9,8 @@ import {
   installAdvice,
   JUPYTER_PACKAGES,
   jupyterAvailable,
+  OPENBLAS_PACKAGES,
+  openblasPresent,
   WEBGPU_PACKAGES,
 } from "./system_packages.ts";
 import { chromiumPath } from "../artifacts/chromium_renderer.ts";
@@ -92,6 +94,12 @@ export async function ensureSetup(opts: SetupOptions = {}): Promise<SetupReport>
         ].join("\n"),
       );
     }
+  }
+
+  // Installed on its own (not with Jupyter) so a machine that already has Jupyter still gets it;
+  // without it the backend falls back to plain WASM and says why.
+  if (!openblasPresent() && apt) {
+    await aptInstall(OPENBLAS_PACKAGES, "native matrix products (wasm+openblas backend)");
   }
 
   let apertium: SetupReport["apertium"] = apertiumEngSpaPresent() ? "present" : "missing";

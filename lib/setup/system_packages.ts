@@ -9,6 +9,21 @@ export const JUPYTER_PACKAGES = [
   "jupyter-client",
   "python3-ipykernel",
 ];
+/** Native BLAS/LAPACK for the wasm+openblas backend (lib/backend/openblas.ts), found by soname. */
+export const OPENBLAS_PACKAGES = ["libopenblas0-pthread"];
+
+/** True when Debian's OpenBLAS (pthread build) is installed, found by its soname's file. */
+export function openblasPresent(): boolean {
+  for (const dir of ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib"]) {
+    try {
+      Deno.statSync(`${dir}/libopenblas.so.0`);
+      return true;
+    } catch {
+      // try the next folder
+    }
+  }
+  return false;
+}
 export const CHROMIUM_PACKAGES = ["chromium"];
 export const WEBGPU_PACKAGES = ["mesa-vulkan-drivers", "libvulkan1"];
 /** Apertium with its English→Spanish pair: the offline MT engine of notebook 01 (mode `eng-spa`). */

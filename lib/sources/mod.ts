@@ -23,3 +23,4 @@ export * from "./xnli.ts";
 export * from "./multinli.ts";
 export * from "./americasnli.ts";
 export * from "./wit_image_download.ts";
+export * from "./cldr_emoji.ts";

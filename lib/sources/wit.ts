@@ -27,6 +27,70 @@ export const WIT_COLUMNS = [
   "context_section_description",
 ] as const;
 
+/** WIT v1's published splits; D's `build_webdataset.py` reads all three (`SPLIT_PATTERNS["full"]`). */
+export const WIT_SPLITS = ["train", "val", "test"] as const;
+export type WitSplit = (typeof WIT_SPLITS)[number];
+
+/** Shards per split as published (`wit_v1.<split>.all-0000i-of-0000n.tsv.gz`). */
+export const WIT_SHARDS: Readonly<Record<WitSplit, number>> = { train: 10, val: 5, test: 5 };
+
+/** The published file name of one WIT v1 shard, e.g. `wit_v1.val.all-00003-of-00005.tsv.gz`. */
+export function witShardFileName(split: WitSplit, index: number): string {
+  const n = WIT_SHARDS[split];
+  if (!Number.isInteger(index) || index < 0 || index >= n) {
+    throw new KitError(`WIT ${split} has shards 0..${n - 1}, got ${index}`);
+  }
+  const pad = (i: number) => String(i).padStart(5, "0");
+  return `wit_v1.${split}.all-${pad(index)}-of-${pad(n)}.tsv.gz`;
+}
+
+/** Every published shard file name, train then val then test (D's order). */
+export function witShardFileNames(): string[] {
+  return WIT_SPLITS.flatMap((s) =>
+    Array.from({ length: WIT_SHARDS[s] }, (_, i) => witShardFileName(s, i))
+  );
+}
+
+const SHARD_RE = /^wit_v1\.(train|val|test)\.all-\d+-of-\d+\.tsv(\.gz)?$/;
+
+/**
+ * The WIT v1 TSV shards in `dir` (plain or `.gz`) in D's reading order: the train shards, then
+ * val, then test, each sorted by name (D's `list_tsvs_for_split("full")`). D builds its set from
+ * all three splits, so a folder without a shard of one of them is an error naming the split and
+ * the files to download (the N = 2770 of SPEC §2 needs all of them).
+ *
+ * ```ts ignore
+ * import { findWitShards } from "./wit.ts";
+ * const files = await findWitShards(".cache/data/wit-v1"); // 20 paths
+ * ```
+ */
+export async function findWitShards(dir: string): Promise<string[]> {
+  const bySplit: Record<WitSplit, string[]> = { train: [], val: [], test: [] };
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      const m = SHARD_RE.exec(e.name);
+      if ((e.isFile || e.isSymlink) && m) bySplit[m[1] as WitSplit].push(e.name);
+    }
+  } catch (err) {
+    throw new KitError(`WIT: cannot list ${dir} (${err instanceof Error ? err.message : err})`);
+  }
+  const missing = WIT_SPLITS.filter((s) => bySplit[s].length === 0);
+  if (missing.length > 0) {
+    throw new KitError(
+      `WIT: ${dir} holds no ${missing.map((s) => `wit_v1.${s}.all-*.tsv(.gz)`).join(", ")}; ` +
+        `paper D builds its set from the train, val and test shards`,
+      missing.map((s) =>
+        `download ${
+          WIT_SHARDS[s]
+        } ${s} shard(s), e.g. https://storage.googleapis.com/gresearch/wit/${
+          witShardFileName(s, 0)
+        }`
+      ),
+    );
+  }
+  return WIT_SPLITS.flatMap((s) => bySplit[s].sort().map((n) => `${dir}/${n}`));
+}
+
 /**
  * The URL D hashes: `http://upload.wikimedia.org/...` upgraded to `https://` (their
  * `normalize_url`); every other URL unchanged. WIT v1 URLs are already https, so this equals

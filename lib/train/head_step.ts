@@ -1,4 +1,5 @@
 import { tf } from "../backend/tf.ts";
+import { readFloat32Into } from "../backend/read_into.ts";
 import type { Scalar, Tensor2D, Variable } from "../backend/tf.ts";
 import { KitError } from "../util/kit_error.ts";
 import type { Head, HeadState } from "../heads/head.ts";
@@ -41,6 +42,7 @@ export class HeadStepper {
   readonly #imageBuf: Float32Array;
   #params: HeadState;
   readonly #names: string[];
+  readonly #gradBufs: HeadState;
   readonly #proxCount: number;
 
   constructor(
@@ -64,6 +66,9 @@ export class HeadStepper {
     this.#imageBuf = new Float32Array(b * head.dim);
     this.sampler = new LanguageBalancedSampler(trainIdx, { batchPerLang: b, seed: config.seed });
     this.#names = head.parameters.map((p) => p.name);
+    this.#gradBufs = Object.fromEntries(
+      head.parameters.map((p) => [p.name, new Float32Array(p.variable.size)]),
+    );
     this.#params = initialState ?? head.getState();
     this.#proxCount = head.regularizers.proxParams.reduce((a, n) => {
       const arr = this.#params[n];
@@ -131,8 +136,6 @@ export class HeadStepper {
     const head = this.head;
     let loss: number;
     const grads: HeadState = {};
-    // wasm/webgpu readbacks are fresh copies; the cpu backend hands out its own buffer
-    const copy = tf.getBackend() === "cpu";
     try {
       const { value, grads: g } = tf.variableGrads(() =>
         tf.tidy(() => {
@@ -148,8 +151,8 @@ export class HeadStepper {
       // Asynchronous reads: WebGPU under Deno cannot read back synchronously.
       loss = (await value.data())[0]!;
       for (const p of head.parameters) {
-        const arr = (await g[p.variable.name]!.data()) as Float32Array;
-        grads[p.name] = copy ? arr.slice() : arr;
+        // into the stepper's own buffers (no fresh ArrayBuffer per step on WASM)
+        grads[p.name] = await readFloat32Into(g[p.variable.name]!, this.#gradBufs[p.name]!);
       }
       tf.dispose([value, ...Object.values(g)]);
     } finally {

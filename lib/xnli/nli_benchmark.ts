@@ -97,8 +97,9 @@ function americasTests(
  *   {@link splitXnliIndices} (seeded, by English premise): English-train, English-select, and
  *   test indices evaluated in all 15 languages (English included); AmericasNLI **test** (10
  *   languages incl. quy). Checks that the 15 files are parallel (same size, same labels).
- * - **paper**: MultiNLI train (English training), XNLI dev English (selection), XNLI test (15
- *   languages, aligned by pairID), AmericasNLI test. A KitError says what to fetch if absent.
+ * - **paper**: MultiNLI train (English training), MultiNLI dev matched + mismatched (selection,
+ *   as SPEC §1 and K's `nli.py` "dev" vectors), XNLI test (15 languages, aligned by pairID),
+ *   AmericasNLI test. A KitError says what to fetch if absent.
  * - **smoke**: 3 XNLI languages, 2 AmericasNLI languages, a few dozen pairs each.
  */
 export async function loadNliBenchmark(
@@ -123,9 +124,12 @@ export async function loadNliBenchmark(
     const train = await loadMultiNli(
       await registry.resolveFile("multinli-1.0", "multinli_1.0_train.jsonl"),
     );
-    const dev = await loadXnliOfficial(await registry.resolveFile("xnli-1.0", "xnli.dev.tsv"), {
-      languages: ["en"],
-    });
+    const matched = await loadMultiNli(
+      await registry.resolveFile("multinli-1.0", "multinli_1.0_dev_matched.jsonl"),
+    );
+    const mismatched = await loadMultiNli(
+      await registry.resolveFile("multinli-1.0", "multinli_1.0_dev_mismatched.jsonl"),
+    );
     const test = await loadXnliOfficial(await registry.resolveFile("xnli-1.0", "xnli.test.tsv"));
     const en = test.byLanguage.en ?? [];
     const unitOf = new Map(en.map((e, i) => [e.id, i]));
@@ -142,14 +146,15 @@ export async function loadNliBenchmark(
     }
     return {
       description:
-        "MultiNLI train (English) → select on XNLI dev English → test on XNLI test (15 languages) and AmericasNLI test",
+        "MultiNLI train (English) → select on MultiNLI dev matched + mismatched → test on XNLI test (15 languages) and AmericasNLI test",
       train: textPairs("en", train.examples),
-      select: textPairs("en", dev.byLanguage.en ?? []),
+      select: textPairs("en", [...matched.examples, ...mismatched.examples]),
       tests: [...tests, ...americas.tests],
       units: { xnli: en.length, americasnli: americas.units },
       split: null,
       notes: [
         `MultiNLI: ${train.examples.length} training pairs (${train.issues.length} without a gold label or malformed, left out).`,
+        `Model selection: MultiNLI dev matched (${matched.examples.length}) + mismatched (${mismatched.examples.length}) pairs.`,
       ],
       inputs: {
         ...inputs,

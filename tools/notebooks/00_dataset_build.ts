@@ -5,7 +5,8 @@
 import { writeNotebook } from "./write_notebook.ts";
 
 const cells = [
-  { md: `# 00 · Dataset build (DATA-T1)
+  {
+    md: `# 00 · Dataset build (DATA-T1)
 
 Both papers start from images with captions in several languages, keyed by image, so that "the same
 picture" can pull captions of different languages together:
@@ -15,110 +16,141 @@ picture" can pull captions of different languages together:
 - **D** uses WIT v1 reference captions in nine languages (ar de en es fr it ja pt zh), keeps only images
   with a caption in **all** nine, keys each image by \`sha256(image_url)[:20]\` and sorts by key.
 
-The **mini profile** uses real, public, human-written data instead: the **Tux Paint stamps** (Debian
-package \`tuxpaint-stamps-default\`, GPL-2): ~950 photo cut-outs and drawings, each with a description in up
-to ~77 locales (line 1 English, then \`LANG.utf8=text\` lines; \`zh_CN\` is read as \`zh\`; \`pt\`/\`pt_BR\`,
-\`en_GB\`, \`ca@valencia\` stay distinct). The 51 CC-licensed COCO images of the mirror could be added as an
-English-only source (\`buildMiniDataset({ includeCoco: true })\`); the mini dataset here does **not** add
-them, so that every image has multilingual captions.
+The **mini profile** uses real, public, human-written data instead, from two sources:
+
+- the **Tux Paint stamps** (Debian package \`tuxpaint-stamps-default\`, GPL-2): ~950 photo cut-outs and
+  drawings, each with a description in up to ~77 locales (line 1 English, then \`LANG.utf8=text\` lines;
+  \`zh_CN\` is read as \`zh\`; \`pt\`/\`pt_BR\`, \`en_GB\`, \`ca@valencia\` stay distinct);
+- **emoji with their Unicode CLDR names** (npm \`cldr-annotations-full\` 48.2.0, Unicode licence v3): every
+  emoji has a human-written short name (\`tts\`) in ~150 locales, **Quechua (\`qu\`) included**, and keywords
+  besides. Each emoji is drawn by three open sets, one image per (emoji, set): **Twemoji** 15.0
+  (\`@twemoji/svg\`, graphics CC-BY 4.0, Twitter, Inc. and contributors), **Noto Emoji** (\`@iconify-json/noto\`,
+  Apache-2.0, Google) and **Fluent Emoji flat** (\`@iconify-json/fluent-emoji-flat\`, MIT, Microsoft). The
+  concept id is the emoji's code point sequence without U+FE0F variation selectors (so CLDR's keys and the
+  sets' file names meet); CLDR locales are normalised with the stamps' rules (\`pt-PT\` → \`pt_PT\`).
+
+The split is **by concept** (an emoji's three drawings, or one stamp): no drawing of a held-out emoji
+trains anything. The mini split is 50/10/40 (train/val/test, seed 7): the large held-out share gives K's
+in-domain bitext benchmark ~1,000 test concepts and D's item set (val ∪ test, never seen by the frozen
+pair) more than 1,000 concepts in all nine of D's languages. The 51 CC-licensed COCO images of the mirror
+could be added as an English-only source (\`buildMiniDataset({ includeCoco: true })\`); the mini dataset
+here does **not** add them, so that every image has multilingual captions.
 
 What the build does (all in \`lib/dataset_build\`): load the sources, pair each description with its
 image (\`.png\`, else \`.svg\`), decode and validate every image (HTML/JSON payloads, empty and truncated
 files are rejected with a reason; SVG is rasterised; transparency composited on white), resize to 64×64
-RGB, drop byte-identical duplicates, split train/val/test with a seeded hash ranking (seed 7, 80/10/10),
+RGB, drop byte-identical duplicates, split train/val/test by concept with a seeded hash ranking,
 and write WebDataset-style tar shards (\`<key>.png\` + \`<key>.json\` per sample) with a \`manifest.json\`
 holding every shard's sha256. The folder is \`.cache/datasets/<profile>/<hash of config and inputs>/\`: a
 rerun changes nothing, and a killed build completes on rerun.` },
   { code: `import { kitConfig } from "../lib/config/mod.ts";
-import { buildMiniDataset, dataT1Rows, captionLengthFigure, readSampleIndex, readShard, MINI_LANGUAGES } from "../lib/dataset_build/mod.ts";
+import { buildMiniDataset, dataT1Rows, captionLengthFigure, readSampleIndex, readShard, MINI_LANGUAGES, sourceBreakdownRows } from "../lib/dataset_build/mod.ts";
 import { writeFigureArtifact, writeTableArtifact } from "../lib/artifacts/mod.ts";
 
 const cfg = kitConfig();
+if (cfg.profile === "paper") {
+  // The paper profile needs K's MS-COCO and D's WIT: without them the run stops here, naming the
+  // missing dataset (URL, checksum, folder), instead of writing mini data signed "profile:paper".
+  const paperSources = await import("../lib/dataset_build/mod.ts");
+  await paperSources.paperCocoSource();
+  await paperSources.paperWitSource();
+}
 const result = await buildMiniDataset();
 const m = result.manifest;
 console.log(\`\${result.status} in \${result.seconds.toFixed(1)} s: \${m.samples.count} images, \${m.shards.length} shards\`);
 console.log(\`folder: \${result.dir}\`);
-console.log(\`partitions: \${JSON.stringify(m.partitions)}\${cfg.smoke ? "  (smoke run: first 60 stamps only)" : ""}\`);` },
+console.log(\`partitions (images): \${JSON.stringify(m.partitions)}\${cfg.smoke ? "  (smoke run: first 60 images by key only)" : ""}\`);
+for (const i of m.inputs) console.log(\`  \${i.source}: \${i.kept} images kept of \${i.candidates} candidates\`);` },
   { md: `### A few samples
 
 Each sample is one image with its captions; here the first shard's first eight, with four of their
-languages (K's).` },
+languages (K's) and Quechua where the image has it.` },
   { code: `const shard = await readShard(\`\${result.dir}/\${m.shards[0]!.name}\`);
 const cards = shard.slice(0, 8).map((s) => {
   const b64 = btoa(String.fromCharCode(...s.png));
-  const caps = ["en", "es", "ja", "hi"].map((l) => \`<div><b>\${l}</b> \${s.record.captions[l]?.[0] ?? "—"}</div>\`).join("");
+  const caps = ["en", "es", "ja", "hi", "qu"].map((l) => \`<div><b>\${l}</b> \${s.record.captions[l]?.[0] ?? "—"}</div>\`).join("");
   return \`<div style="display:inline-block;width:180px;vertical-align:top;margin:4px;font-size:12px">
     <img src="data:image/png;base64,\${b64}" width="64" height="64" style="image-rendering:pixelated"/>
     <div style="color:#666">\${s.record.sourceId}</div>\${caps}</div>\`;
 });
-await Deno.jupyter.display({ "text/html": cards.join("") }, { raw: true });` },
-  { md: `### Rejected and skipped items
+await Deno.jupyter.display({ "text/html": cards.join("") }, { raw: true });`,
+  },
+  {
+    md: `### Rejected and skipped items
 
 Nothing is dropped silently: every description without an image, undecodable or duplicate image and
 malformed description line is listed with its file (and line) and reason in \`rejects.md\` /
 \`rejects.json\` beside the shards. Tux Paint's pre-mirrored \`*_mirror.png\` copies are *skipped* (they are
-the same stamp flipped), not rejected.` },
+the same stamp flipped), not rejected; so are emoji drawings CLDR does not name (skin-tone and other
+variants: one line per drawing set, with their count) and CLDR names no set draws (symbols such as \`→\`).` },
   { code: `const md = await Deno.readTextFile(result.rejects.markdown);
 console.log(\`full report: \${result.rejects.markdown}\`);
-await Deno.jupyter.md\`\${md.split("\\n## ")[0]}\`;` },
-  { md: `### DATA-T1: what the dataset holds
+await Deno.jupyter.md\`\${md.split("\\n## ")[0]}\`;`,
+  },
+  {
+    md: `### DATA-T1: what the dataset holds
 
-Images and captions in total, per partition and per language (the ten languages of the two papers
-first, then every other locale), the sizes of the language intersections the papers need (K: en ∩ es ∩ ja
-∩ hi; D: its nine), and rejected/skipped items by reason. The tests recount these numbers
-independently from the \`.txt\` files.` },
-  { code: `await writeTableArtifact({
+Images and captions in total, per source and per partition, per language (the ten languages of the two
+papers first, then every other locale), the sizes of the language intersections the papers need (K: en ∩
+es ∩ ja ∩ hi; D: its nine), rejected/skipped items by reason, and then the same broken down by source
+(\`source: <name>\` sections: images, concepts, locales, locales with ≥ 500 images, the ten languages and
+Quechua). The tests recount these numbers independently from the stamps' \`.txt\` files and the emoji
+packages' JSON and SVG files.` },
+  { code: `const samples = await readSampleIndex(result.dir);
+await writeTableArtifact({
   id: "DATA-T1",
-  title: "Mini dataset (Tux Paint stamps): images, captions per language, intersections, rejects",
-  rows: dataT1Rows(m),
+  title: "Mini dataset (Tux Paint stamps + CLDR-named emoji): images, captions per language, intersections, rejects, by source",
+  rows: [...dataT1Rows(m), ...sourceBreakdownRows(samples)],
   columns: ["section", "item", "count", "captions"],
   caption: "count = images (dataset, source, partition, language, intersection rows) or items (rejected/skipped rows).",
   seeds: { partition: m.config.partition ? (m.config.partition as { seed: number }).seed : 7 },
   inputs: { dataset: m.configHash, ...Object.fromEntries(m.inputs.map((i) => [\`\${i.source}.fingerprint\`, i.fingerprint])) },
   notes: [
-    "Mini profile: human-written Tux Paint stamp descriptions stand in for K's machine-translated COCO captions and D's WIT captions.",
+    "Mini profile: human-written Tux Paint stamp descriptions and Unicode CLDR emoji names stand in for K's machine-translated COCO captions and D's WIT captions.",
+    "Emoji: one image per (emoji, drawing set): Twemoji 15.0 (CC-BY 4.0), Noto Emoji (Apache-2.0), Fluent Emoji flat (MIT); names from CLDR 48 (Unicode licence v3). Partitions split by concept.",
     "zh = Tux Paint's zh_CN (simplified Chinese); zh_TW is listed separately. Duplicate images (same bytes) keep the first by key.",
   ],
-});` },
-  { md: `### Caption length by language
+});`,
+  },
+  {
+    md: `### Caption length by language
 
 Length in characters (Unicode code points), so that Japanese and Chinese, written without spaces,
-compare with the others. Tux Paint descriptions are short noun phrases (“A badger.”), much shorter than
-COCO or WIT captions — one of the ways the mini profile differs from the papers' data.` },
-  { code: `const samples = await readSampleIndex(result.dir);
-await writeFigureArtifact({
+compare with the others, one box per source. Tux Paint descriptions are short noun phrases (“A badger.”)
+and CLDR names shorter still (“cat face”), much shorter than COCO or WIT captions — one of the ways the
+mini profile differs from the papers' data.` },
+  { code: `await writeFigureArtifact({
   id: "DATA-F1",
-  title: "Caption length by language (mini dataset)",
-  figure: captionLengthFigure(samples, { languages: MINI_LANGUAGES }),
-  caption: "Box plot per language of caption lengths in characters, over all images of the mini dataset.",
+  title: "Caption length by language and source (mini dataset)",
+  figure: captionLengthFigure(samples, { languages: [...MINI_LANGUAGES, "qu"], bySource: true }),
+  caption: "Box plot per language and source of caption lengths in characters, over all images of the mini dataset.",
   inputs: { dataset: m.configHash },
-});` },
-  { md: `### Paper profile
+});`,
+  },
+  {
+    md: `### Paper profile
 
 With \`--profile paper\` this cell builds K's COCO set and D's WIT set from the files you downloaded
 (\`./kit task fetch mscoco-2017 wit-v1\`; WIT images are fetched from each record's URL with
-\`downloadWitImages\`). Without them it says what is missing and where to put it.` },
-  { code: `import { buildDataset, paperCocoSource, paperWitSource, witSource } from "../lib/dataset_build/mod.ts";
-import { KitError } from "../lib/util/kit_error.ts";
+\`downloadWitImages\`). Without them the run stops at the first code cell, saying what is missing and
+where to put it.` },
+  { code: `import { buildDataset, D_WIT_BUILD, paperCocoSource, paperWitSource, witSource } from "../lib/dataset_build/mod.ts";
 
 if (cfg.profile !== "paper") {
   console.log("mini profile: the paper-profile datasets (MS-COCO 2017 for K, WIT v1 for D) are not built here.");
 } else {
   for (const [what, make] of [["K: MS-COCO 2017 captions", () => paperCocoSource()], ["D: WIT v1, nine languages", () => paperWitSource()]] as const) {
-    try {
-      const source = await make();
-      const r = await buildDataset({
-        sources: [source],
-        profile: "paper",
-        ...(what.startsWith("D") ? { requireLanguages: ["ar", "de", "en", "es", "fr", "it", "ja", "pt", "zh"] } : {}),
-      });
-      console.log(\`\${what}: \${r.manifest.samples.count} images in \${r.dir}\`);
-    } catch (err) {
-      if (!(err instanceof KitError)) throw err;
-      console.log(\`\${what}: not available.\\n\${err.describe()}\`);
-    }
+    // a missing or incomplete dataset stops the run (the first code cell checked they are there)
+    const source = await make();
+    const r = await buildDataset({
+      sources: [source],
+      profile: "paper",
+      ...(what.startsWith("D") ? D_WIT_BUILD : {}),
+    });
+    console.log(\`\${what}: \${r.manifest.samples.count} images in \${r.dir}\`);
   }
-}` },
+}`,
+  },
 ];
 
 await writeNotebook("00_dataset_build", cells);

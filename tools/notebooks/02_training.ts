@@ -15,9 +15,12 @@ only**. Four trained setups (plus the untuned encoder, \`xlmr\`):
 | setup | training signal |
 |---|---|
 | Eng-Only | English captions only |
-| Eng-Pivot | English image–caption loss **plus** a text–text cross-entropy between each es/ja/hi caption and its English caption (weight 1) |
-| Multilingual | captions rotated over en/es/ja/hi (each image's language changes from epoch to epoch), no parallel text |
-| Multilingual+Quechua | as Multilingual, with Quechua (qu) added to the rotation |
+| Eng-Pivot | **text only, no images** (K's \`align_roberta.py\`): each es/ja/hi caption is scored against the batch's English captions through the text tower + projection, cross-entropy — the traditional parallel-text baseline; the image tower is never run |
+| Multilingual | each caption record gets **one** language (en/es/ja/hi), drawn once (seeded) and fixed for all epochs (K's \`_singles\` files), so no caption is ever seen with its own translation |
+| Multilingual+Quechua | as Multilingual, with Quechua (qu) among the assigned languages |
+
+The tuned setups are evaluated (notebooks 03 and 04) on the **projected** text embedding (mean-pooled
+text tower → projection), as K's evaluation scripts do; untuned XLM-R on the mean-pooled encoder output.
 
 **Mini profile.** Large pretrained checkpoints are not available offline, so the kit trains small analogs
 of the same *architectures* itself (\`lib/encoders\`: RoBERTa-style XLM-R encoder and ViT with Hugging Face
@@ -28,7 +31,8 @@ parameter names, so real checkpoints load into the same code):
 2. an **image encoder** (the ViT analog of in21k supervised pretraining) by classifying each *train*
    stamp's category folder;
 3. K's four setups fine-tuned from both (both towers trained after a few head-only warm-up steps, as K's
-   code freezes the towers at first), keeping the step with the lowest **validation** loss (val stamps);
+   code freezes the towers at first; Eng-Pivot trains the text tower only), keeping the step with the lowest
+   **validation** loss (val stamps; never the untrained step 0);
 4. paper D's frozen pair (a mini CLIP + a multilingual student distilled onto its text space) — see the end.
 
 Everything is cached under \`.cache/models/<name>@<hash of config, data and code version>\`; a rerun loads
@@ -78,12 +82,18 @@ if (k) {
     caption: "seconds = wall-clock training time of the run that produced the cached model (2 CPU cores, TF.js WASM in the mini profile).",
     inputs: { dataset: k.base.datasetHash, corpus: k.base.corpus.fingerprint },
   });
+  const a = k.models["multilingual-qu"].training.data as { languageAssignment?: { seed: number; records: Record<string, string> } };
+  if (a.languageAssignment) console.log(\`Multilingual+Quechua: \${Object.keys(a.languageAssignment.records).length} caption records, one language each (seed \${a.languageAssignment.seed}; the full map is in the model's training.json)\`);
 }` },
+  { code: `import { deviationsMarkdown, K_DEVIATIONS } from "../lib/deviations/mod.ts";
+
+await Deno.jupyter.md\`\${deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-TRAIN", "K-F2", "K-RET"], profile: cfg.profile })}\`;` },
   { md: `### K-F2: training and validation loss of the four setups
 
 Training loss per optimizer step (moving average over 10 steps) and validation loss on the val stamps
-(dashed). Each setup's own objective is plotted: Eng-Pivot's includes the text–text term, so its curve sits
-higher. The kept checkpoint is the one with the lowest validation loss.` },
+(dashed). Each setup's own objective is plotted: Eng-Pivot's is the text–text loss (each es/ja/hi caption
+against the batch's English captions), not an image loss, so its curve is not comparable in level. The kept
+checkpoint is the one with the lowest validation loss after training started.` },
   { code: `if (k) {
   await writeFigureArtifact({
     id: "K-F2",
@@ -97,7 +107,8 @@ higher. The kept checkpoint is the one with the lowest validation loss.` },
   { md: `### Does image–caption tuning with non-English captions help? Held-out stamps (K-RET)
 
 Text → image retrieval on the **test** stamps, in K's joint space (projected text and image embeddings,
-cosine similarity, \`lib/retrieval\`): each caption of a language queries the test images. Eng-Only has
+cosine similarity, \`lib/retrieval\`): each caption of a language queries the test images. Eng-Pivot is
+text only (no trained image space), so it has no row here. Eng-Only has
 never seen an es/ja/hi caption paired with an image; Multilingual has. K's bitext claims (notebook 03) rest
 on this: captions of different languages are pulled towards the same image.` },
   { code: `let ret: Awaited<ReturnType<typeof kHeldOutRetrieval>> = [];

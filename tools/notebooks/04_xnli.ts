@@ -17,7 +17,9 @@ kit does not); Adam, learning rate 1e-3, batch 32, 10 epochs, keeping the epoch 
 selection accuracy (\`lib/xnli\`). Tested zero-shot on XNLI (15 languages) and AmericasNLI (10 indigenous
 languages of the Americas, incl. Quechua \`quy\`).
 
-**Data.** Paper profile: MultiNLI train → select on XNLI dev English → XNLI test and AmericasNLI test.
+**Data.** Paper profile: MultiNLI train → select on MultiNLI dev matched + mismatched (as K's \`nli.py\`) →
+XNLI test and AmericasNLI test. Tuned setups are embedded on K's projection, untuned XLM-R on its mean-pooled
+output (as in notebook 03).
 Mini profile (offline; MultiNLI and XNLI test labels are not in the mirror): XNLI dev, whose 2490 pairs are
 parallel in 15 languages, is split **once** (seeded) by English premise into English-train (~57 %),
 English-select (~10 %) and test (~33 %); no premise, hence no test pair, is used for training or selection.
@@ -74,7 +76,7 @@ import { nliItemOutcomes, writeItemOutcomes } from "../lib/claims/mod.ts";
 
 const boot = { seed: 2025, resamples: cfg.smoke ? 200 : 1000 };
 const rows = K_SETUPS.flatMap((s) => nliRows(s, nli[s].results, boot));
-const profileNote = cfg.profile === "paper" ? "Paper profile: MultiNLI train, XNLI dev English for selection, XNLI test, the models you provided." : "Mini profile: trained on a seeded part of XNLI dev English, tested on the disjoint rest (all 15 languages), with the kit's small models trained on Tux Paint stamps — not K's XLM-R-large models; compare directions and orderings, not levels, with the paper.";
+const profileNote = cfg.profile === "paper" ? "Paper profile: MultiNLI train, MultiNLI dev matched + mismatched for selection, XNLI test, the models you provided." : "Mini profile: trained on a seeded part of XNLI dev English, tested on the disjoint rest (all 15 languages), with the kit's small models trained on Tux Paint stamps — not K's XLM-R-large models; compare directions and orderings, not levels, with the paper.";
 const t2 = await writeTableArtifact({
   id: "K-T2", title: "Zero-shot NLI accuracy of an English-trained probe by setup and language (paper K, Table 2)", rows,
   columns: ["setup", "dataset", "lang", "accuracy", "ci_low", "ci_high", "n", "paper_accuracy"], formats: { accuracy: 3, ci_low: 3, ci_high: 3, paper_accuracy: 3 },
@@ -87,6 +89,9 @@ console.log(\`K-T2: \${rows.length} rows → \${t2.files.join(", ")}\`);
 // Per-test-pair outcomes beside the artifact (items/K-T2.json): what CLAIMS' intervals resample.
 console.log(\`per-item outcomes → \${await writeItemOutcomes(cfg.artifactDir, nliItemOutcomes(Object.fromEntries(K_SETUPS.map((s) => [s, nli[s].results]))))}\`);
 await Deno.jupyter.md\`\${nliMatrixMarkdown(rows, K_SETUP_LABELS)}\`;` },
+  { code: `import { deviationsMarkdown, K_DEVIATIONS } from "../lib/deviations/mod.ts";
+
+await Deno.jupyter.md\`\${deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-T2"], profile: cfg.profile })}\`;` },
   { md: `### Are the differences the claims rest on real? (beyond the paper)
 
 Paired bootstrap over the same test pairs: Multilingual vs untuned XLM-R and vs Eng-Only (XNLI average),

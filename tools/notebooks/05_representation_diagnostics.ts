@@ -60,15 +60,26 @@ import { writeItemOutcomes } from "../lib/claims/mod.ts";
 
 const note = \`\${cfg.profile} profile: \${emb.n} items (\${d.partitions.join("+")}), \${emb.d}-d frozen pair \${d.imageEncoder} / \${d.textEncoder}.\`;
 for (const t of imagePivotTables(cv, publishedLookupForD())) {
-  const a = await writeTableArtifact({ ...t, seeds: { kfold: 7, train: 7, probe: 7 }, inputs: emb.checksums, notes: [note] });
+  const a = await writeTableArtifact({ ...t, seeds: { kfold: cv.seed, train: cv.trainConfig?.seed ?? cv.seed, probe: cv.langIdSeed }, inputs: emb.checksums, notes: [note] });
   await Deno.jupyter.display(a);
 }
 console.log(\`per-item outcomes (holdout items of all folds) → \${await writeItemOutcomes(cfg.artifactDir, items.outcomes())}\`);` },
+  { md: `### Where this kit still differs from paper D's code
+
+A line-by-line comparison with the authors' code (mattiadri/crosslingual-contrastive) found the differences
+below; each is data in \`lib/deviations/d_deviations.ts\`, with the profiles it applies to and the artifacts
+whose numbers it can change. Everything not listed follows D's code (WIT train+val+test shards, CLIP's own
+preprocessing, no byte dedupe, scikit-learn's folds, the training step and schedule, lang-ID seed 0, 140 items
+per D-F1 panel, spectral UMAP start).` },
+  { code: `import { D_DEVIATIONS, deviationsMarkdown } from "../lib/deviations/mod.ts";
+
+await Deno.jupyter.md\`\${deviationsMarkdown(D_DEVIATIONS, { artifacts: ["D-T1", "D-T2", "D-T3", "D-T4", "D-T5", "D-T6", "D-F1"], profile: cfg.profile })}\`;` },
   { md: `### D-F1: local micro-corrections (UMAP)
 
 English captions of all N items through fold 0's heads; the 8 anchors whose caption gained most in cosine with
-its image under the MLP head; per anchor the nearest images (140 in the paper, fewer here when N is small), their
-captions before / linear / MLP, a seeded cosine UMAP, and arrows ×10 from before to after.` },
+its image under the MLP head; per anchor the 140 images nearest its image, the anchor's own included (as D's
+\`k_img = 140\`; fewer here when N is small), their captions before / linear / MLP, a seeded cosine UMAP started from
+umap-learn's spectral layout, and arrows ×10 from before to after.` },
   { code: `import { applyHeadState } from "../lib/image_pivot/mod.ts";
 import { microCorrectionFigure, MICRO_CORRECTION_FIGURE_SIZE } from "../lib/micro_corrections/mod.ts";
 import { writeFigureArtifact } from "../lib/artifacts/mod.ts";

@@ -13,6 +13,12 @@ import {
   requireModelFiles,
 } from "./model_folder.ts";
 import { loadTransformers } from "./transformers_runtime.ts";
+import {
+  clipNormalise,
+  clipResizeCrop,
+  decodeForClip,
+  type RgbImage,
+} from "../../images/clip_preprocess.ts";
 
 const SPEC = PAPER_MODELS["clip-vit-b32-image"];
 
@@ -33,10 +39,14 @@ interface TensorView {
 
 /**
  * CLIP ViT-B/32 image features (paper D's image side: OpenCLIP ViT-B-32 `openai` = Hugging
- * Face `openai/clip-vit-base-patch32`) through transformers.js: the folder's
- * `preprocessor_config.json` (resize, centre crop, CLIP mean/std) and
- * `onnx/vision_model.onnx` (`pixel_values` → `image_embeds`). Input: PNG/JPEG bytes. Rows are
- * the projected 512-d embeddings, **not** normalised.
+ * Face `openai/clip-vit-base-patch32`) through transformers.js's ONNX runtime
+ * (`onnx/vision_model.onnx`, `pixel_values` → `image_embeds`). The pixels are made by the kit
+ * as OpenCLIP's eval transform makes them (`lib/images/clip_preprocess.ts`: EXIF orientation,
+ * transparency on white, shortest side to `size.shortest_edge` with PIL's bicubic filter,
+ * centre crop `crop_size` with torchvision's offsets, `image_mean`/`image_std` of the folder's
+ * `preprocessor_config.json`) — not by transformers.js's image processor, whose resampling and
+ * crop offsets differ from PIL/torchvision. Input: PNG/JPEG bytes. Rows are the projected 512-d
+ * embeddings, **not** normalised.
  *
  * ```ts ignore
  * import { clipImageEncoder } from "./clip_image_encoder.ts";
@@ -68,13 +78,11 @@ export async function clipImageEncoder(
     );
   }
   const fingerprint = await folderFingerprint(folder, files, onnx.path, dtype);
-  const tjs = await loadTransformers();
-  const processor = await wrapModelLoad(
-    SPEC,
+  const pre = clipPreprocessorConfig(
     folder,
-    "image processor (preprocessor_config.json)",
-    () => tjs.AutoImageProcessor.from_pretrained(folder, { local_files_only: true }),
+    await readModelJson(folder, "preprocessor_config.json", SPEC),
   );
+  const tjs = await loadTransformers();
   const model = await wrapModelLoad(
     SPEC,
     folder,
@@ -91,10 +99,16 @@ export async function clipImageEncoder(
   let disposed = false;
 
   async function embedBatch(images: readonly Uint8Array[], offset: number): Promise<Float32Array> {
-    const raw = [];
+    const S = pre.crop;
+    const pixelData = new Float32Array(images.length * 3 * S * S);
     for (let i = 0; i < images.length; i++) {
+      let rgb: RgbImage;
       try {
-        raw.push(await tjs.RawImage.fromBlob(new Blob([images[i]! as Uint8Array<ArrayBuffer>])));
+        rgb = clipResizeCrop(
+          await decodeForClip(images[i]!, { jpegRoundTrip: false }),
+          pre.resize,
+          pre.crop,
+        );
       } catch (err) {
         throw new KitError(
           `${id}: image ${offset + i} could not be decoded as PNG/JPEG (${
@@ -102,11 +116,11 @@ export async function clipImageEncoder(
           })`,
         );
       }
+      pixelData.set(clipNormalise(rgb, pre.mean, pre.std), i * 3 * S * S);
     }
     let out: Record<string, TensorView>;
-    let pixels: TensorView | undefined;
+    const pixels = new tjs.Tensor("float32", pixelData, [images.length, 3, S, S]);
     try {
-      pixels = (await processor._call(raw)).pixel_values;
       out = await model._call({ pixel_values: pixels });
     } catch (err) {
       throw inferenceError(id, "running the CLIP vision model", err);
@@ -122,7 +136,8 @@ export async function clipImageEncoder(
       );
     }
     const data = Float32Array.from(e.data as ArrayLike<number>);
-    for (const t of [...Object.values(out), pixels]) t?.dispose?.();
+    for (const t of Object.values(out)) t.dispose?.();
+    pixels.dispose();
     return data;
   }
 
@@ -142,5 +157,47 @@ export async function clipImageEncoder(
       disposed = true;
       void model.dispose().catch(() => {});
     },
+  };
+}
+
+/** The geometry and normalisation of a CLIP `preprocessor_config.json`. */
+export interface ClipPreprocessorConfig {
+  resize: number;
+  crop: number;
+  mean: number[];
+  std: number[];
+}
+
+/** Reads `size.shortest_edge`, `crop_size`, `image_mean`, `image_std` (KitError naming the key). */
+export function clipPreprocessorConfig(
+  folder: string,
+  cfg: Record<string, unknown>,
+): ClipPreprocessorConfig {
+  const where = `${folder}/preprocessor_config.json`;
+  const side = (v: unknown, key: string, field: string): number => {
+    const n = typeof v === "number" ? v : (v as Record<string, unknown> | undefined)?.[field];
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
+      throw new KitError(
+        `${where}: expected "${key}" as a positive integer or {${field}}, got ${JSON.stringify(v)}`,
+      );
+    }
+    return n;
+  };
+  const triple = (v: unknown, key: string): number[] => {
+    if (!Array.isArray(v) || v.length !== 3 || !v.every((x) => typeof x === "number")) {
+      throw new KitError(`${where}: expected "${key}" as three numbers, got ${JSON.stringify(v)}`);
+    }
+    return v as number[];
+  };
+  const resize = side(cfg.size, "size", "shortest_edge");
+  const crop = cfg.crop_size === undefined ? resize : side(cfg.crop_size, "crop_size", "height");
+  if (crop > resize) {
+    throw new KitError(`${where}: crop_size ${crop} is larger than the resized side ${resize}`);
+  }
+  return {
+    resize,
+    crop,
+    mean: triple(cfg.image_mean, "image_mean"),
+    std: triple(cfg.image_std, "image_std"),
   };
 }

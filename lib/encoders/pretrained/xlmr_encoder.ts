@@ -1,4 +1,7 @@
+import { join } from "node:path";
 import type { SentenceEncoder } from "../encoder.ts";
+import { KitError } from "../../util/kit_error.ts";
+import { applyDenseLayer, loadDenseLayer } from "./dense_layer.ts";
 import { rowMatrix } from "../../retrieval/row_matrix.ts";
 import { loadMeanPooledTextModel, type TextModelOptions } from "./mean_pooled_text_model.ts";
 import { modelFolderName, PAPER_MODELS, paperModelFolder } from "./model_folder.ts";
@@ -32,6 +35,54 @@ export async function xlmrMeanPooledEncoder(
     async embed(texts: readonly string[], _lang: string) {
       const data = await model.embedPooled(texts);
       return rowMatrix(data, texts.length, model.hiddenSize, id);
+    },
+    dispose: () => model.dispose(),
+  };
+}
+
+/**
+ * One of paper K's fine-tuned setups as the authors evaluate it (their `encode_text`): the
+ * fine-tuned XLM-R text tower (an ONNX export in `folder`) mean-pooled over real tokens, then
+ * K's `text_dense` projection (1024 → 512) read from the sentence-transformers-style Dense
+ * module beside it, `<folder>/2_Dense/config.json` + `<folder>/2_Dense/model.safetensors`
+ * (`linear.weight` `[512, 1024]`, `linear.bias`, `activation_function`
+ * `torch.nn.modules.linear.Identity`). A folder without those files is a `KitError` naming
+ * the missing file. Rows are not normalised.
+ *
+ * ```ts ignore
+ * import { kProjectedSetupEncoder } from "./xlmr_encoder.ts";
+ * const enc = await kProjectedSetupEncoder(".cache/models/k-setups/multilingual");
+ * const m = await enc.embed(["Hola"], "es"); // 1 × 512
+ * enc.dispose();
+ * ```
+ */
+export async function kProjectedSetupEncoder(
+  folder: string,
+  opts: TextModelOptions = {},
+): Promise<SentenceEncoder> {
+  const spec = PAPER_MODELS["xlm-roberta-large"];
+  const dense = await loadDenseLayer(folder, spec, "2_Dense");
+  const model = await loadMeanPooledTextModel(folder, spec, { ...opts, defaultMaxLength: 128 });
+  if (dense.inFeatures !== model.hiddenSize) {
+    model.dispose();
+    throw new KitError(
+      `${
+        join(folder, "2_Dense", "config.json")
+      }: in_features ${dense.inFeatures} does not match the encoder's hidden size ${model.hiddenSize}`,
+    );
+  }
+  const id = `hf/${modelFolderName(folder)}@${model.fingerprint}/mean+dense`;
+  return {
+    id,
+    dim: dense.outFeatures,
+    async embed(texts: readonly string[], _lang: string) {
+      const pooled = await model.embedPooled(texts);
+      return rowMatrix(
+        applyDenseLayer(dense, pooled, texts.length),
+        texts.length,
+        dense.outFeatures,
+        id,
+      );
     },
     dispose: () => model.dispose(),
   };
