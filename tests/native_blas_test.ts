@@ -471,7 +471,7 @@ Deno.test(
     const byDefault = await onBothPaths(() => evaluateFold(text, images));
     assert.deepEqual(byDefault.native, reference);
     assert.deepEqual(byDefault.wasm, reference);
-    // Notebook 05 (auto → wasm+openblas) and `./kit task align --before-only` (wasm).
+    // Notebook 05 and `./kit task align --before-only` on different backends: the same "Before".
     const emb = alignmentEmbeddings(images, text);
     const cv = await onBothPaths(() =>
       runImagePivotCv(emb, { folds: 5, seed: 7, beforeOnly: true, diagnostics: false })
