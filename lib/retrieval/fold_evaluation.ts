@@ -5,10 +5,19 @@ import {
 } from "./pivot_retrieval.ts";
 import { macroAverage, metricsFromRanks, rankOfTruth, type RetrievalMetrics } from "./rank.ts";
 import { l2NormalizeRows, type RowMatrix, selectRows, transposeData } from "./row_matrix.ts";
-import { dotProductsMany, type SimilarityOptions } from "./similarity.ts";
+import { dotProductsMany, type MatMulEngine, type SimilarityOptions } from "./similarity.ts";
 
 /** Options of {@link evaluateFold}. */
 export interface FoldEvaluationOptions extends SimilarityOptions {
+  /**
+   * How the similarities are multiplied out. Default `"js"` (not `"auto"`): float64 accumulation
+   * in plain JavaScript, the same bits on every backend and in every process, so a reported
+   * number never depends on which matmul kernel (OpenBLAS sgemm, XNNPACK, WebGPU) was active.
+   * Ranks compare similarities, and a last-ulp difference between two kernels' float32 sums
+   * flips a near tie, changing R@1 (notebook 05 on `wasm+openblas` vs `./kit task align` on
+   * `wasm` differed this way). `"tf"` / `"auto"` trade that for speed.
+   */
+  engine?: MatMulEngine;
   /** Languages to evaluate, in table order; default `Object.keys(textByLang)`. */
   langs?: readonly string[];
   /** Holdout row indices (e.g. `kFoldIndices(...)[f].test`); default every row. */
@@ -36,6 +45,8 @@ export interface FoldEvaluation {
  * fold's images) and i2t (images → that language's captions), their macro averages over
  * languages, and pivot retrieval over the ordered language pairs. Similarities are dot products
  * of L2-normalised rows; one `caption·imageᵀ` product per language serves t2i, i2t and pivot.
+ * By default the products are computed in plain JavaScript with float64 accumulation (see
+ * {@link FoldEvaluationOptions.engine}), so the result is independent of the active backend.
  *
  * ```ts
  * import { matrixFromRows } from "./row_matrix.ts";
@@ -63,7 +74,7 @@ export async function evaluateFold(
   const sims = await dotProductsMany(
     langs.map((l) => pick(textByLang[l]!, `evaluateFold captions [${l}]`)),
     V,
-    options,
+    { engine: options.engine ?? "js" },
   );
   const simByLang = new Map(langs.map((l, i) => [l, sims[i]!]));
   const transposed = new Map<string, Float32Array>();
