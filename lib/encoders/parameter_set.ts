@@ -21,6 +21,12 @@ export interface ParameterSpec {
    * `lm_head.*` or `classifier.*`): loading weights keeps their initial values then.
    */
   readonly optional?: boolean;
+  /**
+   * Kept only as the host `Float32Array`, never uploaded to the device (`tensor()` refuses it):
+   * an embedding table whose rows are gathered in JavaScript (XLM-R-large's 250k × 1024 words,
+   * 1 GB, would otherwise sit on the device unused, and WASM's heap is 4 GB).
+   */
+  readonly hostOnly?: boolean;
 }
 
 /** Parameter values by name (what checkpoints and optimizers work on). */
@@ -67,7 +73,12 @@ export class ParameterSet {
       }
       this.values[s.name] = v;
     }
-    for (const s of specs) this.tensor(s.name);
+    for (const s of specs) if (!s.hostOnly) this.tensor(s.name);
+  }
+
+  /** Names of the parameters that have a device tensor (all but `hostOnly` ones). */
+  get deviceNames(): string[] {
+    return this.specs.filter((s) => !s.hostOnly).map((s) => s.name);
   }
 
   /** Parameter names in a fixed order. */
@@ -98,6 +109,11 @@ export class ParameterSet {
     let t = this.#tensors.get(name);
     if (!t) {
       const spec = this.spec(name);
+      if (spec.hostOnly) {
+        throw new KitError(
+          `parameter "${name}" is kept on the host only (rows are gathered in JavaScript)`,
+        );
+      }
       t = tf.tidy(() => tf.variable(tf.tensor(this.values[name]!, [...spec.shape]), true));
       this.#tensors.set(name, t);
     }
