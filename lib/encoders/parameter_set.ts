@@ -44,8 +44,13 @@ export class ParameterSet {
   readonly #byName: Map<string, ParameterSpec>;
   #disposed = false;
 
-  /** Initialises every parameter from `seed` (parameters drawn in `specs` order). */
-  constructor(specs: readonly ParameterSpec[], seed: number) {
+  /**
+   * Initialises every parameter from `seed` (parameters drawn in `specs` order). `fastInit`
+   * replaces the (truncated) normal draws by uniform ones of the same standard deviation
+   * (`±√3·std`, one draw a value, no logarithm): several times faster, for benchmarks at real
+   * shapes whose random weights are thrown away (560M values for XLM-R-large).
+   */
+  constructor(specs: readonly ParameterSpec[], seed: number, opts: { fastInit?: boolean } = {}) {
     this.specs = specs;
     this.#byName = new Map(specs.map((s) => [s.name, s]));
     if (this.#byName.size !== specs.length) {
@@ -58,7 +63,10 @@ export class ParameterSet {
       const v = new Float32Array(n);
       const init = s.init;
       if (init.kind === "ones") v.fill(1);
-      else if (init.kind === "normal") {
+      else if (opts.fastInit && init.kind !== "zeros") {
+        const a = Math.sqrt(3) * init.std;
+        for (let i = 0; i < n; i++) v[i] = a * (2 * rng.next() - 1);
+      } else if (init.kind === "normal") {
         for (let i = 0; i < n; i++) v[i] = init.std * rng.normal();
       } else if (init.kind === "truncnormal") {
         for (let i = 0; i < n; i++) {

@@ -24,6 +24,8 @@ export interface XlmRobertaOptions {
    * false; real-shape training sets it (XLM-R-large's table is 1 GB).
    */
   hostWordEmbeddings?: boolean;
+  /** Uniform instead of normal initial weights (same std; see `ParameterSet`), for benchmarks. */
+  fastInit?: boolean;
 }
 
 /** Gradient rows of an embedding table: only the rows a batch looked up. */
@@ -68,6 +70,7 @@ export class XlmRobertaEncoder {
     this.params = new ParameterSet(
       xlmRobertaParameterSpecs(config, this.hasLmHead, hostWords),
       opts.seed ?? 0,
+      { fastInit: opts.fastInit },
     );
   }
 
