@@ -4,7 +4,9 @@
 #   k_step.js      ./kit bundle --platform deno -o $DEVRUN/k_step.js tools/k_real_shape_step.ts
 #   deno.xz        xz -c <deno binary>
 #   k_step_torch.py  tools/k_real_shape_step_torch.py
-#   gl/*.deb       the Vulkan loader (libvulkan1), unpacked when the machine lacks one
+#   gl/*.deb       Debian's libvulkan1 libglvnd0 libglx0 libgl1 libegl1 libopengl0 libgles2 (amd64):
+#                  NVIDIA's Vulkan ICD (libGLX_nvidia) needs glvnd; with the Vulkan loader alone
+#                  Deno's requestAdapter() returned null on an H200 machine
 # Logs and JSON go to $OUT (default /tmp/k_gpu_out).
 set -u
 DEVRUN="${DEVRUN:-.devrun}"
@@ -15,10 +17,8 @@ exec > >(tee "$OUT/run.log") 2>&1
 echo "== $(date -u) host $(hostname) cpus $(nproc)"
 nvidia-smi || true
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || true
-if ! ldconfig -p | grep -q libvulkan.so.1; then
-  for f in "$DEVRUN"/gl/*.deb; do dpkg -x "$f" /; done
-  ldconfig
-fi
+for f in "$DEVRUN"/gl/*.deb; do [ -f "$f" ] && dpkg -x "$f" /; done
+ldconfig
 echo "== vulkan loader: $(ldconfig -p | grep libvulkan.so.1 | head -1)"
 for d in /usr/local/nvidia/share/vulkan/icd.d /usr/share/vulkan/icd.d /etc/vulkan/icd.d; do
   ls "$d" 2>/dev/null | sed "s|^|$d/|"
