@@ -7,11 +7,14 @@ import {
   type XlmRobertaConfig,
   XlmRobertaEncoder,
 } from "../lib/encoders/mod.ts";
-import { loadSafetensorsTextModel } from "../lib/encoders/safetensors_text_model.ts";
+import {
+  loadSafetensorsImageModel,
+  loadSafetensorsTextModel,
+} from "../lib/encoders/safetensors_model_folder.ts";
 import { loadTransformers } from "../lib/encoders/pretrained/transformers_runtime.ts";
 import { readNpy } from "../lib/io/npy.ts";
 import { KitError } from "../lib/util/kit_error.ts";
-import { embedTextsFile } from "../tools/embed.ts";
+import { embedImagesDir, embedTextsFile } from "../tools/embed.ts";
 import { xlmrTokenizerJson } from "./fixtures/tiny_pretrained_models.ts";
 
 await initBackend("wasm");
@@ -93,6 +96,67 @@ Deno.test("loadSafetensorsTextModel() names the missing tokenizer file", async (
       () => loadSafetensorsTextModel(dir),
       (e: unknown) => e instanceof KitError && e.message.includes("tokenizer.json"),
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+const VIT = new URL("./fixtures/k_torch/vit/", import.meta.url).pathname;
+
+Deno.test("task embed --images: the folder's preprocessing (size, bilinear, its own mean/std) into the TF.js ViT, equal to the library path", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const folder = join(dir, "vit");
+    await Deno.mkdir(folder);
+    for (const f of ["config.json", "model.safetensors"]) {
+      await Deno.copyFile(join(VIT, f), join(folder, f));
+    }
+    // Mean/std other than the config's 0.5 defaults: they must come from this file.
+    const pre = JSON.parse(await Deno.readTextFile(join(VIT, "preprocessor_config.json")));
+    pre.image_mean = [0.2, 0.3, 0.4];
+    pre.image_std = [0.25, 0.5, 0.75];
+    await Deno.writeTextFile(join(folder, "preprocessor_config.json"), JSON.stringify(pre));
+    const images = join(dir, "images");
+    await Deno.mkdir(images);
+    const { default: sharp } = await import("sharp");
+    const colours = [[255, 0, 0], [10, 200, 30], [120, 120, 250]];
+    for (const [i, [r, g, b]] of colours.entries()) {
+      // 20×12 with a gradient: resizing to 16×16 must interpolate.
+      const raw = new Uint8Array(20 * 12 * 3);
+      for (let p = 0; p < 20 * 12; p++) {
+        raw.set([r!, (g! + p) % 256, b!], p * 3);
+      }
+      await sharp(raw, { raw: { width: 20, height: 12, channels: 3 } }).png().toFile(
+        join(images, `img${i}.png`),
+      );
+    }
+    await Deno.writeTextFile(join(images, "notes.txt"), "not an image");
+    const out = join(dir, "x.npy");
+    assert.deepEqual(
+      await embedImagesDir({ model: folder, images, out, batchSize: 2, silent: true }),
+      [3, 12],
+    );
+    const npy = await readNpy(out);
+
+    const m = await loadSafetensorsImageModel(folder);
+    assert.deepEqual(m.preprocess.image_mean, [0.2, 0.3, 0.4]);
+    assert.deepEqual(m.preprocess.image_std, [0.25, 0.5, 0.75]);
+    for (let i = 0; i < 3; i++) {
+      const bytes = await Deno.readFile(join(images, `img${i}.png`));
+      // Pixels by hand: sharp's bilinear resize, then (v/255 − mean)/std from the file.
+      const rgb = await sharp(bytes).removeAlpha().resize(16, 16, { fit: "fill", kernel: "linear" })
+        .raw().toBuffer();
+      const px = new Float32Array(3 * 256);
+      for (let p = 0; p < 256; p++) {
+        for (let c = 0; c < 3; c++) {
+          px[c * 256 + p] = (rgb[p * 3 + c]! / 255 - pre.image_mean[c]) / pre.image_std[c];
+        }
+      }
+      const want = tf.tidy(() => m.encoder.embed(px, 1).dataSync().slice());
+      const row = (npy.data as Float32Array).subarray(i * 12, (i + 1) * 12);
+      want.forEach((v, j) => assert.ok(Math.abs(v - row[j]!) < 1e-5, `image ${i} dim ${j}`));
+    }
+    m.dispose();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

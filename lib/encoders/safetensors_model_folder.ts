@@ -1,7 +1,9 @@
 import { join } from "node:path";
 import { tf } from "../backend/tf.ts";
 import { KitError } from "../util/kit_error.ts";
-import { readEncoderConfig, type XlmRobertaConfig } from "./encoder_config.ts";
+import { readEncoderConfig, type VitConfig, type XlmRobertaConfig } from "./encoder_config.ts";
+import { imagePixels } from "./image_pixels.ts";
+import { VitEncoder } from "./vit_encoder.ts";
 import { makeBatchTokenizer } from "./pretrained/token_batch.ts";
 import { loadTransformers } from "./pretrained/transformers_runtime.ts";
 import { loadSafetensorsWeights } from "./safetensors_weights.ts";
@@ -123,4 +125,106 @@ export async function loadSafetensorsTextModel(
     encoder.dispose();
     throw err;
   }
+}
+
+/** A TF.js ViT model folder with its own image preprocessing. */
+export interface SafetensorsImageModel {
+  readonly folder: string;
+  readonly hiddenSize: number;
+  readonly encoder: VitEncoder;
+  /** The config the pixels are prepared with (size, mean and std from preprocessor_config.json). */
+  readonly preprocess: VitConfig;
+  /** Mean-pooled last hidden states (all tokens, CLS included) of encoded images (PNG/JPEG). */
+  embed(images: readonly Uint8Array[], onBatch?: (done: number) => void): Promise<Float32Array>;
+  dispose(): void;
+}
+
+/**
+ * The ViT preprocessing of a folder's `preprocessor_config.json` (`ViTImageProcessor`): resize
+ * to `size` with bilinear resampling (`resample` 2), rescale by 1/255, normalise with
+ * `image_mean`/`image_std`. Other settings are a KitError naming the key.
+ */
+export async function readVitPreprocessing(folder: string, c: VitConfig): Promise<VitConfig> {
+  const path = join(folder, "preprocessor_config.json");
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(await Deno.readTextFile(path));
+  } catch (err) {
+    throw new KitError(`${path}: cannot read (${err instanceof Error ? err.message : err})`);
+  }
+  const size = raw.size as { height?: number; width?: number } | number | undefined;
+  const h = typeof size === "number" ? size : size?.height,
+    w = typeof size === "number" ? size : size?.width;
+  if (raw.do_resize === false || h !== c.image_size || w !== c.image_size) {
+    throw new KitError(
+      `${path}: "size" must be ${c.image_size}×${c.image_size} (the model's image_size)`,
+    );
+  }
+  if (raw.resample !== undefined && raw.resample !== 2) {
+    throw new KitError(`${path}: "resample" ${raw.resample} is not supported (only 2, bilinear)`);
+  }
+  if (
+    raw.do_rescale === false ||
+    (raw.rescale_factor !== undefined && Math.abs((raw.rescale_factor as number) - 1 / 255) > 1e-9)
+  ) {
+    throw new KitError(`${path}: only rescaling by 1/255 is supported`);
+  }
+  const vec = (k: string): number[] => {
+    const v = raw[k];
+    if (raw.do_normalize === false) return Array(c.num_channels).fill(k === "image_mean" ? 0 : 1);
+    if (!Array.isArray(v) || v.length !== c.num_channels || v.some((x) => typeof x !== "number")) {
+      throw new KitError(`${path}: "${k}" must be ${c.num_channels} numbers`);
+    }
+    return v as number[];
+  };
+  return { ...c, image_mean: vec("image_mean"), image_std: vec("image_std") };
+}
+
+/**
+ * Loads a Hugging Face ViT model folder — `config.json`, `model.safetensors` (read tensor by
+ * tensor), `preprocessor_config.json` — into the kit's TF.js ViT encoder.
+ */
+export async function loadSafetensorsImageModel(
+  folder: string,
+  opts: { batchSize?: number } = {},
+): Promise<SafetensorsImageModel> {
+  const batchSize = opts.batchSize ?? 32;
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new KitError(`batchSize must be a positive integer`);
+  }
+  const config = await readEncoderConfig(join(folder, "config.json"));
+  if (config.model_type !== "vit") {
+    throw new KitError(
+      `${join(folder, "config.json")}: model_type "${config.model_type}" is not an image model`,
+    );
+  }
+  const preprocess = await readVitPreprocessing(folder, config);
+  const encoder = new VitEncoder(config);
+  try {
+    await loadSafetensorsWeights(encoder, join(folder, "model.safetensors"));
+  } catch (err) {
+    encoder.dispose();
+    throw err;
+  }
+  return {
+    folder,
+    hiddenSize: config.hidden_size,
+    encoder,
+    preprocess,
+    async embed(images, onBatch) {
+      const out = new Float32Array(images.length * config.hidden_size);
+      for (let i = 0; i < images.length; i += batchSize) {
+        const part = images.slice(i, i + batchSize);
+        const px = await imagePixels(part, preprocess);
+        const e = tf.tidy(() => encoder.embed(px, part.length));
+        out.set((await e.data()) as Float32Array, i * config.hidden_size);
+        e.dispose();
+        onBatch?.(Math.min(images.length, i + batchSize));
+      }
+      return out;
+    },
+    dispose() {
+      encoder.dispose();
+    },
+  };
 }
