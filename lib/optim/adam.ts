@@ -17,6 +17,15 @@ export interface AdamOptions {
   decoupled?: boolean;
 }
 
+/** A gradient that is non-zero only in some rows of a `rows × width` parameter. */
+export interface SparseRows {
+  /** Distinct row indices. */
+  readonly rows: ArrayLike<number> & Iterable<number>;
+  /** `rows.length × width` values, row-major in the order of `rows`. */
+  readonly values: Float32Array;
+  readonly width: number;
+}
+
 /** Serialisable optimizer state: step count and first/second moments by parameter name. */
 export interface AdamState {
   step: number;
@@ -90,18 +99,77 @@ export class Adam {
     grads: Record<string, Float32Array>,
     lr = this.lr,
   ): void {
+    this.stepSparse(params, grads, {}, lr);
+  }
+
+  /**
+   * One step in which the parameters named in `sparse` (embedding tables) get a gradient only in
+   * some rows and every other parameter a dense gradient in `dense`. Rows of a sparse parameter
+   * are updated *lazily*, as `torch.optim.SparseAdam`: the looked-up rows' moments and values get
+   * exactly the dense Adam update (same step count and bias corrections), and rows not in the
+   * gradient are left as they are — moments not decayed, values not moved — where dense Adam
+   * with a zero gradient would still move them by their decaying momentum. The cost is that of
+   * the touched rows, not of the whole table.
+   */
+  stepSparse(
+    params: Record<string, Float32Array>,
+    dense: Record<string, Float32Array>,
+    sparse: Record<string, SparseRows>,
+    lr = this.lr,
+  ): void {
     for (const name of Object.keys(this.#sizes)) {
-      const p = params[name], g = grads[name];
-      if (!p || !g) throw new KitError(`Adam.step: missing parameter or gradient "${name}"`);
-      if (p.length !== this.#sizes[name] || g.length !== this.#sizes[name]) {
+      const p = params[name], g = dense[name], sg = sparse[name];
+      if (!p || (!g && !sg) || (g && sg)) {
         throw new KitError(
-          `Adam.step: "${name}" has ${p.length} values and ${g.length} gradients, expected ${
+          `Adam.step: parameter "${name}" needs exactly one gradient (dense or sparse rows)`,
+        );
+      }
+      if (p.length !== this.#sizes[name] || (g && g.length !== this.#sizes[name])) {
+        throw new KitError(
+          `Adam.step: "${name}" has ${p.length} values and ${g?.length} gradients, expected ${
             this.#sizes[name]
           }`,
         );
       }
+      if (sg) {
+        const rowsTotal = p.length / sg.width;
+        if (!Number.isInteger(rowsTotal) || sg.values.length !== sg.rows.length * sg.width) {
+          throw new KitError(
+            `Adam.step: sparse gradient of "${name}" has ${sg.values.length} values for ${sg.rows.length} rows of ${sg.width}`,
+          );
+        }
+        for (const r of sg.rows) {
+          if (!(r >= 0 && r < rowsTotal)) {
+            throw new KitError(`Adam.step: sparse row ${r} of "${name}" outside [0, ${rowsTotal})`);
+          }
+        }
+      }
     }
     this.#step += 1;
+    for (const name of Object.keys(this.#sizes)) {
+      const p = params[name]!, m = this.#m[name]!, v = this.#v[name]!;
+      const g = dense[name];
+      if (g) this.#update(p, g, m, v, 0, 0, p.length, lr);
+      else {
+        const sg = sparse[name]!;
+        for (let k = 0; k < sg.rows.length; k++) {
+          this.#update(p, sg.values, m, v, sg.rows[k]! * sg.width, k * sg.width, sg.width, lr);
+        }
+      }
+    }
+  }
+
+  /** Adam's update of `p[at .. at+n)` from `g[gAt .. gAt+n)` at the current step. */
+  #update(
+    p: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    at: number,
+    gAt: number,
+    n: number,
+    lr: number,
+  ): void {
     const t = this.#step;
     const b1 = this.beta1, b2 = this.beta2;
     const oneMinusB1 = 1 - b1, oneMinusB2 = 1 - b2;
@@ -110,17 +178,15 @@ export class Adam {
     const eps = this.eps;
     const wd = this.decoupled ? 0 : this.weightDecay;
     const decay = this.decoupled ? 1 - lr * this.weightDecay : 1;
-    for (const name of Object.keys(this.#sizes)) {
-      const p = params[name]!, g = grads[name]!, m = this.#m[name]!, v = this.#v[name]!;
-      for (let i = 0; i < p.length; i++) {
-        const theta = p[i]! * decay;
-        const gi = g[i]! + wd * theta;
-        const mi = m[i]! + oneMinusB1 * (gi - m[i]!);
-        const vi = b2 * v[i]! + oneMinusB2 * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        p[i] = theta - stepSize * mi / (Math.sqrt(vi) / bc2Sqrt + eps);
-      }
+    for (let j = 0; j < n; j++) {
+      const i = at + j;
+      const theta = p[i]! * decay;
+      const gi = g[gAt + j]! + wd * theta;
+      const mi = m[i]! + oneMinusB1 * (gi - m[i]!);
+      const vi = b2 * v[i]! + oneMinusB2 * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      p[i] = theta - stepSize * mi / (Math.sqrt(vi) / bc2Sqrt + eps);
     }
   }
 
