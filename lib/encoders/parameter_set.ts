@@ -65,7 +65,7 @@ export class ParameterSet {
       const v = new Float32Array(n);
       const init = s.init;
       if (init.kind === "ones") v.fill(1);
-      else if (opts.fastInit && init.kind !== "zeros") {
+      else if (opts.fastInit && (init.kind === "normal" || init.kind === "truncnormal")) {
         const a = Math.sqrt(3) * init.std;
         for (let i = 0; i < n; i++) v[i] = a * (2 * rng.next() - 1);
       } else if (init.kind === "normal") {
