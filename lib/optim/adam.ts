@@ -76,6 +76,20 @@ export class Adam {
     }
   }
 
+  #check(params: Record<string, Float32Array>, grads: Record<string, Float32Array>): void {
+    for (const name of Object.keys(this.#sizes)) {
+      const p = params[name], g = grads[name];
+      if (!p || !g) throw new KitError(`Adam.step: missing parameter or gradient "${name}"`);
+      if (p.length !== this.#sizes[name] || g.length !== this.#sizes[name]) {
+        throw new KitError(
+          `Adam.step: "${name}" has ${p.length} values and ${g.length} gradients, expected ${
+            this.#sizes[name]
+          }`,
+        );
+      }
+    }
+  }
+
   /** Steps taken so far (torch's `state["step"]`). */
   get stepCount(): number {
     return this.#step;
@@ -90,17 +104,7 @@ export class Adam {
     grads: Record<string, Float32Array>,
     lr = this.lr,
   ): void {
-    for (const name of Object.keys(this.#sizes)) {
-      const p = params[name], g = grads[name];
-      if (!p || !g) throw new KitError(`Adam.step: missing parameter or gradient "${name}"`);
-      if (p.length !== this.#sizes[name] || g.length !== this.#sizes[name]) {
-        throw new KitError(
-          `Adam.step: "${name}" has ${p.length} values and ${g.length} gradients, expected ${
-            this.#sizes[name]
-          }`,
-        );
-      }
-    }
+    this.#check(params, grads);
     this.#step += 1;
     const t = this.#step;
     const b1 = this.beta1, b2 = this.beta2;
@@ -120,6 +124,53 @@ export class Adam {
         m[i] = mi;
         v[i] = vi;
         p[i] = theta - stepSize * mi / (Math.sqrt(vi) / bc2Sqrt + eps);
+      }
+    }
+  }
+
+  /**
+   * `step` on the gradient `g' = fround(fround(g + proxCoef[name]·θ) · scale)` without writing
+   * `g'` anywhere: the prox gradient and the clipping factor are applied inside the update's one
+   * pass over each parameter (see `proxClipAdamStep`). Each `g'` is rounded to float32 exactly
+   * where the unfused path stores it into a Float32Array, so the result is bit for bit that of
+   * adding the prox gradient, `clipGradNorm` and `step`. `grads` are not modified. No allocation.
+   */
+  stepPrepared(
+    params: Record<string, Float32Array>,
+    grads: Record<string, Float32Array>,
+    lr: number,
+    proxCoef: Readonly<Record<string, number>>,
+    scale: number,
+  ): void {
+    this.#check(params, grads);
+    this.#step += 1;
+    const t = this.#step;
+    const b1 = this.beta1, b2 = this.beta2;
+    const oneMinusB1 = 1 - b1, oneMinusB2 = 1 - b2;
+    const stepSize = lr / (1 - b1 ** t);
+    const bc2Sqrt = Math.sqrt(1 - b2 ** t);
+    const eps = this.eps;
+    const wd = this.decoupled ? 0 : this.weightDecay;
+    const decay = this.decoupled ? 1 - lr * this.weightDecay : 1;
+    const fround = Math.fround, sqrt = Math.sqrt;
+    const scaled = scale !== 1;
+    for (const name of Object.keys(this.#sizes)) {
+      const p = params[name]!, g = grads[name]!, m = this.#m[name]!, v = this.#v[name]!;
+      const c = proxCoef[name] ?? 0;
+      const n = p.length;
+      for (let i = 0; i < n; i++) {
+        const p0 = p[i]!;
+        let g0 = g[i]!;
+        if (c !== 0) g0 = fround(g0 + c * p0);
+        if (scaled) g0 = fround(g0 * scale);
+        const theta = p0 * decay;
+        const gi = g0 + wd * theta;
+        const m0 = m[i]!;
+        const mi = m0 + oneMinusB1 * (gi - m0);
+        const vi = b2 * v[i]! + oneMinusB2 * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = theta - stepSize * mi / (sqrt(vi) / bc2Sqrt + eps);
       }
     }
   }

@@ -6,7 +6,7 @@ import type { Head, HeadState } from "../heads/head.ts";
 import { readHeadStateAsync } from "../heads/head_state.ts";
 import { symmetricInfoNceRepeatedImages } from "../losses/symmetric_info_nce.ts";
 import { Adam, type AdamState } from "../optim/adam.ts";
-import { clipGradNorm } from "../optim/clip_grad_norm.ts";
+import { proxClipAdamStep } from "../optim/prox_clip_adam.ts";
 import { warmupCosineLr } from "../optim/lr_schedule.ts";
 import { gatherRows, LanguageBalancedSampler } from "../optim/language_balanced_sampler.ts";
 import type { TrainConfig } from "./train_config.ts";
@@ -158,28 +158,24 @@ export class HeadStepper {
     } finally {
       tf.dispose([text, images]);
     }
-    // λ_prox · mean(p²) over the head's prox parameters: value and gradient 2λp/n in plain JS
-    if (c.lambdaProx > 0 && this.#proxCount > 0) {
-      const coef = 2 * c.lambdaProx / this.#proxCount;
-      let sq = 0;
-      for (const name of head.regularizers.proxParams) {
-        const p = this.#params[name]!, g = grads[name]!;
-        for (let i = 0; i < p.length; i++) {
-          const x = p[i]!;
-          sq += x * x;
-          g[i] = g[i]! + coef * x;
-        }
-      }
-      loss += c.lambdaProx * sq / this.#proxCount;
-    }
-    if (!Number.isFinite(loss)) {
-      throw new KitError(`training diverged: the loss is ${loss} at step ${step}`, [
-        "check the embeddings for NaN/Inf rows and try a lower learning rate",
-      ]);
-    }
-    const gradNorm = c.maxGradNorm > 0 ? clipGradNorm(grads, c.maxGradNorm).totalNorm : norm(grads);
+    // λ_prox · mean(p²) (gradient 2λp/n), clipping and Adam fused: two passes, no allocation
     const lr = this.lrAt(step);
-    this.optimizer.step(this.#params, grads, lr);
+    const { gradNorm } = proxClipAdamStep(this.optimizer, this.#params, grads, {
+      proxParams: head.regularizers.proxParams,
+      lambdaProx: c.lambdaProx,
+      maxGradNorm: c.maxGradNorm,
+      lr,
+      beforeUpdate: ({ proxSquares }) => {
+        if (c.lambdaProx > 0 && this.#proxCount > 0) {
+          loss += c.lambdaProx * proxSquares / this.#proxCount;
+        }
+        if (!Number.isFinite(loss)) {
+          throw new KitError(`training diverged: the loss is ${loss} at step ${step}`, [
+            "check the embeddings for NaN/Inf rows and try a lower learning rate",
+          ]);
+        }
+      },
+    });
     this.#upload();
     return { loss, lr, gradNorm };
   }
@@ -210,10 +206,4 @@ export class HeadStepper {
       t.dispose();
     }
   }
-}
-
-function norm(grads: HeadState): number {
-  let s = 0;
-  for (const g of Object.values(grads)) for (let i = 0; i < g.length; i++) s += g[i]! * g[i]!;
-  return Math.sqrt(s);
 }
