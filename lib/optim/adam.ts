@@ -1,4 +1,5 @@
 import { KitError } from "../util/kit_error.ts";
+import { type AdamKernelFn, instantiateAdamKernel } from "./wasm/adam_kernel.ts";
 
 /** Adam hyper-parameters (torch.optim.Adam defaults). */
 export interface AdamOptions {
@@ -47,8 +48,13 @@ export class Adam {
   readonly weightDecay: number;
   readonly decoupled: boolean;
   #step = 0;
-  #m: Record<string, Float32Array> = {};
-  #v: Record<string, Float32Array> = {};
+  readonly #m: Record<string, Float32Array> = {};
+  readonly #v: Record<string, Float32Array> = {};
+  /** Parameter and gradient buffers next to the moments (see `workspace`). */
+  readonly #wp: Record<string, Float32Array> = {};
+  readonly #wg: Record<string, Float32Array> = {};
+  readonly #offsets: Record<string, number> = {};
+  readonly #kernel: AdamKernelFn | null;
   readonly #sizes: Record<string, number>;
 
   /** `sizes`: number of values of each parameter, by name. */
@@ -70,10 +76,43 @@ export class Adam {
       if (!(b >= 0 && b < 1)) throw new KitError(`Adam: ${k} must be in [0, 1), got ${b}`);
     }
     this.#sizes = { ...sizes };
+    // One WebAssembly memory holds, per parameter, four regions (θ, g, m, v), each padded to an
+    // even count of values (the kernel takes two per iteration) and 16-byte aligned.
+    const padded = (n: number) => Math.ceil(n / 4) * 4;
+    let total = 0;
     for (const [name, n] of Object.entries(sizes)) {
-      this.#m[name] = new Float32Array(n);
-      this.#v[name] = new Float32Array(n);
+      if (!Number.isInteger(n) || n < 0) {
+        throw new KitError(`Adam: size of "${name}" must be a non-negative integer, got ${n}`);
+      }
+      total += 4 * padded(n);
     }
+    const kernel = instantiateAdamKernel(4 * total);
+    this.#kernel = kernel?.adam ?? null;
+    const heap = kernel ? new Float32Array(kernel.memory.buffer) : null;
+    let at = 0;
+    for (const [name, n] of Object.entries(sizes)) {
+      const region = () => {
+        const view = heap ? heap.subarray(at, at + n) : new Float32Array(n);
+        at += padded(n);
+        return view;
+      };
+      this.#offsets[name] = at * 4;
+      this.#wp[name] = region();
+      this.#wg[name] = region();
+      this.#m[name] = region();
+      this.#v[name] = region();
+    }
+  }
+
+  /**
+   * Buffers for the parameter values and gradients of `name` that live beside its moments:
+   * a caller that keeps its parameters and gradients in them (as HeadStepper does) saves the
+   * copies in and out of the WebAssembly kernel on every step. Any other arrays also work.
+   */
+  workspace(name: string): { params: Float32Array; grads: Float32Array } {
+    const params = this.#wp[name], grads = this.#wg[name];
+    if (!params || !grads) throw new KitError(`Adam.workspace: no parameter "${name}"`);
+    return { params, grads };
   }
 
   #check(params: Record<string, Float32Array>, grads: Record<string, Float32Array>): void {
@@ -104,28 +143,7 @@ export class Adam {
     grads: Record<string, Float32Array>,
     lr = this.lr,
   ): void {
-    this.#check(params, grads);
-    this.#step += 1;
-    const t = this.#step;
-    const b1 = this.beta1, b2 = this.beta2;
-    const oneMinusB1 = 1 - b1, oneMinusB2 = 1 - b2;
-    const stepSize = lr / (1 - b1 ** t);
-    const bc2Sqrt = Math.sqrt(1 - b2 ** t);
-    const eps = this.eps;
-    const wd = this.decoupled ? 0 : this.weightDecay;
-    const decay = this.decoupled ? 1 - lr * this.weightDecay : 1;
-    for (const name of Object.keys(this.#sizes)) {
-      const p = params[name]!, g = grads[name]!, m = this.#m[name]!, v = this.#v[name]!;
-      for (let i = 0; i < p.length; i++) {
-        const theta = p[i]! * decay;
-        const gi = g[i]! + wd * theta;
-        const mi = m[i]! + oneMinusB1 * (gi - m[i]!);
-        const vi = b2 * v[i]! + oneMinusB2 * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        p[i] = theta - stepSize * mi / (Math.sqrt(vi) / bc2Sqrt + eps);
-      }
-    }
+    this.stepPrepared(params, grads, lr, {}, 1);
   }
 
   /**
@@ -153,16 +171,46 @@ export class Adam {
     const wd = this.decoupled ? 0 : this.weightDecay;
     const decay = this.decoupled ? 1 - lr * this.weightDecay : 1;
     const fround = Math.fround, sqrt = Math.sqrt;
-    const scaled = scale !== 1;
+    const kernel = this.#kernel;
     for (const name of Object.keys(this.#sizes)) {
-      const p = params[name]!, g = grads[name]!, m = this.#m[name]!, v = this.#v[name]!;
+      const m = this.#m[name]!, v = this.#v[name]!;
       const c = proxCoef[name] ?? 0;
+      if (kernel) {
+        // zero-copy when the caller's arrays are this parameter's workspace
+        const wp = this.#wp[name]!, wg = this.#wg[name]!;
+        const p = params[name]!, g = grads[name]!;
+        if (p !== wp) wp.set(p);
+        if (g !== wg) wg.set(g);
+        const off = this.#offsets[name]!, stride = 4 * Math.ceil(p.length / 4);
+        kernel(
+          off,
+          off + 4 * stride,
+          off + 8 * stride,
+          off + 12 * stride,
+          2 * Math.ceil(p.length / 2),
+          c !== 0 ? 1 : 0,
+          c,
+          scale,
+          decay,
+          wd,
+          oneMinusB1,
+          b2,
+          oneMinusB2,
+          stepSize,
+          bc2Sqrt,
+          eps,
+        );
+        if (p !== wp) p.set(wp);
+        continue;
+      }
+      // the same float64 arithmetic in JavaScript (no WebAssembly SIMD)
+      const p = params[name]!, g = grads[name]!;
       const n = p.length;
       for (let i = 0; i < n; i++) {
         const p0 = p[i]!;
         let g0 = g[i]!;
         if (c !== 0) g0 = fround(g0 + c * p0);
-        if (scaled) g0 = fround(g0 * scale);
+        g0 = fround(g0 * scale);
         const theta = p0 * decay;
         const gi = g0 + wd * theta;
         const m0 = m[i]!;
@@ -199,8 +247,8 @@ export class Adam {
     }
     this.#step = state.step;
     for (const name of Object.keys(this.#sizes)) {
-      this.#m[name] = Float32Array.from(state.m[name]!);
-      this.#v[name] = Float32Array.from(state.v[name]!);
+      this.#m[name]!.set(state.m[name]!);
+      this.#v[name]!.set(state.v[name]!);
     }
   }
 }

@@ -40,7 +40,7 @@ export class HeadStepper {
   readonly #dim: number;
   readonly #textBuf: Float32Array;
   readonly #imageBuf: Float32Array;
-  #params: HeadState;
+  readonly #params: HeadState;
   readonly #names: string[];
   readonly #gradBufs: HeadState;
   readonly #proxCount: number;
@@ -66,10 +66,26 @@ export class HeadStepper {
     this.#imageBuf = new Float32Array(b * head.dim);
     this.sampler = new LanguageBalancedSampler(trainIdx, { batchPerLang: b, seed: config.seed });
     this.#names = head.parameters.map((p) => p.name);
-    this.#gradBufs = Object.fromEntries(
-      head.parameters.map((p) => [p.name, new Float32Array(p.variable.size)]),
+    this.optimizer = new Adam(
+      Object.fromEntries(head.parameters.map((p) => [p.name, p.variable.size])),
+      { lr: config.lr, weightDecay: config.weightDecay, decoupled: config.decoupledWeightDecay },
     );
-    this.#params = initialState ?? head.getState();
+    // parameters and gradients live in the optimizer's workspace (no copies around its kernel)
+    const start = initialState ?? head.getState();
+    this.#params = {};
+    this.#gradBufs = {};
+    for (const p of head.parameters) {
+      const w = this.optimizer.workspace(p.name);
+      const init = start[p.name];
+      if (!init || init.length !== w.params.length) {
+        throw new KitError(
+          `trainHead: initial state of "${p.name}" missing or not ${w.params.length} values`,
+        );
+      }
+      w.params.set(init);
+      this.#params[p.name] = w.params;
+      this.#gradBufs[p.name] = w.grads;
+    }
     this.#proxCount = head.regularizers.proxParams.reduce((a, n) => {
       const arr = this.#params[n];
       if (!arr) {
@@ -79,10 +95,6 @@ export class HeadStepper {
       }
       return a + arr.length;
     }, 0);
-    this.optimizer = new Adam(
-      Object.fromEntries(head.parameters.map((p) => [p.name, p.variable.size])),
-      { lr: config.lr, weightDecay: config.weightDecay, decoupled: config.decoupledWeightDecay },
-    );
   }
 
   /**
@@ -188,7 +200,7 @@ export class HeadStepper {
   /** Sets the parameters (and the head's variables). */
   set params(state: HeadState) {
     this.head.setState(state);
-    this.#params = Object.fromEntries(this.#names.map((n) => [n, Float32Array.from(state[n]!)]));
+    for (const n of this.#names) this.#params[n]!.set(state[n]!);
   }
 
   /** Optimizer state (moments and step count). */
