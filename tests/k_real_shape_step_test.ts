@@ -1,17 +1,21 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../lib/backend/mod.ts";
 import { kHeadSpecs } from "../lib/models/k_setup_training.ts";
-import { kProjectionHeadSpecs } from "../lib/models/k_train_step.ts";
 import { randomKBatch, runRealShapeStep } from "../tools/k_real_shape_step.ts";
 import { readEncoderConfig, type VitConfig, type XlmRobertaConfig } from "../lib/encoders/mod.ts";
 
 await initBackend("wasm");
 
-Deno.test("kProjectionHeadSpecs() has the same names, shapes and initialisation as kHeadSpecs()", () => {
-  assert.deepEqual(kProjectionHeadSpecs(16, 12, 8), kHeadSpecs(16, 12, 8));
-  assert.deepEqual(kProjectionHeadSpecs(1024, 768, 512), kHeadSpecs(1024, 768, 512));
+Deno.test("kHeadSpecs() starts the projections as torch nn.Linear (uniform ±1/√fan_in) and the scale at 1", () => {
+  const specs = kHeadSpecs(1024, 768, 512);
+  const by = Object.fromEntries(specs.map((s) => [s.name, s]));
+  assert.deepEqual(by["text_projection.weight"]!.init, { kind: "uniform", bound: 1 / 32 });
+  assert.deepEqual(by["image_projection.bias"]!.init, {
+    kind: "uniform",
+    bound: 1 / Math.sqrt(768),
+  });
+  assert.deepEqual(by["logit_scale"]!.init, { kind: "ones" });
 });
-
 Deno.test("randomKBatch() gives captions framed by <s> … </s>, padded with pad_token_id, one per image", async () => {
   const tc = await readEncoderConfig("tiny-xlmr") as XlmRobertaConfig;
   const ic = await readEncoderConfig("tiny-vit") as VitConfig;

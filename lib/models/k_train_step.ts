@@ -1,6 +1,6 @@
 import { tf } from "../backend/tf.ts";
 import { textToImageCrossEntropy } from "../losses/text_to_image_cross_entropy.ts";
-import type { ParameterSet, ParameterSpec, ParameterState } from "../encoders/parameter_set.ts";
+import type { ParameterSet, ParameterState } from "../encoders/parameter_set.ts";
 import { linear } from "../encoders/transformer_ops.ts";
 import type { VitEncoder } from "../encoders/vit_encoder.ts";
 import type {
@@ -11,34 +11,14 @@ import type {
 import type { Adam } from "../optim/adam.ts";
 import { KitError } from "../util/kit_error.ts";
 import { moduleGrads } from "./module_grads.ts";
+import { kHeadSpecs } from "./k_head_specs.ts";
 
 /**
- * The parameters of K's head: `text_projection` (`[p, textDim]`), `image_projection`
- * (`[p, imageDim]`), biases, and the learned `logit_scale` (initialised to 1). Same names,
- * shapes and initialisation as `kHeadSpecs` in k_setup_training.ts (a test checks it); kept here
- * so that this module does not import the training pipeline.
+ * The parameters of K's head (`text_projection`, `image_projection`, biases, learned
+ * `logit_scale`): the same specs the mini/paper trainer uses (k_head_specs.ts), under the name
+ * this module has always exported.
  */
-export function kProjectionHeadSpecs(
-  textDim: number,
-  imageDim: number,
-  p: number,
-): ParameterSpec[] {
-  return [
-    {
-      name: "text_projection.weight",
-      shape: [p, textDim],
-      init: { kind: "normal", std: 1 / Math.sqrt(textDim) },
-    },
-    { name: "text_projection.bias", shape: [p], init: { kind: "zeros" } },
-    {
-      name: "image_projection.weight",
-      shape: [p, imageDim],
-      init: { kind: "normal", std: 1 / Math.sqrt(imageDim) },
-    },
-    { name: "image_projection.bias", shape: [p], init: { kind: "zeros" } },
-    { name: "logit_scale", shape: [], init: { kind: "ones" } },
-  ];
-}
+export const kProjectionHeadSpecs = kHeadSpecs;
 
 /** K's model: text tower, image tower, and the head (projections + learned `logit_scale`). */
 export interface KTowers {
