@@ -45,6 +45,14 @@ function allFinite(a: Float32Array): boolean {
  *
  * `toleranceScale` (default 1) multiplies T; it exists so tests can show that a too-small
  * bound gives wrong ranks. Values below 1 void the guarantee.
+ *
+ * ```ts
+ * import { matrixFromRows } from "./row_matrix.ts";
+ * import { CertifiedSimilarity } from "./certified_similarity.ts";
+ * const P = matrixFromRows([[1, 0], [0, 1]]);
+ * const C = new CertifiedSimilarity(P, P, new Float32Array([1, 0, 0, 1]));
+ * console.assert(C.rankInRow(0, 0) === 0 && C.argmaxRow(1) === 1);
+ * ```
  */
 export class CertifiedSimilarity {
   /** Row-major `P.rows × Q.rows` float32 products (fast kernel, or the reference). */
