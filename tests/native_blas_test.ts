@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { isDeepStrictEqual } from "node:util";
 import {
   initBackend,
   loadOpenBlas,
@@ -468,9 +469,23 @@ Deno.test(
     assert.notDeepEqual(fast.native, fast.wasm, "fixture has no near ties the kernels split");
     // What the tables report does not depend on the kernel, and is the float64 reference.
     const reference = await evaluateFold(text, images, { engine: "js" });
+    // The default engine "exact-fast" (each kernel's float32 products, float64 bits near ties).
     const byDefault = await onBothPaths(() => evaluateFold(text, images));
     assert.deepEqual(byDefault.native, reference);
     assert.deepEqual(byDefault.wasm, reference);
+    const exactFast = await onBothPaths(() => evaluateFold(text, images, { engine: "exact-fast" }));
+    assert.deepEqual(exactFast.native, reference);
+    assert.deepEqual(exactFast.wasm, reference);
+    // Its error bound is what makes it exact: a tolerance far below the bound lets the float32
+    // near ties through, and the results differ from the reference on some kernel.
+    const tooSmall = await onBothPaths(() =>
+      evaluateFold(text, images, { engine: "exact-fast", exactFastToleranceScale: 1e-4 })
+    );
+    assert.ok(
+      !isDeepStrictEqual(tooSmall.native, reference) ||
+        !isDeepStrictEqual(tooSmall.wasm, reference),
+      "a too-small tolerance still gave the reference on both kernels",
+    );
     // Notebook 05 and `./kit task align --before-only` on different backends: the same "Before".
     const emb = alignmentEmbeddings(images, text);
     const cv = await onBothPaths(() =>

@@ -17,7 +17,8 @@ export interface SimilarityOptions {
   engine?: MatMulEngine;
 }
 
-function resolveEngine(engine: MatMulEngine | undefined): "js" | "tf" {
+/** The engine `engine` (default `"auto"`) stands for now: `"js"` or `"tf"`. */
+export function resolveEngine(engine: MatMulEngine | undefined): "js" | "tf" {
   if (engine === "js" || engine === "tf") return engine;
   const b = activeBackend();
   return b !== null && b.name !== "cpu" ? "tf" : "js";
@@ -29,8 +30,24 @@ function checkSameWidth(a: RowMatrix, b: RowMatrix, what: string): void {
   }
 }
 
-/** `Σₖ a[ao+k]·b[bo+k]`, k = 0…d−1 in order, accumulated in float64. */
-function dotRow(a: Float32Array, ao: number, b: Float32Array, bo: number, d: number): number {
+/**
+ * `Σₖ a[ao+k]·b[bo+k]`, k = 0…d−1 in order, accumulated in float64: the summation of every
+ * entry of {@link dotProductsJs} (before its float32 store), so `Math.fround(dotRow(…))` is that
+ * entry's exact bits. The products of two float32 values are exact in float64, and `x·y = y·x`,
+ * so swapping `a` and `b` gives the same bits.
+ *
+ * ```ts
+ * import { dotRow } from "./similarity.ts";
+ * console.assert(dotRow(new Float32Array([1, 2]), 0, new Float32Array([3, 4]), 0, 2) === 11);
+ * ```
+ */
+export function dotRow(
+  a: Float32Array,
+  ao: number,
+  b: Float32Array,
+  bo: number,
+  d: number,
+): number {
   let s = 0;
   for (let k = 0; k < d; k++) s += a[ao + k]! * b[bo + k]!;
   return s;
