@@ -1,5 +1,9 @@
 import { KitError } from "../util/kit_error.ts";
-import { type SafeTensorInput, writeSafetensors } from "../io/safetensors.ts";
+import {
+  type SafeTensorInput,
+  verifySafetensorsFile,
+  writeSafetensors,
+} from "../io/safetensors.ts";
 import { SafetensorsReader } from "../io/safetensors_stream.ts";
 import type { ParameterSet } from "./parameter_set.ts";
 
@@ -51,6 +55,8 @@ export async function loadSafetensorsWeights(
   path: string,
   opts: { chunkBytes?: number } = {},
 ): Promise<WeightsLoadReport> {
+  // the kit's content hash (whole file, streamed), before any tensor is read
+  await verifySafetensorsFile(path);
   const file = await SafetensorsReader.open(path, opts);
   try {
     const used = new Set<string>();

@@ -209,6 +209,14 @@ function contentHash(bytes: Uint8Array, at: number): string {
     .digest("hex");
 }
 
+/** What to do about a damaged kit file: delete its folder and rebuild. */
+function rebuildHint(name: string): string[] {
+  return [
+    `delete the folder ${dirname(name)}/ and rerun: the kit rebuilds it` +
+    " (trained models and checkpoints: `./kit task reproduce --only 02`)",
+  ];
+}
+
 /**
  * Checks the content hash of `.safetensors` bytes. A file without one passes unless `required`
  * (the kit's own caches always carry one); a mismatch is a `KitError` naming `name`, the two
@@ -216,10 +224,7 @@ function contentHash(bytes: Uint8Array, at: number): string {
  */
 export function verifySafetensorsHash(bytes: Uint8Array, name: string, required: boolean): void {
   const at = contentHashOffset(bytes);
-  const rebuild = [
-    `delete the folder ${dirname(name)}/ and rerun: the kit rebuilds it` +
-    " (trained models and checkpoints: `./kit task reproduce --only 02`)",
-  ];
+  const rebuild = rebuildHint(name);
   if (at < 0) {
     if (!required) return;
     throw new KitError(
@@ -247,6 +252,60 @@ export function isKitModelCachePath(path: string): boolean {
   const rel = relative(resolve(cacheDir(), "models"), resolve(path));
   if (rel === "" || rel.startsWith("..") || rel.startsWith("/")) return false;
   return /^[^/]+@[0-9a-f]{12}\//.test(rel);
+}
+
+/**
+ * Checks the content hash of the `.safetensors` file at `path` without holding it in memory (the
+ * header is read to find the hash, then the file is streamed through sha256 in 64 MiB chunks), as
+ * `readSafetensors` does for the bytes it reads: always when the file has a hash, and a missing
+ * one is an error when `requireHash` (default: the file lies in a kit model cache folder).
+ */
+export async function verifySafetensorsFile(
+  path: string,
+  opts: { requireHash?: boolean } = {},
+): Promise<void> {
+  const required = opts.requireHash ?? isKitModelCachePath(path);
+  const file = await Deno.open(path, { read: true });
+  try {
+    const head = new Uint8Array(8);
+    if ((await file.read(head)) !== 8) {
+      verifySafetensorsHash(head.subarray(0, 0), path, required);
+      return;
+    }
+    const len = Number(new DataView(head.buffer).getBigUint64(0, true));
+    const headerBytes = Math.min(len, 100_000_000);
+    const header = new Uint8Array(8 + headerBytes);
+    header.set(head);
+    let off = 8;
+    while (off < header.length) {
+      const n = await file.read(header.subarray(off));
+      if (n === null) break;
+      off += n;
+    }
+    const at = contentHashOffset(header.subarray(0, off));
+    if (at < 0) {
+      verifySafetensorsHash(header.subarray(0, off), path, required);
+      return;
+    }
+    const stored = new TextDecoder().decode(header.subarray(at, at + 64));
+    const hash = createHash("sha256");
+    hash.update(header.subarray(0, at)).update(ZERO_HASH).update(header.subarray(at + 64, off));
+    const chunk = new Uint8Array(64 << 20);
+    for (;;) {
+      const n = await file.read(chunk);
+      if (n === null) break;
+      hash.update(chunk.subarray(0, n));
+    }
+    const got = hash.digest("hex");
+    if (stored !== got) {
+      throw new KitError(
+        `${path}: content hash mismatch (file has sha256 ${got}, written as ${stored}): the file is damaged`,
+        rebuildHint(path),
+      );
+    }
+  } finally {
+    file.close();
+  }
 }
 
 /**
