@@ -4,9 +4,13 @@ import {
   ArtifactStore,
   type ClaimRow,
   CLAIMS,
+  type ClaimSpec,
   evaluateClaim,
   evaluateClaims,
+  type ItemOutcomes,
+  type ItemSeries,
   writeClaimsArtifact,
+  writeItemOutcomes,
 } from "../lib/claims/mod.ts";
 import { publishedValue, publishedValues } from "../lib/paper/mod.ts";
 import { KitError } from "../lib/util/kit_error.ts";
@@ -180,71 +184,192 @@ Deno.test("CLAIMS lists every qualitative claim of SPEC once, split into single 
   }
 });
 
-Deno.test("evaluateClaims() says every claim holds on artifacts carrying the papers' numbers", async () => {
+// ---------------------------------------------------------------------------------------------
+// Per-item outcomes behind the synthetic artifacts
+
+const N_K = 1000, N_D = 2770;
+/** The first round(p·n) units right: every setup/head shares the ordering (tight differences). */
+const ones = (p: number, n: number) =>
+  Array.from({ length: n }, (_, i) => (i < Math.round(p * n) ? 1 : 0));
+const BITEXT_GROUPS: Record<string, string[]> = {
+  es: ["all", "in-xlmr"],
+  hi: ["all", "in-xlmr"],
+  quy_Latn: ["all", "not-in-xlmr", "quechua"],
+};
+
+/** What the synthetic per-item outcomes average to. */
+interface Synth {
+  bitext: Record<string, Record<string, number>>;
+  xnli: Record<string, number>;
+  t2i: Record<string, Record<string, number>>;
+  i2t: Record<string, Record<string, number>>;
+  pivot: Record<string, number>;
+  meanCosine: Record<string, number>;
+  /** Per head: 1 item in `every` has k-occurrence share `hub`, the others 0.8 (fold = i mod 5). */
+  hubs: Record<string, { every: number; hub: number }>;
+}
+
+/** K's published orderings, and D's published Tables 2, 4, 5 and 6 per head. */
+function paperSynth(): Synth {
+  const perLang = (t: string, head: string) =>
+    Object.fromEntries(LANGS.map((l) => [l, publishedValue("D", t, l, `r1_${head}`).value]));
+  const byHead = <T>(f: (h: string) => T) => Object.fromEntries(HEADS.map((h) => [h, f(h)]));
+  return {
+    bitext: {
+      "xlmr": { es: 0.1, hi: 0.1, quy_Latn: 0.1 },
+      "eng-only": { es: 0.2, hi: 0.2, quy_Latn: 0.15 },
+      "multilingual": { es: 0.8, hi: 0.6, quy_Latn: 0.18 },
+      "eng-pivot": { es: 0.9, hi: 0.8, quy_Latn: 0.3 },
+      "multilingual-qu": { es: 0.79, hi: 0.595, quy_Latn: 0.292 },
+    },
+    xnli: {
+      "xlmr": 0.438,
+      "eng-only": 0.47,
+      "multilingual": 0.513,
+      "multilingual-qu": 0.516,
+      "eng-pivot": 0.618,
+    },
+    t2i: byHead((h) => perLang("Table 2", h)),
+    i2t: byHead((h) => perLang("Table 4", h)),
+    pivot: byHead((h) => publishedValue("D", "Table 5", "R@1", h).value),
+    meanCosine: byHead((h) => publishedValue("D", "Table 6", "meanCosine", h).value),
+    hubs: byHead(() => ({ every: 7, hub: 2 })),
+  };
+}
+
+function synthItems(s: Synth): ItemOutcomes[] {
+  const kt1: ItemSeries[] = Object.entries(s.bitext).flatMap(([setup, langs]) =>
+    Object.entries(langs).map(([lang, p]) => ({
+      key: { setup, benchmark: "flores", lang, score: "cosine" },
+      groups: BITEXT_GROUPS[lang]!,
+      space: "flores",
+      values: ones(p, N_K),
+    }))
+  );
+  const kt2: ItemSeries[] = Object.entries(s.xnli).flatMap(([setup, p]) =>
+    ["en", "es"].map((lang) => ({
+      key: { setup, dataset: "xnli", lang },
+      space: "xnli",
+      values: ones(p, N_K),
+    }))
+  );
+  const d: ItemSeries[] = HEADS.flatMap((head) => [
+    ...LANGS.map((lang) => ({
+      key: { head, metric: "t2i_r1", lang },
+      space: "items",
+      values: ones(s.t2i[head]![lang]!, N_D),
+    })),
+    ...LANGS.map((lang) => ({
+      key: { head, metric: "i2t_r1", lang },
+      space: "items",
+      values: ones(s.i2t[head]![lang]!, N_D),
+    })),
+    ...LANGS.flatMap((src) =>
+      LANGS.filter((t) => t !== src).map((tgt) => ({
+        key: { head, metric: "pivot_r1", lang: `${src}>${tgt}` },
+        space: "items",
+        values: ones(s.pivot[head]!, N_D),
+      }))
+    ),
+    ...LANGS.map((lang) => ({
+      key: { head, metric: "mean_cosine", lang },
+      space: "items",
+      values: new Array(N_D).fill(s.meanCosine[head]!),
+    })),
+    ...LANGS.map((lang) => ({
+      key: { head, metric: "k_occurrence_share", lang },
+      space: "items",
+      strata: Array.from({ length: N_D }, (_, i) => i % 5),
+      values: Array.from(
+        { length: N_D },
+        (_, i) => (i % s.hubs[head]!.every === 0 ? s.hubs[head]!.hub : 0.8),
+      ),
+    })),
+  ]);
+  return [
+    {
+      id: "K-T1",
+      description: "synthetic",
+      spaces: { flores: { units: N_K, unit: "sentence" } },
+      series: kt1,
+    },
+    {
+      id: "K-T2",
+      description: "synthetic",
+      spaces: { xnli: { units: N_K, unit: "test pair" } },
+      series: kt2,
+    },
+    {
+      id: "D",
+      description: "synthetic",
+      spaces: { items: { units: N_D, unit: "item" } },
+      series: d,
+    },
+  ];
+}
+
+async function writeAll(dir: string, s: Synth, arts?: Record<string, Rows>, profile = "mini") {
+  await writeArtifacts(dir, arts ?? { ...kArtifacts(), ...dArtifacts() }, profile);
+  for (const o of synthItems(s)) await writeItemOutcomes(dir, o);
+}
+
+/** Claims without per-item outcomes behind them (Table 6's effective rank, RSA, lang-ID probe). */
+const NO_ITEMS = ["D5a", "D5b", "D8a", "D8b"];
+
+Deno.test("evaluateClaims() says every claim with per-item outcomes holds on the papers' numbers", async () => {
   await withDir(async (dir) => {
-    await writeArtifacts(dir, { ...kArtifacts(), ...dArtifacts() });
+    await writeAll(dir, paperSynth());
     const { rows, profile, paperCheck } = await evaluateClaims({ artifactDir: dir });
     assert.equal(profile, "mini");
     assert.equal(paperCheck, null, "no paper check in the mini profile");
-    for (const r of rows) assert.equal(r.verdict, "holds", `${r.id}: ${r.values} — ${r.note}`);
+    for (const r of rows) {
+      const want = NO_ITEMS.includes(r.id) ? "not measurable" : "holds";
+      assert.equal(r.verdict, want, `${r.id}: ${r.values} — ${r.note}`);
+    }
     const c = byId(rows);
+    // Values: both numbers, then the difference with its interval.
     assert.match(
       c.K1a!.values,
-      /Multilingual bitext .* = 0\.5570; Eng-Only bitext .* = 0\.1830; difference \+0\.3740/,
+      /^Multilingual bitext .* = 0\.5267; Eng-Only bitext .* = 0\.1833; difference \+0\.3433 \[\+0\.3\d{3}, \+0\.3\d{3}\]$/,
     );
-    // K2b uses the per-language artifact without Quechua: (0.79+0.595)/2 − (0.8+0.6)/2 = −0.0075.
+    assert.match(
+      c.K1a!.note,
+      /lies entirely on the claimed side \(> 0\); paired percentile bootstrap over 1000 sentences \(1000 of 1000 resamples used, seed 2025\)/,
+    );
+    // K2b: (0.79+0.595)/2 − (0.8+0.6)/2 = −0.0075 ≥ −0.02 with the whole interval.
     assert.match(
       c.K2b!.values,
-      /K-T1-LANGS, mean over 2 non-Quechua languages: multilingual 0\.7000, multilingual-qu 0\.6925; difference -0\.0075/,
+      /^mean averaged over 2 non-Quechua languages: multilingual 0\.7000, multilingual-qu 0\.6925; difference -0\.0075 \[-0\.01\d\d, -0\.00\d\d\]$/,
     );
     assert.match(c.K2b!.note, /drops by at most 0\.02 \(2 points\)/);
-    assert.match(c.D1a!.values, /ar \+0\.0256, .* \(min fr \+0\.0145\)/);
-    assert.match(c.D7b!.values, /difference \+0\.1560 \(\+3\.2%\)/);
-    assert.match(c.D7b!.note, /"about the same" = \|.*\| ≤ 10% of/);
-    assert.match(c.D8a!.note, /≤ 0\.02 \(absolute\)/);
+    assert.match(c.D1a!.values, /ar \+0\.0256, .*; smallest \(fr\) \+0\.014\d \[/);
+    assert.match(c.K4!.values, /eng-pivot − best other \(multilingual-qu\) \+0\.1020 \[/);
+    assert.match(c.D6a!.values, /difference \+0\.0420 \[\+0\.0420, \+0\.0420\]/);
+    assert.match(c.D7b!.values, /difference \+0\.0000 \[\+0\.0000, \+0\.0000\] \(\+0\.0%\)/);
+    assert.match(c.D7b!.note, /within ±0\.\d+/);
+    assert.match(c.D8a!.note, /no per-item outcomes behind lang-ID accuracy/);
     assert.match(c.D4b!.note, /≤ \+0\.005/);
   });
 });
 
-Deno.test("evaluateClaim() says 'does not hold' when the numbers go the other way", async () => {
+Deno.test("evaluateClaim() says 'does not hold' when the interval lies on the other side", async () => {
   await withDir(async (dir) => {
-    const k = kArtifacts();
-    const d = dArtifacts();
-    // Eng-Pivot below Multilingual; XLM-R best on XNLI; Quechua drops; other languages drop 5 points.
-    const kt1 = k["K-T1"]!.map((
-      r,
-    ) => (r.setup === "eng-pivot" && r.group === "all" ? { ...r, mean: 0.5 } : r));
-    const kt2 = k["K-T2"]!.map((r) => (r.setup === "xlmr" ? { ...r, accuracy: 0.7 } : r));
-    const langs = k["K-T1-LANGS"]!.map((
-      r,
-    ) => (r.setup === "multilingual-qu" ? { ...r, mean: (r.mean as number) - 0.05 } : r));
-    // ja's linear t2i gain negative; pivot linear up by 0.01 (not flat); lang-ID +0.05; hub skew +20 %.
-    const dt2 = d["D-T2"]!.map((r) => (r.lang === "ja" ? { ...r, r1_delta_linear: -0.001 } : r));
-    const dt5 = d["D-T5"]!.map((
-      r,
-    ) => (r.metric === "R@1" ? { ...r, linear_mean: (r.identity_mean as number) + 0.01 } : r));
-    const dt6 = d["D-T6"]!.map((r) =>
-      r.diagnostic === "langIdAccuracy"
-        ? { ...r, mlp_mean: (r.identity_mean as number) + 0.05 }
-        : r.diagnostic === "hubSkewness"
-        ? { ...r, linear_mean: (r.identity_mean as number) * 1.2 }
-        : r
-    );
-    await writeArtifacts(dir, {
-      ...k,
-      "K-T1": kt1,
-      "K-T2": kt2,
-      "K-T1-LANGS": langs,
-      ...d,
-      "D-T2": dt2,
-      "D-T5": dt5,
-      "D-T6": dt6,
-    });
+    const s = paperSynth();
+    // Eng-Pivot below Multilingual; XLM-R best on XNLI; Multilingual+Quechua 5 points lower on
+    // every language; ja's linear t2i 1 point below the identity; pivot linear up by 0.01.
+    s.bitext["eng-pivot"] = { es: 0.5, hi: 0.4, quy_Latn: 0.1 };
+    s.xnli["xlmr"] = 0.7;
+    s.bitext["multilingual-qu"] = { es: 0.75, hi: 0.55, quy_Latn: 0.13 };
+    s.t2i["linear"]!["ja"] = s.t2i["identity"]!["ja"]! - 0.01;
+    s.pivot["linear"] = s.pivot["identity"]! + 0.01;
+    s.hubs["linear"] = { every: 20, hub: 5 }; // k-occurrences twice as skewed
+    await writeAll(dir, s);
     const c = byId((await evaluateClaims({ artifactDir: dir })).rows);
-    for (const id of ["K1b", "K2b", "K3a", "K3b", "K3c", "K4", "D1a", "D4b", "D7a", "D8b"]) {
+    for (const id of ["K1b", "K2a", "K2b", "K3a", "K3b", "K3c", "K4", "D1a", "D4b", "D7a"]) {
       assert.equal(c[id]!.verdict, "does not hold", `${id}: ${c[id]!.values}`);
+      assert.match(c[id]!.note, /lies entirely on the other side/, id);
     }
-    for (const id of ["K1a", "K2a", "D1b", "D2", "D7b", "D8a"]) {
+    for (const id of ["K1a", "D1b", "D2", "D3a", "D4a", "D6a", "D7b"]) {
       assert.equal(c[id]!.verdict, "holds", id);
     }
     assert.match(c.D1a!.note, /not raised on: ja/);
@@ -252,21 +377,139 @@ Deno.test("evaluateClaim() says 'does not hold' when the numbers go the other wa
   });
 });
 
-Deno.test("evaluateClaim() says 'not measurable' with the reason when an artifact, row or value is missing", async () => {
+/** One synthetic claim on artifact X: a − b with paired per-unit differences d ± spread. */
+function pairedSynth(mean: number, halfWidth: number, n = 400): { a: number[]; b: number[] } {
+  // Alternating ±s around the mean: sample sd s, so the 95 % interval is about ±1.96·s/√n.
+  const s = (halfWidth / 1.96) * Math.sqrt(n);
+  return {
+    a: Array.from({ length: n }, (_, i) => 0.5 + mean + (i % 2 === 0 ? s : -s)),
+    b: new Array(n).fill(0.5),
+  };
+}
+
+async function decideSynthetic(
+  dir: string,
+  test: "greater" | "aboutSame",
+  mean: number,
+  halfWidth: number,
+): Promise<ClaimRow> {
+  const { a, b } = pairedSynth(mean, halfWidth);
+  await writeArtifacts(dir, {
+    X: [{ system: "a", score: 0.5 + mean }, { system: "b", score: 0.5 }],
+  });
+  await writeItemOutcomes(dir, {
+    id: "X",
+    description: "synthetic",
+    spaces: { u: { units: a.length, unit: "unit" } },
+    series: [
+      { key: { system: "a" }, space: "u", values: a },
+      { key: { system: "b" }, space: "u", values: b },
+    ],
+  });
+  const loc = (system: string) => ({
+    artifact: "X",
+    where: { system },
+    field: "score",
+    label: system,
+    items: { items: "X", where: { system } },
+  });
+  const spec: ClaimSpec = {
+    id: "T",
+    paper: "K",
+    claim: "synthetic",
+    source: "test",
+    test: test === "greater"
+      ? { kind: "greater", a: loc("a"), b: loc("b"), margin: 0 }
+      : { kind: "aboutSame", a: loc("a"), b: loc("b"), absolute: 0.05 },
+  };
+  const { rows } = await evaluateClaims({ artifactDir: dir, claims: [spec] });
+  return rows[0]!;
+}
+
+function intervalOf(values: string): [number, number, number] {
+  const m = values.match(/difference ([+-][\d.]+) \[([+-][\d.]+), ([+-][\d.]+)\]/);
+  assert.ok(m, values);
+  return [Number(m[1]), Number(m[2]), Number(m[3])];
+}
+
+Deno.test("a claim's verdict comes from its interval: +0.002 ± 0.03 inconclusive, +0.10 ± 0.02 holds, −0.10 ± 0.02 does not hold", async () => {
+  await withDir(async (dir) => {
+    for (
+      const [mean, hw, want] of [
+        [0.002, 0.03, "inconclusive"],
+        [0.10, 0.02, "holds"],
+        [-0.10, 0.02, "does not hold"],
+      ] as const
+    ) {
+      const r = await decideSynthetic(dir, "greater", mean, hw);
+      const [d, lo, hi] = intervalOf(r.values);
+      assert.ok(Math.abs(d - mean) < 1e-4, r.values);
+      assert.ok(Math.abs((hi - lo) / 2 - hw) < 0.005, `half-width ${(hi - lo) / 2}: ${r.values}`);
+      assert.equal(r.verdict, want, r.values);
+    }
+    // The sign alone would say "holds" for +0.002: the interval says it cannot tell.
+    const r = await decideSynthetic(dir, "greater", 0.002, 0.03);
+    assert.match(r.note, /straddles the claimed bound \(> 0\)/);
+  });
+});
+
+Deno.test("an 'about the same' claim holds inside the margin, does not hold outside it, and is inconclusive across it", async () => {
+  await withDir(async (dir) => {
+    for (
+      const [mean, hw, want] of [
+        [0.0, 0.02, "holds"],
+        [-0.01, 0.02, "holds"],
+        [0.2, 0.02, "does not hold"],
+        [-0.2, 0.02, "does not hold"],
+        [0.04, 0.03, "inconclusive"],
+      ] as const
+    ) {
+      const r = await decideSynthetic(dir, "aboutSame", mean, hw);
+      assert.equal(r.verdict, want, `${mean} ± ${hw}: ${r.values}`);
+      assert.match(r.note, /within ±0\.05/);
+    }
+  });
+});
+
+Deno.test("evaluateClaims() draws the same intervals for the same seed and other ones for another seed", async () => {
+  await withDir(async (dir) => {
+    const { a, b } = pairedSynth(0.01, 0.03);
+    await writeAll(dir, paperSynth());
+    await writeItemOutcomes(dir, {
+      id: "X",
+      description: "synthetic",
+      spaces: { u: { units: a.length, unit: "unit" } },
+      series: [{ key: { s: "a" }, space: "u", values: a }, {
+        key: { s: "b" },
+        space: "u",
+        values: b,
+      }],
+    });
+    const run = async (seed: number) =>
+      (await evaluateClaims({ artifactDir: dir, bootstrap: { seed, resamples: 300, level: 0.95 } }))
+        .rows.map((r) => r.values).join("\n");
+    const first = await run(5);
+    assert.equal(await run(5), first);
+    assert.notEqual(await run(6), first);
+  });
+});
+
+Deno.test("evaluateClaim() says 'not measurable' with the reason when an artifact, row, value or the per-item outcomes are missing", async () => {
   await withDir(async (dir) => {
     const k = kArtifacts();
     const d = dArtifacts();
-    // No K-T2, no D-T6; K-T1 without Quechua rows; K-T1-LANGS absent (K2b falls back to K-T1 in-xlmr);
-    // D-T5 R@1 linear empty (null).
+    // No K-T2, no D-T6; K-T1 without Quechua rows; D-T5 R@1 linear empty (null).
     const kt1 = k["K-T1"]!.filter((r) => r.group !== "quechua");
     const dt5 = d["D-T5"]!.map((r) => (r.metric === "R@1" ? { ...r, linear_mean: null } : r));
-    await writeArtifacts(dir, {
+    await writeAll(dir, paperSynth(), {
       "K-T1": kt1,
+      "K-T1-LANGS": k["K-T1-LANGS"]!,
       "D-T1": d["D-T1"]!,
       "D-T2": d["D-T2"]!,
       "D-T3": d["D-T3"]!,
       "D-T5": dt5,
     });
+    await Deno.remove(join(dir, "items", "D.json"));
     const { rows } = await evaluateClaims({ artifactDir: dir });
     const c = byId(rows);
     for (const id of ["K3a", "K4", "D5a", "D8b"]) {
@@ -280,12 +523,12 @@ Deno.test("evaluateClaim() says 'not measurable' with the reason when an artifac
     );
     assert.equal(c.D4b!.verdict, "not measurable");
     assert.match(c.D4b!.note, /D-T5 row metric=R@1: "linear_mean" is empty/);
-    assert.equal(c.D4a!.verdict, "holds");
+    for (const id of ["D1a", "D2", "D4a"]) {
+      assert.equal(c[id]!.verdict, "not measurable", id);
+      assert.match(c[id]!.note, /the per-item outcomes items\/D\.json are missing/, id);
+    }
     assert.equal(c.K2b!.verdict, "holds");
-    assert.match(
-      c.K2b!.values,
-      /^K-T1 group=in-xlmr, score=cosine \(K-T1-LANGS missing\): multilingual 0\.8000, multilingual-qu 0\.7900/,
-    );
+    assert.equal(c.K1b!.verdict, "holds");
     // No blank cell anywhere.
     for (const r of rows) {
       for (const [k2, v] of Object.entries(r)) assert.ok(v.trim() !== "", `${r.id}.${k2}`);
@@ -293,7 +536,7 @@ Deno.test("evaluateClaim() says 'not measurable' with the reason when an artifac
   });
 });
 
-Deno.test("evaluateClaims() throws a KitError naming the claim and file for an invalid artifact", async () => {
+Deno.test("evaluateClaims() throws a KitError naming the claim and file for an invalid artifact or outcomes file", async () => {
   await withDir(async (dir) => {
     await Deno.writeTextFile(join(dir, "D-T1.json"), "{ not json");
     await assert.rejects(
@@ -315,8 +558,22 @@ Deno.test("evaluateClaims() throws a KitError naming the claim and file for an i
           e.message,
         ),
     );
-    await writeArtifacts(dir, { "D-T1": d["D-T1"]!.map(({ mlp_mean: _, ...r }) => r) });
-    await assert.rejects(evaluateClaims({ artifactDir: dir }), /claim D2: .*no field "mlp_mean"/);
+    await writeArtifacts(dir, { "D-T1": d["D-T1"]! });
+    await Deno.mkdir(join(dir, "items"));
+    const bad = synthItems(paperSynth())[2]!;
+    bad.series[3]!.values[7] = Number.NaN;
+    await Deno.writeTextFile(join(dir, "items", "D.json"), JSON.stringify(bad));
+    await assert.rejects(
+      evaluateClaims({ artifactDir: dir }),
+      /items\/D\.json: series\[3\]\.values\[7\]: expected a finite number, got null/,
+    );
+    bad.series[3]!.values[7] = 1;
+    bad.series[3]!.units = [1, 2];
+    await Deno.writeTextFile(join(dir, "items", "D.json"), JSON.stringify(bad));
+    await assert.rejects(
+      evaluateClaims({ artifactDir: dir }),
+      /series\[3\]\.units: expected 2770 unit indices/,
+    );
   });
 });
 
@@ -325,14 +582,14 @@ Deno.test("evaluateClaim() on a store loaded without the artifact is a bug, not 
   assert.throws(() => evaluateClaim(store, CLAIMS[0]!), /not declared/);
 });
 
-Deno.test("writeClaimsArtifact() writes CLAIMS and, in the paper profile, PAPER-CHECK within tolerance", async () => {
+Deno.test("writeClaimsArtifact() writes CLAIMS with intervals and verdict counts and, in the paper profile, PAPER-CHECK", async () => {
   await withDir(async (dir) => {
     const d = dArtifacts();
     // One number moved by two published stds: outside its tolerance.
     d["D-T1"] = d["D-T1"]!.map((
       r,
     ) => (r.metric === "MRR" ? { ...r, mlp_mean: 0.6159 + 0.0056 } : r));
-    await writeArtifacts(dir, { ...kArtifacts(), ...d }, "paper");
+    await writeAll(dir, paperSynth(), { ...kArtifacts(), ...d }, "paper");
     const res = await writeClaimsArtifact({ artifactDir: dir });
     assert.equal(res.profile, "paper");
     const claims = JSON.parse(await Deno.readTextFile(join(dir, "CLAIMS.json")));
@@ -342,7 +599,9 @@ Deno.test("writeClaimsArtifact() writes CLAIMS and, in the paper profile, PAPER-
       for (const c of claims.columns) assert.ok(String(r[c]).trim() !== "", `${r.id}.${c}`);
     }
     const md = await Deno.readTextFile(join(dir, "CLAIMS.md"));
-    assert.match(md, /25 holds, 0 does not hold, 0 not measurable/);
+    assert.match(md, /21 holds, 0 does not hold, 0 inconclusive, 4 not measurable/);
+    assert.match(md, /difference \+0\.3433 \[\+0\.3\d{3}, \+0\.3\d{3}\]/);
+    assert.match(md, /inconclusive = it straddles the bound/);
     const check = JSON.parse(await Deno.readTextFile(join(dir, "PAPER-CHECK.json")));
     assert.equal(check.rows.length, publishedValues().length);
     const mrr = check.rows.find((r: Record<string, unknown>) =>
@@ -375,14 +634,21 @@ async function claimsTool(dir: string) {
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
-Deno.test("tools/claims.ts exits 0 when claims do not hold and 1 when an artifact is invalid", async () => {
+Deno.test("tools/claims.ts prints intervals and a holds / does not hold / inconclusive / not measurable summary; exits 1 only for an invalid artifact", async () => {
   await withDir(async (dir) => {
-    const d = dArtifacts();
-    await writeArtifacts(dir, { "D-T1": d["D-T1"]!.map((r) => ({ ...r, mlp_mean: 0 })) });
+    const s = paperSynth();
+    s.t2i["mlp"] = { ...s.t2i["linear"]! }; // MLP = linear: D2 does not hold (interval [0, 0])
+    s.pivot["mlp"] = s.pivot["identity"]! + 0.0005; // D4a: too small to tell
+    await writeAll(dir, s, { "D-T1": dArtifacts()["D-T1"]!, "D-T5": dArtifacts()["D-T5"]! });
     const r = await claimsTool(dir);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /D2\s+does not hold\s+Text-to-image retrieval: MLP head > linear head/);
-    assert.match(r.stdout, /0 hold, 1 do not hold, 24 not measurable/);
+    assert.match(r.stdout, /difference \+0\.0000 \[\+0\.0000, \+0\.0000\]/);
+    assert.match(r.stdout, /D4a\s+inconclusive\s+Pivot caption retrieval goes up/);
+    assert.match(
+      r.stdout,
+      /1 holds, 1 does not hold, 1 inconclusive, 22 not measurable \(95% paired bootstrap intervals, 1000 resamples, seed 2025\)/,
+    );
     await Deno.writeTextFile(join(dir, "K-T2.json"), "[");
     const bad = await claimsTool(dir);
     assert.equal(bad.code, 1);

@@ -12,6 +12,7 @@ import { VitEncoder } from "../lib/encoders/vit_encoder.ts";
 import { linear } from "../lib/encoders/transformer_ops.ts";
 import { pivotTextCrossEntropy } from "../lib/losses/mod.ts";
 import { readEncoderConfig, type VitConfig } from "../lib/encoders/encoder_config.ts";
+import { writeCaptionRecords } from "../lib/translation/caption_records.ts";
 import {
   assignCaptionLanguages,
   buildPretrainingCorpus,
@@ -567,6 +568,13 @@ Deno.test({
   fn: async () => {
     const trainAll = (checkEmbeddings: boolean) =>
       withCacheDir(async (dir) => {
+        // K's setups need notebook 01's caption records: the stamps' human captions stand in
+        const { samples, datasetHash } = await loadStampSamples({ smoke: true });
+        await writeCaptionRecords(
+          humanCaptionRecords(samples),
+          { dataset: datasetHash, sources: { en: "human", es: "human", ja: "human", hi: "human" } },
+          { smoke: true, profile: "mini" },
+        );
         const k = await loadKSetupEncoders({ smoke: true, quiet: true });
         if (checkEmbeddings) {
           // tuned setups are evaluated on the projected embedding, untuned XLM-R on the pooled one

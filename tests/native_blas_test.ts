@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { isDeepStrictEqual } from "node:util";
 import {
   initBackend,
   loadOpenBlas,
@@ -26,6 +27,9 @@ import {
   XlmRobertaEncoder,
 } from "../lib/encoders/mod.ts";
 import type { TokenBatch } from "../lib/encoders/xlm_roberta_encoder.ts";
+import { evaluateFold } from "../lib/retrieval/fold_evaluation.ts";
+import { alignmentEmbeddings } from "../lib/image_pivot/embedding_dir.ts";
+import { runImagePivotCv } from "../lib/image_pivot/image_pivot_cv.ts";
 
 /** Native-vs-WASM comparisons need the library; without it they are reported as ignored. */
 const HAVE_OPENBLAS = loadOpenBlas({ quiet: true }) !== null;
@@ -429,5 +433,64 @@ Deno.test(
       }
     };
     assert.deepEqual(await train(), await train());
+  },
+);
+
+/**
+ * Pairs of images that differ by `scale` per coordinate, captions = images + noise: every
+ * caption's true image has a near twin, so float32 similarity sums of different kernels rank
+ * some pairs differently.
+ */
+function nearTwinEmbeddings(seed: number, n: number, d: number, scale: number) {
+  const rng = new SeededRandom(seed);
+  const img = new Float32Array(n * d), en = new Float32Array(n * d), de = new Float32Array(n * d);
+  for (let p = 0; p < n; p += 2) {
+    for (let c = 0; c < d; c++) {
+      const v = rng.normal();
+      img[p * d + c] = v;
+      img[(p + 1) * d + c] = v + scale * rng.normal();
+    }
+  }
+  for (let i = 0; i < n * d; i++) {
+    en[i] = img[i]! + 0.3 * rng.normal();
+    de[i] = img[i]! + 0.3 * rng.normal();
+  }
+  const m = (data: Float32Array) => ({ data, rows: n, cols: d });
+  return { images: m(img), text: { en: m(en), de: m(de) } };
+}
+
+Deno.test(
+  "evaluateFold() and runImagePivotCv(beforeOnly) give identical metrics on wasm+openblas and WASM when the kernels' float32 products rank near ties differently",
+  needsLib,
+  async () => {
+    const { images, text } = nearTwinEmbeddings(3, 256, 384, 1e-7);
+    // The fixture is sensitive: the two matmul kernels disagree on some ranks.
+    const fast = await onBothPaths(() => evaluateFold(text, images, { engine: "tf" }));
+    assert.notDeepEqual(fast.native, fast.wasm, "fixture has no near ties the kernels split");
+    // What the tables report does not depend on the kernel, and is the float64 reference.
+    const reference = await evaluateFold(text, images, { engine: "js" });
+    // The default engine "exact-fast" (each kernel's float32 products, float64 bits near ties).
+    const byDefault = await onBothPaths(() => evaluateFold(text, images));
+    assert.deepEqual(byDefault.native, reference);
+    assert.deepEqual(byDefault.wasm, reference);
+    const exactFast = await onBothPaths(() => evaluateFold(text, images, { engine: "exact-fast" }));
+    assert.deepEqual(exactFast.native, reference);
+    assert.deepEqual(exactFast.wasm, reference);
+    // Its error bound is what makes it exact: a tolerance far below the bound lets the float32
+    // near ties through, and the results differ from the reference on some kernel.
+    const tooSmall = await onBothPaths(() =>
+      evaluateFold(text, images, { engine: "exact-fast", exactFastToleranceScale: 1e-4 })
+    );
+    assert.ok(
+      !isDeepStrictEqual(tooSmall.native, reference) ||
+        !isDeepStrictEqual(tooSmall.wasm, reference),
+      "a too-small tolerance still gave the reference on both kernels",
+    );
+    // Notebook 05 and `./kit task align --before-only` on different backends: the same "Before".
+    const emb = alignmentEmbeddings(images, text);
+    const cv = await onBothPaths(() =>
+      runImagePivotCv(emb, { folds: 5, seed: 7, beforeOnly: true, diagnostics: false })
+    );
+    assert.deepEqual(cv.native.results, cv.wasm.results);
   },
 );

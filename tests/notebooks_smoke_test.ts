@@ -34,9 +34,27 @@ for (const name of notebooks) {
         code.every((c: { execution_count: number | null }) => c.execution_count !== null),
         "every code cell ran",
       );
+      await checkNoCheckoutPaths(join(artifactDir, "notebooks", name));
+      await checkNoCheckoutPaths(join(artifactDir, "report", name.replace(/\.ipynb$/, ".html")));
       if (nn === "05") await checkBeforeOnlyAgrees(artifactDir);
     },
   });
+}
+
+/**
+ * What a student reads matches their own clone: the executed notebook and its report page print
+ * no absolute path of this checkout (tools/nbrun.py makes them relative to the project, or ~).
+ */
+async function checkNoCheckoutPaths(path: string): Promise<void> {
+  const text = await Deno.readTextFile(path);
+  for (const root of new Set([PROJECT_ROOT, Deno.realPathSync(PROJECT_ROOT)])) {
+    const at = text.indexOf(root);
+    assert.equal(
+      at,
+      -1,
+      `${path} prints the checkout's path: …${text.slice(Math.max(0, at - 80), at + 120)}…`,
+    );
+  }
 }
 
 /**

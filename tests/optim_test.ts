@@ -5,8 +5,11 @@ import {
   gatherRows,
   languageBalancedBatch,
   LanguageBalancedSampler,
+  proxClipAdamStep,
   warmupCosineLr,
 } from "../lib/optim/mod.ts";
+import { SeededRandom } from "../lib/util/seeded_random.ts";
+import { instantiateAdamKernel } from "../lib/optim/wasm/adam_kernel.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 
 const close = (a: number, b: number, tol: number, what = "") =>
@@ -196,4 +199,187 @@ Deno.test("languageBalancedBatch() stacks 9 language blocks of 32 captions (288 
   }
   assert.deepEqual(batch.uniqueImages, gatherRows(images, d, idx));
   assert.throws(() => gatherRows(images, d, [N]), /out of range/);
+});
+
+/** The JavaScript Adam loop the WebAssembly kernel replaced (torch.optim.Adam, float64 math). */
+class JsAdam {
+  t = 0;
+  m: Record<string, Float32Array> = {};
+  v: Record<string, Float32Array> = {};
+  constructor(
+    sizes: Record<string, number>,
+    readonly o: { weightDecay: number; decoupled: boolean },
+  ) {
+    for (const [k, n] of Object.entries(sizes)) {
+      this.m[k] = new Float32Array(n);
+      this.v[k] = new Float32Array(n);
+    }
+  }
+  step(params: Record<string, Float32Array>, grads: Record<string, Float32Array>, lr: number) {
+    this.t += 1;
+    const t = this.t, b1 = 0.9, b2 = 0.999;
+    const stepSize = lr / (1 - b1 ** t), bc2Sqrt = Math.sqrt(1 - b2 ** t);
+    const wd = this.o.decoupled ? 0 : this.o.weightDecay;
+    const decay = this.o.decoupled ? 1 - lr * this.o.weightDecay : 1;
+    for (const name of Object.keys(this.m)) {
+      const p = params[name]!, g = grads[name]!, m = this.m[name]!, v = this.v[name]!;
+      for (let i = 0; i < p.length; i++) {
+        const theta = p[i]! * decay;
+        const gi = g[i]! + wd * theta;
+        const mi = m[i]! + (1 - b1) * (gi - m[i]!);
+        const vi = b2 * v[i]! + (1 - b2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = theta - stepSize * mi / (Math.sqrt(vi) / bc2Sqrt + 1e-8);
+      }
+    }
+  }
+}
+
+/** The unfused sequence the fused step replaces: prox gradient into g, clipGradNorm, Adam.step. */
+function naiveProxClipAdam(
+  adam: JsAdam,
+  params: Record<string, Float32Array>,
+  grads: Record<string, Float32Array>,
+  proxParams: string[],
+  lambdaProx: number,
+  maxGradNorm: number,
+  lr: number,
+): { proxSquares: number; gradNorm: number } {
+  const g = Object.fromEntries(Object.entries(grads).map(([k, a]) => [k, a.slice()]));
+  const count = proxParams.reduce((a, n) => a + params[n]!.length, 0);
+  let proxSquares = 0;
+  if (lambdaProx > 0) {
+    const coef = 2 * lambdaProx / count;
+    for (const n of proxParams) {
+      const p = params[n]!, gn = g[n]!;
+      for (let i = 0; i < p.length; i++) {
+        proxSquares += p[i]! * p[i]!;
+        gn[i] = gn[i]! + coef * p[i]!;
+      }
+    }
+  }
+  let gradNorm: number;
+  if (maxGradNorm > 0) gradNorm = clipGradNorm(g, maxGradNorm).totalNorm;
+  else {
+    let sq = 0;
+    for (const a of Object.values(g)) for (const x of a) sq += x * x;
+    gradNorm = Math.sqrt(sq);
+  }
+  adam.step(params, g, lr);
+  return { proxSquares, gradNorm };
+}
+
+Deno.test("proxClipAdamStep() (WebAssembly kernel) equals prox + clipGradNorm + the JavaScript Adam loop bit for bit over a 40-step trajectory (coupled/decoupled decay, clipped or not, odd sizes)", () => {
+  const sizes = { w1: 300, b1: 17, w2: 256, b2: 5 };
+  for (
+    const [decoupled, maxGradNorm, lambdaProx, proxParams] of [
+      [false, 1, 0.5, ["w1", "b1", "w2", "b2"]],
+      [true, 0.3, 2, ["w1", "w2"]],
+      [false, 0, 0.5, ["w2"]],
+      [false, 1e6, 0, ["w1"]],
+    ] as [boolean, number, number, string[]][]
+  ) {
+    const rng = new SeededRandom(11);
+    const init = Object.fromEntries(
+      Object.entries(sizes).map((
+        [k, n],
+      ) => [k, Float32Array.from({ length: n }, () => rng.normal())]),
+    );
+    const pf = Object.fromEntries(Object.entries(init).map(([k, a]) => [k, a.slice()]));
+    const pn = Object.fromEntries(Object.entries(init).map(([k, a]) => [k, a.slice()]));
+    const opts = { lr: 1e-2, weightDecay: 5e-3, decoupled };
+    const fused = new Adam(sizes, opts), naive = new JsAdam(sizes, opts);
+    let clipped = 0;
+    for (let step = 0; step < 40; step++) {
+      // gradients that depend on the parameters (a quadratic bowl plus noise), so the
+      // trajectories would drift apart if one step differed
+      const grads = Object.fromEntries(
+        Object.entries(pf).map((
+          [k, a],
+        ) => [k, Float32Array.from(a, (x) => 0.3 * x + 0.1 * rng.normal())]),
+      );
+      const before = Object.fromEntries(Object.entries(grads).map(([k, a]) => [k, a.slice()]));
+      const lr = 1e-2 * (1 - step / 50);
+      const r = proxClipAdamStep(fused, pf, grads, { proxParams, lambdaProx, maxGradNorm, lr });
+      const ref = naiveProxClipAdam(naive, pn, grads, proxParams, lambdaProx, maxGradNorm, lr);
+      if (r.scale < 1) clipped++;
+      close(r.gradNorm, ref.gradNorm, 1e-12, `step ${step} norm`);
+      close(r.proxSquares, ref.proxSquares, 1e-12, `step ${step} prox`);
+      for (const k of Object.keys(sizes)) {
+        assert.deepEqual(grads[k], before[k], `step ${step}: ${k} gradients modified`);
+        for (let i = 0; i < pf[k]!.length; i++) {
+          const a = pf[k]![i]!, b = pn[k]![i]!;
+          assert.ok(
+            Math.abs(a - b) <= 1e-6 * Math.max(Math.abs(b), 1e-6),
+            `${k}[${i}] ${a} vs ${b}`,
+          );
+        }
+      }
+    }
+    const sf = fused.getState();
+    assert.equal(sf.step, 40);
+    assert.deepEqual(sf.m, naive.m, "first moments differ");
+    assert.deepEqual(sf.v, naive.v, "second moments differ");
+    // in fact bit-identical: the fused step rounds where the naive one stores float32
+    for (const k of Object.keys(sizes)) assert.deepEqual(pf[k], pn[k], `${k} not bit-identical`);
+    if (maxGradNorm === 0.3) assert.ok(clipped > 0, "the clipped case never clipped");
+    if (maxGradNorm === 1e6) assert.equal(clipped, 0);
+  }
+});
+
+Deno.test("proxClipAdamStep() checks before updating: a throwing beforeUpdate leaves parameters and moments unchanged", () => {
+  const adam = new Adam({ w: 3 }, { lr: 0.1 });
+  const p = { w: new Float32Array([1, 2, 3]) };
+  const g = { w: new Float32Array([1, 1, 1]) };
+  assert.throws(
+    () =>
+      proxClipAdamStep(adam, p, g, {
+        proxParams: ["w"],
+        lambdaProx: 1,
+        maxGradNorm: 1,
+        lr: 0.1,
+        beforeUpdate: (r) => {
+          assert.equal(r.proxSquares, 14);
+          throw new KitError("diverged");
+        },
+      }),
+    KitError,
+  );
+  assert.deepEqual(p.w, new Float32Array([1, 2, 3]));
+  assert.equal(adam.stepCount, 0);
+  assert.throws(
+    () => proxClipAdamStep(adam, p, g, { proxParams: ["x"], lambdaProx: 1, maxGradNorm: 1, lr: 1 }),
+    /prox parameter "x"/,
+  );
+});
+
+Deno.test("Adam runs its WebAssembly SIMD kernel here, and its workspace buffers update in place without copies", () => {
+  assert.ok(instantiateAdamKernel(64) !== null, "WebAssembly SIMD kernel did not instantiate");
+  const sizes = { a: 5, b: 8 };
+  const inPlace = new Adam(sizes, { lr: 0.05 }), copied = new Adam(sizes, { lr: 0.05 });
+  const pw: Record<string, Float32Array> = {}, gw: Record<string, Float32Array> = {};
+  const pc: Record<string, Float32Array> = {}, gc: Record<string, Float32Array> = {};
+  for (const [k, n] of Object.entries(sizes)) {
+    const w = inPlace.workspace(k);
+    w.params.set(Float32Array.from({ length: n }, (_, i) => i - 2));
+    pw[k] = w.params;
+    gw[k] = w.grads;
+    pc[k] = w.params.slice();
+    gc[k] = new Float32Array(n);
+  }
+  for (let s = 0; s < 5; s++) {
+    for (const k of Object.keys(sizes)) {
+      for (let i = 0; i < gw[k]!.length; i++) {
+        gw[k]![i] = gc[k]![i] = Math.sin(3 * i + s + pw[k]![i]!);
+      }
+    }
+    inPlace.step(pw, gw);
+    copied.step(pc, gc);
+  }
+  for (const k of Object.keys(sizes)) {
+    assert.deepEqual(pw[k], pc[k]);
+    assert.ok(pw[k]![0] !== -2, "parameters did not move");
+  }
+  assert.throws(() => inPlace.workspace("c"), KitError);
 });

@@ -4,9 +4,11 @@ import { tf } from "../lib/backend/tf.ts";
 import {
   argmaxColumns,
   argmaxRows,
+  CertifiedSimilarity,
   cosineSimilarityMatrix,
   dotProductsJs,
   dotProductsMany,
+  dotRow,
   evaluateFold,
   imageToTextRetrieval,
   l2NormalizeRows,
@@ -309,6 +311,16 @@ Deno.test("textToImageRetrieval() / imageToTextRetrieval() / evaluateFold() / pi
   }
 });
 
+Deno.test("evaluateFold() exact-fast equals the js engine bit for bit on the numpy golden cases (random, exact ties)", async () => {
+  await initBackend("wasm");
+  for (const c of [golden.random, golden.ties]) {
+    const { images, text } = goldenInputs(c);
+    const reference = await evaluateFold(text, images, { engine: "js" });
+    assert.deepEqual(await evaluateFold(text, images, { engine: "exact-fast" }), reference);
+    assert.deepEqual(await evaluateFold(text, images), reference); // the default
+  }
+});
+
 Deno.test("retrieval metrics match numpy golden values with exact ties (duplicated rows)", async () => {
   await initBackend("wasm");
   // The duplicated rows give bit-identical scores in plain JS loops, so stable tie-breaking
@@ -430,20 +442,138 @@ Deno.test("summarizeFolds() gives mean and sample std (ddof 1)", () => {
   assert.equal(m.mrr.n, 2);
 });
 
-Deno.test("evaluateFold() on paper D's shape (9 languages × 554 × 512) is fast with TF.js WASM", async () => {
+// ---------------------------------------------------------------------------------------------
+// engine "exact-fast": float32 products from any kernel, decisions with the float64 bits.
+
+/**
+ * Image pairs that differ by `scale` per coordinate, captions = images + noise, plus exact
+ * duplicates (rows 0 and 1 of every block of 6 equal): near ties everywhere, exact ties too.
+ */
+function nearTwinFixture(seed: number, n: number, d: number, scale: number) {
+  const rng = new SeededRandom(seed);
+  const img = new Float32Array(n * d);
+  const text: Record<string, RowMatrix> = {};
+  for (let p = 0; p < n; p += 2) {
+    for (let c = 0; c < d; c++) {
+      const v = rng.normal();
+      img[p * d + c] = v;
+      if (p + 1 < n) img[(p + 1) * d + c] = p % 6 === 0 ? v : v + scale * rng.normal();
+    }
+  }
+  for (const l of ["en", "de", "fr"]) {
+    text[l] = rowMatrix(img.map((v) => v + 0.3 * rng.normal()), n, d);
+  }
+  return { images: rowMatrix(img, n, d), text };
+}
+
+/**
+ * A simulated float32 kernel: the reference value plus an error anywhere within `frac` of the
+ * float32 dot-product bound γ_d·‖p‖‖q‖ (what a different summation order may do), rounded to
+ * float32.
+ */
+function perturbedProducts(rng: SeededRandom, P: RowMatrix, Q: RowMatrix, frac: number) {
+  const d = P.cols, u = 2 ** -24, g = (d * u) / (1 - d * u);
+  const norm = (m: RowMatrix, r: number) => Math.sqrt(dotRow(m.data, r * d, m.data, r * d, d));
+  const J = dotProductsJs(P, Q), out = new Float32Array(J.length);
+  for (let r = 0; r < P.rows; r++) {
+    for (let c = 0; c < Q.rows; c++) {
+      const e = frac * g * norm(P, r) * norm(Q, c);
+      out[r * Q.rows + c] = J[r * Q.rows + c]! + e * (2 * rng.next() - 1);
+    }
+  }
+  return out;
+}
+
+Deno.test("CertifiedSimilarity ranks and argmaxes equal rankInRow/argmaxRows on dotProductsJs when the fast products err within the bound", () => {
+  const rng = new SeededRandom(41);
+  const { images, text } = nearTwinFixture(5, 90, 64, 1e-6);
+  const P = l2NormalizeRows(text.en!), Q = l2NormalizeRows(images);
+  const J = dotProductsJs(P, Q), Jt = transposeData(J, 90, 90);
+  const n = 90;
+  for (const frac of [0, 0.5, 0.999]) {
+    const C = new CertifiedSimilarity(P, Q, perturbedProducts(rng, P, Q, frac));
+    const Ct = C.transpose();
+    const truth = Int32Array.from({ length: n }, () => rng.int(n));
+    assert.deepEqual(
+      Int32Array.from({ length: n }, (_, q) => C.rankInRow(q, truth[q]!)),
+      rankOfTruth(J, n, n, truth),
+    );
+    assert.deepEqual(
+      Int32Array.from({ length: n }, (_, q) => Ct.rankInRow(q, truth[q]!)),
+      rankOfTruth(Jt, n, n, truth),
+    );
+    assert.deepEqual(Int32Array.from({ length: n }, (_, q) => C.argmaxRow(q)), argmaxRows(J, n, n));
+    assert.deepEqual(
+      Int32Array.from({ length: n }, (_, q) => Ct.argmaxRow(q)),
+      argmaxRows(Jt, n, n),
+    );
+    for (let k = 0; k < 50; k++) {
+      const r = rng.int(n), c = rng.int(n);
+      assert.equal(C.exact(r, c), J[r * n + c]);
+      assert.equal(Ct.exact(c, r), J[r * n + c]);
+    }
+  }
+});
+
+Deno.test("CertifiedSimilarity with a too-small tolerance gives ranks that differ from dotProductsJs (the bound matters)", () => {
+  const rng = new SeededRandom(43);
+  const { images, text } = nearTwinFixture(5, 90, 64, 1e-6);
+  const P = l2NormalizeRows(text.en!), Q = l2NormalizeRows(images);
+  const J = dotProductsJs(P, Q), n = 90;
+  const fast = perturbedProducts(rng, P, Q, 0.999);
+  const ranks = (C: CertifiedSimilarity) =>
+    Int32Array.from({ length: n }, (_, q) => C.rankInRow(q, q));
+  assert.deepEqual(ranks(new CertifiedSimilarity(P, Q, fast)), rankOfTruth(J, n, n));
+  assert.notDeepEqual(ranks(new CertifiedSimilarity(P, Q, fast, 0.01)), rankOfTruth(J, n, n));
+});
+
+Deno.test("evaluateFold() exact-fast equals the js engine bit for bit on random data and near-twin data with exact ties", async () => {
+  await initBackend("wasm");
+  const rng = new SeededRandom(47);
+  const random = {
+    images: randomMatrix(rng, 70, 48),
+    text: { en: randomMatrix(rng, 70, 48), de: randomMatrix(rng, 70, 48) },
+  };
+  for (const { images, text } of [random, nearTwinFixture(7, 120, 96, 1e-7)]) {
+    const reference = await evaluateFold(text, images, { engine: "js" });
+    const before = tf.memory().numTensors;
+    assert.deepEqual(await evaluateFold(text, images), reference);
+    assert.deepEqual(await evaluateFold(text, images, { rows: [5, 1, 2, 3, 0, 9, 8] }), {
+      ...(await evaluateFold(text, images, { rows: [5, 1, 2, 3, 0, 9, 8], engine: "js" })),
+    });
+    assert.equal(tf.memory().numTensors, before);
+  }
+});
+
+Deno.test("evaluateFold() on paper D's shape (9 languages × 554 × 512) is fast enough with both engines", async () => {
   await initBackend("wasm");
   const rng = new SeededRandom(25);
   const n = 554, d = 512;
   const images = randomMatrix(rng, n, d);
   const langs = ["ar", "de", "en", "es", "fr", "it", "ja", "pt", "zh"];
   const text = Object.fromEntries(langs.map((l) => [l, randomMatrix(rng, n, d)]));
-  await evaluateFold(text, images, { pivot: false }); // warm-up
-  const before = tf.memory().numTensors;
-  const t0 = performance.now();
-  const r = await evaluateFold(text, images);
-  const ms = performance.now() - t0;
-  assert.equal(tf.memory().numTensors, before);
-  assert.equal(r.pivot!.pairs.length, 72);
-  console.log(`evaluateFold 9×554×512 (t2i, i2t, 72 pivot pairs): ${ms.toFixed(0)} ms`);
-  assert.ok(ms < 10_000, `took ${ms} ms`);
+  await evaluateFold(text, images, { pivot: false, engine: "tf" }); // warm-up
+  // engine "tf" (TF.js WASM, kernel-dependent ranks), "js" (float64 reference, what D's tables
+  // report) and the default "exact-fast" (js's bits at about tf's speed)
+  const results: Record<string, unknown> = {};
+  const times: Record<string, number> = {};
+  for (
+    const [engine, limitMs] of [["tf", 10_000], ["js", 30_000], ["exact-fast", 10_000]] as const
+  ) {
+    const before = tf.memory().numTensors;
+    const t0 = performance.now();
+    const r = await evaluateFold(text, images, engine === "exact-fast" ? {} : { engine });
+    const ms = performance.now() - t0;
+    assert.equal(tf.memory().numTensors, before);
+    assert.equal(r.pivot!.pairs.length, 72);
+    results[engine] = r;
+    times[engine] = ms;
+    console.log(
+      `evaluateFold 9×554×512 (t2i, i2t, 72 pivot pairs), ${engine}: ${ms.toFixed(0)} ms`,
+    );
+    assert.ok(ms < limitMs, `${engine} took ${ms} ms`);
+  }
+  assert.deepEqual(results["exact-fast"], results.js);
+  // Generous (the machine is shared): exact-fast must stay well below the float64 reference.
+  assert.ok(times["exact-fast"]! < times.js! * 0.6, JSON.stringify(times));
 });

@@ -381,3 +381,26 @@ Deno.test("mtT1Rows() scores the Apertium and gloss rows with signatures and sen
   await mtT1Rows(samples, e, { devLimit: 20 });
   assert.equal(engineCalls(e), calls, "a second evaluation is answered by the caches");
 });
+
+Deno.test("TranslationCache stops naming the file and line when a cached translation was changed on disk", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "kit-translation-cache-" });
+  try {
+    const c = await TranslationCache.open("engine:x", dir);
+    await c.append([{ from: "en", to: "es", src: "one", out: "uno" }, {
+      from: "en",
+      to: "es",
+      src: "two",
+      out: "dos",
+    }]);
+    const text = await Deno.readTextFile(c.path);
+    await Deno.writeTextFile(c.path, text.replace('"out":"dos"', '"out":"dOs"')); // one byte
+    await assert.rejects(TranslationCache.open("engine:x", dir), (err: unknown) => {
+      assert.ok(err instanceof KitError);
+      assert.ok(err.message.startsWith(`${c.path} line 3: content hash mismatch`), err.message);
+      assert.match(err.describe(), /delete .* and rerun notebook 01/);
+      return true;
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { initBackend } from "../lib/backend/select_backend.ts";
-import { type BackendPreference, kitConfig } from "../lib/config/kit_config.ts";
+import { kitConfig } from "../lib/config/kit_config.ts";
 import { writeTableArtifact } from "../lib/artifacts/table_artifact.ts";
 import { loadEmbeddingDir } from "../lib/image_pivot/embedding_dir.ts";
 import { runImagePivotCv, type TrainedHeadKind } from "../lib/image_pivot/image_pivot_cv.ts";
@@ -29,7 +29,9 @@ const HELP = `usage: ./kit task align --emb DIR --out DIR [options]
   --no-diagnostics   skip Table 6 (D-T6)
   --no-probe         skip the lang-ID probe inside Table 6
   --resume           keep per-fold training checkpoints in DIR/checkpoints and resume from them
-  --backend NAME     auto|webgpu|tfjs-node-gpu|wasm|cpu (default wasm: exact on the CPU)`;
+  --backend NAME     auto|webgpu|tfjs-node-gpu|wasm+openblas|wasm|cpu (default: KIT_BACKEND,
+                     else auto, as the notebooks; the identity-head retrieval numbers are
+                     computed in float64 JavaScript and do not depend on it)`;
 
 await runMain(async () => {
   const { values } = parseArgs({
@@ -74,8 +76,11 @@ await runMain(async () => {
       );
     }
   }
-  const backend = (values.backend ?? "wasm") as BackendPreference;
-  kitConfig({ ...Deno.env.toObject(), KIT_BACKEND: backend }); // validates the name
+  // The same rule as the notebooks (KIT_BACKEND, else auto), so that notebook 05 and this command
+  // run the same kernels on one machine; --backend overrides it (the name is validated).
+  const backend = values.backend === undefined
+    ? kitConfig().backend
+    : kitConfig({ ...Deno.env.toObject(), KIT_BACKEND: values.backend }).backend;
   const info = await initBackend(backend);
 
   const emb = await loadEmbeddingDir(

@@ -1,9 +1,13 @@
 /**
- * `./kit task bench [--json] [--steps N] [--peer FILE | --no-peer] [--backend NAME]`: times the
- * kit's implementation of the four workloads of the PyTorch peer (bench/torch_reference.py, the
- * authors' stack) with the same shapes, then runs the peer in the same process tree on the same
- * machine (Debian's /usr/bin/python3 with python3-torch) and prints kit/peer ratios: once as
- * installed (its OpenBLAS may use every core) and once pinned to one thread. The kit runs on
+ * `./kit task bench [--json] [--steps N] [--rounds R] [--peer FILE | --no-peer] [--backend NAME]`:
+ * times the kit's implementation of the four workloads of the PyTorch peer
+ * (bench/torch_reference.py, the authors' stack) with the same shapes, and the peer in the same
+ * process tree on the same machine (Debian's /usr/bin/python3 with python3-torch), and prints
+ * kit/peer ratios: to the peer as installed (its OpenBLAS may use every core) and pinned to one
+ * thread. The kit and the peer take turns for R rounds (default 3; the order alternates: kit
+ * first in even rounds, the peer first in odd ones), so both see the same machine load on
+ * average; each time reported is the median over the rounds, and every round's ratios are kept
+ * in the JSON. The kit runs on
  * `wasm+openblas` when OpenBLAS loads (else plain `wasm`) unless `--backend` says otherwise.
  */
 import { parseArgs } from "node:util";
@@ -70,12 +74,24 @@ async function runPeer(
   }
 }
 
+/** Per-workload median over rounds. */
+function medianTimes(runs: readonly HeadWorkloadTimes[]): HeadWorkloadTimes {
+  const med = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b), m = s.length >> 1;
+    return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  };
+  return Object.fromEntries(
+    KEYS.map((k) => [k, med(runs.map((r) => r[k]))]),
+  ) as unknown as HeadWorkloadTimes;
+}
+
 await runMain(async () => {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
       json: { type: "boolean", default: false },
       steps: { type: "string" },
+      rounds: { type: "string" },
       peer: { type: "string" },
       "no-peer": { type: "boolean", default: false },
       backend: { type: "string" },
@@ -84,7 +100,7 @@ await runMain(async () => {
   });
   if (values.help) {
     console.log(
-      "usage: ./kit task bench [--json] [--steps N] [--peer FILE | --no-peer] [--backend wasm+openblas|wasm|webgpu|cpu|auto]",
+      "usage: ./kit task bench [--json] [--steps N] [--rounds R] [--peer FILE | --no-peer] [--backend wasm+openblas|wasm|webgpu|cpu|auto]",
     );
     return 0;
   }
@@ -100,22 +116,47 @@ await runMain(async () => {
   if (!values.json) {
     console.error(`bench: kit on ${info.name}, ${steps} timed steps per training workload ...`);
   }
-  const kit = await runHeadWorkloads({ steps });
-  let peer: PeerTimes | null = null, peer1: PeerTimes | null = null;
-  if (!values["no-peer"]) {
-    const file = values.peer ?? join(PROJECT_ROOT, "bench", "torch_reference.py");
-    if (!values.json) {
-      console.error("bench: PyTorch peer, as installed (its BLAS may use every core) ...");
-    }
-    peer = await runPeer(file, steps);
-    if (!values.json) {
-      console.error("bench: PyTorch peer, BLAS and OpenMP pinned to one thread ...");
-    }
-    peer1 = await runPeer(file, steps, ONE_THREAD_ENV);
+  const noPeer = values["no-peer"];
+  const rounds = values.rounds === undefined ? (noPeer ? 1 : 3) : Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) {
+    throw new KitError(`--rounds ${values.rounds}: expected a positive integer`);
   }
+  const file = values.peer ?? join(PROJECT_ROOT, "bench", "torch_reference.py");
+  const kits: HeadWorkloadTimes[] = [], peers: PeerTimes[] = [], peers1: PeerTimes[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const runKit = async () => {
+      if (!values.json) console.error(`bench: round ${r + 1}/${rounds}: kit ...`);
+      kits.push(await runHeadWorkloads({ steps }));
+    };
+    const runPeers = async () => {
+      if (noPeer) return;
+      if (!values.json) {
+        console.error(
+          `bench: round ${r + 1}/${rounds}: PyTorch peer as installed, then 1 thread ...`,
+        );
+      }
+      peers.push(await runPeer(file, steps));
+      peers1.push(await runPeer(file, steps, ONE_THREAD_ENV));
+    };
+    if (r % 2 === 0) {
+      await runKit();
+      await runPeers();
+    } else {
+      await runPeers();
+      await runKit();
+    }
+  }
+  const kit = medianTimes(kits);
+  const peer: PeerTimes | null = noPeer ? null : { ...peers[0]!, ...medianTimes(peers) };
+  const peer1: PeerTimes | null = noPeer ? null : { ...peers1[0]!, ...medianTimes(peers1) };
   const ratioTo = (p: PeerTimes | null) =>
     p ? Object.fromEntries(KEYS.map((k) => [k, kit[k] / p[k]])) : null;
   const ratio = ratioTo(peer), ratio1 = ratioTo(peer1);
+  const perRound = noPeer ? [] : kits.map((k, r) => ({
+    kit: k,
+    ratio: Object.fromEntries(KEYS.map((key) => [key, k[key] / peers[r]![key]])),
+    ratio_one_thread: Object.fromEntries(KEYS.map((key) => [key, k[key] / peers1[r]![key]])),
+  }));
   if (values.json) {
     console.log(
       JSON.stringify({
@@ -124,7 +165,10 @@ await runMain(async () => {
         blas: info.blas,
         deno: Deno.version.deno,
         cores: navigator.hardwareConcurrency,
-        ...(peer ? { peer, ratio, peer_one_thread: peer1, ratio_one_thread: ratio1 } : {}),
+        rounds,
+        ...(peer
+          ? { peer, ratio, peer_one_thread: peer1, ratio_one_thread: ratio1, per_round: perRound }
+          : {}),
       }),
     );
     return 0;
@@ -136,7 +180,7 @@ await runMain(async () => {
       info.blas ? ` (${info.blas.config}, ${info.blas.threads} threads)` : ""
     }, Deno ${Deno.version.deno}; peer: PyTorch ${
       peer?.torch ?? "(not run)"
-    }; ${navigator.hardwareConcurrency} cores`,
+    }; ${navigator.hardwareConcurrency} cores; medians over ${rounds} alternating round(s)`,
     "",
     `| workload | kit (${info.name}) ms | peer ms | kit / peer | peer, 1 thread ms | kit / peer (1 thread) |`,
     "| --- | ---: | ---: | ---: | ---: | ---: |",

@@ -7,7 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { kitConfig } from "../lib/config/kit_config.ts";
-import { writeClaimsArtifact } from "../lib/claims/write_claims_artifact.ts";
+import { verdictCounts, writeClaimsArtifact } from "../lib/claims/write_claims_artifact.ts";
 import { closeBrowser } from "../lib/artifacts/chromium_renderer.ts";
 import { runMain } from "../lib/util/kit_error.ts";
 
@@ -36,14 +36,14 @@ await runMain(async () => {
   await closeBrowser();
   console.log(`claims on ${artifactDir} (${result.profile} profile)\n`);
   for (const r of result.rows) {
-    console.log(`${r.id.padEnd(4)} ${r.verdict.padEnd(15)} ${r.claim}`);
+    console.log(`${r.id.padEnd(4)} ${r.verdict.padEnd(14)} ${r.claim}`);
     console.log(`     ${r.values}`);
   }
-  const n = (v: string) => result.rows.filter((r) => r.verdict === v).length;
+  const b = result.bootstrap;
   console.log(
-    `\n${n("holds")} hold, ${n("does not hold")} do not hold, ${
-      n("not measurable")
-    } not measurable`,
+    `\n${verdictCounts(result.rows)} (${
+      100 * b.level
+    }% paired bootstrap intervals, ${b.resamples} resamples, seed ${b.seed})`,
   );
   if (result.paperCheck) {
     const m = result.paperCheck.filter((r) => r.within !== null);

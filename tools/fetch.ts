@@ -1,9 +1,10 @@
 /**
- * `./kit task fetch NAME [NAME ...] | --profile mini|paper | --list | --models`: the kit's only
+ * `./kit task fetch NAME [NAME ...] | --profile mini|paper | --list | --models | --verify`: the kit's only
  * network step. Downloads datasets into .cache/data with checksum checks and a progress bar;
  * offline, it says exactly what to download and where to put it. `--models` lists the paper
  * profile's pretrained model folders (the kit never downloads models), whether each is there,
- * its expected layout and how to obtain it.
+ * its expected layout and how to obtain it. `--verify` re-hashes every file of every present
+ * dataset (or of the named ones), trusting none of the stamps in .cache/data/.verified.json.
  */
 import { parseArgs } from "node:util";
 import { DataRegistry } from "../lib/data/registry.ts";
@@ -18,6 +19,7 @@ import { K_SETUPS } from "../lib/encoders/encoder.ts";
 import { paperKSetupFolder } from "../lib/models/mod.ts";
 import { NLLB_MODEL_ID, nllbModelDir } from "../lib/translation/nllb_engine.ts";
 import { KitError, runMain } from "../lib/util/kit_error.ts";
+import { holdCacheLock } from "../lib/util/cache_lock.ts";
 
 await runMain(async () => {
   const { values, positionals } = parseArgs({
@@ -26,13 +28,15 @@ await runMain(async () => {
       profile: { type: "string" },
       list: { type: "boolean", default: false },
       models: { type: "boolean", default: false },
+      verify: { type: "boolean", default: false },
       "data-mirror": { type: "string" },
     },
     allowPositionals: true,
   });
-  const registry = new DataRegistry(
-    values["data-mirror"] !== undefined ? { mirror: values["data-mirror"] || null } : {},
-  );
+  const registry = new DataRegistry({
+    ...(values["data-mirror"] !== undefined ? { mirror: values["data-mirror"] || null } : {}),
+    verify: values.verify,
+  });
   if (values.models) {
     const state = async (folder: string) =>
       (await isModelFile(join(folder, "config.json"))) ? "present" : "missing";
@@ -59,6 +63,29 @@ await runMain(async () => {
     );
     return;
   }
+  if (values.verify && positionals.length === 0 && !values.profile) {
+    // re-hash every dataset that is present (no stamp trusted), report each
+    let bad = 0;
+    for (const d of registry.list()) {
+      try {
+        const r = await registry.resolve(d.name);
+        console.log(
+          `${
+            d.name.padEnd(24)
+          } ok       ${r.verifiedFiles} files re-hashed (${r.source}: ${r.root})`,
+        );
+      } catch (err) {
+        if (!(err instanceof KitError)) throw err;
+        if (/not available offline/.test(err.message)) {
+          console.log(`${d.name.padEnd(24)} missing`);
+        } else {
+          bad++;
+          console.log(`${d.name.padEnd(24)} FAILED   ${err.describe()}`);
+        }
+      }
+    }
+    return bad > 0 ? 1 : 0;
+  }
   if (values.list) {
     for (const d of registry.list()) {
       let where = "missing";
@@ -79,6 +106,7 @@ await runMain(async () => {
   if (names.length === 0) {
     throw new KitError("name datasets to fetch, or --profile mini|paper, or --list, or --models");
   }
+  await holdCacheLock("datasets"); // one fetch or run at a time writes .cache/data
   for (const name of names) {
     try {
       const r = await registry.resolve(name);

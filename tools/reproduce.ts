@@ -9,11 +9,12 @@
 import { parseArgs } from "node:util";
 import { dirname, relative } from "node:path";
 import { ensureSetup } from "../lib/setup/ensure_setup.ts";
-import { NotebookFailure, runNotebooks } from "../lib/runner/run_notebooks.ts";
+import { NotebookFailure, RunInterrupted, runNotebooks } from "../lib/runner/run_notebooks.ts";
 import { buildReport } from "../lib/report/build_report.ts";
 import { type BackendPreference, kitConfig, type Profile } from "../lib/config/kit_config.ts";
 import { KitError, runMain } from "../lib/util/kit_error.ts";
 import { formatDuration } from "../lib/util/progress.ts";
+import { holdCacheLock, LOCKED_CACHES } from "../lib/util/cache_lock.ts";
 
 const HELP = `usage: ./kit task reproduce [options]
   --profile mini|paper   which models and data (default mini)
@@ -25,6 +26,25 @@ const HELP = `usage: ./kit task reproduce [options]
   --notebooks DIR        folder of NN_*.ipynb (default notebooks/)
   --cell-timeout S       seconds per cell (default 3600)
   --no-report            do not build the HTML report (<artifact dir>/report/index.html)`;
+
+// Ctrl-C / SIGTERM: the runner shuts its kernel down (it gets the signal too when it is in this
+// process group, and the abort below otherwise); one line is printed, no traceback.
+const abort = new AbortController();
+let interrupted = false;
+let running = false;
+const onSignal = () => {
+  if (!running) {
+    console.error("\ninterrupted");
+    Deno.exit(130);
+  }
+  if (interrupted) return;
+  interrupted = true;
+  console.error("\ninterrupted; rerun to resume");
+  abort.abort();
+  // the runner exits within a moment; exit anyway if it does not
+  setTimeout(() => Deno.exit(130), 5000);
+};
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) Deno.addSignalListener(sig, onSignal);
 
 await runMain(async () => {
   const { values } = parseArgs({
@@ -51,13 +71,25 @@ await runMain(async () => {
   if (values["data-mirror"] !== undefined) env.KIT_DATA_MIRROR = values["data-mirror"];
   const cfg = kitConfig(env); // validates profile and backend
   const only = values.only ? values.only.split(",").map((s) => s.trim()).filter((s) => s) : [];
-  for (const n of only) if (!/^\d\d$/.test(n)) throw new KitError(`--only ${values.only}: expected two-digit numbers like 00,03`);
+  for (const n of only) {
+    if (!/^\d\d$/.test(n)) {
+      throw new KitError(`--only ${values.only}: expected two-digit numbers like 00,03`);
+    }
+  }
   const timeout = values["cell-timeout"] ? Number(values["cell-timeout"]) : undefined;
-  if (timeout !== undefined && !(timeout > 0)) throw new KitError(`--cell-timeout ${values["cell-timeout"]}: expected seconds > 0`);
+  if (timeout !== undefined && !(timeout > 0)) {
+    throw new KitError(`--cell-timeout ${values["cell-timeout"]}: expected seconds > 0`);
+  }
 
   await ensureSetup({});
+  // one run at a time writes the caches; a second run waits here, saying which run holds them
+  for (const c of LOCKED_CACHES) await holdCacheLock(c);
   const smoke = values.smoke || cfg.smoke;
-  console.error(`reproduce: profile ${cfg.profile}${smoke ? " (smoke)" : ""}, data mirror ${cfg.dataMirror ?? "none"}, backend ${cfg.backend}`);
+  console.error(
+    `reproduce: profile ${cfg.profile}${smoke ? " (smoke)" : ""}, data mirror ${
+      cfg.dataMirror ?? "none"
+    }, backend ${cfg.backend}`,
+  );
   const t0 = performance.now();
   // The report covers every executed notebook in the artifact folder (also after a failure).
   const report = async (executedPath: string) => {
@@ -66,6 +98,7 @@ await runMain(async () => {
     const r = await buildReport({ artifactDir });
     console.error(`report: ${relative(Deno.cwd(), r.indexPath)}`);
   };
+  running = true;
   const results = await runNotebooks(
     {
       profile: cfg.profile as Profile,
@@ -76,20 +109,32 @@ await runMain(async () => {
       notebooksDir: values.notebooks,
       cellTimeout: timeout,
       artifactDir: env.KIT_ARTIFACT_DIR,
+      signal: abort.signal,
     },
     (name, i, n) => console.error(`[${i + 1}/${n}] ${name}`),
   ).catch(async (err) => {
+    if (err instanceof RunInterrupted || interrupted) Deno.exit(130);
     if (err instanceof NotebookFailure) {
-      await report(err.executedPath).catch((e) => console.error(`warning: no report: ${e instanceof Error ? e.message : e}`));
+      await report(err.executedPath).catch((e) =>
+        console.error(`warning: no report: ${e instanceof Error ? e.message : e}`)
+      );
     }
     throw err;
   });
   if (results[0]) await report(results[0].executedPath);
   console.log("\nnotebook                               seconds  artifacts");
   for (const r of results) {
-    console.log(`${r.notebook.padEnd(38)} ${r.seconds.toFixed(1).padStart(7)}  ${r.artifacts.join(" ") || "-"}`);
+    console.log(
+      `${r.notebook.padEnd(38)} ${r.seconds.toFixed(1).padStart(7)}  ${
+        r.artifacts.join(" ") || "-"
+      }`,
+    );
   }
   const total = (performance.now() - t0) / 1000;
-  const executed = results[0] ? relative(Deno.cwd(), results[0].executedPath).replace(/[^/]+$/, "") : "-";
-  console.log(`\n${results.length} notebook(s) in ${formatDuration(total)}; executed copies in ${executed}`);
+  const executed = results[0]
+    ? relative(Deno.cwd(), results[0].executedPath).replace(/[^/]+$/, "")
+    : "-";
+  console.log(
+    `\n${results.length} notebook(s) in ${formatDuration(total)}; executed copies in ${executed}`,
+  );
 });

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../util/paths.ts";
+import { cacheDir, PROJECT_ROOT } from "../util/paths.ts";
 
 /** A plotly figure: traces and layout, as plotly.js takes them. */
 export interface PlotlyFigure {
@@ -9,7 +9,11 @@ export interface PlotlyFigure {
 
 /** Where Debian's Chromium lives (overridable with KIT_CHROMIUM). */
 export function chromiumPath(): string | null {
-  const candidates = [Deno.env.get("KIT_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"];
+  const candidates = [
+    Deno.env.get("KIT_CHROMIUM"),
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+  ];
   for (const c of candidates) {
     if (!c) continue;
     try {
@@ -39,14 +43,41 @@ export const PLOTLY_FILE = "plotly.min.js";
 
 /** Path of the plotly.js bundle installed with the kit (cartesian traces: scatter, bar, box, heatmap, histogram). */
 export function plotlyBundlePath(): string {
-  return join(PROJECT_ROOT, "node_modules", "plotly.js-cartesian-dist-min", "plotly-cartesian.min.js");
+  return join(
+    PROJECT_ROOT,
+    "node_modules",
+    "plotly.js-cartesian-dist-min",
+    "plotly-cartesian.min.js",
+  );
+}
+
+/**
+ * Everything the kit passes to `chromium.launch` (playwright-core), in one place: Debian's
+ * Chromium, the flags above, and an environment that keeps what Chromium writes besides its
+ * (temporary) profile — NSS database (`~/.pki`), config, crash reports, font and Mesa shader
+ * caches — under `.cache/chromium/` instead of the user's home directory.
+ */
+export function chromiumLaunchOptions(exe: string): Record<string, unknown> {
+  const root = join(cacheDir(), "chromium");
+  const env: Record<string, string> = {
+    ...Deno.env.toObject(),
+    HOME: join(root, "home"),
+    XDG_CONFIG_HOME: join(root, "config"),
+    XDG_CACHE_HOME: join(root, "cache"),
+    XDG_DATA_HOME: join(root, "data"),
+    MESA_SHADER_CACHE_DIR: join(root, "cache", "mesa_shader_cache"),
+  };
+  for (const k of ["HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"]) {
+    Deno.mkdirSync(env[k]!, { recursive: true });
+  }
+  return { executablePath: exe, args: CHROMIUM_ARGS, headless: true, env };
 }
 
 async function launch(): Promise<Browser> {
   const exe = chromiumPath();
   if (!exe) throw new Error("Chromium not found (Debian: apt-get install -y chromium)");
   const { chromium } = await import("playwright-core");
-  return await chromium.launch({ executablePath: exe, args: CHROMIUM_ARGS, headless: true });
+  return await chromium.launch(chromiumLaunchOptions(exe));
 }
 
 /** One browser per process, launched on first use. */

@@ -162,46 +162,60 @@ function wrap(lib: OpenBlasLibrary, library: string, threads: number): OpenBlas 
     symmetricEigenvalues(a, n) {
       const w = new Float64Array(n);
       if (n === 0) return w;
-      const work1 = new Float64Array(1), iwork1 = new Int32Array(1), info = int(0);
-      const copy = Float64Array.from(a);
-      // workspace query, then the call (JOBZ = 'N': eigenvalues only, via dsterf)
-      s.dsyevd_(
-        JOBZ_N,
-        UPLO_U,
-        int(n),
-        copy,
-        int(n),
-        w,
-        work1,
-        int(-1),
-        iwork1,
-        int(-1),
-        info,
-        1n,
-        1n,
-      );
-      if (info[0] !== 0) throw new Error(`LAPACK dsyevd workspace query: info = ${info[0]}`);
-      const lwork = Math.max(1, Math.ceil(work1[0]!)), liwork = Math.max(1, iwork1[0]!);
-      const work = new Float64Array(lwork), iwork = new Int32Array(liwork);
-      s.dsyevd_(
-        JOBZ_N,
-        UPLO_U,
-        int(n),
-        copy,
-        int(n),
-        w,
-        work,
-        int(lwork),
-        iwork,
-        int(liwork),
-        info,
-        1n,
-        1n,
-      );
-      if (info[0] !== 0) throw new Error(`LAPACK dsyevd: info = ${info[0]} (n = ${n})`);
-      return w.reverse(); // LAPACK: ascending
+      // One thread here, whatever the pool size: dsyevd's tridiagonal reduction is a chain of
+      // level-2 calls (dsymv per column) that synchronise the threads once per column. At
+      // n = 512 on the shared (loaded) 2-core machine: 22–32 ms of CPU and 110–170 ms wall on
+      // one thread, 60–100 ms of CPU and 560–660 ms wall on two (not measured on a quiet
+      // machine). Fixed, so results stay repeatable.
+      s.openblas_set_num_threads(1);
+      try {
+        return eigenvaluesOneThread(a, n, w);
+      } finally {
+        s.openblas_set_num_threads(threads);
+      }
     },
   };
+
+  function eigenvaluesOneThread(a: Float64Array, n: number, w: Float64Array): Float64Array {
+    const work1 = new Float64Array(1), iwork1 = new Int32Array(1), info = int(0);
+    const copy = Float64Array.from(a);
+    // workspace query, then the call (JOBZ = 'N': eigenvalues only, via dsterf)
+    s.dsyevd_(
+      JOBZ_N,
+      UPLO_U,
+      int(n),
+      copy,
+      int(n),
+      w,
+      work1,
+      int(-1),
+      iwork1,
+      int(-1),
+      info,
+      1n,
+      1n,
+    );
+    if (info[0] !== 0) throw new Error(`LAPACK dsyevd workspace query: info = ${info[0]}`);
+    const lwork = Math.max(1, Math.ceil(work1[0]!)), liwork = Math.max(1, iwork1[0]!);
+    const work = new Float64Array(lwork), iwork = new Int32Array(liwork);
+    s.dsyevd_(
+      JOBZ_N,
+      UPLO_U,
+      int(n),
+      copy,
+      int(n),
+      w,
+      work,
+      int(lwork),
+      iwork,
+      int(liwork),
+      info,
+      1n,
+      1n,
+    );
+    if (info[0] !== 0) throw new Error(`LAPACK dsyevd: info = ${info[0]} (n = ${n})`);
+    return w.reverse(); // LAPACK: ascending
+  }
 }
 
 /**

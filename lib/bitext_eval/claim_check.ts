@@ -1,10 +1,13 @@
-/** A qualitative claim of a paper, decided on this run's numbers. */
+/**
+ * A qualitative claim of a paper, decided on this run's numbers (lib/claims' `ClaimRow` is one):
+ * the verdict comes from the interval of the difference the claim rests on.
+ */
 export interface ClaimCheck {
   id: string;
   claim: string;
-  /** The numbers the verdict rests on, in words. */
+  /** The numbers the verdict rests on, in words (the difference with its interval). */
   values: string;
-  verdict: "holds" | "does not hold" | "not measurable";
+  verdict: "holds" | "does not hold" | "inconclusive" | "not measurable";
   /** Rule, threshold, significance. */
   note: string;
 }

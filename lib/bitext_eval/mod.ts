@@ -17,5 +17,5 @@ export * from "./bitext_embedding_dir.ts";
 export * from "./bitext_table.ts";
 export * from "./claim_check.ts";
 export * from "./paper_comparison.ts";
-export * from "./bitext_claims.ts";
 export * from "./in_domain_bitext.ts";
+export * from "./bitext_try_it.ts";

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { KitError } from "../util/kit_error.ts";
+import { type ItemOutcomes, readItemOutcomes } from "./item_outcomes.ts";
 
 /** One table artifact as read back from `<artifactDir>/<id>.json`. */
 export interface ArtifactTable {
@@ -57,21 +58,38 @@ export async function readArtifactTable(
   return { id, path, rows: rows as Record<string, unknown>[], profile };
 }
 
-/** The artifacts a set of claims reads, loaded once: `get(id)` is `null` for a missing one. */
+/**
+ * The artifacts a set of claims reads, and the per-item outcome files behind them
+ * (`items/<id>.json`), loaded once: `get(id)` / `items(id)` are `null` for a missing one.
+ */
 export class ArtifactStore {
   readonly #tables = new Map<string, ArtifactTable | null>();
+  readonly #items = new Map<string, ItemOutcomes | null>();
   private constructor(readonly dir: string) {}
 
-  /** Loads the artifacts `ids` from `dir` (throws a KitError for an unreadable or invalid one). */
-  static async load(dir: string, ids: Iterable<string>): Promise<ArtifactStore> {
+  /**
+   * Loads the artifacts `ids` and the outcome files `itemIds` from `dir` (throws a KitError for
+   * an unreadable or invalid one).
+   */
+  static async load(
+    dir: string,
+    ids: Iterable<string>,
+    itemIds: Iterable<string> = [],
+  ): Promise<ArtifactStore> {
     const store = new ArtifactStore(dir);
     for (const id of new Set(ids)) store.#tables.set(id, await readArtifactTable(dir, id));
+    for (const id of new Set(itemIds)) store.#items.set(id, await readItemOutcomes(dir, id));
     return store;
   }
 
   get(id: string): ArtifactTable | null {
     if (!this.#tables.has(id)) throw new Error(`artifact ${id} was not declared for loading`);
     return this.#tables.get(id) ?? null;
+  }
+
+  items(id: string): ItemOutcomes | null {
+    if (!this.#items.has(id)) throw new Error(`item outcomes ${id} were not declared for loading`);
+    return this.#items.get(id) ?? null;
   }
 
   /** The profile written in the loaded artifacts' provenance (the first found), or null. */

@@ -1,4 +1,5 @@
 import type { ClaimSpec, Locator } from "./claim_spec.ts";
+import type { ItemSelector } from "./item_outcomes.ts";
 import { K_SETUP_LABELS, type KSetupId } from "../encoders/encoder.ts";
 
 const K_SUMMARY = "papers/000_8f92a1ef6a7f1a65.txt";
@@ -19,29 +20,69 @@ export const CLAIM_THRESHOLDS = {
   langIdAbsolute: 0.02,
 } as const;
 
+/**
+ * Per-item outcome series behind the artifacts (lib/claims/item_outcomes.ts): `K-T1` (per FLORES
+ * sentence, mean of both directions, keyed setup/benchmark/lang/score), `K-T2` (per test pair,
+ * keyed setup/dataset/lang) and `D` (per holdout item of every fold, keyed head/metric/lang).
+ */
+const bitextItems = (setup: KSetupId, group: string): ItemSelector => ({
+  items: "K-T1",
+  where: { setup, score: "cosine", benchmark: "flores" },
+  group,
+});
+/** D's per-item metric behind each macro table's R@1 and each Table 6 row that has one. */
+export const D_ITEM_METRICS: Readonly<Record<string, string>> = {
+  "D-T1": "t2i_r1",
+  "D-T2": "t2i_r1",
+  "D-T3": "i2t_r1",
+  "D-T5": "pivot_r1",
+  meanCosine: "mean_cosine",
+};
+
 const bitext = (setup: KSetupId, group: string): Locator => ({
   artifact: "K-T1",
   where: { setup, group, score: "cosine" },
   field: "mean",
   label: `${K_SETUP_LABELS[setup]} bitext (${group}, cosine, mean of both directions)`,
+  items: bitextItems(setup, group),
 });
 const xnli = (setup: KSetupId): Locator => ({
   artifact: "K-T2",
   where: { setup, dataset: "xnli", lang: "avg" },
   field: "accuracy",
   label: `${K_SETUP_LABELS[setup]} XNLI average accuracy`,
+  items: { items: "K-T2", where: { setup, dataset: "xnli" } },
 });
 const macro = (artifact: string, metric: string, head: string, what: string): Locator => ({
   artifact,
   where: { metric },
   field: `${head}_mean`,
   label: `${what} macro ${metric} (${head})`,
+  ...(metric === "R@1" && D_ITEM_METRICS[artifact]
+    ? { items: { items: "D", where: { head, metric: D_ITEM_METRICS[artifact]! } } }
+    : {}),
 });
+/** Table 6's hubness rows: statistics of the per-item k-occurrences within each fold. */
+const D_HUBNESS: Readonly<Record<string, "skewness" | "hubRatio">> = {
+  hubSkewness: "skewness",
+  hubRatio: "hubRatio",
+};
 const diag = (key: string, head: string, what: string): Locator => ({
   artifact: "D-T6",
   where: { diagnostic: key },
   field: `${head}_mean`,
   label: `${what} (${head})`,
+  ...(D_ITEM_METRICS[key]
+    ? { items: { items: "D", where: { head, metric: D_ITEM_METRICS[key]! } } }
+    : D_HUBNESS[key]
+    ? {
+      items: {
+        items: "D",
+        where: { head, metric: "k_occurrence_share" },
+        reduce: D_HUBNESS[key],
+      },
+    }
+    : {}),
 });
 
 /**
@@ -102,7 +143,7 @@ export const CLAIMS: readonly ClaimSpec[] = [
       exclude: "^qu",
       field: "mean",
       maxDrop: CLAIM_THRESHOLDS.notMuchDrop,
-      fallback: { artifact: "K-T1", where: { group: "in-xlmr", score: "cosine" } },
+      items: { items: "K-T1", where: { score: "cosine", benchmark: "flores" } },
     },
   },
   ...(["eng-only", "multilingual", "multilingual-qu"] as const).map((setup, i): ClaimSpec => ({
@@ -128,6 +169,7 @@ export const CLAIMS: readonly ClaimSpec[] = [
       best: "eng-pivot",
       field: "accuracy",
       label: "XNLI average accuracy",
+      items: { items: "K-T2", where: { dataset: "xnli" } },
     },
   },
   ...(["linear", "mlp"] as const).map((head, i): ClaimSpec => ({
@@ -145,6 +187,10 @@ export const CLAIMS: readonly ClaimSpec[] = [
       field: `r1_delta_${head}`,
       minRows: 2,
       label: `t2i R@1 gain (r1_delta_${head})`,
+      items: {
+        a: { items: "D", where: { head, metric: "t2i_r1" } },
+        b: { items: "D", where: { head: "identity", metric: "t2i_r1" } },
+      },
     },
   })),
   {

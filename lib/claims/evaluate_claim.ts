@@ -3,9 +3,36 @@ import { KitError } from "../util/kit_error.ts";
 import { PROJECT_ROOT } from "../util/paths.ts";
 import type { ArtifactStore, ArtifactTable } from "./artifact_store.ts";
 import { type ClaimSpec, describeRule, type Locator } from "./claim_spec.ts";
+import {
+  bootstrapInterval,
+  type ClaimedSide,
+  describeSide,
+  type IntervalVerdict,
+  intervalVerdict,
+  observedWeights,
+  type WeightedStatistic,
+} from "../stats/mod.ts";
+import {
+  ITEMS_DIR,
+  type ItemSelector,
+  type SelectedStatistic,
+  selectedStatistic,
+} from "./item_outcomes.ts";
 
-/** A claim's verdict: it holds in this run, it does not, or this run's artifacts cannot tell. */
-export type Verdict = "holds" | "does not hold" | "not measurable";
+/**
+ * A claim's verdict, from the interval of the difference it rests on: it holds in this run, it
+ * does not, the interval cannot tell (inconclusive), or this run's artifacts have no numbers or
+ * per-item outcomes behind it (not measurable).
+ */
+export type Verdict = IntervalVerdict | "not measurable";
+
+/** Every verdict, in the order the summaries count them. */
+export const VERDICTS: readonly Verdict[] = [
+  "holds",
+  "does not hold",
+  "inconclusive",
+  "not measurable",
+];
 
 /** One row of the CLAIMS artifact (design: `{ id, paper, claim, values, verdict, note }`). */
 export interface ClaimRow {
@@ -76,34 +103,133 @@ function locate(store: ArtifactStore, loc: Locator): number {
   return numberField(t, hits[0]!, loc.field, at);
 }
 
-function evaluate(
+/** How the claims' intervals are drawn: resamples, seed and coverage. */
+export interface ClaimBootstrap {
+  seed: number;
+  resamples: number;
+  level: number;
+}
+
+/** The claims' default bootstrap: 1000 resamples, seed 2025, 95 % percentile interval. */
+export const CLAIM_BOOTSTRAP: ClaimBootstrap = { seed: 2025, resamples: 1000, level: 0.95 };
+
+function statisticOf(
   store: ArtifactStore,
-  spec: ClaimSpec,
-): { values: string; verdict: Verdict; detail?: string } {
+  sel: ItemSelector | undefined,
+  label: string,
+): SelectedStatistic {
+  if (!sel) {
+    throw new NotMeasurable(
+      `no per-item outcomes behind ${label}, so no interval (a verdict needs one)`,
+    );
+  }
+  const o = store.items(sel.items);
+  if (!o) {
+    throw new NotMeasurable(
+      `the per-item outcomes ${ITEMS_DIR}/${sel.items}.json are missing in ${
+        shownDir(store.dir)
+      } ` +
+        `(the notebook that writes the artifact writes them; rerun it)`,
+    );
+  }
+  const s = selectedStatistic(o, sel);
+  if (!s) {
+    throw new NotMeasurable(
+      `${ITEMS_DIR}/${sel.items}.json has no series with ${whereText(sel.where)}${
+        sel.group ? ` in group ${sel.group}` : ""
+      }`,
+    );
+  }
+  return s;
+}
+
+function checkPaired(stats: readonly SelectedStatistic[], sels: readonly ItemSelector[]): void {
+  const s0 = stats[0]!;
+  stats.forEach((s, i) => {
+    if (s.space !== s0.space || s.units !== s0.units || sels[i]!.items !== sels[0]!.items) {
+      throw new KitError(
+        `${ITEMS_DIR}/${sels[i]!.items}.json: ${whereText(sels[i]!.where)} is on unit space ` +
+          `${s.space} (${s.units} units), ${whereText(sels[0]!.where)} on ${s0.space} ` +
+          `(${s0.units}); a paired bootstrap needs the same units`,
+      );
+    }
+  });
+}
+
+interface Measured {
+  values: string;
+  verdict: Verdict;
+  detail?: string;
+}
+
+function decide(
+  diff: WeightedStatistic,
+  on: SelectedStatistic,
+  side: ClaimedSide,
+  boot: ClaimBootstrap,
+): { estimate: number; low: number; high: number; verdict: IntervalVerdict; how: string } {
+  const ci = bootstrapInterval(diff, on.units, boot);
+  const verdict = intervalVerdict(ci.low, ci.high, side);
+  const pctLevel = `${+(100 * boot.level).toFixed(2)}%`;
+  const where = verdict === "holds"
+    ? `the ${pctLevel} interval lies entirely on the claimed side (${describeSide(side)})`
+    : verdict === "does not hold"
+    ? `the ${pctLevel} interval lies entirely on the other side of ${describeSide(side)}`
+    : `the ${pctLevel} interval straddles the claimed bound (${describeSide(side)})`;
+  return {
+    estimate: ci.estimate,
+    low: ci.low,
+    high: ci.high,
+    verdict,
+    how: `${where}; paired percentile bootstrap over ${on.units} ${on.unit}s (${ci.used} of ` +
+      `${boot.resamples} resamples used, seed ${boot.seed})`,
+  };
+}
+
+/** `+0.0320 [+0.0110, +0.0540]`: an estimate and its interval, signed. */
+export function formatInterval(estimate: number, low: number, high: number): string {
+  const f = (x: number) => formatClaimNumber(x, true);
+  return `${f(estimate)} [${f(low)}, ${f(high)}]`;
+}
+
+function evaluate(store: ArtifactStore, spec: ClaimSpec, boot: ClaimBootstrap): Measured {
   const t = spec.test;
   const f = formatClaimNumber;
   switch (t.kind) {
     case "greater":
     case "flatOrDown":
     case "aboutSame": {
-      const a = locate(store, t.a);
-      const b = locate(store, t.b);
-      const d = a - b;
-      const values = `${t.a.label} = ${f(a)}; ${t.b.label} = ${f(b)}; difference ${f(d, true)}`;
-      let ok: boolean;
-      if (t.kind === "greater") ok = d > t.margin;
-      else if (t.kind === "flatOrDown") ok = d <= t.flat;
+      locate(store, t.a);
+      locate(store, t.b);
+      const sa = statisticOf(store, t.a.items, t.a.label);
+      const sb = statisticOf(store, t.b.items, t.b.label);
+      checkPaired([sa, sb], [t.a.items!, t.b.items!]);
+      const w0 = observedWeights(sa.units);
+      const a = sa.statistic(w0), b = sb.statistic(w0);
+      let side: ClaimedSide;
+      if (t.kind === "greater") side = { kind: "above", threshold: t.margin };
+      else if (t.kind === "flatOrDown") side = { kind: "atMost", threshold: t.flat };
       else {
-        ok = (t.relative === undefined || Math.abs(d) <= t.relative * Math.abs(b)) &&
-          (t.absolute === undefined || Math.abs(d) <= t.absolute);
-        if (t.relative !== undefined && b !== 0) {
-          return {
-            values: `${values} (${d >= 0 ? "+" : ""}${((100 * d) / Math.abs(b)).toFixed(1)}%)`,
-            verdict: ok ? "holds" : "does not hold",
-          };
+        const margins = [
+          ...(t.relative !== undefined ? [t.relative * Math.abs(b)] : []),
+          ...(t.absolute !== undefined ? [t.absolute] : []),
+        ];
+        if (margins.length === 0) {
+          throw new KitError(`claim ${spec.id}: "aboutSame" needs a relative or absolute margin`);
         }
+        side = { kind: "within", margin: +Math.min(...margins).toPrecision(6) };
       }
-      return { values, verdict: ok ? "holds" : "does not hold" };
+      const r = decide((w) => sa.statistic(w) - sb.statistic(w), sa, side, boot);
+      const rel = t.kind === "aboutSame" && t.relative !== undefined && b !== 0
+        ? ` (${r.estimate >= 0 ? "+" : ""}${((100 * r.estimate) / Math.abs(b)).toFixed(1)}%)`
+        : "";
+      return {
+        values: `${t.a.label} = ${f(a)}; ${t.b.label} = ${f(b)}; difference ${
+          formatInterval(r.estimate, r.low, r.high)
+        }${rel}`,
+        verdict: r.verdict,
+        detail: r.how,
+      };
     }
     case "allPositive": {
       const tab = table(store, t.artifact);
@@ -112,101 +238,128 @@ function evaluate(
           `${t.artifact} has ${tab.rows.length} row(s); at least ${t.minRows} needed`,
         );
       }
-      const parts = tab.rows.map((r, i) => {
+      const keys = tab.rows.map((r, i) => {
         const key = r[t.key];
         if (typeof key !== "string") {
           throw new KitError(`${tab.path}: rows[${i}].${t.key}: expected a string`);
         }
-        return { key, x: numberField(tab, r, t.field, `${t.key}=${key}`) };
+        numberField(tab, r, t.field, `${t.key}=${key}`);
+        return key;
       });
-      const failing = parts.filter((p) => !(p.x > 0)).map((p) => p.key);
-      const min = parts.reduce((m, p) => (p.x < m.x ? p : m));
+      if (!t.items) statisticOf(store, undefined, t.label);
+      const narrow = (s: ItemSelector, key: string): ItemSelector => ({
+        ...s,
+        where: { ...s.where, [t.key]: key },
+      });
+      const pairs = keys.map((key) => {
+        const sels = [narrow(t.items!.a, key), narrow(t.items!.b, key)];
+        const st = sels.map((s) => statisticOf(store, s, `${t.label} (${t.key}=${key})`));
+        return { key, st, sels };
+      });
+      checkPaired(pairs.flatMap((p) => p.st), pairs.flatMap((p) => p.sels));
+      const w0 = observedWeights(pairs[0]!.st[0]!.units);
+      const gains = pairs.map((p) => ({
+        key: p.key,
+        x: p.st[0]!.statistic(w0) - p.st[1]!.statistic(w0),
+      }));
+      const minGain = (w: Int32Array) => {
+        let m = Infinity;
+        for (const p of pairs) {
+          const x = p.st[0]!.statistic(w) - p.st[1]!.statistic(w);
+          if (Number.isNaN(x)) return NaN;
+          if (x < m) m = x;
+        }
+        return m;
+      };
+      const r = decide(minGain, pairs[0]!.st[0]!, { kind: "above", threshold: 0 }, boot);
+      const min = gains.reduce((m, p) => (p.x < m.x ? p : m));
+      const failing = gains.filter((p) => !(p.x > 0)).map((p) => p.key);
       return {
-        values: `${t.field}: ${
-          parts.map((p) => `${p.key} ${f(p.x, true)}`).join(", ")
-        } (min ${min.key} ${f(min.x, true)})`,
-        verdict: failing.length === 0 ? "holds" : "does not hold",
-        detail: failing.length === 0 ? undefined : `not raised on: ${failing.join(", ")}`,
+        values: `${t.label}: ${gains.map((p) => `${p.key} ${f(p.x, true)}`).join(", ")}; ` +
+          `smallest (${min.key}) ${formatInterval(r.estimate, r.low, r.high)}`,
+        verdict: r.verdict,
+        detail: [r.how, failing.length ? `not raised on: ${failing.join(", ")}` : ""]
+          .filter(Boolean).join("; "),
       };
     }
     case "greatest": {
       const tab = table(store, t.artifact);
       const rows = matching(tab, t.where);
-      const bySetup = new Map<string, number>();
+      const ids: string[] = [];
       for (const r of rows) {
         const id = r[t.vary];
         if (typeof id !== "string") {
           throw new KitError(`${tab.path}: a row's "${t.vary}" is not a string`);
         }
-        if (bySetup.has(id)) {
+        if (ids.includes(id)) {
           throw new KitError(`${tab.path}: two rows with ${t.vary}=${id}, ${whereText(t.where)}`);
         }
-        bySetup.set(id, numberField(tab, r, t.field, `${t.vary}=${id}, ${whereText(t.where)}`));
+        numberField(tab, r, t.field, `${t.vary}=${id}, ${whereText(t.where)}`);
+        ids.push(id);
       }
-      const best = bySetup.get(t.best);
-      if (best === undefined) {
+      if (!ids.includes(t.best)) {
         throw new NotMeasurable(
           `${t.artifact} has no row with ${t.vary}=${t.best}, ${whereText(t.where)}`,
         );
       }
-      const others = [...bySetup].filter(([k]) => k !== t.best);
+      const others = ids.filter((k) => k !== t.best);
       if (others.length === 0) {
         throw new NotMeasurable(`${t.artifact} has no other ${t.vary} to compare with`);
       }
-      const beaten = others.filter(([, x]) => !(best > x)).map(([k]) => k);
+      const sels = [t.best, ...others].map((id): ItemSelector | undefined =>
+        t.items && { ...t.items, where: { ...t.items.where, [t.vary]: id } }
+      );
+      const st = sels.map((s, i) =>
+        statisticOf(store, s, `${t.label} of ${[t.best, ...others][i]}`)
+      );
+      checkPaired(st, sels as ItemSelector[]);
+      const w0 = observedWeights(st[0]!.units);
+      const est = st.map((s) => s.statistic(w0));
+      const margin = (w: Int32Array) => {
+        let m = -Infinity;
+        for (let i = 1; i < st.length; i++) m = Math.max(m, st[i]!.statistic(w));
+        return st[0]!.statistic(w) - m;
+      };
+      const r = decide(margin, st[0]!, { kind: "above", threshold: 0 }, boot);
+      let top = 1;
+      for (let i = 2; i < est.length; i++) if (est[i]! > est[top]!) top = i;
+      const beaten = others.filter((_, i) => !(est[0]! > est[i + 1]!));
       return {
-        values: `${t.label}: ${[...bySetup].map(([k, x]) => `${k} ${f(x)}`).join(", ")}`,
-        verdict: beaten.length === 0 ? "holds" : "does not hold",
-        detail: beaten.length === 0 ? undefined : `${t.best} is not above: ${beaten.join(", ")}`,
+        values:
+          `${t.label}: ${[t.best, ...others].map((k, i) => `${k} ${f(est[i]!)}`).join(", ")}; ` +
+          `${t.best} − best other (${others[top - 1]}) ${
+            formatInterval(r.estimate, r.low, r.high)
+          }`,
+        verdict: r.verdict,
+        detail: [r.how, beaten.length ? `${t.best} is not above: ${beaten.join(", ")}` : ""]
+          .filter(Boolean).join("; "),
       };
     }
     case "otherLanguagesNotHurt": {
-      const langs = store.get(t.artifact);
-      let a: number, b: number, what: string;
-      if (langs) {
-        const re = new RegExp(t.exclude);
-        const meanOf = (setup: string): { mean: number; n: number } => {
-          const rows = matching(langs, { ...t.where, [t.setupField]: setup }).filter((r) => {
-            const lang = r[t.langField];
-            if (typeof lang !== "string") {
-              throw new KitError(`${langs.path}: a row's "${t.langField}" is not a string`);
-            }
-            return !re.test(lang);
-          });
-          if (rows.length === 0) {
-            throw new NotMeasurable(
-              `${t.artifact} has no non-Quechua rows for ${t.setupField}=${setup}`,
-            );
-          }
-          const xs = rows.map((r) =>
-            numberField(
-              langs,
-              r,
-              t.field,
-              `${t.setupField}=${setup}, ${t.langField}=${r[t.langField]}`,
-            )
-          );
-          return { mean: xs.reduce((s, x) => s + x, 0) / xs.length, n: xs.length };
+      table(store, t.artifact);
+      const sel = (setup: string): ItemSelector | undefined =>
+        t.items && {
+          ...t.items,
+          where: { ...t.items.where, [t.setupField]: setup },
+          exclude: { field: t.langField, pattern: t.exclude },
         };
-        const ma = meanOf(t.with), mb = meanOf(t.without);
-        a = ma.mean;
-        b = mb.mean;
-        what = `${t.artifact}, mean over ${ma.n} non-Quechua languages`;
-      } else {
-        const loc = (setup: string): Locator => ({
-          artifact: t.fallback.artifact,
-          where: { ...t.fallback.where, [t.setupField]: setup },
-          field: t.field,
-          label: setup,
-        });
-        a = locate(store, loc(t.with));
-        b = locate(store, loc(t.without));
-        what = `${t.fallback.artifact} ${whereText(t.fallback.where)} (${t.artifact} missing)`;
-      }
-      const d = a - b;
+      const sw = statisticOf(store, sel(t.with), `${t.with} (non-Quechua languages)`);
+      const so = statisticOf(store, sel(t.without), `${t.without} (non-Quechua languages)`);
+      checkPaired([sw, so], [sel(t.with)!, sel(t.without)!]);
+      const w0 = observedWeights(sw.units);
+      const a = sw.statistic(w0), b = so.statistic(w0);
+      const r = decide(
+        (w) => sw.statistic(w) - so.statistic(w),
+        sw,
+        { kind: "atLeast", threshold: -t.maxDrop },
+        boot,
+      );
       return {
-        values: `${what}: ${t.without} ${f(b)}, ${t.with} ${f(a)}; difference ${f(d, true)}`,
-        verdict: d >= -t.maxDrop ? "holds" : "does not hold",
+        values:
+          `${t.field} averaged over ${sw.series} non-Quechua languages: ${t.without} ${f(b)}, ` +
+          `${t.with} ${f(a)}; difference ${formatInterval(r.estimate, r.low, r.high)}`,
+        verdict: r.verdict,
+        detail: r.how,
       };
     }
   }
@@ -225,11 +378,15 @@ function evaluate(
  * console.assert(evaluateClaim(store, CLAIMS[0]!).verdict === "not measurable");
  * ```
  */
-export function evaluateClaim(store: ArtifactStore, spec: ClaimSpec): ClaimRow {
+export function evaluateClaim(
+  store: ArtifactStore,
+  spec: ClaimSpec,
+  boot: ClaimBootstrap = CLAIM_BOOTSTRAP,
+): ClaimRow {
   const rule = describeRule(spec);
   const base = { id: spec.id, paper: spec.paper, claim: spec.claim };
   try {
-    const r = evaluate(store, spec);
+    const r = evaluate(store, spec, boot);
     return {
       ...base,
       values: r.values,

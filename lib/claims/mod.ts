@@ -8,3 +8,6 @@ export * from "./claim_list.ts";
 export * from "./evaluate_claim.ts";
 export * from "./paper_check.ts";
 export * from "./write_claims_artifact.ts";
+export * from "./item_outcomes.ts";
+export * from "./k_item_outcomes.ts";
+export * from "./d_item_outcomes.ts";

@@ -4,8 +4,15 @@ import { DEFAULT_TOLERANCE } from "../paper/tolerance.ts";
 import { KitError } from "../util/kit_error.ts";
 import { ArtifactStore } from "./artifact_store.ts";
 import { CLAIM_THRESHOLDS, CLAIMS } from "./claim_list.ts";
-import { claimArtifacts, type ClaimSpec } from "./claim_spec.ts";
-import { type ClaimRow, evaluateClaim } from "./evaluate_claim.ts";
+import { claimArtifacts, claimItemFiles, type ClaimSpec } from "./claim_spec.ts";
+import {
+  CLAIM_BOOTSTRAP,
+  type ClaimBootstrap,
+  type ClaimRow,
+  evaluateClaim,
+  type Verdict,
+  VERDICTS,
+} from "./evaluate_claim.ts";
 import { PAPER_CHECK_ARTIFACTS, type PaperCheckRow, paperCheckRows } from "./paper_check.ts";
 
 export interface ClaimsOptions {
@@ -17,11 +24,19 @@ export interface ClaimsOptions {
   paperCheck?: boolean;
   /** The claims to decide (default: all of `CLAIMS`). */
   claims?: readonly ClaimSpec[];
+  /** The intervals' bootstrap (default {@link CLAIM_BOOTSTRAP}: 1000 resamples, seed 2025, 95 %). */
+  bootstrap?: ClaimBootstrap;
+}
+
+/** "14 holds, 3 does not hold, 6 inconclusive, 2 not measurable": verdict counts in order. */
+export function verdictCounts(rows: readonly { verdict: Verdict }[]): string {
+  return VERDICTS.map((v) => `${rows.filter((r) => r.verdict === v).length} ${v}`).join(", ");
 }
 
 export interface ClaimsResult {
   profile: string;
   rows: ClaimRow[];
+  bootstrap: ClaimBootstrap;
   paperCheck: PaperCheckRow[] | null;
   artifacts: TableArtifact[];
 }
@@ -37,14 +52,16 @@ export async function evaluateClaims(
 ): Promise<Omit<ClaimsResult, "artifacts">> {
   const dir = opts.artifactDir ?? kitConfig().artifactDir;
   const claims = opts.claims ?? CLAIMS;
-  const store = await ArtifactStore.load(dir, [
-    ...claims.flatMap(claimArtifacts),
-    ...PAPER_CHECK_ARTIFACTS,
-  ]);
+  const bootstrap = opts.bootstrap ?? CLAIM_BOOTSTRAP;
+  const store = await ArtifactStore.load(
+    dir,
+    [...claims.flatMap(claimArtifacts), ...PAPER_CHECK_ARTIFACTS],
+    claims.flatMap(claimItemFiles),
+  );
   const profile = opts.profile ?? store.profile() ?? kitConfig().profile;
   const rows = claims.map((c) => {
     try {
-      return evaluateClaim(store, c);
+      return evaluateClaim(store, c, bootstrap);
     } catch (err) {
       if (err instanceof KitError) throw new KitError(`claim ${c.id}: ${err.message}`, err.hints);
       throw new KitError(
@@ -55,7 +72,7 @@ export async function evaluateClaims(
     }
   });
   const check = opts.paperCheck ?? profile === "paper";
-  return { profile, rows, paperCheck: check ? paperCheckRows(store) : null };
+  return { profile, rows, bootstrap, paperCheck: check ? paperCheckRows(store) : null };
 }
 
 /**
@@ -71,8 +88,8 @@ export async function evaluateClaims(
 export async function writeClaimsArtifact(opts: ClaimsOptions = {}): Promise<ClaimsResult> {
   const dir = opts.artifactDir ?? kitConfig().artifactDir;
   const result = await evaluateClaims({ ...opts, artifactDir: dir });
-  const counts = (["holds", "does not hold", "not measurable"] as const)
-    .map((v) => `${result.rows.filter((r) => r.verdict === v).length} ${v}`).join(", ");
+  const counts = verdictCounts(result.rows);
+  const b = result.bootstrap;
   const artifacts = [
     await writeTableArtifact({
       id: "CLAIMS",
@@ -80,15 +97,27 @@ export async function writeClaimsArtifact(opts: ClaimsOptions = {}): Promise<Cla
         `Qualitative claims of papers K and D, decided on this run (${result.profile} profile)`,
       rows: result.rows,
       columns: ["id", "paper", "claim", "values", "verdict", "note"],
-      caption: `${counts}. Each note states the rule and its thresholds.`,
+      caption: `${counts}. Each verdict comes from the ${
+        100 * b.level
+      }% paired bootstrap interval of the difference the claim rests on (printed as estimate [low, high]); each note states the rule and its thresholds.`,
+      seeds: { bootstrap: b.seed },
       notes: [
+        `Verdicts: holds = the ${
+          100 * b.level
+        }% interval of the difference lies entirely on the claimed side; does not hold = entirely on the other side; ` +
+        `inconclusive = it straddles the bound; "about the same" holds when the interval lies inside ±margin and does not hold when it lies entirely outside. ` +
+        `Intervals: paired percentile bootstrap (${b.resamples} resamples, seed ${b.seed}) over the per-item outcomes the notebooks write to items/ ` +
+        `(K-T1: FLORES sentences, both directions per sentence; K-T2: XNLI test pairs, drawn jointly in every language; D: holdout items of all folds, concatenated) — both sides of a difference on the same draw. ` +
+        `The numbers in the values column are these per-item statistics on the observed sample: K's equal the tables'; D's retrieval and mean-cosine numbers pool the items of all folds, ` +
+        `so they differ from the tables' means of fold means in the 4th decimal when folds differ in size; D's hubness is computed per fold, then averaged, as in D-T6 ` +
+        `(under resampling each item keeps its k-occurrence in its fold's kNN graph). D-T6's effective rank, Gram correlation and lang-ID probe have no per-item outcomes, so their claims are not measurable.`,
         `Thresholds: "not much" (K2b) = a drop of at most ${CLAIM_THRESHOLDS.notMuchDrop} (2 points) in mean bitext accuracy; ` +
         `"flat" (D4b) = a rise of at most ${CLAIM_THRESHOLDS.flat} in macro R@1; hubness "about the same" (D7) = within ` +
         `${
           CLAIM_THRESHOLDS.hubnessRelative * 100
         }% of the before value; lang-ID "about the same" (D8) = within ` +
         `${CLAIM_THRESHOLDS.langIdAbsolute} accuracy; "raises"/"drops"/"beats" = any change in that direction (> 0).`,
-        "A claim is not measurable when this run has no artifact, row or value behind it (the note says which).",
+        "A claim is not measurable when this run has no artifact, row, value or per-item outcomes behind it (the note says which).",
         ...(result.profile === "paper" ? [] : [
           "In the mini profile the models and data are the kit's small stand-ins, so a claim that does not hold here says little about the paper.",
         ]),

@@ -35,11 +35,24 @@ export interface RegistryOptions {
   quiet?: boolean;
   /** Where npm-packaged datasets are installed. Default `<project>/node_modules`. */
   nodeModules?: string;
+  /** Re-hash every file once in this process, trusting no stamp (`./kit task fetch --verify`). */
+  verify?: boolean;
 }
 
+/**
+ * What the stamp cache (`<cache>/data/.verified.json`) trusts: a file whose size, mtime, ctime
+ * (to the second, as Deno reports it) and inode are all unchanged since it was hashed keeps that
+ * hash, across processes (so a rerun does not re-read gigabytes). Any later write to the file,
+ * `touch -d`, a copy or a replacement changes the ctime or the inode, so only a same-size change
+ * that keeps the mtime and lands in the same second as the hashing, or one that forges the
+ * change time (root, with the clock set back), goes unnoticed. `fetch --verify` re-hashes every
+ * file, trusting no stamp.
+ */
 interface VerifiedStamp {
   size: number;
   mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
   sha256: string;
 }
 
@@ -88,6 +101,7 @@ export class DataRegistry {
   readonly #resolved = new Map<string, ResolvedDataset>();
   readonly #manifests = new Map<string, DatasetFile[]>();
   #stamps: Record<string, VerifiedStamp> | null = null;
+  readonly #verify: boolean;
 
   constructor(opts: RegistryOptions = {}) {
     this.cacheRoot = resolve(opts.cacheRoot ?? join(cacheDir(), "data"));
@@ -96,6 +110,7 @@ export class DataRegistry {
     this.nodeModules = resolve(opts.nodeModules ?? join(PROJECT_ROOT, "node_modules"));
     this.#fetch = opts.fetchFn ?? globalThis.fetch.bind(globalThis);
     this.#quiet = opts.quiet ?? false;
+    this.#verify = opts.verify ?? false;
   }
 
   /** Every declared dataset. */
@@ -133,9 +148,14 @@ export class DataRegistry {
     const out: { source: ResolvedDataset["source"]; root: string }[] = [
       { source: "cache", root: this.cachePath(decl.name) },
     ];
-    if (this.mirror && decl.mirrorDir) out.push({ source: "mirror", root: join(this.mirror, decl.mirrorDir) });
+    if (this.mirror && decl.mirrorDir) {
+      out.push({ source: "mirror", root: join(this.mirror, decl.mirrorDir) });
+    }
     if (decl.upstream.kind === "npm") {
-      out.push({ source: "npm", root: join(this.nodeModules, ...decl.upstream.package.split("/")) });
+      out.push({
+        source: "npm",
+        root: join(this.nodeModules, ...decl.upstream.package.split("/")),
+      });
     }
     return out;
   }
@@ -150,14 +170,24 @@ export class DataRegistry {
     return this.#stamps!;
   }
 
-  /** sha256 of a file, reusing an earlier check when size and mtime are unchanged. */
+  /**
+   * sha256 of a file, reusing an earlier check when size, mtime, ctime and inode are unchanged
+   * (see `VerifiedStamp`), unless this registry was made with `verify`.
+   */
   async #checksum(path: string, info: Deno.FileInfo): Promise<string> {
     const stamps = await this.#loadStamps();
     const mtimeMs = info.mtime?.getTime() ?? 0;
+    const ctimeMs = info.ctime?.getTime() ?? 0;
+    const ino = info.ino ?? 0;
     const s = stamps[path];
-    if (s && s.size === info.size && s.mtimeMs === mtimeMs) return s.sha256;
+    if (
+      !this.#verify && s && s.size === info.size && s.mtimeMs === mtimeMs &&
+      s.ctimeMs === ctimeMs && s.ino === ino
+    ) {
+      return s.sha256;
+    }
     const sha256 = await sha256File(path);
-    stamps[path] = { size: info.size, mtimeMs, sha256 };
+    stamps[path] = { size: info.size, mtimeMs, ctimeMs, ino, sha256 };
     return sha256;
   }
 
@@ -184,11 +214,20 @@ export class DataRegistry {
         looked.push(`${source}: ${root} (absent)`);
         continue;
       }
+      if (files.length === 0 && required.length === 0 && !(await hasVisibleEntry(root))) {
+        // nothing pinned: an empty folder (e.g. left by an interrupted download) is not the dataset
+        looked.push(`${source}: ${root} (empty)`);
+        continue;
+      }
       const missing: string[] = [];
       for (const f of files) if (!(await stat(join(root, f.path)))?.isFile) missing.push(f.path);
       for (const p of required) if (!(await stat(join(root, p)))) missing.push(p);
       if (missing.length > 0) {
-        looked.push(`${source}: ${root} (${missing.length} of ${files.length + required.length} files missing, e.g. ${missing[0]})`);
+        looked.push(
+          `${source}: ${root} (${missing.length} of ${
+            files.length + required.length
+          } files missing, e.g. ${missing[0]})`,
+        );
         continue;
       }
       let verified = 0;
@@ -208,7 +247,9 @@ export class DataRegistry {
         verified++;
       }
       await this.#saveStamps();
-      const manifestSha256 = sha256Hex(files.map((f) => `${f.path} ${f.sha256 ?? "-"}`).sort().join("\n"));
+      const manifestSha256 = sha256Hex(
+        files.map((f) => `${f.path} ${f.sha256 ?? "-"}`).sort().join("\n"),
+      );
       const r: ResolvedDataset = { name, source, root, manifestSha256, verifiedFiles: verified };
       this.#resolved.set(name, r);
       return r;
@@ -238,24 +279,42 @@ export class DataRegistry {
     const lines: string[] = [];
     if (up.kind === "archives") {
       for (const a of up.archives) {
-        lines.push(`download: ${a.url} (${describeBytes(a.bytes)}; sha256 ${a.sha256 ?? "not pinned: verify against the publisher's checksum"})`);
+        lines.push(
+          `download: ${a.url} (${describeBytes(a.bytes)}; sha256 ${
+            a.sha256 ?? "not pinned: verify against the publisher's checksum"
+          })`,
+        );
       }
     } else if (up.kind === "files") {
-      lines.push(`download: ${up.baseUrl}<file> for each of the ${files.length} files of data/manifests/${decl.name}.json`);
+      lines.push(
+        `download: ${up.baseUrl}<file> for each of the ${files.length} files of data/manifests/${decl.name}.json`,
+      );
     } else if (up.kind === "npm") {
-      lines.push(`npm package ${up.package}@${up.version} (pinned in package.json / package-lock.json): run \`./kit setup\` (npm install) with the npm registry reachable once`);
+      lines.push(
+        `npm package ${up.package}@${up.version} (pinned in package.json / package-lock.json): run \`./kit setup\` (npm install) with the npm registry reachable once`,
+      );
     } else {
       lines.push(`no direct download: ${up.how} (derived from ${up.from})`);
     }
     for (const f of files.slice(0, 4)) {
-      const remote = up.kind === "files" ? `${up.baseUrl}${up.remotePaths?.[f.path] ?? f.path}` : f.path;
+      const remote = up.kind === "files"
+        ? `${up.baseUrl}${up.remotePaths?.[f.path] ?? f.path}`
+        : f.path;
       lines.push(`  ${remote}  sha256 ${f.sha256 ?? "not pinned"}  (${describeBytes(f.bytes)})`);
     }
-    if (files.length > 4) lines.push(`  ... ${files.length - 4} more, with their sha256, in data/manifests/${decl.name}.json`);
+    if (files.length > 4) {
+      lines.push(
+        `  ... ${files.length - 4} more, with their sha256, in data/manifests/${decl.name}.json`,
+      );
+    }
     lines.push(...looked.map((l) => `looked in ${l}`));
-    if (!this.mirror) lines.push("no mirror folder set: pass --data-mirror DIR or set KIT_DATA_MIRROR");
+    if (!this.mirror) {
+      lines.push("no mirror folder set: pass --data-mirror DIR or set KIT_DATA_MIRROR");
+    }
     lines.push(
-      `to fix: on a machine with internet run \`./kit task fetch ${decl.name}\`, or download the file(s) above, check the sha256, and put the contents in ${relative(Deno.cwd(), this.cachePath(decl.name)) || "."}/`,
+      `to fix: on a machine with internet run \`./kit task fetch ${decl.name}\`, or download the file(s) above, check the sha256, and put the contents in ${
+        relative(Deno.cwd(), this.cachePath(decl.name)) || "."
+      }/`,
     );
     if (decl.notes) lines.push(decl.notes);
     lines.push(`license: ${decl.license}; about: ${decl.homepage}`);
@@ -264,21 +323,30 @@ export class DataRegistry {
 
   /**
    * Downloads a dataset into the cache: each file (or archive) streamed to a temp file with a
-   * progress bar, its sha256 checked, then renamed into place (a killed download loses nothing
-   * already complete and leaves no partial file). Already-present files are skipped.
+   * progress bar, its sha256 checked, then renamed into place. Everything goes into a staging
+   * folder (`.partial/<name>/` in the cache, kept across runs so a killed download
+   * loses nothing already complete), which is renamed to `<name>/` only once every file is there
+   * and verified: a failed or killed fetch never leaves a folder that resolves as the dataset.
    */
   async fetch(name: string): Promise<ResolvedDataset> {
     const decl = this.declaration(name);
     await this.files(name);
+    const present = await this.resolve(name).catch(() => null);
+    if (present?.source === "cache") return present;
     const up = decl.upstream;
-    const dest = this.cachePath(name);
-    await Deno.mkdir(dest, { recursive: true });
     if (up.kind === "derived" || up.kind === "npm") throw this.missingError(decl);
+    const dest = this.cachePath(name);
+    const stagingRoot = join(this.cacheRoot, ".partial");
+    const staging = join(stagingRoot, name);
+    await Deno.mkdir(staging, { recursive: true });
     if (up.kind === "files") {
       const files = await this.files(name);
-      const bar = new ProgressBar(`fetch ${name}`, files.length, { silent: this.#quiet, unit: "files" });
+      const bar = new ProgressBar(`fetch ${name}`, files.length, {
+        silent: this.#quiet,
+        unit: "files",
+      });
       for (const f of files) {
-        const target = join(dest, f.path);
+        const target = join(staging, f.path);
         if (!(await stat(target))?.isFile) {
           const remote = up.remotePaths?.[f.path] ?? f.path;
           await this.#download(decl, up.baseUrl + remote, target, f.sha256);
@@ -290,31 +358,51 @@ export class DataRegistry {
       for (const a of up.archives) {
         const archive = join(this.cacheRoot, ".downloads", a.url.split("/").pop() ?? "archive");
         if (!(await stat(archive))?.isFile) await this.#download(decl, a.url, archive, a.sha256);
-        await unpackArchive(archive, a.format, a.strip, a.into ? join(dest, a.into) : dest);
+        await unpackArchive(archive, a.format, a.strip, a.into ? join(staging, a.into) : staging);
       }
     }
+    // verify the staged copy as the dataset, then move it into place
+    const check = new DataRegistry({ cacheRoot: stagingRoot, mirror: null, quiet: true });
+    check.#manifests.set(name, await this.files(name));
+    await check.resolve(name);
+    await Deno.remove(dest, { recursive: true }).catch(() => {});
+    await Deno.rename(staging, dest);
     this.#resolved.delete(name);
     return await this.resolve(name);
   }
 
-  async #download(decl: DatasetDeclaration, url: string, target: string, sha256: string | null): Promise<void> {
+  async #download(
+    decl: DatasetDeclaration,
+    url: string,
+    target: string,
+    sha256: string | null,
+  ): Promise<void> {
     let res: Response;
     try {
       res = await this.#fetch(url);
     } catch (err) {
       const e = this.missingError(decl);
-      throw new KitError(`cannot download ${url}: ${err instanceof Error ? err.message : err} (offline?)`, [
-        e.message,
-        ...e.hints,
-      ]);
+      throw new KitError(
+        `cannot download ${url}: ${err instanceof Error ? err.message : err} (offline?)`,
+        [
+          e.message,
+          ...e.hints,
+        ],
+      );
     }
     if (!res.ok || !res.body) {
-      throw new KitError(`cannot download ${url}: HTTP ${res.status} ${res.statusText}`, this.missingError(decl).hints);
+      throw new KitError(
+        `cannot download ${url}: HTTP ${res.status} ${res.statusText}`,
+        this.missingError(decl).hints,
+      );
     }
     await Deno.mkdir(dirname(target), { recursive: true });
     const tmp = `${target}.${Deno.pid}.part`;
     const total = Number(res.headers.get("content-length") ?? 0);
-    const bar = new ProgressBar(`download ${url.split("/").pop()}`, total || 1, { silent: this.#quiet || total === 0, unit: "bytes" });
+    const bar = new ProgressBar(`download ${url.split("/").pop()}`, total || 1, {
+      silent: this.#quiet || total === 0,
+      unit: "bytes",
+    });
     const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
     const { createHash } = await import("node:crypto");
     const hash = createHash("sha256");
@@ -333,12 +421,21 @@ export class DataRegistry {
     const got = hash.digest("hex");
     if (sha256 && got !== sha256) {
       await Deno.remove(tmp).catch(() => {});
-      throw new KitError(`download ${url}: sha256 ${got} does not match the declared ${sha256} (dataset "${decl.name}")`, [
-        "the upstream file changed or the download was corrupted; nothing was kept",
-      ]);
+      throw new KitError(
+        `download ${url}: sha256 ${got} does not match the declared ${sha256} (dataset "${decl.name}")`,
+        [
+          "the upstream file changed or the download was corrupted; nothing was kept",
+        ],
+      );
     }
     await Deno.rename(tmp, target);
   }
+}
+
+/** True when `dir` holds at least one entry whose name does not start with a dot. */
+async function hasVisibleEntry(dir: string): Promise<boolean> {
+  for await (const e of Deno.readDir(dir)) if (!e.name.startsWith(".")) return true;
+  return false;
 }
 
 async function run(cmd: string, args: string[], what: string): Promise<void> {
@@ -346,13 +443,24 @@ async function run(cmd: string, args: string[], what: string): Promise<void> {
   try {
     out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).output();
   } catch {
-    throw new KitError(`${what}: the command \`${cmd}\` is not installed (Debian: apt-get install -y ${cmd === "dpkg-deb" ? "dpkg" : cmd})`);
+    throw new KitError(
+      `${what}: the command \`${cmd}\` is not installed (Debian: apt-get install -y ${
+        cmd === "dpkg-deb" ? "dpkg" : cmd
+      })`,
+    );
   }
-  if (!out.success) throw new KitError(`${what}: ${cmd} failed: ${new TextDecoder().decode(out.stderr).trim()}`);
+  if (!out.success) {
+    throw new KitError(`${what}: ${cmd} failed: ${new TextDecoder().decode(out.stderr).trim()}`);
+  }
 }
 
 /** Unpacks an archive into `dest`, keeping only what lies under `strip` inside it. */
-export async function unpackArchive(archive: string, format: string, strip: string, dest: string): Promise<void> {
+export async function unpackArchive(
+  archive: string,
+  format: string,
+  strip: string,
+  dest: string,
+): Promise<void> {
   const tmp = `${dest}.unpack.${Deno.pid}`;
   await Deno.remove(tmp, { recursive: true }).catch(() => {});
   await Deno.mkdir(tmp, { recursive: true });

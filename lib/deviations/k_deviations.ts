@@ -92,8 +92,8 @@ export const K_DEVIATIONS: readonly Deviation[] = [
       "model.train(): Hugging Face dropout 0.1 (hidden and attention) in both towers while fine-tuning",
     kit: "no dropout anywhere (training is deterministic given the seed)",
     reason:
-      "the kit's TF.js encoders implement inference-style forward passes; determinism of cached runs",
-    profiles: ["mini"],
+      "the kit's TF.js encoders implement inference-style forward passes, so they can be checked against PyTorch in eval mode (tests/k_torch_reference_test.ts); determinism of cached runs",
+    profiles: ["mini", "paper"],
     affects: TRAINED,
   },
   {

@@ -25,3 +25,4 @@ export * from "./safetensors_weights.ts";
 export * from "./image_pixels.ts";
 export * from "./subword_tokenizer.ts";
 export * from "./pretrained/mod.ts";
+export * from "./safetensors_model_folder.ts";

@@ -1,5 +1,10 @@
 import { KitError } from "../util/kit_error.ts";
-import { readSafetensors, type SafeTensorInput, writeSafetensors } from "../io/safetensors.ts";
+import {
+  type SafeTensorInput,
+  verifySafetensorsFile,
+  writeSafetensors,
+} from "../io/safetensors.ts";
+import { SafetensorsReader } from "../io/safetensors_stream.ts";
 import type { ParameterSet } from "./parameter_set.ts";
 
 /** A model whose parameters carry Hugging Face names (XLM-R, ViT). */
@@ -34,7 +39,8 @@ function candidateNames(name: string, prefix: string): string[] {
  * Loads Hugging Face safetensors weights into a model built from the same `config.json`: every
  * parameter is looked up under its name, then without the task-head prefix (a base
  * `XLMRobertaModel`/`ViTModel` checkpoint), then as legacy `gamma`/`beta`; F16 and F32 are
- * accepted. A missing required tensor or a shape mismatch is a `KitError` naming the tensor, the
+ * accepted. The file is read tensor by tensor straight into the parameters (chunks of at most
+ * `chunkBytes`, default 64 MiB), never as one buffer. A missing required tensor or a shape mismatch is a `KitError` naming the tensor, the
  * file and the expected shape; missing task-head parameters keep their values. Returns what was
  * loaded, kept and left unused.
  *
@@ -47,46 +53,55 @@ function candidateNames(name: string, prefix: string): string[] {
 export async function loadSafetensorsWeights(
   model: HfNamedModel,
   path: string,
+  opts: { chunkBytes?: number } = {},
 ): Promise<WeightsLoadReport> {
-  const file = await readSafetensors(path);
-  const used = new Set<string>();
-  const loaded: string[] = [], keptOptional: string[] = [];
-  const updates: Record<string, Float32Array> = {};
-  for (const spec of model.params.specs) {
-    const key = candidateNames(spec.name, model.prefix).find((k) => file.tensors.has(k));
-    if (key === undefined) {
-      if (spec.optional) {
-        keptOptional.push(spec.name);
-        continue;
+  // the kit's content hash (whole file, streamed), before any tensor is read
+  await verifySafetensorsFile(path);
+  const file = await SafetensorsReader.open(path, opts);
+  try {
+    const used = new Set<string>();
+    const loaded: string[] = [], keptOptional: string[] = [];
+    const plan: [string, string][] = [];
+    // Every check from the header first, so a mismatch leaves the model untouched.
+    for (const spec of model.params.specs) {
+      const key = candidateNames(spec.name, model.prefix).find((k) => file.entries.has(k));
+      if (key === undefined) {
+        if (spec.optional) {
+          keptOptional.push(spec.name);
+          continue;
+        }
+        throw new KitError(
+          `${path}: tensor "${spec.name}" (shape [${spec.shape.join(", ")}]) is missing`,
+          [
+            `looked for: ${candidateNames(spec.name, model.prefix).join(", ")}`,
+            "is this a checkpoint of the same architecture and config.json?",
+          ],
+        );
       }
-      throw new KitError(
-        `${path}: tensor "${spec.name}" (shape [${spec.shape.join(", ")}]) is missing`,
-        [
-          `looked for: ${candidateNames(spec.name, model.prefix).join(", ")}`,
-          "is this a checkpoint of the same architecture and config.json?",
-        ],
-      );
+      const t = file.entries.get(key)!;
+      if (t.shape.length !== spec.shape.length || t.shape.some((s, i) => s !== spec.shape[i])) {
+        throw new KitError(
+          `${path}: tensor "${key}" has shape [${t.shape.join(", ")}], the model expects [${
+            spec.shape.join(", ")
+          }] for ${spec.name}`,
+          ["the config.json does not match these weights"],
+        );
+      }
+      if (t.dtype !== "F32" && t.dtype !== "F16") {
+        throw new KitError(`${path}: tensor "${key}" is ${t.dtype}; expected F32 or F16`);
+      }
+      plan.push([spec.name, key]);
+      used.add(key);
+      loaded.push(spec.name);
     }
-    const t = file.tensors.get(key)!;
-    if (t.shape.length !== spec.shape.length || t.shape.some((s, i) => s !== spec.shape[i])) {
-      throw new KitError(
-        `${path}: tensor "${key}" has shape [${t.shape.join(", ")}], the model expects [${
-          spec.shape.join(", ")
-        }] for ${spec.name}`,
-        ["the config.json does not match these weights"],
-      );
-    }
-    if (!(t.data instanceof Float32Array)) {
-      throw new KitError(`${path}: tensor "${key}" is ${t.dtype}; expected F32 or F16`);
-    }
-    updates[spec.name] = t.data;
-    used.add(key);
-    loaded.push(spec.name);
+    // Then tensor by tensor, straight into the parameters (no whole-file buffer).
+    for (const [name, key] of plan) await file.readFloat32Into(key, model.params.values[name]!);
+    model.params.sync();
+    const unused = [...file.entries.keys()].filter((k) => !used.has(k));
+    return { loaded, keptOptional, unused };
+  } finally {
+    file.close();
   }
-  for (const [name, data] of Object.entries(updates)) model.params.values[name]!.set(data);
-  model.params.sync();
-  const unused = [...file.tensors.keys()].filter((k) => !used.has(k));
-  return { loaded, keptOptional, unused };
 }
 
 /** Writes every parameter of `model` as F32 under its Hugging Face name (atomically). */

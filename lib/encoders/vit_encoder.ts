@@ -10,6 +10,8 @@ export interface VitOptions {
   seed?: number;
   /** Add an image-classification head `classifier.*` with this many classes (default none). */
   numLabels?: number;
+  /** Uniform instead of truncated-normal initial weights (same std), for benchmarks. */
+  fastInit?: boolean;
 }
 
 /**
@@ -35,7 +37,9 @@ export class VitEncoder {
     }
     this.config = config;
     this.numLabels = opts.numLabels ?? 0;
-    this.params = new ParameterSet(vitParameterSpecs(config, this.numLabels), opts.seed ?? 0);
+    this.params = new ParameterSet(vitParameterSpecs(config, this.numLabels), opts.seed ?? 0, {
+      fastInit: opts.fastInit,
+    });
   }
 
   get dim(): number {

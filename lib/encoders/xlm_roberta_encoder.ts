@@ -18,6 +18,23 @@ export interface XlmRobertaOptions {
   seed?: number;
   /** Add the masked-LM head (`lm_head.*`, decoder tied to the word embeddings). Default false. */
   lmHead?: boolean;
+  /**
+   * Keep the word-embedding table on the host only (no device copy; it is only gathered in
+   * JavaScript). Not allowed with `lmHead` (the tied decoder needs it on the device). Default
+   * false; real-shape training sets it (XLM-R-large's table is 1 GB).
+   */
+  hostWordEmbeddings?: boolean;
+  /** Uniform instead of normal initial weights (same std; see `ParameterSet`), for benchmarks. */
+  fastInit?: boolean;
+}
+
+/** Gradient rows of an embedding table: only the rows a batch looked up. */
+export interface SparseRowGrad {
+  /** Row indices, ascending, distinct. */
+  readonly rows: Int32Array;
+  /** `rows.length × width` gradient values, row-major in the order of `rows`. */
+  readonly values: Float32Array;
+  readonly width: number;
 }
 
 const NEG_INF = -1e9;
@@ -46,9 +63,14 @@ export class XlmRobertaEncoder {
   constructor(config: XlmRobertaConfig, opts: XlmRobertaOptions = {}) {
     this.config = config;
     this.hasLmHead = opts.lmHead ?? false;
+    const hostWords = opts.hostWordEmbeddings ?? false;
+    if (hostWords && this.hasLmHead) {
+      throw new KitError("XLM-R: hostWordEmbeddings cannot be combined with lmHead (tied decoder)");
+    }
     this.params = new ParameterSet(
-      xlmRobertaParameterSpecs(config, this.hasLmHead),
+      xlmRobertaParameterSpecs(config, this.hasLmHead, hostWords),
       opts.seed ?? 0,
+      { fastInit: opts.fastInit },
     );
   }
 
@@ -133,6 +155,40 @@ export class XlmRobertaEncoder {
         gt[j] = gt[j]! + g;
       }
     }
+  }
+
+  /**
+   * Like `embeddingGrad`, but the word-embedding table's gradient is returned as the rows the
+   * batch looked up (`SparseRowGrad`) instead of a dense `vocab × d` array; the position and
+   * token-type gradients are added to `grads` densely (they are small).
+   */
+  embeddingGradSparse(
+    b: TokenBatch,
+    gradInput: Float32Array,
+    grads: ParameterState,
+  ): SparseRowGrad {
+    const d = this.dim;
+    const rows = Int32Array.from(new Set(b.ids)).sort();
+    const slot = new Map<number, number>();
+    rows.forEach((r, k) => slot.set(r, k));
+    const values = new Float32Array(rows.length * d);
+    const pn = `${this.prefix}embeddings.position_embeddings.weight`;
+    const tn = `${this.prefix}embeddings.token_type_embeddings.weight`;
+    for (const n of [pn, tn]) {
+      if (!grads[n]) grads[n] = new Float32Array(this.params.values[n]!.length);
+    }
+    const gp = grads[pn]!, gt = grads[tn]!;
+    const posIds = this.positionIds(b);
+    for (let i = 0; i < b.ids.length; i++) {
+      const w = slot.get(b.ids[i]!)! * d, p = posIds[i]! * d, o = i * d;
+      for (let j = 0; j < d; j++) {
+        const g = gradInput[o + j]!;
+        values[w + j] = values[w + j]! + g;
+        gp[p + j] = gp[p + j]! + g;
+        gt[j] = gt[j]! + g;
+      }
+    }
+    return { rows, values, width: d };
   }
 
   /** 1 for real tokens, 0 for padding (`[batch·length]`). */
@@ -249,7 +305,11 @@ export class XlmRobertaEncoder {
 }
 
 /** The parameter list of an XLM-R encoder (Hugging Face names, shapes and initialisation). */
-export function xlmRobertaParameterSpecs(c: XlmRobertaConfig, lmHead: boolean): ParameterSpec[] {
+export function xlmRobertaParameterSpecs(
+  c: XlmRobertaConfig,
+  lmHead: boolean,
+  hostWordEmbeddings = false,
+): ParameterSpec[] {
   const d = c.hidden_size, ff = c.intermediate_size;
   const std = 0.02;
   const normal = { kind: "normal", std } as const;
@@ -261,6 +321,7 @@ export function xlmRobertaParameterSpecs(c: XlmRobertaConfig, lmHead: boolean): 
       shape: [c.vocab_size, d],
       init: normal,
       zeroRow: c.pad_token_id,
+      hostOnly: hostWordEmbeddings,
     },
     {
       name: `${pre}embeddings.position_embeddings.weight`,

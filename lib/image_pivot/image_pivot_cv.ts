@@ -40,6 +40,17 @@ export interface ImagePivotCvOptions {
   progress?: boolean;
   /** Called with a one-line message as each fold × head finishes. */
   log?: (line: string) => void;
+  /**
+   * Called for each fold × head with its holdout item indices and projected holdout rows (in
+   * that order), e.g. lib/claims' `ImagePivotItemRecorder.record` for per-item outcomes.
+   */
+  onHoldout?: (
+    fold: number,
+    head: HeadKind,
+    holdout: number[],
+    text: Record<string, RowMatrix>,
+    images: RowMatrix,
+  ) => void | Promise<void>;
 }
 
 /** One head on one fold. */
@@ -146,6 +157,7 @@ export async function runImagePivotCv(
       langs: emb.langs,
       pivot: emb.langs.length > 1,
     });
+    await options.onHoldout?.(fold, head, holdout, textHold, imagesHold);
     const diag = diagnostics
       ? diagnoseLanguages(textHold, {
         seed: langIdSeed,

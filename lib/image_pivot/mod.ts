@@ -9,3 +9,4 @@ export * from "./image_pivot_tables.ts";
 export * from "./published_lookup.ts";
 export * from "./dataset_embeddings.ts";
 export * from "./profile_embeddings.ts";
+export * from "./head_try_it.ts";

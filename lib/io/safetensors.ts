@@ -1,6 +1,9 @@
 import { KitError } from "../util/kit_error.ts";
 import { atomicWriteFile } from "../util/atomic_write.ts";
 import { decodeFloat16, encodeFloat16 } from "./float16.ts";
+import { createHash } from "node:crypto";
+import { dirname, relative, resolve } from "node:path";
+import { cacheDir } from "../util/paths.ts";
 
 /** The safetensors dtypes the kit reads and writes. */
 export type SafetensorsDtype = "F16" | "F32" | "F64" | "I32" | "I64";
@@ -81,7 +84,7 @@ export function parseSafetensors(bytes: Uint8Array, name = "<safetensors bytes>"
         if (typeof v !== "string") {
           throw new KitError(`${name}: __metadata__.${k} must be a string, got ${typeof v}`);
         }
-        metadata[k] = v;
+        if (k !== CONTENT_HASH_KEY) metadata[k] = v;
       }
       continue;
     }
@@ -154,8 +157,166 @@ export function parseSafetensors(bytes: Uint8Array, name = "<safetensors bytes>"
   return { tensors, metadata };
 }
 
-/** Reads and parses a `.safetensors` file (see `parseSafetensors`). */
-export async function readSafetensors(path: string): Promise<SafetensorsFile> {
+/**
+ * The `__metadata__` key of the kit's content hash: the sha256 of the whole file, computed with
+ * this value's own 64 hex digits read as "0". Written by `writeSafetensors`, checked by
+ * `readSafetensors`, left out of the metadata `parseSafetensors` returns.
+ */
+export const CONTENT_HASH_KEY = "kit_sha256";
+const HASH_MARK = new TextEncoder().encode(`"${CONTENT_HASH_KEY}":"`);
+const ZERO_HASH = new TextEncoder().encode("0".repeat(64));
+
+/** Offset of the content hash's first hex digit in the header, or -1 when it has none. */
+function contentHashOffset(bytes: Uint8Array): number {
+  if (bytes.length < 8) return -1;
+  const headerLen = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+  const end = Math.min(bytes.length, 8 + headerLen) - HASH_MARK.length - 64;
+  outer: for (let i = 8; i <= end; i++) {
+    for (let j = 0; j < HASH_MARK.length; j++) if (bytes[i + j] !== HASH_MARK[j]) continue outer;
+    return i + HASH_MARK.length;
+  }
+  return -1;
+}
+
+/** True when the `.safetensors` file at `path` carries the kit's content hash (reads the header only). */
+export async function hasContentHash(path: string): Promise<boolean> {
+  const file = await Deno.open(path, { read: true });
+  try {
+    const head = new Uint8Array(8);
+    if ((await file.read(head)) !== 8) return false;
+    const len = Number(new DataView(head.buffer).getBigUint64(0, true));
+    if (len > 100_000_000) return false;
+    const header = new Uint8Array(8 + len);
+    header.set(head);
+    let off = 8;
+    while (off < header.length) {
+      const n = await file.read(header.subarray(off));
+      if (n === null) break;
+      off += n;
+    }
+    return contentHashOffset(header.subarray(0, off)) >= 0;
+  } finally {
+    file.close();
+  }
+}
+
+/** sha256 of `bytes` with the 64 bytes at `at` read as "0" digits. */
+function contentHash(bytes: Uint8Array, at: number): string {
+  return createHash("sha256")
+    .update(bytes.subarray(0, at))
+    .update(ZERO_HASH)
+    .update(bytes.subarray(at + 64))
+    .digest("hex");
+}
+
+/** What to do about a damaged kit file: delete its folder and rebuild. */
+function rebuildHint(name: string): string[] {
+  return [
+    `delete the folder ${dirname(name)}/ and rerun: the kit rebuilds it` +
+    " (trained models and checkpoints: `./kit task reproduce --only 02`)",
+  ];
+}
+
+/**
+ * Checks the content hash of `.safetensors` bytes. A file without one passes unless `required`
+ * (the kit's own caches always carry one); a mismatch is a `KitError` naming `name`, the two
+ * hashes and how to rebuild the file.
+ */
+export function verifySafetensorsHash(bytes: Uint8Array, name: string, required: boolean): void {
+  const at = contentHashOffset(bytes);
+  const rebuild = rebuildHint(name);
+  if (at < 0) {
+    if (!required) return;
+    throw new KitError(
+      `${name}: no content hash (kit_sha256) in the header: the file is damaged or was written by an older kit`,
+      rebuild,
+    );
+  }
+  const stored = new TextDecoder().decode(bytes.subarray(at, at + 64));
+  const got = contentHash(bytes, at);
+  if (stored !== got) {
+    throw new KitError(
+      `${name}: content hash mismatch (file has sha256 ${got}, written as ${stored}): the file is damaged`,
+      rebuild,
+    );
+  }
+}
+
+/**
+ * True when `path` lies in one of the kit's trained-model cache folders,
+ * `<cache>/models/<name>@<12 hex>/` (see `modelCacheDir` in lib/models/model_cache.ts): every
+ * file there was written by `writeSafetensors`, so it must carry a content hash. (Pretrained
+ * models a user puts under `<cache>/models/<org>/<model>/` are not the kit's and need none.)
+ */
+export function isKitModelCachePath(path: string): boolean {
+  const rel = relative(resolve(cacheDir(), "models"), resolve(path));
+  if (rel === "" || rel.startsWith("..") || rel.startsWith("/")) return false;
+  return /^[^/]+@[0-9a-f]{12}\//.test(rel);
+}
+
+/**
+ * Checks the content hash of the `.safetensors` file at `path` without holding it in memory (the
+ * header is read to find the hash, then the file is streamed through sha256 in 64 MiB chunks), as
+ * `readSafetensors` does for the bytes it reads: always when the file has a hash, and a missing
+ * one is an error when `requireHash` (default: the file lies in a kit model cache folder).
+ */
+export async function verifySafetensorsFile(
+  path: string,
+  opts: { requireHash?: boolean } = {},
+): Promise<void> {
+  const required = opts.requireHash ?? isKitModelCachePath(path);
+  const file = await Deno.open(path, { read: true });
+  try {
+    const head = new Uint8Array(8);
+    if ((await file.read(head)) !== 8) {
+      verifySafetensorsHash(head.subarray(0, 0), path, required);
+      return;
+    }
+    const len = Number(new DataView(head.buffer).getBigUint64(0, true));
+    const headerBytes = Math.min(len, 100_000_000);
+    const header = new Uint8Array(8 + headerBytes);
+    header.set(head);
+    let off = 8;
+    while (off < header.length) {
+      const n = await file.read(header.subarray(off));
+      if (n === null) break;
+      off += n;
+    }
+    const at = contentHashOffset(header.subarray(0, off));
+    if (at < 0) {
+      verifySafetensorsHash(header.subarray(0, off), path, required);
+      return;
+    }
+    const stored = new TextDecoder().decode(header.subarray(at, at + 64));
+    const hash = createHash("sha256");
+    hash.update(header.subarray(0, at)).update(ZERO_HASH).update(header.subarray(at + 64, off));
+    const chunk = new Uint8Array(64 << 20);
+    for (;;) {
+      const n = await file.read(chunk);
+      if (n === null) break;
+      hash.update(chunk.subarray(0, n));
+    }
+    const got = hash.digest("hex");
+    if (stored !== got) {
+      throw new KitError(
+        `${path}: content hash mismatch (file has sha256 ${got}, written as ${stored}): the file is damaged`,
+        rebuildHint(path),
+      );
+    }
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * Reads and parses a `.safetensors` file (see `parseSafetensors`), checking its content hash
+ * first: always when it has one; a file in a kit's trained-model cache folder
+ * (`isKitModelCachePath`) must have one. `requireHash` overrides that default.
+ */
+export async function readSafetensors(
+  path: string,
+  opts: { requireHash?: boolean } = {},
+): Promise<SafetensorsFile> {
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);
@@ -166,6 +327,7 @@ export async function readSafetensors(path: string): Promise<SafetensorsFile> {
       })`,
     );
   }
+  verifySafetensorsHash(bytes, path, opts.requireHash ?? isKitModelCachePath(path));
   return parseSafetensors(bytes, path);
 }
 
@@ -218,6 +380,9 @@ export function encodeSafetensors(
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length > 0) {
     for (const [k, v] of Object.entries(metadata)) {
+      if (k === CONTENT_HASH_KEY && !/^[0-9a-f]{64}$/.test(v)) {
+        throw new KitError(`safetensors: metadata "${k}" is reserved for the content hash`);
+      }
       if (typeof v !== "string") {
         throw new KitError(`safetensors: metadata "${k}" must be a string`);
       }
@@ -258,11 +423,28 @@ export function encodeSafetensors(
   return out;
 }
 
-/** Writes a `.safetensors` file atomically (see `encodeSafetensors`). */
+/**
+ * `encodeSafetensors` plus the kit's content hash in `__metadata__` (`CONTENT_HASH_KEY`): the
+ * sha256 of the whole file, so `readSafetensors` detects any changed byte.
+ */
+export function encodeSealedSafetensors(
+  tensors: Record<string, SafeTensorInput>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
+  const bytes = encodeSafetensors(tensors, { ...metadata, [CONTENT_HASH_KEY]: "0".repeat(64) });
+  const at = contentHashOffset(bytes);
+  bytes.set(new TextEncoder().encode(contentHash(bytes, at)), at);
+  return bytes;
+}
+
+/**
+ * Writes a `.safetensors` file atomically (see `encodeSafetensors`), with the kit's content hash
+ * (see `encodeSealedSafetensors`).
+ */
 export async function writeSafetensors(
   path: string,
   tensors: Record<string, SafeTensorInput>,
   metadata?: Record<string, string>,
 ): Promise<void> {
-  await atomicWriteFile(path, encodeSafetensors(tensors, metadata));
+  await atomicWriteFile(path, encodeSealedSafetensors(tensors, metadata));
 }

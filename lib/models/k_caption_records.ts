@@ -46,8 +46,9 @@ export function humanCaptionRecords(samples: readonly StampSample[]): KCaptionRe
 
 /**
  * K's caption records for training: notebook 01's (`lib/translation`'s `loadCaptionRecords`,
- * human captions completed by machine translation, Quechua included) when its output exists; otherwise the stamps' human captions, with a note saying so. Records are
- * matched to `samples` by key and must agree on the partition.
+ * human captions completed by machine translation, Quechua included). Without notebook 01's
+ * output it stops with "run 01 first" (and the command) rather than train on other data.
+ * Records are matched to `samples` by key and must agree on the partition.
  */
 export async function loadKCaptionSet(
   samples: readonly StampSample[],
@@ -58,12 +59,11 @@ export async function loadKCaptionSet(
     records = await loadCaptionRecords({ smoke: opts.smoke });
   } catch (err) {
     if (!(err instanceof KitError)) throw err;
-    return {
-      records: humanCaptionRecords(samples),
-      source: "human-stamp-captions",
-      note:
-        `notebook 01's caption records are not available (${err.message}); trained on the stamps' human captions only`,
-    };
+    // never a silent fallback to other training data: K's setups need notebook 01's records
+    throw new KitError(
+      `K's caption records from notebook 01 are not available: run 01 first (${err.message})`,
+      err.hints,
+    );
   }
   const byKey = new Map(samples.map((s) => [s.key, s]));
   const out: KCaptionRecord[] = [];

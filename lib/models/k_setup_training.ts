@@ -21,6 +21,9 @@ import { loadSafetensorsWeights, saveSafetensorsWeights } from "../encoders/safe
 import { SubwordTokenizer } from "../encoders/subword_tokenizer.ts";
 import { isComplete, modelCacheDir } from "./model_cache.ts";
 import { moduleGrads } from "./module_grads.ts";
+import { kHeadSpecs } from "./k_head_specs.ts";
+
+export { kHeadSpecs };
 import {
   runResumableTraining,
   type StepResult,
@@ -73,22 +76,6 @@ export interface KFineTunePlan {
   /** Steps in which only the projections and scale train (K: the first half of epoch 0). */
   freezeSteps: number;
   schedule: TrainingSchedule;
-}
-
-/**
- * The parameters of K's projections and learned scale. The projections start as torch's
- * `nn.Linear` does (K's `text_dense`/`image_dense`): weight and bias uniform on ±1/√fan_in.
- */
-export function kHeadSpecs(textDim: number, imageDim: number, p: number): ParameterSpec[] {
-  const s = { kind: "uniform", bound: 1 / Math.sqrt(textDim) } as const;
-  const si = { kind: "uniform", bound: 1 / Math.sqrt(imageDim) } as const;
-  return [
-    { name: "text_projection.weight", shape: [p, textDim], init: s },
-    { name: "text_projection.bias", shape: [p], init: s },
-    { name: "image_projection.weight", shape: [p, imageDim], init: si },
-    { name: "image_projection.bias", shape: [p], init: si },
-    { name: "logit_scale", shape: [], init: { kind: "ones" } },
-  ];
 }
 
 /** A trained K setup: both towers, projections, scale and the tokenizer. */

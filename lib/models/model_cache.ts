@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { cacheDir } from "../util/paths.ts";
 import { sha256Hex } from "../util/sha256.ts";
+import { hasContentHash } from "../io/safetensors.ts";
 
 /**
  * Version of the kit's model-training code. Bump it when a change to lib/models or
@@ -25,11 +26,28 @@ export function modelCacheDir(name: string, config: unknown, dataFingerprint: st
   return join(cacheDir(), "models", `${name}@${hash}`);
 }
 
-/** True when `dir/<marker>` exists (the last file a finished training writes). */
+/**
+ * True when `dir/<marker>` exists (the last file a finished training writes) and every
+ * `.safetensors` file there carries the kit's content hash. A folder written before content
+ * hashes counts as incomplete (one line says so) and is trained again; a file whose hash does
+ * not match is an error when it is loaded (see `readSafetensors`).
+ */
 export async function isComplete(dir: string, marker = "training.json"): Promise<boolean> {
   try {
-    return (await Deno.stat(join(dir, marker))).isFile;
+    if (!(await Deno.stat(join(dir, marker))).isFile) return false;
   } catch {
     return false;
   }
+  for await (const e of Deno.readDir(dir)) {
+    if (!e.isFile || !e.name.endsWith(".safetensors") || e.name === "checkpoint.safetensors") {
+      continue;
+    }
+    if (!(await hasContentHash(join(dir, e.name)))) {
+      console.error(
+        `${dir}: written before the kit's content hashes (${e.name}); training it again`,
+      );
+      return false;
+    }
+  }
+  return true;
 }

@@ -26,7 +26,7 @@ export async function moduleGrads(
   tf.dispose(inputs);
   const owners: [string, string, tf.Variable][] = [];
   for (const [m, ps] of Object.entries(modules)) {
-    for (const n of ps.names) owners.push([m, n, ps.tensor(n) as tf.Variable]);
+    for (const n of ps.deviceNames) owners.push([m, n, ps.tensor(n) as tf.Variable]);
   }
   try {
     const { value, grads } = tf.variableGrads(

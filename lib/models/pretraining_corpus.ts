@@ -66,7 +66,10 @@ export async function buildPretrainingCorpus(
 ): Promise<PretrainingCorpus> {
   const reg = dataRegistry();
   const sentences: CorpusSentence[] = [];
-  const add = (list: CorpusSentence[]) => sentences.push(...list.slice(0, limits.perSource));
+  const add = (list: CorpusSentence[]) => {
+    // a loop, not push(...list): large lists overflow the call stack's argument limit
+    for (const x of list.slice(0, limits.perSource)) sentences.push(x);
+  };
   const stampKeys: string[] = [];
   const fromStamps: CorpusSentence[] = [];
   for (const s of stamps) {

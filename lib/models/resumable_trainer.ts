@@ -159,6 +159,7 @@ export async function runResumableTraining(
     if (vh) { for (let i = 0; i + 1 < vh.length; i += 2) valHistory.push([vh[i]!, vh[i + 1]!]); }
     for (const ps of Object.values(task.modules)) ps.sync();
     resumedFromStep = step;
+    if (!opts.quiet) console.error(resumeLine(opts.label, step, c.steps, ck.mtime));
   }
 
   const save = async () => {
@@ -244,11 +245,24 @@ export async function runResumableTraining(
   };
 }
 
+/**
+ * The line printed when a training resumes: `resuming <label> from step N/M (checkpoint <time>)`,
+ * the time being the checkpoint file's modification time (UTC, to the second).
+ */
+export function resumeLine(label: string, step: number, steps: number, mtime: Date | null): string {
+  const when = mtime
+    ? mtime.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC")
+    : "time unknown";
+  return `resuming ${label} from step ${step}/${steps} (checkpoint ${when})`;
+}
+
+/** The checkpoint (its content hash checked by `readSafetensors`) and its mtime, or null. */
 async function readCheckpointIfAny(path: string) {
+  let info: Deno.FileInfo;
   try {
-    await Deno.stat(path);
+    info = await Deno.stat(path);
   } catch {
     return null;
   }
-  return await readSafetensors(path);
+  return { ...(await readSafetensors(path, { requireHash: true })), mtime: info.mtime };
 }

@@ -1,4 +1,5 @@
 import { KitError } from "../util/kit_error.ts";
+import { type AdamKernelFn, instantiateAdamKernel } from "./wasm/adam_kernel.ts";
 
 /** Adam hyper-parameters (torch.optim.Adam defaults). */
 export interface AdamOptions {
@@ -24,6 +25,22 @@ export interface AdamState {
   v: Record<string, Float32Array>;
 }
 
+/** A gradient that is non-zero only in some rows of a `rows × width` parameter. */
+export interface SparseRows {
+  /** Distinct row indices. */
+  readonly rows: ArrayLike<number> & Iterable<number>;
+  /** `rows.length × width` values, row-major in the order of `rows`. */
+  readonly values: Float32Array;
+  readonly width: number;
+}
+
+/**
+ * Largest optimiser state (θ, g, m, v of every parameter) kept in the WebAssembly kernel's one
+ * memory; larger models (XLM-R-large has 560M values) keep plain moments and use the same
+ * arithmetic in JavaScript, without the workspace copies.
+ */
+const KERNEL_MAX_BYTES = 1 << 30;
+
 /**
  * Adam over named Float32Array parameters, updated in place, with torch.optim.Adam's
  * single-tensor semantics: bias corrections `1 − βᵗ`, `denom = sqrt(v)/sqrt(1 − β₂ᵗ) + eps`,
@@ -47,8 +64,13 @@ export class Adam {
   readonly weightDecay: number;
   readonly decoupled: boolean;
   #step = 0;
-  #m: Record<string, Float32Array> = {};
-  #v: Record<string, Float32Array> = {};
+  readonly #m: Record<string, Float32Array> = {};
+  readonly #v: Record<string, Float32Array> = {};
+  /** Parameter and gradient buffers next to the moments (see `workspace`). */
+  readonly #wp: Record<string, Float32Array> = {};
+  readonly #wg: Record<string, Float32Array> = {};
+  readonly #offsets: Record<string, number> = {};
+  readonly #kernel: AdamKernelFn | null;
   readonly #sizes: Record<string, number>;
 
   /** `sizes`: number of values of each parameter, by name. */
@@ -70,9 +92,69 @@ export class Adam {
       if (!(b >= 0 && b < 1)) throw new KitError(`Adam: ${k} must be in [0, 1), got ${b}`);
     }
     this.#sizes = { ...sizes };
+    // One WebAssembly memory holds, per parameter, four regions (θ, g, m, v), each padded to an
+    // even count of values (the kernel takes two per iteration) and 16-byte aligned.
+    const padded = (n: number) => Math.ceil(n / 4) * 4;
+    let total = 0;
     for (const [name, n] of Object.entries(sizes)) {
-      this.#m[name] = new Float32Array(n);
-      this.#v[name] = new Float32Array(n);
+      if (!Number.isInteger(n) || n < 0) {
+        throw new KitError(`Adam: size of "${name}" must be a non-negative integer, got ${n}`);
+      }
+      total += 4 * padded(n);
+    }
+    const kernel = 4 * total <= KERNEL_MAX_BYTES ? instantiateAdamKernel(4 * total) : null;
+    this.#kernel = kernel?.adam ?? null;
+    if (!kernel) {
+      // moments only: parameters and gradients stay wherever the caller keeps them
+      for (const [name, n] of Object.entries(sizes)) {
+        this.#m[name] = new Float32Array(n);
+        this.#v[name] = new Float32Array(n);
+      }
+      return;
+    }
+    const heap = new Float32Array(kernel.memory.buffer);
+    let at = 0;
+    for (const [name, n] of Object.entries(sizes)) {
+      const region = () => {
+        const view = heap.subarray(at, at + n);
+        at += padded(n);
+        return view;
+      };
+      this.#offsets[name] = at * 4;
+      this.#wp[name] = region();
+      this.#wg[name] = region();
+      this.#m[name] = region();
+      this.#v[name] = region();
+    }
+  }
+
+  /**
+   * Buffers for the parameter values and gradients of `name` that live beside its moments:
+   * a caller that keeps its parameters and gradients in them (as HeadStepper does) saves the
+   * copies in and out of the WebAssembly kernel on every step. Any other arrays also work.
+   */
+  workspace(name: string): { params: Float32Array; grads: Float32Array } {
+    const n = this.#sizes[name];
+    if (n === undefined) throw new KitError(`Adam.workspace: no parameter "${name}"`);
+    if (!this.#wp[name]) {
+      // no kernel: plain arrays, made once
+      this.#wp[name] = new Float32Array(n);
+      this.#wg[name] = new Float32Array(n);
+    }
+    return { params: this.#wp[name]!, grads: this.#wg[name]! };
+  }
+
+  #check(params: Record<string, Float32Array>, grads: Record<string, Float32Array>): void {
+    for (const name of Object.keys(this.#sizes)) {
+      const p = params[name], g = grads[name];
+      if (!p || !g) throw new KitError(`Adam.step: missing parameter or gradient "${name}"`);
+      if (p.length !== this.#sizes[name] || g.length !== this.#sizes[name]) {
+        throw new KitError(
+          `Adam.step: "${name}" has ${p.length} values and ${g.length} gradients, expected ${
+            this.#sizes[name]
+          }`,
+        );
+      }
     }
   }
 
@@ -90,17 +172,24 @@ export class Adam {
     grads: Record<string, Float32Array>,
     lr = this.lr,
   ): void {
-    for (const name of Object.keys(this.#sizes)) {
-      const p = params[name], g = grads[name];
-      if (!p || !g) throw new KitError(`Adam.step: missing parameter or gradient "${name}"`);
-      if (p.length !== this.#sizes[name] || g.length !== this.#sizes[name]) {
-        throw new KitError(
-          `Adam.step: "${name}" has ${p.length} values and ${g.length} gradients, expected ${
-            this.#sizes[name]
-          }`,
-        );
-      }
-    }
+    this.stepPrepared(params, grads, lr, {}, 1);
+  }
+
+  /**
+   * `step` on the gradient `g' = fround(fround(g + proxCoef[name]·θ) · scale)` without writing
+   * `g'` anywhere: the prox gradient and the clipping factor are applied inside the update's one
+   * pass over each parameter (see `proxClipAdamStep`). Each `g'` is rounded to float32 exactly
+   * where the unfused path stores it into a Float32Array, so the result is bit for bit that of
+   * adding the prox gradient, `clipGradNorm` and `step`. `grads` are not modified. No allocation.
+   */
+  stepPrepared(
+    params: Record<string, Float32Array>,
+    grads: Record<string, Float32Array>,
+    lr: number,
+    proxCoef: Readonly<Record<string, number>>,
+    scale: number,
+  ): void {
+    this.#check(params, grads);
     this.#step += 1;
     const t = this.#step;
     const b1 = this.beta1, b2 = this.beta2;
@@ -110,17 +199,144 @@ export class Adam {
     const eps = this.eps;
     const wd = this.decoupled ? 0 : this.weightDecay;
     const decay = this.decoupled ? 1 - lr * this.weightDecay : 1;
+    const fround = Math.fround, sqrt = Math.sqrt;
+    const kernel = this.#kernel;
     for (const name of Object.keys(this.#sizes)) {
-      const p = params[name]!, g = grads[name]!, m = this.#m[name]!, v = this.#v[name]!;
-      for (let i = 0; i < p.length; i++) {
-        const theta = p[i]! * decay;
-        const gi = g[i]! + wd * theta;
-        const mi = m[i]! + oneMinusB1 * (gi - m[i]!);
+      const m = this.#m[name]!, v = this.#v[name]!;
+      const c = proxCoef[name] ?? 0;
+      if (kernel) {
+        // zero-copy when the caller's arrays are this parameter's workspace
+        const wp = this.#wp[name]!, wg = this.#wg[name]!;
+        const p = params[name]!, g = grads[name]!;
+        if (p !== wp) wp.set(p);
+        if (g !== wg) wg.set(g);
+        const off = this.#offsets[name]!, stride = 4 * Math.ceil(p.length / 4);
+        kernel(
+          off,
+          off + 4 * stride,
+          off + 8 * stride,
+          off + 12 * stride,
+          2 * Math.ceil(p.length / 2),
+          c !== 0 ? 1 : 0,
+          c,
+          scale,
+          decay,
+          wd,
+          oneMinusB1,
+          b2,
+          oneMinusB2,
+          stepSize,
+          bc2Sqrt,
+          eps,
+        );
+        if (p !== wp) p.set(wp);
+        continue;
+      }
+      // the same float64 arithmetic in JavaScript (no WebAssembly SIMD)
+      const p = params[name]!, g = grads[name]!;
+      const n = p.length;
+      for (let i = 0; i < n; i++) {
+        const p0 = p[i]!;
+        let g0 = g[i]!;
+        if (c !== 0) g0 = fround(g0 + c * p0);
+        g0 = fround(g0 * scale);
+        const theta = p0 * decay;
+        const gi = g0 + wd * theta;
+        const m0 = m[i]!;
+        const mi = m0 + oneMinusB1 * (gi - m0);
         const vi = b2 * v[i]! + oneMinusB2 * gi * gi;
         m[i] = mi;
         v[i] = vi;
-        p[i] = theta - stepSize * mi / (Math.sqrt(vi) / bc2Sqrt + eps);
+        p[i] = theta - stepSize * mi / (sqrt(vi) / bc2Sqrt + eps);
       }
+    }
+  }
+
+  /**
+   * One step in which the parameters named in `sparse` (embedding tables) get a gradient only in
+   * some rows and every other parameter a dense gradient in `dense`. Rows of a sparse parameter
+   * are updated *lazily*, as `torch.optim.SparseAdam`: the looked-up rows' moments and values get
+   * exactly the dense Adam update (same step count and bias corrections), and rows not in the
+   * gradient are left as they are — moments not decayed, values not moved — where dense Adam
+   * with a zero gradient would still move them by their decaying momentum. The cost is that of
+   * the touched rows, not of the whole table. Dense parameters get `step`'s arithmetic.
+   */
+  stepSparse(
+    params: Record<string, Float32Array>,
+    dense: Record<string, Float32Array>,
+    sparse: Record<string, SparseRows>,
+    lr = this.lr,
+  ): void {
+    for (const name of Object.keys(this.#sizes)) {
+      const p = params[name], g = dense[name], sg = sparse[name];
+      if (!p || (!g && !sg) || (g && sg)) {
+        throw new KitError(
+          `Adam.step: parameter "${name}" needs exactly one gradient (dense or sparse rows)`,
+        );
+      }
+      if (p.length !== this.#sizes[name] || (g && g.length !== this.#sizes[name])) {
+        throw new KitError(
+          `Adam.step: "${name}" has ${p.length} values and ${g?.length} gradients, expected ${
+            this.#sizes[name]
+          }`,
+        );
+      }
+      if (sg) {
+        const rowsTotal = p.length / sg.width;
+        if (!Number.isInteger(rowsTotal) || sg.values.length !== sg.rows.length * sg.width) {
+          throw new KitError(
+            `Adam.step: sparse gradient of "${name}" has ${sg.values.length} values for ${sg.rows.length} rows of ${sg.width}`,
+          );
+        }
+        for (const r of sg.rows) {
+          if (!(r >= 0 && r < rowsTotal)) {
+            throw new KitError(`Adam.step: sparse row ${r} of "${name}" outside [0, ${rowsTotal})`);
+          }
+        }
+      }
+    }
+    this.#step += 1;
+    for (const name of Object.keys(this.#sizes)) {
+      const p = params[name]!, m = this.#m[name]!, v = this.#v[name]!;
+      const g = dense[name];
+      if (g) this.#update(p, g, m, v, 0, 0, p.length, lr);
+      else {
+        const sg = sparse[name]!;
+        for (let k = 0; k < sg.rows.length; k++) {
+          this.#update(p, sg.values, m, v, sg.rows[k]! * sg.width, k * sg.width, sg.width, lr);
+        }
+      }
+    }
+  }
+
+  /** Adam's update of `p[at .. at+n)` from `g[gAt .. gAt+n)` at the current step (JavaScript). */
+  #update(
+    p: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    at: number,
+    gAt: number,
+    n: number,
+    lr: number,
+  ): void {
+    const t = this.#step;
+    const b1 = this.beta1, b2 = this.beta2;
+    const oneMinusB1 = 1 - b1, oneMinusB2 = 1 - b2;
+    const stepSize = lr / (1 - b1 ** t);
+    const bc2Sqrt = Math.sqrt(1 - b2 ** t);
+    const eps = this.eps;
+    const wd = this.decoupled ? 0 : this.weightDecay;
+    const decay = this.decoupled ? 1 - lr * this.weightDecay : 1;
+    for (let j = 0; j < n; j++) {
+      const i = at + j;
+      const theta = p[i]! * decay;
+      const gi = g[gAt + j]! + wd * theta;
+      const mi = m[i]! + oneMinusB1 * (gi - m[i]!);
+      const vi = b2 * v[i]! + oneMinusB2 * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      p[i] = theta - stepSize * mi / (Math.sqrt(vi) / bc2Sqrt + eps);
     }
   }
 
@@ -148,8 +364,8 @@ export class Adam {
     }
     this.#step = state.step;
     for (const name of Object.keys(this.#sizes)) {
-      this.#m[name] = Float32Array.from(state.m[name]!);
-      this.#v[name] = Float32Array.from(state.v[name]!);
+      this.#m[name]!.set(state.m[name]!);
+      this.#v[name]!.set(state.v[name]!);
     }
   }
 }

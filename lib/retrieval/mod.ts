@@ -11,6 +11,7 @@
  */
 export * from "./row_matrix.ts";
 export * from "./similarity.ts";
+export * from "./certified_similarity.ts";
 export * from "./rank.ts";
 export * from "./cross_modal_retrieval.ts";
 export * from "./pivot_retrieval.ts";

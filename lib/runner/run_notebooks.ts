@@ -18,6 +18,8 @@ export interface RunOptions {
   cellTimeout?: number;
   /** Artifact folder override (tests). */
   artifactDir?: string;
+  /** Aborting it stops the running notebook: the runner shuts its kernel down (SIGTERM). */
+  signal?: AbortSignal;
 }
 
 export interface NotebookResult {
@@ -34,7 +36,18 @@ interface CellStatus {
   code_cell?: number;
   ename?: string;
   evalue?: string;
+  /** A KitError's advice lines (URL, sha256, folder, command), from the kernel's traceback. */
+  hints?: string[];
+  /** The runner was stopped by a signal (or its parent died). */
+  interrupted?: boolean;
   source?: string;
+}
+
+/** The run was stopped (Ctrl-C, SIGTERM): the kernel is shut down; a rerun resumes. */
+export class RunInterrupted extends KitError {
+  constructor(readonly notebook: string) {
+    super("interrupted; rerun to resume");
+  }
 }
 
 /** A notebook cell failed: names the notebook, the cell and the error. */
@@ -45,10 +58,14 @@ export class NotebookFailure extends KitError {
     readonly codeCell: number,
     readonly error: string,
     readonly executedPath: string,
+    errorHints: readonly string[] = [],
   ) {
     super(
       `notebook ${notebook} failed at cell ${cell} (code cell ${codeCell}): ${error}`,
-      [`the executed notebook with the error output is at ${relative(Deno.cwd(), executedPath)}`],
+      [
+        ...errorHints,
+        `the executed notebook with the error output is at ${relative(Deno.cwd(), executedPath)}`,
+      ],
     );
   }
 }
@@ -99,7 +116,9 @@ export async function runNotebooks(
   const notebooks = await listNotebooks(dir, opts.only);
   const artifactDir = resolve(
     opts.artifactDir ??
-      (opts.smoke ? join(PROJECT_ROOT, "figures", "smoke", opts.profile) : join(PROJECT_ROOT, "figures", opts.profile)),
+      (opts.smoke
+        ? join(PROJECT_ROOT, "figures", "smoke", opts.profile)
+        : join(PROJECT_ROOT, "figures", opts.profile)),
   );
   const executedDir = join(artifactDir, "notebooks");
   const env: Record<string, string> = {
@@ -121,24 +140,49 @@ export async function runNotebooks(
     const executedPath = join(executedDir, name);
     const t0 = performance.now();
     const child = new Deno.Command(DEBIAN_PYTHON, {
-      args: [join(PROJECT_ROOT, "tools", "nbrun.py"), join(dir, name), executedPath, KERNEL_NAME, String(opts.cellTimeout ?? 3600)],
+      args: [
+        join(PROJECT_ROOT, "tools", "nbrun.py"),
+        join(dir, name),
+        executedPath,
+        KERNEL_NAME,
+        String(opts.cellTimeout ?? 3600),
+      ],
       env,
       cwd: dir,
       stdout: "piped",
       stderr: "inherit",
+      signal: opts.signal,
     });
-    const out = await child.output();
+    let out: Deno.CommandOutput;
+    try {
+      out = await child.output();
+    } catch (err) {
+      if (opts.signal?.aborted) throw new RunInterrupted(name);
+      throw err;
+    }
     const seconds = (performance.now() - t0) / 1000;
     const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
     let status: CellStatus;
     try {
       status = JSON.parse(lines[lines.length - 1] ?? "");
     } catch {
-      throw new KitError(`notebook ${name}: the runner (tools/nbrun.py) ended without a status (exit ${out.code})`, lines.slice(-5));
+      if (opts.signal?.aborted || out.signal) throw new RunInterrupted(name);
+      throw new KitError(
+        `notebook ${name}: the runner (tools/nbrun.py) ended without a status (exit ${out.code})`,
+        lines.slice(-5),
+      );
     }
+    if (status.interrupted || opts.signal?.aborted) throw new RunInterrupted(name);
     if (!status.ok) {
       const error = `${status.ename ?? "Error"}: ${status.evalue ?? ""}`.trim();
-      throw new NotebookFailure(name, status.cell ?? 0, status.code_cell ?? 0, error, executedPath);
+      throw new NotebookFailure(
+        name,
+        status.cell ?? 0,
+        status.code_cell ?? 0,
+        error,
+        executedPath,
+        status.hints ?? [],
+      );
     }
     const after = await listFiles(artifactDir);
     const artifacts = [...after.entries()]

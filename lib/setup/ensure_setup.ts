@@ -14,6 +14,7 @@ import {
   WEBGPU_PACKAGES,
 } from "./system_packages.ts";
 import { chromiumPath } from "../artifacts/chromium_renderer.ts";
+import { NOTEBOOK_SERVER_PACKAGES, notebookServerAvailable } from "./notebook_server.ts";
 
 export interface SetupOptions {
   /** Install the Vulkan CPU driver (Mesa lavapipe) so the WebGPU path can be tested. */
@@ -22,6 +23,8 @@ export interface SetupOptions {
   chromium?: boolean;
   /** Install Apertium's English→Spanish pair (notebook 01's offline MT engine). Default true. */
   apertium?: boolean;
+  /** Install Debian's Jupyter Notebook server (`./kit task notebook`). Default true. */
+  notebookServer?: boolean;
 }
 
 export interface SetupReport {
@@ -30,6 +33,7 @@ export interface SetupReport {
   chromium: "installed" | "present" | "missing";
   webgpuDriver: "installed" | "present" | "missing" | "not requested";
   apertium: "installed" | "present" | "missing";
+  notebookServer: "installed" | "present" | "missing";
   kernelspec: string;
 }
 
@@ -108,6 +112,14 @@ export async function ensureSetup(opts: SetupOptions = {}): Promise<SetupReport>
     apertium = apertiumEngSpaPresent() ? "installed" : "missing";
   }
 
+  let notebookServer: SetupReport["notebookServer"] = notebookServerAvailable()
+    ? "present"
+    : "missing";
+  if (notebookServer === "missing" && (opts.notebookServer ?? true) && apt) {
+    await aptInstall(NOTEBOOK_SERVER_PACKAGES, "working through the notebooks in a browser");
+    notebookServer = notebookServerAvailable() ? "installed" : "missing";
+  }
+
   let webgpuDriver: SetupReport["webgpuDriver"] = "not requested";
   if (opts.webgpu) {
     webgpuDriver = vulkanDriverPresent() ? "present" : "missing";
@@ -124,5 +136,5 @@ export async function ensureSetup(opts: SetupOptions = {}): Promise<SetupReport>
   }
 
   const kernelspec = await ensureDenoKernelSpec();
-  return { nodeModules, jupyter, chromium, webgpuDriver, apertium, kernelspec };
+  return { nodeModules, jupyter, chromium, webgpuDriver, apertium, notebookServer, kernelspec };
 }

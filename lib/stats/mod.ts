@@ -13,3 +13,4 @@ export * from "./bootstrap_interval.ts";
 export * from "./weighted_mean.ts";
 export * from "./paired_bootstrap.ts";
 export * from "./paired_results_table.ts";
+export * from "./interval_verdict.ts";

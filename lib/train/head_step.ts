@@ -6,7 +6,7 @@ import type { Head, HeadState } from "../heads/head.ts";
 import { readHeadStateAsync } from "../heads/head_state.ts";
 import { symmetricInfoNceRepeatedImages } from "../losses/symmetric_info_nce.ts";
 import { Adam, type AdamState } from "../optim/adam.ts";
-import { clipGradNorm } from "../optim/clip_grad_norm.ts";
+import { proxClipAdamStep } from "../optim/prox_clip_adam.ts";
 import { warmupCosineLr } from "../optim/lr_schedule.ts";
 import { gatherRows, LanguageBalancedSampler } from "../optim/language_balanced_sampler.ts";
 import type { TrainConfig } from "./train_config.ts";
@@ -40,7 +40,7 @@ export class HeadStepper {
   readonly #dim: number;
   readonly #textBuf: Float32Array;
   readonly #imageBuf: Float32Array;
-  #params: HeadState;
+  readonly #params: HeadState;
   readonly #names: string[];
   readonly #gradBufs: HeadState;
   readonly #proxCount: number;
@@ -66,10 +66,26 @@ export class HeadStepper {
     this.#imageBuf = new Float32Array(b * head.dim);
     this.sampler = new LanguageBalancedSampler(trainIdx, { batchPerLang: b, seed: config.seed });
     this.#names = head.parameters.map((p) => p.name);
-    this.#gradBufs = Object.fromEntries(
-      head.parameters.map((p) => [p.name, new Float32Array(p.variable.size)]),
+    this.optimizer = new Adam(
+      Object.fromEntries(head.parameters.map((p) => [p.name, p.variable.size])),
+      { lr: config.lr, weightDecay: config.weightDecay, decoupled: config.decoupledWeightDecay },
     );
-    this.#params = initialState ?? head.getState();
+    // parameters and gradients live in the optimizer's workspace (no copies around its kernel)
+    const start = initialState ?? head.getState();
+    this.#params = {};
+    this.#gradBufs = {};
+    for (const p of head.parameters) {
+      const w = this.optimizer.workspace(p.name);
+      const init = start[p.name];
+      if (!init || init.length !== w.params.length) {
+        throw new KitError(
+          `trainHead: initial state of "${p.name}" missing or not ${w.params.length} values`,
+        );
+      }
+      w.params.set(init);
+      this.#params[p.name] = w.params;
+      this.#gradBufs[p.name] = w.grads;
+    }
     this.#proxCount = head.regularizers.proxParams.reduce((a, n) => {
       const arr = this.#params[n];
       if (!arr) {
@@ -79,10 +95,6 @@ export class HeadStepper {
       }
       return a + arr.length;
     }, 0);
-    this.optimizer = new Adam(
-      Object.fromEntries(head.parameters.map((p) => [p.name, p.variable.size])),
-      { lr: config.lr, weightDecay: config.weightDecay, decoupled: config.decoupledWeightDecay },
-    );
   }
 
   /**
@@ -158,28 +170,24 @@ export class HeadStepper {
     } finally {
       tf.dispose([text, images]);
     }
-    // λ_prox · mean(p²) over the head's prox parameters: value and gradient 2λp/n in plain JS
-    if (c.lambdaProx > 0 && this.#proxCount > 0) {
-      const coef = 2 * c.lambdaProx / this.#proxCount;
-      let sq = 0;
-      for (const name of head.regularizers.proxParams) {
-        const p = this.#params[name]!, g = grads[name]!;
-        for (let i = 0; i < p.length; i++) {
-          const x = p[i]!;
-          sq += x * x;
-          g[i] = g[i]! + coef * x;
-        }
-      }
-      loss += c.lambdaProx * sq / this.#proxCount;
-    }
-    if (!Number.isFinite(loss)) {
-      throw new KitError(`training diverged: the loss is ${loss} at step ${step}`, [
-        "check the embeddings for NaN/Inf rows and try a lower learning rate",
-      ]);
-    }
-    const gradNorm = c.maxGradNorm > 0 ? clipGradNorm(grads, c.maxGradNorm).totalNorm : norm(grads);
+    // λ_prox · mean(p²) (gradient 2λp/n), clipping and Adam fused: two passes, no allocation
     const lr = this.lrAt(step);
-    this.optimizer.step(this.#params, grads, lr);
+    const { gradNorm } = proxClipAdamStep(this.optimizer, this.#params, grads, {
+      proxParams: head.regularizers.proxParams,
+      lambdaProx: c.lambdaProx,
+      maxGradNorm: c.maxGradNorm,
+      lr,
+      beforeUpdate: ({ proxSquares }) => {
+        if (c.lambdaProx > 0 && this.#proxCount > 0) {
+          loss += c.lambdaProx * proxSquares / this.#proxCount;
+        }
+        if (!Number.isFinite(loss)) {
+          throw new KitError(`training diverged: the loss is ${loss} at step ${step}`, [
+            "check the embeddings for NaN/Inf rows and try a lower learning rate",
+          ]);
+        }
+      },
+    });
     this.#upload();
     return { loss, lr, gradNorm };
   }
@@ -192,7 +200,7 @@ export class HeadStepper {
   /** Sets the parameters (and the head's variables). */
   set params(state: HeadState) {
     this.head.setState(state);
-    this.#params = Object.fromEntries(this.#names.map((n) => [n, Float32Array.from(state[n]!)]));
+    for (const n of this.#names) this.#params[n]!.set(state[n]!);
   }
 
   /** Optimizer state (moments and step count). */
@@ -210,10 +218,4 @@ export class HeadStepper {
       t.dispose();
     }
   }
-}
-
-function norm(grads: HeadState): number {
-  let s = 0;
-  for (const g of Object.values(grads)) for (let i = 0; i < g.length; i++) s += g[i]! * g[i]!;
-  return Math.sqrt(s);
 }

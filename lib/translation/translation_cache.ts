@@ -25,10 +25,17 @@ export interface CacheEntry {
   out: string;
 }
 
+/** The content hash of a cache line: sha256 over its key, languages, source and output (16 hex). */
+export function entryHash(e: CacheEntry): string {
+  return sha256Hex(JSON.stringify([e.k, e.from, e.to, e.src, e.out])).slice(0, 16);
+}
+
 /**
  * An append-only translation cache for one engine signature: a JSONL file
  * `<dir>/<sha256(signature)[:16]>.jsonl` whose first line names the signature and every other
- * line is one translation `{k, from, to, src, out}`. Each batch is appended with one write and
+ * line is one translation `{k, from, to, src, out, h}`, `h` its content hash (`entryHash`), checked
+ * on load: a changed line stops the run naming the file and line (one that no longer parses is
+ * skipped and translated again). Each batch is appended with one write and
  * flushed to disk (fsync) before `append` returns, so a run killed midway keeps every finished
  * batch; a torn last line (a kill during the write) is skipped on load and the next append starts
  * on a fresh line.
@@ -75,13 +82,19 @@ export class TranslationCache {
     this.#exists = true;
     this.#needsNewline = text.length > 0 && !text.endsWith("\n");
     const lines = text.split("\n");
+    const damaged = (i: number, what: string) =>
+      new KitError(`${this.path} line ${i + 1}: ${what}: the translation cache is damaged`, [
+        `delete ${this.path} and rerun notebook 01 (\`./kit task reproduce --only 01\`) to rebuild it`,
+      ]);
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!;
       if (line.trim() === "") continue;
-      let obj: Partial<CacheEntry> & { signature?: string };
+      let obj: Partial<CacheEntry> & { signature?: string; h?: string };
       try {
         obj = JSON.parse(line);
       } catch {
+        // a line torn by a kill during a write (or garbled): skipped, so that translation is
+        // made again; a line that parses must match its content hash
         this.skippedLines++;
         continue;
       }
@@ -97,6 +110,10 @@ export class TranslationCache {
         continue;
       }
       if (typeof obj.k === "string" && typeof obj.out === "string") {
+        // lines written before content hashes (no `h`) are trusted as they are
+        if (obj.h !== undefined && obj.h !== entryHash(obj as CacheEntry)) {
+          throw damaged(i, "content hash mismatch");
+        }
         this.#entries.set(obj.k, obj.out);
       } else this.skippedLines++;
     }
@@ -117,10 +134,10 @@ export class TranslationCache {
     if (entries.length === 0) return;
     const lines: string[] = [];
     if (!this.#exists) lines.push(JSON.stringify({ signature: this.signature }));
-    const full = entries.map((e) => ({
-      k: translationKey(this.signature, e.from, e.to, e.src),
-      ...e,
-    }));
+    const full = entries.map((e) => {
+      const entry: CacheEntry = { k: translationKey(this.signature, e.from, e.to, e.src), ...e };
+      return { ...entry, h: entryHash(entry) };
+    });
     for (const e of full) lines.push(JSON.stringify(e));
     const body = (this.#needsNewline ? "\n" : "") + lines.join("\n") + "\n";
     await Deno.mkdir(join(this.path, ".."), { recursive: true });

@@ -15,6 +15,12 @@ export class KitError extends Error {
     super(message);
     this.name = "KitError";
     this.hints = hints;
+    // The hints go into the stack text too: a notebook kernel shows an error as its stack, so
+    // this is how they reach the executed notebook's error output (and `reproduce`'s summary).
+    if (hints.length > 0 && typeof this.stack === "string") {
+      const frames = this.stack.split("\n").filter((l) => /^\s+at /.test(l));
+      this.stack = [`${this.name}: ${this.describe()}`, ...frames].join("\n");
+    }
   }
   /** The full text shown to a user: message, then one hint per line. */
   describe(): string {

@@ -4,3 +4,4 @@ export * from "./sha256.ts";
 export * from "./progress.ts";
 export * from "./seeded_random.ts";
 export * from "./paths.ts";
+export * from "./cache_lock.ts";

@@ -17,4 +17,3 @@ export * from "./nli_benchmark.ts";
 export * from "./nli_embedding.ts";
 export * from "./nli_evaluation.ts";
 export * from "./xnli_table.ts";
-export * from "./xnli_claims.ts";

@@ -5,7 +5,8 @@
 import { writeNotebook } from "./write_notebook.ts";
 
 const cells = [
-  { md: `# 00 · Dataset build (DATA-T1)
+  {
+    md: `# 00 · Dataset build (DATA-T1)
 
 Both papers start from images with captions in several languages, keyed by image, so that "the same
 picture" can pull captions of different languages together:
@@ -47,6 +48,13 @@ import { buildMiniDataset, dataT1Rows, captionLengthFigure, readSampleIndex, rea
 import { writeFigureArtifact, writeTableArtifact } from "../lib/artifacts/mod.ts";
 
 const cfg = kitConfig();
+if (cfg.profile === "paper") {
+  // The paper profile needs K's MS-COCO and D's WIT: without them the run stops here, naming the
+  // missing dataset (URL, checksum, folder), instead of writing mini data signed "profile:paper".
+  const paperSources = await import("../lib/dataset_build/mod.ts");
+  await paperSources.paperCocoSource();
+  await paperSources.paperWitSource();
+}
 const result = await buildMiniDataset();
 const m = result.manifest;
 console.log(\`\${result.status} in \${result.seconds.toFixed(1)} s: \${m.samples.count} images, \${m.shards.length} shards\`);
@@ -65,8 +73,10 @@ const cards = shard.slice(0, 8).map((s) => {
     <img src="data:image/png;base64,\${b64}" width="64" height="64" style="image-rendering:pixelated"/>
     <div style="color:#666">\${s.record.sourceId}</div>\${caps}</div>\`;
 });
-await Deno.jupyter.display({ "text/html": cards.join("") }, { raw: true });` },
-  { md: `### Rejected and skipped items
+await Deno.jupyter.display({ "text/html": cards.join("") }, { raw: true });`,
+  },
+  {
+    md: `### Rejected and skipped items
 
 Nothing is dropped silently: every description without an image, undecodable or duplicate image and
 malformed description line is listed with its file (and line) and reason in \`rejects.md\` /
@@ -75,8 +85,10 @@ the same stamp flipped), not rejected; so are emoji drawings CLDR does not name 
 variants: one line per drawing set, with their count) and CLDR names no set draws (symbols such as \`→\`).` },
   { code: `const md = await Deno.readTextFile(result.rejects.markdown);
 console.log(\`full report: \${result.rejects.markdown}\`);
-await Deno.jupyter.md\`\${md.split("\\n## ")[0]}\`;` },
-  { md: `### DATA-T1: what the dataset holds
+await Deno.jupyter.md\`\${md.split("\\n## ")[0]}\`;`,
+  },
+  {
+    md: `### DATA-T1: what the dataset holds
 
 Images and captions in total, per source and per partition, per language (the ten languages of the two
 papers first, then every other locale), the sizes of the language intersections the papers need (K: en ∩
@@ -98,8 +110,10 @@ await writeTableArtifact({
     "Emoji: one image per (emoji, drawing set): Twemoji 15.0 (CC-BY 4.0), Noto Emoji (Apache-2.0), Fluent Emoji flat (MIT); names from CLDR 48 (Unicode licence v3). Partitions split by concept.",
     "zh = Tux Paint's zh_CN (simplified Chinese); zh_TW is listed separately. Duplicate images (same bytes) keep the first by key.",
   ],
-});` },
-  { md: `### Caption length by language
+});`,
+  },
+  {
+    md: `### Caption length by language
 
 Length in characters (Unicode code points), so that Japanese and Chinese, written without spaces,
 compare with the others, one box per source. Tux Paint descriptions are short noun phrases (“A badger.”)
@@ -111,33 +125,32 @@ mini profile differs from the papers' data.` },
   figure: captionLengthFigure(samples, { languages: [...MINI_LANGUAGES, "qu"], bySource: true }),
   caption: "Box plot per language and source of caption lengths in characters, over all images of the mini dataset.",
   inputs: { dataset: m.configHash },
-});` },
-  { md: `### Paper profile
+});`,
+  },
+  {
+    md: `### Paper profile
 
 With \`--profile paper\` this cell builds K's COCO set and D's WIT set from the files you downloaded
 (\`./kit task fetch mscoco-2017 wit-v1\`; WIT images are fetched from each record's URL with
-\`downloadWitImages\`). Without them it says what is missing and where to put it.` },
+\`downloadWitImages\`). Without them the run stops at the first code cell, saying what is missing and
+where to put it.` },
   { code: `import { buildDataset, D_WIT_BUILD, paperCocoSource, paperWitSource, witSource } from "../lib/dataset_build/mod.ts";
-import { KitError } from "../lib/util/kit_error.ts";
 
 if (cfg.profile !== "paper") {
   console.log("mini profile: the paper-profile datasets (MS-COCO 2017 for K, WIT v1 for D) are not built here.");
 } else {
   for (const [what, make] of [["K: MS-COCO 2017 captions", () => paperCocoSource()], ["D: WIT v1, nine languages", () => paperWitSource()]] as const) {
-    try {
-      const source = await make();
-      const r = await buildDataset({
-        sources: [source],
-        profile: "paper",
-        ...(what.startsWith("D") ? D_WIT_BUILD : {}),
-      });
-      console.log(\`\${what}: \${r.manifest.samples.count} images in \${r.dir}\`);
-    } catch (err) {
-      if (!(err instanceof KitError)) throw err;
-      console.log(\`\${what}: not available.\\n\${err.describe()}\`);
-    }
+    // a missing or incomplete dataset stops the run (the first code cell checked they are there)
+    const source = await make();
+    const r = await buildDataset({
+      sources: [source],
+      profile: "paper",
+      ...(what.startsWith("D") ? D_WIT_BUILD : {}),
+    });
+    console.log(\`\${what}: \${r.manifest.samples.count} images in \${r.dir}\`);
   }
-}` },
+}`,
+  },
 ];
 
 await writeNotebook("00_dataset_build", cells);

@@ -83,14 +83,18 @@ const groupRows = K_SETUPS.flatMap((s) => bitextGroupRows(s, results[s], boot));
 const langRows = K_SETUPS.flatMap((s) => bitextLanguageRows(s, results[s], boot));
 const inputs = { ...flores.inputs, ...inDomain.inputs, dataset: ds.manifest.configHash, ...Object.fromEntries(K_SETUPS.map((s) => [\`encoder.\${s}\`, encoders[s].id])) };
 const profileNote = cfg.profile === "paper" ? "Paper profile: FLORES-200 devtest, the models you provided." : "Mini profile: the SIB-200 copy of FLORES-200, test split (204 sentences, 13 languages besides English), and the kit's small models trained on Tux Paint stamps and emoji (train partition) — not K's XLM-R-large models trained on COCO; compare directions and orderings, not levels, with the paper.";` },
-  { code: `await writeTableArtifact({
+  { code: `import { bitextItemOutcomes, writeItemOutcomes } from "../lib/claims/mod.ts";
+
+await writeTableArtifact({
   id: "K-T1", title: "Bitext retrieval against English by setup and language group (paper K, Table 1)", rows: groupRows,
   columns: ["setup", "group", "score", "eng_to_x", "x_to_eng", "mean", "mean_ci_low", "mean_ci_high", "n_languages", "compared", "paper_mean"],
   formats: { eng_to_x: 3, x_to_eng: 3, mean: 3, mean_ci_low: 3, mean_ci_high: 3, paper_mean: 3 },
   caption: "Accuracy (fraction) of retrieving the translation among all sentences of the other language; cosine = nearest neighbour, xsim = K's own score (within-language k = 4 radii, argmax over all candidates); compared = the score whose row carries K's published value. CI: 95% percentile bootstrap over sentences (concepts for the in-domain groups).",
   seeds: { bootstrap: boot.seed }, inputs,
   notes: [profileNote, "paper_mean: K's published Table 1 value as SPEC §1 quotes it (lib/paper), on the row of the score K's evaluation script used for that setup (xsim: untuned XLM-R, Eng-Pivot; cosine: image-tuned setups).", ...XLMR_MAPPING_RULES, inDomain.description],
-});` },
+});
+// Per-sentence outcomes beside the artifact (items/K-T1.json): what CLAIMS' intervals resample.
+console.log(\`per-item outcomes → \${await writeItemOutcomes(cfg.artifactDir, bitextItemOutcomes(results))}\`);` },
   { code: `import { bitextLanguageMatrixMarkdown } from "../lib/bitext_eval/mod.ts";
 
 const langsArtifact = await writeTableArtifact({
@@ -127,16 +131,20 @@ await Deno.jupyter.md\`\${pairedResultsMarkdown([...Object.entries(tests).map(([
   { md: `### Published values beside the kit's, and K's claims on this run
 
 The published numbers are K's (XLM-R-large tuned on machine-translated COCO, FLORES-200 devtest); the kit's
-column is this run's profile. The claims are decided by code on this run's K-T1 / K-T1-LANGS rows (the same
-rules as \`./kit task claims\`).` },
-  { code: `import { bitextClaims, claimChecksMarkdown, paperComparisonMarkdown } from "../lib/bitext_eval/mod.ts";
+column is this run's profile. The claims are decided by \`lib/claims\` on this run's K-T1 and its per-sentence
+outcomes, exactly as \`./kit task claims\` does: the 95 % paired bootstrap interval of the difference (seed 2025)
+decides — *holds* when it lies entirely on the claimed side, *does not hold* when entirely on the other side,
+*inconclusive* when it straddles the bound.` },
+  { code: `import { claimChecksMarkdown, paperComparisonMarkdown } from "../lib/bitext_eval/mod.ts";
+import { CLAIMS, evaluateClaims } from "../lib/claims/mod.ts";
 
 const published = groupRows.filter((r) => r.paper_mean !== null).map((r) => ({
   item: \`\${K_SETUP_LABELS[r.setup as (typeof K_SETUPS)[number]]}, \${r.group}\`, paper: r.paper_mean!, kit: r.mean, low: r.mean_ci_low, high: r.mean_ci_high,
 }));
+const kClaims = await evaluateClaims({ artifactDir: cfg.artifactDir, claims: CLAIMS.filter((c) => /^K[12]/.test(c.id)) });
 await Deno.jupyter.md\`\${paperComparisonMarkdown(published, cfg.profile + (cfg.smoke ? ", smoke" : ""))}
 
-\${claimChecksMarkdown(bitextClaims(groupRows, langRows, tests))}\`;` },
+\${claimChecksMarkdown(kClaims.rows)}\`;` },
   { md: `### K-F1: t-SNE of sentence embeddings, one panel per setup
 
 K's Fig. 1: untuned XLM-R separates languages into islands; aligned models mix them, translations landing
@@ -170,6 +178,23 @@ await Deno.jupyter.md\`\${deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-F1"]
 const others = K_SETUPS.filter((s) => s !== "xlmr");
 const holds = others.every((s) => share[s] < share["xlmr"]);
 await Deno.jupyter.md\`- K-F1 **\${holds ? "holds" : "does not hold"}** — untuned XLM-R separates languages more than every image-tuned model: same-language neighbour share XLM-R \${share["xlmr"].toFixed(2)} vs \${others.map((s) => \`\${K_SETUP_LABELS[s]} \${share[s].toFixed(2)}\`).join(", ")} (rule: XLM-R's share above each tuned model's)\`;` },
+  { md: `### Try it: cosine or the margin score, on one language
+
+K-T1 reports two scores: plain cosine nearest neighbour (K's default) and the margin score of K's baseline
+scripts, which discounts "hub" sentences that are close to everything. Does the margin help more for a
+language the encoder knows badly? The cell scores one language against English with the setups you pick,
+by every score of K-T1 (the same functions as K-T1-LANGS), side by side. **Change \`lang\` (any FLORES code
+printed at the top, e.g. \`spa_Latn\`, \`hin_Deva\`, \`grn_Latn\`) or \`setups\` and rerun** (a few seconds).` },
+  { code: `import { bitextScoreTryIt } from "../lib/bitext_eval/mod.ts";
+
+const lang = flores.sets.some((s) => s.lang === "quy_Latn") ? "quy_Latn" : flores.sets[0]!.lang; // try "spa_Latn"
+const setups = ["xlmr", "multilingual"] as const; // any of K_SETUPS
+const tryEncoders = await loadKSetupEncoders({ smoke: cfg.smoke });
+try {
+  await Deno.jupyter.display(await bitextScoreTryIt(tryEncoders, flores, { lang, setups, boot }));
+} finally {
+  for (const s of K_SETUPS) tryEncoders[s].dispose();
+}` },
 ];
 
 await writeNotebook("03_bitext_retrieval", cells);

@@ -72,6 +72,7 @@ pairs are drawn jointly for all languages, AmericasNLI's languages are pooled). 
 §1's value from K's Table 2 where one is published.` },
   { code: `import { writeTableArtifact } from "../lib/artifacts/mod.ts";
 import { nliMatrixMarkdown, nliRows } from "../lib/xnli/mod.ts";
+import { nliItemOutcomes, writeItemOutcomes } from "../lib/claims/mod.ts";
 
 const boot = { seed: 2025, resamples: cfg.smoke ? 200 : 1000 };
 const rows = K_SETUPS.flatMap((s) => nliRows(s, nli[s].results, boot));
@@ -85,6 +86,8 @@ const t2 = await writeTableArtifact({
   notes: [profileNote, \`Probe: \${probe.hidden.join("-")} hidden, Adam \${probe.lr}, batch \${probe.batchSize}, \${probe.epochs} epochs\${cfg.smoke ? " (smoke run: 2 epochs)" : " (K's protocol, unchanged)"}, best English-selection epoch kept; no softmax before the loss.\`, bench.description, ...bench.notes],
 });
 console.log(\`K-T2: \${rows.length} rows → \${t2.files.join(", ")}\`);
+// Per-test-pair outcomes beside the artifact (items/K-T2.json): what CLAIMS' intervals resample.
+console.log(\`per-item outcomes → \${await writeItemOutcomes(cfg.artifactDir, nliItemOutcomes(Object.fromEntries(K_SETUPS.map((s) => [s, nli[s].results]))))}\`);
 await Deno.jupyter.md\`\${nliMatrixMarkdown(rows, K_SETUP_LABELS)}\`;` },
   { code: `import { deviationsMarkdown, K_DEVIATIONS } from "../lib/deviations/mod.ts";
 
@@ -107,16 +110,19 @@ await Deno.jupyter.md\`\${pairedResultsMarkdown(Object.entries(tests).map(([k, r
   { md: `### Published values beside the kit's, and K's claims on this run
 
 Published: K's Table 2 as SPEC §1 quotes it (XLM-R-large models, MultiNLI training, XNLI test). Kit: this
-run's profile. The claims are decided by code on this run's K-T2 rows.` },
+run's profile. The claims are decided by \`lib/claims\` on this run's K-T2 and its per-test-pair outcomes, as
+\`./kit task claims\` does: from the 95 % paired bootstrap interval of the difference (holds / does not hold /
+inconclusive).` },
   { code: `import { claimChecksMarkdown, paperComparisonMarkdown } from "../lib/bitext_eval/mod.ts";
-import { xnliClaims } from "../lib/xnli/mod.ts";
+import { CLAIMS, evaluateClaims } from "../lib/claims/mod.ts";
 
 const published = rows.filter((r) => r.paper_accuracy !== null).map((r) => ({
   item: \`\${K_SETUP_LABELS[r.setup as (typeof K_SETUPS)[number]]}, XNLI \${r.lang}\`, paper: r.paper_accuracy!, kit: r.accuracy, low: r.ci_low, high: r.ci_high,
 }));
+const kClaims = await evaluateClaims({ artifactDir: cfg.artifactDir, claims: CLAIMS.filter((c) => /^K[34]/.test(c.id)) });
 await Deno.jupyter.md\`\${paperComparisonMarkdown(published, cfg.profile + (cfg.smoke ? ", smoke" : ""))}
 
-\${claimChecksMarkdown(xnliClaims(rows, { K3b: tests.K3b }))}\`;` },
+\${claimChecksMarkdown(kClaims.rows)}\`;` },
   { code: `for (const s of K_SETUPS) encoders[s].dispose();
 console.log("encoders disposed");` },
 ];

@@ -42,9 +42,11 @@ evaluates all three heads on its holdout items. The identity head needs no train
 \`./kit task align --emb ${"${artifactDir}"}/d_embeddings --out DIR --before-only\` on the folder written above
 (the smoke test checks that they agree).` },
   { code: `import { runImagePivotCv } from "../lib/image_pivot/mod.ts";
+import { ImagePivotItemRecorder } from "../lib/claims/mod.ts";
 
 const smokeTrain = { epochs: 2, stepsPerEpoch: 3, warmupSteps: 2 };
-const cv = await runImagePivotCv(emb, { folds: 5, seed: 7, ...(cfg.smoke ? { train: smokeTrain } : {}), log: (l) => console.log(l) });
+const items = new ImagePivotItemRecorder(emb.n); // per-item outcomes for CLAIMS' intervals
+const cv = await runImagePivotCv(emb, { folds: 5, seed: 7, ...(cfg.smoke ? { train: smokeTrain } : {}), log: (l) => console.log(l), onHoldout: items.record });
 const steps = cv.results.filter((r) => r.training).map((r) => r.training!);
 console.log(\`trained \${steps.length} heads; best epochs \${steps.map((s) => s.bestEpoch + 1).join(" ")}; \${(steps.reduce((a, s) => a + s.msPerStep, 0) / steps.length).toFixed(1)} ms per step\`);` },
   { md: `### D-T1 … D-T6 beside the published numbers
@@ -54,12 +56,14 @@ Macro tables show mean ± sample std over the five folds, with paper D's publish
 the change from the identity head.` },
   { code: `import { imagePivotTables, publishedLookupForD } from "../lib/image_pivot/mod.ts";
 import { writeTableArtifact } from "../lib/artifacts/mod.ts";
+import { writeItemOutcomes } from "../lib/claims/mod.ts";
 
 const note = \`\${cfg.profile} profile: \${emb.n} items (\${d.partitions.join("+")}), \${emb.d}-d frozen pair \${d.imageEncoder} / \${d.textEncoder}.\`;
 for (const t of imagePivotTables(cv, publishedLookupForD())) {
   const a = await writeTableArtifact({ ...t, seeds: { kfold: cv.seed, train: cv.trainConfig?.seed ?? cv.seed, probe: cv.langIdSeed }, inputs: emb.checksums, notes: [note] });
   await Deno.jupyter.display(a);
-}` },
+}
+console.log(\`per-item outcomes (holdout items of all folds) → \${await writeItemOutcomes(cfg.artifactDir, items.outcomes())}\`);` },
   { md: `### Where this kit still differs from paper D's code
 
 A line-by-line comparison with the authors' code (mattiadri/crosslingual-contrastive) found the differences
@@ -86,8 +90,13 @@ await writeFigureArtifact({ id: "D-F1", title: "Local UMAP of image-pivot micro-
   { md: `### CLAIMS: the papers' qualitative claims, checked on this run
 
 Every qualitative claim of both papers in SPEC, with the numbers behind it from this run's artifacts (K-T1, K-T2
-from notebooks 03–04; D-T1…D-T6 from above) and a verdict: *holds*, *does not hold*, or *not measurable in this
-profile* (with the reason). Thresholds for "about the same" / "flat" are data in \`lib/claims/claim_list.ts\`.
+from notebooks 03–04; D-T1…D-T6 from above) and a verdict from the **95 % paired bootstrap interval** of the
+difference the claim rests on (per-item outcomes in \`items/\`: sentences for K-T1, test pairs for K-T2, holdout
+items of all five folds for D; seed 2025): *holds* when the interval lies entirely on the claimed side, *does
+not hold* when entirely on the other side, *inconclusive* when it straddles the bound, *not measurable* when this
+run has no numbers or per-item outcomes behind it (with the reason: Table 6's effective rank, Gram correlation
+and lang-ID probe are set-level statistics the kit records no per-item outcomes for; hubness is resampled through
+each item's k-occurrence in its fold's kNN graph, the graph held fixed). Thresholds for "about the same" / "flat" are data in \`lib/claims/claim_list.ts\`.
 \`./kit task claims\` prints the same verdicts; it fails only when the kit itself fails, never because a claim does
 not hold.` },
   { code: `import { writeClaimsArtifact } from "../lib/claims/mod.ts";
@@ -96,6 +105,22 @@ import { closeBrowser } from "../lib/artifacts/mod.ts";
 const claims = await writeClaimsArtifact({ artifactDir: cfg.artifactDir });
 for (const a of claims.artifacts) await Deno.jupyter.display(a);
 await closeBrowser();` },
+  { md: `### Try it: leave a language out of the head's training
+
+The head never needs parallel text, only captions paired with images. What does it do for a language whose
+captions it never saw? The cell trains D's linear head on fold 1 with all nine languages (D's recipe) and
+without one language, then evaluates on all nine; the left-out language's own t2i R@1 is shown beside the
+macro scores. **Change \`leftOut\` (any of \`emb.langs\`) and rerun** (about 10 s on two CPU cores in the mini
+profile).` },
+  { code: `import { headTrainingTryIt } from "../lib/image_pivot/mod.ts";
+
+const leftOut = "ja"; // any of emb.langs
+const tryIt = await headTrainingTryIt(emb, {
+  variants: [{ label: \`without \${leftOut}\`, trainLangs: emb.langs.filter((l) => l !== leftOut) }],
+  focusLangs: [leftOut],
+  ...(cfg.smoke ? { base: smokeTrain } : {}),
+});
+await Deno.jupyter.display(tryIt);` },
 ];
 
 await writeNotebook("05_representation_diagnostics", cells);

@@ -1,0 +1,93 @@
+import { type DisplayTable, displayTable } from "../artifacts/display_table.ts";
+import type { Row } from "../artifacts/table_render.ts";
+import type { KSetupId, SentenceEncoder } from "../encoders/encoder.ts";
+import type { BootstrapOptions } from "../stats/mod.ts";
+import { KitError } from "../util/kit_error.ts";
+import type { BitextBenchmark } from "./bitext_benchmark.ts";
+import { evaluateBitext } from "./bitext_evaluation.ts";
+import { bitextLanguageRows } from "./bitext_table.ts";
+
+/** Options of {@link bitextScoreTryIt}. */
+export interface BitextTryItOptions {
+  /** The language to retrieve against English (a code of `bench.sets`, e.g. `quy_Latn`). */
+  lang: string;
+  /** Setups to compare (each needs an encoder). */
+  setups: readonly KSetupId[];
+  /** Bootstrap of the interval (as K-T1: seed 2025, 1000 resamples). */
+  boot?: BootstrapOptions;
+}
+
+/** The experiment's table (one row per setup, one column group per score) and what it took. */
+export interface BitextTryItResult extends DisplayTable {
+  seconds: number;
+}
+
+/**
+ * A small experiment on paper K's bitext retrieval for students: one language against English,
+ * with each chosen setup's encoder, scored by every score K-T1 reports (plain cosine nearest
+ * neighbour, K's default, and the margin score) — the same numbers as that language's K-T1-LANGS
+ * rows, computed by the same functions (`evaluateBitext`, `bitextLanguageRows`) — side by side,
+ * with the change from the first score.
+ *
+ * ```ts
+ * // const t = await bitextScoreTryIt(encoders, flores, { lang: "quy_Latn", setups: ["xlmr", "multilingual"] });
+ * // await Deno.jupyter.display(t);
+ * ```
+ */
+export async function bitextScoreTryIt(
+  encoders: Partial<Record<KSetupId, SentenceEncoder>>,
+  bench: BitextBenchmark,
+  opts: BitextTryItOptions,
+): Promise<BitextTryItResult> {
+  const t0 = performance.now();
+  const set = bench.sets.find((s) => s.lang === opts.lang);
+  if (!set) {
+    throw new KitError(
+      `try it: language "${opts.lang}" is not in the ${bench.name} benchmark; expected one of ${
+        bench.sets.map((s) => s.lang).join(" ")
+      }`,
+    );
+  }
+  const boot = opts.boot ?? { seed: 2025, resamples: 1000 };
+  const one: BitextBenchmark = { ...bench, sets: [set] };
+  const rows: Row[] = [];
+  let scores: string[] = [];
+  for (const setup of opts.setups) {
+    const enc = encoders[setup];
+    if (!enc) {
+      throw new KitError(
+        `try it: no encoder for setup "${setup}"; expected one of ${
+          Object.keys(encoders).join(" ")
+        }`,
+      );
+    }
+    const langRows = bitextLanguageRows(setup, await evaluateBitext(enc, one), boot);
+    scores = [...new Set(langRows.map((r) => String(r.score)))];
+    const row: Row = { setup, lang: set.lang, n: set.texts.length };
+    for (const r of langRows) {
+      row[`${r.score}`] = r.mean;
+      row[`${r.score}_ci`] = `${r.ci_low.toFixed(3)}–${r.ci_high.toFixed(3)}`;
+    }
+    const first = langRows[0]!;
+    for (const r of langRows.slice(1)) row[`${r.score}_minus_${first.score}`] = r.mean - first.mean;
+    rows.push(row);
+  }
+  const diffs = scores.slice(1).map((s) => `${s}_minus_${scores[0]}`);
+  const columns = ["setup", "lang", "n", ...scores.flatMap((s) => [s, `${s}_ci`]), ...diffs];
+  const formats = Object.fromEntries([...scores, ...diffs].map((c) => [c, 3]));
+  const seconds = (performance.now() - t0) / 1000;
+  const table = displayTable(
+    `Try it: bitext retrieval of ${set.lang} against English, ${scores.join(" vs ")}`,
+    columns,
+    rows,
+    formats,
+    [
+      `accuracy = mean of eng→x and x→eng (fractions) over ${set.texts.length} ${bench.name} sentences; ` +
+      `95% bootstrap interval (seed ${boot.seed}, ${boot.resamples} resamples); ${
+        scores[0]
+      } is K's default`,
+      `${seconds.toFixed(1)} s`,
+    ],
+  );
+  return Object.assign(table, { seconds });
+}

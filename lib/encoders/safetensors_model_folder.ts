@@ -1,0 +1,230 @@
+import { join } from "node:path";
+import { tf } from "../backend/tf.ts";
+import { KitError } from "../util/kit_error.ts";
+import { readEncoderConfig, type VitConfig, type XlmRobertaConfig } from "./encoder_config.ts";
+import { imagePixels } from "./image_pixels.ts";
+import { VitEncoder } from "./vit_encoder.ts";
+import { makeBatchTokenizer } from "./pretrained/token_batch.ts";
+import { loadTransformers } from "./pretrained/transformers_runtime.ts";
+import { loadSafetensorsWeights } from "./safetensors_weights.ts";
+import { XlmRobertaEncoder } from "./xlm_roberta_encoder.ts";
+
+/** Options of `loadSafetensorsTextModel`. */
+export interface SafetensorsTextModelOptions {
+  /** Texts per forward pass (default 32). */
+  batchSize?: number;
+  /**
+   * Truncation length, special tokens included, `</s>` kept (default 128, K's, or what the
+   * config's position table allows).
+   */
+  maxLength?: number;
+}
+
+/** A TF.js XLM-R model folder with its own tokenizer, embedding texts by masked mean pooling. */
+export interface SafetensorsTextModel {
+  readonly folder: string;
+  readonly hiddenSize: number;
+  readonly encoder: XlmRobertaEncoder;
+  /** Token ids of `texts` as the folder's tokenizer gives them, padded with `pad_token_id`. */
+  tokenize(texts: readonly string[]): { ids: Int32Array; batch: number; length: number };
+  /**
+   * Last hidden state mean-pooled over real tokens (`<s>` and `</s>` included, padding
+   * excluded), `texts.length × hiddenSize` row-major float32, batch by batch; `onBatch` is
+   * called with the number of texts done.
+   */
+  embed(texts: readonly string[], onBatch?: (done: number) => void): Promise<Float32Array>;
+  dispose(): void;
+}
+
+/**
+ * Loads a Hugging Face XLM-R model folder — `config.json`, `model.safetensors` (F32 or F16, read
+ * tensor by tensor), `tokenizer.json` + `tokenizer_config.json` — into the kit's TF.js encoder
+ * with the folder's own tokenizer (transformers.js `AutoTokenizer`, offline).
+ */
+export async function loadSafetensorsTextModel(
+  folder: string,
+  opts: SafetensorsTextModelOptions = {},
+): Promise<SafetensorsTextModel> {
+  const batchSize = opts.batchSize ?? 32;
+  const config = await readEncoderConfig(join(folder, "config.json"));
+  if (config.model_type !== "xlm-roberta") {
+    throw new KitError(
+      `${join(folder, "config.json")}: model_type "${config.model_type}" is not a text model`,
+      ["text embeddings need an XLM-R folder (model_type xlm-roberta)"],
+    );
+  }
+  const c = config as XlmRobertaConfig;
+  const maxLength = opts.maxLength ?? Math.min(128, c.max_position_embeddings - c.pad_token_id - 1);
+  for (const [k, v] of Object.entries({ batchSize, maxLength })) {
+    if (!Number.isInteger(v) || v < 1) throw new KitError(`${k} must be a positive integer`);
+  }
+  if (maxLength + c.pad_token_id + 1 > c.max_position_embeddings) {
+    throw new KitError(
+      `maxLength ${maxLength} needs ${maxLength + c.pad_token_id + 1} position embeddings; ${
+        join(folder, "config.json")
+      } has ${c.max_position_embeddings}`,
+    );
+  }
+  for (const f of ["model.safetensors", "tokenizer.json", "tokenizer_config.json"]) {
+    try {
+      await Deno.stat(join(folder, f));
+    } catch {
+      throw new KitError(`${folder}: ${f} is missing`, [
+        "a model folder holds config.json, model.safetensors, tokenizer.json and tokenizer_config.json",
+      ]);
+    }
+  }
+  const encoder = new XlmRobertaEncoder(c, { hostWordEmbeddings: true });
+  try {
+    await loadSafetensorsWeights(encoder, join(folder, "model.safetensors"));
+    const tjs = await loadTransformers();
+    let tokenizer;
+    try {
+      tokenizer = await tjs.AutoTokenizer.from_pretrained(folder, { local_files_only: true });
+    } catch (err) {
+      throw new KitError(
+        `${folder}: the tokenizer cannot be loaded (${err instanceof Error ? err.message : err})`,
+        ["tokenizer.json and tokenizer_config.json (tokenizer_class) must be in the folder"],
+      );
+    }
+    const batchTokens = makeBatchTokenizer(tokenizer, maxLength);
+    const tokenize = (texts: readonly string[]) => {
+      const t = batchTokens(texts);
+      const ids = Int32Array.from(t.inputIds, (x) => Number(x));
+      // The kit's encoder masks by pad id: a real token with the pad id would be dropped.
+      t.attentionMask.forEach((m, i) => {
+        if ((m === 1n) === (ids[i] === c.pad_token_id)) {
+          throw new KitError(
+            `${folder}: the tokenizer's padding does not use pad_token_id ${c.pad_token_id}`,
+          );
+        }
+      });
+      return { ids, batch: t.batch, length: t.seqLen };
+    };
+    return {
+      folder,
+      hiddenSize: c.hidden_size,
+      encoder,
+      tokenize,
+      async embed(texts, onBatch) {
+        const out = new Float32Array(texts.length * c.hidden_size);
+        for (let i = 0; i < texts.length; i += batchSize) {
+          const b = tokenize(texts.slice(i, i + batchSize));
+          const e = tf.tidy(() => encoder.embed(b));
+          out.set((await e.data()) as Float32Array, i * c.hidden_size);
+          e.dispose();
+          onBatch?.(Math.min(texts.length, i + batchSize));
+        }
+        return out;
+      },
+      dispose() {
+        encoder.dispose();
+      },
+    };
+  } catch (err) {
+    encoder.dispose();
+    throw err;
+  }
+}
+
+/** A TF.js ViT model folder with its own image preprocessing. */
+export interface SafetensorsImageModel {
+  readonly folder: string;
+  readonly hiddenSize: number;
+  readonly encoder: VitEncoder;
+  /** The config the pixels are prepared with (size, mean and std from preprocessor_config.json). */
+  readonly preprocess: VitConfig;
+  /** Mean-pooled last hidden states (all tokens, CLS included) of encoded images (PNG/JPEG). */
+  embed(images: readonly Uint8Array[], onBatch?: (done: number) => void): Promise<Float32Array>;
+  dispose(): void;
+}
+
+/**
+ * The ViT preprocessing of a folder's `preprocessor_config.json` (`ViTImageProcessor`): resize
+ * to `size` with bilinear resampling (`resample` 2), rescale by 1/255, normalise with
+ * `image_mean`/`image_std`. Other settings are a KitError naming the key.
+ */
+export async function readVitPreprocessing(folder: string, c: VitConfig): Promise<VitConfig> {
+  const path = join(folder, "preprocessor_config.json");
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(await Deno.readTextFile(path));
+  } catch (err) {
+    throw new KitError(`${path}: cannot read (${err instanceof Error ? err.message : err})`);
+  }
+  const size = raw.size as { height?: number; width?: number } | number | undefined;
+  const h = typeof size === "number" ? size : size?.height,
+    w = typeof size === "number" ? size : size?.width;
+  if (raw.do_resize === false || h !== c.image_size || w !== c.image_size) {
+    throw new KitError(
+      `${path}: "size" must be ${c.image_size}×${c.image_size} (the model's image_size)`,
+    );
+  }
+  if (raw.resample !== undefined && raw.resample !== 2) {
+    throw new KitError(`${path}: "resample" ${raw.resample} is not supported (only 2, bilinear)`);
+  }
+  if (
+    raw.do_rescale === false ||
+    (raw.rescale_factor !== undefined && Math.abs((raw.rescale_factor as number) - 1 / 255) > 1e-9)
+  ) {
+    throw new KitError(`${path}: only rescaling by 1/255 is supported`);
+  }
+  const vec = (k: string): number[] => {
+    const v = raw[k];
+    if (raw.do_normalize === false) return Array(c.num_channels).fill(k === "image_mean" ? 0 : 1);
+    if (!Array.isArray(v) || v.length !== c.num_channels || v.some((x) => typeof x !== "number")) {
+      throw new KitError(`${path}: "${k}" must be ${c.num_channels} numbers`);
+    }
+    return v as number[];
+  };
+  return { ...c, image_mean: vec("image_mean"), image_std: vec("image_std") };
+}
+
+/**
+ * Loads a Hugging Face ViT model folder — `config.json`, `model.safetensors` (read tensor by
+ * tensor), `preprocessor_config.json` — into the kit's TF.js ViT encoder.
+ */
+export async function loadSafetensorsImageModel(
+  folder: string,
+  opts: { batchSize?: number } = {},
+): Promise<SafetensorsImageModel> {
+  const batchSize = opts.batchSize ?? 32;
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new KitError(`batchSize must be a positive integer`);
+  }
+  const config = await readEncoderConfig(join(folder, "config.json"));
+  if (config.model_type !== "vit") {
+    throw new KitError(
+      `${join(folder, "config.json")}: model_type "${config.model_type}" is not an image model`,
+    );
+  }
+  const preprocess = await readVitPreprocessing(folder, config);
+  const encoder = new VitEncoder(config);
+  try {
+    await loadSafetensorsWeights(encoder, join(folder, "model.safetensors"));
+  } catch (err) {
+    encoder.dispose();
+    throw err;
+  }
+  return {
+    folder,
+    hiddenSize: config.hidden_size,
+    encoder,
+    preprocess,
+    async embed(images, onBatch) {
+      const out = new Float32Array(images.length * config.hidden_size);
+      for (let i = 0; i < images.length; i += batchSize) {
+        const part = images.slice(i, i + batchSize);
+        const px = await imagePixels(part, preprocess);
+        const e = tf.tidy(() => encoder.embed(px, part.length));
+        out.set((await e.data()) as Float32Array, i * config.hidden_size);
+        e.dispose();
+        onBatch?.(Math.min(images.length, i + batchSize));
+      }
+      return out;
+    },
+    dispose() {
+      encoder.dispose();
+    },
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * `./kit task embed --model DIR --texts FILE|--images DIR --out X.npy [--batch-size 32] [--max-length 128]`
+ *
+ * Embeds one text per line of FILE (empty lines kept as empty texts) with the XLM-R model folder
+ * DIR (config.json, model.safetensors, tokenizer.json, tokenizer_config.json): the last hidden
+ * state mean-pooled over real tokens (`<s>` and `</s>` included, padding excluded), written as a
+ * float32 `.npy` of shape [texts, hidden] (atomically). With `--images DIR` and a ViT folder
+ * (config.json, model.safetensors, preprocessor_config.json): every .png/.jpg/.jpeg of DIR in
+ * name order, preprocessed as the folder says, mean-pooled over all tokens. Shows a progress
+ * bar. The projected embedding of a trained K setup (`--projection`) is not supported yet.
+ */
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { initBackend } from "../lib/backend/mod.ts";
+import {
+  loadSafetensorsImageModel,
+  loadSafetensorsTextModel,
+} from "../lib/encoders/safetensors_model_folder.ts";
+import { writeNpy } from "../lib/io/npy.ts";
+import { KitError } from "../lib/util/kit_error.ts";
+import { ProgressBar } from "../lib/util/progress.ts";
+
+/** Options of `embedTextsFile`. */
+export interface EmbedOptions {
+  model: string;
+  texts: string;
+  out: string;
+  batchSize?: number;
+  maxLength?: number;
+  silent?: boolean;
+}
+
+/** Reads FILE's lines (a trailing newline does not add a text). */
+export async function readTextLines(path: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    throw new KitError(
+      `${path}: cannot read the texts file (${err instanceof Error ? err.message : err})`,
+    );
+  }
+  const lines = text.split(/\r?\n/);
+  if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+  return lines;
+}
+
+/** Image files of `dir` (.png, .jpg, .jpeg), sorted by name. */
+export async function listImages(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isFile && /\.(png|jpe?g)$/i.test(e.name)) names.push(e.name);
+    }
+  } catch (err) {
+    throw new KitError(`${dir}: cannot list images (${err instanceof Error ? err.message : err})`);
+  }
+  if (names.length === 0) throw new KitError(`${dir}: no .png/.jpg/.jpeg images`);
+  return names.sort().map((n) => join(dir, n));
+}
+
+/** Embeds the images of directory `o.images` with the ViT folder `o.model`; returns [rows, dim]. */
+export async function embedImagesDir(
+  o: { model: string; images: string; out: string; batchSize?: number; silent?: boolean },
+): Promise<[number, number]> {
+  const paths = await listImages(o.images);
+  const model = await loadSafetensorsImageModel(o.model, { batchSize: o.batchSize });
+  try {
+    const bytes = await Promise.all(paths.map((p) => Deno.readFile(p)));
+    const bar = new ProgressBar("embed", paths.length, { silent: o.silent, unit: "images" });
+    let done = 0;
+    const x = await model.embed(bytes, (n) => {
+      bar.tick(n - done);
+      done = n;
+    });
+    bar.done();
+    await writeNpy(o.out, { dtype: "<f4", shape: [paths.length, model.hiddenSize], data: x });
+    return [paths.length, model.hiddenSize];
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Embeds the texts of `o.texts` with `o.model` and writes `o.out`; returns [rows, dim]. */
+export async function embedTextsFile(o: EmbedOptions): Promise<[number, number]> {
+  const texts = await readTextLines(o.texts);
+  if (texts.length === 0) throw new KitError(`${o.texts}: no texts (one a line)`);
+  const model = await loadSafetensorsTextModel(o.model, {
+    batchSize: o.batchSize,
+    maxLength: o.maxLength,
+  });
+  try {
+    const bar = new ProgressBar("embed", texts.length, { silent: o.silent, unit: "texts" });
+    let done = 0;
+    const x = await model.embed(texts, (n) => {
+      bar.tick(n - done);
+      done = n;
+    });
+    bar.done();
+    await writeNpy(o.out, { dtype: "<f4", shape: [texts.length, model.hiddenSize], data: x });
+    return [texts.length, model.hiddenSize];
+  } finally {
+    model.dispose();
+  }
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    strict: true,
+    options: {
+      model: { type: "string" },
+      texts: { type: "string" },
+      images: { type: "string" },
+      out: { type: "string" },
+      "batch-size": { type: "string" },
+      "max-length": { type: "string" },
+      backend: { type: "string" },
+    },
+  });
+  if (!values.model || !values.out || !values.texts === !values.images) {
+    console.error(
+      "usage: ./kit task embed --model DIR --texts FILE --out X.npy [--batch-size N] [--max-length N]",
+    );
+    Deno.exit(2);
+  }
+  await initBackend(values.backend as Parameters<typeof initBackend>[0]);
+  const batchSize = values["batch-size"] ? Number(values["batch-size"]) : undefined;
+  const [n, d] = values.images
+    ? await embedImagesDir({
+      model: values.model,
+      images: values.images,
+      out: values.out,
+      batchSize,
+    })
+    : await embedTextsFile({
+      model: values.model,
+      texts: values.texts!,
+      out: values.out,
+      batchSize,
+      maxLength: values["max-length"] ? Number(values["max-length"]) : undefined,
+    });
+  console.log(`wrote ${values.out}: ${n} × ${d} float32`);
+}
