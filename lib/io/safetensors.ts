@@ -178,23 +178,32 @@ function contentHashOffset(bytes: Uint8Array): number {
   return -1;
 }
 
+/**
+ * The first bytes of an open `.safetensors` file: the 8-byte length and the JSON header (at most
+ * 100 MB of it, fewer if the file ends early), leaving the file positioned after them; null when
+ * the file is shorter than 8 bytes.
+ */
+async function readHeaderBytes(file: Deno.FsFile): Promise<Uint8Array | null> {
+  const head = new Uint8Array(8);
+  if ((await file.read(head)) !== 8) return null;
+  const len = Number(new DataView(head.buffer).getBigUint64(0, true));
+  const header = new Uint8Array(8 + Math.min(len, 100_000_000));
+  header.set(head);
+  let off = 8;
+  while (off < header.length) {
+    const n = await file.read(header.subarray(off));
+    if (n === null) break;
+    off += n;
+  }
+  return header.subarray(0, off);
+}
+
 /** True when the `.safetensors` file at `path` carries the kit's content hash (reads the header only). */
 export async function hasContentHash(path: string): Promise<boolean> {
   const file = await Deno.open(path, { read: true });
   try {
-    const head = new Uint8Array(8);
-    if ((await file.read(head)) !== 8) return false;
-    const len = Number(new DataView(head.buffer).getBigUint64(0, true));
-    if (len > 100_000_000) return false;
-    const header = new Uint8Array(8 + len);
-    header.set(head);
-    let off = 8;
-    while (off < header.length) {
-      const n = await file.read(header.subarray(off));
-      if (n === null) break;
-      off += n;
-    }
-    return contentHashOffset(header.subarray(0, off)) >= 0;
+    const header = await readHeaderBytes(file);
+    return header !== null && contentHashOffset(header) >= 0;
   } finally {
     file.close();
   }
@@ -267,29 +276,15 @@ export async function verifySafetensorsFile(
   const required = opts.requireHash ?? isKitModelCachePath(path);
   const file = await Deno.open(path, { read: true });
   try {
-    const head = new Uint8Array(8);
-    if ((await file.read(head)) !== 8) {
-      verifySafetensorsHash(head.subarray(0, 0), path, required);
-      return;
-    }
-    const len = Number(new DataView(head.buffer).getBigUint64(0, true));
-    const headerBytes = Math.min(len, 100_000_000);
-    const header = new Uint8Array(8 + headerBytes);
-    header.set(head);
-    let off = 8;
-    while (off < header.length) {
-      const n = await file.read(header.subarray(off));
-      if (n === null) break;
-      off += n;
-    }
-    const at = contentHashOffset(header.subarray(0, off));
+    const header = await readHeaderBytes(file) ?? new Uint8Array(0);
+    const at = contentHashOffset(header);
     if (at < 0) {
-      verifySafetensorsHash(header.subarray(0, off), path, required);
+      verifySafetensorsHash(header, path, required);
       return;
     }
     const stored = new TextDecoder().decode(header.subarray(at, at + 64));
     const hash = createHash("sha256");
-    hash.update(header.subarray(0, at)).update(ZERO_HASH).update(header.subarray(at + 64, off));
+    hash.update(header.subarray(0, at)).update(ZERO_HASH).update(header.subarray(at + 64));
     const chunk = new Uint8Array(64 << 20);
     for (;;) {
       const n = await file.read(chunk);
