@@ -5,6 +5,7 @@
  * = image i). Writes D-T1…D-T6 (json with provenance, md, tex, csv) to --out, and with
  * --dump-folds `folds.json` = the holdout index lists.
  */
+import { integerOption } from "../lib/util/integer_option.ts";
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { initBackend } from "../lib/backend/select_backend.ts";
@@ -58,14 +59,7 @@ await runMain(async () => {
   }
   if (!values.emb) throw new KitError("--emb DIR is required", [HELP]);
   if (!values.out) throw new KitError("--out DIR is required", [HELP]);
-  const int = (name: string, v: string | undefined, dflt: number, min: number) => {
-    if (v === undefined) return dflt;
-    const x = Number(v);
-    if (!Number.isInteger(x) || x < min) {
-      throw new KitError(`--${name} ${v}: expected an integer ≥ ${min}`);
-    }
-    return x;
-  };
+  const int = integerOption;
   const folds = int("folds", values.folds, 5, 2);
   const seed = int("seed", values.seed, 7, 0);
   const heads = (values.heads ?? "linear,mlp").split(",").map((s) => s.trim()).filter((s) => s);

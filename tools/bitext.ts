@@ -5,6 +5,7 @@
  * cosine and K's xsim) and K-T1-LANGS (per language) to --out, as json with provenance, md,
  * tex and csv — the same code path as notebook 03.
  */
+import { integerOption } from "../lib/util/integer_option.ts";
 import { parseArgs } from "node:util";
 import { initBackend } from "../lib/backend/select_backend.ts";
 import { writeTableArtifact } from "../lib/artifacts/table_artifact.ts";
@@ -46,14 +47,7 @@ await runMain(async () => {
   }
   if (!values.emb) throw new KitError("--emb DIR is required", [HELP]);
   if (!values.out) throw new KitError("--out DIR is required", [HELP]);
-  const int = (name: string, v: string | undefined, dflt: number, min: number) => {
-    if (v === undefined) return dflt;
-    const x = Number(v);
-    if (!Number.isInteger(x) || x < min) {
-      throw new KitError(`--${name} ${v}: expected an integer ≥ ${min}`);
-    }
-    return x;
-  };
+  const int = integerOption;
   const boot = {
     seed: int("seed", values.seed, 2025, 0),
     resamples: int("resamples", values.resamples, 1000, 10),
