@@ -28,9 +28,17 @@ export class KitError extends Error {
   }
 }
 
+/** True for the errors `parseArgs` (node:util) throws on bad command-line input. */
+function isArgumentError(err: unknown): err is Error {
+  return err instanceof TypeError &&
+    typeof (err as { code?: unknown }).code === "string" &&
+    (err as { code: string }).code.startsWith("ERR_PARSE_ARGS_");
+}
+
 /**
- * Runs a command-line `main`, turning a `KitError` into a clean message and exit code 1 (and any
- * other error into its message plus stack, since that one is a bug of the kit).
+ * Runs a command-line `main`, turning a `KitError` into a clean message and exit code 1, a bad
+ * option (from `parseArgs`) into one line and exit code 2, and any other error into its message
+ * plus stack, since that one is a bug of the kit.
  */
 export async function runMain(main: () => Promise<number | void>): Promise<never> {
   try {
@@ -40,6 +48,11 @@ export async function runMain(main: () => Promise<number | void>): Promise<never
     if (err instanceof KitError) {
       console.error(`error: ${err.describe()}`);
       Deno.exit(1);
+    }
+    if (isArgumentError(err)) {
+      // node:util parseArgs: an unknown option, a missing value, `--seed -1` without `=`
+      console.error(`error: ${err.message.split("\n").join(" ")} (see --help)`);
+      Deno.exit(2);
     }
     console.error("internal error (a bug in the kit, please report it):");
     console.error(err);
