@@ -30,9 +30,9 @@ export class KitError extends Error {
 
 /** True for the errors `parseArgs` (node:util) throws on bad command-line input. */
 function isArgumentError(err: unknown): err is Error {
-  return err instanceof TypeError &&
-    typeof (err as { code?: unknown }).code === "string" &&
-    (err as { code: string }).code.startsWith("ERR_PARSE_ARGS_");
+  if (!(err instanceof TypeError)) return false;
+  const code: unknown = (err as unknown as { code?: unknown }).code;
+  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_");
 }
 
 /**
