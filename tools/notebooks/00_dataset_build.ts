@@ -97,7 +97,7 @@ es ∩ ja ∩ hi; D: its nine), rejected/skipped items by reason, and then the s
 Quechua). The tests recount these numbers independently from the stamps' \`.txt\` files and the emoji
 packages' JSON and SVG files.` },
   { code: `const samples = await readSampleIndex(result.dir);
-await writeTableArtifact({
+const table = await writeTableArtifact({
   id: "DATA-T1",
   title: "Mini dataset (Tux Paint stamps + CLDR-named emoji): images, captions per language, intersections, rejects, by source",
   rows: [...dataT1Rows(m), ...sourceBreakdownRows(samples)],
@@ -110,7 +110,9 @@ await writeTableArtifact({
     "Emoji: one image per (emoji, drawing set): Twemoji 15.0 (CC-BY 4.0), Noto Emoji (Apache-2.0), Fluent Emoji flat (MIT); names from CLDR 48 (Unicode licence v3). Partitions split by concept.",
     "zh = Tux Paint's zh_CN (simplified Chinese); zh_TW is listed separately. Duplicate images (same bytes) keep the first by key.",
   ],
-});`,
+});
+// displayed explicitly (awaited): the page then has it before the cell ends
+await Deno.jupyter.display(table);`,
   },
   {
     md: `### Caption length by language
@@ -119,13 +121,14 @@ Length in characters (Unicode code points), so that Japanese and Chinese, writte
 compare with the others, one box per source. Tux Paint descriptions are short noun phrases (“A badger.”)
 and CLDR names shorter still (“cat face”), much shorter than COCO or WIT captions — one of the ways the
 mini profile differs from the papers' data.` },
-  { code: `await writeFigureArtifact({
+  { code: `const figure = await writeFigureArtifact({
   id: "DATA-F1",
   title: "Caption length by language and source (mini dataset)",
   figure: captionLengthFigure(samples, { languages: [...MINI_LANGUAGES, "qu"], bySource: true }),
   caption: "Box plot per language and source of caption lengths in characters, over all images of the mini dataset.",
   inputs: { dataset: m.configHash },
-});`,
+});
+await Deno.jupyter.display(figure);`,
   },
   {
     md: `### Paper profile
