@@ -151,6 +151,33 @@ export function stampBitextBenchmark(
   if (held.length === 0) {
     throw new KitError("stamp bitext: no test-partition stamp has an English caption");
   }
+  const { sets, skipped } = captionLanguageSets(held, minPairs, () => ["stamps"]);
+  if (sets.length === 0) {
+    throw new KitError(
+      `stamp bitext: no language has captions on ${minPairs} or more of the ${held.length} test stamps`,
+    );
+  }
+  return {
+    name: "stamps",
+    description:
+      `held-out (test-partition) stamp captions: ${held.length} stamps, ${sets.length} languages with ≥ ${minPairs} captions (${skipped.length} sparser locales left out)`,
+    pivotLang: "en",
+    pivot: held.map((s) => s.captions.en![0]!.trim()),
+    sets,
+    inputs: { "stamps.test": String(held.length), "stamps.languages": String(sets.length) },
+  };
+}
+
+/**
+ * One parallel set per non-English caption language of `held` (unit u = `held[u]`, its first
+ * caption in that language, trimmed), languages in sorted order; a language with fewer than
+ * `minCount` captions is `skipped`.
+ */
+export function captionLanguageSets(
+  held: readonly { captions: Readonly<Record<string, readonly string[] | undefined>> }[],
+  minCount: number,
+  groupsOf: (lang: string) => string[],
+): { sets: BitextLanguageSet[]; skipped: string[] } {
   const langs = new Set<string>();
   for (const s of held) {
     for (const l of Object.keys(s.captions)) if (!isEnglishLocale(l)) langs.add(l);
@@ -166,22 +193,9 @@ export function stampBitextBenchmark(
         units.push(u);
       }
     });
-    if (texts.length >= minPairs) {
-      sets.push({ lang, texts, units: Int32Array.from(units), groups: ["stamps"] });
+    if (texts.length >= minCount) {
+      sets.push({ lang, texts, units: Int32Array.from(units), groups: groupsOf(lang) });
     } else skipped.push(lang);
   }
-  if (sets.length === 0) {
-    throw new KitError(
-      `stamp bitext: no language has captions on ${minPairs} or more of the ${held.length} test stamps`,
-    );
-  }
-  return {
-    name: "stamps",
-    description:
-      `held-out (test-partition) stamp captions: ${held.length} stamps, ${sets.length} languages with ≥ ${minPairs} captions (${skipped.length} sparser locales left out)`,
-    pivotLang: "en",
-    pivot: held.map((s) => s.captions.en![0]!.trim()),
-    sets,
-    inputs: { "stamps.test": String(held.length), "stamps.languages": String(sets.length) },
-  };
+  return { sets, skipped };
 }

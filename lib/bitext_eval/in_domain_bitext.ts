@@ -1,7 +1,7 @@
 import type { Partition, SampleRecord } from "../dataset_build/sample.ts";
 import { KitError } from "../util/kit_error.ts";
-import type { BitextBenchmark, BitextLanguageSet } from "./bitext_benchmark.ts";
-import { isEnglishLocale } from "./bitext_sources.ts";
+import type { BitextBenchmark } from "./bitext_benchmark.ts";
+import { captionLanguageSets } from "./bitext_sources.ts";
 import { XLMR_LANGUAGES, type XlmrGroup } from "./xlmr_languages.ts";
 
 const XLMR_CODES: ReadonlySet<string> = new Set(XLMR_LANGUAGES.map((l) => l.code));
@@ -90,25 +90,7 @@ export function inDomainBitextBenchmark(
     );
   }
   const held = concepts.map((c) => byConcept.get(c)!);
-  const langs = new Set<string>();
-  for (const s of held) {
-    for (const l of Object.keys(s.captions)) if (!isEnglishLocale(l)) langs.add(l);
-  }
-  const sets: BitextLanguageSet[] = [];
-  const skipped: string[] = [];
-  for (const lang of [...langs].sort()) {
-    const texts: string[] = [], units: number[] = [];
-    held.forEach((s, u) => {
-      const t = s.captions[lang]?.[0]?.trim();
-      if (t) {
-        texts.push(t);
-        units.push(u);
-      }
-    });
-    if (texts.length >= minNames) {
-      sets.push({ lang, texts, units: Int32Array.from(units), groups: localeGroupsOf(lang) });
-    } else skipped.push(lang);
-  }
+  const { sets, skipped } = captionLanguageSets(held, minNames, localeGroupsOf);
   if (sets.length === 0) {
     throw new KitError(
       `in-domain bitext: no locale names ${minNames} or more of the ${held.length} held-out concepts`,
