@@ -2,6 +2,8 @@ import type { SentenceEncoder } from "../encoders/encoder.ts";
 import { cosineSimilarityMatrix, selectRows } from "../retrieval/mod.ts";
 import type { BitextAccuracy, RowMatrix } from "../retrieval/mod.ts";
 import { KitError } from "../util/kit_error.ts";
+import { cachedResult, type ResultCacheOptions } from "../eval_cache/result_cache.ts";
+import { encoderResultKey, inputFingerprint } from "../eval_cache/encoder_result_key.ts";
 import { type BitextBenchmark, checkBitextBenchmark } from "./bitext_benchmark.ts";
 import { type BitextCorrectness, bitextCorrectness } from "./bitext_correctness.ts";
 
@@ -25,6 +27,11 @@ export interface BitextLanguageResult {
  * English is embedded once, each language once; scores are cosine, K's own xsim (within-language
  * neighbourhoods of size `k`, default 4) and LASER's ratio margin (lib/retrieval).
  *
+ * Results are cached on disk (lib/eval_cache, `.cache/results/bitext/`) when the encoder has a
+ * `fingerprint`, keyed by it, the benchmark's texts/units/groups, `k`, the code and the numeric
+ * backend: a rerun with the same models returns the same results without embedding anything.
+ * `cache: false` always computes.
+ *
  * ```ts
  * import { evaluateBitext } from "./bitext_evaluation.ts";
  * // const results = await evaluateBitext(encoders["eng-pivot"], benchmark);
@@ -34,10 +41,43 @@ export interface BitextLanguageResult {
 export async function evaluateBitext(
   encoder: SentenceEncoder,
   bench: BitextBenchmark,
-  opts: { k?: number } = {},
+  opts: { k?: number; cache?: boolean | ResultCacheOptions } = {},
 ): Promise<BitextLanguageResult[]> {
   const k = opts.k ?? 4;
   checkBitextBenchmark(bench, k);
+  const key = opts.cache === false ? null : await encoderResultKey(
+    [encoder],
+    ["lib/bitext_eval/bitext_evaluation.ts"],
+    {
+      what: "evaluateBitext",
+      k,
+      benchmark: inputFingerprint({
+        name: bench.name,
+        pivotLang: bench.pivotLang,
+        pivot: bench.pivot,
+        sets: bench.sets.map((s) => ({
+          lang: s.lang,
+          texts: s.texts,
+          units: s.units,
+          groups: s.groups,
+        })),
+      }),
+    },
+  );
+  if (key === null) return await computeBitext(encoder, bench, k);
+  return await cachedResult(
+    "bitext",
+    key,
+    () => computeBitext(encoder, bench, k),
+    typeof opts.cache === "object" ? opts.cache : {},
+  );
+}
+
+async function computeBitext(
+  encoder: SentenceEncoder,
+  bench: BitextBenchmark,
+  k: number,
+): Promise<BitextLanguageResult[]> {
   const pivot = await encoder.embed(bench.pivot, bench.pivotLang);
   if (pivot.rows !== bench.pivot.length) {
     throw new KitError(

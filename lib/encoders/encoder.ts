@@ -12,6 +12,12 @@ export interface SentenceEncoder {
   readonly id: string;
   /** Embedding width. */
   readonly dim: number;
+  /**
+   * sha256 of everything besides code that decides the outputs (weights, tokenizer, configs),
+   * e.g. `modelFolderFingerprint` of a kit model's folder. Result caches (lib/eval_cache) key on
+   * it; an encoder without one is never cached.
+   */
+  readonly fingerprint?: string;
   /** Embeds `texts` written in language `lang` (ISO 639-1 or FLORES code; encoders may ignore it). */
   embed(texts: readonly string[], lang: string): Promise<RowMatrix>;
   /** Frees tensors/sessions held by the encoder. Idempotent. */
@@ -22,6 +28,8 @@ export interface SentenceEncoder {
 export interface ImageEncoder {
   readonly id: string;
   readonly dim: number;
+  /** As `SentenceEncoder.fingerprint`. */
+  readonly fingerprint?: string;
   /** Embeds images given as encoded PNG/JPEG bytes; rows in input order, not normalised. */
   embed(images: readonly Uint8Array[]): Promise<RowMatrix>;
   dispose(): void;

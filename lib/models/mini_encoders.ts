@@ -20,6 +20,7 @@ const BATCH = 128;
 export class MiniSentenceEncoder implements SentenceEncoder {
   readonly id: string;
   readonly dim: number;
+  readonly fingerprint?: string;
   readonly #model: XlmRobertaEncoder;
   readonly #tokenizer: SubwordTokenizer;
   readonly #maxLength: number;
@@ -35,8 +36,11 @@ export class MiniSentenceEncoder implements SentenceEncoder {
     project?: RowMap;
     dim?: number;
     onDispose?: () => void;
+    /** See `SentenceEncoder.fingerprint` (e.g. `modelFolderFingerprint` of the model folder). */
+    fingerprint?: string;
   }) {
     this.id = opts.id;
+    if (opts.fingerprint !== undefined) this.fingerprint = opts.fingerprint;
     this.#model = opts.model;
     this.#tokenizer = opts.tokenizer;
     this.#maxLength = opts.maxLength;
@@ -78,15 +82,24 @@ export class MiniSentenceEncoder implements SentenceEncoder {
 export class MiniImageEncoder implements ImageEncoder {
   readonly id: string;
   readonly dim: number;
+  readonly fingerprint?: string;
   readonly #model: VitEncoder;
   readonly #project: RowMap | null;
   readonly #onDispose: () => void;
   #disposed = false;
 
   constructor(
-    opts: { id: string; model: VitEncoder; project?: RowMap; dim?: number; onDispose?: () => void },
+    opts: {
+      id: string;
+      model: VitEncoder;
+      project?: RowMap;
+      dim?: number;
+      onDispose?: () => void;
+      fingerprint?: string;
+    },
   ) {
     this.id = opts.id;
+    if (opts.fingerprint !== undefined) this.fingerprint = opts.fingerprint;
     this.#model = opts.model;
     this.#project = opts.project ?? null;
     this.dim = opts.dim ?? opts.model.dim;

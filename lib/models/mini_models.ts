@@ -33,6 +33,7 @@ import {
   SMOKE_TRAINING_PLAN,
 } from "./mini_training_plan.ts";
 import { MiniImageEncoder, MiniSentenceEncoder } from "./mini_encoders.ts";
+import { modelFolderFingerprint } from "./model_cache.ts";
 
 /** The pretrained mini towers and the data they came from. */
 export interface MiniBaseModels {
@@ -151,6 +152,7 @@ async function untunedMiniEncoder(base: MiniBaseModels): Promise<SentenceEncoder
   await loadSafetensorsWeights(model, join(base.text.dir, "model.safetensors"));
   return new MiniSentenceEncoder({
     id: `mini/k/xlmr@${shortHash(base.text.dir)}`,
+    fingerprint: await modelFolderFingerprint(base.text.dir),
     model,
     tokenizer: base.text.tokenizer,
     maxLength: base.text.maxLength,
@@ -227,6 +229,7 @@ export async function loadKSetupEncoders(
     const P = m.head.specs.find((s) => s.name === "text_projection.weight")!.shape[0]!;
     out[setup] = new MiniSentenceEncoder({
       id: `mini/k/${setup}@${shortHash(m.dir)}/projected`,
+      fingerprint: await modelFolderFingerprint(m.dir),
       model: m.text,
       tokenizer: m.tokenizer,
       maxLength: m.maxLength,
@@ -295,8 +298,11 @@ export async function loadClipSpacePair(opts: MiniModelOptions = {}): Promise<Cl
   }
   const m = await miniClipSpaceModels(opts);
   const P = m.visualProjection.specs[0]!.shape[0]!;
+  const imageFingerprint = await modelFolderFingerprint(m.clipDir);
+  const textFingerprint = await modelFolderFingerprint(m.studentDir);
   const image = new MiniImageEncoder({
     id: `mini/d/clip-image@${shortHash(m.clipDir)}`,
+    fingerprint: imageFingerprint,
     model: m.image,
     project: (x) => linear(x, m.visualProjection.tensor("visual_projection.weight"), null),
     dim: P,
@@ -307,6 +313,7 @@ export async function loadClipSpacePair(opts: MiniModelOptions = {}): Promise<Cl
   });
   const text = new MiniSentenceEncoder({
     id: `mini/d/multilingual-student@${shortHash(m.studentDir)}`,
+    fingerprint: textFingerprint,
     model: m.student,
     tokenizer: m.tokenizer,
     maxLength: m.maxLength,

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { cacheDir } from "../util/paths.ts";
-import { sha256Hex } from "../util/sha256.ts";
+import { sha256File, sha256Hex } from "../util/sha256.ts";
 import { hasContentHash } from "../io/safetensors.ts";
 
 /**
@@ -50,4 +50,24 @@ export async function isComplete(dir: string, marker = "training.json"): Promise
     }
   }
   return true;
+}
+
+/**
+ * sha256 over every file of a trained model's folder (name and content; the resumable
+ * `checkpoint.safetensors` and temp files left out): weights, tokenizer, configs and the
+ * training record. Two folders with the same fingerprint hold the same model, whatever their
+ * names; a retrained model (other data, plan or code) gets another. Result caches key on it
+ * (`SentenceEncoder.fingerprint`).
+ */
+export async function modelFolderFingerprint(dir: string): Promise<string> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    if (e.isFile && e.name !== "checkpoint.safetensors" && !e.name.endsWith(".tmp")) {
+      names.push(e.name);
+    }
+  }
+  names.sort();
+  const parts: string[] = [];
+  for (const n of names) parts.push(`${n}\0${await sha256File(join(dir, n))}`);
+  return sha256Hex(parts.join("\n"));
 }

@@ -1,5 +1,7 @@
 import type { SentenceEncoder } from "../encoders/encoder.ts";
 import { KitError } from "../util/kit_error.ts";
+import { cachedResult, type ResultCacheOptions } from "../eval_cache/result_cache.ts";
+import { encoderResultKey, inputFingerprint } from "../eval_cache/encoder_result_key.ts";
 import type { NliBenchmark } from "./nli_benchmark.ts";
 import { embedNliPairs } from "./nli_embedding.ts";
 import {
@@ -35,12 +37,48 @@ export interface NliSetupResult {
  * train the MLP probe (English only, best selection epoch kept), then embed and classify every
  * test language zero-shot. The classifier is disposed before returning.
  *
+ * Results are cached on disk (lib/eval_cache, `.cache/results/nli/`) when the encoder has a
+ * `fingerprint`, keyed by it, every text pair and label of the benchmark, the classifier options
+ * (seed included), the code and the numeric backend; on a hit `onEpoch` is replayed from the
+ * stored history. `cache: false` always computes.
+ *
  * ```ts
  * import { evaluateNliSetup } from "./nli_evaluation.ts";
  * // const r = await evaluateNliSetup(encoders.multilingual, benchmark, { seed: 1 });
  * ```
  */
 export async function evaluateNliSetup(
+  encoder: SentenceEncoder,
+  bench: NliBenchmark,
+  opts: NliClassifierOptions,
+  cache: boolean | ResultCacheOptions = true,
+): Promise<NliSetupResult> {
+  const { onEpoch, ...options } = opts;
+  const key = cache === false ? null : await encoderResultKey(
+    [encoder],
+    ["lib/xnli/nli_evaluation.ts"],
+    {
+      what: "evaluateNliSetup",
+      options,
+      benchmark: inputFingerprint({
+        train: bench.train,
+        select: bench.select,
+        tests: bench.tests,
+        units: bench.units,
+      }),
+    },
+  );
+  if (key === null) return await computeNliSetup(encoder, bench, opts);
+  let computed = false;
+  const result = await cachedResult("nli", key, () => {
+    computed = true;
+    return computeNliSetup(encoder, bench, opts);
+  }, typeof cache === "object" ? cache : {});
+  if (!computed && onEpoch) result.history.forEach((e) => onEpoch(e));
+  return result;
+}
+
+async function computeNliSetup(
   encoder: SentenceEncoder,
   bench: NliBenchmark,
   opts: NliClassifierOptions,

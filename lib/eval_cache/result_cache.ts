@@ -1,0 +1,156 @@
+import { join } from "node:path";
+import { readSafetensors, type SafeTensorInput, writeSafetensors } from "../io/safetensors.ts";
+import { KitError } from "../util/kit_error.ts";
+import { cacheDir } from "../util/paths.ts";
+import { sha256Hex } from "../util/sha256.ts";
+import {
+  type CachedArray,
+  decodeCachedValue,
+  encodeCachedValue,
+  type EncodedCachedValue,
+} from "./cached_value_codec.ts";
+
+const FORMAT = "image-pivot-kit/result-cache/1";
+
+/** JSON with object keys sorted at every level: equal keys give equal text. */
+export function canonicalJson(value: unknown): string {
+  const sort = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sort);
+    if (v !== null && typeof v === "object") {
+      const o = v as Record<string, unknown>;
+      return Object.fromEntries(Object.keys(o).sort().map((k) => [k, sort(o[k])]));
+    }
+    return v;
+  };
+  return JSON.stringify(sort(value));
+}
+
+/** Where {@link cachedResult} keeps its entries and how it reports. */
+export interface ResultCacheOptions {
+  /** Root folder (default `cacheDir()/results`). */
+  dir?: string;
+  /** One line per hit, miss reason or rebuild (default: stderr). */
+  log?: (line: string) => void;
+}
+
+/** The file of one entry: `<root>/<kind>/<first 32 hex of sha256(canonical key)>.safetensors`. */
+export function resultCachePath(
+  kind: string,
+  key: Record<string, unknown>,
+  opts: ResultCacheOptions = {},
+): string {
+  if (!/^[a-z0-9][a-z0-9_-]*$/.test(kind)) {
+    throw new KitError(`result cache: kind "${kind}" must be lower-case letters, digits, _ or -`);
+  }
+  const root = opts.dir ?? join(cacheDir(), "results");
+  return join(root, kind, `${sha256Hex(canonicalJson(key)).slice(0, 32)}.safetensors`);
+}
+
+function tensorOf(a: CachedArray): SafeTensorInput {
+  if (a instanceof Float32Array) return { dtype: "F32", shape: [a.length], data: a };
+  if (a instanceof Float64Array) return { dtype: "F64", shape: [a.length], data: a };
+  // Int32 and Uint8 arrays are stored as I32 (safetensors has no U8 here); the JSON part
+  // records which type to give back.
+  return { dtype: "I32", shape: [a.length], data: a };
+}
+
+async function writeEntry(
+  path: string,
+  kind: string,
+  key: Record<string, unknown>,
+  value: EncodedCachedValue,
+): Promise<void> {
+  const tensors: Record<string, SafeTensorInput> = {};
+  const kinds: Record<string, string> = {};
+  for (const [name, a] of Object.entries(value.arrays)) {
+    tensors[name] = tensorOf(a);
+    kinds[name] = a.constructor.name;
+  }
+  await writeSafetensors(path, tensors, {
+    format: FORMAT,
+    kind,
+    key: canonicalJson(key),
+    value: value.json,
+    array_types: JSON.stringify(kinds),
+  });
+}
+
+/** Reads an entry; a KitError says what is wrong with it (damaged file, other key, bad layout). */
+async function readEntry(
+  path: string,
+  key: Record<string, unknown>,
+): Promise<unknown> {
+  const file = await readSafetensors(path, { requireHash: true });
+  const md = file.metadata;
+  if (md.format !== FORMAT) {
+    throw new KitError(`${path}: not a result-cache entry (format ${JSON.stringify(md.format)})`);
+  }
+  if (md.key !== canonicalJson(key)) {
+    throw new KitError(`${path}: written for another key (a hash collision or a renamed file)`);
+  }
+  let types: Record<string, string>;
+  try {
+    types = JSON.parse(md.array_types ?? "");
+  } catch {
+    throw new KitError(`${path}: metadata "array_types" is not JSON`);
+  }
+  const arrays: Record<string, CachedArray> = {};
+  for (const [name, type] of Object.entries(types)) {
+    const t = file.tensors.get(name);
+    if (!t) throw new KitError(`${path}: tensor "${name}" missing`);
+    const d = t.data;
+    if (type === "Float32Array" && d instanceof Float32Array) arrays[name] = d;
+    else if (type === "Float64Array" && d instanceof Float64Array) arrays[name] = d;
+    else if (type === "Int32Array" && d instanceof Int32Array) arrays[name] = d;
+    else if (type === "Uint8Array" && d instanceof Int32Array) arrays[name] = Uint8Array.from(d);
+    else throw new KitError(`${path}: tensor "${name}" is not the ${type} it was written as`);
+  }
+  return decodeCachedValue({ json: md.value ?? "null", arrays });
+}
+
+/**
+ * Returns the cached result of `compute` for `key`, computing and storing it on a miss.
+ *
+ * `key` must hold everything the result depends on (model content hashes, input hashes, code
+ * fingerprint, numeric backend, options): equal keys are trusted to give equal results. Each
+ * entry is one `.safetensors` file under `cacheDir()/results/<kind>/`, written atomically and
+ * sealed with the sha256 of its bytes; the full key is stored in it and compared on read. A
+ * damaged or foreign entry is reported (one line naming the file and the reason), recomputed and
+ * overwritten — never used. The value round-trips exactly (see `encodeCachedValue`): numbers
+ * bit for bit, typed arrays with their types.
+ *
+ * ```ts
+ * import { cachedResult } from "./result_cache.ts";
+ * const dir = await Deno.makeTempDir();
+ * const f = () => Promise.resolve({ x: new Float32Array([1, 2]) });
+ * const a = await cachedResult("demo", { n: 1 }, f, { dir, log: () => {} });
+ * const b = await cachedResult("demo", { n: 1 }, () => Promise.reject(new Error("not called")), { dir, log: () => {} });
+ * console.assert(b.x[1] === a.x[1]);
+ * ```
+ */
+export async function cachedResult<T>(
+  kind: string,
+  key: Record<string, unknown>,
+  compute: () => Promise<T>,
+  opts: ResultCacheOptions = {},
+): Promise<T> {
+  const log = opts.log ?? ((line: string) => console.error(line));
+  const path = resultCachePath(kind, key, opts);
+  let exists = false;
+  try {
+    exists = (await Deno.stat(path)).isFile;
+  } catch { /* a miss */ }
+  if (exists) {
+    try {
+      const value = await readEntry(path, key) as T;
+      log(`${kind}: cached result ${path}`);
+      return value;
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      log(`${kind}: cache entry damaged, recomputing it: ${why}`);
+    }
+  }
+  const value = await compute();
+  await writeEntry(path, kind, key, encodeCachedValue(value));
+  return value;
+}
