@@ -2,7 +2,18 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tf } from "../lib/backend/tf.ts";
 import { initBackend } from "../lib/backend/select_backend.ts";
-import { type BitextBenchmark, evaluateBitext } from "../lib/bitext_eval/mod.ts";
+import {
+  type BitextBenchmark,
+  bitextGroupRows,
+  bitextLanguageRows,
+  cachedBitextRows,
+  evaluateBitext,
+} from "../lib/bitext_eval/mod.ts";
+import {
+  cachedFigureImages,
+  chromiumPath,
+  closeBrowser,
+} from "../lib/artifacts/chromium_renderer.ts";
 import {
   cachedResult,
   codeFingerprint,
@@ -14,6 +25,14 @@ import {
 } from "../lib/eval_cache/mod.ts";
 import { modelFolderFingerprint } from "../lib/models/model_cache.ts";
 import { evaluateNliSetup, type NliBenchmark } from "../lib/xnli/mod.ts";
+import { alignmentEmbeddings, runImagePivotCv } from "../lib/image_pivot/mod.ts";
+import { plantedModalityGapEmbeddings } from "./helpers/planted_embeddings.ts";
+import { cachedTsneLayout, tsneLayout } from "../lib/embedding_plots/mod.ts";
+import { l2NormalizeRows, rowMatrix } from "../lib/retrieval/mod.ts";
+import {
+  cachedMicroCorrectionFigure,
+  microCorrectionFigure,
+} from "../lib/micro_corrections/mod.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 import { functionEncoder, hashedNgrams } from "./helpers/test_encoders.ts";
 
@@ -289,4 +308,154 @@ Deno.test("encoderResultKey() is null for an encoder without a fingerprint and n
   assert.equal(numeric.tfjsBackend, "wasm");
   assert.ok("blas" in numeric && "v8" in numeric);
   assert.match(key!.code as string, /^[0-9a-f]{64}$/);
+});
+
+Deno.test("runImagePivotCv({ cache }) returns the same result on a hit without training, and replays onHoldout and log identically", async () => {
+  await withTempDir(async (dir) => {
+    const p = plantedModalityGapEmbeddings({ n: 60, d: 8, langs: ["en", "de"] });
+    const emb = alignmentEmbeddings(p.images, p.textByLang);
+    const before = tf.memory().numTensors;
+    const run = async (seed: number) => {
+      const calls: unknown[] = [], logs: string[] = [];
+      const r = await runImagePivotCv(emb, {
+        seed,
+        train: { epochs: 2, stepsPerEpoch: 3, warmupSteps: 1 },
+        diagnostics: true,
+        probe: false,
+        progress: false,
+        cache: { dir, log: () => {} },
+        log: (l) => logs.push(l),
+        onHoldout: (fold, head, holdout, text, images) => {
+          calls.push({ fold, head, holdout: [...holdout], text, images });
+        },
+      });
+      return { r, calls, logs };
+    };
+    const first = await run(7);
+    const hit = await run(7);
+    assert.deepStrictEqual(hit.r, first.r);
+    assert.deepStrictEqual(hit.calls, first.calls, "onHoldout gets the same projected rows");
+    const strip = (l: string) => l.replace(/ \([^)]*\)$/, "");
+    assert.deepStrictEqual(hit.logs.map(strip), first.logs.map(strip));
+    assert.ok(
+      hit.logs.every((l) => l.endsWith("(cached)")),
+      "nothing trained or evaluated on a hit",
+    );
+    assert.ok(first.logs.every((l) => !l.endsWith("(cached)")));
+    assert.equal(first.calls.length, 15);
+    const entries = [...Deno.readDirSync(join(dir, "d-cv"))];
+    assert.equal(entries.length, 1);
+    const other = await run(8); // another seed: other folds, a miss
+    assert.notDeepEqual(other.r.folds, first.r.folds);
+    assert.equal([...Deno.readDirSync(join(dir, "d-cv"))].length, 2);
+    assert.equal(tf.memory().numTensors, before);
+  });
+});
+
+Deno.test("cachedTsneLayout() equals tsneLayout() on a miss and on a hit; other points miss", async () => {
+  await withTempDir(async (dir) => {
+    const logs: string[] = [];
+    const cache = { dir, log: (l: string) => logs.push(l) };
+    const pts = rowMatrix(
+      Float32Array.from({ length: 40 * 6 }, (_, i) => Math.sin(i * 0.37)),
+      40,
+      6,
+    );
+    const direct = tsneLayout(pts, { seed: 3, iterations: 30 });
+    assert.deepStrictEqual(await cachedTsneLayout(pts, { seed: 3, iterations: 30 }, cache), direct);
+    assert.deepStrictEqual(await cachedTsneLayout(pts, { seed: 3, iterations: 30 }, cache), direct);
+    assert.equal(logs.filter((l) => /tsne: cached result/.test(l)).length, 1);
+    const moved = rowMatrix(pts.data.map((v, i) => (i === 0 ? v + 1e-3 : v)), 40, 6);
+    await cachedTsneLayout(moved, { seed: 3, iterations: 30 }, cache);
+    assert.equal(logs.filter((l) => /tsne: cached result/.test(l)).length, 1, "other points miss");
+  });
+});
+
+Deno.test("cachedMicroCorrectionFigure() equals microCorrectionFigure() on a miss and a hit; another head misses", async () => {
+  await withTempDir(async (dir) => {
+    const logs: string[] = [];
+    const cache = { dir, log: (l: string) => logs.push(l) };
+    const m = (seed: number) =>
+      l2NormalizeRows(
+        rowMatrix(
+          Float32Array.from({ length: 30 * 8 }, (_, i) => Math.sin(i * 0.91 + seed)),
+          30,
+          8,
+        ),
+      );
+    const input = {
+      before: m(1),
+      linear: m(2),
+      mlp: m(3),
+      images: m(4),
+      captions: Array.from({ length: 30 }, (_, i) => `caption ${i}`),
+      umap: { nEpochs: 40, seed: 7 },
+    };
+    const direct = microCorrectionFigure(input);
+    assert.deepStrictEqual(await cachedMicroCorrectionFigure(input, cache), direct);
+    assert.deepStrictEqual(await cachedMicroCorrectionFigure(input, cache), direct);
+    assert.equal(logs.filter((l) => /d-f1: cached result/.test(l)).length, 1);
+    await cachedMicroCorrectionFigure({ ...input, mlp: m(5) }, cache);
+    assert.equal(
+      logs.filter((l) => /d-f1: cached result/.test(l)).length,
+      1,
+      "another head misses",
+    );
+  });
+});
+
+Deno.test("cachedBitextRows() equals bitextGroupRows + bitextLanguageRows per setup, and hits on the same results", async () => {
+  await withTempDir(async (dir) => {
+    const logs: string[] = [];
+    const cache = { dir, log: (l: string) => logs.push(l) };
+    const bench = bitextBench((i, l) => `${l} sentence number ${i} ${i % 3 ? "odd" : "even"}`);
+    const results = {
+      a: await evaluateBitext(fingerprinted("a"), bench, { cache: false }),
+      b: await evaluateBitext(functionEncoder("b", 16, (t) => hashedNgrams(t, 16)), bench),
+    };
+    const boot = { seed: 5, resamples: 50, groups: ["all", "es"] };
+    const direct = {
+      groupRows: ["a", "b"].flatMap((s) => bitextGroupRows(s, results[s as "a"], boot)),
+      langRows: ["a", "b"].flatMap((s) => bitextLanguageRows(s, results[s as "a"], boot)),
+    };
+    assert.deepStrictEqual(await cachedBitextRows(["a", "b"], results, boot, cache), direct);
+    assert.deepStrictEqual(await cachedBitextRows(["a", "b"], results, boot, cache), direct);
+    assert.equal(logs.filter((l) => /bitext-rows: cached result/.test(l)).length, 1);
+    await cachedBitextRows(["a", "b"], results, { ...boot, seed: 6 }, cache);
+    assert.equal(
+      logs.filter((l) => /bitext-rows: cached result/.test(l)).length,
+      1,
+      "another seed misses",
+    );
+  });
+});
+
+Deno.test({
+  name: "cachedFigureImages() returns the rendered PNG and SVG bytes again without rendering",
+  ignore: chromiumPath() === null,
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      const logs: string[] = [];
+      const cache = { dir, log: (l: string) => logs.push(l) };
+      const fig = {
+        data: [{ type: "scatter", x: [1, 2, 3], y: [3, 1, NaN] }],
+        layout: { title: { text: "t" } },
+      };
+      try {
+        const first = await cachedFigureImages(fig, { width: 200, height: 150 }, cache);
+        assert.ok(first.png.length > 100 && first.svg.startsWith("<svg"));
+        const again = await cachedFigureImages(fig, { width: 200, height: 150 }, cache);
+        assert.deepStrictEqual(again, first);
+        assert.equal(logs.filter((l) => /figure-render: cached result/.test(l)).length, 1);
+        await cachedFigureImages(fig, { width: 201, height: 150 }, cache);
+        assert.equal(
+          logs.filter((l) => /figure-render: cached result/.test(l)).length,
+          1,
+          "another size misses",
+        );
+      } finally {
+        await closeBrowser();
+      }
+    });
+  },
 });

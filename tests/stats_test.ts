@@ -9,6 +9,7 @@ import {
   weightedMeanStatistic,
 } from "../lib/stats/mod.ts";
 import { KitError } from "../lib/util/kit_error.ts";
+import { SeededRandom } from "../lib/util/seeded_random.ts";
 
 interface Golden {
   n: number;
@@ -133,4 +134,28 @@ Deno.test("weightedMeanStatistic() is NaN when no row is drawn; bad arguments th
     () => bootstrapInterval(weightedMeanStatistic([1]), 1, { seed: 1, level: 1.5 }),
     KitError,
   );
+});
+
+Deno.test("forEachBootstrapResample() draws the same counts as the seeded stream on every call, even when a visitor writes to them", () => {
+  const naive = (n: number, resamples: number, seed: number) => {
+    const rng = new SeededRandom(seed), out: number[][] = [];
+    for (let b = 0; b < resamples; b++) {
+      const c = new Array(n).fill(0);
+      for (let i = 0; i < n; i++) c[rng.int(n)]++;
+      out.push(c);
+    }
+    return out;
+  };
+  const collect = (n: number, resamples: number, seed: number, scribble = false) => {
+    const out: number[][] = [];
+    forEachBootstrapResample(n, resamples, seed, (w) => {
+      out.push([...w]);
+      if (scribble) w.fill(99);
+    });
+    return out;
+  };
+  assert.deepEqual(collect(37, 20, 5, true), naive(37, 20, 5));
+  assert.deepEqual(collect(37, 20, 5), naive(37, 20, 5), "a second call (memoised) is unchanged");
+  assert.deepEqual(collect(37, 20, 6), naive(37, 20, 6), "another seed");
+  assert.deepEqual(collect(36, 20, 5), naive(36, 20, 5), "another n");
 });

@@ -1,5 +1,9 @@
 import { join } from "node:path";
 import { cacheDir, PROJECT_ROOT } from "../util/paths.ts";
+import { sha256File } from "../util/sha256.ts";
+import { valueFingerprint } from "../eval_cache/value_fingerprint.ts";
+import { cachedResult, type ResultCacheOptions } from "../eval_cache/result_cache.ts";
+import { codeFingerprint } from "../eval_cache/code_fingerprint.ts";
 
 /** A plotly figure: traces and layout, as plotly.js takes them. */
 export interface PlotlyFigure {
@@ -92,6 +96,57 @@ export async function closeBrowser(): Promise<void> {
   const b = await browser.catch(() => null);
   browser = null;
   await b?.close().catch(() => {});
+}
+
+let rendererMemo: Promise<Record<string, unknown>> | null = null;
+
+/**
+ * What decides the rendered bytes besides the figure: the plotly.js bundle's sha256 and the
+ * Chromium executable (path, size and modification time of the launcher and of the file it
+ * resolves to: a package upgrade changes them).
+ */
+function rendererIdentity(exe: string): Promise<Record<string, unknown>> {
+  rendererMemo ??= (async () => {
+    const files = [...new Set([exe, Deno.realPathSync(exe), "/usr/lib/chromium/chromium"])];
+    const stats = files.flatMap((f) => {
+      try {
+        const st = Deno.statSync(f);
+        return [{ file: f, size: st.size, mtime: st.mtime?.getTime() ?? null }];
+      } catch {
+        return [];
+      }
+    });
+    return {
+      plotly: await sha256File(plotlyBundlePath()),
+      chromium: stats,
+      args: CHROMIUM_ARGS,
+    };
+  })();
+  rendererMemo.catch(() => rendererMemo = null);
+  return rendererMemo;
+}
+
+/**
+ * {@link renderFigureImages}, kept on disk (lib/eval_cache, `.cache/results/figure-render/`)
+ * keyed by the figure's JSON, the size, the renderer code, the plotly.js bundle and the Chromium
+ * executable: a rerun that draws the same figure gets the same PNG and SVG bytes without starting
+ * Chromium.
+ */
+export async function cachedFigureImages(
+  fig: PlotlyFigure,
+  size: { width: number; height: number },
+  cache: ResultCacheOptions = {},
+): Promise<{ png: Uint8Array; svg: string }> {
+  const exe = chromiumPath();
+  if (!exe) return await renderFigureImages(fig, size);
+  const key = {
+    what: "renderFigureImages",
+    figure: valueFingerprint(fig),
+    size: { width: size.width, height: size.height },
+    renderer: await rendererIdentity(exe),
+    code: await codeFingerprint(["lib/artifacts/chromium_renderer.ts"]),
+  };
+  return await cachedResult("figure-render", key, () => renderFigureImages(fig, size), cache);
 }
 
 /** Renders a figure to PNG bytes and SVG text in headless Chromium with plotly.js. */

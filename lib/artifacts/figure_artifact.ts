@@ -5,11 +5,11 @@ import { collectProvenance, type Provenance } from "./provenance.ts";
 import { checkArtifactId } from "./table_artifact.ts";
 import { sha256File } from "../util/sha256.ts";
 import {
+  cachedFigureImages,
   chromiumPath,
   PLOTLY_FILE,
   plotlyBundlePath,
   type PlotlyFigure,
-  renderFigureImages,
 } from "./chromium_renderer.ts";
 
 export interface FigureSpec {
@@ -49,7 +49,13 @@ export async function ensurePlotlyBeside(dir: string): Promise<void> {
 }
 
 /** A standalone HTML page using the plotly.js copy beside it: opens offline, no CDN. */
-export function standaloneFigureHtml(id: string, title: string, fig: PlotlyFigure, provenance: Provenance, caption?: string): string {
+export function standaloneFigureHtml(
+  id: string,
+  title: string,
+  fig: PlotlyFigure,
+  provenance: Provenance,
+  caption?: string,
+): string {
   const esc = (s: string) => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;");
   return `<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>${esc(id)}: ${esc(title)}</title>
@@ -91,7 +97,10 @@ export async function writeFigureArtifact(spec: FigureSpec): Promise<FigureArtif
     provenance,
   });
   await ensurePlotlyBeside(dir);
-  await atomicWriteFile(`${base}.html`, standaloneFigureHtml(spec.id, spec.title, figure, provenance, spec.caption));
+  await atomicWriteFile(
+    `${base}.html`,
+    standaloneFigureHtml(spec.id, spec.title, figure, provenance, spec.caption),
+  );
   const files = [`${base}.json`, `${base}.html`];
   let staticWarning: string | null = null;
   let png: Uint8Array | null = null;
@@ -100,7 +109,7 @@ export async function writeFigureArtifact(spec: FigureSpec): Promise<FigureArtif
   } else {
     try {
       const size = { width: spec.width ?? 900, height: spec.height ?? 560 };
-      const img = await renderFigureImages(figure, size);
+      const img = await cachedFigureImages(figure, size);
       png = img.png;
       await atomicWriteFile(`${base}.png`, img.png);
       await atomicWriteFile(`${base}.svg`, img.svg);
@@ -121,11 +130,15 @@ export async function writeFigureArtifact(spec: FigureSpec): Promise<FigureArtif
     [Symbol.for("Jupyter.display")]() {
       const bundle: Record<string, unknown> = {
         "application/vnd.plotly.v1+json": figure,
-        "text/plain": `${spec.id}: ${spec.title} (${files.map((f) => f.split("/").pop()).join(", ")})`,
+        "text/plain": `${spec.id}: ${spec.title} (${
+          files.map((f) => f.split("/").pop()).join(", ")
+        })`,
       };
       if (png) {
         let s = "";
-        for (let i = 0; i < png.length; i += 0x8000) s += String.fromCharCode(...png.subarray(i, i + 0x8000));
+        for (let i = 0; i < png.length; i += 0x8000) {
+          s += String.fromCharCode(...png.subarray(i, i + 0x8000));
+        }
         bundle["image/png"] = btoa(s);
       }
       return bundle;

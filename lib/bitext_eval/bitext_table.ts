@@ -9,6 +9,9 @@ import {
   type WeightedStatistic,
 } from "../stats/mod.ts";
 import { KitError } from "../util/kit_error.ts";
+import { cachedResult, type ResultCacheOptions } from "../eval_cache/result_cache.ts";
+import { codeFingerprint } from "../eval_cache/code_fingerprint.ts";
+import { valueFingerprint } from "../eval_cache/value_fingerprint.ts";
 import type { BitextLanguageResult } from "./bitext_evaluation.ts";
 
 /** K-T1's two scores: plain cosine nearest neighbour, and paper K's own xsim (k = 4). */
@@ -241,4 +244,33 @@ export function bitextLanguageMatrixMarkdown(
     `|---|${setups.map(() => "---:").join("|")}|`,
     ...langs.map((l) => `| ${l} | ${setups.map((s) => cell(s, l)).join(" | ")} |`),
   ].join("\n");
+}
+
+/**
+ * K-T1's rows for several setups at once — `bitextGroupRows` then `bitextLanguageRows` of each
+ * setup, in `setups` order — kept on disk (lib/eval_cache, `.cache/results/bitext-rows/`) keyed by
+ * every per-sentence outcome of `results`, the bootstrap options and the code: the thousands of
+ * bootstrap intervals are drawn once per set of results. (Plain JavaScript float64 arithmetic:
+ * no backend in the key.)
+ */
+export async function cachedBitextRows(
+  setups: readonly string[],
+  results: Readonly<Record<string, readonly BitextLanguageResult[]>>,
+  opts: BootstrapOptions & { groups?: readonly string[] },
+  cache: ResultCacheOptions = {},
+): Promise<{ groupRows: KT1Row[]; langRows: KT1LangRow[] }> {
+  const compute = () =>
+    Promise.resolve({
+      groupRows: setups.flatMap((s) => bitextGroupRows(s, results[s]!, opts)),
+      langRows: setups.flatMap((s) => bitextLanguageRows(s, results[s]!, opts)),
+    });
+  const key = {
+    what: "bitextRows",
+    setups: [...setups],
+    results: valueFingerprint(setups.map((s) => results[s]!)),
+    options: { ...opts },
+    code: await codeFingerprint(["lib/bitext_eval/bitext_table.ts"]),
+    v8: Deno.version.v8,
+  };
+  return await cachedResult("bitext-rows", key, compute, cache);
 }

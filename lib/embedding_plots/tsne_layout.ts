@@ -2,6 +2,10 @@ import { TSNE } from "@keckelt/tsne";
 import { l2NormalizeRows, type RowMatrix } from "../retrieval/row_matrix.ts";
 import { KitError } from "../util/kit_error.ts";
 import { SeededRandom } from "../util/seeded_random.ts";
+import { sha256Hex } from "../util/sha256.ts";
+import { cachedResult, type ResultCacheOptions } from "../eval_cache/result_cache.ts";
+import { codeFingerprint } from "../eval_cache/code_fingerprint.ts";
+import { numericEnvironment } from "../eval_cache/numeric_environment.ts";
 
 /** Options of {@link tsneLayout}. */
 export interface TsneOptions {
@@ -71,4 +75,28 @@ export function tsneLayout(points: RowMatrix, opts: TsneOptions): Float64Array {
     }
   }
   return out;
+}
+
+/**
+ * {@link tsneLayout}, kept on disk (lib/eval_cache, `.cache/results/tsne/`) keyed by the points'
+ * bytes and shape, the options, the code and the numeric environment: a rerun on the same
+ * embeddings gets the same layout without its 400+ gradient steps.
+ */
+export async function cachedTsneLayout(
+  points: RowMatrix,
+  opts: TsneOptions,
+  cache: ResultCacheOptions = {},
+): Promise<Float64Array> {
+  const key = {
+    what: "tsneLayout",
+    rows: points.rows,
+    cols: points.cols,
+    points: sha256Hex(
+      new Uint8Array(points.data.buffer, points.data.byteOffset, points.data.byteLength),
+    ),
+    options: { ...opts },
+    code: await codeFingerprint(["lib/embedding_plots/tsne_layout.ts"]),
+    numeric: numericEnvironment(),
+  };
+  return await cachedResult("tsne", key, () => Promise.resolve(tsneLayout(points, opts)), cache);
 }

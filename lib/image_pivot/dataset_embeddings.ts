@@ -4,6 +4,9 @@ import type { Partition, SampleRecord } from "../dataset_build/sample.ts";
 import { dMiniItems } from "../dataset_build/d_mini_items.ts";
 import { KitError } from "../util/kit_error.ts";
 import { sha256Hex } from "../util/sha256.ts";
+import type { RowMatrix } from "../retrieval/row_matrix.ts";
+import { cachedResult } from "../eval_cache/result_cache.ts";
+import { encoderResultKey, inputFingerprint } from "../eval_cache/encoder_result_key.ts";
 import {
   type AlignmentEmbeddings,
   alignmentEmbeddings,
@@ -38,7 +41,9 @@ export interface DatasetAlignmentEmbeddings extends AlignmentEmbeddings {
  * names, which would make the ground truth ambiguous; a stamp or a WIT image is its own concept),
  * sorted by key (so row i is the same image in every language), their images
  * and first captions embedded with the frozen pair, rows L2-normalised. The checksums record the
- * keys and both encoders' ids.
+ * keys and both encoders' ids. The raw embeddings are cached on disk (lib/eval_cache,
+ * `.cache/results/d-embeddings/`) when both encoders have a `fingerprint`, keyed by them, every
+ * image's bytes and caption, the code and the numeric backend.
  */
 export async function embedDatasetForImagePivot(
   datasetDir: string,
@@ -74,13 +79,29 @@ export async function embedDatasetForImagePivot(
       } have captions in all of ${langs.join(" ")}; paper D's protocol needs at least 10`,
     );
   }
-  const images = await pair.image.embed(kept.map((i) => i.png));
-  const text: Record<string, { data: Float32Array; rows: number; cols: number }> = {};
   const captions: Record<string, string[]> = {};
-  for (const l of langs) {
-    captions[l] = kept.map((i) => i.caption[l]!);
-    text[l] = await pair.text.embed(captions[l]!, l);
-  }
+  for (const l of langs) captions[l] = kept.map((i) => i.caption[l]!);
+  const embed = async () => {
+    const images = await pair.image.embed(kept.map((i) => i.png));
+    const text: Record<string, RowMatrix> = {};
+    for (const l of langs) text[l] = await pair.text.embed(captions[l]!, l);
+    return { images, text };
+  };
+  const key = await encoderResultKey(
+    [pair.image, pair.text],
+    ["lib/image_pivot/dataset_embeddings.ts"],
+    {
+      what: "embedDatasetForImagePivot",
+      langs,
+      images: sha256Hex(kept.map((i) => sha256Hex(i.png)).join("\n")),
+      captions: inputFingerprint(captions),
+    },
+  );
+  const { images, text } = key === null ? await embed() : await cachedResult(
+    "d-embeddings",
+    key,
+    embed,
+  );
   const emb = alignmentEmbeddings(images, text, {
     keys: sha256Hex(kept.map((i) => i.key).join("\n")),
     imageEncoder: pair.image.id,

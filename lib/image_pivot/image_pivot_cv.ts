@@ -11,6 +11,10 @@ import { type RowMatrix, selectRows } from "../retrieval/row_matrix.ts";
 import { resolveTrainConfig, type TrainConfig } from "../train/train_config.ts";
 import { trainHead } from "../train/train_head.ts";
 import { KitError } from "../util/kit_error.ts";
+import { sha256Hex } from "../util/sha256.ts";
+import { cachedResult, type ResultCacheOptions } from "../eval_cache/result_cache.ts";
+import { codeFingerprint } from "../eval_cache/code_fingerprint.ts";
+import { numericEnvironment } from "../eval_cache/numeric_environment.ts";
 import type { AlignmentEmbeddings } from "./embedding_dir.ts";
 
 /** Heads that are trained (the identity "Before" baseline is always evaluated). */
@@ -38,6 +42,13 @@ export interface ImagePivotCvOptions {
   checkpointDir?: string;
   /** Progress bars for training (default true). */
   progress?: boolean;
+  /**
+   * Keep the finished result on disk (lib/eval_cache, `.cache/results/d-cv/`), keyed by the
+   * embeddings' bytes, the options above, the code and the numeric backend; a rerun returns it
+   * without training or evaluating, replaying `onHoldout` (holdout rows projected by each fold's
+   * stored head) and `log`. Default false (notebook 05 turns it on).
+   */
+  cache?: boolean | ResultCacheOptions;
   /** Called with a one-line message as each fold × head finishes. */
   log?: (line: string) => void;
   /**
@@ -123,6 +134,101 @@ export async function runImagePivotCv(
   emb: AlignmentEmbeddings,
   options: ImagePivotCvOptions = {},
 ): Promise<ImagePivotCvResult> {
+  if (!options.cache) return (await computeCv(emb, options)).result;
+  const hash = (m: RowMatrix) =>
+    sha256Hex(new Uint8Array(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+  const key = {
+    what: "runImagePivotCv",
+    embeddings: {
+      n: emb.n,
+      d: emb.d,
+      langs: [...emb.langs],
+      images: hash(emb.images),
+      text: emb.langs.map((l) => hash(emb.textByLang[l]!)),
+    },
+    options: {
+      heads: options.heads ?? null,
+      folds: options.folds ?? null,
+      seed: options.seed ?? null,
+      langIdSeed: options.langIdSeed ?? null,
+      beforeOnly: options.beforeOnly ?? false,
+      train: options.train ?? null,
+      diagnostics: options.diagnostics ?? null,
+      probe: options.probe ?? null,
+    },
+    code: await codeFingerprint(["lib/image_pivot/image_pivot_cv.ts"]),
+    numeric: numericEnvironment(),
+  };
+  let computed = false;
+  const out = await cachedResult(
+    "d-cv",
+    key,
+    () => {
+      computed = true;
+      return computeCv(emb, options);
+    },
+    typeof options.cache === "object" ? options.cache : {},
+  );
+  if (!computed) await replayCv(emb, out, options);
+  return out.result;
+}
+
+/** A cached run's `log` lines and `onHoldout` calls, in the order the run made them. */
+async function replayCv(
+  emb: AlignmentEmbeddings,
+  out: ComputedCv,
+  options: ImagePivotCvOptions,
+): Promise<void> {
+  const { result, states } = out;
+  const k = result.folds.length;
+  for (const r of result.results) {
+    const holdout = result.folds[r.fold]!;
+    if (options.onHoldout) {
+      let text: Record<string, RowMatrix>;
+      if (r.head === "identity") {
+        text = await projectAll(
+          { kind: "identity", apply: (x) => Promise.resolve(x) },
+          emb,
+          holdout,
+        );
+      } else {
+        const state = states[r.fold]?.[r.head as TrainedHeadKind];
+        if (!state) throw new KitError(`d-cv cache: fold ${r.fold} ${r.head} head state missing`);
+        const head = createHead(r.head, emb.d, { seed: result.seed });
+        try {
+          head.setState(state);
+          const apply = (data: Float32Array) => projectRowsAsync(head, data);
+          text = await projectAll({ kind: r.head, apply }, emb, holdout);
+        } finally {
+          head.dispose();
+        }
+      }
+      await options.onHoldout(
+        r.fold,
+        r.head,
+        holdout,
+        text,
+        selectRows(emb.images, holdout, "images"),
+      );
+    }
+    options.log?.(
+      `fold ${r.fold + 1}/${k} ${r.head}: t2i R@1 ${r.evaluation.t2iMacro.r1.toFixed(4)}, i2t R@1 ${
+        r.evaluation.i2tMacro.r1.toFixed(4)
+      } (cached)`,
+    );
+  }
+}
+
+/** The result and every fold's trained head states (what a cache hit replays `onHoldout` from). */
+interface ComputedCv {
+  result: ImagePivotCvResult;
+  states: Partial<Record<TrainedHeadKind, HeadState>>[];
+}
+
+async function computeCv(
+  emb: AlignmentEmbeddings,
+  options: ImagePivotCvOptions,
+): Promise<ComputedCv> {
   const k = options.folds ?? 5;
   const seed = options.seed ?? 7;
   const langIdSeed = options.langIdSeed ?? 0;
@@ -140,7 +246,7 @@ export async function runImagePivotCv(
   const diagnostics = options.diagnostics ?? true;
   const folds = kFoldIndices(emb.n, k, seed, { shuffle: true });
   const results: HeadFoldResult[] = [];
-  const fold0States: Partial<Record<TrainedHeadKind, HeadState>> = {};
+  const states: Partial<Record<TrainedHeadKind, HeadState>>[] = folds.map(() => ({}));
   const log = options.log ?? (() => {});
 
   const assess = async (
@@ -202,7 +308,7 @@ export async function runImagePivotCv(
           progress: options.progress === false ? false : {},
           label: `fold ${f + 1}/${k} ${kind} head`,
         });
-        if (f === 0) fold0States[kind] = await readHeadStateAsync(head.parameters);
+        states[f]![kind] = await readHeadStateAsync(head.parameters);
         await assess(f, kind, test, { kind, apply }, {
           bestEpoch: res.bestEpoch,
           bestScore: res.bestScore,
@@ -216,16 +322,19 @@ export async function runImagePivotCv(
     }
   }
   return {
-    langs: [...emb.langs],
-    n: emb.n,
-    d: emb.d,
-    seed,
-    langIdSeed,
-    folds: folds.map((f) => f.test),
-    heads: ["identity", ...trained],
-    results,
-    trainConfig,
-    fold0States,
+    result: {
+      langs: [...emb.langs],
+      n: emb.n,
+      d: emb.d,
+      seed,
+      langIdSeed,
+      folds: folds.map((f) => f.test),
+      heads: ["identity", ...trained],
+      results,
+      trainConfig,
+      fold0States: states[0]!,
+    },
+    states,
   };
 }
 

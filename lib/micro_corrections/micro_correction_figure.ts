@@ -1,4 +1,8 @@
 import { KitError } from "../util/kit_error.ts";
+import { sha256Hex } from "../util/sha256.ts";
+import { cachedResult, type ResultCacheOptions } from "../eval_cache/result_cache.ts";
+import { codeFingerprint } from "../eval_cache/code_fingerprint.ts";
+import { numericEnvironment } from "../eval_cache/numeric_environment.ts";
 import type { RowMatrix } from "../retrieval/row_matrix.ts";
 import type { PlotlyFigure } from "../artifacts/chromium_renderer.ts";
 import { alignmentGains, rowCosines, topGainAnchors } from "./alignment_gain.ts";
@@ -337,4 +341,38 @@ export function microCorrectionFigure(input: MicroCorrectionInput): PlotlyFigure
   });
   layout.annotations = annotations;
   return { data, layout };
+}
+
+/**
+ * {@link microCorrectionFigure}, kept on disk (lib/eval_cache, `.cache/results/d-f1/`) keyed by
+ * the bytes of every input matrix, the captions, the options, the code and the numeric
+ * environment: a rerun on the same embeddings and heads skips the 8 local UMAP layouts.
+ */
+export async function cachedMicroCorrectionFigure(
+  input: MicroCorrectionInput,
+  cache: ResultCacheOptions = {},
+): Promise<PlotlyFigure> {
+  const hash = (m: RowMatrix) => ({
+    rows: m.rows,
+    cols: m.cols,
+    data: sha256Hex(new Uint8Array(m.data.buffer, m.data.byteOffset, m.data.byteLength)),
+  });
+  const { before, linear, mlp, images, captions, ...options } = input;
+  const key = {
+    what: "microCorrectionFigure",
+    before: hash(before),
+    linear: hash(linear),
+    mlp: hash(mlp),
+    images: hash(images),
+    captions: captions ? sha256Hex(JSON.stringify(captions)) : null,
+    options,
+    code: await codeFingerprint(["lib/micro_corrections/micro_correction_figure.ts"]),
+    numeric: numericEnvironment(),
+  };
+  return await cachedResult(
+    "d-f1",
+    key,
+    () => Promise.resolve(microCorrectionFigure(input)),
+    cache,
+  );
 }

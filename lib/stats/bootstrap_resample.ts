@@ -59,13 +59,51 @@ export function forEachBootstrapResample(
   visit: (counts: Int32Array, b: number) => void,
 ): void {
   checkResampleArgs(n, resamples, "forEachBootstrapResample");
-  const rng = new SeededRandom(seed);
+  const all = resampleCounts(n, resamples, seed);
   const counts = new Int32Array(n);
   for (let b = 0; b < resamples; b++) {
-    counts.fill(0);
-    for (let i = 0; i < n; i++) counts[rng.int(n)]!++;
+    counts.set(all.subarray(b * n, (b + 1) * n)); // a fresh copy: `visit` may write to it
     visit(counts, b);
   }
+}
+
+/** Resample count matrices (`resamples × n`) by `n/resamples/seed`, most recent last. */
+const countsMemo = new Map<string, Int32Array>();
+/** Int32 entries the memo keeps at most (64 MiB). */
+const MEMO_MAX_ENTRIES = 16 << 20;
+
+/**
+ * The count vectors of `forEachBootstrapResample`'s resamples, row b = resample b, drawn from
+ * one `SeededRandom(seed)` stream exactly as before. Notebooks bootstrap hundreds of statistics
+ * over the same `n` units with the same seed (every language of K-T1, every claim), and drawing
+ * the stream dominated their time; the matrices are kept (most recent first, 64 MiB at most), so
+ * each (n, resamples, seed) is drawn once per process. Same counts, bit for bit.
+ */
+function resampleCounts(n: number, resamples: number, seed: number): Int32Array {
+  const key = `${n}/${resamples}/${seed}`;
+  const hit = countsMemo.get(key);
+  if (hit) {
+    countsMemo.delete(key);
+    countsMemo.set(key, hit);
+    return hit;
+  }
+  const rng = new SeededRandom(seed);
+  const all = new Int32Array(n * resamples);
+  for (let b = 0; b < resamples; b++) {
+    const row = b * n;
+    for (let i = 0; i < n; i++) all[row + rng.int(n)]!++;
+  }
+  if (all.length <= MEMO_MAX_ENTRIES) {
+    countsMemo.set(key, all);
+    let total = 0;
+    for (const v of countsMemo.values()) total += v.length;
+    for (const [k, v] of countsMemo) {
+      if (total <= MEMO_MAX_ENTRIES) break;
+      countsMemo.delete(k);
+      total -= v.length;
+    }
+  }
+  return all;
 }
 
 /**

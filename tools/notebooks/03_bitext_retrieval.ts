@@ -76,11 +76,11 @@ models; \`null\` where none is published), on the row of the score K's script us
 (\`compared\` = yes: xsim for XLM-R and Eng-Pivot, cosine for the image-tuned setups). K-T1-LANGS has every
 language.` },
   { code: `import { writeTableArtifact } from "../lib/artifacts/mod.ts";
-import { bitextGroupRows, bitextLanguageRows, XLMR_MAPPING_RULES } from "../lib/bitext_eval/mod.ts";
+import { cachedBitextRows, XLMR_MAPPING_RULES } from "../lib/bitext_eval/mod.ts";
 
 const boot = { seed: 2025, resamples: cfg.smoke ? 200 : 1000 };
-const groupRows = K_SETUPS.flatMap((s) => bitextGroupRows(s, results[s], boot));
-const langRows = K_SETUPS.flatMap((s) => bitextLanguageRows(s, results[s], boot));
+// bitextGroupRows + bitextLanguageRows of every setup; a rerun on the same results reads them back
+const { groupRows, langRows } = await cachedBitextRows(K_SETUPS, results, boot);
 const inputs = { ...flores.inputs, ...inDomain.inputs, dataset: ds.manifest.configHash, ...Object.fromEntries(K_SETUPS.map((s) => [\`encoder.\${s}\`, encoders[s].id])) };
 const profileNote = cfg.profile === "paper" ? "Paper profile: FLORES-200 devtest, the models you provided." : "Mini profile: the SIB-200 copy of FLORES-200, test split (204 sentences, 13 languages besides English), and the kit's small models trained on Tux Paint stamps and emoji (train partition) — not K's XLM-R-large models trained on COCO; compare directions and orderings, not levels, with the paper.";` },
   { code: `import { bitextItemOutcomes, writeItemOutcomes } from "../lib/claims/mod.ts";
@@ -150,10 +150,10 @@ await Deno.jupyter.md\`\${paperComparisonMarkdown(published, cfg.profile + (cfg.
 K's Fig. 1: untuned XLM-R separates languages into islands; aligned models mix them, translations landing
 together. Here the same 60 FLORES sentences (seeded draw) in six languages — English, two more in XLM-R, and
 Quechua, Aymara, Guarani — embedded by each setup, L2-normalised, laid out by t-SNE (perplexity 30, 400
-steps, seeded initialisation). Beyond the picture, a number: the **same-language neighbour share** (of each
+steps, seeded initialisation; a rerun on the same embeddings takes the layout from \`.cache/results/tsne/\`). Beyond the picture, a number: the **same-language neighbour share** (of each
 sentence's 10 cosine-nearest neighbours in the embedding space, the share in its own language; chance ≈ 1/6,
 fully separated = 1).` },
-  { code: `import { embedSubsample, embeddingPanelsFigure, parallelSubsample, sameLanguageNeighbourShare, tsneLayout } from "../lib/embedding_plots/mod.ts";
+  { code: `import { cachedTsneLayout, embedSubsample, embeddingPanelsFigure, parallelSubsample, sameLanguageNeighbourShare } from "../lib/embedding_plots/mod.ts";
 
 const tsneLangs = ["eng_Latn", "spa_Latn", "hin_Deva", "quy_Latn", "ayr_Latn", "grn_Latn"].filter((l) => l === flores.pivotLang || flores.sets.some((s) => s.lang === l));
 const textsOf = (l: string) => (l === flores.pivotLang ? flores.pivot : flores.sets.find((s) => s.lang === l)!.texts);
@@ -162,7 +162,7 @@ const panels = [], share = {} as Record<string, number>;
 for (const s of K_SETUPS) {
   const e = await embedSubsample(encoders[s], sub);
   share[s] = await sameLanguageNeighbourShare(e.points, e.languages, 10);
-  panels.push({ title: \`\${K_SETUP_LABELS[s]}<br>same-language share \${share[s].toFixed(2)}\`, xy: tsneLayout(e.points, { seed: 7, iterations: cfg.smoke ? 100 : 400 }), languages: e.languages, text: e.text });
+  panels.push({ title: \`\${K_SETUP_LABELS[s]}<br>same-language share \${share[s].toFixed(2)}\`, xy: await cachedTsneLayout(e.points, { seed: 7, iterations: cfg.smoke ? 100 : 400 }), languages: e.languages, text: e.text });
 }
 console.log(\`\${panels.length} panels of \${panels[0]!.languages.length} sentences\`);` },
   { code: `import { writeFigureArtifact } from "../lib/artifacts/mod.ts";

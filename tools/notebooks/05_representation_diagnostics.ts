@@ -40,13 +40,15 @@ console.log(\`frozen pair: \${d.imageEncoder} + \${d.textEncoder}; trained on \$
 Each fold trains a fresh linear and MLP head on the other four folds' items (progress bars on stderr) and
 evaluates all three heads on its holdout items. The identity head needs no training: its numbers are those of
 \`./kit task align --emb ${"${artifactDir}"}/d_embeddings --out DIR --before-only\` on the folder written above
-(the smoke test checks that they agree).` },
+(the smoke test checks that they agree). A rerun on the same embeddings (same models, data, code and numeric
+backend) takes the finished folds from \`.cache/results/d-cv/\` instead of training again (lines marked "cached").` },
   { code: `import { runImagePivotCv } from "../lib/image_pivot/mod.ts";
 import { ImagePivotItemRecorder } from "../lib/claims/mod.ts";
 
 const smokeTrain = { epochs: 2, stepsPerEpoch: 3, warmupSteps: 2 };
 const items = new ImagePivotItemRecorder(emb.n); // per-item outcomes for CLAIMS' intervals
-const cv = await runImagePivotCv(emb, { folds: 5, seed: 7, ...(cfg.smoke ? { train: smokeTrain } : {}), log: (l) => console.log(l), onHoldout: items.record });
+// cache: a rerun on the same embeddings reuses the trained heads and evaluations (.cache/results/d-cv)
+const cv = await runImagePivotCv(emb, { folds: 5, seed: 7, ...(cfg.smoke ? { train: smokeTrain } : {}), cache: true, log: (l) => console.log(l), onHoldout: items.record });
 const steps = cv.results.filter((r) => r.training).map((r) => r.training!);
 console.log(\`trained \${steps.length} heads; best epochs \${steps.map((s) => s.bestEpoch + 1).join(" ")}; \${(steps.reduce((a, s) => a + s.msPerStep, 0) / steps.length).toFixed(1)} ms per step\`);` },
   { md: `### D-T1 … D-T6 beside the published numbers
@@ -79,13 +81,14 @@ await Deno.jupyter.md\`\${deviationsMarkdown(D_DEVIATIONS, { artifacts: ["D-T1",
 English captions of all N items through fold 0's heads; the 8 anchors whose caption gained most in cosine with
 its image under the MLP head; per anchor the 140 images nearest its image, the anchor's own included (as D's
 \`k_img = 140\`; fewer here when N is small), their captions before / linear / MLP, a seeded cosine UMAP started from
-umap-learn's spectral layout, and arrows ×10 from before to after.` },
+umap-learn's spectral layout, and arrows ×10 from before to after (a rerun on the same embeddings and heads takes the
+figure from \`.cache/results/d-f1/\`).` },
   { code: `import { applyHeadState } from "../lib/image_pivot/mod.ts";
-import { microCorrectionFigure, MICRO_CORRECTION_FIGURE_SIZE } from "../lib/micro_corrections/mod.ts";
+import { cachedMicroCorrectionFigure, MICRO_CORRECTION_FIGURE_SIZE } from "../lib/micro_corrections/mod.ts";
 import { writeFigureArtifact } from "../lib/artifacts/mod.ts";
 
 const en = emb.textByLang.en!;
-const figure = microCorrectionFigure({ before: en, linear: await applyHeadState("linear", cv.fold0States.linear!, en), mlp: await applyHeadState("mlp", cv.fold0States.mlp!, en), images: emb.images, captions: emb.captions.en });
+const figure = await cachedMicroCorrectionFigure({ before: en, linear: await applyHeadState("linear", cv.fold0States.linear!, en), mlp: await applyHeadState("mlp", cv.fold0States.mlp!, en), images: emb.images, captions: emb.captions.en });
 await writeFigureArtifact({ id: "D-F1", title: "Local UMAP of image-pivot micro-corrections (fold-0 heads, English captions)", figure, ...MICRO_CORRECTION_FIGURE_SIZE, seeds: { umap: 7 }, inputs: emb.checksums });` },
   { md: `### CLAIMS: the papers' qualitative claims, checked on this run
 
