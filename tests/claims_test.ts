@@ -4,6 +4,7 @@ import {
   ArtifactStore,
   type ClaimRow,
   CLAIMS,
+  claimsForProfile,
   type ClaimSpec,
   evaluateClaim,
   evaluateClaims,
@@ -94,8 +95,18 @@ function kArtifacts(): Record<string, Rows> {
     ci_high: 1,
     n: 100,
   });
+  // Every K-T1 group and K-T1-LANGS row also as the in-domain benchmark's (same numbers): the
+  // mini profile decides K's bitext claims there (claimsForProfile), the paper profile on FLORES.
+  const withInDomain = (rows: Rows): Rows => {
+    const copies: Rows = [];
+    for (const r of rows) {
+      if ("group" in r) copies.push({ ...r, group: `in-domain:${r.group}` });
+      else if (r.benchmark === "flores") copies.push({ ...r, benchmark: "in-domain" });
+    }
+    return [...rows, ...copies];
+  };
   return {
-    "K-T1": [
+    "K-T1": withInDomain([
       t1("xlmr", "all", 0.10),
       t1("eng-only", "all", 0.183),
       t1("multilingual", "all", 0.557),
@@ -106,13 +117,13 @@ function kArtifacts(): Record<string, Rows> {
       t1("multilingual", "in-xlmr", 0.80),
       t1("multilingual-qu", "in-xlmr", 0.79),
       { ...t1("xlmr", "all", 0.2), score: "xsim" },
-    ],
-    "K-T1-LANGS": [
+    ]),
+    "K-T1-LANGS": withInDomain([
       ...langs("multilingual", { es: 0.8, hi: 0.6, quy_Latn: 0.18 }),
       ...langs("multilingual-qu", { es: 0.79, hi: 0.595, quy_Latn: 0.292 }),
       // Held-out stamp captions are another benchmark: not part of "the other languages".
       { ...langs("multilingual-qu", { es: 0.1 })[0]!, benchmark: "stamps" },
-    ],
+    ]),
     "K-T2": [
       t2("xlmr", "avg", 0.438),
       t2("eng-only", "avg", 0.47),
@@ -207,6 +218,8 @@ interface Synth {
   meanCosine: Record<string, number>;
   /** Per head: 1 item in `every` has k-occurrence share `hub`, the others 0.8 (fold = i mod 5). */
   hubs: Record<string, { every: number; hub: number }>;
+  /** In-domain per-sentence success rates where they differ from `bitext` (default: the same). */
+  inDomain?: Record<string, Record<string, number>>;
 }
 
 /** K's published orderings, and D's published Tables 2, 4, 5 and 6 per head. */
@@ -239,12 +252,20 @@ function paperSynth(): Synth {
 
 function synthItems(s: Synth): ItemOutcomes[] {
   const kt1: ItemSeries[] = Object.entries(s.bitext).flatMap(([setup, langs]) =>
-    Object.entries(langs).map(([lang, p]) => ({
-      key: { setup, benchmark: "flores", lang, score: "cosine" },
-      groups: BITEXT_GROUPS[lang]!,
-      space: "flores",
-      values: ones(p, N_K),
-    }))
+    Object.entries(langs).flatMap(([lang, p]) => [
+      {
+        key: { setup, benchmark: "flores", lang, score: "cosine" },
+        groups: BITEXT_GROUPS[lang]!,
+        space: "flores",
+        values: ones(p, N_K),
+      },
+      {
+        key: { setup, benchmark: "in-domain", lang, score: "cosine" },
+        groups: BITEXT_GROUPS[lang]!.map((g) => `in-domain:${g}`),
+        space: "in-domain",
+        values: ones(s.inDomain?.[setup]?.[lang] ?? p, N_K),
+      },
+    ])
   );
   const kt2: ItemSeries[] = Object.entries(s.xnli).flatMap(([setup, p]) =>
     ["en", "es"].map((lang) => ({
@@ -290,7 +311,10 @@ function synthItems(s: Synth): ItemOutcomes[] {
     {
       id: "K-T1",
       description: "synthetic",
-      spaces: { flores: { units: N_K, unit: "sentence" } },
+      spaces: {
+        flores: { units: N_K, unit: "sentence" },
+        "in-domain": { units: N_K, unit: "concept" },
+      },
       series: kt1,
     },
     {
@@ -334,7 +358,7 @@ Deno.test("evaluateClaims() says every claim with per-item outcomes holds on the
     );
     assert.match(
       c.K1a!.note,
-      /lies entirely on the claimed side \(> 0\); paired percentile bootstrap over 1000 sentences \(1000 of 1000 resamples used, seed 2025\)/,
+      /lies entirely on the claimed side \(> 0\); paired percentile bootstrap over 1000 concepts \(1000 of 1000 resamples used, seed 2025\)/,
     );
     // K2b: (0.79+0.595)/2 − (0.8+0.6)/2 = −0.0075 ≥ −0.02 with the whole interval.
     assert.match(
@@ -494,12 +518,33 @@ Deno.test("evaluateClaims() draws the same intervals for the same seed and other
   });
 });
 
+Deno.test("evaluateClaims() decides K's bitext claims on the in-domain rows in the mini profile and on FLORES with the paper list", async () => {
+  await withDir(async (dir) => {
+    const s = paperSynth();
+    // FLORES: Eng-Pivot above Multilingual (K1b holds); in-domain: Eng-Pivot far below it.
+    s.inDomain = { "eng-pivot": { es: 0.2, hi: 0.1, quy_Latn: 0.05 } };
+    await writeAll(dir, s);
+    const mini = byId((await evaluateClaims({ artifactDir: dir })).rows);
+    assert.equal(mini.K1b!.verdict, "does not hold", mini.K1b!.values);
+    assert.match(mini.K1b!.values, /in-domain:all/);
+    assert.match(mini.K1b!.claim, /mini: in-domain held-out concept names/);
+    const paper = byId((await evaluateClaims({ artifactDir: dir, claims: CLAIMS })).rows);
+    assert.equal(paper.K1b!.verdict, "holds", paper.K1b!.values);
+    assert.doesNotMatch(paper.K1b!.values, /in-domain/);
+    assert.deepEqual(
+      claimsForProfile("paper").map((c) => c.id),
+      claimsForProfile("mini").map((c) => c.id),
+      "the same claims in both profiles",
+    );
+  });
+});
+
 Deno.test("evaluateClaim() says 'not measurable' with the reason when an artifact, row, value or the per-item outcomes are missing", async () => {
   await withDir(async (dir) => {
     const k = kArtifacts();
     const d = dArtifacts();
     // No K-T2, no D-T6; K-T1 without Quechua rows; D-T5 R@1 linear empty (null).
-    const kt1 = k["K-T1"]!.filter((r) => r.group !== "quechua");
+    const kt1 = k["K-T1"]!.filter((r) => !/(^|:)quechua$/.test(String(r.group)));
     const dt5 = d["D-T5"]!.map((r) => (r.metric === "R@1" ? { ...r, linear_mean: null } : r));
     await writeAll(dir, paperSynth(), {
       "K-T1": kt1,
@@ -519,7 +564,7 @@ Deno.test("evaluateClaim() says 'not measurable' with the reason when an artifac
     assert.equal(c.K2a!.verdict, "not measurable");
     assert.match(
       c.K2a!.note,
-      /K-T1 has no row with setup=multilingual-qu, group=quechua, score=cosine/,
+      /K-T1 has no row with setup=multilingual-qu, group=in-domain:quechua, score=cosine/,
     );
     assert.equal(c.D4b!.verdict, "not measurable");
     assert.match(c.D4b!.note, /D-T5 row metric=R@1: "linear_mean" is empty/);

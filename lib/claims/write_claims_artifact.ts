@@ -3,7 +3,7 @@ import { type TableArtifact, writeTableArtifact } from "../artifacts/table_artif
 import { DEFAULT_TOLERANCE } from "../paper/tolerance.ts";
 import { KitError } from "../util/kit_error.ts";
 import { ArtifactStore } from "./artifact_store.ts";
-import { CLAIM_THRESHOLDS, CLAIMS } from "./claim_list.ts";
+import { CLAIM_THRESHOLDS, CLAIMS, claimsForProfile } from "./claim_list.ts";
 import { claimArtifacts, claimItemFiles, type ClaimSpec } from "./claim_spec.ts";
 import {
   CLAIM_BOOTSTRAP,
@@ -22,7 +22,7 @@ export interface ClaimsOptions {
   profile?: "mini" | "paper";
   /** Compare with the published numbers (default: only in the paper profile). */
   paperCheck?: boolean;
-  /** The claims to decide (default: all of `CLAIMS`). */
+  /** The claims to decide (default: all of them, as the run's profile decides them: `claimsForProfile`). */
   claims?: readonly ClaimSpec[];
   /** The intervals' bootstrap (default {@link CLAIM_BOOTSTRAP}: 1000 resamples, seed 2025, 95 %). */
   bootstrap?: ClaimBootstrap;
@@ -51,14 +51,16 @@ export async function evaluateClaims(
   opts: ClaimsOptions = {},
 ): Promise<Omit<ClaimsResult, "artifacts">> {
   const dir = opts.artifactDir ?? kitConfig().artifactDir;
-  const claims = opts.claims ?? CLAIMS;
+  // both profiles' lists read the same artifacts and item files (K-T1 holds both benchmarks)
+  const declared = opts.claims ?? [...CLAIMS, ...claimsForProfile("mini")];
   const bootstrap = opts.bootstrap ?? CLAIM_BOOTSTRAP;
   const store = await ArtifactStore.load(
     dir,
-    [...claims.flatMap(claimArtifacts), ...PAPER_CHECK_ARTIFACTS],
-    claims.flatMap(claimItemFiles),
+    [...declared.flatMap(claimArtifacts), ...PAPER_CHECK_ARTIFACTS],
+    declared.flatMap(claimItemFiles),
   );
   const profile = opts.profile ?? store.profile() ?? kitConfig().profile;
+  const claims = opts.claims ?? claimsForProfile(profile === "paper" ? "paper" : "mini");
   const rows = claims.map((c) => {
     try {
       return evaluateClaim(store, c, bootstrap);

@@ -180,6 +180,19 @@ export const K_DEVIATIONS: readonly Deviation[] = [
     affects: ["K-T1", "K-T1-LANGS", "K-F1"],
   },
   {
+    id: "k-mini-claims-in-domain",
+    paper: "K",
+    topic: "benchmark of the bitext claims",
+    authors:
+      "K's bitext claims (Eng-Only < Multilingual < Eng-Pivot; Quechua captions raise Quechua) rest on FLORES-200 devtest",
+    kit:
+      "mini: CLAIMS decides K1a, K1b, K2a and K2b on the in-domain rows (in-domain:all, in-domain:quechua; 1,017 held-out concepts, 145 locales) instead of the SIB-200 FLORES rows; K-T1 still reports both, and the paper profile decides on FLORES",
+    reason:
+      "the mini models are trained on emoji names and stamp captions, never on news-style text, and the mini FLORES rows (204 sentences, 13 languages) give intervals of about ±0.006 around differences of a few thousandths, so they cannot decide any claim; the in-domain names are the mini profile's held-out test set in its own domain, with ~70× more sentence pairs. This choice was made after seeing that the FLORES intervals straddle zero",
+    profiles: ["mini"],
+    affects: ["CLAIMS"],
+  },
+  {
     id: "k-xsim-self",
     paper: "K",
     topic: "xsim neighbourhood",

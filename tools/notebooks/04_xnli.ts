@@ -114,12 +114,12 @@ run's profile. The claims are decided by \`lib/claims\` on this run's K-T2 and i
 \`./kit task claims\` does: from the 95 % paired bootstrap interval of the difference (holds / does not hold /
 inconclusive).` },
   { code: `import { claimChecksMarkdown, paperComparisonMarkdown } from "../lib/bitext_eval/mod.ts";
-import { CLAIMS, evaluateClaims } from "../lib/claims/mod.ts";
+import { claimsForProfile, evaluateClaims } from "../lib/claims/mod.ts";
 
 const published = rows.filter((r) => r.paper_accuracy !== null).map((r) => ({
   item: \`\${K_SETUP_LABELS[r.setup as (typeof K_SETUPS)[number]]}, XNLI \${r.lang}\`, paper: r.paper_accuracy!, kit: r.accuracy, low: r.ci_low, high: r.ci_high,
 }));
-const kClaims = await evaluateClaims({ artifactDir: cfg.artifactDir, claims: CLAIMS.filter((c) => /^K[34]/.test(c.id)) });
+const kClaims = await evaluateClaims({ artifactDir: cfg.artifactDir, claims: claimsForProfile(cfg.profile).filter((c) => /^K[34]/.test(c.id)) });
 await Deno.jupyter.md\`\${paperComparisonMarkdown(published, cfg.profile + (cfg.smoke ? ", smoke" : ""))}
 
 \${claimChecksMarkdown(kClaims.rows)}\`;` },
