@@ -12,7 +12,7 @@
   ;; Eigen / XLA's float erf; erf(±4) rounds to ±1 in float32)
   (func $erf (param $x v128) (result v128)
     (local $x2 v128) (local $p v128) (local $q v128)
-    (local.set $x (f32x4.min (f32x4.max (local.get $x) (f32x4.splat (f32.const -4)))
+    (local.set $x (f32x4.pmin (f32x4.pmax (local.get $x) (f32x4.splat (f32.const -4)))
       (f32x4.splat (f32.const 4))))
     (local.set $x2 (f32x4.mul (local.get $x) (local.get $x)))
     (local.set $p (f32x4.splat (f32.const -2.72614225801306e-10)))
@@ -39,13 +39,15 @@
       (f32x4.splat (f32.const -1.42647390514189e-02))))
     (f32x4.div (f32x4.mul (local.get $x) (local.get $p)) (local.get $q)))
 
-  ;; e^a for a ≤ 0 in float32 (Cephes expf: a = n·ln2 + r, |r| ≤ ln2/2, degree-7 polynomial,
-  ;; 2^n through the exponent bits); a is clamped to −87 so 2^n stays a normal number
+  ;; e^a for a ≤ 0 in float32 (Cephes expf: a = n·ln2 + r, |r| ≤ ln2/2, degree-7 polynomial);
+  ;; a is clamped to −87 so 2^n stays a normal number. n is rounded by adding 1.5·2²³ (its low
+  ;; mantissa bits then hold n), which also gives 2^n's exponent bits with one shift.
   (func $expneg (param $a v128) (result v128)
-    (local $n v128) (local $r v128) (local $p v128)
-    (local.set $a (f32x4.max (local.get $a) (f32x4.splat (f32.const -87))))
-    (local.set $n (f32x4.nearest (f32x4.mul (local.get $a)
-      (f32x4.splat (f32.const 1.44269504088896341)))))
+    (local $k v128) (local $n v128) (local $r v128) (local $p v128)
+    (local.set $a (f32x4.pmax (local.get $a) (f32x4.splat (f32.const -87))))
+    (local.set $k (f32x4.add (f32x4.mul (local.get $a)
+      (f32x4.splat (f32.const 1.44269504088896341))) (f32x4.splat (f32.const 12582912))))
+    (local.set $n (f32x4.sub (local.get $k) (f32x4.splat (f32.const 12582912))))
     (local.set $r (f32x4.sub (f32x4.sub (local.get $a)
       (f32x4.mul (local.get $n) (f32x4.splat (f32.const 0.693359375))))
       (f32x4.mul (local.get $n) (f32x4.splat (f32.const -2.12194440e-4)))))
@@ -63,9 +65,9 @@
     ;; 1 + r + r²·p
     (local.set $p (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul (local.get $r) (local.get $r))
       (local.get $p)) (local.get $r)) (f32x4.splat (f32.const 1))))
+    ;; k's bits are 0x4B400000 + n: shifted left by 23 they are n·2²³ (mod 2³²)
     (f32x4.mul (local.get $p)
-      (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (i32x4.splat (i32.const 127)))
-        (i32.const 23))))
+      (i32x4.add (i32x4.shl (local.get $k) (i32.const 23)) (i32x4.splat (i32.const 0x3F800000)))))
 
   ;; h = GELU(z + b) = x·Φ(x), dg = GELU'(x) = Φ(x) + x·φ(x), x = z + b (b: cols values)
   (func (export "bias_gelu")
