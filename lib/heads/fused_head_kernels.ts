@@ -41,20 +41,31 @@ export const RESIDUAL_NORMALIZE = "KitResidualNormalize";
 export const NORMALIZE_GRAD = "KitNormalizeGrad";
 
 let compiled: WebAssembly.Module | null | undefined;
-const instances = new WeakMap<WebAssembly.Memory, HeadKernelExports>();
+const instances = new WeakMap<WebAssembly.Memory, HeadKernelExports | null>();
 let enabled = true;
+
+/** The kernels' instance on `memory` (TF.js-WASM's own), or null where it cannot be made. */
+function instanceOn(memory: WebAssembly.Memory): HeadKernelExports | null {
+  let k = instances.get(memory);
+  if (k === undefined) {
+    try {
+      // a shared (threaded-build) memory cannot be imported as the module's plain memory
+      k = compiled && !(memory.buffer instanceof SharedArrayBuffer)
+        ? new WebAssembly.Instance(compiled, { env: { memory } })
+          .exports as unknown as HeadKernelExports
+        : null;
+    } catch {
+      k = null;
+    }
+    instances.set(memory, k);
+  }
+  return k;
+}
 
 function kernels(backend: WasmBackendLike): HeadKernelExports {
   const memory = backend.wasm.asm?.memory;
-  if (!compiled || !(memory instanceof WebAssembly.Memory)) {
-    throw new Error("the fused head kernels were called without their WebAssembly module");
-  }
-  let k = instances.get(memory);
-  if (!k) {
-    const instance = new WebAssembly.Instance(compiled, { env: { memory } });
-    k = instance.exports as unknown as HeadKernelExports;
-    instances.set(memory, k);
-  }
+  const k = memory instanceof WebAssembly.Memory ? instanceOn(memory) : null;
+  if (!k) throw new Error("the fused head kernels were called without their WebAssembly module");
   return k;
 }
 
@@ -171,9 +182,9 @@ function register(): boolean {
  */
 export function fusedHeadKernelsActive(cols: number): boolean {
   if (!enabled || cols % 4 !== 0 || tf.getBackend() !== "wasm") return false;
-  const backend = tf.backend() as unknown as WasmBackendLike;
-  if (!(backend.wasm?.asm?.memory instanceof WebAssembly.Memory)) return false;
-  return register();
+  const memory = (tf.backend() as unknown as WasmBackendLike).wasm?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory) || !register()) return false;
+  return instanceOn(memory) !== null;
 }
 
 /** Switches the fused head kernels on or off (off: composite TF.js ops; for tests and A/B timing). */
