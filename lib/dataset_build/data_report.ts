@@ -208,22 +208,19 @@ export interface BoxStatistics {
   q1: number;
   median: number;
   q3: number;
-  /** Smallest value ≥ q1 − 1.5·IQR (the lower whisker's end). */
-  lowerfence: number;
-  /** Largest value ≤ q3 + 1.5·IQR (the upper whisker's end). */
-  upperfence: number;
+  min: number;
+  max: number;
   mean: number;
 }
 
 /**
  * Box statistics of `values`: quartiles by linear interpolation between order statistics
- * (numpy's default `percentile`, Hyndman–Fan type 7), whiskers at the most extreme values
- * within 1.5·IQR of the box (Tukey's fences, as plotly draws them), and the mean.
+ * (numpy's default `percentile`, Hyndman–Fan type 7), minimum, maximum and mean.
  *
  * ```ts
  * import { boxStatistics } from "./data_report.ts";
  * const b = boxStatistics([1, 2, 3, 4, 100]);
- * console.assert(b.q1 === 2 && b.median === 3 && b.q3 === 4 && b.upperfence === 4 && b.lowerfence === 1);
+ * console.assert(b.q1 === 2 && b.median === 3 && b.q3 === 4 && b.max === 100 && b.min === 1);
  * ```
  */
 export function boxStatistics(values: readonly number[]): BoxStatistics {
@@ -235,16 +232,16 @@ export function boxStatistics(values: readonly number[]): BoxStatistics {
     const hi = Math.min(lo + 1, v.length - 1);
     return v[lo]! + (h - lo) * (v[hi]! - v[lo]!);
   };
-  const q1 = q(0.25), median = q(0.5), q3 = q(0.75);
-  const iqr = q3 - q1;
-  let lowerfence = v[v.length - 1]!, upperfence = v[0]!;
-  for (const x of v) {
-    if (x >= q1 - 1.5 * iqr && x < lowerfence) lowerfence = x;
-    if (x <= q3 + 1.5 * iqr && x > upperfence) upperfence = x;
-  }
   let sum = 0;
   for (const x of v) sum += x;
-  return { q1, median, q3, lowerfence, upperfence, mean: sum / v.length };
+  return {
+    q1: q(0.25),
+    median: q(0.5),
+    q3: q(0.75),
+    min: v[0]!,
+    max: v[v.length - 1]!,
+    mean: sum / v.length,
+  };
 }
 
 /**
@@ -266,8 +263,9 @@ export function captionLengthFigure(
   const languages = opts.languages ?? MINI_LANGUAGES;
   if (opts.bySource) {
     // One trace per source, x = language: plotly groups the boxes of a language side by side.
-    // The boxes are precomputed (quartiles, fences, mean; plotly's own definitions) so that the
-    // artifact stores 6 numbers per box rather than every caption length (~60k numbers).
+    // The boxes are precomputed (quartiles; whiskers at min and max, as plotly draws a box
+    // without sample points) so that the artifact stores 6 numbers per box rather than every
+    // caption length (~60k numbers).
     const sources = [...new Set(samples.map((s) => s.source ?? "(none)"))].sort();
     const data = sources.map((src) => {
       const x: string[] = [];
@@ -289,8 +287,8 @@ export function captionLengthFigure(
         q1: stats.map((b) => b.q1),
         median: stats.map((b) => b.median),
         q3: stats.map((b) => b.q3),
-        lowerfence: stats.map((b) => b.lowerfence),
-        upperfence: stats.map((b) => b.upperfence),
+        lowerfence: stats.map((b) => b.min),
+        upperfence: stats.map((b) => b.max),
         mean: stats.map((b) => b.mean),
         boxpoints: false,
       };

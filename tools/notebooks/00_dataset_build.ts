@@ -125,7 +125,7 @@ mini profile differs from the papers' data.` },
   id: "DATA-F1",
   title: "Caption length by language and source (mini dataset)",
   figure: captionLengthFigure(samples, { languages: [...MINI_LANGUAGES, "qu"], bySource: true }),
-  caption: "Box plot per language and source of caption lengths in characters, over all images of the mini dataset: quartiles (numpy's linear percentiles), whiskers at the most extreme lengths within 1.5 IQR, outliers not drawn.",
+  caption: "Box plot per language and source of caption lengths in characters, over all images of the mini dataset: quartiles (numpy's linear percentiles), whiskers from the shortest to the longest caption.",
   inputs: { dataset: m.configHash },
 });
 await Deno.jupyter.display(figure);`,
