@@ -16,6 +16,7 @@ import {
 import { publishedValue, publishedValues } from "../lib/paper/mod.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 import { PROJECT_ROOT } from "../lib/util/paths.ts";
+import { SeededRandom } from "../lib/util/seeded_random.ts";
 
 type Rows = Record<string, unknown>[];
 const HEADS = ["identity", "linear", "mlp"] as const;
@@ -218,6 +219,12 @@ interface Synth {
   meanCosine: Record<string, number>;
   /** Per head: 1 item in `every` has k-occurrence share `hub`, the others 0.8 (fold = i mod 5). */
   hubs: Record<string, { every: number; hub: number }>;
+  /**
+   * Per head: the lang-ID probe's hit rate `p` on its test rows (3 of every 10 items per language,
+   * fold = i mod 5), a row being right when its uniform draw from stream `draws` is below p: heads
+   * on the same stream are tightly paired, heads on different streams are independent.
+   */
+  langId: Record<string, { p: number; draws: number }>;
   /** In-domain per-sentence success rates where they differ from `bitext` (default: the same). */
   inDomain?: Record<string, Record<string, number>>;
 }
@@ -247,7 +254,26 @@ function paperSynth(): Synth {
     pivot: byHead((h) => publishedValue("D", "Table 5", "R@1", h).value),
     meanCosine: byHead((h) => publishedValue("D", "Table 6", "meanCosine", h).value),
     hubs: byHead(() => ({ every: 7, hub: 2 })),
+    langId: byHead((h) => ({
+      p: publishedValue("D", "Table 6", "langIdAccuracy", h).value,
+      draws: 1,
+    })),
   };
+}
+
+/** The synthetic lang-ID test split: per language, the items i with (i + 3·language) mod 10 < 3. */
+function langIdSeries(head: string, spec: { p: number; draws: number }): ItemSeries[] {
+  const rng = new SeededRandom(spec.draws);
+  return LANGS.map((lang, li) => {
+    const units = Array.from({ length: N_D }, (_, i) => i).filter((i) => (i + 3 * li) % 10 < 3);
+    return {
+      key: { head, metric: "lang_id", lang },
+      space: "items",
+      units,
+      strata: units.map((i) => i % 5),
+      values: units.map(() => (rng.next() < spec.p ? 1 : 0)),
+    };
+  });
 }
 
 function synthItems(s: Synth): ItemOutcomes[] {
@@ -306,6 +332,7 @@ function synthItems(s: Synth): ItemOutcomes[] {
         (_, i) => (i % s.hubs[head]!.every === 0 ? s.hubs[head]!.hub : 0.8),
       ),
     })),
+    ...langIdSeries(head, s.langId[head]!),
   ]);
   return [
     {
@@ -337,8 +364,8 @@ async function writeAll(dir: string, s: Synth, arts?: Record<string, Rows>, prof
   for (const o of synthItems(s)) await writeItemOutcomes(dir, o);
 }
 
-/** Claims without per-item outcomes behind them (Table 6's effective rank, RSA, lang-ID probe). */
-const NO_ITEMS = ["D5a", "D5b", "D8a", "D8b"];
+/** Claims without per-item outcomes behind them (Table 6's effective rank and RSA). */
+const NO_ITEMS = ["D5a", "D5b"];
 
 Deno.test("evaluateClaims() says every claim with per-item outcomes holds on the papers' numbers", async () => {
   await withDir(async (dir) => {
@@ -371,7 +398,13 @@ Deno.test("evaluateClaims() says every claim with per-item outcomes holds on the
     assert.match(c.D6a!.values, /difference \+0\.0420 \[\+0\.0420, \+0\.0420\]/);
     assert.match(c.D7b!.values, /difference \+0\.0000 \[\+0\.0000, \+0\.0000\] \(\+0\.0%\)/);
     assert.match(c.D7b!.note, /within ±0\.\d+/);
-    assert.match(c.D8a!.note, /no per-item outcomes behind lang-ID accuracy/);
+    assert.match(c.D5a!.note, /no per-item outcomes behind effective rank/);
+    // D8a: 0.21 vs 0.21 on the same draws: the difference is exactly 0, inside ±0.02.
+    assert.match(
+      c.D8a!.values,
+      /^lang-ID accuracy \(linear\) = (0\.2\d{3}); lang-ID accuracy \(identity\) = \1; difference \+0\.0000 \[\+0\.0000, \+0\.0000\]$/,
+    );
+    assert.match(c.D8a!.note, /within ±0\.02\); paired percentile bootstrap over 2770 items/);
     assert.match(c.D4b!.note, /≤ \+0\.005/);
   });
 });
@@ -398,6 +431,42 @@ Deno.test("evaluateClaim() says 'does not hold' when the interval lies on the ot
     }
     assert.match(c.D1a!.note, /not raised on: ja/);
     assert.match(c.K4!.note, /eng-pivot is not above: xlmr/);
+  });
+});
+
+Deno.test("evaluateClaims() decides D8 from the lang-ID probe's test rows: holds, does not hold or inconclusive as the rows say", async () => {
+  await withDir(async (dir) => {
+    const s = paperSynth();
+    const id = s.langId["identity"]!;
+    // Linear: 10 points below on the same draws. MLP: 2 points above on independent draws.
+    s.langId["linear"] = { p: id.p - 0.10, draws: id.draws };
+    s.langId["mlp"] = { p: id.p + 0.02, draws: 2 };
+    await writeAll(dir, s);
+    const c = byId((await evaluateClaims({ artifactDir: dir })).rows);
+    assert.equal(c.D8a!.verdict, "does not hold", c.D8a!.values);
+    const [d, lo, hi] = intervalOf(c.D8a!.values);
+    assert.ok(Math.abs(d + 0.10) < 0.01 && hi < -0.02, c.D8a!.values);
+    assert.ok(lo < hi, "resampling items moves the difference");
+    assert.equal(c.D8b!.verdict, "inconclusive", c.D8b!.values);
+    const [d2, lo2, hi2] = intervalOf(c.D8b!.values);
+    assert.ok(lo2 < 0.02 && hi2 > 0.02 && lo2 < d2 && d2 < hi2, c.D8b!.values);
+    assert.match(c.D8b!.note, /straddles the claimed bound \(within ±0\.02\)/);
+    // Half as far above, on the same draws: inside the margin again.
+    s.langId["mlp"] = { p: id.p + 0.01, draws: id.draws };
+    await writeAll(dir, s);
+    const c2 = byId((await evaluateClaims({ artifactDir: dir })).rows);
+    assert.equal(c2.D8b!.verdict, "holds", c2.D8b!.values);
+    // The values are the per-fold accuracies over all test rows, averaged over the five folds.
+    const rows = langIdSeries("linear", s.langId["linear"]!);
+    const perFold = [0, 1, 2, 3, 4].map((f) => {
+      const v = rows.flatMap((r) => r.values.filter((_, i) => r.strata![i] === f));
+      return v.reduce((a, x) => a + x, 0) / v.length;
+    });
+    const want = perFold.reduce((a, x) => a + x, 0) / 5;
+    assert.match(
+      c2.D8a!.values,
+      new RegExp(`^lang-ID accuracy \\(linear\\) = ${want.toFixed(4)};`),
+    );
   });
 });
 
@@ -644,7 +713,7 @@ Deno.test("writeClaimsArtifact() writes CLAIMS with intervals and verdict counts
       for (const c of claims.columns) assert.ok(String(r[c]).trim() !== "", `${r.id}.${c}`);
     }
     const md = await Deno.readTextFile(join(dir, "CLAIMS.md"));
-    assert.match(md, /21 holds, 0 does not hold, 0 inconclusive, 4 not measurable/);
+    assert.match(md, /23 holds, 0 does not hold, 0 inconclusive, 2 not measurable/);
     assert.match(md, /difference \+0\.3433 \[\+0\.3\d{3}, \+0\.3\d{3}\]/);
     assert.match(md, /inconclusive = it straddles the bound/);
     const check = JSON.parse(await Deno.readTextFile(join(dir, "PAPER-CHECK.json")));

@@ -83,10 +83,17 @@ const macro = (artifact: string, metric: string, head: string, what: string): Lo
     ? { items: { items: "D", where: { head, metric: D_ITEM_METRICS[artifact]! } } }
     : {}),
 });
-/** Table 6's hubness rows: statistics of the per-item k-occurrences within each fold. */
-const D_HUBNESS: Readonly<Record<string, "skewness" | "hubRatio">> = {
-  hubSkewness: "skewness",
-  hubRatio: "hubRatio",
+/**
+ * Table 6's rows that are statistics of per-item outcomes within each fold, averaged over folds:
+ * hubness from the k-occurrences, lang-ID accuracy from the probe's test rows (all languages of
+ * a fold pooled, as the probe scores them).
+ */
+const D_PER_FOLD: Readonly<
+  Record<string, { metric: string; reduce: "skewness" | "hubRatio" | "pooledPerStratum" }>
+> = {
+  hubSkewness: { metric: "k_occurrence_share", reduce: "skewness" },
+  hubRatio: { metric: "k_occurrence_share", reduce: "hubRatio" },
+  langIdAccuracy: { metric: "lang_id", reduce: "pooledPerStratum" },
 };
 const diag = (key: string, head: string, what: string): Locator => ({
   artifact: "D-T6",
@@ -95,12 +102,12 @@ const diag = (key: string, head: string, what: string): Locator => ({
   label: `${what} (${head})`,
   ...(D_ITEM_METRICS[key]
     ? { items: { items: "D", where: { head, metric: D_ITEM_METRICS[key]! } } }
-    : D_HUBNESS[key]
+    : D_PER_FOLD[key]
     ? {
       items: {
         items: "D",
-        where: { head, metric: "k_occurrence_share" },
-        reduce: D_HUBNESS[key],
+        where: { head, metric: D_PER_FOLD[key].metric },
+        reduce: D_PER_FOLD[key].reduce,
       },
     }
     : {}),

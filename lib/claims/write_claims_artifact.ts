@@ -112,7 +112,9 @@ export async function writeClaimsArtifact(opts: ClaimsOptions = {}): Promise<Cla
         `(K-T1: FLORES sentences, both directions per sentence; K-T2: XNLI test pairs, drawn jointly in every language; D: holdout items of all folds, concatenated) — both sides of a difference on the same draw. ` +
         `The numbers in the values column are these per-item statistics on the observed sample: K's equal the tables'; D's retrieval and mean-cosine numbers pool the items of all folds, ` +
         `so they differ from the tables' means of fold means in the 4th decimal when folds differ in size; D's hubness is computed per fold, then averaged, as in D-T6 ` +
-        `(under resampling each item keeps its k-occurrence in its fold's kNN graph). D-T6's effective rank, Gram correlation and lang-ID probe have no per-item outcomes, so their claims are not measurable.`,
+        `(under resampling each item keeps its k-occurrence in its fold's kNN graph); D's lang-ID accuracy is, per fold, the share of the probe's test rows ((item, language) pairs, all languages pooled) ` +
+        `classified right, then the mean over folds, exactly D-T6's number (under resampling the fitted probe and its split are held fixed; an item enters with its rows in the test split; an item with none there has no lang-ID outcome). ` +
+        `D-T6's effective rank and Gram correlation have no per-item outcomes, so their claims are not measurable.`,
         `Thresholds: "not much" (K2b) = a drop of at most ${CLAIM_THRESHOLDS.notMuchDrop} (2 points) in mean bitext accuracy; ` +
         `"flat" (D4b) = a rise of at most ${CLAIM_THRESHOLDS.flat} in macro R@1; hubness "about the same" (D7) = within ` +
         `${
