@@ -10,7 +10,7 @@ import { readSafetensors, type SafeTensorInput, writeSafetensors } from "../io/s
 import type { KSetupId } from "../encoders/encoder.ts";
 import { ParameterSet, type ParameterSpec } from "../encoders/parameter_set.ts";
 import { linear } from "../encoders/transformer_ops.ts";
-import { XlmRobertaEncoder } from "../encoders/xlm_roberta_encoder.ts";
+import { type TokenBatch, XlmRobertaEncoder } from "../encoders/xlm_roberta_encoder.ts";
 import { VitEncoder } from "../encoders/vit_encoder.ts";
 import {
   readEncoderConfig,
@@ -294,7 +294,6 @@ export async function trainKSetup(opts: {
     plan.schedule.seed,
   );
   const tok = opts.textBase.tokenizer;
-  const trainItems = set.train, valItems = set.val;
   const stampOf = (k: string) => {
     const s = sampleByKey.get(k);
     if (!s) throw new KitError(`K ${setup}: caption record ${k} has no image in the mini dataset`);
@@ -303,6 +302,86 @@ export async function trainKSetup(opts: {
   const trainPx = textOnly ? null : await stampPixels(set.trainKeys.map(stampOf), image.config);
   const valPx = textOnly ? null : await stampPixels(set.valKeys.map(stampOf), image.config);
   const per = image.config.num_channels * image.config.image_size ** 2;
+  const pixelsOf = (src: Float32Array, items: readonly KItem[]) => {
+    const px = new Float32Array(items.length * per);
+    items.forEach((it, j) => px.set(src.subarray(it.row * per, (it.row + 1) * per), j * per));
+    return px;
+  };
+  const training = await runKSetupTraining({
+    setup,
+    set,
+    text,
+    image,
+    head,
+    tokenize: (texts) => tok.batch(texts, plan.maxLength),
+    pixels: (items, part) => Promise.resolve(pixelsOf(part === "train" ? trainPx! : valPx!, items)),
+    plan,
+    dir,
+    fingerprint,
+    quiet: opts.quiet,
+    stopAfterSteps: opts.stopAfterSteps,
+    t0,
+  });
+  const model: KSetupModel = {
+    setup,
+    dir,
+    text,
+    image,
+    head,
+    tokenizer: tok,
+    maxLength: plan.maxLength,
+    training: training.record,
+    dispose: () => [text, image, head].forEach((m) => m.dispose()),
+  };
+  if (training.completed) {
+    await atomicWriteJson(join(dir, "text_config.json"), text.config);
+    await atomicWriteJson(join(dir, "image_config.json"), image.config);
+    await atomicWriteJson(join(dir, "tokenizer.json"), tok.toJSON());
+    await saveSafetensorsWeights(text, join(dir, "text_encoder.safetensors"));
+    await saveSafetensorsWeights(image, join(dir, "image_encoder.safetensors"));
+    await writeParameterSet(head, join(dir, "projection.safetensors"));
+    await atomicWriteJson(join(dir, "training.json"), training.record);
+    await Deno.remove(join(dir, "checkpoint.safetensors")).catch(() => {});
+  }
+  return model;
+}
+
+/** What `runKSetupTraining` needs: the towers and head to train, and how to feed them. */
+export interface KSetupTrainingInput {
+  setup: KTrainedSetup;
+  set: KTrainingSet;
+  /** Towers and head, initialised (trained in place; the best validation state is restored). */
+  text: XlmRobertaEncoder;
+  image: VitEncoder;
+  head: ParameterSet;
+  /** Token ids of a batch of texts, padded with the text config's `pad_token_id`. */
+  tokenize(texts: string[]): TokenBatch;
+  /** Preprocessed pixels (`C×S×S` each, concatenated) of items of `set.train` or `set.val`. */
+  pixels(items: readonly KItem[], part: "train" | "val"): Promise<Float32Array>;
+  plan: KFineTunePlan;
+  /** Where the checkpoint goes (`dir/checkpoint.safetensors`). */
+  dir: string;
+  fingerprint: string;
+  quiet?: boolean;
+  stopAfterSteps?: number;
+  /** Learning rate of each step (default: the schedule's warm-up + linear decay). */
+  lrAt?: (step: number) => number;
+  /** `performance.now()` when the caller started (for the record's seconds). */
+  t0: number;
+}
+
+/**
+ * One K setup's fine-tuning loop (mini and paper profiles alike; see {@link trainKSetup}):
+ * per-step losses and gradients, the frozen warm-up, validation, resumable checkpoints; returns
+ * the training record and whether the run completed.
+ */
+export async function runKSetupTraining(
+  o: KSetupTrainingInput,
+): Promise<{ record: TrainingRecord; completed: boolean }> {
+  const { setup, set, text, image, head, plan } = o;
+  const langs = K_SETUP_LANGUAGES[setup];
+  const textOnly = isTextOnlySetup(setup);
+  const trainItems = set.train, valItems = set.val;
   const patchLen = image.config.num_channels * image.config.patch_size ** 2;
   const B = plan.batchSize;
 
@@ -325,20 +404,16 @@ export async function trainKSetup(opts: {
     const Tx = tf.slice(T, [bt.nEnglish, 0], [-1, -1]) as tf.Tensor2D;
     return pivotTextCrossEntropy(Tx, En, scale(), bt.enIdx);
   };
-  const pixelsOf = (src: Float32Array, items: readonly KItem[]) => {
-    const px = new Float32Array(items.length * per);
-    items.forEach((it, j) => px.set(src.subarray(it.row * per, (it.row + 1) * per), j * per));
-    return px;
-  };
 
   const outcome = await runResumableTraining({
     label: `fine-tune K ${setup}`,
-    checkpointPath: join(dir, "checkpoint.safetensors"),
-    fingerprint: `${fingerprint}|${JSON.stringify(plan)}`,
+    checkpointPath: join(o.dir, "checkpoint.safetensors"),
+    fingerprint: `${o.fingerprint}|${JSON.stringify(plan)}`,
     schedule: plan.schedule,
-    stopAfterSteps: opts.stopAfterSteps,
-    quiet: opts.quiet,
+    stopAfterSteps: o.stopAfterSteps,
+    quiet: o.quiet,
     selectStepZero: false,
+    lrAt: o.lrAt,
     task: {
       // Eng-Pivot never touches the image tower: it is not among the trained modules
       modules: textOnly
@@ -347,10 +422,10 @@ export async function trainKSetup(opts: {
       step: async (step): Promise<StepResult> => {
         const items = kStepItems(trainItems, B, plan.schedule.seed, step);
         const bt = kBatchTexts(setup, items);
-        const tb = tok.batch(bt.texts, plan.maxLength);
-        const x0 = tf.tensor2d(text.embeddingInput(tb), [tb.batch * tb.length, text.dim]);
+        const tb = o.tokenize(bt.texts);
         const frozen = step < plan.freezeSteps;
         if (textOnly) {
+          const x0 = tf.tensor2d(text.embeddingInput(tb), [tb.batch * tb.length, text.dim]);
           if (frozen) {
             const pt = tf.tidy(() => text.meanPool(tb, text.encode(tb, x0)));
             x0.dispose();
@@ -366,10 +441,9 @@ export async function trainKSetup(opts: {
           text.embeddingGrad(tb, r.inputGrads[0]!, tg);
           return { loss: r.loss, grads: { text: tg, head: r.grads.head ?? {} } };
         }
-        const patches = tf.tensor2d(image.patchify(pixelsOf(trainPx!, items), B), [
-          B * image.numPatches,
-          patchLen,
-        ]);
+        const px = await o.pixels(items, "train");
+        const x0 = tf.tensor2d(text.embeddingInput(tb), [tb.batch * tb.length, text.dim]);
+        const patches = tf.tensor2d(image.patchify(px, B), [B * image.numPatches, patchLen]);
         const pooled = (x: tf.Tensor2D, p: tf.Tensor2D) => ({
           t: text.meanPool(tb, text.encode(tb, x)),
           i: image.meanPool(image.encode(p, B), B),
@@ -410,12 +484,13 @@ export async function trainKSetup(opts: {
           if (items.length < 2) continue;
           const bt = kBatchTexts(setup, items);
           if (bt.texts.length === 0 || (textOnly && bt.enIdx.length === 0)) continue;
-          const tb = tok.batch(bt.texts, plan.maxLength);
+          const tb = o.tokenize(bt.texts);
+          const px = textOnly ? null : await o.pixels(items, "val");
           const l = tf.tidy(() => {
             const x = tf.tensor2d(text.embeddingInput(tb), [tb.batch * tb.length, text.dim]);
             const t = text.meanPool(tb, text.encode(tb, x));
             if (textOnly) return pivotLoss(t, bt);
-            const p = tf.tensor2d(image.patchify(pixelsOf(valPx!, items), items.length), [
+            const p = tf.tensor2d(image.patchify(px!, items.length), [
               items.length * image.numPatches,
               patchLen,
             ]);
@@ -430,7 +505,7 @@ export async function trainKSetup(opts: {
       },
     },
   });
-  const training: TrainingRecord = {
+  const record: TrainingRecord = {
     name: `k-${setup}`,
     plan,
     data: {
@@ -449,37 +524,16 @@ export async function trainKSetup(opts: {
         records: set.assignment,
       },
       imageTowerTrained: !textOnly,
-      fingerprint,
+      fingerprint: o.fingerprint,
     },
     lossHistory: outcome.lossHistory,
     valHistory: outcome.valHistory,
     bestStep: outcome.bestStep,
     bestValLoss: Number.isFinite(outcome.bestValLoss) ? outcome.bestValLoss : null,
-    seconds: (performance.now() - t0) / 1000,
+    seconds: (performance.now() - o.t0) / 1000,
     parameters: text.params.count + (textOnly ? 0 : image.params.count) + head.count,
   };
-  const model: KSetupModel = {
-    setup,
-    dir,
-    text,
-    image,
-    head,
-    tokenizer: tok,
-    maxLength: plan.maxLength,
-    training,
-    dispose: () => [text, image, head].forEach((m) => m.dispose()),
-  };
-  if (outcome.completed) {
-    await atomicWriteJson(join(dir, "text_config.json"), text.config);
-    await atomicWriteJson(join(dir, "image_config.json"), image.config);
-    await atomicWriteJson(join(dir, "tokenizer.json"), tok.toJSON());
-    await saveSafetensorsWeights(text, join(dir, "text_encoder.safetensors"));
-    await saveSafetensorsWeights(image, join(dir, "image_encoder.safetensors"));
-    await writeParameterSet(head, join(dir, "projection.safetensors"));
-    await atomicWriteJson(join(dir, "training.json"), training);
-    await Deno.remove(join(dir, "checkpoint.safetensors")).catch(() => {});
-  }
-  return model;
+  return { record, completed: outcome.completed };
 }
 
 function pick(

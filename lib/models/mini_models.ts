@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { kitConfig } from "../config/kit_config.ts";
 import { activeBackend, type BackendInfo, initBackend } from "../backend/select_backend.ts";
 import { cacheDir } from "../util/paths.ts";
@@ -33,6 +33,8 @@ import {
   SMOKE_TRAINING_PLAN,
 } from "./mini_training_plan.ts";
 import { MiniImageEncoder, MiniSentenceEncoder } from "./mini_encoders.ts";
+import { kPaperModelFolders, paperKSetups } from "./k_paper_setups.ts";
+import { kSetupFolderEncoder } from "./k_setup_folder.ts";
 
 /** The pretrained mini towers and the data they came from. */
 export interface MiniBaseModels {
@@ -193,26 +195,37 @@ export async function loadKSetupEncoders(
 ): Promise<Record<KSetupId, SentenceEncoder>> {
   if (kitConfig().profile === "paper") {
     const out = {} as Record<KSetupId, SentenceEncoder>;
+    const folders = kPaperModelFolders();
     try {
-      for (const s of K_SETUPS) {
-        // K's evaluation scripts pad/truncate at 500 tokens (flores-sts.py): no FLORES cut-off
-        const o = { maxLength: K_EVAL_MAX_LENGTH };
-        out[s] = s === "xlmr"
-          ? await xlmrMeanPooledEncoder(paperKSetupFolder(s), o)
-          : await kProjectedSetupEncoder(paperKSetupFolder(s), o);
+      // K's evaluation scripts pad/truncate at 500 tokens (flores-sts.py): no FLORES cut-off
+      const o = { maxLength: K_EVAL_MAX_LENGTH };
+      // untuned XLM-R: the TF.js tower when the folder has model.safetensors, else its ONNX export
+      out.xlmr = await Deno.stat(join(folders.text, "model.safetensors")).then(() =>
+          true, () => false)
+        ? await kSetupFolderEncoder(folders.text, {
+          id: `hf/${basename(folders.text)}/mean`,
+          ...o,
+          projection: false,
+        })
+        : await xlmrMeanPooledEncoder(folders.text, o);
+      const k = await paperKSetups(opts);
+      for (const s of K_TRAINED_SETUPS) {
+        const dir = k.models[s].dir;
+        out[s] = await kSetupFolderEncoder(dir, {
+          id: `kit/k/${s}@${shortHash(dir)}/projected`,
+          ...o,
+          projection: true,
+        });
       }
     } catch (err) {
       for (const e of Object.values(out)) e.dispose();
       if (err instanceof KitError) {
         throw new KitError(`paper profile, K setups: ${err.message}`, [
           ...err.hints,
-          `K's fine-tuned setups are expected in ${
-            join(pretrainedModelsDir(), "k-setups")
-          }/<setup>/ (setups: ${K_SETUPS.filter((s) => s !== "xlmr").join(", ")}):`,
-          "train them with K's code (github nkrasner/cl-clip-align), save the text encoder with save_pretrained,",
-          "and export it with `optimum-cli export onnx --model <saved text encoder> --task feature-extraction <folder>`;",
-          "save K's projection (`text_dense`) beside it as <folder>/2_Dense/model.safetensors (tensors linear.weight [512, 1024], linear.bias)",
-          'with <folder>/2_Dense/config.json {"in_features": 1024, "out_features": 512, "bias": true, "activation_function": "torch.nn.modules.linear.Identity"}.',
+          `K starts from two model folders: ${folders.text} (KIT_K_TEXT_MODEL; FacebookAI/xlm-roberta-large:`,
+          "config.json, model.safetensors, tokenizer.json, tokenizer_config.json) and",
+          `${folders.image} (KIT_K_IMAGE_MODEL; google/vit-base-patch16-224-in21k: config.json, model.safetensors,`,
+          "preprocessor_config.json); notebook 02 trains K's four setups from them (cached under .cache/models/k-paper-*).",
         ]);
       }
       throw err;

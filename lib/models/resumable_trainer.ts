@@ -78,6 +78,11 @@ export interface ResumableTrainingOptions {
    * (default true). K's trainers pass false: their code validates only after training steps.
    */
   selectStepZero?: boolean;
+  /**
+   * Learning rate of step `s` when the schedule's warm-up + linear decay is not the plan's (K's
+   * paper plan: constant within an epoch, linear decay per epoch). Default `linearWarmupDecayLr`.
+   */
+  lrAt?: (s: number) => number;
 }
 
 const FORMAT = "image-pivot-kit/model-checkpoint/1";
@@ -218,7 +223,7 @@ export async function runResumableTraining(
       flat[n] = grads[m!]?.[rest.join("/")] ?? new Float32Array(sizes[n]!);
     }
     if (c.maxGradNorm > 0) clipGradNorm(flat, c.maxGradNorm);
-    adam.step(params, flat, linearWarmupDecayLr(step, c));
+    adam.step(params, flat, opts.lrAt ? opts.lrAt(step) : linearWarmupDecayLr(step, c));
     for (const ps of Object.values(task.modules)) ps.sync();
     lossHistory.push(loss);
     step += 1;
