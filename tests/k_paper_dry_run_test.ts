@@ -1,10 +1,11 @@
 /**
- * Paper K's dry run: `reproduce --profile paper --smoke --only 02` on tiny random-weight model
+ * Paper K's dry run: `reproduce --profile paper --smoke --only 02,03,04` on tiny random-weight model
  * folders of the real architecture families (an XLM-R folder with a SentencePiece tokenizer and a
  * ViT folder with its preprocessor config, written here), the mirror's COCO images and a
  * translations file in K's caption-record format (written here). Notebook 02 trains K's four
- * setups with the TF.js towers and writes K-TRAIN and K-F2; each setup is a model folder that the
- * paper profile's `loadKSetupEncoders` and `task embed --projection` read.
+ * setups with the TF.js towers and writes K-TRAIN and K-F2; each setup is a model folder that
+ * notebooks 03/04 (K-T1 on the mirror's SIB-200 copy of FLORES, K-T2 on its XNLI dev) and
+ * `task embed --projection` read.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -155,7 +156,7 @@ Deno.test({
           "paper",
           "--smoke",
           "--only",
-          "02",
+          "02,03,04",
           "--backend",
           "wasm",
           "--no-report",
@@ -176,6 +177,23 @@ Deno.test({
       const f2 = JSON.parse(await Deno.readTextFile(join(out, "K-F2.json")));
       assert.equal(JSON.stringify(f2).includes("Multilingual+Quechua train"), true);
       assert.ok(nRecords === 51);
+      // notebooks 03/04 evaluated the untuned folder and the four trained setup folders
+      const t1 = JSON.parse(await Deno.readTextFile(join(out, "K-T1.json")));
+      const t2 = JSON.parse(await Deno.readTextFile(join(out, "K-T2.json")));
+      for (const [id, t] of [["K-T1", t1], ["K-T2", t2]] as const) {
+        const setups = new Set(t.rows.map((x: { setup: string }) => x.setup));
+        assert.deepEqual([...setups].sort(), [
+          "eng-only",
+          "eng-pivot",
+          "multilingual",
+          "multilingual-qu",
+          "xlmr",
+        ], id);
+      }
+      assert.ok(
+        t1.notes.some((n: string) => n.includes("Paper profile, smoke")),
+        "K-T1 says what it ran on",
+      );
 
       // the setup folders: read by the paper profile's loader and by task embed --projection
       const dirs: string[] = [];
