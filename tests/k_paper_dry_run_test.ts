@@ -130,7 +130,7 @@ async function writeTranslations(path: string): Promise<number> {
 
 Deno.test({
   name:
-    "reproduce --profile paper --smoke --only 02 trains K's four setups from tiny model folders and writes K-TRAIN, K-F2 and loadable setup folders",
+    "reproduce --profile paper --smoke --only 02,03,04 trains K's four setups from tiny model folders, writes K-TRAIN, K-F2, K-T1, K-T2 and setup folders that task embed --projection reads",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
@@ -215,6 +215,12 @@ Deno.test({
       ) {
         await Deno.stat(join(setupDir, f));
       }
+      // K's dropout in training mode, from each folder's config (the tiny XLM-R 0.1, the ViT 0)
+      const rec = JSON.parse(await Deno.readTextFile(join(setupDir, "training.json")));
+      assert.deepEqual(rec.data.dropout, {
+        text: { hidden: 0.1, attention: 0.1 },
+        image: { hidden: 0, attention: 0 },
+      });
       const texts = ["hello world", "the cat sat", "a b hello the cat sat world a b"];
       const textsPath = join(root, "texts.txt");
       await Deno.writeTextFile(textsPath, texts.join("\n") + "\n");

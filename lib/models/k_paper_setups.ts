@@ -7,6 +7,7 @@ import { sha256Hex } from "../util/sha256.ts";
 import { readEncoderConfig, type XlmRobertaConfig } from "../encoders/encoder_config.ts";
 import { XlmRobertaEncoder } from "../encoders/xlm_roberta_encoder.ts";
 import { imagePixels } from "../encoders/image_pixels.ts";
+import type { DropoutRates } from "../encoders/dropout.ts";
 import {
   loadSafetensorsImageModel,
   loadSafetensorsTextModel,
@@ -203,6 +204,25 @@ export interface PaperKSetups {
   models: Record<KTrainedSetup, PaperKSetupModel>;
 }
 
+/**
+ * Training-mode dropout of a model folder as Hugging Face applies it in `train()` mode: the
+ * config's `hidden_dropout_prob` and `attention_probs_dropout_prob` (xlm-roberta-large: 0.1 and
+ * 0.1; vit-base-patch16-224-in21k: 0.0 and 0.0), `fallback` (K's plan: 0.1) where a key is absent.
+ */
+export async function folderDropoutRates(folder: string, fallback: number): Promise<DropoutRates> {
+  const path = join(folder, "config.json");
+  const raw = JSON.parse(await Deno.readTextFile(path)) as Record<string, unknown>;
+  const rate = (k: string): number => {
+    const v = raw[k];
+    if (v === undefined) return fallback;
+    if (typeof v !== "number" || !(v >= 0 && v < 1)) {
+      throw new KitError(`${path}: "${k}" must be a number in [0, 1), got ${JSON.stringify(v)}`);
+    }
+    return v;
+  };
+  return { hidden: rate("hidden_dropout_prob"), attention: rate("attention_probs_dropout_prob") };
+}
+
 async function folderFingerprint(folder: string): Promise<string> {
   const config = await Deno.readTextFile(join(folder, "config.json"));
   const st = await Deno.stat(join(folder, "model.safetensors"));
@@ -232,6 +252,10 @@ export async function paperKSetups(
     text: await folderFingerprint(folders.text),
     image: await folderFingerprint(folders.image),
   };
+  const dropout = {
+    text: await folderDropoutRates(folders.text, hp.dropout),
+    image: await folderDropoutRates(folders.image, hp.dropout),
+  };
   const models = {} as Record<KTrainedSetup, PaperKSetupModel>;
   for (const setup of K_TRAINED_SETUPS) {
     const set = kTrainingSet(captions.records, setup, plan.schedule.seed);
@@ -248,6 +272,7 @@ export async function paperKSetups(
       version: "k-paper-setup/1",
       setup,
       base,
+      dropout,
       train: set.train.map((it) => [it.id, it.lang, it.record.captions]),
       val: set.val.map((it) => [it.id, it.lang, it.record.captions]),
     }));
@@ -260,6 +285,7 @@ export async function paperKSetups(
         captions,
         plan,
         lrAt,
+        dropout,
         dir,
         fingerprint,
         quiet: opts.quiet,
@@ -277,6 +303,7 @@ async function trainPaperSetup(o: {
   captions: KPaperCaptions;
   plan: KFineTunePlan;
   lrAt: (s: number) => number;
+  dropout: { text: DropoutRates; image: DropoutRates };
   dir: string;
   fingerprint: string;
   quiet?: boolean;
@@ -319,12 +346,14 @@ async function trainPaperSetup(o: {
       fingerprint: o.fingerprint,
       quiet: o.quiet,
       lrAt: o.lrAt,
+      dropout: o.dropout,
       t0,
     });
     if (!training.completed) return;
     training.record.data.textModel = basename(o.folders.text);
     training.record.data.imageModel = basename(o.folders.image);
     training.record.data.captions = o.captions.source;
+    training.record.data.dropout = o.dropout;
     await saveKSetupFolder(o.dir, {
       text,
       image,

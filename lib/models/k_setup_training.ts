@@ -11,6 +11,7 @@ import type { KSetupId } from "../encoders/encoder.ts";
 import { ParameterSet, type ParameterSpec } from "../encoders/parameter_set.ts";
 import { linear } from "../encoders/transformer_ops.ts";
 import { type TokenBatch, XlmRobertaEncoder } from "../encoders/xlm_roberta_encoder.ts";
+import { Dropout, type DropoutRates } from "../encoders/dropout.ts";
 import { VitEncoder } from "../encoders/vit_encoder.ts";
 import {
   readEncoderConfig,
@@ -366,6 +367,12 @@ export interface KSetupTrainingInput {
   stopAfterSteps?: number;
   /** Learning rate of each step (default: the schedule's warm-up + linear decay). */
   lrAt?: (step: number) => number;
+  /**
+   * Training-mode dropout of the towers (K's paper plan: Hugging Face's, from each folder's
+   * config); seeded per step, in frozen warm-up steps too (PyTorch's `train()` mode), never in
+   * validation. Default none (the mini plan). Callers put it in `fingerprint`.
+   */
+  dropout?: { text: DropoutRates; image: DropoutRates };
   /** `performance.now()` when the caller started (for the record's seconds). */
   t0: number;
 }
@@ -424,10 +431,13 @@ export async function runKSetupTraining(
         const bt = kBatchTexts(setup, items);
         const tb = o.tokenize(bt.texts);
         const frozen = step < plan.freezeSteps;
+        const dSeed = (plan.schedule.seed * 1_000_003 + step) * 2;
+        const dt = o.dropout ? new Dropout(o.dropout.text, dSeed) : undefined;
+        const di = o.dropout ? new Dropout(o.dropout.image, dSeed + 1) : undefined;
         if (textOnly) {
           const x0 = tf.tensor2d(text.embeddingInput(tb), [tb.batch * tb.length, text.dim]);
           if (frozen) {
-            const pt = tf.tidy(() => text.meanPool(tb, text.encode(tb, x0)));
+            const pt = tf.tidy(() => text.meanPool(tb, text.encode(tb, x0, dt)));
             x0.dispose();
             const r = await moduleGrads({ head }, [pt], ([t]) => pivotLoss(t as tf.Tensor2D, bt));
             return { loss: r.loss, grads: { head: r.grads.head ?? {} } };
@@ -435,7 +445,7 @@ export async function runKSetupTraining(
           const r = await moduleGrads(
             { text: text.params, head },
             [x0],
-            ([x]) => pivotLoss(text.meanPool(tb, text.encode(tb, x as tf.Tensor2D)), bt),
+            ([x]) => pivotLoss(text.meanPool(tb, text.encode(tb, x as tf.Tensor2D, dt)), bt),
           );
           const tg = r.grads.text ?? {};
           text.embeddingGrad(tb, r.inputGrads[0]!, tg);
@@ -445,8 +455,8 @@ export async function runKSetupTraining(
         const x0 = tf.tensor2d(text.embeddingInput(tb), [tb.batch * tb.length, text.dim]);
         const patches = tf.tensor2d(image.patchify(px, B), [B * image.numPatches, patchLen]);
         const pooled = (x: tf.Tensor2D, p: tf.Tensor2D) => ({
-          t: text.meanPool(tb, text.encode(tb, x)),
-          i: image.meanPool(image.encode(p, B), B),
+          t: text.meanPool(tb, text.encode(tb, x, dt)),
+          i: image.meanPool(image.encode(p, B, di), B),
         });
         if (frozen) {
           // K's warm-up: towers frozen, only the projections and the scale learn
