@@ -25,6 +25,7 @@ import { PROJECT_ROOT } from "../lib/util/paths.ts";
 import {
   K_TRAINED_SETUPS,
   kSetupFolderEncoder,
+  loadKSetupEncoders,
   parseKTranslations,
   readKTextProjection,
 } from "../lib/models/mod.ts";
@@ -256,6 +257,31 @@ Deno.test({
           let s = p.bias[o]!;
           for (let k = 0; k < p.inDim; k++) s += x[i * p.inDim + k]! * p.weight[o * p.inDim + k]!;
           assert.ok(Math.abs(s - lib.data[i * p.outDim + o]!) < 1e-5, `row ${i} col ${o}`);
+        }
+      }
+      // KIT_K_SETUPS_DIR: setup folders made elsewhere are read as they are (here: links to these)
+      const given = join(root, "given");
+      await Deno.mkdir(given);
+      for (const s of K_TRAINED_SETUPS) {
+        await Deno.symlink(dirs.find((d) => d.includes(`k-paper-${s}@`))!, join(given, s));
+      }
+      const saved = Object.fromEntries(
+        ["KIT_PROFILE", "KIT_MODELS_DIR", "KIT_K_SETUPS_DIR"].map((k) => [k, Deno.env.get(k)]),
+      );
+      Object.entries({ KIT_PROFILE: "paper", KIT_MODELS_DIR: models, KIT_K_SETUPS_DIR: given })
+        .forEach(([k, v]) => Deno.env.set(k, v));
+      try {
+        const k = await loadKSetupEncoders({ quiet: true });
+        assert.equal(k.xlmr.dim, 16);
+        assert.equal(k.multilingual.dim, 16);
+        assert.deepEqual(
+          Array.from((await k.multilingual.embed(texts, "en")).data),
+          Array.from(lib.data),
+        );
+        for (const e of Object.values(k)) e.dispose();
+      } finally {
+        for (const [k, v] of Object.entries(saved)) {
+          v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
         }
       }
       // the untrained folder has no projection: --projection is an error naming it

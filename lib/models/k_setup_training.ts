@@ -8,7 +8,7 @@ import { SeededRandom } from "../util/seeded_random.ts";
 import { sha256Hex } from "../util/sha256.ts";
 import { readSafetensors, type SafeTensorInput, writeSafetensors } from "../io/safetensors.ts";
 import type { KSetupId } from "../encoders/encoder.ts";
-import { ParameterSet, type ParameterSpec } from "../encoders/parameter_set.ts";
+import { ParameterSet } from "../encoders/parameter_set.ts";
 import { linear } from "../encoders/transformer_ops.ts";
 import { type TokenBatch, XlmRobertaEncoder } from "../encoders/xlm_roberta_encoder.ts";
 import { Dropout, type DropoutRates } from "../encoders/dropout.ts";

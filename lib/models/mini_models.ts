@@ -3,16 +3,14 @@ import { kitConfig } from "../config/kit_config.ts";
 import { activeBackend, type BackendInfo, initBackend } from "../backend/select_backend.ts";
 import { cacheDir } from "../util/paths.ts";
 import { KitError } from "../util/kit_error.ts";
-import { K_SETUPS, type KSetupId } from "../encoders/encoder.ts";
+import type { KSetupId } from "../encoders/encoder.ts";
 import type { ImageEncoder, SentenceEncoder } from "../encoders/encoder.ts";
 import { linear } from "../encoders/transformer_ops.ts";
 import { XlmRobertaEncoder } from "../encoders/xlm_roberta_encoder.ts";
 import { loadSafetensorsWeights } from "../encoders/safetensors_weights.ts";
 import {
   clipImageEncoder,
-  kProjectedSetupEncoder,
   multilingualClipTextEncoder,
-  pretrainedModelsDir,
   xlmrMeanPooledEncoder,
 } from "../encoders/pretrained/mod.ts";
 import { loadStampSamples, type StampSample } from "./stamp_samples.ts";
@@ -162,13 +160,6 @@ async function untunedMiniEncoder(base: MiniBaseModels): Promise<SentenceEncoder
 /** Token limit of K's evaluation scripts (`max_length=500` in their flores-sts.py). */
 export const K_EVAL_MAX_LENGTH = 500;
 
-/** Folder of a paper-profile K setup (an ONNX export of its fine-tuned XLM-R text encoder). */
-export function paperKSetupFolder(setup: KSetupId): string {
-  return setup === "xlmr"
-    ? join(pretrainedModelsDir(), "FacebookAI", "xlm-roberta-large")
-    : join(pretrainedModelsDir(), "k-setups", setup);
-}
-
 /**
  * Paper K's text encoders, one per setup (`K_SETUPS`), each mean-pooled over real tokens, and
  * evaluated as K's scripts do (SPEC §1): the untuned `xlmr` on the mean-pooled encoder output,
@@ -178,10 +169,12 @@ export function paperKSetupFolder(setup: KSetupId): string {
  *   `cacheDir()/models/…`): `xlmr` is the masked-LM-pretrained XLM-R analog, the others are
  *   fine-tuned from it on the stamps' caption records (train partition); their `dim` is the
  *   projection's width.
- * - paper profile: `xlmr` is `FacebookAI/xlm-roberta-large` and each fine-tuned setup is an
- *   ONNX export of its text encoder in `<models>/k-setups/<setup>/` with K's projection beside
- *   it as a sentence-transformers Dense module (`2_Dense/config.json`,
- *   `2_Dense/model.safetensors`); a missing folder or file is a `KitError` naming it.
+ * - paper profile: `xlmr` is the XLM-R folder of `kPaperModelFolders()` (TF.js from its
+ *   `model.safetensors`, else its ONNX export) and each fine-tuned setup is a setup folder
+ *   (`saveKSetupFolder`) trained by notebook 02 (`paperKSetups`, cached) — or, with
+ *   `KIT_K_SETUPS_DIR`, `<dir>/<setup>/` folders made elsewhere; embedded with the folder's own
+ *   tokenizer, mean-pooled, through `projection.safetensors`. A missing folder or file is a
+ *   `KitError` naming it.
  *
  * ```ts ignore
  * import { loadKSetupEncoders } from "./mod.ts";
@@ -208,9 +201,12 @@ export async function loadKSetupEncoders(
           projection: false,
         })
         : await xlmrMeanPooledEncoder(folders.text, o);
-      const k = await paperKSetups(opts);
+      // KIT_K_SETUPS_DIR: setup folders made elsewhere (e.g. K's checkpoints converted to the
+      // folder format of saveKSetupFolder) are read as they are; otherwise notebook 02's
+      const given = Deno.env.get("KIT_K_SETUPS_DIR");
+      const k = given ? null : await paperKSetups(opts);
       for (const s of K_TRAINED_SETUPS) {
-        const dir = k.models[s].dir;
+        const dir = k ? k.models[s].dir : join(given!, s);
         out[s] = await kSetupFolderEncoder(dir, {
           id: `kit/k/${s}@${shortHash(dir)}/projected`,
           ...o,
