@@ -12,11 +12,11 @@ export const K_REAL_SHAPE_DEVIATIONS: readonly Deviation[] = [
     authors:
       "dense torch.optim.Adam over every parameter: each step the whole 250,002 × 1024 word-embedding table gets a (mostly zero) gradient, and rows not in the batch still move by their decaying momentum",
     kit:
-      "only in the real-shape step (tools/k_real_shape_step.ts), not yet in notebook 02's paper trainer, which runs dense Adam over every parameter as K does (so no paper-profile artifact is affected; at xlm-roberta-large shapes that trainer needs the dense 1 GB gradient and 2 GB of moments): row-sparse ('lazy') Adam on the word table, as torch.optim.SparseAdam: only the rows the batch looked up get Adam's update (same step count and bias corrections); other rows and their moments stay as they are until looked up again. Every other parameter gets dense Adam",
+      "notebook 02's paper trainer and the real-shape step (tools/k_real_shape_step.ts): row-sparse ('lazy') Adam on the word table, as torch.optim.SparseAdam: only the rows the batch looked up get Adam's update (same step count and bias corrections); other rows and their moments stay as they are until looked up again. Every other parameter gets dense Adam",
     reason:
       "a dense 1 GB gradient plus a dense update of 2 GB of moments every step is most of a CPU step's memory traffic; the looked-up rows get exactly torch's update (tests/sparse_adam_test.ts)",
     profiles: ["paper"],
-    affects: [],
+    affects: ["K-TRAIN", "K-F2", "K-T1", "K-T1-LANGS", "K-F1", "K-T2"],
   },
   {
     id: "k-paper-batches-and-validation",

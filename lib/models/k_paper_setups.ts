@@ -4,8 +4,6 @@ import { dataRegistry } from "../data/registry.ts";
 import { loadCocoCaptions } from "../sources/coco_captions.ts";
 import { KitError } from "../util/kit_error.ts";
 import { sha256Hex } from "../util/sha256.ts";
-import { readEncoderConfig, type XlmRobertaConfig } from "../encoders/encoder_config.ts";
-import { XlmRobertaEncoder } from "../encoders/xlm_roberta_encoder.ts";
 import { imagePixels } from "../encoders/image_pixels.ts";
 import type { DropoutRates } from "../encoders/dropout.ts";
 import {
@@ -269,7 +267,7 @@ export async function paperKSetups(
       );
     }
     const fingerprint = sha256Hex(JSON.stringify({
-      version: "k-paper-setup/1",
+      version: "k-paper-setup/2 (row-sparse word table)",
       setup,
       base,
       dropout,
@@ -310,9 +308,10 @@ async function trainPaperSetup(o: {
 }): Promise<void> {
   const t0 = performance.now();
   const { plan } = o;
+  // the folder's encoder keeps its word table on the host only (gathered in JavaScript; updated
+  // row-sparse below), so the 250k × 1024 table is neither on the device nor copied
   const src = await loadSafetensorsTextModel(o.folders.text, { maxLength: plan.maxLength });
-  const c = (await readEncoderConfig(join(o.folders.text, "config.json"))) as XlmRobertaConfig;
-  const text = new XlmRobertaEncoder(c);
+  const text = src.encoder;
   const img = await loadSafetensorsImageModel(o.folders.image);
   const image = img.encoder;
   const head = new ParameterSet(
@@ -320,9 +319,6 @@ async function trainPaperSetup(o: {
     plan.schedule.seed,
   );
   try {
-    text.params.setState(
-      Object.fromEntries(text.params.names.map((n) => [n, src.encoder.params.values[n]!])),
-    );
     const pixels = async (items: readonly KItem[]) => {
       const bytes = await Promise.all(items.map((it) => {
         const p = o.captions.imagePath.get(it.record.image_id);
@@ -347,6 +343,7 @@ async function trainPaperSetup(o: {
       quiet: o.quiet,
       lrAt: o.lrAt,
       dropout: o.dropout,
+      sparseWordEmbeddings: true,
       t0,
     });
     if (!training.completed) return;
@@ -354,6 +351,7 @@ async function trainPaperSetup(o: {
     training.record.data.imageModel = basename(o.folders.image);
     training.record.data.captions = o.captions.source;
     training.record.data.dropout = o.dropout;
+    training.record.data.wordEmbeddings = "row-sparse (lazy) Adam: only looked-up rows updated";
     await saveKSetupFolder(o.dir, {
       text,
       image,
@@ -365,7 +363,6 @@ async function trainPaperSetup(o: {
     await Deno.remove(join(o.dir, "checkpoint.safetensors")).catch(() => {});
   } finally {
     src.dispose();
-    text.dispose();
     img.dispose();
     head.dispose();
   }

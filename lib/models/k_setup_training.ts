@@ -8,7 +8,7 @@ import { SeededRandom } from "../util/seeded_random.ts";
 import { sha256Hex } from "../util/sha256.ts";
 import { readSafetensors, type SafeTensorInput, writeSafetensors } from "../io/safetensors.ts";
 import type { KSetupId } from "../encoders/encoder.ts";
-import { ParameterSet } from "../encoders/parameter_set.ts";
+import { ParameterSet, type ParameterState } from "../encoders/parameter_set.ts";
 import { linear } from "../encoders/transformer_ops.ts";
 import { type TokenBatch, XlmRobertaEncoder } from "../encoders/xlm_roberta_encoder.ts";
 import { Dropout, type DropoutRates } from "../encoders/dropout.ts";
@@ -373,6 +373,12 @@ export interface KSetupTrainingInput {
    * validation. Default none (the mini plan). Callers put it in `fingerprint`.
    */
   dropout?: { text: DropoutRates; image: DropoutRates };
+  /**
+   * Row-sparse ("lazy") Adam for the text tower's word-embedding table: only the rows a batch
+   * looked up get a gradient and an update (no dense `vocab × d` gradient; the paper profile's
+   * 250k × 1024 table). Default false (the mini plan: dense Adam).
+   */
+  sparseWordEmbeddings?: boolean;
   /** `performance.now()` when the caller started (for the record's seconds). */
   t0: number;
 }
@@ -412,6 +418,25 @@ export async function runKSetupTraining(
     return pivotTextCrossEntropy(Tx, En, scale(), bt.enIdx);
   };
 
+  const wordName = `${text.prefix}embeddings.word_embeddings.weight`;
+  /** The text tower's gradients from the gradient of its summed embeddings (dense or sparse). */
+  const textGrads = (tb: TokenBatch, inputGrad: Float32Array, tg: ParameterState) => {
+    if (!o.sparseWordEmbeddings) {
+      text.embeddingGrad(tb, inputGrad, tg);
+      return { text: tg, sparse: undefined };
+    }
+    const sg = text.embeddingGradSparse(tb, inputGrad, tg);
+    return { text: tg, sparse: { text: { [wordName]: sg } } };
+  };
+  /** Frozen steps under sparse updates: the word table gets no rows (left untouched). */
+  const frozenSparse = o.sparseWordEmbeddings
+    ? {
+      text: {
+        [wordName]: { rows: new Int32Array(0), values: new Float32Array(0), width: text.dim },
+      },
+    }
+    : undefined;
+
   const outcome = await runResumableTraining({
     label: `fine-tune K ${setup}`,
     checkpointPath: join(o.dir, "checkpoint.safetensors"),
@@ -440,16 +465,19 @@ export async function runKSetupTraining(
             const pt = tf.tidy(() => text.meanPool(tb, text.encode(tb, x0, dt)));
             x0.dispose();
             const r = await moduleGrads({ head }, [pt], ([t]) => pivotLoss(t as tf.Tensor2D, bt));
-            return { loss: r.loss, grads: { head: r.grads.head ?? {} } };
+            return { loss: r.loss, grads: { head: r.grads.head ?? {} }, sparse: frozenSparse };
           }
           const r = await moduleGrads(
             { text: text.params, head },
             [x0],
             ([x]) => pivotLoss(text.meanPool(tb, text.encode(tb, x as tf.Tensor2D, dt)), bt),
           );
-          const tg = r.grads.text ?? {};
-          text.embeddingGrad(tb, r.inputGrads[0]!, tg);
-          return { loss: r.loss, grads: { text: tg, head: r.grads.head ?? {} } };
+          const g = textGrads(tb, r.inputGrads[0]!, r.grads.text ?? {});
+          return {
+            loss: r.loss,
+            grads: { text: g.text, head: r.grads.head ?? {} },
+            sparse: g.sparse,
+          };
         }
         const px = await o.pixels(items, "train");
         const x0 = tf.tensor2d(text.embeddingInput(tb), [tb.batch * tb.length, text.dim]);
@@ -470,7 +498,7 @@ export async function runKSetupTraining(
             [pt!, pi!],
             ([t, i]) => imageLoss(t as tf.Tensor2D, i as tf.Tensor2D, bt),
           );
-          return { loss: r.loss, grads: { head: r.grads.head ?? {} } };
+          return { loss: r.loss, grads: { head: r.grads.head ?? {} }, sparse: frozenSparse };
         }
         const r = await moduleGrads(
           { text: text.params, image: image.params, head },
@@ -480,11 +508,11 @@ export async function runKSetupTraining(
             return imageLoss(e.t, e.i, bt);
           },
         );
-        const tg = r.grads.text ?? {};
-        text.embeddingGrad(tb, r.inputGrads[0]!, tg);
+        const g = textGrads(tb, r.inputGrads[0]!, r.grads.text ?? {});
         return {
           loss: r.loss,
-          grads: { text: tg, image: r.grads.image ?? {}, head: r.grads.head ?? {} },
+          grads: { text: g.text, image: r.grads.image ?? {}, head: r.grads.head ?? {} },
+          sparse: g.sparse,
         };
       },
       validate: async () => {
