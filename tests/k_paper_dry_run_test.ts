@@ -26,6 +26,7 @@ import {
   K_TRAINED_SETUPS,
   kSetupFolderEncoder,
   loadKSetupEncoders,
+  paperKCaptions,
   parseKTranslations,
   readKTextProjection,
 } from "../lib/models/mod.ts";
@@ -332,5 +333,42 @@ Deno.test("parseKTranslations() names the file and line of a bad record", () => 
       (e: unknown) => e instanceof KitError && msg.test(e.message),
       text,
     );
+  }
+});
+
+Deno.test("paperKCaptions() (smoke: the mirror's COCO subset) takes one record per translations line and names the line of an unknown image", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const coco = await loadCocoCaptions(join(MIRROR, "coco", "captions_subset.json"));
+    const train = coco.images.find((im) => im.split === "train2017")!;
+    const path = join(dir, "t.jsonl");
+    const line = (id: number) =>
+      JSON.stringify({ image_id: id, captions: { en: "A dog.", es: "Un perro." } });
+    await Deno.writeTextFile(path, `${line(train.id)}\n${line(999999999)}\n`);
+    await assert.rejects(
+      () => paperKCaptions({ smoke: true, translations: path }),
+      (e: unknown) =>
+        e instanceof KitError &&
+        e.message.includes(`${path}:2: image_id 999999999 is not an image`),
+    );
+    await Deno.writeTextFile(path, `${line(train.id)}\n`);
+    const withFile = await paperKCaptions({ smoke: true, translations: path });
+    assert.deepEqual(withFile.records.map((r) => [r.image_id, r.partition, r.captions.es]), [
+      [String(train.id), "train", "Un perro."],
+    ]);
+    // without a file: one English record per COCO caption, partitions from the split
+    const en = await paperKCaptions({ smoke: true, translations: null });
+    const nCaptions = coco.images.reduce((a, im) => a + im.captions.length, 0);
+    assert.equal(en.records.length, nCaptions);
+    assert.ok(en.records.every((r) => Object.keys(r.captions).join() === "en"));
+    assert.equal(
+      en.records.filter((r) => r.partition === "train").length,
+      coco.images.filter((im) => im.split === "train2017").reduce(
+        (a, im) => a + im.captions.length,
+        0,
+      ),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
