@@ -15,8 +15,7 @@ import {
   PAPER_MODELS,
   paperModelFolder,
 } from "../lib/encoders/pretrained/mod.ts";
-import { K_SETUPS } from "../lib/encoders/encoder.ts";
-import { paperKSetupFolder } from "../lib/models/mod.ts";
+import { kPaperModelFolders } from "../lib/models/mod.ts";
 import { NLLB_MODEL_ID, nllbModelDir } from "../lib/translation/nllb_engine.ts";
 import { KitError, runMain } from "../lib/util/kit_error.ts";
 import { holdCacheLock } from "../lib/util/cache_lock.ts";
@@ -52,14 +51,22 @@ await runMain(async () => {
       `  ${nllb}/ (KIT_NLLB_MODEL changes it): the transformers.js ONNX export ${NLLB_MODEL_ID}`,
     );
     console.log("");
-    for (const setup of K_SETUPS.filter((x) => x !== "xlmr")) {
-      const folder = paperKSetupFolder(setup);
-      console.log(`K's ${setup} setup (paper profile): ${await state(folder)}\n  ${folder}/`);
-    }
+    const k = kPaperModelFolders();
+    const safetensors = async (folder: string) =>
+      (await isModelFile(join(folder, "model.safetensors"))) ? "present" : "missing";
     console.log(
-      "  each an ONNX export of that setup's fine-tuned text encoder, with the layout of XLM-R large above:\n" +
-        "  train with K's code (github nkrasner/cl-clip-align), save_pretrained the text encoder, then\n" +
-        "  `optimum-cli export onnx --model <saved text encoder> --task feature-extraction <folder>`.",
+      `K's text tower (paper K's starting point, trained by notebook 02): ${await safetensors(
+        k.text,
+      )}\n  ${k.text}/ (KIT_K_TEXT_MODEL changes it): FacebookAI/xlm-roberta-large with config.json, model.safetensors, tokenizer.json, tokenizer_config.json`,
+    );
+    console.log(
+      `K's image tower: ${await safetensors(
+        k.image,
+      )}\n  ${k.image}/ (KIT_K_IMAGE_MODEL changes it): google/vit-base-patch16-224-in21k with config.json, model.safetensors, preprocessor_config.json`,
+    );
+    console.log(
+      "  K's four setups are trained from these by notebook 02 (cached as setup folders under .cache/models/k-paper-*);\n" +
+        "  KIT_K_SETUPS_DIR=<dir> reads <dir>/<setup>/ setup folders made elsewhere instead (eng-only, eng-pivot, multilingual, multilingual-qu).",
     );
     return;
   }

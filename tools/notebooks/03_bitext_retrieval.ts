@@ -40,7 +40,8 @@ import { kT1InDomainBenchmark, loadFloresBitextBenchmark } from "../lib/bitext_e
 
 const cfg = kitConfig();
 const backend = await initBackend();
-const flores = await loadFloresBitextBenchmark(cfg, dataRegistry());
+// paper --smoke (the CI dry run on tiny model folders): the mirror's SIB-200 copy of FLORES-200 stands in for devtest
+const flores = await loadFloresBitextBenchmark(cfg.profile === "paper" && cfg.smoke ? { ...cfg, profile: "mini" } : cfg, dataRegistry());
 const ds = await buildMiniDataset({ quiet: true });
 const inDomain = kT1InDomainBenchmark(await readSampleIndex(ds.dir), { smoke: cfg.smoke });
 console.log(\`backend: \${backend.name} (\${backend.device})\\nFLORES: \${flores.description}, \${flores.sets.length} languages besides English\\nin-domain: \${inDomain.description}\`);` },
@@ -82,7 +83,7 @@ const boot = { seed: 2025, resamples: cfg.smoke ? 200 : 1000 };
 const groupRows = K_SETUPS.flatMap((s) => bitextGroupRows(s, results[s], boot));
 const langRows = K_SETUPS.flatMap((s) => bitextLanguageRows(s, results[s], boot));
 const inputs = { ...flores.inputs, ...inDomain.inputs, dataset: ds.manifest.configHash, ...Object.fromEntries(K_SETUPS.map((s) => [\`encoder.\${s}\`, encoders[s].id])) };
-const profileNote = cfg.profile === "paper" ? "Paper profile: FLORES-200 devtest, the models you provided." : "Mini profile: the SIB-200 copy of FLORES-200, test split (204 sentences, 13 languages besides English), and the kit's small models trained on Tux Paint stamps and emoji (train partition) — not K's XLM-R-large models trained on COCO; compare directions and orderings, not levels, with the paper.";` },
+const profileNote = cfg.profile === "paper" ? (cfg.smoke ? "Paper profile, smoke (dry run): the mirror's SIB-200 copy of FLORES-200, K's setups trained by the kit from tiny random-weight model folders." : "Paper profile: FLORES-200 devtest, untuned XLM-R from your folder and K's setups trained from it by notebook 02.") : "Mini profile: the SIB-200 copy of FLORES-200, test split (204 sentences, 13 languages besides English), and the kit's small models trained on Tux Paint stamps and emoji (train partition) — not K's XLM-R-large models trained on COCO; compare directions and orderings, not levels, with the paper.";` },
   { code: `import { bitextItemOutcomes, writeItemOutcomes } from "../lib/claims/mod.ts";
 
 await writeTableArtifact({
