@@ -2,9 +2,10 @@
  * Paper D's dry run (and the paper profile's dataset builds): `reproduce --profile paper --smoke
  * --only 00,05` on fixtures written here — a COCO 2017 folder in the official layout over the
  * mirror's train2017 images (`annotations/captions_train2017.json` + `train2017/`), WIT v1 TSV
- * shards of train, val and test (one gzipped) in WIT's 17-column format, their images pre-seeded
- * in `<KIT_CACHE_DIR>/wit-images/<key>.png` (where `downloadWitImages` puts them; the notebooks
- * never touch the network), and tiny ONNX folders of D's frozen pair
+ * shards of train, val and test (one gzipped) in WIT's 17-column format, their images downloaded
+ * by `downloadPaperWitImages` (the step `./kit task fetch wit-v1` runs; here with a fetch that
+ * serves PNGs written by the test, no network) into `<KIT_CACHE_DIR>/wit-images/`, and tiny ONNX
+ * folders of D's frozen pair
  * (`openai/clip-vit-base-patch32`, `sentence-transformers/clip-ViT-B-32-multilingual-v1`) under
  * `KIT_MODELS_DIR`, read through transformers.js. Notebook 00 builds K's COCO set and D's WIT set;
  * 05 embeds D's set with the pair, runs the five folds and writes D-T1…D-T6, D-F1 and CLAIMS.
@@ -12,12 +13,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import sharp from "sharp";
-import { loadCocoCaptions } from "../lib/sources/coco_captions.ts";
+import { DataRegistry } from "../lib/data/registry.ts";
+import { downloadPaperWitImages } from "../lib/dataset_build/mod.ts";
+import { readNpy } from "../lib/io/npy.ts";
 import { D_LANGUAGES, WIT_COLUMNS, witImageKey } from "../lib/sources/wit.ts";
 import { PROJECT_ROOT } from "../lib/util/paths.ts";
 import {
   tinyDenseWeight,
   tinyTextWeights,
+  tinyTokenState,
   WORDPIECE_VOCAB,
   writeTinyClipVisionFolder,
   writeTinyMultilingualClipFolder,
@@ -83,16 +87,21 @@ function tsvRow(lang: string, url: string, cap: string, page: string): string {
 /**
  * WIT v1 shards (train and val plain, test gzipped): `N_WIT` images with a caption in all nine
  * languages, spread over the three splits, plus an image without `ja` (not kept), a row in `ko`
- * (ignored) and a tenth-language-complete image whose file is never seeded (rejected: not
- * downloaded). Images are seeded as `<images>/<key>.png`. Returns the keys kept with images.
+ * (ignored) and one more nine-language image whose URL answers 404 (kept by the TSV scan, then
+ * rejected by the build: not downloaded). Returns the PNG served for each URL and each kept
+ * image's captions by key.
  */
-async function writeWit(dir: string, images: string): Promise<string[]> {
+async function writeWit(dir: string): Promise<{
+  served: Map<string, Uint8Array<ArrayBuffer>>;
+  captions: Map<string, string[]>;
+  missing: string;
+}> {
   await Deno.mkdir(dir, { recursive: true });
-  await Deno.mkdir(images, { recursive: true });
   const header = WIT_COLUMNS.join("\t");
   const rows: string[][] = [[], [], []];
-  const url = (i: number) => `https://upload.wikimedia.org/wikipedia/commons/d/dd/Tiny_${i}.png`;
-  const seeded: string[] = [];
+  const url = (i: number) => `http://upload.wikimedia.org/wikipedia/commons/d/dd/Tiny_${i}.png`;
+  const served = new Map<string, Uint8Array<ArrayBuffer>>();
+  const captions = new Map<string, string[]>();
   for (let i = 0; i < N_WIT + 2; i++) {
     const split = i % 3;
     D_LANGUAGES.forEach((lang, li) => {
@@ -107,8 +116,9 @@ async function writeWit(dir: string, images: string): Promise<string[]> {
         (_, k) => (k * (i + 3) * 37 + i * 101) % 256,
       );
       const png = await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
-      await Deno.writeFile(join(images, `${witImageKey(url(i))}.png`), new Uint8Array(png));
-      seeded.push(witImageKey(url(i)));
+      // D's key hashes the https form of an http://upload.wikimedia.org URL
+      served.set(url(i).replace("http://", "https://"), new Uint8Array(png));
+      captions.set(witImageKey(url(i)), D_LANGUAGES.map((_, li) => caption(i, li)));
     }
   }
   const body = (k: number) => [header, ...rows[k]!].join("\n") + "\n";
@@ -119,12 +129,26 @@ async function writeWit(dir: string, images: string): Promise<string[]> {
     join(dir, "wit_v1.test.all-00000-of-00005.tsv.gz"),
     new Uint8Array(await new Response(gz).arrayBuffer()),
   );
-  return seeded.sort();
+  return { served, captions, missing: witImageKey(url(N_WIT + 1)) };
+}
+
+/** WordPiece ids of a caption of `caption()` by hand: `[CLS] words [SEP]`, "worlds" = world ##s. */
+function wordpieceIds(text: string): number[] {
+  const id = (t: string) => (WORDPIECE_VOCAB as readonly string[]).indexOf(t);
+  const ids = [id("[CLS]")];
+  for (const w of text.split(" ")) {
+    if (w === "worlds") ids.push(id("world"), id("##s"));
+    else ids.push(id(w));
+  }
+  assert.ok(ids.every((x) => x >= 0), text);
+  return [...ids, id("[SEP]")];
 }
 
 /** D's frozen pair as tiny ONNX folders under `models/` (their Hugging Face ids). */
+const H = 6;
+
 async function writeClipPair(models: string): Promise<void> {
-  const S = 8, H = 6;
+  const S = 8;
   const P = Float32Array.from({ length: 3 * S * S * DIM }, (_, i) => Math.sin(0.61 * i + 0.2));
   await writeTinyClipVisionFolder(join(models, "openai", "clip-vit-base-patch32"), S, P, DIM);
   await writeTinyMultilingualClipFolder(
@@ -148,7 +172,45 @@ Deno.test({
     try {
       const models = join(root, "models"), cache = join(root, "cache"), out = join(root, "figs");
       const nCoco = await writeCoco2017(join(cache, "data", "mscoco-2017"));
-      const keys = await writeWit(join(cache, "data", "wit-v1"), join(cache, "wit-images"));
+      const wit = await writeWit(join(cache, "data", "wit-v1"));
+      // the network half of the WIT set (`./kit task fetch wit-v1`), with a fetch served here
+      const requested: string[] = [];
+      const fetchFn = ((input: string | URL | Request) => {
+        const u = String(input);
+        requested.push(u);
+        const png = wit.served.get(u);
+        return Promise.resolve(png ? new Response(png) : new Response("gone", { status: 404 }));
+      }) as typeof fetch;
+      const registry = new DataRegistry({
+        cacheRoot: join(cache, "data"),
+        mirror: null,
+        quiet: true,
+      });
+      const dl = await downloadPaperWitImages({
+        registry,
+        imagesDir: join(cache, "wit-images"),
+        fetchFn,
+        quiet: true,
+        retries: 1,
+      });
+      assert.deepEqual([dl.records, dl.downloaded, dl.present], [N_WIT + 1, N_WIT, 0]);
+      assert.deepEqual(dl.issues.map((i) => [i.file, i.reason]), [[
+        wit.missing,
+        "download failed",
+      ]]);
+      assert.ok(requested.every((u) => u.startsWith("https://upload.wikimedia.org/")));
+      const again = await downloadPaperWitImages({
+        registry,
+        imagesDir: join(cache, "wit-images"),
+        fetchFn,
+        quiet: true,
+        retries: 1,
+      });
+      assert.deepEqual(
+        [again.downloaded, again.present],
+        [0, N_WIT],
+        "a rerun skips those present",
+      );
       await writeClipPair(models);
       const t0 = performance.now();
       const r = await new Deno.Command(Deno.execPath(), {
@@ -193,7 +255,12 @@ Deno.test({
       );
       assert.equal(bySource.get("coco-train2017")?.samples.count, nCoco);
       assert.equal(bySource.get("wit")?.samples.count, N_WIT);
-      void loadCocoCaptions;
+      const witDir = built.find((b) => b.manifest === bySource.get("wit"))!.dir;
+      const rejects = await readJson(join(cache, "datasets", "paper", witDir, "rejects.json"));
+      assert.ok(
+        JSON.stringify(rejects).includes(wit.missing),
+        "the image that failed to download is a rejected item of the build",
+      );
 
       // notebook 05: D-T1…D-T6, D-F1 and CLAIMS for the tiny pair over the N_WIT items
       for (const id of ["D-T1", "D-T2", "D-T3", "D-T4", "D-T5", "D-T6"]) {
@@ -207,9 +274,38 @@ Deno.test({
       await Deno.stat(join(out, "D-F1.json"));
       const claims = await readJson(join(out, "CLAIMS.json"));
       assert.ok(claims.rows.length > 0);
+
+      // the embeddings 05 analysed: row i = the i-th WIT key, text through the folder's tokenizer,
+      // mean pooling over real tokens and 2_Dense (oracle: the tiny graph by hand, float64)
       const emb = join(out, "d_embeddings");
-      for await (const e of Deno.readDir(emb)) assert.ok(e.name.length > 0);
-      assert.equal(keys.length, N_WIT);
+      const images = await readNpy(join(emb, "images.npy"));
+      assert.deepEqual(images.shape, [N_WIT, DIM]);
+      const keys = [...wit.captions.keys()].sort();
+      const wts = tinyTextWeights(WORDPIECE_VOCAB.length, H);
+      const dense = tinyDenseWeight(DIM, H);
+      for (const [li, lang] of D_LANGUAGES.entries()) {
+        const t = await readNpy(join(emb, `text_${lang}.npy`));
+        assert.deepEqual(t.shape, [N_WIT, DIM], lang);
+        keys.forEach((key, i) => {
+          const ids = wordpieceIds(wit.captions.get(key)![li]!);
+          const pooled = Array.from(
+            { length: H },
+            (_, j) => ids.reduce((a, id) => a + tinyTokenState(wts, id, 1)[j]!, 0) / ids.length,
+          );
+          const want = Array.from(
+            { length: DIM },
+            (_, o) => pooled.reduce((a, v, k) => a + v * dense[o * H + k]!, 0),
+          );
+          const got = Array.from(t.data.subarray(i * DIM, (i + 1) * DIM), Number);
+          const norm = (v: number[]) => Math.hypot(...v);
+          for (let o = 0; o < DIM; o++) {
+            assert.ok(
+              Math.abs(got[o]! / norm(got) - want[o]! / norm(want)) < 1e-5,
+              `${lang} row ${i} col ${o}: ${got} vs ${want}`,
+            );
+          }
+        });
+      }
     } finally {
       await Deno.remove(root, { recursive: true });
     }

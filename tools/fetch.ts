@@ -1,6 +1,7 @@
 /**
  * `./kit task fetch NAME [NAME ...] | --profile mini|paper | --list | --models | --verify`: the kit's only
- * network step. Downloads datasets into .cache/data with checksum checks and a progress bar;
+ * network step. Downloads datasets into .cache/data with checksum checks and a progress bar (and,
+ * for `wit-v1`, paper D's images from each kept row's image_url into .cache/wit-images);
  * offline, it says exactly what to download and where to put it. `--models` lists the paper
  * profile's pretrained model folders (the kit never downloads models), whether each is there,
  * its expected layout and how to obtain it. `--verify` re-hashes every file of every present
@@ -19,6 +20,7 @@ import { kPaperModelFolders } from "../lib/models/mod.ts";
 import { NLLB_MODEL_ID, nllbModelDir } from "../lib/translation/nllb_engine.ts";
 import { KitError, runMain } from "../lib/util/kit_error.ts";
 import { holdCacheLock } from "../lib/util/cache_lock.ts";
+import { downloadPaperWitImages } from "../lib/dataset_build/paper_wit_images.ts";
 
 await runMain(async () => {
   const { values, positionals } = parseArgs({
@@ -115,14 +117,29 @@ await runMain(async () => {
   }
   await holdCacheLock("datasets"); // one fetch or run at a time writes .cache/data
   for (const name of names) {
+    let have = false;
     try {
       const r = await registry.resolve(name);
       console.log(`${name}: already available (${r.source}: ${r.root})`);
-      continue;
+      have = true;
     } catch (err) {
       if (!(err instanceof KitError)) throw err;
     }
-    const r = await registry.fetch(name);
-    console.log(`${name}: fetched into ${r.root} (${r.verifiedFiles} files verified)`);
+    if (!have) {
+      const r = await registry.fetch(name);
+      console.log(`${name}: fetched into ${r.root} (${r.verifiedFiles} files verified)`);
+    }
+    if (name === "wit-v1") {
+      // D's images are not in the shards: each is downloaded from its image_url here (skipping
+      // those already present), since notebooks never touch the network.
+      const w = await downloadPaperWitImages({ registry });
+      console.log(
+        `wit-v1 images: ${w.records} images of D's set (nine languages); ${w.downloaded} downloaded, ${w.present} already present, ${w.issues.length} failed (${w.dir})`,
+      );
+      for (const i of w.issues.slice(0, 20)) {
+        console.log(`  ${i.file}: ${i.reason}${i.detail ? ` (${i.detail})` : ""}`);
+      }
+      if (w.issues.length > 20) console.log(`  … ${w.issues.length - 20} more`);
+    }
   }
 });
