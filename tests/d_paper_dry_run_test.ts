@@ -14,7 +14,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import sharp from "sharp";
 import { DataRegistry } from "../lib/data/registry.ts";
-import { downloadPaperWitImages } from "../lib/dataset_build/mod.ts";
+import { downloadPaperWitImages, paperWitSource } from "../lib/dataset_build/mod.ts";
+import { KitError } from "../lib/util/kit_error.ts";
 import { readNpy } from "../lib/io/npy.ts";
 import { D_LANGUAGES, WIT_COLUMNS, witImageKey } from "../lib/sources/wit.ts";
 import { PROJECT_ROOT } from "../lib/util/paths.ts";
@@ -310,4 +311,33 @@ Deno.test({
       await Deno.remove(root, { recursive: true });
     }
   },
+});
+
+Deno.test("paperWitSource() stops naming `./kit task fetch wit-v1` when none of D's WIT images is downloaded", async () => {
+  const root = await Deno.makeTempDir({ prefix: "kit-d-wit-" });
+  try {
+    const wit = await writeWit(join(root, "data", "wit-v1"));
+    const registry = new DataRegistry({ cacheRoot: join(root, "data"), mirror: null, quiet: true });
+    const images = join(root, "wit-images");
+    const src = await paperWitSource({ registry, imagesDir: images });
+    await assert.rejects(
+      () => src.load(),
+      (e: unknown) =>
+        e instanceof KitError &&
+        e.message.includes(`none of the ${N_WIT + 1} images of D's set`) &&
+        e.message.includes(images) && e.hints.some((h) => h.includes("./kit task fetch wit-v1")),
+    );
+    // one image there: the set loads with it, the others are rejected items (not downloaded)
+    const [key] = [...wit.captions.keys()].sort();
+    await Deno.mkdir(images);
+    await Deno.writeFile(join(images, `${key}.png`), [...wit.served.values()][0]!);
+    const loaded = await (await paperWitSource({ registry, imagesDir: images })).load();
+    assert.deepEqual(loaded.candidates.map((c) => c.key), [key]);
+    assert.equal(
+      loaded.issues.filter((i) => i.reason === "image not downloaded").length,
+      N_WIT,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });

@@ -356,5 +356,25 @@ export async function paperWitSource(
     if (!(err instanceof KitError)) throw err;
     throw reg.missingError(reg.declaration("wit-v1"), [`${r.source}: ${err.message}`]);
   }
-  return witSource({ tsvFiles, imagesDir: opts.imagesDir ?? paperWitImagesDir() });
+  const imagesDir = opts.imagesDir ?? paperWitImagesDir();
+  const source = witSource({ tsvFiles, imagesDir });
+  return {
+    ...source,
+    async load(): Promise<LoadedSource> {
+      const loaded = await source.load();
+      const kept = loaded.candidates.length +
+        loaded.issues.filter((i) => i.reason === "image not downloaded").length;
+      if (kept > 0 && loaded.candidates.length === 0) {
+        // a set without images is never D's: say how to get them instead of building it
+        throw new KitError(
+          `WIT: none of the ${kept} images of D's set (a caption in all nine languages in ${r.root}) is in ${imagesDir}`,
+          [
+            "download them with `./kit task fetch wit-v1` (from each row's image_url; rerun to resume)",
+            "or put them there yourself as <key>.<ext>, key = sha256(image_url)[:20] (witImageKey)",
+          ],
+        );
+      }
+      return loaded;
+    },
+  };
 }
