@@ -15,6 +15,7 @@ import {
   nliItemOutcomes,
   perItemMeanCosine,
   pooledMacroMean,
+  pooledPerStratumMean,
   readItemOutcomes,
   selectedStatistic,
   weightedSkewness,
@@ -262,6 +263,105 @@ Deno.test("weightedSkewness() and weightedTopShare() equal the hubness statistic
     const naive = sorted.slice(0, top).reduce((s, x) => s + x, 0) / expanded.length;
     assert.ok(Math.abs(weightedTopShare(values, w) - naive) < 1e-12);
   }
+});
+
+Deno.test("pooledPerStratumMean() equals the per-stratum accuracy of the expanded sample, averaged over strata", () => {
+  const rng = new SeededRandom(31);
+  for (let t = 0; t < 30; t++) {
+    const n = 20 + rng.int(60), strataCount = 2 + rng.int(4);
+    // Units in strata (as folds); each series holds a random subset of them (a test split), the
+    // units of one series possibly appearing in another series too.
+    const stratumOf = Array.from({ length: n }, () => rng.int(strataCount));
+    const series: ItemSeries[] = Array.from({ length: 1 + rng.int(4) }, (_, k) => {
+      const units = Array.from({ length: n }, (_, u) => u).filter(() => rng.next() < 0.4);
+      if (units.length === 0) units.push(k % n);
+      return {
+        key: { lang: `l${k}` },
+        space: "items",
+        units,
+        strata: units.map((u) => stratumOf[u]!),
+        values: units.map(() => rng.int(2)),
+      };
+    });
+    const stat = pooledPerStratumMean(series);
+    for (let r = 0; r < 5; r++) {
+      const w = r === 0
+        ? observedWeights(n)
+        : Int32Array.from({ length: n }, () => (rng.next() < 0.3 ? 0 : rng.int(3)));
+      // Naive: expand every value by its unit's multiplicity, pool all series per stratum.
+      const perStratum: number[] = [];
+      for (let k = 0; k < strataCount; k++) {
+        const expanded = series.flatMap((s) =>
+          s.values.flatMap((v, i) =>
+            s.strata![i] === k ? new Array(w[s.units![i]!]!).fill(v) as number[] : []
+          )
+        );
+        if (expanded.length > 0) {
+          perStratum.push(expanded.reduce((a, v) => a + v, 0) / expanded.length);
+        }
+      }
+      const want = perStratum.length === 0
+        ? NaN
+        : perStratum.reduce((a, v) => a + v, 0) / perStratum.length;
+      const got = stat(w);
+      assert.ok(
+        Number.isNaN(want) ? Number.isNaN(got) : Math.abs(got - want) < 1e-12,
+        `${got} vs ${want}`,
+      );
+      if (r === 0) assert.equal(got, want, "observed sample: the same floating-point number");
+    }
+  }
+  assert.throws(
+    () => pooledPerStratumMean([{ key: { a: "x" }, space: "items", values: [1] }]),
+    /\{"a":"x"\} has no "strata"/,
+  );
+});
+
+Deno.test("ImagePivotItemRecorder records lang_id only for the probe's test rows and rejects rows outside the holdout", async () => {
+  const d = 3;
+  const rows = (n: number) => ({
+    data: Float32Array.from({ length: n * d }, (_, i) => Math.sin(i + 1)),
+    rows: n,
+    cols: d,
+  });
+  const rec = new ImagePivotItemRecorder(6);
+  const test = {
+    language: Int32Array.from([0, 1, 1]),
+    row: Int32Array.from([2, 0, 1]),
+    correct: Uint8Array.from([1, 0, 1]),
+  };
+  await rec.record(0, "identity", [4, 1, 5], { en: rows(3), de: rows(3) }, rows(3), {
+    languages: ["en", "de"],
+    test,
+  });
+  await rec.record(1, "identity", [0, 2, 3], { en: rows(3), de: rows(3) }, rows(3), null);
+  const o = rec.outcomes();
+  const get = (lang: string) =>
+    o.series.find((s) => s.key.metric === "lang_id" && s.key.lang === lang)!;
+  assert.deepEqual(get("en").units, [5]);
+  assert.deepEqual(get("en").values, [1]);
+  assert.deepEqual(get("de").units, [4, 1]);
+  assert.deepEqual(get("de").values, [0, 1]);
+  assert.deepEqual(get("de").strata, [0, 0]);
+  const bad = new ImagePivotItemRecorder(6);
+  await assert.rejects(
+    bad.record(0, "identity", [4, 1, 5], { en: rows(3) }, rows(3), {
+      languages: ["en"],
+      test: {
+        language: Int32Array.from([0]),
+        row: Int32Array.from([3]),
+        correct: Uint8Array.of(1),
+      },
+    }),
+    /lang-ID test row 0 \(language 0, row 3\) is outside the 1 languages × 3 holdout rows/,
+  );
+  await assert.rejects(
+    new ImagePivotItemRecorder(6).record(0, "identity", [4, 1, 5], { en: rows(3) }, rows(3), {
+      languages: ["en", "xx"],
+      test,
+    }),
+    /lang-ID probe language "xx" has no holdout captions/,
+  );
 });
 
 Deno.test("perItemMeanCosine() averages to meanCosine() (the strict upper triangle of the cosine Gram)", () => {

@@ -4,6 +4,7 @@ import {
   ArtifactStore,
   type ClaimRow,
   CLAIMS,
+  claimsForProfile,
   type ClaimSpec,
   evaluateClaim,
   evaluateClaims,
@@ -15,6 +16,7 @@ import {
 import { publishedValue, publishedValues } from "../lib/paper/mod.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 import { PROJECT_ROOT } from "../lib/util/paths.ts";
+import { SeededRandom } from "../lib/util/seeded_random.ts";
 
 type Rows = Record<string, unknown>[];
 const HEADS = ["identity", "linear", "mlp"] as const;
@@ -94,8 +96,18 @@ function kArtifacts(): Record<string, Rows> {
     ci_high: 1,
     n: 100,
   });
+  // Every K-T1 group and K-T1-LANGS row also as the in-domain benchmark's (same numbers): the
+  // mini profile decides K's bitext claims there (claimsForProfile), the paper profile on FLORES.
+  const withInDomain = (rows: Rows): Rows => {
+    const copies: Rows = [];
+    for (const r of rows) {
+      if ("group" in r) copies.push({ ...r, group: `in-domain:${r.group}` });
+      else if (r.benchmark === "flores") copies.push({ ...r, benchmark: "in-domain" });
+    }
+    return [...rows, ...copies];
+  };
   return {
-    "K-T1": [
+    "K-T1": withInDomain([
       t1("xlmr", "all", 0.10),
       t1("eng-only", "all", 0.183),
       t1("multilingual", "all", 0.557),
@@ -106,13 +118,13 @@ function kArtifacts(): Record<string, Rows> {
       t1("multilingual", "in-xlmr", 0.80),
       t1("multilingual-qu", "in-xlmr", 0.79),
       { ...t1("xlmr", "all", 0.2), score: "xsim" },
-    ],
-    "K-T1-LANGS": [
+    ]),
+    "K-T1-LANGS": withInDomain([
       ...langs("multilingual", { es: 0.8, hi: 0.6, quy_Latn: 0.18 }),
       ...langs("multilingual-qu", { es: 0.79, hi: 0.595, quy_Latn: 0.292 }),
       // Held-out stamp captions are another benchmark: not part of "the other languages".
       { ...langs("multilingual-qu", { es: 0.1 })[0]!, benchmark: "stamps" },
-    ],
+    ]),
     "K-T2": [
       t2("xlmr", "avg", 0.438),
       t2("eng-only", "avg", 0.47),
@@ -207,6 +219,14 @@ interface Synth {
   meanCosine: Record<string, number>;
   /** Per head: 1 item in `every` has k-occurrence share `hub`, the others 0.8 (fold = i mod 5). */
   hubs: Record<string, { every: number; hub: number }>;
+  /**
+   * Per head: the lang-ID probe's hit rate `p` on its test rows (3 of every 10 items per language,
+   * fold = i mod 5), a row being right when its uniform draw from stream `draws` is below p: heads
+   * on the same stream are tightly paired, heads on different streams are independent.
+   */
+  langId: Record<string, { p: number; draws: number }>;
+  /** In-domain per-sentence success rates where they differ from `bitext` (default: the same). */
+  inDomain?: Record<string, Record<string, number>>;
 }
 
 /** K's published orderings, and D's published Tables 2, 4, 5 and 6 per head. */
@@ -234,17 +254,44 @@ function paperSynth(): Synth {
     pivot: byHead((h) => publishedValue("D", "Table 5", "R@1", h).value),
     meanCosine: byHead((h) => publishedValue("D", "Table 6", "meanCosine", h).value),
     hubs: byHead(() => ({ every: 7, hub: 2 })),
+    langId: byHead((h) => ({
+      p: publishedValue("D", "Table 6", "langIdAccuracy", h).value,
+      draws: 1,
+    })),
   };
+}
+
+/** The synthetic lang-ID test split: per language, the items i with (i + 3·language) mod 10 < 3. */
+function langIdSeries(head: string, spec: { p: number; draws: number }): ItemSeries[] {
+  const rng = new SeededRandom(spec.draws);
+  return LANGS.map((lang, li) => {
+    const units = Array.from({ length: N_D }, (_, i) => i).filter((i) => (i + 3 * li) % 10 < 3);
+    return {
+      key: { head, metric: "lang_id", lang },
+      space: "items",
+      units,
+      strata: units.map((i) => i % 5),
+      values: units.map(() => (rng.next() < spec.p ? 1 : 0)),
+    };
+  });
 }
 
 function synthItems(s: Synth): ItemOutcomes[] {
   const kt1: ItemSeries[] = Object.entries(s.bitext).flatMap(([setup, langs]) =>
-    Object.entries(langs).map(([lang, p]) => ({
-      key: { setup, benchmark: "flores", lang, score: "cosine" },
-      groups: BITEXT_GROUPS[lang]!,
-      space: "flores",
-      values: ones(p, N_K),
-    }))
+    Object.entries(langs).flatMap(([lang, p]) => [
+      {
+        key: { setup, benchmark: "flores", lang, score: "cosine" },
+        groups: BITEXT_GROUPS[lang]!,
+        space: "flores",
+        values: ones(p, N_K),
+      },
+      {
+        key: { setup, benchmark: "in-domain", lang, score: "cosine" },
+        groups: BITEXT_GROUPS[lang]!.map((g) => `in-domain:${g}`),
+        space: "in-domain",
+        values: ones(s.inDomain?.[setup]?.[lang] ?? p, N_K),
+      },
+    ])
   );
   const kt2: ItemSeries[] = Object.entries(s.xnli).flatMap(([setup, p]) =>
     ["en", "es"].map((lang) => ({
@@ -285,12 +332,16 @@ function synthItems(s: Synth): ItemOutcomes[] {
         (_, i) => (i % s.hubs[head]!.every === 0 ? s.hubs[head]!.hub : 0.8),
       ),
     })),
+    ...langIdSeries(head, s.langId[head]!),
   ]);
   return [
     {
       id: "K-T1",
       description: "synthetic",
-      spaces: { flores: { units: N_K, unit: "sentence" } },
+      spaces: {
+        flores: { units: N_K, unit: "sentence" },
+        "in-domain": { units: N_K, unit: "concept" },
+      },
       series: kt1,
     },
     {
@@ -313,8 +364,8 @@ async function writeAll(dir: string, s: Synth, arts?: Record<string, Rows>, prof
   for (const o of synthItems(s)) await writeItemOutcomes(dir, o);
 }
 
-/** Claims without per-item outcomes behind them (Table 6's effective rank, RSA, lang-ID probe). */
-const NO_ITEMS = ["D5a", "D5b", "D8a", "D8b"];
+/** Claims without per-item outcomes behind them (Table 6's effective rank and RSA). */
+const NO_ITEMS = ["D5a", "D5b"];
 
 Deno.test("evaluateClaims() says every claim with per-item outcomes holds on the papers' numbers", async () => {
   await withDir(async (dir) => {
@@ -334,7 +385,7 @@ Deno.test("evaluateClaims() says every claim with per-item outcomes holds on the
     );
     assert.match(
       c.K1a!.note,
-      /lies entirely on the claimed side \(> 0\); paired percentile bootstrap over 1000 sentences \(1000 of 1000 resamples used, seed 2025\)/,
+      /lies entirely on the claimed side \(> 0\); paired percentile bootstrap over 1000 concepts \(1000 of 1000 resamples used, seed 2025\)/,
     );
     // K2b: (0.79+0.595)/2 − (0.8+0.6)/2 = −0.0075 ≥ −0.02 with the whole interval.
     assert.match(
@@ -347,7 +398,13 @@ Deno.test("evaluateClaims() says every claim with per-item outcomes holds on the
     assert.match(c.D6a!.values, /difference \+0\.0420 \[\+0\.0420, \+0\.0420\]/);
     assert.match(c.D7b!.values, /difference \+0\.0000 \[\+0\.0000, \+0\.0000\] \(\+0\.0%\)/);
     assert.match(c.D7b!.note, /within ±0\.\d+/);
-    assert.match(c.D8a!.note, /no per-item outcomes behind lang-ID accuracy/);
+    assert.match(c.D5a!.note, /no per-item outcomes behind effective rank/);
+    // D8a: 0.21 vs 0.21 on the same draws: the difference is exactly 0, inside ±0.02.
+    assert.match(
+      c.D8a!.values,
+      /^lang-ID accuracy \(linear\) = (0\.2\d{3}); lang-ID accuracy \(identity\) = \1; difference \+0\.0000 \[\+0\.0000, \+0\.0000\]$/,
+    );
+    assert.match(c.D8a!.note, /within ±0\.02\); paired percentile bootstrap over 2770 items/);
     assert.match(c.D4b!.note, /≤ \+0\.005/);
   });
 });
@@ -374,6 +431,42 @@ Deno.test("evaluateClaim() says 'does not hold' when the interval lies on the ot
     }
     assert.match(c.D1a!.note, /not raised on: ja/);
     assert.match(c.K4!.note, /eng-pivot is not above: xlmr/);
+  });
+});
+
+Deno.test("evaluateClaims() decides D8 from the lang-ID probe's test rows: holds, does not hold or inconclusive as the rows say", async () => {
+  await withDir(async (dir) => {
+    const s = paperSynth();
+    const id = s.langId["identity"]!;
+    // Linear: 10 points below on the same draws. MLP: 2 points above on independent draws.
+    s.langId["linear"] = { p: id.p - 0.10, draws: id.draws };
+    s.langId["mlp"] = { p: id.p + 0.02, draws: 2 };
+    await writeAll(dir, s);
+    const c = byId((await evaluateClaims({ artifactDir: dir })).rows);
+    assert.equal(c.D8a!.verdict, "does not hold", c.D8a!.values);
+    const [d, lo, hi] = intervalOf(c.D8a!.values);
+    assert.ok(Math.abs(d + 0.10) < 0.01 && hi < -0.02, c.D8a!.values);
+    assert.ok(lo < hi, "resampling items moves the difference");
+    assert.equal(c.D8b!.verdict, "inconclusive", c.D8b!.values);
+    const [d2, lo2, hi2] = intervalOf(c.D8b!.values);
+    assert.ok(lo2 < 0.02 && hi2 > 0.02 && lo2 < d2 && d2 < hi2, c.D8b!.values);
+    assert.match(c.D8b!.note, /straddles the claimed bound \(within ±0\.02\)/);
+    // Half as far above, on the same draws: inside the margin again.
+    s.langId["mlp"] = { p: id.p + 0.01, draws: id.draws };
+    await writeAll(dir, s);
+    const c2 = byId((await evaluateClaims({ artifactDir: dir })).rows);
+    assert.equal(c2.D8b!.verdict, "holds", c2.D8b!.values);
+    // The values are the per-fold accuracies over all test rows, averaged over the five folds.
+    const rows = langIdSeries("linear", s.langId["linear"]!);
+    const perFold = [0, 1, 2, 3, 4].map((f) => {
+      const v = rows.flatMap((r) => r.values.filter((_, i) => r.strata![i] === f));
+      return v.reduce((a, x) => a + x, 0) / v.length;
+    });
+    const want = perFold.reduce((a, x) => a + x, 0) / 5;
+    assert.match(
+      c2.D8a!.values,
+      new RegExp(`^lang-ID accuracy \\(linear\\) = ${want.toFixed(4)};`),
+    );
   });
 });
 
@@ -494,12 +587,33 @@ Deno.test("evaluateClaims() draws the same intervals for the same seed and other
   });
 });
 
+Deno.test("evaluateClaims() decides K's bitext claims on the in-domain rows in the mini profile and on FLORES with the paper list", async () => {
+  await withDir(async (dir) => {
+    const s = paperSynth();
+    // FLORES: Eng-Pivot above Multilingual (K1b holds); in-domain: Eng-Pivot far below it.
+    s.inDomain = { "eng-pivot": { es: 0.2, hi: 0.1, quy_Latn: 0.05 } };
+    await writeAll(dir, s);
+    const mini = byId((await evaluateClaims({ artifactDir: dir })).rows);
+    assert.equal(mini.K1b!.verdict, "does not hold", mini.K1b!.values);
+    assert.match(mini.K1b!.values, /in-domain:all/);
+    assert.match(mini.K1b!.claim, /mini: in-domain held-out concept names/);
+    const paper = byId((await evaluateClaims({ artifactDir: dir, claims: CLAIMS })).rows);
+    assert.equal(paper.K1b!.verdict, "holds", paper.K1b!.values);
+    assert.doesNotMatch(paper.K1b!.values, /in-domain/);
+    assert.deepEqual(
+      claimsForProfile("paper").map((c) => c.id),
+      claimsForProfile("mini").map((c) => c.id),
+      "the same claims in both profiles",
+    );
+  });
+});
+
 Deno.test("evaluateClaim() says 'not measurable' with the reason when an artifact, row, value or the per-item outcomes are missing", async () => {
   await withDir(async (dir) => {
     const k = kArtifacts();
     const d = dArtifacts();
     // No K-T2, no D-T6; K-T1 without Quechua rows; D-T5 R@1 linear empty (null).
-    const kt1 = k["K-T1"]!.filter((r) => r.group !== "quechua");
+    const kt1 = k["K-T1"]!.filter((r) => !/(^|:)quechua$/.test(String(r.group)));
     const dt5 = d["D-T5"]!.map((r) => (r.metric === "R@1" ? { ...r, linear_mean: null } : r));
     await writeAll(dir, paperSynth(), {
       "K-T1": kt1,
@@ -519,7 +633,7 @@ Deno.test("evaluateClaim() says 'not measurable' with the reason when an artifac
     assert.equal(c.K2a!.verdict, "not measurable");
     assert.match(
       c.K2a!.note,
-      /K-T1 has no row with setup=multilingual-qu, group=quechua, score=cosine/,
+      /K-T1 has no row with setup=multilingual-qu, group=in-domain:quechua, score=cosine/,
     );
     assert.equal(c.D4b!.verdict, "not measurable");
     assert.match(c.D4b!.note, /D-T5 row metric=R@1: "linear_mean" is empty/);
@@ -599,7 +713,7 @@ Deno.test("writeClaimsArtifact() writes CLAIMS with intervals and verdict counts
       for (const c of claims.columns) assert.ok(String(r[c]).trim() !== "", `${r.id}.${c}`);
     }
     const md = await Deno.readTextFile(join(dir, "CLAIMS.md"));
-    assert.match(md, /21 holds, 0 does not hold, 0 inconclusive, 4 not measurable/);
+    assert.match(md, /23 holds, 0 does not hold, 0 inconclusive, 2 not measurable/);
     assert.match(md, /difference \+0\.3433 \[\+0\.3\d{3}, \+0\.3\d{3}\]/);
     assert.match(md, /inconclusive = it straddles the bound/);
     const check = JSON.parse(await Deno.readTextFile(join(dir, "PAPER-CHECK.json")));

@@ -510,6 +510,46 @@ Deno.test("langIdProbe() gives the golden accuracy end to end (first rows, split
   }
 });
 
+Deno.test("langIdProbe() reports per test row (language, row, right or wrong) whose share of ones is its accuracy exactly", () => {
+  const parts = golden.languages.map((l) => byLang[l]!);
+  for (const p of [golden.probe, golden.probe_first_rows]) {
+    const r = langIdProbe(parts, { seed: p.seed, maxRowsPerLanguage: p.max_rows });
+    const { language, row, correct } = r.test;
+    assert.equal(correct.length, r.testRows);
+    assert.equal(language.length, r.testRows);
+    assert.equal(row.length, r.testRows);
+    // The same rows as the golden split: stacked index = language offset + row.
+    const take = parts.map((m) => Math.min(m.rows, p.max_rows));
+    const offset = take.map((_, i) => take.slice(0, i).reduce((s, v) => s + v, 0));
+    const stacked = Array.from(language, (l, i) => offset[l]! + row[i]!);
+    assert.deepEqual(stacked, p.test);
+    for (let i = 0; i < row.length; i++) assert.ok(row[i]! >= 0 && row[i]! < take[language[i]!]!);
+    // Exactly the reported accuracy, and the golden one.
+    const hits = correct.reduce((s, v) => s + v, 0);
+    assert.equal(hits / correct.length, r.accuracy);
+    assert.equal(hits / correct.length, p.accuracy);
+    // Each row's verdict is that of the same model refitted and applied naively, row by row.
+    const all = stackLanguages(parts, p.max_rows);
+    const train = selectRows(all, p.train);
+    const model = fitMultinomialLogistic(train.x, train.labels, { C: p.C, classes: parts.length });
+    for (let i = 0; i < stacked.length; i++) {
+      const m = parts[language[i]!]!;
+      const x = matrix(m.data.slice(row[i]! * m.cols, (row[i]! + 1) * m.cols), 1, m.cols);
+      const pred = predictMultinomialLogistic(model, x)[0];
+      assert.equal(correct[i], pred === language[i] ? 1 : 0, `test row ${i}`);
+    }
+    assert.ok(hits > 0 && hits < correct.length, "the fixture has right and wrong rows");
+  }
+});
+
+Deno.test("diagnoseLanguages() passes the probe's per-row outcomes through, one language order for labels and rows", () => {
+  const order = ["ja", "en", "de"];
+  const r = diagnoseLanguages(byLang, { seed: 3, k: 3, languages: order });
+  const direct = langIdProbe(order.map((l) => byLang[l]!), { seed: 3 });
+  assert.deepEqual(r.probe!.test, direct.test);
+  assert.equal(r.macro.langIdAccuracy, direct.accuracy);
+});
+
 Deno.test("minimizeLbfgs() converges on an ill-conditioned quadratic and on Rosenbrock", () => {
   const q = minimizeLbfgs(
     (x, g) => {

@@ -321,12 +321,12 @@ Deno.test("runImagePivotCv({ cache }) returns the same result on a hit without t
         seed,
         train: { epochs: 2, stepsPerEpoch: 3, warmupSteps: 1 },
         diagnostics: true,
-        probe: false,
+        probe: true,
         progress: false,
         cache: { dir, log: () => {} },
         log: (l) => logs.push(l),
-        onHoldout: (fold, head, holdout, text, images) => {
-          calls.push({ fold, head, holdout: [...holdout], text, images });
+        onHoldout: (fold, head, holdout, text, images, langId) => {
+          calls.push({ fold, head, holdout: [...holdout], text, images, langId });
         },
       });
       return { r, calls, logs };
@@ -343,6 +343,10 @@ Deno.test("runImagePivotCv({ cache }) returns the same result on a hit without t
     );
     assert.ok(first.logs.every((l) => !l.endsWith("(cached)")));
     assert.equal(first.calls.length, 15);
+    assert.ok(
+      first.calls.every((c) => (c as { langId: unknown }).langId !== null),
+      "the lang-ID rows are replayed too",
+    );
     const entries = [...Deno.readDirSync(join(dir, "d-cv"))];
     assert.equal(entries.length, 1);
     const other = await run(8); // another seed: other folds, a miss

@@ -12,6 +12,9 @@ import {
   runImagePivotCv,
 } from "../lib/image_pivot/mod.ts";
 import { diagnoseLanguages } from "../lib/diagnostics/mod.ts";
+import type { HoldoutLangIdRows } from "../lib/image_pivot/mod.ts";
+import { ImagePivotItemRecorder, selectedStatistic } from "../lib/claims/mod.ts";
+import { observedWeights } from "../lib/stats/mod.ts";
 import { evaluateFold } from "../lib/retrieval/fold_evaluation.ts";
 import { selectRows } from "../lib/retrieval/row_matrix.ts";
 import { summarizeFolds } from "../lib/retrieval/fold_summary.ts";
@@ -127,6 +130,73 @@ Deno.test("runImagePivotCv() leaves tf.memory().numTensors unchanged", async () 
   const before = tf.memory().numTensors;
   await runImagePivotCv(emb, { diagnostics: false, progress: false, train: cfg });
   assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("runImagePivotCv() hands every head of a fold the same lang-ID test rows, whose hits give D-T6's lang-ID accuracy exactly", async () => {
+  const langs = ["ar", "de", "en", "es", "fr", "it", "ja", "pt", "zh"];
+  const p = plantedModalityGapEmbeddings({ n: 97, d: 12, langs });
+  const emb = alignmentEmbeddings(p.images, p.textByLang);
+  const cfg = { epochs: 2, stepsPerEpoch: 2, warmupSteps: 1, batchPerLang: 4 };
+  const seen: { fold: number; head: string; rows: HoldoutLangIdRows }[] = [];
+  const run = () => {
+    const rec = new ImagePivotItemRecorder(emb.n);
+    return runImagePivotCv(emb, {
+      progress: false,
+      train: cfg,
+      onHoldout: async (fold, head, holdout, text, images, langId) => {
+        assert.ok(langId, "the probe ran, so its test rows are passed on");
+        seen.push({ fold, head, rows: langId });
+        await rec.record(fold, head, holdout, text, images, langId);
+      },
+    }).then((cv) => ({ cv, o: rec.outcomes() }));
+  };
+  await run(); // warm-up (TF.js kernels)
+  seen.length = 0;
+  const before = tf.memory().numTensors;
+  const { cv, o } = await run();
+  assert.equal(tf.memory().numTensors, before, "numTensors flat with the lang-ID outcomes");
+  const t6 = imagePivotTables(cv, publishedLookupForD())[5]!;
+  const row = t6.rows.find((x) => x.diagnostic === "langIdAccuracy")!;
+  for (const head of cv.heads) {
+    const sel = selectedStatistic(o, {
+      items: "D",
+      where: { head, metric: "lang_id" },
+      reduce: "pooledPerStratum",
+    })!;
+    assert.equal(sel.series, langs.length);
+    // The observed-sample statistic is D-T6's number, to the last bit.
+    assert.equal(sel.statistic(observedWeights(emb.n)), row[`${head}_mean`], head);
+    for (const [f, fold] of cv.folds.entries()) {
+      const hits = o.series.filter((s) => s.key.head === head && s.key.metric === "lang_id")
+        .flatMap((s) => s.values.filter((_, i) => s.strata![i] === f));
+      // ceil(0.3 · 9 · n_f) test rows; the fold's other (item, language) pairs have no outcome.
+      assert.equal(hits.length, Math.ceil(0.3 * langs.length * fold.length));
+      const acc = hits.reduce((a, v) => a + v, 0) / hits.length;
+      const r = cv.results.find((x) => x.fold === f && x.head === head)!;
+      assert.equal(acc, r.diagnostics!.langIdAccuracy, `fold ${f} ${head}`);
+    }
+  }
+  // Paired: every head of a fold got the same test rows, so the series share units and strata.
+  for (const f of cv.folds.keys()) {
+    const rows = seen.filter((x) => x.fold === f).map((x) => x.rows);
+    assert.equal(rows.length, 3);
+    for (const r of rows) {
+      assert.deepEqual(r.test.language, rows[0]!.test.language);
+      assert.deepEqual(r.test.row, rows[0]!.test.row);
+    }
+  }
+  for (const lang of langs) {
+    const of = (head: string) =>
+      o.series.find((s) =>
+        s.key.head === head && s.key.metric === "lang_id" && s.key.lang === lang
+      )!;
+    for (const head of ["linear", "mlp"]) {
+      assert.deepEqual(of(head).units, of("identity").units, `${head} ${lang}`);
+      assert.deepEqual(of(head).strata, of("identity").strata, `${head} ${lang}`);
+    }
+  }
+  const all = o.series.filter((s) => s.key.metric === "lang_id").flatMap((s) => s.values);
+  assert.ok(all.includes(0) && all.includes(1), "right and wrong rows in the fixture");
 });
 
 async function writeEmbeddingDir(dir: string, n = 40, d = 8, langs = ["en", "de"]) {

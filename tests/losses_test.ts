@@ -7,6 +7,10 @@ import {
   symmetricInfoNceRepeatedImages,
   textToImageCrossEntropy,
 } from "../lib/losses/mod.ts";
+import {
+  repeatedInfoNceKernelActive,
+  setRepeatedInfoNceKernelEnabled,
+} from "../lib/losses/repeated_info_nce_kernel.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 import { SeededRandom } from "../lib/util/seeded_random.ts";
 
@@ -232,4 +236,33 @@ Deno.test("crossEntropyRows() and the losses throw KitErrors for mismatched shap
       /expected 3 columns/,
     );
   });
+});
+
+Deno.test("symmetricInfoNceRepeatedImages(): the one-pass WASM kernel and the composite ops agree (value, text and image gradients)", () => {
+  const rng = new SeededRandom(9);
+  const [R, B, d] = [9, 8, 16];
+  const tt = t2d(randMat(rng, R * B, d, true)), uu = t2d(randMat(rng, B, d, true));
+  const run = (kernel: boolean, tau: number) => {
+    setRepeatedInfoNceKernelEnabled(kernel);
+    try {
+      assert.equal(repeatedInfoNceKernelActive(), kernel);
+      const [gt, gu] = tf.grads((x: tf.Tensor, y: tf.Tensor) =>
+        symmetricInfoNceRepeatedImages(x as tf.Tensor2D, y as tf.Tensor2D, R, tau)
+      )([tt, uu]);
+      const v = tf.tidy(() => symmetricInfoNceRepeatedImages(tt, uu, R, tau).dataSync()[0]!);
+      const out = { v, gt: gt!.dataSync(), gu: gu!.dataSync() };
+      tf.dispose([gt!, gu!]);
+      return out;
+    } finally {
+      setRepeatedInfoNceKernelEnabled(true);
+    }
+  };
+  for (const tau of [0.07, 0.001]) { // 0.001: logits up to ±1e3 (stability)
+    const a = run(true, tau), b = run(false, tau);
+    assert.ok(Number.isFinite(a.v) && Math.abs(a.v - b.v) <= 1e-5 * Math.max(1, Math.abs(b.v)));
+    const scale = Math.max(...Array.from(b.gt, Math.abs), ...Array.from(b.gu, Math.abs));
+    a.gt.forEach((g, i) => assert.ok(Math.abs(g - b.gt[i]!) <= 1e-5 * scale, `text grad ${i}`));
+    a.gu.forEach((g, i) => assert.ok(Math.abs(g - b.gu[i]!) <= 1e-5 * scale, `image grad ${i}`));
+  }
+  tf.dispose([tt, uu]);
 });

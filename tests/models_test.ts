@@ -546,7 +546,7 @@ Deno.test("loadKSetupEncoders() and loadClipSpacePair() in the paper profile nam
     await assert.rejects(() => loadKSetupEncoders(), (e: Error) => {
       assert.ok(e instanceof KitError, String(e));
       assert.ok(e.message.includes(dir), e.message);
-      assert.ok(e.hints.some((h) => h.includes("k-setups")), e.hints.join("\n"));
+      assert.ok(e.hints.some((h) => h.includes("KIT_K_TEXT_MODEL")), e.hints.join("\n"));
       return true;
     });
     await assert.rejects(() => loadClipSpacePair(), (e: Error) => {

@@ -405,11 +405,23 @@ Deno.test("paperWitSource() builds from the registry's train, val and test shard
   await Deno.mkdir(witDir);
   const written = await writeWitSplits(witDir);
   const reg = new DataRegistry({ cacheRoot, mirror: null, quiet: true });
-  const loaded = await (await paperWitSource({ registry: reg, imagesDir: join(cacheRoot, "img") }))
-    .load();
+  // no image downloaded at all: a KitError naming the fetch step, not an empty set
+  await assert.rejects(
+    async () =>
+      await (await paperWitSource({ registry: reg, imagesDir: join(cacheRoot, "img") })).load(),
+    (e: unknown) => e instanceof KitError && /none of the 4 images/.test(e.message),
+  );
+  const img = join(cacheRoot, "img");
+  await Deno.mkdir(img);
+  await Deno.writeFile(
+    join(img, `${witImageKey("https://upload.wikimedia.org/wikipedia/commons/x/te.jpg")}.jpg`),
+    new Uint8Array([0xff, 0xd8]),
+  );
+  const loaded = await (await paperWitSource({ registry: reg, imagesDir: img })).load();
   assert.deepEqual([...loaded.inputFiles].sort(), [...written].sort());
   assert.equal(loaded.stats?.imagesInAllLanguages, 4);
-  assert.equal(loaded.issues.filter((i) => i.reason === "image not downloaded").length, 4);
+  assert.equal(loaded.candidates.length, 1);
+  assert.equal(loaded.issues.filter((i) => i.reason === "image not downloaded").length, 3);
   const decl = reg.declaration("wit-v1");
   assert.ok(decl.upstream.kind === "archives");
   const urls = decl.upstream.archives.map((a) => a.url.split("/").pop());

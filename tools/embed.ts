@@ -7,7 +7,9 @@
  * float32 `.npy` of shape [texts, hidden] (atomically). With `--images DIR` and a ViT folder
  * (config.json, model.safetensors, preprocessor_config.json): every .png/.jpg/.jpeg of DIR in
  * name order, preprocessed as the folder says, mean-pooled over all tokens. Shows a progress
- * bar. The projected embedding of a trained K setup (`--projection`) is not supported yet.
+ * bar. With `--projection` (texts only), DIR must be a trained K setup folder (notebook 02's,
+ * with `projection.safetensors`): the pooled rows go through K's `text_projection`, as K's
+ * evaluation embeds the tuned setups; a folder without one is an error.
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -17,6 +19,7 @@ import {
   loadSafetensorsTextModel,
 } from "../lib/encoders/safetensors_model_folder.ts";
 import { writeNpy } from "../lib/io/npy.ts";
+import { applyKTextProjection, readKTextProjection } from "../lib/models/k_setup_folder.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 import { ProgressBar } from "../lib/util/progress.ts";
 
@@ -28,6 +31,8 @@ export interface EmbedOptions {
   batchSize?: number;
   maxLength?: number;
   silent?: boolean;
+  /** Apply the setup folder's `text_projection` (K's evaluated embedding). */
+  projection?: boolean;
 }
 
 /** Reads FILE's lines (a trailing newline does not add a text). */
@@ -85,6 +90,7 @@ export async function embedImagesDir(
 export async function embedTextsFile(o: EmbedOptions): Promise<[number, number]> {
   const texts = await readTextLines(o.texts);
   if (texts.length === 0) throw new KitError(`${o.texts}: no texts (one a line)`);
+  const proj = o.projection ? await readKTextProjection(o.model) : null;
   const model = await loadSafetensorsTextModel(o.model, {
     batchSize: o.batchSize,
     maxLength: o.maxLength,
@@ -97,6 +103,16 @@ export async function embedTextsFile(o: EmbedOptions): Promise<[number, number]>
       done = n;
     });
     bar.done();
+    if (proj) {
+      if (proj.inDim !== model.hiddenSize) {
+        throw new KitError(
+          `${o.model}: projection expects ${proj.inDim}-d input, the model is ${model.hiddenSize}-d`,
+        );
+      }
+      const y = await applyKTextProjection(proj, x, texts.length);
+      await writeNpy(o.out, { dtype: "<f4", shape: [texts.length, proj.outDim], data: y });
+      return [texts.length, proj.outDim];
+    }
     await writeNpy(o.out, { dtype: "<f4", shape: [texts.length, model.hiddenSize], data: x });
     return [texts.length, model.hiddenSize];
   } finally {
@@ -116,12 +132,17 @@ if (import.meta.main) {
       "batch-size": { type: "string" },
       "max-length": { type: "string" },
       backend: { type: "string" },
+      projection: { type: "boolean", default: false },
     },
   });
   if (!values.model || !values.out || !values.texts === !values.images) {
     console.error(
-      "usage: ./kit task embed --model DIR --texts FILE --out X.npy [--batch-size N] [--max-length N]",
+      "usage: ./kit task embed --model DIR --texts FILE|--images DIR --out X.npy [--projection] [--batch-size N] [--max-length N]",
     );
+    Deno.exit(2);
+  }
+  if (values.projection && values.images) {
+    console.error("error: --projection applies to text embeddings (--texts) only");
     Deno.exit(2);
   }
   await initBackend(values.backend as Parameters<typeof initBackend>[0]);
@@ -139,6 +160,7 @@ if (import.meta.main) {
       out: values.out,
       batchSize,
       maxLength: values["max-length"] ? Number(values["max-length"]) : undefined,
+      projection: values.projection,
     });
   console.log(`wrote ${values.out}: ${n} × ${d} float32`);
 }

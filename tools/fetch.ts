@@ -1,6 +1,7 @@
 /**
  * `./kit task fetch NAME [NAME ...] | --profile mini|paper | --list | --models | --verify`: the kit's only
- * network step. Downloads datasets into .cache/data with checksum checks and a progress bar;
+ * network step. Downloads datasets into .cache/data with checksum checks and a progress bar (and,
+ * for `wit-v1`, paper D's images from each kept row's image_url into .cache/wit-images);
  * offline, it says exactly what to download and where to put it. `--models` lists the paper
  * profile's pretrained model folders (the kit never downloads models), whether each is there,
  * its expected layout and how to obtain it. `--verify` re-hashes every file of every present
@@ -15,11 +16,11 @@ import {
   PAPER_MODELS,
   paperModelFolder,
 } from "../lib/encoders/pretrained/mod.ts";
-import { K_SETUPS } from "../lib/encoders/encoder.ts";
-import { paperKSetupFolder } from "../lib/models/mod.ts";
+import { kPaperModelFolders } from "../lib/models/mod.ts";
 import { NLLB_MODEL_ID, nllbModelDir } from "../lib/translation/nllb_engine.ts";
 import { KitError, runMain } from "../lib/util/kit_error.ts";
 import { holdCacheLock } from "../lib/util/cache_lock.ts";
+import { downloadPaperWitImages } from "../lib/dataset_build/paper_wit_images.ts";
 
 await runMain(async () => {
   const { values, positionals } = parseArgs({
@@ -52,14 +53,22 @@ await runMain(async () => {
       `  ${nllb}/ (KIT_NLLB_MODEL changes it): the transformers.js ONNX export ${NLLB_MODEL_ID}`,
     );
     console.log("");
-    for (const setup of K_SETUPS.filter((x) => x !== "xlmr")) {
-      const folder = paperKSetupFolder(setup);
-      console.log(`K's ${setup} setup (paper profile): ${await state(folder)}\n  ${folder}/`);
-    }
+    const k = kPaperModelFolders();
+    const safetensors = async (folder: string) =>
+      (await isModelFile(join(folder, "model.safetensors"))) ? "present" : "missing";
     console.log(
-      "  each an ONNX export of that setup's fine-tuned text encoder, with the layout of XLM-R large above:\n" +
-        "  train with K's code (github nkrasner/cl-clip-align), save_pretrained the text encoder, then\n" +
-        "  `optimum-cli export onnx --model <saved text encoder> --task feature-extraction <folder>`.",
+      `K's text tower (paper K's starting point, trained by notebook 02): ${await safetensors(
+        k.text,
+      )}\n  ${k.text}/ (KIT_K_TEXT_MODEL changes it): FacebookAI/xlm-roberta-large with config.json, model.safetensors, tokenizer.json, tokenizer_config.json`,
+    );
+    console.log(
+      `K's image tower: ${await safetensors(
+        k.image,
+      )}\n  ${k.image}/ (KIT_K_IMAGE_MODEL changes it): google/vit-base-patch16-224-in21k with config.json, model.safetensors, preprocessor_config.json`,
+    );
+    console.log(
+      "  K's four setups are trained from these by notebook 02 (cached as setup folders under .cache/models/k-paper-*);\n" +
+        "  KIT_K_SETUPS_DIR=<dir> reads <dir>/<setup>/ setup folders made elsewhere instead (eng-only, eng-pivot, multilingual, multilingual-qu).",
     );
     return;
   }
@@ -108,14 +117,29 @@ await runMain(async () => {
   }
   await holdCacheLock("datasets"); // one fetch or run at a time writes .cache/data
   for (const name of names) {
+    let have = false;
     try {
       const r = await registry.resolve(name);
       console.log(`${name}: already available (${r.source}: ${r.root})`);
-      continue;
+      have = true;
     } catch (err) {
       if (!(err instanceof KitError)) throw err;
     }
-    const r = await registry.fetch(name);
-    console.log(`${name}: fetched into ${r.root} (${r.verifiedFiles} files verified)`);
+    if (!have) {
+      const r = await registry.fetch(name);
+      console.log(`${name}: fetched into ${r.root} (${r.verifiedFiles} files verified)`);
+    }
+    if (name === "wit-v1") {
+      // D's images are not in the shards: each is downloaded from its image_url here (skipping
+      // those already present), since notebooks never touch the network.
+      const w = await downloadPaperWitImages({ registry });
+      console.log(
+        `wit-v1 images: ${w.records} images of D's set (nine languages); ${w.downloaded} downloaded, ${w.present} already present, ${w.issues.length} failed (${w.dir})`,
+      );
+      for (const i of w.issues.slice(0, 20)) {
+        console.log(`  ${i.file}: ${i.reason}${i.detail ? ` (${i.detail})` : ""}`);
+      }
+      if (w.issues.length > 20) console.log(`  … ${w.issues.length - 20} more`);
+    }
   }
 });

@@ -9,6 +9,7 @@ import {
   setNativeBlasEnabled,
 } from "./openblas.ts";
 import { installNativeMatMul } from "./native_matmul_kernel.ts";
+import { installSharedIdentity } from "./wasm_identity_kernel.ts";
 
 /** What was chosen, and why, recorded in every artifact's provenance. */
 export interface BackendInfo {
@@ -68,6 +69,7 @@ async function tryNodeGpu(): Promise<string | null> {
 async function startWasm(): Promise<void> {
   await import("@tensorflow/tfjs-backend-wasm");
   installNativeMatMul();
+  installSharedIdentity();
   if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend('wasm') failed");
   await tf.ready();
 }

@@ -25,9 +25,9 @@ export const CLAIM_THRESHOLDS = {
  * sentence, mean of both directions, keyed setup/benchmark/lang/score), `K-T2` (per test pair,
  * keyed setup/dataset/lang) and `D` (per holdout item of every fold, keyed head/metric/lang).
  */
-const bitextItems = (setup: KSetupId, group: string): ItemSelector => ({
+const bitextItems = (setup: KSetupId, group: string, benchmark: string): ItemSelector => ({
   items: "K-T1",
-  where: { setup, score: "cosine", benchmark: "flores" },
+  where: { setup, score: "cosine", benchmark },
   group,
 });
 /** D's per-item metric behind each macro table's R@1 and each Table 6 row that has one. */
@@ -39,12 +39,33 @@ export const D_ITEM_METRICS: Readonly<Record<string, string>> = {
   meanCosine: "mean_cosine",
 };
 
-const bitext = (setup: KSetupId, group: string): Locator => ({
+/**
+ * The bitext benchmark on which K's bitext claims (K1a, K1b, K2a, K2b) are decided, per profile.
+ * Paper: FLORES, as in K's Table 1. Mini: the in-domain benchmark (held-out concept names, 145
+ * locales × 1,017 concepts), because the mini models never saw news-style text and the mini
+ * FLORES rows are 204 SIB-200 sentences in 13 languages, too few for their intervals to decide
+ * anything (deviation `k-mini-claims-in-domain`); K-T1 reports both.
+ */
+export const K_CLAIM_BITEXT: Readonly<
+  Record<"mini" | "paper", { benchmark: string; groupPrefix: string; words: string }>
+> = {
+  paper: { benchmark: "flores", groupPrefix: "", words: "" },
+  mini: {
+    benchmark: "in-domain",
+    groupPrefix: "in-domain:",
+    words: "; mini: in-domain held-out concept names",
+  },
+};
+type KClaimBitext = (typeof K_CLAIM_BITEXT)[keyof typeof K_CLAIM_BITEXT];
+
+const bitext = (setup: KSetupId, group: string, on: KClaimBitext): Locator => ({
   artifact: "K-T1",
-  where: { setup, group, score: "cosine" },
+  where: { setup, group: `${on.groupPrefix}${group}`, score: "cosine" },
   field: "mean",
-  label: `${K_SETUP_LABELS[setup]} bitext (${group}, cosine, mean of both directions)`,
-  items: bitextItems(setup, group),
+  label: `${
+    K_SETUP_LABELS[setup]
+  } bitext (${on.groupPrefix}${group}, cosine, mean of both directions)`,
+  items: bitextItems(setup, `${on.groupPrefix}${group}`, on.benchmark),
 });
 const xnli = (setup: KSetupId): Locator => ({
   artifact: "K-T2",
@@ -62,10 +83,17 @@ const macro = (artifact: string, metric: string, head: string, what: string): Lo
     ? { items: { items: "D", where: { head, metric: D_ITEM_METRICS[artifact]! } } }
     : {}),
 });
-/** Table 6's hubness rows: statistics of the per-item k-occurrences within each fold. */
-const D_HUBNESS: Readonly<Record<string, "skewness" | "hubRatio">> = {
-  hubSkewness: "skewness",
-  hubRatio: "hubRatio",
+/**
+ * Table 6's rows that are statistics of per-item outcomes within each fold, averaged over folds:
+ * hubness from the k-occurrences, lang-ID accuracy from the probe's test rows (all languages of
+ * a fold pooled, as the probe scores them).
+ */
+const D_PER_FOLD: Readonly<
+  Record<string, { metric: string; reduce: "skewness" | "hubRatio" | "pooledPerStratum" }>
+> = {
+  hubSkewness: { metric: "k_occurrence_share", reduce: "skewness" },
+  hubRatio: { metric: "k_occurrence_share", reduce: "hubRatio" },
+  langIdAccuracy: { metric: "lang_id", reduce: "pooledPerStratum" },
 };
 const diag = (key: string, head: string, what: string): Locator => ({
   artifact: "D-T6",
@@ -74,43 +102,40 @@ const diag = (key: string, head: string, what: string): Locator => ({
   label: `${what} (${head})`,
   ...(D_ITEM_METRICS[key]
     ? { items: { items: "D", where: { head, metric: D_ITEM_METRICS[key]! } } }
-    : D_HUBNESS[key]
+    : D_PER_FOLD[key]
     ? {
       items: {
         items: "D",
-        where: { head, metric: "k_occurrence_share" },
-        reduce: D_HUBNESS[key],
+        where: { head, metric: D_PER_FOLD[key].metric },
+        reduce: D_PER_FOLD[key].reduce,
       },
     }
     : {}),
 });
 
-/**
- * Every qualitative claim of the two papers that SPEC.md lists, compound claims split into one
- * row each, with the rule (and thresholds) that decides it.
- */
-export const CLAIMS: readonly ClaimSpec[] = [
+/** K's bitext claims (K1a, K1b, K2a, K2b), decided on benchmark `on`. */
+const kBitextClaims = (on: KClaimBitext): ClaimSpec[] => [
   {
     id: "K1a",
     paper: "K",
-    claim: "Bitext retrieval: Eng-Only < Multilingual (all languages)",
+    claim: `Bitext retrieval: Eng-Only < Multilingual (all languages${on.words})`,
     source: `${SPEC_K}; K Table 1; ${K_SUMMARY} line 33 (18.3% vs 55.7%)`,
     test: {
       kind: "greater",
-      a: bitext("multilingual", "all"),
-      b: bitext("eng-only", "all"),
+      a: bitext("multilingual", "all", on),
+      b: bitext("eng-only", "all", on),
       margin: 0,
     },
   },
   {
     id: "K1b",
     paper: "K",
-    claim: "Bitext retrieval: Multilingual < Eng-Pivot (all languages)",
+    claim: `Bitext retrieval: Multilingual < Eng-Pivot (all languages${on.words})`,
     source: `${SPEC_K}; K Table 1; ${K_SUMMARY} line 33 (55.7% vs 62.2%)`,
     test: {
       kind: "greater",
-      a: bitext("eng-pivot", "all"),
-      b: bitext("multilingual", "all"),
+      a: bitext("eng-pivot", "all", on),
+      b: bitext("multilingual", "all", on),
       margin: 0,
     },
   },
@@ -118,19 +143,21 @@ export const CLAIMS: readonly ClaimSpec[] = [
     id: "K2a",
     paper: "K",
     claim:
-      "Adding Quechua captions raises Quechua bitext accuracy (Multilingual → Multilingual + Quechua)",
+      `Adding Quechua captions raises Quechua bitext accuracy (Multilingual → Multilingual + Quechua${on.words})`,
     source: `${SPEC_K}; K Table 1; ${K_WALK} line 123 (18.0% → 29.2%)`,
     test: {
       kind: "greater",
-      a: bitext("multilingual-qu", "quechua"),
-      b: bitext("multilingual", "quechua"),
+      a: bitext("multilingual-qu", "quechua", on),
+      b: bitext("multilingual", "quechua", on),
       margin: 0,
     },
   },
   {
     id: "K2b",
     paper: "K",
-    claim: "Adding Quechua captions does not hurt bitext accuracy on the other languages much",
+    claim: `Adding Quechua captions does not hurt bitext accuracy on the other languages much${
+      on.words ? ` (${on.words.slice(2)})` : ""
+    }`,
     source: `${SPEC_K}; ${K_SUMMARY} line 43 ('while maintaining performance on other languages')`,
     test: {
       kind: "otherLanguagesNotHurt",
@@ -138,14 +165,23 @@ export const CLAIMS: readonly ClaimSpec[] = [
       setupField: "setup",
       with: "multilingual-qu",
       without: "multilingual",
-      where: { score: "cosine", benchmark: "flores" },
+      where: { score: "cosine", benchmark: on.benchmark },
       langField: "lang",
       exclude: "^qu",
       field: "mean",
       maxDrop: CLAIM_THRESHOLDS.notMuchDrop,
-      items: { items: "K-T1", where: { score: "cosine", benchmark: "flores" } },
+      items: { items: "K-T1", where: { score: "cosine", benchmark: on.benchmark } },
     },
   },
+];
+
+/**
+ * Every qualitative claim of the two papers that SPEC.md lists, compound claims split into one
+ * row each, with the rule (and thresholds) that decides it. K's bitext claims here are the paper
+ * profile's (FLORES); {@link claimsForProfile} gives a profile's list.
+ */
+export const CLAIMS: readonly ClaimSpec[] = [
+  ...kBitextClaims(K_CLAIM_BITEXT.paper),
   ...(["eng-only", "multilingual", "multilingual-qu"] as const).map((setup, i): ClaimSpec => ({
     id: `K3${"abc"[i]}`,
     paper: "K",
@@ -320,3 +356,20 @@ export const CLAIMS: readonly ClaimSpec[] = [
     },
   })),
 ];
+
+/**
+ * The claims as a run of `profile` decides them: {@link CLAIMS}, with K's bitext claims on the
+ * profile's benchmark ({@link K_CLAIM_BITEXT}: FLORES in the paper profile, the in-domain
+ * held-out concept names in the mini profile).
+ *
+ * ```ts
+ * import { claimsForProfile } from "./claim_list.ts";
+ * const k1a = claimsForProfile("mini").find((c) => c.id === "K1a")!;
+ * console.assert(k1a.test.kind === "greater" && k1a.test.a.where.group === "in-domain:all");
+ * ```
+ */
+export function claimsForProfile(profile: "mini" | "paper"): readonly ClaimSpec[] {
+  if (profile === "paper") return CLAIMS;
+  const k = new Map(kBitextClaims(K_CLAIM_BITEXT[profile]).map((c) => [c.id, c]));
+  return CLAIMS.map((c) => k.get(c.id) ?? c);
+}

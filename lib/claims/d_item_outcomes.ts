@@ -3,6 +3,7 @@ import { cosineKnn } from "../diagnostics/knn.ts";
 import { argmaxRows, rankInRow, rankOfTruth } from "../retrieval/rank.ts";
 import { l2NormalizeRows, type RowMatrix, transposeData } from "../retrieval/row_matrix.ts";
 import { dotProductsMany } from "../retrieval/similarity.ts";
+import type { HoldoutLangIdRows } from "../image_pivot/image_pivot_cv.ts";
 import { KitError } from "../util/kit_error.ts";
 import type { ItemOutcomes, ItemSeries } from "./item_outcomes.ts";
 
@@ -42,7 +43,13 @@ export function perItemMeanCosine(x: RowMatrix): Float64Array {
  *   (its mean over a fold's items is that fold's Table 6 mean cosine);
  * - `k_occurrence_share`: how often the item's caption is among the k = min(10, n − 1) cosine
  *   nearest neighbours of the fold's other captions in `lang`, divided by k (Table 6's hubness
- *   skewness and hub ratio are statistics of these within each fold: `reduce` in lib/claims).
+ *   skewness and hub ratio are statistics of these within each fold: `reduce` in lib/claims);
+ * - `lang_id`: 1 when the fold's lang-ID probe names `lang` for the item's caption, 0 when it
+ *   names another language — only for the (item, language) rows in the probe's test split (the
+ *   other items of the fold have no value in that series: no outcome). Every head of a fold has
+ *   the same test rows, so the heads' series are paired; the share of ones among all of a fold's
+ *   values (all languages pooled) is that fold's Table 6 lang-ID accuracy (`reduce:
+ *   "pooledPerStratum"`).
  * Every value carries its fold as stratum.
  * Similarities, ranks and ties are those of lib/retrieval's fold evaluation.
  */
@@ -55,29 +62,34 @@ export class ImagePivotItemRecorder {
 
   constructor(readonly n: number) {}
 
+  /** Appends one value per unit (`units[i]` ↦ `values[i]`), all in stratum `fold`. */
   #push(
     key: Record<string, string>,
     fold: number,
-    holdout: readonly number[],
+    units: readonly number[],
     values: ArrayLike<number>,
   ): void {
     const id = JSON.stringify(key);
     let s = this.#series.get(id);
     if (!s) this.#series.set(id, s = { key, units: [], strata: [], values: [] });
-    for (let i = 0; i < holdout.length; i++) {
-      s.units.push(holdout[i]!);
+    for (let i = 0; i < units.length; i++) {
+      s.units.push(units[i]!);
       s.strata.push(fold);
       s.values.push(values[i]!);
     }
   }
 
-  /** Records one head on one fold: `text[lang]` and `images` are the holdout rows, in `holdout` order. */
+  /**
+   * Records one head on one fold: `text[lang]` and `images` are the holdout rows, in `holdout`
+   * order; `langId` the fold's lang-ID probe test rows on them (none: no `lang_id` series).
+   */
   record = async (
     fold: number,
     head: string,
     holdout: readonly number[],
     text: Readonly<Record<string, RowMatrix>>,
     images: RowMatrix,
+    langId?: HoldoutLangIdRows | null,
   ): Promise<void> => {
     const langs = Object.keys(text);
     const n = holdout.length;
@@ -114,6 +126,7 @@ export class ImagePivotItemRecorder {
         this.#push({ head, metric: "k_occurrence_share", lang: l }, fold, holdout, share);
       }
     }
+    if (langId) this.#recordLangId(fold, head, holdout, langs, langId);
     if (langs.length >= 2) {
       for (const src of langs) {
         const pick = argmaxRows(byLang.get(src)!, n, n);
@@ -129,6 +142,40 @@ export class ImagePivotItemRecorder {
       }
     }
   };
+
+  #recordLangId(
+    fold: number,
+    head: string,
+    holdout: readonly number[],
+    langs: readonly string[],
+    langId: HoldoutLangIdRows,
+  ): void {
+    const { languages, test } = langId;
+    for (const l of languages) {
+      if (!langs.includes(l)) {
+        throw new KitError(
+          `ImagePivotItemRecorder: lang-ID probe language "${l}" has no holdout captions (fold ${fold}, head ${head})`,
+        );
+      }
+    }
+    const units = languages.map((): number[] => []);
+    const values = languages.map((): number[] => []);
+    for (let i = 0; i < test.correct.length; i++) {
+      const li = test.language[i]!, r = test.row[i]!;
+      if (li < 0 || li >= languages.length || r < 0 || r >= holdout.length) {
+        throw new KitError(
+          `ImagePivotItemRecorder: lang-ID test row ${i} (language ${li}, row ${r}) is outside the ${languages.length} languages × ${holdout.length} holdout rows (fold ${fold}, head ${head})`,
+        );
+      }
+      units[li]!.push(holdout[r]!);
+      values[li]!.push(test.correct[i]!);
+    }
+    languages.forEach((lang, li) => {
+      if (units[li]!.length > 0) {
+        this.#push({ head, metric: "lang_id", lang }, fold, units[li]!, values[li]!);
+      }
+    });
+  }
 
   /** The outcomes recorded so far (every head must have covered every item once). */
   outcomes(): ItemOutcomes {
@@ -149,7 +196,7 @@ export class ImagePivotItemRecorder {
     return {
       id: "D",
       description:
-        "Paper D per holdout item, concatenated over the folds (stratum = fold): R@1 hits (t2i, i2t, pivot src>tgt), mean cosine with the fold's other captions, k-occurrence / k in the fold's within-language kNN graph",
+        "Paper D per holdout item, concatenated over the folds (stratum = fold): R@1 hits (t2i, i2t, pivot src>tgt), mean cosine with the fold's other captions, k-occurrence / k in the fold's within-language kNN graph, lang-ID probe hits (only the items in the fold's probe test split)",
       spaces: { items: { units: this.n, unit: "item" } },
       series,
     };

@@ -56,9 +56,12 @@ export interface ItemSelector {
    * population skewness of its values within each stratum, averaged over strata; `hubRatio`: the
    * sum of the largest max(1, round(0.01·n)) values of each stratum (n its size; values are
    * k-occurrences / k) divided by n, averaged over strata — Table 6's hubness, per fold then
-   * over folds. Resampled units enter with their multiplicity.
+   * over folds. `pooledPerStratum`: the mean of all picked series' values within each stratum,
+   * the series pooled (not averaged), then averaged over strata — Table 6's lang-ID accuracy, the
+   * share of a fold's probe test rows (all languages) classified right, then over folds.
+   * Resampled units enter with their multiplicity.
    */
-  reduce?: "mean" | "skewness" | "hubRatio";
+  reduce?: "mean" | "skewness" | "hubRatio" | "pooledPerStratum";
 }
 
 /** The folder the outcomes files live in, inside an artifact folder. */
@@ -283,6 +286,8 @@ export function selectedStatistic(o: ItemOutcomes, sel: ItemSelector): SelectedS
   return {
     statistic: reduce === "mean"
       ? pooledMacroMean(picked)
+      : reduce === "pooledPerStratum"
+      ? pooledPerStratumMean(picked)
       : macroOfStrata(picked, reduce === "skewness" ? weightedSkewness : weightedTopShare),
     space: spaces[0]!,
     units: space.units,
@@ -327,6 +332,55 @@ export function pooledMacroMean(series: readonly ItemSeries[]): WeightedStatisti
       }
     }
     return den === 0 ? NaN : num / den;
+  };
+}
+
+/**
+ * Per stratum (ascending), Σ m·v / Σ m over every value v of every series in it (m = the
+ * multiplicity of v's unit), then the mean over the strata that have a drawn value. On the
+ * observed sample with 0/1 values this is (Σ over strata of hits/rows) / strata, in the same
+ * order of operations as a mean over folds of per-fold accuracies: the same floating-point number.
+ */
+export function pooledPerStratumMean(series: readonly ItemSeries[]): WeightedStatistic {
+  const by = new Map<number, Map<number, { sum: number; count: number }>>();
+  for (const s of series) {
+    if (!s.strata) throw new KitError(`series ${JSON.stringify(s.key)} has no "strata"`);
+    s.values.forEach((v, i) => {
+      const k = s.strata![i]!, u = s.units ? s.units[i]! : i;
+      let g = by.get(k);
+      if (!g) by.set(k, g = new Map());
+      const c = g.get(u);
+      if (c) {
+        c.sum += v;
+        c.count++;
+      } else g.set(u, { sum: v, count: 1 });
+    });
+  }
+  const strata = [...by.keys()].sort((p, q) => p - q).map((k) => {
+    const g = by.get(k)!;
+    return {
+      units: Int32Array.from(g.keys()),
+      sum: Float64Array.from(g.values(), (c) => c.sum),
+      count: Float64Array.from(g.values(), (c) => c.count),
+    };
+  });
+  return (w) => {
+    let total = 0, used = 0;
+    for (const g of strata) {
+      let num = 0, den = 0;
+      for (let i = 0; i < g.units.length; i++) {
+        const m = w[g.units[i]!]!;
+        if (m !== 0) {
+          num += m * g.sum[i]!;
+          den += m * g.count[i]!;
+        }
+      }
+      if (den > 0) {
+        total += num / den;
+        used++;
+      }
+    }
+    return used === 0 ? NaN : total / used;
   };
 }
 

@@ -3,7 +3,7 @@ import { type TableArtifact, writeTableArtifact } from "../artifacts/table_artif
 import { DEFAULT_TOLERANCE } from "../paper/tolerance.ts";
 import { KitError } from "../util/kit_error.ts";
 import { ArtifactStore } from "./artifact_store.ts";
-import { CLAIM_THRESHOLDS, CLAIMS } from "./claim_list.ts";
+import { CLAIM_THRESHOLDS, CLAIMS, claimsForProfile } from "./claim_list.ts";
 import { claimArtifacts, claimItemFiles, type ClaimSpec } from "./claim_spec.ts";
 import {
   CLAIM_BOOTSTRAP,
@@ -22,7 +22,7 @@ export interface ClaimsOptions {
   profile?: "mini" | "paper";
   /** Compare with the published numbers (default: only in the paper profile). */
   paperCheck?: boolean;
-  /** The claims to decide (default: all of `CLAIMS`). */
+  /** The claims to decide (default: all of them, as the run's profile decides them: `claimsForProfile`). */
   claims?: readonly ClaimSpec[];
   /** The intervals' bootstrap (default {@link CLAIM_BOOTSTRAP}: 1000 resamples, seed 2025, 95 %). */
   bootstrap?: ClaimBootstrap;
@@ -51,14 +51,16 @@ export async function evaluateClaims(
   opts: ClaimsOptions = {},
 ): Promise<Omit<ClaimsResult, "artifacts">> {
   const dir = opts.artifactDir ?? kitConfig().artifactDir;
-  const claims = opts.claims ?? CLAIMS;
+  // both profiles' lists read the same artifacts and item files (K-T1 holds both benchmarks)
+  const declared = opts.claims ?? [...CLAIMS, ...claimsForProfile("mini")];
   const bootstrap = opts.bootstrap ?? CLAIM_BOOTSTRAP;
   const store = await ArtifactStore.load(
     dir,
-    [...claims.flatMap(claimArtifacts), ...PAPER_CHECK_ARTIFACTS],
-    claims.flatMap(claimItemFiles),
+    [...declared.flatMap(claimArtifacts), ...PAPER_CHECK_ARTIFACTS],
+    declared.flatMap(claimItemFiles),
   );
   const profile = opts.profile ?? store.profile() ?? kitConfig().profile;
+  const claims = opts.claims ?? claimsForProfile(profile === "paper" ? "paper" : "mini");
   const rows = claims.map((c) => {
     try {
       return evaluateClaim(store, c, bootstrap);
@@ -110,7 +112,9 @@ export async function writeClaimsArtifact(opts: ClaimsOptions = {}): Promise<Cla
         `(K-T1: FLORES sentences, both directions per sentence; K-T2: XNLI test pairs, drawn jointly in every language; D: holdout items of all folds, concatenated) — both sides of a difference on the same draw. ` +
         `The numbers in the values column are these per-item statistics on the observed sample: K's equal the tables'; D's retrieval and mean-cosine numbers pool the items of all folds, ` +
         `so they differ from the tables' means of fold means in the 4th decimal when folds differ in size; D's hubness is computed per fold, then averaged, as in D-T6 ` +
-        `(under resampling each item keeps its k-occurrence in its fold's kNN graph). D-T6's effective rank, Gram correlation and lang-ID probe have no per-item outcomes, so their claims are not measurable.`,
+        `(under resampling each item keeps its k-occurrence in its fold's kNN graph); D's lang-ID accuracy is, per fold, the share of the probe's test rows ((item, language) pairs, all languages pooled) ` +
+        `classified right, then the mean over folds, exactly D-T6's number (under resampling the fitted probe and its split are held fixed; an item enters with its rows in the test split; an item with none there has no lang-ID outcome). ` +
+        `D-T6's effective rank and Gram correlation have no per-item outcomes, so their claims are not measurable.`,
         `Thresholds: "not much" (K2b) = a drop of at most ${CLAIM_THRESHOLDS.notMuchDrop} (2 points) in mean bitext accuracy; ` +
         `"flat" (D4b) = a rise of at most ${CLAIM_THRESHOLDS.flat} in macro R@1; hubness "about the same" (D7) = within ` +
         `${

@@ -39,13 +39,21 @@ const BACKENDS: readonly BackendPreference[] = [
 export const KIT_ENV_VARS = {
   KIT_PROFILE: "mini | paper (default mini)",
   KIT_SMOKE: "1 = tiny sizes for tests; artifacts under figures/smoke/",
-  KIT_DATA_MIRROR: "read-only mirror folder of the datasets (default: ../shared/data when it exists; empty = none)",
+  KIT_DATA_MIRROR:
+    "read-only mirror folder of the datasets (default: ../shared/data when it exists; empty = none)",
   KIT_BACKEND:
     "auto | webgpu | tfjs-node-gpu | wasm+openblas | wasm | cpu (default auto; wasm: no OpenBLAS)",
   KIT_OPENBLAS:
     "off = never load OpenBLAS; or the library name/path to open (default libopenblas.so.0)",
   KIT_BLAS_THREADS: "OpenBLAS thread count, fixed per run (default: cores, at most 8)",
   KIT_ARTIFACT_DIR: "override the artifact folder",
+  KIT_K_TEXT_MODEL: "paper K's XLM-R model folder (default <models>/FacebookAI/xlm-roberta-large)",
+  KIT_K_IMAGE_MODEL:
+    "paper K's ViT model folder (default <models>/google/vit-base-patch16-224-in21k)",
+  KIT_K_TRANSLATIONS:
+    "paper K's translated COCO captions: one {image_id, captions: {en, es, ja, hi, qu?}} a line",
+  KIT_K_SETUPS_DIR:
+    "paper K: read <dir>/<setup>/ setup folders (e.g. converted authors' checkpoints) instead of training them",
 } as const;
 
 /**
@@ -68,7 +76,9 @@ function parseFlag(name: string, raw: string | undefined): boolean {
 }
 
 /** Reads the run's configuration from the environment (or `env`, for tests). */
-export function kitConfig(env: Record<string, string | undefined> = Deno.env.toObject()): KitConfig {
+export function kitConfig(
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): KitConfig {
   const profile = (env.KIT_PROFILE ?? "mini") as Profile;
   if (!PROFILES.includes(profile)) {
     throw new KitError(`KIT_PROFILE=${env.KIT_PROFILE}: expected one of ${PROFILES.join(", ")}`);
@@ -78,8 +88,12 @@ export function kitConfig(env: Record<string, string | undefined> = Deno.env.toO
     throw new KitError(`KIT_BACKEND=${env.KIT_BACKEND}: expected one of ${BACKENDS.join(", ")}`);
   }
   const smoke = parseFlag("KIT_SMOKE", env.KIT_SMOKE);
-  const mirror = env.KIT_DATA_MIRROR !== undefined ? (env.KIT_DATA_MIRROR || null) : defaultDataMirror();
+  const mirror = env.KIT_DATA_MIRROR !== undefined
+    ? (env.KIT_DATA_MIRROR || null)
+    : defaultDataMirror();
   const artifactDir = env.KIT_ARTIFACT_DIR ??
-    (smoke ? join(PROJECT_ROOT, "figures", "smoke", profile) : join(PROJECT_ROOT, "figures", profile));
+    (smoke
+      ? join(PROJECT_ROOT, "figures", "smoke", profile)
+      : join(PROJECT_ROOT, "figures", profile));
   return { profile, smoke, dataMirror: mirror, backend, artifactDir };
 }

@@ -348,7 +348,7 @@ export const DATASETS: readonly DatasetDeclaration[] = [
     files: [],
     sizeBytes: 25_300_000_000,
     notes:
-      "Images are fetched from each row's image_url by the dataset-build step of the paper profile.",
+      "Images are downloaded from each kept row's image_url by `./kit task fetch wit-v1` (downloadPaperWitImages, into .cache/wit-images); notebooks never touch the network.",
   },
   {
     name: "flores200",

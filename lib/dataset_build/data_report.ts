@@ -1,4 +1,5 @@
 import { D_LANGUAGES } from "../sources/wit.ts";
+import { KitError } from "../util/kit_error.ts";
 import type { PlotlyFigure } from "../artifacts/chromium_renderer.ts";
 import type { SourceIssue } from "../sources/source_issue.ts";
 import type {
@@ -202,11 +203,52 @@ export function sourceBreakdownRows(
   return rows;
 }
 
+/** One box of a box plot, as plotly draws it from precomputed statistics. */
+export interface BoxStatistics {
+  q1: number;
+  median: number;
+  q3: number;
+  min: number;
+  max: number;
+  mean: number;
+}
+
+/**
+ * Box statistics of `values`: quartiles by linear interpolation between order statistics
+ * (numpy's default `percentile`, Hyndman–Fan type 7), minimum, maximum and mean.
+ *
+ * ```ts
+ * import { boxStatistics } from "./data_report.ts";
+ * const b = boxStatistics([1, 2, 3, 4, 100]);
+ * console.assert(b.q1 === 2 && b.median === 3 && b.q3 === 4 && b.max === 100 && b.min === 1);
+ * ```
+ */
+export function boxStatistics(values: readonly number[]): BoxStatistics {
+  if (values.length === 0) throw new KitError("box statistics: no values");
+  const v = Float64Array.from(values).sort();
+  const q = (p: number) => {
+    const h = (v.length - 1) * p;
+    const lo = Math.floor(h);
+    const hi = Math.min(lo + 1, v.length - 1);
+    return v[lo]! + (h - lo) * (v[hi]! - v[lo]!);
+  };
+  let sum = 0;
+  for (const x of v) sum += x;
+  return {
+    q1: q(0.25),
+    median: q(0.5),
+    q3: q(0.75),
+    min: v[0]!,
+    max: v[v.length - 1]!,
+    mean: sum / v.length,
+  };
+}
+
 /**
  * Caption lengths by language as a plotly box plot: one `{type: "box", name: lang, y}` trace per
  * language, y = caption lengths in Unicode characters (code points; characters rather than words
  * so that ja/zh, written without spaces, are comparable). With `bySource`, one trace per source
- * (`x` = language, grouped boxes) instead.
+ * (`x` = language, grouped boxes, precomputed by {@link boxStatistics}) instead.
  *
  * ```ts
  * import { captionLengthFigure } from "./data_report.ts";
@@ -221,19 +263,35 @@ export function captionLengthFigure(
   const languages = opts.languages ?? MINI_LANGUAGES;
   if (opts.bySource) {
     // One trace per source, x = language: plotly groups the boxes of a language side by side.
+    // The boxes are precomputed (quartiles; whiskers at min and max, as plotly draws a box
+    // without sample points) so that the artifact stores 6 numbers per box rather than every
+    // caption length (~60k numbers).
     const sources = [...new Set(samples.map((s) => s.source ?? "(none)"))].sort();
     const data = sources.map((src) => {
-      const x: string[] = [], y: number[] = [];
-      for (const s of samples) {
-        if ((s.source ?? "(none)") !== src) continue;
-        for (const lang of languages) {
-          for (const c of s.captions[lang] ?? []) {
-            x.push(lang);
-            y.push([...c].length);
-          }
+      const x: string[] = [];
+      const stats: BoxStatistics[] = [];
+      for (const lang of languages) {
+        const y: number[] = [];
+        for (const s of samples) {
+          if ((s.source ?? "(none)") !== src) continue;
+          for (const c of s.captions[lang] ?? []) y.push([...c].length);
         }
+        if (y.length === 0) continue;
+        x.push(lang);
+        stats.push(boxStatistics(y));
       }
-      return { type: "box", name: src, x, y, boxpoints: false };
+      return {
+        type: "box",
+        name: src,
+        x,
+        q1: stats.map((b) => b.q1),
+        median: stats.map((b) => b.median),
+        q3: stats.map((b) => b.q3),
+        lowerfence: stats.map((b) => b.min),
+        upperfence: stats.map((b) => b.max),
+        mean: stats.map((b) => b.mean),
+        boxpoints: false,
+      };
     });
     return {
       data,

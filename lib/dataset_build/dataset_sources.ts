@@ -7,7 +7,7 @@ import { groupCaptionRecords, loadCaptionRecords } from "../sources/caption_reco
 import { D_LANGUAGES, findWitShards, loadWitCaptions, type WitRecord } from "../sources/wit.ts";
 import { type SourceIssue, sourceIssue } from "../sources/source_issue.ts";
 import { sha256Hex } from "../util/sha256.ts";
-import { cacheDir } from "../util/paths.ts";
+import { paperWitImagesDir } from "./paper_wit_images.ts";
 import { pathExists } from "../sources/text_io.ts";
 import {
   type CandidateSample,
@@ -339,8 +339,10 @@ export async function paperCocoSource(opts: {
 
 /**
  * Paper profile, D's images: the WIT v1 TSVs of the registry (`./kit task fetch wit-v1`) — the
- * train, val and test shards, all three as D reads them (`findWitShards`) — with images from `imagesDir` (default `<cache>/wit-images`). Throws the registry's KitError when the
- * TSVs are not there.
+ * train, val and test shards, all three as D reads them (`findWitShards`) — with images from
+ * `imagesDir` (default `paperWitImagesDir()`, `<cache>/wit-images`, where `./kit task fetch
+ * wit-v1` downloads them: `downloadPaperWitImages`). Throws the registry's KitError when the TSVs
+ * are not there.
  */
 export async function paperWitSource(
   opts: { registry?: DataRegistry; imagesDir?: string } = {},
@@ -354,5 +356,25 @@ export async function paperWitSource(
     if (!(err instanceof KitError)) throw err;
     throw reg.missingError(reg.declaration("wit-v1"), [`${r.source}: ${err.message}`]);
   }
-  return witSource({ tsvFiles, imagesDir: opts.imagesDir ?? join(cacheDir(), "wit-images") });
+  const imagesDir = opts.imagesDir ?? paperWitImagesDir();
+  const source = witSource({ tsvFiles, imagesDir });
+  return {
+    ...source,
+    async load(): Promise<LoadedSource> {
+      const loaded = await source.load();
+      const kept = loaded.candidates.length +
+        loaded.issues.filter((i) => i.reason === "image not downloaded").length;
+      if (kept > 0 && loaded.candidates.length === 0) {
+        // a set without images is never D's: say how to get them instead of building it
+        throw new KitError(
+          `WIT: none of the ${kept} images of D's set (a caption in all nine languages in ${r.root}) is in ${imagesDir}`,
+          [
+            "download them with `./kit task fetch wit-v1` (from each row's image_url; rerun to resume)",
+            "or put them there yourself as <key>.<ext>, key = sha256(image_url)[:20] (witImageKey)",
+          ],
+        );
+      }
+      return loaded;
+    },
+  };
 }

@@ -22,3 +22,4 @@ export * from "./mini_dataset.ts";
 export * from "./emoji_source.ts";
 export * from "./d_mini_items.ts";
 export * from "./d_wit_build.ts";
+export * from "./paper_wit_images.ts";

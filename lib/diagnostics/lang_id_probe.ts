@@ -15,6 +15,20 @@ export interface LangIdProbeOptions {
   readonly C?: number;
 }
 
+/**
+ * The probe's test rows, one entry each in stacked order (language by language, rows ascending):
+ * which language, which row of that language's matrix, and whether the probe named the language
+ * right. The probe's `accuracy` is exactly the number of ones in `correct` over its length.
+ */
+export interface LangIdTestRows {
+  /** Position of the row's language in the probe's `languages`. */
+  readonly language: Int32Array;
+  /** Row index inside that language's matrix. */
+  readonly row: Int32Array;
+  /** 1 when the predicted language is the row's language, else 0. */
+  readonly correct: Uint8Array;
+}
+
 /** Outcome of `langIdProbe`. */
 export interface LangIdProbeResult {
   /** Share of test rows whose language is predicted correctly (chance = 1/languages). */
@@ -23,6 +37,8 @@ export interface LangIdProbeResult {
   readonly testRows: number;
   readonly iterations: number;
   readonly converged: boolean;
+  /** Per test row: language, row and correctness (what per-item bootstrap intervals resample). */
+  readonly test: LangIdTestRows;
 }
 
 /** Rows of several matrices stacked, with the matrix position as label. */
@@ -68,7 +84,9 @@ export function selectRows(rows: LabelledRows, idx: ArrayLike<number>): Labelled
 /**
  * Language-ID probe: the first `maxRowsPerLanguage` rows of every language, a stratified 70/30
  * split (`stratifiedSplit`, seeded), multinomial logistic regression (L2, `C`) fitted to
- * convergence on the train part, accuracy on the test part.
+ * convergence on the train part, accuracy on the test part, and which test rows it got right
+ * (`test`; the split depends only on the row counts and the seed, so embeddings of the same items
+ * through different heads get the same test rows).
  *
  * ```ts
  * import { langIdProbe } from "./lang_id_probe.ts";
@@ -90,13 +108,29 @@ export function langIdProbe(
     classes: languages.length,
   });
   const pred = predictMultinomialLogistic(model, test.x);
+  // Stacked rows are grouped by language: a row's index in its own matrix is its offset there.
+  const first = new Int32Array(languages.length).fill(-1);
+  all.labels.forEach((l, i) => {
+    if (first[l] === -1) first[l] = i;
+  });
+  const right = new Uint8Array(pred.length);
   let correct = 0;
-  for (let i = 0; i < pred.length; i++) if (pred[i] === test.labels[i]) correct++;
+  for (let i = 0; i < pred.length; i++) {
+    if (pred[i] === test.labels[i]) {
+      correct++;
+      right[i] = 1;
+    }
+  }
   return {
     accuracy: correct / pred.length,
     trainRows: train.x.rows,
     testRows: test.x.rows,
     iterations: model.iterations,
     converged: model.converged,
+    test: {
+      language: test.labels,
+      row: Int32Array.from(split.test, (i) => i - first[all.labels[i]!]!),
+      correct: right,
+    },
   };
 }

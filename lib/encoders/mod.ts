@@ -26,3 +26,4 @@ export * from "./image_pixels.ts";
 export * from "./subword_tokenizer.ts";
 export * from "./pretrained/mod.ts";
 export * from "./safetensors_model_folder.ts";
+export * from "./dropout.ts";

@@ -49,6 +49,8 @@ export function selfAttention(
   heads: number,
   w: AttentionWeights,
   maskBias: tf.Tensor | null,
+  /** Training mode: dropout of the attention probabilities (default none). */
+  dropProbs?: (probs: tf.Tensor3D) => tf.Tensor3D,
 ): tf.Tensor2D {
   const d = x.shape[1];
   const dh = d / heads;
@@ -68,7 +70,8 @@ export function selfAttention(
       [batch * heads, length, length],
     );
   }
-  const probs = tf.softmax(scores) as tf.Tensor3D;
+  const sm = tf.softmax(scores) as tf.Tensor3D;
+  const probs = dropProbs ? dropProbs(sm) : sm;
   const ctx = batchMatMulFast(probs, v);
   const merged = tf.reshape(
     tf.transpose(tf.reshape(ctx, [batch, heads, length, dh]), [0, 2, 1, 3]),

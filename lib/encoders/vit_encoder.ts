@@ -4,6 +4,7 @@ import { KitError } from "../util/kit_error.ts";
 import type { VitConfig } from "./encoder_config.ts";
 import { ParameterSet, type ParameterSpec } from "./parameter_set.ts";
 import { layerNorm, linear, selfAttention } from "./transformer_ops.ts";
+import type { Dropout } from "./dropout.ts";
 
 /** Options of `VitEncoder`. */
 export interface VitOptions {
@@ -88,9 +89,11 @@ export class VitEncoder {
 
   /**
    * Last hidden states `[batch·(patches+1), d]` (after the final LayerNorm) from flattened
-   * patches `[batch·patches, C·p·p]`. Call inside `tf.tidy`.
+   * patches `[batch·patches, C·p·p]`. Call inside `tf.tidy`. With `dropout` (training mode),
+   * Hugging Face's ViT dropout sites: after the position embeddings, on the attention
+   * probabilities, and on each sub-layer's output before its residual add.
    */
-  encode(patches: tf.Tensor2D, batch: number): tf.Tensor2D {
+  encode(patches: tf.Tensor2D, batch: number, dropout?: Dropout): tf.Tensor2D {
     const c = this.config, d = this.dim, np = this.numPatches;
     const tokens = np + 1;
     const w = this.#p("embeddings.patch_embeddings.projection.weight");
@@ -104,7 +107,9 @@ export class VitEncoder {
       tf.concat([cls, tf.reshape(emb, [batch, np, d])], 1),
       this.#p("embeddings.position_embeddings"),
     );
-    let x = tf.reshape(seq, [batch * tokens, d]) as tf.Tensor2D;
+    const drop = <T extends tf.Tensor>(t: T, which: "hidden" | "attention"): T =>
+      dropout ? dropout.apply(t, which) : t;
+    let x = drop(tf.reshape(seq, [batch * tokens, d]) as tf.Tensor2D, "hidden");
     for (let l = 0; l < c.num_hidden_layers; l++) {
       const p = (n: string) => this.#p(`encoder.layer.${l}.${n}`);
       const h1 = layerNorm(
@@ -113,17 +118,25 @@ export class VitEncoder {
         p("layernorm_before.bias"),
         c.layer_norm_eps,
       );
-      const a = selfAttention(h1, batch, tokens, c.num_attention_heads, {
-        qW: p("attention.attention.query.weight"),
-        qB: p("attention.attention.query.bias"),
-        kW: p("attention.attention.key.weight"),
-        kB: p("attention.attention.key.bias"),
-        vW: p("attention.attention.value.weight"),
-        vB: p("attention.attention.value.bias"),
-        oW: p("attention.output.dense.weight"),
-        oB: p("attention.output.dense.bias"),
-      }, null);
-      x = tf.add(x, a) as tf.Tensor2D;
+      const a = selfAttention(
+        h1,
+        batch,
+        tokens,
+        c.num_attention_heads,
+        {
+          qW: p("attention.attention.query.weight"),
+          qB: p("attention.attention.query.bias"),
+          kW: p("attention.attention.key.weight"),
+          kB: p("attention.attention.key.bias"),
+          vW: p("attention.attention.value.weight"),
+          vB: p("attention.attention.value.bias"),
+          oW: p("attention.output.dense.weight"),
+          oB: p("attention.output.dense.bias"),
+        },
+        null,
+        dropout ? (pr) => drop(pr, "attention") : undefined,
+      );
+      x = tf.add(x, drop(a, "hidden")) as tf.Tensor2D;
       const h2 = layerNorm(
         x,
         p("layernorm_after.weight"),
@@ -135,7 +148,7 @@ export class VitEncoder {
         p("output.dense.weight"),
         p("output.dense.bias"),
       );
-      x = tf.add(x, f) as tf.Tensor2D;
+      x = tf.add(x, drop(f, "hidden")) as tf.Tensor2D;
     }
     return layerNorm(x, this.#p("layernorm.weight"), this.#p("layernorm.bias"), c.layer_norm_eps);
   }

@@ -4,6 +4,7 @@ import { KitError } from "../util/kit_error.ts";
 import type { XlmRobertaConfig } from "./encoder_config.ts";
 import { ParameterSet, type ParameterSpec, type ParameterState } from "./parameter_set.ts";
 import { layerNorm, linear, selfAttention } from "./transformer_ops.ts";
+import type { Dropout } from "./dropout.ts";
 
 /** Token ids of `batch` sequences padded to `length` with the config's `pad_token_id`. */
 export interface TokenBatch {
@@ -46,8 +47,8 @@ const NEG_INF = -1e9;
  * layers (self-attention → add & LayerNorm → GELU MLP → add & LayerNorm), and mean pooling over
  * the real (non-padding) tokens. Parameter names and `[out, in]` Linear layouts are Hugging
  * Face's (`roberta.embeddings.word_embeddings.weight`, `roberta.encoder.layer.0.attention.self.query.weight`, …),
- * so `loadSafetensorsWeights` reads a downloaded checkpoint directly. Dropout is not applied
- * (the kit trains small models for few steps; inference is what evaluation uses).
+ * so `loadSafetensorsWeights` reads a downloaded checkpoint directly. Dropout is applied only
+ * when `encode` is given a `Dropout` (K's paper-plan training); evaluation never passes one.
  *
  * Embedding rows are gathered in JavaScript (TF.js's WASM backend has no kernel for the gather
  * gradient); `embeddingGrad` scatters the gradient of the summed embeddings back.
@@ -199,9 +200,11 @@ export class XlmRobertaEncoder {
 
   /**
    * The last hidden states `[batch·length, d]` from the summed embeddings `input` (a tensor of
-   * `embeddingInput(b)`, so callers can take its gradient). Call inside `tf.tidy`.
+   * `embeddingInput(b)`, so callers can take its gradient). Call inside `tf.tidy`. With `dropout`
+   * (training mode), Hugging Face's RoBERTa dropout sites: after the embedding LayerNorm, on the
+   * attention probabilities, and on each sub-layer's output before its residual add.
    */
-  encode(b: TokenBatch, input: tf.Tensor2D): tf.Tensor2D {
+  encode(b: TokenBatch, input: tf.Tensor2D, dropout?: Dropout): tf.Tensor2D {
     const c = this.config;
     const mask = this.realTokenMask(b);
     let anyPad = false;
@@ -219,21 +222,32 @@ export class XlmRobertaEncoder {
       this.#p("embeddings.LayerNorm.bias"),
       c.layer_norm_eps,
     );
+    const drop = <T extends tf.Tensor>(t: T, which: "hidden" | "attention"): T =>
+      dropout ? dropout.apply(t, which) : t;
+    x = drop(x, "hidden");
     for (let l = 0; l < c.num_hidden_layers; l++) {
       const pre = `encoder.layer.${l}.`;
       const p = (n: string) => this.#p(pre + n);
-      const a = selfAttention(x, b.batch, b.length, c.num_attention_heads, {
-        qW: p("attention.self.query.weight"),
-        qB: p("attention.self.query.bias"),
-        kW: p("attention.self.key.weight"),
-        kB: p("attention.self.key.bias"),
-        vW: p("attention.self.value.weight"),
-        vB: p("attention.self.value.bias"),
-        oW: p("attention.output.dense.weight"),
-        oB: p("attention.output.dense.bias"),
-      }, maskBias);
+      const a = selfAttention(
+        x,
+        b.batch,
+        b.length,
+        c.num_attention_heads,
+        {
+          qW: p("attention.self.query.weight"),
+          qB: p("attention.self.query.bias"),
+          kW: p("attention.self.key.weight"),
+          kB: p("attention.self.key.bias"),
+          vW: p("attention.self.value.weight"),
+          vB: p("attention.self.value.bias"),
+          oW: p("attention.output.dense.weight"),
+          oB: p("attention.output.dense.bias"),
+        },
+        maskBias,
+        dropout ? (pr) => drop(pr, "attention") : undefined,
+      );
       x = layerNorm(
-        tf.add(x, a) as tf.Tensor2D,
+        tf.add(x, drop(a, "hidden")) as tf.Tensor2D,
         p("attention.output.LayerNorm.weight"),
         p("attention.output.LayerNorm.bias"),
         c.layer_norm_eps,
@@ -241,7 +255,7 @@ export class XlmRobertaEncoder {
       const h = gelu(linear(x, p("intermediate.dense.weight"), p("intermediate.dense.bias")));
       const f = linear(h, p("output.dense.weight"), p("output.dense.bias"));
       x = layerNorm(
-        tf.add(x, f) as tf.Tensor2D,
+        tf.add(x, drop(f, "hidden")) as tf.Tensor2D,
         p("output.LayerNorm.weight"),
         p("output.LayerNorm.bias"),
         c.layer_norm_eps,

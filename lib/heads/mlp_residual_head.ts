@@ -6,8 +6,8 @@ import { SeededRandom } from "../util/seeded_random.ts";
 import type { Head, HeadParameter, HeadState } from "./head.ts";
 import { readHeadState, writeHeadState } from "./head_state.ts";
 import { frozenInputMatMul } from "./frozen_input_matmul.ts";
-import { gelu } from "./gelu.ts";
-import { normalizeRows } from "./normalize_rows.ts";
+import { biasGelu } from "./bias_gelu.ts";
+import { residualNormalize } from "./residual_normalize.ts";
 
 /** Options of the residual MLP head. */
 export interface MlpHeadOptions {
@@ -70,9 +70,8 @@ export function createMlpResidualHead(dim: number, opts: MlpHeadOptions = {}): H
         throw new KitError(`MLP head: expected n × ${dim} rows, got shape [${t.shape.join(", ")}]`);
       }
       return tf.tidy(() => {
-        const h = gelu(tf.add(frozenInputMatMul(t, w1 as Tensor2D), b1 as Tensor1D) as Tensor2D);
-        const delta = tf.add(matMulFast(h, w2 as Tensor2D), b2 as Tensor1D);
-        return normalizeRows(tf.add(t, delta) as Tensor2D);
+        const h = biasGelu(frozenInputMatMul(t, w1 as Tensor2D), b1 as Tensor1D);
+        return residualNormalize(t, matMulFast(h, w2 as Tensor2D), b2 as Tensor1D);
       });
     },
     parameters,

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { kFoldIndices } from "../cv/k_fold.ts";
 import { diagnoseLanguages, type DiagnosticsSummary } from "../diagnostics/diagnose_languages.ts";
+import type { LangIdTestRows } from "../diagnostics/lang_id_probe.ts";
 import { createHead } from "../heads/create_head.ts";
 import type { HeadKind, HeadState } from "../heads/head.ts";
 import { projectRowsAsync } from "../heads/project_rows.ts";
@@ -52,8 +53,9 @@ export interface ImagePivotCvOptions {
   /** Called with a one-line message as each fold × head finishes. */
   log?: (line: string) => void;
   /**
-   * Called for each fold × head with its holdout item indices and projected holdout rows (in
-   * that order), e.g. lib/claims' `ImagePivotItemRecorder.record` for per-item outcomes.
+   * Called for each fold × head with its holdout item indices, projected holdout rows (in that
+   * order) and the lang-ID probe's test rows (null when the probe or the diagnostics are off),
+   * e.g. lib/claims' `ImagePivotItemRecorder.record` for per-item outcomes.
    */
   onHoldout?: (
     fold: number,
@@ -61,7 +63,18 @@ export interface ImagePivotCvOptions {
     holdout: number[],
     text: Record<string, RowMatrix>,
     images: RowMatrix,
+    langId: HoldoutLangIdRows | null,
   ) => void | Promise<void>;
+}
+
+/**
+ * The lang-ID probe's test rows on one fold × head: `test.row` indexes the holdout rows (row r =
+ * item `holdout[r]`), `test.language` indexes `languages`. Every head of a fold gets the same
+ * test rows (the split depends only on the row counts and `langIdSeed`).
+ */
+export interface HoldoutLangIdRows {
+  readonly languages: readonly string[];
+  readonly test: LangIdTestRows;
 }
 
 /** One head on one fold. */
@@ -180,8 +193,11 @@ async function replayCv(
   options: ImagePivotCvOptions,
 ): Promise<void> {
   const { result, states } = out;
+  if (out.langIds.length !== result.results.length) {
+    throw new KitError("d-cv cache: lang-ID rows do not match the results");
+  }
   const k = result.folds.length;
-  for (const r of result.results) {
+  for (const [i, r] of result.results.entries()) {
     const holdout = result.folds[r.fold]!;
     if (options.onHoldout) {
       let text: Record<string, RowMatrix>;
@@ -209,6 +225,7 @@ async function replayCv(
         holdout,
         text,
         selectRows(emb.images, holdout, "images"),
+        out.langIds[i] ?? null,
       );
     }
     options.log?.(
@@ -223,6 +240,8 @@ async function replayCv(
 interface ComputedCv {
   result: ImagePivotCvResult;
   states: Partial<Record<TrainedHeadKind, HeadState>>[];
+  /** The `langId` argument of each `onHoldout` call, in `result.results` order. */
+  langIds: (HoldoutLangIdRows | null)[];
 }
 
 async function computeCv(
@@ -247,6 +266,7 @@ async function computeCv(
   const folds = kFoldIndices(emb.n, k, seed, { shuffle: true });
   const results: HeadFoldResult[] = [];
   const states: Partial<Record<TrainedHeadKind, HeadState>>[] = folds.map(() => ({}));
+  const langIds: (HoldoutLangIdRows | null)[] = [];
   const log = options.log ?? (() => {});
 
   const assess = async (
@@ -263,15 +283,20 @@ async function computeCv(
       langs: emb.langs,
       pivot: emb.langs.length > 1,
     });
-    await options.onHoldout?.(fold, head, holdout, textHold, imagesHold);
-    const diag = diagnostics
+    const diagnosis = diagnostics
       ? diagnoseLanguages(textHold, {
         seed: langIdSeed,
         k: Math.min(10, holdout.length - 1),
         probe: options.probe ?? true,
         languages: emb.langs,
-      }).macro
+      })
       : null;
+    const langId = diagnosis?.probe
+      ? { languages: diagnosis.languages, test: diagnosis.probe.test }
+      : null;
+    await options.onHoldout?.(fold, head, holdout, textHold, imagesHold, langId);
+    langIds.push(langId);
+    const diag = diagnosis?.macro ?? null;
     results.push({ fold, head, evaluation, diagnostics: diag, training });
     log(
       `fold ${fold + 1}/${k} ${head}: t2i R@1 ${evaluation.t2iMacro.r1.toFixed(4)}, i2t R@1 ${
@@ -335,6 +360,7 @@ async function computeCv(
       fold0States: states[0]!,
     },
     states,
+    langIds,
   };
 }
 

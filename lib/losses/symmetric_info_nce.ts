@@ -4,6 +4,7 @@ import { matMulFast } from "../backend/matmul.ts";
 import { nativeMatMulActive } from "../backend/native_matmul_kernel.ts";
 import { KitError } from "../util/kit_error.ts";
 import { assertMatrix } from "./cross_entropy.ts";
+import { REPEATED_INFO_NCE, repeatedInfoNceKernelActive } from "./repeated_info_nce_kernel.ts";
 
 /**
  * Paper D's symmetric InfoNCE: `½ (CE(S) + CE(Sᵀ))` with `S = T·Vᵀ / τ` and the diagonal as
@@ -89,10 +90,22 @@ export function symmetricInfoNceRepeatedImages(
     const t = args[0] as Tensor2D, u = args[1] as Tensor2D;
     const save = args[2] as tf.GradSaveFunc;
     const native = nativeMatMulActive(); // OpenBLAS: transpose flags are free
-    const s0 = tf.mul(
-      native ? tf.matMul(t, u, false, true) : tf.matMul(t, u.transpose()),
-      invTau,
-    ) as Tensor2D;
+    const product = native ? tf.matMul(t, u, false, true) : tf.matMul(t, u.transpose());
+    if (repeatedInfoNceKernelActive()) {
+      // one pass for the log-sum-exps, the loss and dL/d(T·Uᵀ) (saved: backward is a multiply)
+      const [loss, g] = tf.engine().runKernel(REPEATED_INFO_NCE, { s: product }, {
+        invTau,
+      }) as Tensor2D[];
+      save([t, u, g!]);
+      return {
+        value: loss as unknown as Scalar,
+        gradFunc: (dy, saved) => {
+          const [st, su, sg] = saved as Tensor2D[];
+          return backwardMatMuls(tf.mul(sg!, dy) as Tensor2D, st!, su!, native);
+        },
+      };
+    }
+    const s0 = tf.mul(product, invTau) as Tensor2D;
     const m = tf.tensor2d(mask, [n, b]);
     const lseRow = tf.logSumExp(s0, 1, true); // n × 1
     const lseCol = tf.logSumExp(s0, 0, true); // 1 × b
@@ -111,17 +124,22 @@ export function symmetricInfoNceRepeatedImages(
           tf.sub(tf.add(tf.mul(p, 1 / (2 * n)), tf.mul(q, 1 / (2 * b))), tf.mul(sm!, 1 / n)),
           tf.mul(dy, invTau),
         ) as Tensor2D;
-        const dT = tf.matMul(ds, su!);
-        const dU = frozen
-          ? tf.zerosLike(su!)
-          : native
-          ? tf.matMul(ds, st!, true, false)
-          : tf.matMul(ds.transpose(), st!);
-        return [dT, dU];
+        return backwardMatMuls(ds, st!, su!, native);
       },
     };
   });
   return tf.tidy(() => f(textEmb, uniqueImages) as Scalar);
+
+  /** dT = dS·U and dU = dSᵀ·T (zeros for frozen images), dS = dL/d(T·Uᵀ). */
+  function backwardMatMuls(ds: Tensor2D, st: Tensor2D, su: Tensor2D, native: boolean) {
+    const dT = tf.matMul(ds, su);
+    const dU = frozen
+      ? tf.zerosLike(su)
+      : native
+      ? tf.matMul(ds, st, true, false)
+      : tf.matMul(ds.transpose(), st);
+    return [dT, dU];
+  }
 }
 
 /** Options of `symmetricInfoNceRepeatedImages`. */

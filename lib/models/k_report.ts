@@ -16,6 +16,9 @@ import {
   kTrainingSet,
 } from "./k_setup_training.ts";
 import type { MiniKSetups } from "./mini_models.ts";
+import type { PaperKSetups } from "./k_paper_setups.ts";
+import type { TrainingRecord } from "./masked_lm_pretraining.ts";
+import { basename } from "node:path";
 import type { StampSample } from "./stamp_samples.ts";
 
 /** K's joint-space text embeddings of a setup: mean-pooled text tower → `text_projection`. */
@@ -178,7 +181,10 @@ export function kTrainingTableRows(k: MiniKSetups): Record<string, string | numb
 }
 
 /** K-F2: training loss (per step, smoothed) and validation loss of the four setups. */
-export function kLossCurveFigure(k: MiniKSetups, smoothing = 10): PlotlyFigure {
+export function kLossCurveFigure(
+  k: { models: Record<KTrainedSetup, { training: TrainingRecord }> },
+  smoothing = 10,
+): PlotlyFigure {
   const colors: Record<KTrainedSetup, string> = {
     "eng-only": "#1f77b4",
     "eng-pivot": "#2ca02c",
@@ -230,4 +236,45 @@ export function recordsOf(
 /** Stamp samples by key. */
 export function samplesByKey(samples: readonly StampSample[]): Map<string, StampSample> {
   return new Map(samples.map((s) => [s.key, s]));
+}
+
+/** K-TRAIN rows of the paper profile: the user's two towers, then the four setups the kit trained. */
+export function kPaperTrainingTableRows(k: PaperKSetups): Record<string, string | number>[] {
+  const rows: Record<string, string | number>[] = [
+    {
+      model: `XLM-R (untuned \`xlmr\`): ${basename(k.folders.text)}`,
+      objective: "pretrained (your model folder)",
+      data: "-",
+      partition: "-",
+      languages: 0,
+      sentences: 0,
+      images: 0,
+      steps: 0,
+      seconds: 0,
+      parameters: 0,
+    },
+  ];
+  for (const setup of K_TRAINED_SETUPS) {
+    const m = k.models[setup];
+    const set = kTrainingSet(k.captions.records, setup, k.plan.schedule.seed);
+    const langs = K_SETUP_LANGUAGES[setup];
+    rows.push({
+      model: K_SETUP_LABELS[setup],
+      objective: langs.pivot.length > 0
+        ? "text only: text–text CE (es/ja/hi → batch's en), no images"
+        : langs.image.length > 1
+        ? `text→image CE, one language per caption record (seed ${set.assignmentSeed})`
+        : "text→image CE",
+      data: Object.entries(set.captionsPerLang).map(([l, n]) => `${l} ${n}`).join(", ") +
+        ` captions (${k.captions.source})`,
+      partition: "COCO train2017; val2017 for checkpoint selection",
+      languages: Object.keys(set.captionsPerLang).length,
+      sentences: Object.values(set.captionsPerLang).reduce((a, n) => a + (n ?? 0), 0),
+      images: langs.pivot.length > 0 ? 0 : new Set(set.trainKeys).size,
+      steps: m.training.lossHistory.length,
+      seconds: Math.round(m.training.seconds),
+      parameters: m.training.parameters,
+    });
+  }
+  return rows;
 }

@@ -8,9 +8,10 @@ import { SeededRandom } from "../util/seeded_random.ts";
 import { sha256Hex } from "../util/sha256.ts";
 import { readSafetensors, type SafeTensorInput, writeSafetensors } from "../io/safetensors.ts";
 import type { KSetupId } from "../encoders/encoder.ts";
-import { ParameterSet, type ParameterSpec } from "../encoders/parameter_set.ts";
+import { ParameterSet, type ParameterState } from "../encoders/parameter_set.ts";
 import { linear } from "../encoders/transformer_ops.ts";
-import { XlmRobertaEncoder } from "../encoders/xlm_roberta_encoder.ts";
+import { type TokenBatch, XlmRobertaEncoder } from "../encoders/xlm_roberta_encoder.ts";
+import { Dropout, type DropoutRates } from "../encoders/dropout.ts";
 import { VitEncoder } from "../encoders/vit_encoder.ts";
 import {
   readEncoderConfig,
@@ -294,7 +295,6 @@ export async function trainKSetup(opts: {
     plan.schedule.seed,
   );
   const tok = opts.textBase.tokenizer;
-  const trainItems = set.train, valItems = set.val;
   const stampOf = (k: string) => {
     const s = sampleByKey.get(k);
     if (!s) throw new KitError(`K ${setup}: caption record ${k} has no image in the mini dataset`);
@@ -303,6 +303,98 @@ export async function trainKSetup(opts: {
   const trainPx = textOnly ? null : await stampPixels(set.trainKeys.map(stampOf), image.config);
   const valPx = textOnly ? null : await stampPixels(set.valKeys.map(stampOf), image.config);
   const per = image.config.num_channels * image.config.image_size ** 2;
+  const pixelsOf = (src: Float32Array, items: readonly KItem[]) => {
+    const px = new Float32Array(items.length * per);
+    items.forEach((it, j) => px.set(src.subarray(it.row * per, (it.row + 1) * per), j * per));
+    return px;
+  };
+  const training = await runKSetupTraining({
+    setup,
+    set,
+    text,
+    image,
+    head,
+    tokenize: (texts) => tok.batch(texts, plan.maxLength),
+    pixels: (items, part) => Promise.resolve(pixelsOf(part === "train" ? trainPx! : valPx!, items)),
+    plan,
+    dir,
+    fingerprint,
+    quiet: opts.quiet,
+    stopAfterSteps: opts.stopAfterSteps,
+    t0,
+  });
+  const model: KSetupModel = {
+    setup,
+    dir,
+    text,
+    image,
+    head,
+    tokenizer: tok,
+    maxLength: plan.maxLength,
+    training: training.record,
+    dispose: () => [text, image, head].forEach((m) => m.dispose()),
+  };
+  if (training.completed) {
+    await atomicWriteJson(join(dir, "text_config.json"), text.config);
+    await atomicWriteJson(join(dir, "image_config.json"), image.config);
+    await atomicWriteJson(join(dir, "tokenizer.json"), tok.toJSON());
+    await saveSafetensorsWeights(text, join(dir, "text_encoder.safetensors"));
+    await saveSafetensorsWeights(image, join(dir, "image_encoder.safetensors"));
+    await writeParameterSet(head, join(dir, "projection.safetensors"));
+    await atomicWriteJson(join(dir, "training.json"), training.record);
+    await Deno.remove(join(dir, "checkpoint.safetensors")).catch(() => {});
+  }
+  return model;
+}
+
+/** What `runKSetupTraining` needs: the towers and head to train, and how to feed them. */
+export interface KSetupTrainingInput {
+  setup: KTrainedSetup;
+  set: KTrainingSet;
+  /** Towers and head, initialised (trained in place; the best validation state is restored). */
+  text: XlmRobertaEncoder;
+  image: VitEncoder;
+  head: ParameterSet;
+  /** Token ids of a batch of texts, padded with the text config's `pad_token_id`. */
+  tokenize(texts: string[]): TokenBatch;
+  /** Preprocessed pixels (`C×S×S` each, concatenated) of items of `set.train` or `set.val`. */
+  pixels(items: readonly KItem[], part: "train" | "val"): Promise<Float32Array>;
+  plan: KFineTunePlan;
+  /** Where the checkpoint goes (`dir/checkpoint.safetensors`). */
+  dir: string;
+  fingerprint: string;
+  quiet?: boolean;
+  stopAfterSteps?: number;
+  /** Learning rate of each step (default: the schedule's warm-up + linear decay). */
+  lrAt?: (step: number) => number;
+  /**
+   * Training-mode dropout of the towers (K's paper plan: Hugging Face's, from each folder's
+   * config); seeded per step, in frozen warm-up steps too (PyTorch's `train()` mode), never in
+   * validation. Default none (the mini plan). Callers put it in `fingerprint`.
+   */
+  dropout?: { text: DropoutRates; image: DropoutRates };
+  /**
+   * Row-sparse ("lazy") Adam for the text tower's word-embedding table: only the rows a batch
+   * looked up get a gradient and an update (no dense `vocab × d` gradient; the paper profile's
+   * 250k × 1024 table). Default false (the mini plan: dense Adam).
+   */
+  sparseWordEmbeddings?: boolean;
+  /** `performance.now()` when the caller started (for the record's seconds). */
+  t0: number;
+}
+
+/**
+ * One K setup's fine-tuning loop (mini and paper profiles alike; see {@link trainKSetup}):
+ * per-step losses and gradients, the frozen warm-up, validation, resumable checkpoints; returns
+ * the training record and whether the run completed.
+ */
+export async function runKSetupTraining(
+  o: KSetupTrainingInput,
+): Promise<{ record: TrainingRecord; completed: boolean }> {
+  const { setup, set, text, image, head, plan } = o;
+  const langs = K_SETUP_LANGUAGES[setup];
+  const textOnly = isTextOnlySetup(setup);
+  const trainItems = set.train, valItems = set.val;
   const patchLen = image.config.num_channels * image.config.patch_size ** 2;
   const B = plan.batchSize;
 
@@ -325,20 +417,35 @@ export async function trainKSetup(opts: {
     const Tx = tf.slice(T, [bt.nEnglish, 0], [-1, -1]) as tf.Tensor2D;
     return pivotTextCrossEntropy(Tx, En, scale(), bt.enIdx);
   };
-  const pixelsOf = (src: Float32Array, items: readonly KItem[]) => {
-    const px = new Float32Array(items.length * per);
-    items.forEach((it, j) => px.set(src.subarray(it.row * per, (it.row + 1) * per), j * per));
-    return px;
+
+  const wordName = `${text.prefix}embeddings.word_embeddings.weight`;
+  /** The text tower's gradients from the gradient of its summed embeddings (dense or sparse). */
+  const textGrads = (tb: TokenBatch, inputGrad: Float32Array, tg: ParameterState) => {
+    if (!o.sparseWordEmbeddings) {
+      text.embeddingGrad(tb, inputGrad, tg);
+      return { text: tg, sparse: undefined };
+    }
+    const sg = text.embeddingGradSparse(tb, inputGrad, tg);
+    return { text: tg, sparse: { text: { [wordName]: sg } } };
   };
+  /** Frozen steps under sparse updates: the word table gets no rows (left untouched). */
+  const frozenSparse = o.sparseWordEmbeddings
+    ? {
+      text: {
+        [wordName]: { rows: new Int32Array(0), values: new Float32Array(0), width: text.dim },
+      },
+    }
+    : undefined;
 
   const outcome = await runResumableTraining({
     label: `fine-tune K ${setup}`,
-    checkpointPath: join(dir, "checkpoint.safetensors"),
-    fingerprint: `${fingerprint}|${JSON.stringify(plan)}`,
+    checkpointPath: join(o.dir, "checkpoint.safetensors"),
+    fingerprint: `${o.fingerprint}|${JSON.stringify(plan)}`,
     schedule: plan.schedule,
-    stopAfterSteps: opts.stopAfterSteps,
-    quiet: opts.quiet,
+    stopAfterSteps: o.stopAfterSteps,
+    quiet: o.quiet,
     selectStepZero: false,
+    lrAt: o.lrAt,
     task: {
       // Eng-Pivot never touches the image tower: it is not among the trained modules
       modules: textOnly
@@ -347,32 +454,37 @@ export async function trainKSetup(opts: {
       step: async (step): Promise<StepResult> => {
         const items = kStepItems(trainItems, B, plan.schedule.seed, step);
         const bt = kBatchTexts(setup, items);
-        const tb = tok.batch(bt.texts, plan.maxLength);
-        const x0 = tf.tensor2d(text.embeddingInput(tb), [tb.batch * tb.length, text.dim]);
+        const tb = o.tokenize(bt.texts);
         const frozen = step < plan.freezeSteps;
+        const dSeed = (plan.schedule.seed * 1_000_003 + step) * 2;
+        const dt = o.dropout ? new Dropout(o.dropout.text, dSeed) : undefined;
+        const di = o.dropout ? new Dropout(o.dropout.image, dSeed + 1) : undefined;
         if (textOnly) {
+          const x0 = tf.tensor2d(text.embeddingInput(tb), [tb.batch * tb.length, text.dim]);
           if (frozen) {
-            const pt = tf.tidy(() => text.meanPool(tb, text.encode(tb, x0)));
+            const pt = tf.tidy(() => text.meanPool(tb, text.encode(tb, x0, dt)));
             x0.dispose();
             const r = await moduleGrads({ head }, [pt], ([t]) => pivotLoss(t as tf.Tensor2D, bt));
-            return { loss: r.loss, grads: { head: r.grads.head ?? {} } };
+            return { loss: r.loss, grads: { head: r.grads.head ?? {} }, sparse: frozenSparse };
           }
           const r = await moduleGrads(
             { text: text.params, head },
             [x0],
-            ([x]) => pivotLoss(text.meanPool(tb, text.encode(tb, x as tf.Tensor2D)), bt),
+            ([x]) => pivotLoss(text.meanPool(tb, text.encode(tb, x as tf.Tensor2D, dt)), bt),
           );
-          const tg = r.grads.text ?? {};
-          text.embeddingGrad(tb, r.inputGrads[0]!, tg);
-          return { loss: r.loss, grads: { text: tg, head: r.grads.head ?? {} } };
+          const g = textGrads(tb, r.inputGrads[0]!, r.grads.text ?? {});
+          return {
+            loss: r.loss,
+            grads: { text: g.text, head: r.grads.head ?? {} },
+            sparse: g.sparse,
+          };
         }
-        const patches = tf.tensor2d(image.patchify(pixelsOf(trainPx!, items), B), [
-          B * image.numPatches,
-          patchLen,
-        ]);
+        const px = await o.pixels(items, "train");
+        const x0 = tf.tensor2d(text.embeddingInput(tb), [tb.batch * tb.length, text.dim]);
+        const patches = tf.tensor2d(image.patchify(px, B), [B * image.numPatches, patchLen]);
         const pooled = (x: tf.Tensor2D, p: tf.Tensor2D) => ({
-          t: text.meanPool(tb, text.encode(tb, x)),
-          i: image.meanPool(image.encode(p, B), B),
+          t: text.meanPool(tb, text.encode(tb, x, dt)),
+          i: image.meanPool(image.encode(p, B, di), B),
         });
         if (frozen) {
           // K's warm-up: towers frozen, only the projections and the scale learn
@@ -386,7 +498,7 @@ export async function trainKSetup(opts: {
             [pt!, pi!],
             ([t, i]) => imageLoss(t as tf.Tensor2D, i as tf.Tensor2D, bt),
           );
-          return { loss: r.loss, grads: { head: r.grads.head ?? {} } };
+          return { loss: r.loss, grads: { head: r.grads.head ?? {} }, sparse: frozenSparse };
         }
         const r = await moduleGrads(
           { text: text.params, image: image.params, head },
@@ -396,11 +508,11 @@ export async function trainKSetup(opts: {
             return imageLoss(e.t, e.i, bt);
           },
         );
-        const tg = r.grads.text ?? {};
-        text.embeddingGrad(tb, r.inputGrads[0]!, tg);
+        const g = textGrads(tb, r.inputGrads[0]!, r.grads.text ?? {});
         return {
           loss: r.loss,
-          grads: { text: tg, image: r.grads.image ?? {}, head: r.grads.head ?? {} },
+          grads: { text: g.text, image: r.grads.image ?? {}, head: r.grads.head ?? {} },
+          sparse: g.sparse,
         };
       },
       validate: async () => {
@@ -410,12 +522,13 @@ export async function trainKSetup(opts: {
           if (items.length < 2) continue;
           const bt = kBatchTexts(setup, items);
           if (bt.texts.length === 0 || (textOnly && bt.enIdx.length === 0)) continue;
-          const tb = tok.batch(bt.texts, plan.maxLength);
+          const tb = o.tokenize(bt.texts);
+          const px = textOnly ? null : await o.pixels(items, "val");
           const l = tf.tidy(() => {
             const x = tf.tensor2d(text.embeddingInput(tb), [tb.batch * tb.length, text.dim]);
             const t = text.meanPool(tb, text.encode(tb, x));
             if (textOnly) return pivotLoss(t, bt);
-            const p = tf.tensor2d(image.patchify(pixelsOf(valPx!, items), items.length), [
+            const p = tf.tensor2d(image.patchify(px!, items.length), [
               items.length * image.numPatches,
               patchLen,
             ]);
@@ -430,7 +543,7 @@ export async function trainKSetup(opts: {
       },
     },
   });
-  const training: TrainingRecord = {
+  const record: TrainingRecord = {
     name: `k-${setup}`,
     plan,
     data: {
@@ -449,37 +562,16 @@ export async function trainKSetup(opts: {
         records: set.assignment,
       },
       imageTowerTrained: !textOnly,
-      fingerprint,
+      fingerprint: o.fingerprint,
     },
     lossHistory: outcome.lossHistory,
     valHistory: outcome.valHistory,
     bestStep: outcome.bestStep,
     bestValLoss: Number.isFinite(outcome.bestValLoss) ? outcome.bestValLoss : null,
-    seconds: (performance.now() - t0) / 1000,
+    seconds: (performance.now() - o.t0) / 1000,
     parameters: text.params.count + (textOnly ? 0 : image.params.count) + head.count,
   };
-  const model: KSetupModel = {
-    setup,
-    dir,
-    text,
-    image,
-    head,
-    tokenizer: tok,
-    maxLength: plan.maxLength,
-    training,
-    dispose: () => [text, image, head].forEach((m) => m.dispose()),
-  };
-  if (outcome.completed) {
-    await atomicWriteJson(join(dir, "text_config.json"), text.config);
-    await atomicWriteJson(join(dir, "image_config.json"), image.config);
-    await atomicWriteJson(join(dir, "tokenizer.json"), tok.toJSON());
-    await saveSafetensorsWeights(text, join(dir, "text_encoder.safetensors"));
-    await saveSafetensorsWeights(image, join(dir, "image_encoder.safetensors"));
-    await writeParameterSet(head, join(dir, "projection.safetensors"));
-    await atomicWriteJson(join(dir, "training.json"), training);
-    await Deno.remove(join(dir, "checkpoint.safetensors")).catch(() => {});
-  }
-  return model;
+  return { record, completed: outcome.completed };
 }
 
 function pick(

@@ -1,18 +1,16 @@
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { kitConfig } from "../config/kit_config.ts";
 import { activeBackend, type BackendInfo, initBackend } from "../backend/select_backend.ts";
 import { cacheDir } from "../util/paths.ts";
 import { KitError } from "../util/kit_error.ts";
-import { K_SETUPS, type KSetupId } from "../encoders/encoder.ts";
+import type { KSetupId } from "../encoders/encoder.ts";
 import type { ImageEncoder, SentenceEncoder } from "../encoders/encoder.ts";
 import { linear } from "../encoders/transformer_ops.ts";
 import { XlmRobertaEncoder } from "../encoders/xlm_roberta_encoder.ts";
 import { loadSafetensorsWeights } from "../encoders/safetensors_weights.ts";
 import {
   clipImageEncoder,
-  kProjectedSetupEncoder,
   multilingualClipTextEncoder,
-  pretrainedModelsDir,
   xlmrMeanPooledEncoder,
 } from "../encoders/pretrained/mod.ts";
 import { loadStampSamples, type StampSample } from "./stamp_samples.ts";
@@ -34,6 +32,8 @@ import {
 } from "./mini_training_plan.ts";
 import { MiniImageEncoder, MiniSentenceEncoder } from "./mini_encoders.ts";
 import { modelFolderFingerprint } from "./model_cache.ts";
+import { kPaperModelFolders, paperKSetups } from "./k_paper_setups.ts";
+import { kSetupFolderEncoder } from "./k_setup_folder.ts";
 
 /** The pretrained mini towers and the data they came from. */
 export interface MiniBaseModels {
@@ -162,13 +162,6 @@ async function untunedMiniEncoder(base: MiniBaseModels): Promise<SentenceEncoder
 /** Token limit of K's evaluation scripts (`max_length=500` in their flores-sts.py). */
 export const K_EVAL_MAX_LENGTH = 500;
 
-/** Folder of a paper-profile K setup (an ONNX export of its fine-tuned XLM-R text encoder). */
-export function paperKSetupFolder(setup: KSetupId): string {
-  return setup === "xlmr"
-    ? join(pretrainedModelsDir(), "FacebookAI", "xlm-roberta-large")
-    : join(pretrainedModelsDir(), "k-setups", setup);
-}
-
 /**
  * Paper K's text encoders, one per setup (`K_SETUPS`), each mean-pooled over real tokens, and
  * evaluated as K's scripts do (SPEC §1): the untuned `xlmr` on the mean-pooled encoder output,
@@ -178,10 +171,12 @@ export function paperKSetupFolder(setup: KSetupId): string {
  *   `cacheDir()/models/…`): `xlmr` is the masked-LM-pretrained XLM-R analog, the others are
  *   fine-tuned from it on the stamps' caption records (train partition); their `dim` is the
  *   projection's width.
- * - paper profile: `xlmr` is `FacebookAI/xlm-roberta-large` and each fine-tuned setup is an
- *   ONNX export of its text encoder in `<models>/k-setups/<setup>/` with K's projection beside
- *   it as a sentence-transformers Dense module (`2_Dense/config.json`,
- *   `2_Dense/model.safetensors`); a missing folder or file is a `KitError` naming it.
+ * - paper profile: `xlmr` is the XLM-R folder of `kPaperModelFolders()` (TF.js from its
+ *   `model.safetensors`, else its ONNX export) and each fine-tuned setup is a setup folder
+ *   (`saveKSetupFolder`) trained by notebook 02 (`paperKSetups`, cached) — or, with
+ *   `KIT_K_SETUPS_DIR`, `<dir>/<setup>/` folders made elsewhere; embedded with the folder's own
+ *   tokenizer, mean-pooled, through `projection.safetensors`. A missing folder or file is a
+ *   `KitError` naming it.
  *
  * ```ts ignore
  * import { loadKSetupEncoders } from "./mod.ts";
@@ -195,26 +190,40 @@ export async function loadKSetupEncoders(
 ): Promise<Record<KSetupId, SentenceEncoder>> {
   if (kitConfig().profile === "paper") {
     const out = {} as Record<KSetupId, SentenceEncoder>;
+    const folders = kPaperModelFolders();
     try {
-      for (const s of K_SETUPS) {
-        // K's evaluation scripts pad/truncate at 500 tokens (flores-sts.py): no FLORES cut-off
-        const o = { maxLength: K_EVAL_MAX_LENGTH };
-        out[s] = s === "xlmr"
-          ? await xlmrMeanPooledEncoder(paperKSetupFolder(s), o)
-          : await kProjectedSetupEncoder(paperKSetupFolder(s), o);
+      // K's evaluation scripts pad/truncate at 500 tokens (flores-sts.py): no FLORES cut-off
+      const o = { maxLength: K_EVAL_MAX_LENGTH };
+      // untuned XLM-R: the TF.js tower when the folder has model.safetensors, else its ONNX export
+      out.xlmr = await Deno.stat(join(folders.text, "model.safetensors")).then(() =>
+          true, () => false)
+        ? await kSetupFolderEncoder(folders.text, {
+          id: `hf/${basename(folders.text)}/mean`,
+          ...o,
+          projection: false,
+        })
+        : await xlmrMeanPooledEncoder(folders.text, o);
+      // KIT_K_SETUPS_DIR: setup folders made elsewhere (e.g. K's checkpoints converted to the
+      // folder format of saveKSetupFolder) are read as they are; otherwise notebook 02's
+      const given = Deno.env.get("KIT_K_SETUPS_DIR");
+      const k = given ? null : await paperKSetups(opts);
+      for (const s of K_TRAINED_SETUPS) {
+        const dir = k ? k.models[s].dir : join(given!, s);
+        out[s] = await kSetupFolderEncoder(dir, {
+          id: `kit/k/${s}@${shortHash(dir)}/projected`,
+          ...o,
+          projection: true,
+        });
       }
     } catch (err) {
       for (const e of Object.values(out)) e.dispose();
       if (err instanceof KitError) {
         throw new KitError(`paper profile, K setups: ${err.message}`, [
           ...err.hints,
-          `K's fine-tuned setups are expected in ${
-            join(pretrainedModelsDir(), "k-setups")
-          }/<setup>/ (setups: ${K_SETUPS.filter((s) => s !== "xlmr").join(", ")}):`,
-          "train them with K's code (github nkrasner/cl-clip-align), save the text encoder with save_pretrained,",
-          "and export it with `optimum-cli export onnx --model <saved text encoder> --task feature-extraction <folder>`;",
-          "save K's projection (`text_dense`) beside it as <folder>/2_Dense/model.safetensors (tensors linear.weight [512, 1024], linear.bias)",
-          'with <folder>/2_Dense/config.json {"in_features": 1024, "out_features": 512, "bias": true, "activation_function": "torch.nn.modules.linear.Identity"}.',
+          `K starts from two model folders: ${folders.text} (KIT_K_TEXT_MODEL; FacebookAI/xlm-roberta-large:`,
+          "config.json, model.safetensors, tokenizer.json, tokenizer_config.json) and",
+          `${folders.image} (KIT_K_IMAGE_MODEL; google/vit-base-patch16-224-in21k: config.json, model.safetensors,`,
+          "preprocessor_config.json); notebook 02 trains K's four setups from them (cached under .cache/models/k-paper-*).",
         ]);
       }
       throw err;

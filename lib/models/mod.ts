@@ -27,3 +27,7 @@ export * from "./mini_training_plan.ts";
 export * from "./mini_encoders.ts";
 export * from "./mini_models.ts";
 export * from "./k_report.ts";
+export * from "./k_paper_plan.ts";
+export * from "./k_paper_setups.ts";
+export * from "./k_setup_folder.ts";
+export * from "./k_translations_file.ts";

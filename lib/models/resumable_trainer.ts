@@ -1,7 +1,7 @@
 import { KitError } from "../util/kit_error.ts";
 import { ProgressBar } from "../util/progress.ts";
 import { SeededRandom } from "../util/seeded_random.ts";
-import { Adam } from "../optim/adam.ts";
+import { Adam, type SparseRows } from "../optim/adam.ts";
 import { clipGradNorm } from "../optim/clip_grad_norm.ts";
 import { readSafetensors, type SafeTensorInput, writeSafetensors } from "../io/safetensors.ts";
 import type { ParameterSet, ParameterState } from "../encoders/parameter_set.ts";
@@ -13,6 +13,12 @@ export type ModuleGrads = Record<string, ParameterState>;
 export interface StepResult {
   loss: number;
   grads: ModuleGrads;
+  /**
+   * Row-sparse gradients (embedding tables), by module then parameter name, instead of a dense
+   * one in `grads`: those parameters get lazy Adam (`Adam.stepSparse`); an empty `rows` leaves
+   * the table untouched. Not combined with gradient clipping.
+   */
+  sparse?: Record<string, Record<string, SparseRows>>;
 }
 
 /** A training task run by `runResumableTraining`. */
@@ -78,6 +84,11 @@ export interface ResumableTrainingOptions {
    * (default true). K's trainers pass false: their code validates only after training steps.
    */
   selectStepZero?: boolean;
+  /**
+   * Learning rate of step `s` when the schedule's warm-up + linear decay is not the plan's (K's
+   * paper plan: constant within an epoch, linear decay per epoch). Default `linearWarmupDecayLr`.
+   */
+  lrAt?: (s: number) => number;
 }
 
 const FORMAT = "image-pivot-kit/model-checkpoint/1";
@@ -206,19 +217,30 @@ export async function runResumableTraining(
   if (step === 0 && valHistory.length === 0) await validate();
   const stopAt = Math.min(c.steps, opts.stopAfterSteps ?? c.steps);
   while (step < stopAt) {
-    const { loss, grads } = await task.step(step, rng);
+    const { loss, grads, sparse } = await task.step(step, rng);
     if (!Number.isFinite(loss)) {
       throw new KitError(`${opts.label}: the loss is ${loss} at step ${step} (training diverged)`, [
         "try a lower learning rate",
       ]);
     }
     const flat: ParameterState = {};
+    const sparseFlat: Record<string, SparseRows> = {};
     for (const n of names) {
       const [m, ...rest] = n.split("/");
-      flat[n] = grads[m!]?.[rest.join("/")] ?? new Float32Array(sizes[n]!);
+      const sg = sparse?.[m!]?.[rest.join("/")];
+      if (sg) sparseFlat[n] = sg;
+      else flat[n] = grads[m!]?.[rest.join("/")] ?? new Float32Array(sizes[n]!);
     }
-    if (c.maxGradNorm > 0) clipGradNorm(flat, c.maxGradNorm);
-    adam.step(params, flat, linearWarmupDecayLr(step, c));
+    const lr = opts.lrAt ? opts.lrAt(step) : linearWarmupDecayLr(step, c);
+    if (Object.keys(sparseFlat).length > 0) {
+      if (c.maxGradNorm > 0) {
+        throw new KitError(`${opts.label}: row-sparse gradients cannot be clipped (maxGradNorm 0)`);
+      }
+      adam.stepSparse(params, flat, sparseFlat, lr);
+    } else {
+      if (c.maxGradNorm > 0) clipGradNorm(flat, c.maxGradNorm);
+      adam.step(params, flat, lr);
+    }
     for (const ps of Object.values(task.modules)) ps.sync();
     lossHistory.push(loss);
     step += 1;

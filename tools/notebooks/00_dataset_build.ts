@@ -125,7 +125,7 @@ mini profile differs from the papers' data.` },
   id: "DATA-F1",
   title: "Caption length by language and source (mini dataset)",
   figure: captionLengthFigure(samples, { languages: [...MINI_LANGUAGES, "qu"], bySource: true }),
-  caption: "Box plot per language and source of caption lengths in characters, over all images of the mini dataset.",
+  caption: "Box plot per language and source of caption lengths in characters, over all images of the mini dataset: quartiles (numpy's linear percentiles), whiskers from the shortest to the longest caption.",
   inputs: { dataset: m.configHash },
 });
 await Deno.jupyter.display(figure);`,
@@ -134,9 +134,11 @@ await Deno.jupyter.display(figure);`,
     md: `### Paper profile
 
 With \`--profile paper\` this cell builds K's COCO set and D's WIT set from the files you downloaded
-(\`./kit task fetch mscoco-2017 wit-v1\`; WIT images are fetched from each record's URL with
-\`downloadWitImages\`). Without them the run stops at the first code cell, saying what is missing and
-where to put it.` },
+(\`./kit task fetch mscoco-2017 wit-v1\`: for WIT it also downloads the image of every row kept by D's
+rules from its \`image_url\` into \`.cache/wit-images/\`, resumable; the notebook itself never touches the
+network). Without the datasets the run stops at the first code cell, saying what is missing and where to
+put it; without any WIT image, at this cell, naming the fetch step. WIT images that failed to download
+are rejected items of the build (\`image not downloaded\`, in its \`rejects.md\`).` },
   { code: `import { buildDataset, D_WIT_BUILD, paperCocoSource, paperWitSource, witSource } from "../lib/dataset_build/mod.ts";
 
 if (cfg.profile !== "paper") {

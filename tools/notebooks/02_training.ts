@@ -41,8 +41,7 @@ parameter names, so real checkpoints load into the same code):
 Everything is cached under \`.cache/models/<name>@<hash of config, data and code version>\`; a rerun loads
 it, a killed run resumes from its last checkpoint.` },
   { code: `import { kitConfig } from "../lib/config/mod.ts";
-import { KitError } from "../lib/util/kit_error.ts";
-import { initTrainingBackend, loadKSetupEncoders, miniKSetups } from "../lib/models/mod.ts";
+import { initTrainingBackend, miniKSetups, paperKSetups } from "../lib/models/mod.ts";
 
 const cfg = kitConfig();
 const backend = await initTrainingBackend();
@@ -50,22 +49,26 @@ console.log(\`profile \${cfg.profile}\${cfg.smoke ? " (smoke: a few steps per mo
   { md: `### Train (or load) the models
 
 The first run trains everything (a few minutes on two CPU cores in the mini profile; progress bars show
-steps, rate and ETA); later runs load the cached models in seconds. In the paper profile this notebook
-does not train: K's setups come from the user's model folders, and the cell checks that they are there.` },
+steps, rate and ETA); later runs load the cached models in seconds. In the **paper profile** this cell trains
+K's four setups with the kit's TF.js towers from your model folders — \`FacebookAI/xlm-roberta-large\` and
+\`google/vit-base-patch16-224-in21k\` (\`KIT_K_TEXT_MODEL\` / \`KIT_K_IMAGE_MODEL\`, default under
+\`.cache/models/\`) — on MS-COCO 2017 with K's plan (512-d projections, Adam 1e-5 decayed per epoch, 10 epochs,
+32 images a batch, towers frozen for the first half of epoch 0, validation every 300 batches). Non-English
+captions come from your translations file (\`KIT_K_TRANSLATIONS\`, one \`{image_id, captions: {en, es, ja, hi, qu}}\`
+a line). Each setup is saved as a model folder (\`config.json\`, \`model.safetensors\`, tokenizer,
+\`projection.safetensors\`, \`image/\`) that notebooks 03/04 and \`./kit task embed --projection\` read. With
+\`--smoke\` the plan is tiny (the mirror's 51 COCO images, 4 images a batch, 2 epochs).` },
   { code: `const t0 = performance.now();
 const k = cfg.profile === "mini" ? await miniKSetups() : null;
+const kp = cfg.profile === "paper" ? await paperKSetups() : null;
 if (k) {
   console.log(\`caption records: \${k.captions.source}\${k.captions.note ? \` — \${k.captions.note}\` : ""}\`);
   console.log(\`ready in \${((performance.now() - t0) / 1000).toFixed(1)} s (training seconds are in the table below; 0 steps of new training when cached)\`);
-} else {
-  try {
-    const enc = await loadKSetupEncoders();
-    console.log(\`paper profile: found \${Object.values(enc).map((e) => e.id).join(", ")}\`);
-    for (const e of Object.values(enc)) e.dispose();
-  } catch (err) {
-    if (!(err instanceof KitError)) throw err;
-    console.log(err.describe());
-  }
+}
+if (kp) {
+  console.log(\`paper profile: text tower \${kp.folders.text.split("/").slice(-2).join("/")}, image tower \${kp.folders.image.split("/").slice(-2).join("/")}\`);
+  console.log(\`caption records: \${kp.captions.records.length} (\${kp.captions.source}); plan \${JSON.stringify(kp.hp)}\`);
+  console.log(\`ready in \${((performance.now() - t0) / 1000).toFixed(1)} s\`);
 }` },
   { md: `### What was trained on what (K-TRAIN)
 
@@ -75,7 +78,7 @@ checkpoint; **test** concepts are held out for the retrieval check
 below (and, with val, for paper D's cross-validation in notebook 05). SIB-200 contributes only its train and
 dev sentences (its test split is the bitext benchmark); XNLI and AmericasNLI are never used for training.` },
   { code: `import { writeTableArtifact, writeFigureArtifact } from "../lib/artifacts/mod.ts";
-import { kHeldOutRetrieval, kLossCurveFigure, kTrainingTableRows } from "../lib/models/mod.ts";
+import { kHeldOutRetrieval, kLossCurveFigure, kPaperTrainingTableRows, kTrainingTableRows } from "../lib/models/mod.ts";
 
 if (k) {
   await writeTableArtifact({
@@ -86,8 +89,20 @@ if (k) {
     caption: "seconds = wall-clock training time of the run that produced the cached model (2 CPU cores, TF.js WASM in the mini profile).",
     inputs: { dataset: k.base.datasetHash, corpus: k.base.corpus.fingerprint },
   });
-  const a = k.models["multilingual-qu"].training.data as { languageAssignment?: { seed: number; records: Record<string, string> } };
+}
+const qu = (k ?? kp)?.models["multilingual-qu"];
+if (qu) {
+  const a = qu.training.data as { languageAssignment?: { seed: number; records: Record<string, string> } };
   if (a.languageAssignment) console.log(\`Multilingual+Quechua: \${Object.keys(a.languageAssignment.records).length} caption records, one language each (seed \${a.languageAssignment.seed}; the full map is in the model's training.json)\`);
+}
+if (kp) {
+  await writeTableArtifact({
+    id: "K-TRAIN",
+    title: "Paper K: the setups the kit trained from your model folders: objective, data, partition, languages, counts, steps and time",
+    rows: kPaperTrainingTableRows(kp),
+    columns: ["model", "objective", "data", "partition", "languages", "sentences", "images", "steps", "seconds", "parameters"],
+    caption: \`K's plan\${cfg.smoke ? " at smoke sizes (tiny model folders, the mirror's COCO images)" : ""}: \${JSON.stringify(kp.hp)}.\`,
+  });
 }` },
   { code: `import { deviationsMarkdown, K_DEVIATIONS } from "../lib/deviations/mod.ts";
 
@@ -106,6 +121,15 @@ checkpoint is the one with the lowest validation loss after training started.` }
     caption: "Solid: training loss (10-step moving average); dashed: validation loss on val stamps.",
     seeds: { training: k.base.plan.k.schedule.seed },
     inputs: { dataset: k.base.datasetHash },
+  });
+}
+if (kp) {
+  await writeFigureArtifact({
+    id: "K-F2",
+    title: "K setups (paper profile): training and validation loss",
+    figure: kLossCurveFigure(kp),
+    caption: "Solid: training loss (10-step moving average); dashed: validation loss on COCO val2017.",
+    seeds: { training: kp.plan.schedule.seed },
   });
 }` },
   { md: `### Does image–caption tuning with non-English captions help? Held-out stamps (K-RET)

@@ -33,7 +33,8 @@ import { loadNliBenchmark } from "../lib/xnli/mod.ts";
 
 const cfg = kitConfig();
 const backend = await initBackend();
-const bench = await loadNliBenchmark(cfg, dataRegistry(), { seed: 13 });
+// paper --smoke (the CI dry run on tiny model folders): the mirror's XNLI dev split stands in for MultiNLI + XNLI test
+const bench = await loadNliBenchmark(cfg.profile === "paper" && cfg.smoke ? { ...cfg, profile: "mini" } : cfg, dataRegistry(), { seed: 13 });
 console.log(\`backend: \${backend.name} (\${backend.device})\\n\${bench.description}\`);
 if (bench.split) console.log(\`XNLI dev split (seed \${bench.split.seed}): \${bench.split.groups} premises → train \${bench.split.train.length}, select \${bench.split.select.length}, test \${bench.split.test.length} pairs\`);` },
   { md: `Leakage check, on the loaded data rather than on the split function: no English test premise or row id
@@ -76,7 +77,7 @@ import { nliItemOutcomes, writeItemOutcomes } from "../lib/claims/mod.ts";
 
 const boot = { seed: 2025, resamples: cfg.smoke ? 200 : 1000 };
 const rows = K_SETUPS.flatMap((s) => nliRows(s, nli[s].results, boot));
-const profileNote = cfg.profile === "paper" ? "Paper profile: MultiNLI train, MultiNLI dev matched + mismatched for selection, XNLI test, the models you provided." : "Mini profile: trained on a seeded part of XNLI dev English, tested on the disjoint rest (all 15 languages), with the kit's small models trained on Tux Paint stamps — not K's XLM-R-large models; compare directions and orderings, not levels, with the paper.";
+const profileNote = cfg.profile === "paper" ? (cfg.smoke ? "Paper profile, smoke (dry run): the mirror's XNLI dev split (as the mini profile splits it), K's setups trained by the kit from tiny random-weight model folders." : "Paper profile: MultiNLI train, MultiNLI dev matched + mismatched for selection, XNLI test, untuned XLM-R from your folder and K's setups trained from it by notebook 02.") : "Mini profile: trained on a seeded part of XNLI dev English, tested on the disjoint rest (all 15 languages), with the kit's small models trained on Tux Paint stamps — not K's XLM-R-large models; compare directions and orderings, not levels, with the paper.";
 const t2 = await writeTableArtifact({
   id: "K-T2", title: "Zero-shot NLI accuracy of an English-trained probe by setup and language (paper K, Table 2)", rows,
   columns: ["setup", "dataset", "lang", "accuracy", "ci_low", "ci_high", "n", "paper_accuracy"], formats: { accuracy: 3, ci_low: 3, ci_high: 3, paper_accuracy: 3 },
@@ -114,12 +115,12 @@ run's profile. The claims are decided by \`lib/claims\` on this run's K-T2 and i
 \`./kit task claims\` does: from the 95 % paired bootstrap interval of the difference (holds / does not hold /
 inconclusive).` },
   { code: `import { claimChecksMarkdown, paperComparisonMarkdown } from "../lib/bitext_eval/mod.ts";
-import { CLAIMS, evaluateClaims } from "../lib/claims/mod.ts";
+import { claimsForProfile, evaluateClaims } from "../lib/claims/mod.ts";
 
 const published = rows.filter((r) => r.paper_accuracy !== null).map((r) => ({
   item: \`\${K_SETUP_LABELS[r.setup as (typeof K_SETUPS)[number]]}, XNLI \${r.lang}\`, paper: r.paper_accuracy!, kit: r.accuracy, low: r.ci_low, high: r.ci_high,
 }));
-const kClaims = await evaluateClaims({ artifactDir: cfg.artifactDir, claims: CLAIMS.filter((c) => /^K[34]/.test(c.id)) });
+const kClaims = await evaluateClaims({ artifactDir: cfg.artifactDir, claims: claimsForProfile(cfg.profile).filter((c) => /^K[34]/.test(c.id)) });
 await Deno.jupyter.md\`\${paperComparisonMarkdown(published, cfg.profile + (cfg.smoke ? ", smoke" : ""))}
 
 \${claimChecksMarkdown(kClaims.rows)}\`;` },
