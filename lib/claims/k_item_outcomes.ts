@@ -39,7 +39,12 @@ export function bitextItemOutcomes(
   const series: ItemSeries[] = [];
   for (const [setup, results] of Object.entries(bySetup)) {
     for (const r of results) {
-      addSpace(spaces, r.benchmark, r.benchmarkUnits, `${r.benchmark} sentence`);
+      addSpace(
+        spaces,
+        r.benchmark,
+        r.benchmarkUnits,
+        r.benchmark === "in-domain" ? "held-out concept name" : `${r.benchmark} sentence`,
+      );
       for (const score of BITEXT_SCORES) {
         series.push({
           key: { setup, benchmark: r.benchmark, lang: r.lang, score },
