@@ -10,6 +10,7 @@ import {
   evaluateClaims,
   type ItemOutcomes,
   type ItemSeries,
+  readItemOutcomes,
   writeClaimsArtifact,
   writeItemOutcomes,
 } from "../lib/claims/mod.ts";
@@ -796,6 +797,35 @@ Deno.test("evaluateClaims() throws a KitError naming the claim and file for an i
     await assert.rejects(
       evaluateClaims({ artifactDir: dir }),
       /series\[3\]\.units: expected 2770 unit indices/,
+    );
+    delete bad.series[3]!.units;
+    bad.replicates![1]!.values[5] = "x" as unknown as number;
+    await Deno.writeTextFile(join(dir, "items", "D.json"), JSON.stringify(bad));
+    await assert.rejects(
+      evaluateClaims({ artifactDir: dir }),
+      /items\/D\.json: replicates\[1\]\.values\[5\]: expected a finite number or null, got "x"/,
+    );
+    bad.replicates![1]!.values[5] = 0.3;
+    bad.replicates![1]!.space = "nowhere";
+    await Deno.writeTextFile(join(dir, "items", "D.json"), JSON.stringify(bad));
+    await assert.rejects(
+      evaluateClaims({ artifactDir: dir }),
+      /items\/D\.json: replicates\[1\]\.space: expected one of items/,
+    );
+  });
+});
+
+Deno.test("evaluateClaims() says D5a is not measurable when the replicates were drawn with another seed", async () => {
+  await withDir(async (dir) => {
+    await writeAll(dir, paperSynth());
+    const o = (await readItemOutcomes(dir, "D"))!;
+    for (const r of o.replicates!) r.seed = 7;
+    await writeItemOutcomes(dir, o);
+    const c = byId((await evaluateClaims({ artifactDir: dir })).rows);
+    assert.equal(c.D5a!.verdict, "not measurable");
+    assert.match(
+      c.D5a!.note,
+      /drawn with seed 7 \(400 resamples\), the claims' bootstrap uses seed 2025/,
     );
   });
 });
