@@ -65,6 +65,9 @@ Deno.test("weightedEffectiveRank() equals the effective rank of the expanded row
   const w = [2, 0, 1, 3, 1, 0, 0, 1, 2, 1, 1, 0];
   assertAlmostEquals(weightedEffectiveRank(x, w), effectiveRank(expand(x, w).m), 1e-9);
   assertAlmostEquals(weightedEffectiveRank(x, new Array(12).fill(1)), effectiveRank(x), 1e-9);
+  // fewer drawn rows than dimensions: the m × m side
+  const wide = rand(6, 10), ww = [0, 2, 1, 0, 3, 1];
+  assertAlmostEquals(weightedEffectiveRank(wide, ww), effectiveRank(expand(wide, ww).m), 1e-9);
 });
 
 Deno.test("weightedGramCorrelation() equals a naive Pearson over distinct-item pairs of the expanded set", () => {

@@ -17,6 +17,7 @@ export interface FoldSet {
  * `Σ wᵢ (xᵢ − μ)(xᵢ − μ)ᵀ` (μ the weighted mean) are the squared singular values of the centred
  * expanded matrix, so this equals `effectiveRank` of the expanded matrix (up to round-off).
  * Duplicates add no new direction: a resample with m distinct rows has rank ≤ min(m − 1, d).
+ * The eigenproblem is the smaller of d × d and m × m (m distinct rows drawn).
  */
 export function weightedEffectiveRank(x: Matrix, w: ArrayLike<number>): number {
   const { rows: n, cols: d, data } = x;
@@ -41,8 +42,9 @@ export function weightedEffectiveRank(x: Matrix, w: ArrayLike<number>): number {
     for (let j = 0; j < d; j++) xs[r * d + j] = s * (data[i * d + j]! - mu[j]!);
     r++;
   }
-  const scatter = gram(transpose(matrix(xs, m, d)));
-  const ev = symmetricEigenvalues(scatter);
+  // The nonzero eigenvalues of XsᵀXs (d × d) and XsXsᵀ (m × m) are the same: take the smaller.
+  const xm = matrix(xs, m, d);
+  const ev = symmetricEigenvalues(m < d ? gram(xm) : gram(transpose(xm)));
   for (let i = 0; i < ev.length; i++) if (!(ev[i]! > 0)) ev[i] = 0;
   return effectiveRankFromSpectrum(ev);
 }
