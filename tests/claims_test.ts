@@ -446,6 +446,10 @@ Deno.test("evaluateClaims() says every claim with per-item outcomes holds on the
       c.D5a!.note,
       /set statistic recomputed on each resample.*the first 400 of the 1000 resamples \(seed 2025; 400 used\); estimate from D-T6/,
     );
+    assert.match(
+      c.D5a!.note,
+      /bootstrap bias of the difference \(mean of the resamples' differences − estimate\) [+-]0\.\d{4}$/,
+    );
     // D8a: 0.21 vs 0.21 on the same draws: the difference is exactly 0, inside ±0.02.
     assert.match(
       c.D8a!.values,

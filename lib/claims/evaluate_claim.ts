@@ -264,9 +264,14 @@ function decideFromReplicates(
     ? `the ${pctLevel} interval lies entirely on the other side of ${describeSide(side)}`
     : `the ${pctLevel} interval straddles the claimed bound (${describeSide(side)})`;
   const space = o.spaces[ra.space]!;
+  const est = va - vb;
+  const bias = diffs.reduce((acc, x) => acc + x, 0) / diffs.length - est;
+  const outside = est < low || est > high
+    ? `; the estimate lies outside its interval: the resamples' duplicated items shift the difference`
+    : "";
   return {
     values: `${a.label} = ${f(va)}; ${b.label} = ${f(vb)}; difference ${
-      formatInterval(va - vb, low, high)
+      formatInterval(est, low, high)
     }`,
     verdict,
     detail: `${where}; paired percentile bootstrap over ${space.units} ${space.unit}s with the ` +
@@ -274,7 +279,10 @@ function decideFromReplicates(
       `multiplicities; Gram pairs of two copies of one item left out; a resample holds ≈ 63 % ` +
       `distinct items, so its effective rank sits below the observed one; the interval is of the ` +
       `paired difference), the first ${R} of ` +
-      `the ${boot.resamples} resamples (seed ${ra.seed}; ${diffs.length} used); estimate from ${a.artifact}`,
+      `the ${boot.resamples} resamples (seed ${ra.seed}; ${diffs.length} used); estimate from ${a.artifact}; ` +
+      `bootstrap bias of the difference (mean of the resamples' differences − estimate) ${
+        formatClaimNumber(bias, true)
+      }${outside}`,
   };
 }
 
