@@ -18,12 +18,16 @@ import {
   pooledPerStratumMean,
   readItemOutcomes,
   selectedStatistic,
+  setStatisticReplicates,
+  weightedEffectiveRank,
+  weightedGramCorrelation,
   weightedSkewness,
   weightedTopShare,
   writeItemOutcomes,
 } from "../lib/claims/mod.ts";
 import { writeTableArtifact } from "../lib/artifacts/mod.ts";
 import { meanCosine } from "../lib/diagnostics/mean_cosine.ts";
+import { gram } from "../lib/diagnostics/gram.ts";
 import { populationSkewness, roundHalfEven } from "../lib/diagnostics/hubness.ts";
 import { alignmentEmbeddings, runImagePivotCv } from "../lib/image_pivot/mod.ts";
 import { macroMeanStatistic, observedWeights } from "../lib/stats/mod.ts";
@@ -231,6 +235,43 @@ Deno.test("ImagePivotItemRecorder's per-item outcomes average, fold by fold, to 
       Math.abs(macro - r.diagnostics!.meanCosine) < 1e-9,
       `${macro} vs ${r.diagnostics!.meanCosine}`,
     );
+  }
+  // Set statistics: the identity head's replicates are setStatisticReplicates on the recorded
+  // folds (the first 400 of the claims' resamples), and their all-ones value is D-T6's number.
+  const rep = (metric: string) => o.replicates!.find((r) => r.key.metric === metric)!;
+  assert.deepEqual(o.replicates!.map((r) => r.key.head), ["identity", "identity"]);
+  const folds = cv.folds.map((units) => ({
+    units,
+    byLang: Object.fromEntries(emb.langs.map((l) => {
+      const x = emb.textByLang[l]!;
+      const data = Float32Array.from(units.flatMap((u) => [...x.data.slice(u * d, u * d + d)]));
+      return [l, { data, rows: units.length, cols: d }];
+    })),
+  }));
+  const want = setStatisticReplicates(folds, n, { seed: 2025, resamples: 400 });
+  assert.equal(rep("effective_rank").values.length, 400);
+  assert.equal(rep("effective_rank").seed, 2025);
+  rep("effective_rank").values.forEach((v, b) => assert.equal(v, want.effectiveRank[b]));
+  rep("gram_correlation").values.forEach((v, b) => assert.equal(v, want.gramCorrelation[b]));
+  const ones = new Array(n).fill(1);
+  for (const key of ["effectiveRank", "gramCorrelation"] as const) {
+    const dt6 = cv.results.reduce((s, r) => s + r.diagnostics![key], 0) / cv.results.length;
+    const obs = folds.reduce((s, f) => {
+      const w = ones.slice(0, f.units.length), mats = Object.values(f.byLang);
+      return s +
+        (key === "effectiveRank"
+          ? mats.reduce((a, m) => a + weightedEffectiveRank(m, w), 0) / mats.length
+          : weightedGramCorrelation(mats.map((m) => gram(m).data), f.units.length, w));
+    }, 0) / folds.length;
+    assert.ok(Math.abs(obs - dt6) < 1e-9 * Math.abs(dt6), `${key}: ${obs} vs ${dt6}`);
+  }
+  // The replicates survive the file round trip.
+  const dir = await Deno.makeTempDir();
+  try {
+    await writeItemOutcomes(dir, o);
+    assert.deepEqual((await readItemOutcomes(dir, "D"))!.replicates, o.replicates);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
   // Every item once per head: a second fold with the same item, or an item never held out, is an error.
   const small = new ImagePivotItemRecorder(4);

@@ -10,6 +10,7 @@ import {
   evaluateClaims,
   type ItemOutcomes,
   type ItemSeries,
+  readItemOutcomes,
   writeClaimsArtifact,
   writeItemOutcomes,
 } from "../lib/claims/mod.ts";
@@ -17,6 +18,9 @@ import { publishedValue, publishedValues } from "../lib/paper/mod.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 import { PROJECT_ROOT } from "../lib/util/paths.ts";
 import { SeededRandom } from "../lib/util/seeded_random.ts";
+import { type FoldSet, setStatisticReplicates } from "../lib/claims/set_statistic_replicates.ts";
+import { diagnoseLanguages } from "../lib/diagnostics/diagnose_languages.ts";
+import { matrix } from "../lib/diagnostics/matrix.ts";
 
 type Rows = Record<string, unknown>[];
 const HEADS = ["identity", "linear", "mlp"] as const;
@@ -227,6 +231,28 @@ interface Synth {
   langId: Record<string, { p: number; draws: number }>;
   /** In-domain per-sentence success rates where they differ from `bitext` (default: the same). */
   inDomain?: Record<string, Record<string, number>>;
+  /** Per head: D-T6's set statistics recomputed on resamples (`replicates` of items/D.json). */
+  setStats?: Record<string, { effective_rank: number[]; gram_correlation: number[] }>;
+}
+
+/**
+ * Replicates around D's published Table 6 values: resample b moves every head by the same
+ * z_b (the resampled items are the same for all heads) plus a head-specific 0.05·e_b.
+ */
+function publishedSetStats(): Synth["setStats"] {
+  const R = 400;
+  const shared = new SeededRandom(3), z = Array.from({ length: R }, () => shared.normal());
+  return Object.fromEntries(HEADS.map((h, hi) => {
+    const own = new SeededRandom(10 + hi);
+    const rep = (key: string, scale: number) =>
+      z.map((zb) =>
+        publishedValue("D", "Table 6", key, h).value + scale * (zb + 0.05 * own.normal())
+      );
+    return [h, {
+      effective_rank: rep("effectiveRank", 1.7),
+      gram_correlation: rep("gramCorrelation", 0.02),
+    }];
+  }));
 }
 
 /** K's published orderings, and D's published Tables 2, 4, 5 and 6 per head. */
@@ -258,6 +284,7 @@ function paperSynth(): Synth {
       p: publishedValue("D", "Table 6", "langIdAccuracy", h).value,
       draws: 1,
     })),
+    setStats: publishedSetStats(),
   };
 }
 
@@ -355,6 +382,18 @@ function synthItems(s: Synth): ItemOutcomes[] {
       description: "synthetic",
       spaces: { items: { units: N_D, unit: "item" } },
       series: d,
+      ...(s.setStats
+        ? {
+          replicates: Object.entries(s.setStats).flatMap(([head, r]) =>
+            (["effective_rank", "gram_correlation"] as const).map((metric) => ({
+              key: { head, metric },
+              space: "items",
+              seed: 2025,
+              values: r[metric],
+            }))
+          ),
+        }
+        : {}),
     },
   ];
 }
@@ -364,8 +403,8 @@ async function writeAll(dir: string, s: Synth, arts?: Record<string, Rows>, prof
   for (const o of synthItems(s)) await writeItemOutcomes(dir, o);
 }
 
-/** Claims without per-item outcomes behind them (Table 6's effective rank and RSA). */
-const NO_ITEMS = ["D5a", "D5b"];
+/** Claims without per-item outcomes behind them (none since D5a/D5b have replicates). */
+const NO_ITEMS: string[] = [];
 
 Deno.test("evaluateClaims() says every claim with per-item outcomes holds on the papers' numbers", async () => {
   await withDir(async (dir) => {
@@ -398,7 +437,19 @@ Deno.test("evaluateClaims() says every claim with per-item outcomes holds on the
     assert.match(c.D6a!.values, /difference \+0\.0420 \[\+0\.0420, \+0\.0420\]/);
     assert.match(c.D7b!.values, /difference \+0\.0000 \[\+0\.0000, \+0\.0000\] \(\+0\.0%\)/);
     assert.match(c.D7b!.note, /within ±0\.\d+/);
-    assert.match(c.D5a!.note, /no per-item outcomes behind effective rank/);
+    // D5a: 112.24 − 107.15 from D-T6, the interval from the replicates' paired differences.
+    assert.match(
+      c.D5a!.values,
+      /^effective rank \(identity\) = 112\.24\d*; .* difference \+5\.0900 \[\+4\.\d+, \+5\.\d+\]$/,
+    );
+    assert.match(
+      c.D5a!.note,
+      /set statistic recomputed on each resample.*the first 400 of the 1000 resamples \(seed 2025; 400 used\); estimate from D-T6/,
+    );
+    assert.match(
+      c.D5a!.note,
+      /bootstrap bias of the difference \(mean of the resamples' differences − estimate\) [+-]0\.\d{4}$/,
+    );
     // D8a: 0.21 vs 0.21 on the same draws: the difference is exactly 0, inside ±0.02.
     assert.match(
       c.D8a!.values,
@@ -467,6 +518,69 @@ Deno.test("evaluateClaims() decides D8 from the lang-ID probe's test rows: holds
       c2.D8a!.values,
       new RegExp(`^lang-ID accuracy \\(linear\\) = ${want.toFixed(4)};`),
     );
+  });
+});
+
+/**
+ * Two languages of N_D items in d = 4 (the second = the first + noise), fold = i mod 5; `shrink`
+ * scales the first column (a lower effective rank), `seed` draws the rows.
+ */
+function setEmbeddings(seed: number, shrink: number): FoldSet[] {
+  const rng = new SeededRandom(seed), d = 4;
+  const en = Float64Array.from(
+    { length: N_D * d },
+    (_, i) => rng.normal() * (i % d === 0 ? shrink : 1),
+  );
+  const de = en.map((v) => v + 0.7 * rng.normal());
+  return [0, 1, 2, 3, 4].map((k) => {
+    const units = Array.from({ length: N_D }, (_, i) => i).filter((i) => i % 5 === k);
+    const rows = (x: Float64Array) =>
+      matrix(
+        Float64Array.from(units.flatMap((u) => [...x.subarray(u * d, u * d + d)])),
+        units.length,
+        d,
+      );
+    return { units, byLang: { en: rows(en), de: rows(de) } };
+  });
+}
+
+Deno.test("evaluateClaims() decides D5a/D5b from set statistics recomputed on resampled items: holds, does not hold or inconclusive as the embeddings say", async () => {
+  await withDir(async (dir) => {
+    const run = async (identity: FoldSet[], linear: FoldSet[]) => {
+      const s = paperSynth();
+      const d = dArtifacts();
+      const t6 = d["D-T6"]!;
+      s.setStats = {};
+      for (const [head, folds] of [["identity", identity], ["linear", linear]] as const) {
+        const r = setStatisticReplicates(folds, N_D, { seed: 2025, resamples: 40 });
+        s.setStats[head] = {
+          effective_rank: [...r.effectiveRank],
+          gram_correlation: [...r.gramCorrelation],
+        };
+        // D-T6's numbers: diagnoseLanguages per fold, mean over folds
+        const per = folds.map((f) => diagnoseLanguages(f.byLang, { seed: 1, probe: false }).macro);
+        for (const key of ["effectiveRank", "gramCorrelation"] as const) {
+          const row = t6.find((x) => x.diagnostic === key)!;
+          row[`${head}_mean`] = per.reduce((a, m) => a + m[key], 0) / per.length;
+        }
+      }
+      await writeAll(dir, s, { ...kArtifacts(), ...d });
+      return byId((await evaluateClaims({ artifactDir: dir })).rows);
+    };
+    const base = setEmbeddings(1, 1);
+    // Linear shrinks one direction: lower effective rank; the same rows otherwise.
+    const c1 = await run(base, setEmbeddings(1, 0.5));
+    assert.equal(c1.D5a!.verdict, "holds", c1.D5a!.values);
+    assert.match(c1.D5a!.note, /the first 40 of the 1000 resamples \(seed 2025; 40 used\)/);
+    // Swapped: the identity head has the lower rank.
+    const c2 = await run(setEmbeddings(1, 0.5), base);
+    assert.equal(c2.D5a!.verdict, "does not hold", c2.D5a!.values);
+    // Two independent draws of the same distribution: the interval straddles 0.
+    const c3 = await run(base, setEmbeddings(2, 1));
+    assert.equal(c3.D5a!.verdict, "inconclusive", c3.D5a!.values);
+    const [est, lo, hi] = intervalOf(c3.D5a!.values);
+    assert.ok(lo < 0 && hi > 0 && lo < est && est < hi, c3.D5a!.values);
+    assert.notEqual(c3.D5b!.verdict, "not measurable", c3.D5b!.values);
   });
 });
 
@@ -688,6 +802,35 @@ Deno.test("evaluateClaims() throws a KitError naming the claim and file for an i
       evaluateClaims({ artifactDir: dir }),
       /series\[3\]\.units: expected 2770 unit indices/,
     );
+    delete bad.series[3]!.units;
+    bad.replicates![1]!.values[5] = "x" as unknown as number;
+    await Deno.writeTextFile(join(dir, "items", "D.json"), JSON.stringify(bad));
+    await assert.rejects(
+      evaluateClaims({ artifactDir: dir }),
+      /items\/D\.json: replicates\[1\]\.values\[5\]: expected a finite number or null, got "x"/,
+    );
+    bad.replicates![1]!.values[5] = 0.3;
+    bad.replicates![1]!.space = "nowhere";
+    await Deno.writeTextFile(join(dir, "items", "D.json"), JSON.stringify(bad));
+    await assert.rejects(
+      evaluateClaims({ artifactDir: dir }),
+      /items\/D\.json: replicates\[1\]\.space: expected one of items/,
+    );
+  });
+});
+
+Deno.test("evaluateClaims() says D5a is not measurable when the replicates were drawn with another seed", async () => {
+  await withDir(async (dir) => {
+    await writeAll(dir, paperSynth());
+    const o = (await readItemOutcomes(dir, "D"))!;
+    for (const r of o.replicates!) r.seed = 7;
+    await writeItemOutcomes(dir, o);
+    const c = byId((await evaluateClaims({ artifactDir: dir })).rows);
+    assert.equal(c.D5a!.verdict, "not measurable");
+    assert.match(
+      c.D5a!.note,
+      /drawn with seed 7 \(400 resamples\), the claims' bootstrap uses seed 2025/,
+    );
   });
 });
 
@@ -713,7 +856,7 @@ Deno.test("writeClaimsArtifact() writes CLAIMS with intervals and verdict counts
       for (const c of claims.columns) assert.ok(String(r[c]).trim() !== "", `${r.id}.${c}`);
     }
     const md = await Deno.readTextFile(join(dir, "CLAIMS.md"));
-    assert.match(md, /23 holds, 0 does not hold, 0 inconclusive, 2 not measurable/);
+    assert.match(md, /25 holds, 0 does not hold, 0 inconclusive, 0 not measurable/);
     assert.match(md, /difference \+0\.3433 \[\+0\.3\d{3}, \+0\.3\d{3}\]/);
     assert.match(md, /inconclusive = it straddles the bound/);
     const check = JSON.parse(await Deno.readTextFile(join(dir, "PAPER-CHECK.json")));

@@ -86,11 +86,18 @@ const macro = (artifact: string, metric: string, head: string, what: string): Lo
 /**
  * Table 6's rows that are statistics of per-item outcomes within each fold, averaged over folds:
  * hubness from the k-occurrences, lang-ID accuracy from the probe's test rows (all languages of
- * a fold pooled, as the probe scores them).
+ * a fold pooled, as the probe scores them); effective rank and Gram correlation from the
+ * notebook's bootstrap replicates (`replicates` in `items/D.json`).
  */
 const D_PER_FOLD: Readonly<
-  Record<string, { metric: string; reduce: "skewness" | "hubRatio" | "pooledPerStratum" }>
+  Record<
+    string,
+    { metric: string; reduce: "skewness" | "hubRatio" | "pooledPerStratum" | "replicates" }
+  >
 > = {
+  // set statistics: no per-item outcome; the notebook recomputes them on the claims' resamples
+  effectiveRank: { metric: "effective_rank", reduce: "replicates" },
+  gramCorrelation: { metric: "gram_correlation", reduce: "replicates" },
   hubSkewness: { metric: "k_occurrence_share", reduce: "skewness" },
   hubRatio: { metric: "k_occurrence_share", reduce: "hubRatio" },
   langIdAccuracy: { metric: "lang_id", reduce: "pooledPerStratum" },

@@ -5,7 +5,26 @@ import { l2NormalizeRows, type RowMatrix, transposeData } from "../retrieval/row
 import { dotProductsMany } from "../retrieval/similarity.ts";
 import type { HoldoutLangIdRows } from "../image_pivot/image_pivot_cv.ts";
 import { KitError } from "../util/kit_error.ts";
-import type { ItemOutcomes, ItemSeries } from "./item_outcomes.ts";
+import type { ItemOutcomes, ItemSeries, ReplicateSeries } from "./item_outcomes.ts";
+import { type FoldSet, setStatisticReplicates } from "./set_statistic_replicates.ts";
+
+/** Which heads get set-statistic replicates, how many resamples and with which seed. */
+export interface SetStatisticOptions {
+  heads: readonly string[];
+  resamples: number;
+  seed: number;
+}
+
+/**
+ * The default: the heads D5a/D5b compare (identity, linear); 400 of the claims' 1000 resamples
+ * (the first 400 of the same draws, seed 2025) — each resample recomputes a 64×64 (mini) or
+ * 512×512 (paper) eigenproblem per language and fold, ≈ 18 ms per resample and head at mini size.
+ */
+export const SET_STATISTIC_DEFAULTS: SetStatisticOptions = {
+  heads: ["identity", "linear"],
+  resamples: 400,
+  seed: 2025,
+};
 
 /** Per-item mean cosine with the other rows (rows normalised, norms floored at 1e-12). */
 export function perItemMeanCosine(x: RowMatrix): Float64Array {
@@ -51,6 +70,11 @@ export function perItemMeanCosine(x: RowMatrix): Float64Array {
  *   values (all languages pooled) is that fold's Table 6 lang-ID accuracy (`reduce:
  *   "pooledPerStratum"`).
  * Every value carries its fold as stratum.
+ * Set statistics with no per-item outcome (D-T6's effective rank and Gram correlation) come as
+ * `replicates` keyed `{ head, metric: "effective_rank" | "gram_correlation" }` for the heads in
+ * `setStatistics`: each of the claims' bootstrap resamples (seed, first `resamples`) recomputed on
+ * every fold's drawn holdout rows with their multiplicities, averaged over folds
+ * (`setStatisticReplicates`), one draw shared by all heads.
  * Similarities, ranks and ties are those of lib/retrieval's fold evaluation.
  */
 export class ImagePivotItemRecorder {
@@ -60,7 +84,12 @@ export class ImagePivotItemRecorder {
   >();
   readonly #seen = new Map<string, Set<number>>();
 
-  constructor(readonly n: number) {}
+  readonly #folds = new Map<string, FoldSet[]>();
+
+  constructor(
+    readonly n: number,
+    readonly setStatistics: SetStatisticOptions | null = SET_STATISTIC_DEFAULTS,
+  ) {}
 
   /** Appends one value per unit (`units[i]` ↦ `values[i]`), all in stratum `fold`. */
   #push(
@@ -106,6 +135,11 @@ export class ImagePivotItemRecorder {
       seen.add(u);
     }
     this.#seen.set(head, seen);
+    if (this.setStatistics?.heads.includes(head)) {
+      const folds = this.#folds.get(head) ?? [];
+      folds.push({ units: [...holdout], byLang: { ...text } });
+      this.#folds.set(head, folds);
+    }
     const V = l2NormalizeRows(images);
     const sims = await dotProductsMany(langs.map((l) => l2NormalizeRows(text[l]!)), V);
     const byLang = new Map(langs.map((l, i) => [l, sims[i]!]));
@@ -193,12 +227,29 @@ export class ImagePivotItemRecorder {
       strata: s.strata,
       values: s.values,
     }));
+    const replicates: ReplicateSeries[] = [];
+    const opts = this.setStatistics;
+    if (opts) {
+      for (const [head, folds] of this.#folds) {
+        const r = setStatisticReplicates(folds, this.n, opts);
+        const put = (metric: string, v: Float64Array) =>
+          replicates.push({
+            key: { head, metric },
+            space: "items",
+            seed: opts.seed,
+            values: Array.from(v, (x) => (Number.isNaN(x) ? null : x)),
+          });
+        put("effective_rank", r.effectiveRank);
+        put("gram_correlation", r.gramCorrelation);
+      }
+    }
     return {
       id: "D",
       description:
-        "Paper D per holdout item, concatenated over the folds (stratum = fold): R@1 hits (t2i, i2t, pivot src>tgt), mean cosine with the fold's other captions, k-occurrence / k in the fold's within-language kNN graph, lang-ID probe hits (only the items in the fold's probe test split)",
+        "Paper D per holdout item, concatenated over the folds (stratum = fold): R@1 hits (t2i, i2t, pivot src>tgt), mean cosine with the fold's other captions, k-occurrence / k in the fold's within-language kNN graph, lang-ID probe hits (only the items in the fold's probe test split); replicates: D-T6's effective rank and Gram correlation recomputed on the claims' bootstrap resamples",
       spaces: { items: { units: this.n, unit: "item" } },
       series,
+      ...(replicates.length ? { replicates } : {}),
     };
   }
 }

@@ -10,11 +10,14 @@ import {
   type IntervalVerdict,
   intervalVerdict,
   observedWeights,
+  percentile,
   type WeightedStatistic,
 } from "../stats/mod.ts";
 import {
   ITEMS_DIR,
   type ItemSelector,
+  type ReplicateSeries,
+  replicateSeries,
   type SelectedStatistic,
   selectedStatistic,
 } from "./item_outcomes.ts";
@@ -192,6 +195,97 @@ export function formatInterval(estimate: number, low: number, high: number): str
   return `${f(estimate)} [${f(low)}, ${f(high)}]`;
 }
 
+function replicatesOf(store: ArtifactStore, sel: ItemSelector, label: string): ReplicateSeries {
+  const o = store.items(sel.items);
+  if (!o) {
+    throw new NotMeasurable(
+      `the per-item outcomes ${ITEMS_DIR}/${sel.items}.json are missing in ${
+        shownDir(store.dir)
+      } (the notebook that writes the artifact writes them; rerun it)`,
+    );
+  }
+  const r = replicateSeries(o, sel.where);
+  if (!r) {
+    throw new NotMeasurable(
+      `${ITEMS_DIR}/${sel.items}.json has no bootstrap replicates of ${label} (${
+        whereText(sel.where)
+      })`,
+    );
+  }
+  return r;
+}
+
+/**
+ * A `greater` claim on set statistics: the interval of a − b from replicates recomputed on the
+ * same resamples (the first R of the claims' draws), the estimate from the artifact (D-T6).
+ */
+function decideFromReplicates(
+  store: ArtifactStore,
+  a: Locator,
+  b: Locator,
+  margin: number,
+  boot: ClaimBootstrap,
+): Measured {
+  const f = formatClaimNumber;
+  const va = locate(store, a), vb = locate(store, b);
+  const ra = replicatesOf(store, a.items!, a.label), rb = replicatesOf(store, b.items!, b.label);
+  const o = store.items(a.items!.items)!;
+  const R = ra.values.length;
+  if (ra.seed !== rb.seed || R !== rb.values.length || ra.space !== rb.space) {
+    throw new KitError(
+      `${ITEMS_DIR}/${
+        a.items!.items
+      }.json: the replicates of ${a.label} and ${b.label} differ in seed, count or unit space; a paired bootstrap needs the same resamples`,
+    );
+  }
+  if (ra.seed !== boot.seed || R > boot.resamples) {
+    throw new NotMeasurable(
+      `the replicates of ${a.label} were drawn with seed ${ra.seed} (${R} resamples), the claims' bootstrap uses seed ${boot.seed} (${boot.resamples}); rerun the notebook`,
+    );
+  }
+  const diffs: number[] = [];
+  for (let i = 0; i < R; i++) {
+    const x = ra.values[i], y = rb.values[i];
+    if (x !== null && x !== undefined && y !== null && y !== undefined) diffs.push(x - y);
+  }
+  if (diffs.length === 0) {
+    throw new NotMeasurable(
+      `the replicates of ${a.label} − ${b.label} are undefined in every resample`,
+    );
+  }
+  const al = (1 - boot.level) / 2;
+  const low = percentile(diffs, 100 * al), high = percentile(diffs, 100 * (1 - al));
+  const side: ClaimedSide = { kind: "above", threshold: margin };
+  const verdict = intervalVerdict(low, high, side);
+  const pctLevel = `${+(100 * boot.level).toFixed(2)}%`;
+  const where = verdict === "holds"
+    ? `the ${pctLevel} interval lies entirely on the claimed side (${describeSide(side)})`
+    : verdict === "does not hold"
+    ? `the ${pctLevel} interval lies entirely on the other side of ${describeSide(side)}`
+    : `the ${pctLevel} interval straddles the claimed bound (${describeSide(side)})`;
+  const space = o.spaces[ra.space]!;
+  const est = va - vb;
+  const bias = diffs.reduce((acc, x) => acc + x, 0) / diffs.length - est;
+  const outside = est < low || est > high
+    ? `; the estimate lies outside its interval: the resamples' duplicated items shift the difference`
+    : "";
+  return {
+    values: `${a.label} = ${f(va)}; ${b.label} = ${f(vb)}; difference ${
+      formatInterval(est, low, high)
+    }`,
+    verdict,
+    detail: `${where}; paired percentile bootstrap over ${space.units} ${space.unit}s with the ` +
+      `set statistic recomputed on each resample (each fold's drawn holdout items with their ` +
+      `multiplicities; Gram pairs of two copies of one item left out; a resample holds ≈ 63 % ` +
+      `distinct items, so its effective rank sits below the observed one; the interval is of the ` +
+      `paired difference), the first ${R} of ` +
+      `the ${boot.resamples} resamples (seed ${ra.seed}; ${diffs.length} used); estimate from ${a.artifact}; ` +
+      `bootstrap bias of the difference (mean of the resamples' differences − estimate) ${
+        formatClaimNumber(bias, true)
+      }${outside}`,
+  };
+}
+
 function evaluate(store: ArtifactStore, spec: ClaimSpec, boot: ClaimBootstrap): Measured {
   const t = spec.test;
   const f = formatClaimNumber;
@@ -199,6 +293,12 @@ function evaluate(store: ArtifactStore, spec: ClaimSpec, boot: ClaimBootstrap): 
     case "greater":
     case "flatOrDown":
     case "aboutSame": {
+      if (t.kind === "greater" && t.a.items?.reduce === "replicates") {
+        if (t.b.items?.reduce !== "replicates") {
+          throw new KitError(`claim ${spec.id}: both sides must be "replicates" selectors`);
+        }
+        return decideFromReplicates(store, t.a, t.b, t.margin, boot);
+      }
       locate(store, t.a);
       locate(store, t.b);
       const sa = statisticOf(store, t.a.items, t.a.label);

@@ -40,6 +40,22 @@ export interface ItemOutcomes {
   description: string;
   spaces: Record<string, UnitSpace>;
   series: ItemSeries[];
+  /** Set statistics recomputed on the claims' bootstrap resamples (see {@link ReplicateSeries}). */
+  replicates?: ReplicateSeries[];
+}
+
+/**
+ * Bootstrap replicates of a set statistic that has no per-item outcomes (D-T6's effective rank,
+ * Gram correlation): `values[b]` is the statistic recomputed on resample b of
+ * `forEachBootstrapResample(units of space, values.length, seed)` — the first `values.length`
+ * resamples the claims' bootstrap draws with that seed — null where it is undefined. Every
+ * series of one file with the same seed saw the same resampled units, so two series pair.
+ */
+export interface ReplicateSeries {
+  key: Record<string, string>;
+  space: string;
+  seed: number;
+  values: (number | null)[];
 }
 
 /** Which series a number is the macro mean of: series whose key matches `where`. */
@@ -59,9 +75,11 @@ export interface ItemSelector {
    * over folds. `pooledPerStratum`: the mean of all picked series' values within each stratum,
    * the series pooled (not averaged), then averaged over strata — Table 6's lang-ID accuracy, the
    * share of a fold's probe test rows (all languages) classified right, then over folds.
-   * Resampled units enter with their multiplicity.
+   * Resampled units enter with their multiplicity. `replicates`: not per-item outcomes but the
+   * file's {@link ReplicateSeries} matching `where` (exactly one), the statistic already
+   * recomputed on each resample (`replicateSeries`; `selectedStatistic` rejects it).
    */
-  reduce?: "mean" | "skewness" | "hubRatio" | "pooledPerStratum";
+  reduce?: "mean" | "skewness" | "hubRatio" | "pooledPerStratum" | "replicates";
 }
 
 /** The folder the outcomes files live in, inside an artifact folder. */
@@ -138,7 +156,52 @@ export function checkItemOutcomes(o: unknown, path: string): ItemOutcomes {
       fail(`${at}.groups: expected an array of strings`);
     }
   });
+  if (x.replicates !== undefined) {
+    if (!Array.isArray(x.replicates)) fail(`"replicates": expected an array`);
+    (x.replicates as unknown[]).forEach((s, i) => {
+      const at = `replicates[${i}]`;
+      const r = s as Record<string, unknown> | null;
+      if (typeof r !== "object" || r === null) fail(`${at}: expected an object`);
+      const key = r!.key as Record<string, unknown> | null;
+      if (
+        typeof key !== "object" || key === null ||
+        Object.values(key).some((v) => typeof v !== "string")
+      ) {
+        fail(`${at}.key: expected an object of strings`);
+      }
+      if (typeof r!.space !== "string" || !(r!.space in spaces)) {
+        fail(`${at}.space: expected one of ${Object.keys(spaces).join(", ")}`);
+      }
+      if (!Number.isInteger(r!.seed)) fail(`${at}.seed: expected an integer`);
+      if (!Array.isArray(r!.values) || r!.values.length === 0) {
+        fail(`${at}.values: expected a non-empty array`);
+      }
+      (r!.values as unknown[]).forEach((v, j) => {
+        if (v !== null && (typeof v !== "number" || !Number.isFinite(v))) {
+          fail(`${at}.values[${j}]: expected a finite number or null, got ${JSON.stringify(v)}`);
+        }
+      });
+    });
+  }
   return x as unknown as ItemOutcomes;
+}
+
+/** The one replicate series of `o` whose key matches `where` (null when none; KitError when several). */
+export function replicateSeries(
+  o: ItemOutcomes,
+  where: Readonly<Record<string, string>>,
+): ReplicateSeries | null {
+  const hits = (o.replicates ?? []).filter((s) =>
+    Object.entries(where).every(([k, v]) => s.key[k] === v)
+  );
+  if (hits.length > 1) {
+    throw new KitError(
+      `items/${o.id}.json: ${hits.length} replicate series match ${
+        JSON.stringify(where)
+      }; expected one`,
+    );
+  }
+  return hits[0] ?? null;
 }
 
 /**
@@ -273,6 +336,9 @@ export function selectedStatistic(o: ItemOutcomes, sel: ItemSelector): SelectedS
   }
   const space = o.spaces[spaces[0]!]!;
   const reduce = sel.reduce ?? "mean";
+  if (reduce === "replicates") {
+    throw new KitError(`selectedStatistic: "replicates" selectors are read by replicateSeries`);
+  }
   if (reduce !== "mean") {
     const missing = picked.find((s) => !s.strata);
     if (missing) {

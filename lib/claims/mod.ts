@@ -11,3 +11,4 @@ export * from "./write_claims_artifact.ts";
 export * from "./item_outcomes.ts";
 export * from "./k_item_outcomes.ts";
 export * from "./d_item_outcomes.ts";
+export * from "./set_statistic_replicates.ts";

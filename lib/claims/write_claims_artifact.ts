@@ -14,6 +14,7 @@ import {
   VERDICTS,
 } from "./evaluate_claim.ts";
 import { PAPER_CHECK_ARTIFACTS, type PaperCheckRow, paperCheckRows } from "./paper_check.ts";
+import { SET_STATISTIC_DEFAULTS } from "./d_item_outcomes.ts";
 
 export interface ClaimsOptions {
   /** Folder of the run's artifacts (`<id>.json`); CLAIMS (and PAPER-CHECK) are written there too. */
@@ -114,7 +115,10 @@ export async function writeClaimsArtifact(opts: ClaimsOptions = {}): Promise<Cla
         `so they differ from the tables' means of fold means in the 4th decimal when folds differ in size; D's hubness is computed per fold, then averaged, as in D-T6 ` +
         `(under resampling each item keeps its k-occurrence in its fold's kNN graph); D's lang-ID accuracy is, per fold, the share of the probe's test rows ((item, language) pairs, all languages pooled) ` +
         `classified right, then the mean over folds, exactly D-T6's number (under resampling the fitted probe and its split are held fixed; an item enters with its rows in the test split; an item with none there has no lang-ID outcome). ` +
-        `D-T6's effective rank and Gram correlation have no per-item outcomes, so their claims are not measurable.`,
+        `D-T6's effective rank and Gram correlation (D5a, D5b) have no per-item outcomes: notebook 05 recomputes them, for the identity and linear heads, on the first ${SET_STATISTIC_DEFAULTS.resamples} of the same resamples ` +
+        `(each fold's drawn holdout items with their multiplicities: the effective rank of the weighted scatter, i.e. of the matrix with duplicated rows; the Gram correlation over pairs of distinct items, pair weight the product of the multiplicities, ` +
+        `pairs of two copies of one item left out since their entry is a squared norm), averaged over folds like D-T6; the interval is the percentile interval of the per-resample differences and the estimate is D-T6's number. ` +
+        `A resample holds about 63 % distinct items, so its effective rank lies below the observed one for both heads: the interval is of the paired difference, not of either rank.`,
         `Thresholds: "not much" (K2b) = a drop of at most ${CLAIM_THRESHOLDS.notMuchDrop} (2 points) in mean bitext accuracy; ` +
         `"flat" (D4b) = a rise of at most ${CLAIM_THRESHOLDS.flat} in macro R@1; hubness "about the same" (D7) = within ` +
         `${

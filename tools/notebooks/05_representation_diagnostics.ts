@@ -97,8 +97,10 @@ from notebooks 03–04; D-T1…D-T6 from above) and a verdict from the **95 % pa
 difference the claim rests on (per-item outcomes in \`items/\`: sentences for K-T1, test pairs for K-T2, holdout
 items of all five folds for D; seed 2025): *holds* when the interval lies entirely on the claimed side, *does
 not hold* when entirely on the other side, *inconclusive* when it straddles the bound, *not measurable* when this
-run has no numbers or per-item outcomes behind it (with the reason: Table 6's effective rank and Gram correlation
-are set-level statistics the kit records no per-item outcomes for; hubness is resampled through each item's
+run has no numbers or per-item outcomes behind it (with the reason). Table 6's effective rank and Gram correlation
+are set-level statistics with no per-item outcome: the recorder recomputes them for the identity and linear heads
+on the first 400 of the same resamples (each fold's drawn items with their multiplicities; Gram pairs of two copies
+of one item left out), about 15 s here, and D5a/D5b take the interval of the per-resample differences (hubness is resampled through each item's
 k-occurrence in its fold's kNN graph, the graph held fixed; lang-ID accuracy through each item's captions in the
 fold's probe test split, right or wrong, the fitted probe held fixed). Thresholds for "about the same" / "flat" are data in \`lib/claims/claim_list.ts\`.
 \`./kit task claims\` prints the same verdicts; it fails only when the kit itself fails, never because a claim does
