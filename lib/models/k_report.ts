@@ -156,26 +156,12 @@ export function kTrainingTableRows(k: MiniKSetups): Record<string, string | numb
     },
   ];
   for (const setup of K_TRAINED_SETUPS) {
-    const m = k.models[setup];
-    const set = kTrainingSet(k.captions.records, setup, k.base.plan.k.schedule.seed);
-    const langs = K_SETUP_LANGUAGES[setup];
-    rows.push({
-      model: K_SETUP_LABELS[setup],
-      objective: langs.pivot.length > 0
-        ? "text only: text–text CE (es/ja/hi → batch's en), no images"
-        : langs.image.length > 1
-        ? `text→image CE, one language per caption record (seed ${set.assignmentSeed})`
-        : "text→image CE",
-      data: Object.entries(set.captionsPerLang).map(([l, n]) => `${l} ${n}`).join(", ") +
-        ` captions (${k.captions.source})`,
+    rows.push(kSetupTrainingRow(setup, k.models[setup].training, {
+      records: k.captions.records,
+      source: k.captions.source,
+      seed: k.base.plan.k.schedule.seed,
       partition: "train stamps; val stamps for checkpoint selection",
-      languages: Object.keys(set.captionsPerLang).length,
-      sentences: Object.values(set.captionsPerLang).reduce((a, n) => a + (n ?? 0), 0),
-      images: langs.pivot.length > 0 ? 0 : set.trainKeys.length,
-      steps: m.training.lossHistory.length,
-      seconds: Math.round(m.training.seconds),
-      parameters: m.training.parameters,
-    });
+    }));
   }
   return rows;
 }
@@ -255,26 +241,42 @@ export function kPaperTrainingTableRows(k: PaperKSetups): Record<string, string 
     },
   ];
   for (const setup of K_TRAINED_SETUPS) {
-    const m = k.models[setup];
-    const set = kTrainingSet(k.captions.records, setup, k.plan.schedule.seed);
-    const langs = K_SETUP_LANGUAGES[setup];
-    rows.push({
-      model: K_SETUP_LABELS[setup],
-      objective: langs.pivot.length > 0
-        ? "text only: text–text CE (es/ja/hi → batch's en), no images"
-        : langs.image.length > 1
-        ? `text→image CE, one language per caption record (seed ${set.assignmentSeed})`
-        : "text→image CE",
-      data: Object.entries(set.captionsPerLang).map(([l, n]) => `${l} ${n}`).join(", ") +
-        ` captions (${k.captions.source})`,
+    rows.push(kSetupTrainingRow(setup, k.models[setup].training, {
+      records: k.captions.records,
+      source: k.captions.source,
+      seed: k.plan.schedule.seed,
       partition: "COCO train2017; val2017 for checkpoint selection",
-      languages: Object.keys(set.captionsPerLang).length,
-      sentences: Object.values(set.captionsPerLang).reduce((a, n) => a + (n ?? 0), 0),
-      images: langs.pivot.length > 0 ? 0 : new Set(set.trainKeys).size,
-      steps: m.training.lossHistory.length,
-      seconds: Math.round(m.training.seconds),
-      parameters: m.training.parameters,
-    });
+    }));
   }
   return rows;
+}
+
+/**
+ * One K-TRAIN row of a trained setup (both profiles): objective, caption counts per language,
+ * images (distinct training images; 0 for the text-only Eng-Pivot), steps, seconds, parameters.
+ */
+function kSetupTrainingRow(
+  setup: KTrainedSetup,
+  training: TrainingRecord,
+  data: { records: readonly KCaptionRecord[]; source: string; seed: number; partition: string },
+): Record<string, string | number> {
+  const set = kTrainingSet(data.records, setup, data.seed);
+  const langs = K_SETUP_LANGUAGES[setup];
+  return {
+    model: K_SETUP_LABELS[setup],
+    objective: langs.pivot.length > 0
+      ? "text only: text–text CE (es/ja/hi → batch's en), no images"
+      : langs.image.length > 1
+      ? `text→image CE, one language per caption record (seed ${set.assignmentSeed})`
+      : "text→image CE",
+    data: Object.entries(set.captionsPerLang).map(([l, n]) => `${l} ${n}`).join(", ") +
+      ` captions (${data.source})`,
+    partition: data.partition,
+    languages: Object.keys(set.captionsPerLang).length,
+    sentences: Object.values(set.captionsPerLang).reduce((a, n) => a + (n ?? 0), 0),
+    images: langs.pivot.length > 0 ? 0 : new Set(set.trainKeys).size,
+    steps: training.lossHistory.length,
+    seconds: Math.round(training.seconds),
+    parameters: training.parameters,
+  };
 }
