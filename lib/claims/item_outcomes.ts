@@ -109,8 +109,8 @@ export function checkItemOutcomes(o: unknown, path: string): ItemOutcomes {
     }
   }
   if (!Array.isArray(x.series)) fail(`"series": expected an array`);
-  (x.series as unknown[]).forEach((s, i) => {
-    const at = `series[${i}]`;
+  // An entry of `series` or `replicates`: an object with a string-valued key and a known space.
+  const keyedEntry = (s: unknown, at: string): Record<string, unknown> => {
     const r = s as Record<string, unknown> | null;
     if (typeof r !== "object" || r === null) fail(`${at}: expected an object`);
     const key = r!.key as Record<string, unknown> | null;
@@ -127,6 +127,11 @@ export function checkItemOutcomes(o: unknown, path: string): ItemOutcomes {
         }`,
       );
     }
+    return r!;
+  };
+  (x.series as unknown[]).forEach((s, i) => {
+    const at = `series[${i}]`;
+    const r = keyedEntry(s, at);
     const n = (spaces[r!.space as string] as UnitSpace).units;
     if (!Array.isArray(r!.values) || r!.values.length === 0) {
       fail(`${at}.values: expected a non-empty array`);
@@ -160,18 +165,7 @@ export function checkItemOutcomes(o: unknown, path: string): ItemOutcomes {
     if (!Array.isArray(x.replicates)) fail(`"replicates": expected an array`);
     (x.replicates as unknown[]).forEach((s, i) => {
       const at = `replicates[${i}]`;
-      const r = s as Record<string, unknown> | null;
-      if (typeof r !== "object" || r === null) fail(`${at}: expected an object`);
-      const key = r!.key as Record<string, unknown> | null;
-      if (
-        typeof key !== "object" || key === null ||
-        Object.values(key).some((v) => typeof v !== "string")
-      ) {
-        fail(`${at}.key: expected an object of strings`);
-      }
-      if (typeof r!.space !== "string" || !(r!.space in spaces)) {
-        fail(`${at}.space: expected one of ${Object.keys(spaces).join(", ")}`);
-      }
+      const r = keyedEntry(s, at);
       if (!Number.isInteger(r!.seed)) fail(`${at}.seed: expected an integer`);
       if (!Array.isArray(r!.values) || r!.values.length === 0) {
         fail(`${at}.values: expected a non-empty array`);
