@@ -4,10 +4,10 @@ import { KitError } from "../util/kit_error.ts";
 import { loadTuxPaintStamps } from "../sources/tuxpaint_stamps.ts";
 import { cocoFileName, loadCocoCaptions } from "../sources/coco_captions.ts";
 import { groupCaptionRecords, loadCaptionRecords } from "../sources/caption_records.ts";
-import { D_LANGUAGES, findWitShards, loadWitCaptions, type WitRecord } from "../sources/wit.ts";
+import { D_LANGUAGES, loadWitCaptions, type WitRecord } from "../sources/wit.ts";
 import { type SourceIssue, sourceIssue } from "../sources/source_issue.ts";
 import { sha256Hex } from "../util/sha256.ts";
-import { paperWitImagesDir } from "./paper_wit_images.ts";
+import { paperWitImagesDir, paperWitShards } from "./paper_wit_images.ts";
 import { pathExists } from "../sources/text_io.ts";
 import {
   type CandidateSample,
@@ -347,15 +347,7 @@ export async function paperCocoSource(opts: {
 export async function paperWitSource(
   opts: { registry?: DataRegistry; imagesDir?: string } = {},
 ): Promise<DatasetSource> {
-  const reg = opts.registry ?? dataRegistry();
-  const r = await reg.resolve("wit-v1");
-  let tsvFiles: string[];
-  try {
-    tsvFiles = await findWitShards(r.root);
-  } catch (err) {
-    if (!(err instanceof KitError)) throw err;
-    throw reg.missingError(reg.declaration("wit-v1"), [`${r.source}: ${err.message}`]);
-  }
+  const { root, tsvFiles } = await paperWitShards(opts.registry);
   const imagesDir = opts.imagesDir ?? paperWitImagesDir();
   const source = witSource({ tsvFiles, imagesDir });
   return {
@@ -367,7 +359,7 @@ export async function paperWitSource(
       if (kept > 0 && loaded.candidates.length === 0) {
         // a set without images is never D's: say how to get them instead of building it
         throw new KitError(
-          `WIT: none of the ${kept} images of D's set (a caption in all nine languages in ${r.root}) is in ${imagesDir}`,
+          `WIT: none of the ${kept} images of D's set (a caption in all nine languages in ${root}) is in ${imagesDir}`,
           [
             "download them with `./kit task fetch wit-v1` (from each row's image_url; rerun to resume)",
             "or put them there yourself as <key>.<ext>, key = sha256(image_url)[:20] (witImageKey)",

@@ -33,6 +33,23 @@ export interface PaperWitImagesResult {
 }
 
 /**
+ * The registry's WIT v1 folder and its TSV shards (train, val and test, as D reads them: `findWitShards`); a
+ * missing or incomplete folder is the registry's KitError saying what to fetch.
+ */
+export async function paperWitShards(
+  registry?: DataRegistry,
+): Promise<{ root: string; tsvFiles: string[] }> {
+  const reg = registry ?? dataRegistry();
+  const r = await reg.resolve("wit-v1");
+  try {
+    return { root: r.root, tsvFiles: await findWitShards(r.root) };
+  } catch (err) {
+    if (!(err instanceof KitError)) throw err;
+    throw reg.missingError(reg.declaration("wit-v1"), [`${r.source}: ${err.message}`]);
+  }
+}
+
+/**
  * The network half of D's WIT set, run by `./kit task fetch wit-v1` (notebooks never touch the
  * network): reads the registry's WIT v1 shards with D's rules (`findWitShards`,
  * `loadWitCaptions`: the images with a reference caption in all nine languages) and downloads
@@ -43,15 +60,7 @@ export interface PaperWitImagesResult {
 export async function downloadPaperWitImages(
   opts: { registry?: DataRegistry; imagesDir?: string } & WitDownloadOptions = {},
 ): Promise<PaperWitImagesResult> {
-  const reg = opts.registry ?? dataRegistry();
-  const r = await reg.resolve("wit-v1");
-  let tsvFiles: string[];
-  try {
-    tsvFiles = await findWitShards(r.root);
-  } catch (err) {
-    if (!(err instanceof KitError)) throw err;
-    throw reg.missingError(reg.declaration("wit-v1"), [`${r.source}: ${err.message}`]);
-  }
+  const { tsvFiles } = await paperWitShards(opts.registry);
   const wit = await loadWitCaptions(tsvFiles);
   const dir = opts.imagesDir ?? paperWitImagesDir();
   const dl = await downloadWitImages(wit.records, dir, opts);
