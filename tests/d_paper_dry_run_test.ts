@@ -19,6 +19,7 @@ import { KitError } from "../lib/util/kit_error.ts";
 import { readNpy } from "../lib/io/npy.ts";
 import { D_LANGUAGES, WIT_COLUMNS, witImageKey } from "../lib/sources/wit.ts";
 import { PROJECT_ROOT } from "../lib/util/paths.ts";
+import { runPaperSmoke } from "./helpers/paper_smoke_run.ts";
 import {
   tinyDenseWeight,
   tinyTextWeights,
@@ -214,31 +215,11 @@ Deno.test({
       );
       await writeClipPair(models);
       const t0 = performance.now();
-      const r = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          join(PROJECT_ROOT, "tools", "reproduce.ts"),
-          "--profile",
-          "paper",
-          "--smoke",
-          "--only",
-          "00,05",
-          "--backend",
-          "wasm",
-          "--no-report",
-        ],
-        env: {
-          KIT_MODELS_DIR: models,
-          KIT_CACHE_DIR: cache,
-          KIT_ARTIFACT_DIR: out,
-          KIT_QUIET: "1",
-        },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const log = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
-      assert.equal(r.code, 0, log.slice(-4000));
+      await runPaperSmoke("00,05", {
+        KIT_MODELS_DIR: models,
+        KIT_CACHE_DIR: cache,
+        KIT_ARTIFACT_DIR: out,
+      });
       console.log(`reproduce 00,05: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
       // notebook 00: both paper datasets built under <cache>/datasets/paper/

@@ -22,6 +22,7 @@ import { loadCocoCaptions } from "../lib/sources/coco_captions.ts";
 import { readNpy } from "../lib/io/npy.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 import { PROJECT_ROOT } from "../lib/util/paths.ts";
+import { runPaperSmoke } from "./helpers/paper_smoke_run.ts";
 import {
   K_TRAINED_SETUPS,
   kSetupFolderEncoder,
@@ -149,26 +150,7 @@ Deno.test({
         KIT_ARTIFACT_DIR: out,
         KIT_QUIET: "1",
       };
-      const r = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          join(PROJECT_ROOT, "tools", "reproduce.ts"),
-          "--profile",
-          "paper",
-          "--smoke",
-          "--only",
-          "02,03,04",
-          "--backend",
-          "wasm",
-          "--no-report",
-        ],
-        env,
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const log = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
-      assert.equal(r.code, 0, log.slice(-4000));
+      await runPaperSmoke("02,03,04", env);
 
       const ktrain = JSON.parse(await Deno.readTextFile(join(out, "K-TRAIN.json")));
       assert.equal(ktrain.rows.length, 1 + K_TRAINED_SETUPS.length);
