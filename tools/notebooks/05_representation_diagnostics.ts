@@ -111,6 +111,11 @@ import { closeBrowser } from "../lib/artifacts/mod.ts";
 const claims = await writeClaimsArtifact({ artifactDir: cfg.artifactDir });
 for (const a of claims.artifacts) await Deno.jupyter.display(a);
 await closeBrowser();` },
+  { md: `K's claims (K1–K4) rest on K-T1 and K-T2 from notebooks 03–04; the deviations of D's code are listed above
+D-F1, and those of K's code that can move K's claims are these (the same entries as in notebooks 03 and 04).` },
+  { code: `import { K_DEVIATIONS } from "../lib/deviations/mod.ts";
+
+await Deno.jupyter.md\`\${deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-T1", "K-T2", "CLAIMS"], profile: cfg.profile })}\`;` },
   { md: `### Try it: leave a language out of the head's training
 
 The head never needs parallel text, only captions paired with images. What does it do for a language whose
