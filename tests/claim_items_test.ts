@@ -441,6 +441,52 @@ Deno.test("writeItemOutcomes() refuses outcomes whose units fall outside their s
   }
 });
 
+Deno.test("writeItemOutcomes() stores 0/½/1 series as digit strings and reads them back exactly", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "kit-claim-items-" });
+  try {
+    const o = {
+      id: "H",
+      description: "halves",
+      spaces: { u: { units: 4, unit: "item" } },
+      series: [
+        { key: { s: "halves" }, space: "u", values: [0, 0.5, 1, 1] },
+        { key: { s: "units" }, space: "u", units: [3, 1], strata: [0, 1], values: [1, 0] },
+        { key: { s: "metric" }, space: "u", values: [0.25, 1, 0, 0.5] },
+      ],
+    };
+    const path = await writeItemOutcomes(dir, o);
+    const stored = JSON.parse(await Deno.readTextFile(path)) as {
+      series: { halves?: string; values?: number[] }[];
+    };
+    assert.deepEqual(stored.series.map((s) => s.halves ?? null), ["0122", "20", null]);
+    assert.deepEqual(stored.series[2]!.values, [0.25, 1, 0, 0.5]);
+    assert.deepEqual(await readItemOutcomes(dir, "H"), o);
+    for (
+      const [bad, message] of [
+        [
+          "0132",
+          /items\/H\.json: series\[0\]\.halves: expected a non-empty string of the digits 0, 1, 2/,
+        ],
+        ["", /series\[0\]\.halves: expected a non-empty string/],
+      ] as const
+    ) {
+      const damaged = structuredClone(stored);
+      damaged.series[0]!.halves = bad;
+      await Deno.writeTextFile(path, JSON.stringify(damaged));
+      await assert.rejects(readItemOutcomes(dir, "H"), message);
+    }
+    const both = structuredClone(stored);
+    both.series[0]!.values = [0, 0, 0, 0];
+    await Deno.writeTextFile(path, JSON.stringify(both));
+    await assert.rejects(
+      readItemOutcomes(dir, "H"),
+      /series\[0\]: expected "values" or "halves", not both/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 interface StatsGolden {
   n: number;
   resamples: number;

@@ -213,8 +213,8 @@ export async function writeItemOutcomes(artifactDir: string, o: ItemOutcomes): P
   const path = itemOutcomesPath(artifactDir, o.id);
   checkItemOutcomes(o, path);
   await Deno.mkdir(join(artifactDir, ITEMS_DIR), { recursive: true });
-  // Compact JSON, and each distinct units/strata list stored once (`layouts`): a D file repeats the
-  // same fold order in hundreds of series.
+  // Compact JSON, each distinct units/strata list stored once (`layouts`: a D file repeats the
+  // same fold order in hundreds of series), and 0/½/1 outcomes as digit strings (`halves`).
   await atomicWriteFile(path, JSON.stringify(withSharedLayouts(o)) + "\n");
   return path;
 }
@@ -241,11 +241,34 @@ export async function readItemOutcomes(
   return checkItemOutcomes(expandLayouts(json, path), path);
 }
 
-/** The file form: series may name a shared `layout` (units and strata) instead of carrying it. */
-interface StoredSeries extends Omit<ItemSeries, "units" | "strata"> {
+/**
+ * The file form: series may name a shared `layout` (units and strata) instead of carrying it, and
+ * a series whose values are all 0, ½ or 1 (K's bitext and XNLI outcomes, D's hits) stores them as
+ * `halves`, one digit 0/1/2 (twice the value) per item, instead of `values`.
+ */
+interface StoredSeries extends Omit<ItemSeries, "units" | "strata" | "values"> {
   units?: number[];
   strata?: number[];
   layout?: string;
+  values?: number[];
+  halves?: string;
+}
+
+/** `values` as a string of digits 2·v when every value is 0, 0.5 or 1; else null. */
+function halvesOf(values: readonly number[]): string | null {
+  let out = "";
+  for (const v of values) {
+    if (v !== 0 && v !== 0.5 && v !== 1) return null;
+    out += v === 0 ? "0" : v === 1 ? "2" : "1";
+  }
+  return out;
+}
+
+function valuesOfHalves(halves: unknown, at: string, path: string): number[] {
+  if (typeof halves !== "string" || !/^[012]+$/.test(halves)) {
+    throw new KitError(`${path}: ${at}.halves: expected a non-empty string of the digits 0, 1, 2`);
+  }
+  return Array.from(halves, (c) => (c.charCodeAt(0) - 48) / 2);
 }
 
 function withSharedLayouts(o: ItemOutcomes): Omit<ItemOutcomes, "series"> & {
@@ -254,7 +277,10 @@ function withSharedLayouts(o: ItemOutcomes): Omit<ItemOutcomes, "series"> & {
 } {
   const layouts: Record<string, { units?: number[]; strata?: number[] }> = {};
   const bySig = new Map<string, string>();
-  const series = o.series.map((s): StoredSeries => {
+  const series = o.series.map((full): StoredSeries => {
+    const { values, ...other } = full;
+    const halves = halvesOf(values);
+    const s: StoredSeries = halves === null ? full : { ...other, halves };
     if (!s.units && !s.strata) return s;
     const { units, strata, ...rest } = s;
     const sig = `${units?.join(",") ?? "-"}|${strata?.join(",") ?? "-"}`;
@@ -271,14 +297,25 @@ function withSharedLayouts(o: ItemOutcomes): Omit<ItemOutcomes, "series"> & {
 
 function expandLayouts(json: unknown, path: string): unknown {
   const o = json as Record<string, unknown> | null;
-  if (typeof o !== "object" || o === null || o.layouts === undefined) return json;
-  const layouts = o.layouts as Record<string, { units?: number[]; strata?: number[] }>;
+  if (typeof o !== "object" || o === null || !Array.isArray(o.series)) return json;
+  const layouts = (o.layouts === undefined ? {} : o.layouts) as Record<
+    string,
+    { units?: number[]; strata?: number[] }
+  >;
   if (typeof layouts !== "object" || layouts === null) {
     throw new KitError(`${path}: "layouts": expected an object`);
   }
-  if (!Array.isArray(o.series)) return json;
-  const series = (o.series as StoredSeries[]).map((s, i) => {
-    if (typeof s !== "object" || s === null || s.layout === undefined) return s;
+  const series = (o.series as StoredSeries[]).map((stored, i) => {
+    if (typeof stored !== "object" || stored === null) return stored;
+    let s = stored;
+    if (s.halves !== undefined) {
+      if (s.values !== undefined) {
+        throw new KitError(`${path}: series[${i}]: expected "values" or "halves", not both`);
+      }
+      const { halves, ...other } = s;
+      s = { ...other, values: valuesOfHalves(halves, `series[${i}]`, path) };
+    }
+    if (s.layout === undefined) return s;
     const l = layouts[s.layout];
     if (!l) throw new KitError(`${path}: series[${i}].layout: no layout "${s.layout}"`);
     const { layout: _, ...rest } = s;
