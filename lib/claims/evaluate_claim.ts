@@ -14,6 +14,7 @@ import {
   type WeightedStatistic,
 } from "../stats/mod.ts";
 import {
+  type ItemOutcomes,
   ITEMS_DIR,
   type ItemSelector,
   type ReplicateSeries,
@@ -126,16 +127,7 @@ function statisticOf(
       `no per-item outcomes behind ${label}, so no interval (a verdict needs one)`,
     );
   }
-  const o = store.items(sel.items);
-  if (!o) {
-    throw new NotMeasurable(
-      `the per-item outcomes ${ITEMS_DIR}/${sel.items}.json are missing in ${
-        shownDir(store.dir)
-      } ` +
-        `(the notebook that writes the artifact writes them; rerun it)`,
-    );
-  }
-  const s = selectedStatistic(o, sel);
+  const s = selectedStatistic(itemsOf(store, sel), sel);
   if (!s) {
     throw new NotMeasurable(
       `${ITEMS_DIR}/${sel.items}.json has no series with ${whereText(sel.where)}${
@@ -144,6 +136,29 @@ function statisticOf(
     );
   }
   return s;
+}
+
+/** The per-item outcomes file a selector reads (NotMeasurable when the run wrote none). */
+function itemsOf(store: ArtifactStore, sel: ItemSelector): ItemOutcomes {
+  const o = store.items(sel.items);
+  if (!o) {
+    throw new NotMeasurable(
+      `the per-item outcomes ${ITEMS_DIR}/${sel.items}.json are missing in ${
+        shownDir(store.dir)
+      } (the notebook that writes the artifact writes them; rerun it)`,
+    );
+  }
+  return o;
+}
+
+/** The note's sentence on where the interval lies relative to the claimed side. */
+function whereTheIntervalLies(verdict: IntervalVerdict, side: ClaimedSide, level: number): string {
+  const pct = `${+(100 * level).toFixed(2)}%`;
+  return verdict === "holds"
+    ? `the ${pct} interval lies entirely on the claimed side (${describeSide(side)})`
+    : verdict === "does not hold"
+    ? `the ${pct} interval lies entirely on the other side of ${describeSide(side)}`
+    : `the ${pct} interval straddles the claimed bound (${describeSide(side)})`;
 }
 
 function checkPaired(stats: readonly SelectedStatistic[], sels: readonly ItemSelector[]): void {
@@ -173,12 +188,7 @@ function decide(
 ): { estimate: number; low: number; high: number; verdict: IntervalVerdict; how: string } {
   const ci = bootstrapInterval(diff, on.units, boot);
   const verdict = intervalVerdict(ci.low, ci.high, side);
-  const pctLevel = `${+(100 * boot.level).toFixed(2)}%`;
-  const where = verdict === "holds"
-    ? `the ${pctLevel} interval lies entirely on the claimed side (${describeSide(side)})`
-    : verdict === "does not hold"
-    ? `the ${pctLevel} interval lies entirely on the other side of ${describeSide(side)}`
-    : `the ${pctLevel} interval straddles the claimed bound (${describeSide(side)})`;
+  const where = whereTheIntervalLies(verdict, side, boot.level);
   return {
     estimate: ci.estimate,
     low: ci.low,
@@ -196,15 +206,7 @@ export function formatInterval(estimate: number, low: number, high: number): str
 }
 
 function replicatesOf(store: ArtifactStore, sel: ItemSelector, label: string): ReplicateSeries {
-  const o = store.items(sel.items);
-  if (!o) {
-    throw new NotMeasurable(
-      `the per-item outcomes ${ITEMS_DIR}/${sel.items}.json are missing in ${
-        shownDir(store.dir)
-      } (the notebook that writes the artifact writes them; rerun it)`,
-    );
-  }
-  const r = replicateSeries(o, sel.where);
+  const r = replicateSeries(itemsOf(store, sel), sel.where);
   if (!r) {
     throw new NotMeasurable(
       `${ITEMS_DIR}/${sel.items}.json has no bootstrap replicates of ${label} (${
@@ -257,12 +259,7 @@ function decideFromReplicates(
   const low = percentile(diffs, 100 * al), high = percentile(diffs, 100 * (1 - al));
   const side: ClaimedSide = { kind: "above", threshold: margin };
   const verdict = intervalVerdict(low, high, side);
-  const pctLevel = `${+(100 * boot.level).toFixed(2)}%`;
-  const where = verdict === "holds"
-    ? `the ${pctLevel} interval lies entirely on the claimed side (${describeSide(side)})`
-    : verdict === "does not hold"
-    ? `the ${pctLevel} interval lies entirely on the other side of ${describeSide(side)}`
-    : `the ${pctLevel} interval straddles the claimed bound (${describeSide(side)})`;
+  const where = whereTheIntervalLies(verdict, side, boot.level);
   const space = o.spaces[ra.space]!;
   const est = va - vb;
   const bias = diffs.reduce((acc, x) => acc + x, 0) / diffs.length - est;
