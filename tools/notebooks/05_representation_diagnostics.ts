@@ -4,8 +4,7 @@
  */
 import { writeNotebook } from "./write_notebook.ts";
 const cells = [
-  {
-    md: `# 05 · Representation diagnostics (paper D: D-T1…D-T6, D-F1) and the paper check (CLAIMS)
+  { md: `# 05 · Representation diagnostics (paper D: D-T1…D-T6, D-F1) and the paper check (CLAIMS)
 
 Paper **D** (Di Iorio, *Multilingual CLIP Alignment via Image Pivoting*) keeps a CLIP image encoder and a
 CLIP-compatible multilingual text encoder **frozen** and trains only a small head on the text side, with the
@@ -27,10 +26,8 @@ clip-ViT-B-32-multilingual-v1. The cross-validation runs on the *val + test* con
 nine languages, one drawing per concept: about 1,200 items that never trained the pair, instead of D's 2770, in
 64 dimensions instead of 512, so the numbers are not the paper's; the *comparisons* (before vs after, linear vs
 MLP) are what CLAIMS checks. Unlike D's pair, which met WIT's captions for the first time, the mini student was
-distilled on names of the same kind, so the heads have little domain shift to correct.`,
-  },
-  {
-    code: `import { kitConfig } from "../lib/config/mod.ts";
+distilled on names of the same kind, so the heads have little domain shift to correct.` },
+  { code: `import { kitConfig } from "../lib/config/mod.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { profileImagePivotEmbeddings, writeEmbeddingDir } from "../lib/image_pivot/mod.ts";
 
@@ -40,19 +37,15 @@ const d = await profileImagePivotEmbeddings();
 const emb = d.embeddings;
 await writeEmbeddingDir(emb, \`\${cfg.artifactDir}/d_embeddings\`);
 console.log(\`backend \${backend.name}; \${emb.n} items × \${emb.d} dims, languages \${emb.langs.join(" ")} (partitions \${d.partitions.join("+")})\`);
-console.log(\`frozen pair: \${d.imageEncoder} + \${d.textEncoder}; trained on \${d.trainedOn}\`);`,
-  },
-  {
-    md: `### Five folds, three heads
+console.log(\`frozen pair: \${d.imageEncoder} + \${d.textEncoder}; trained on \${d.trainedOn}\`);` },
+  { md: `### Five folds, three heads
 
 Each fold trains a fresh linear and MLP head on the other four folds' items (progress bars on stderr) and
 evaluates all three heads on its holdout items. The identity head needs no training: its numbers are those of
 \`./kit task align --emb ${"${artifactDir}"}/d_embeddings --out DIR --before-only\` on the folder written above
 (the smoke test checks that they agree). A rerun on the same embeddings (same models, data, code and numeric
-backend) takes the finished folds from \`.cache/results/d-cv/\` instead of training again (lines marked "cached").`,
-  },
-  {
-    code: `import { runImagePivotCv } from "../lib/image_pivot/mod.ts";
+backend) takes the finished folds from \`.cache/results/d-cv/\` instead of training again (lines marked "cached").` },
+  { code: `import { runImagePivotCv } from "../lib/image_pivot/mod.ts";
 import { ImagePivotItemRecorder } from "../lib/claims/mod.ts";
 
 const smokeTrain = { epochs: 2, stepsPerEpoch: 3, warmupSteps: 2 };
@@ -60,17 +53,13 @@ const items = new ImagePivotItemRecorder(emb.n); // per-item outcomes for CLAIMS
 // cache: a rerun on the same embeddings reuses the trained heads and evaluations (.cache/results/d-cv)
 const cv = await runImagePivotCv(emb, { folds: 5, seed: 7, ...(cfg.smoke ? { train: smokeTrain } : {}), cache: true, log: (l) => console.log(l), onHoldout: items.record });
 const steps = cv.results.filter((r) => r.training).map((r) => r.training!);
-console.log(\`trained \${steps.length} heads; best epochs \${steps.map((s) => s.bestEpoch + 1).join(" ")}; \${(steps.reduce((a, s) => a + s.msPerStep, 0) / steps.length).toFixed(1)} ms per step\`);`,
-  },
-  {
-    md: `### D-T1 … D-T6 beside the published numbers
+console.log(\`trained \${steps.length} heads; best epochs \${steps.map((s) => s.bestEpoch + 1).join(" ")}; \${(steps.reduce((a, s) => a + s.msPerStep, 0) / steps.length).toFixed(1)} ms per step\`);` },
+  { md: `### D-T1 … D-T6 beside the published numbers
 
 Macro tables show mean ± sample std over the five folds, with paper D's published value beside each cell
 ("paper …" columns; from \`data/paper/d_published.json\`). Per-language tables (D-T2, D-T4) give fold means and
-the change from the identity head.`,
-  },
-  {
-    code: `import { imagePivotTables, publishedLookupForD } from "../lib/image_pivot/mod.ts";
+the change from the identity head.` },
+  { code: `import { imagePivotTables, publishedLookupForD } from "../lib/image_pivot/mod.ts";
 import { writeTableArtifact } from "../lib/artifacts/mod.ts";
 import { writeItemOutcomes } from "../lib/claims/mod.ts";
 
@@ -79,42 +68,32 @@ for (const t of imagePivotTables(cv, publishedLookupForD())) {
   const a = await writeTableArtifact({ ...t, seeds: { kfold: cv.seed, train: cv.trainConfig?.seed ?? cv.seed, probe: cv.langIdSeed }, inputs: emb.checksums, notes: [note] });
   await Deno.jupyter.display(a);
 }
-console.log(\`per-item outcomes (holdout items of all folds) → \${await writeItemOutcomes(cfg.artifactDir, items.outcomes())}\`);`,
-  },
-  {
-    md: `### Where this kit still differs from paper D's code
+console.log(\`per-item outcomes (holdout items of all folds) → \${await writeItemOutcomes(cfg.artifactDir, items.outcomes())}\`);` },
+  { md: `### Where this kit still differs from paper D's code
 
 A line-by-line comparison with the authors' code (mattiadri/crosslingual-contrastive) found the differences
 below; each is data in \`lib/deviations/d_deviations.ts\`, with the profiles it applies to and the artifacts
 whose numbers it can change. Everything not listed follows D's code (WIT train+val+test shards, CLIP's own
 preprocessing, no byte dedupe, scikit-learn's folds, the training step and schedule, lang-ID seed 0, 140 items
-per D-F1 panel, spectral UMAP start).`,
-  },
-  {
-    code: `import { D_DEVIATIONS, deviationsMarkdown } from "../lib/deviations/mod.ts";
+per D-F1 panel, spectral UMAP start).` },
+  { code: `import { D_DEVIATIONS, deviationsMarkdown } from "../lib/deviations/mod.ts";
 
-await Deno.jupyter.md\`\${deviationsMarkdown(D_DEVIATIONS, { artifacts: ["D-T1", "D-T2", "D-T3", "D-T4", "D-T5", "D-T6", "D-F1"], profile: cfg.profile })}\`;`,
-  },
-  {
-    md: `### D-F1: local micro-corrections (UMAP)
+await Deno.jupyter.md\`\${deviationsMarkdown(D_DEVIATIONS, { artifacts: ["D-T1", "D-T2", "D-T3", "D-T4", "D-T5", "D-T6", "D-F1"], profile: cfg.profile })}\`;` },
+  { md: `### D-F1: local micro-corrections (UMAP)
 
 English captions of all N items through fold 0's heads; the 8 anchors whose caption gained most in cosine with
 its image under the MLP head; per anchor the 140 images nearest its image, the anchor's own included (as D's
 \`k_img = 140\`; fewer here when N is small), their captions before / linear / MLP, a seeded cosine UMAP started from
 umap-learn's spectral layout, and arrows ×10 from before to after (a rerun on the same embeddings and heads takes the
-figure from \`.cache/results/d-f1/\`).`,
-  },
-  {
-    code: `import { applyHeadState } from "../lib/image_pivot/mod.ts";
+figure from \`.cache/results/d-f1/\`).` },
+  { code: `import { applyHeadState } from "../lib/image_pivot/mod.ts";
 import { cachedMicroCorrectionFigure, MICRO_CORRECTION_FIGURE_SIZE } from "../lib/micro_corrections/mod.ts";
 import { writeFigureArtifact } from "../lib/artifacts/mod.ts";
 
 const en = emb.textByLang.en!;
 const figure = await cachedMicroCorrectionFigure({ before: en, linear: await applyHeadState("linear", cv.fold0States.linear!, en), mlp: await applyHeadState("mlp", cv.fold0States.mlp!, en), images: emb.images, captions: emb.captions.en });
-await writeFigureArtifact({ id: "D-F1", title: "Local UMAP of image-pivot micro-corrections (fold-0 heads, English captions)", figure, ...MICRO_CORRECTION_FIGURE_SIZE, seeds: { umap: 7 }, inputs: emb.checksums });`,
-  },
-  {
-    md: `### CLAIMS: the papers' qualitative claims, checked on this run
+await writeFigureArtifact({ id: "D-F1", title: "Local UMAP of image-pivot micro-corrections (fold-0 heads, English captions)", figure, ...MICRO_CORRECTION_FIGURE_SIZE, seeds: { umap: 7 }, inputs: emb.checksums });` },
+  { md: `### CLAIMS: the papers' qualitative claims, checked on this run
 
 Every qualitative claim of both papers in SPEC, with the numbers behind it from this run's artifacts (K-T1, K-T2
 from notebooks 03–04; D-T1…D-T6 from above) and a verdict from the **95 % paired bootstrap interval** of the
@@ -128,37 +107,26 @@ of one item left out), about 15 s here, and D5a/D5b take the interval of the per
 k-occurrence in its fold's kNN graph, the graph held fixed; lang-ID accuracy through each item's captions in the
 fold's probe test split, right or wrong, the fitted probe held fixed). Thresholds for "about the same" / "flat" are data in \`lib/claims/claim_list.ts\`.
 \`./kit task claims\` prints the same verdicts; it fails only when the kit itself fails, never because a claim does
-not hold.`,
-  },
-  {
-    code: `import { writeClaimsArtifact } from "../lib/claims/mod.ts";
+not hold.` },
+  { code: `import { writeClaimsArtifact } from "../lib/claims/mod.ts";
 import { closeBrowser } from "../lib/artifacts/mod.ts";
 
 const claims = await writeClaimsArtifact({ artifactDir: cfg.artifactDir });
 for (const a of claims.artifacts) await Deno.jupyter.display(a);
-await closeBrowser();`,
-  },
-  {
-    md:
-      `K's claims (K1–K4) rest on K-T1 and K-T2 from notebooks 03–04; the deviations of D's code are listed above
-D-F1, and those of K's code that can move K's claims are these (the same entries as in notebooks 03 and 04).`,
-  },
-  {
-    code: `import { K_DEVIATIONS } from "../lib/deviations/mod.ts";
+await closeBrowser();` },
+  { md: `K's claims (K1–K4) rest on K-T1 and K-T2 from notebooks 03–04; the deviations of D's code are listed above
+D-F1, and those of K's code that can move K's claims are these (the same entries as in notebooks 03 and 04).` },
+  { code: `import { K_DEVIATIONS } from "../lib/deviations/mod.ts";
 
-await Deno.jupyter.md\`\${deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-T1", "K-T2", "CLAIMS"], profile: cfg.profile })}\`;`,
-  },
-  {
-    md: `### Try it: leave a language out of the head's training
+await Deno.jupyter.md\`\${deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-T1", "K-T2", "CLAIMS"], profile: cfg.profile })}\`;` },
+  { md: `### Try it: leave a language out of the head's training
 
 The head never needs parallel text, only captions paired with images. What does it do for a language whose
 captions it never saw? The cell trains D's linear head on fold 1 with all nine languages (D's recipe) and
 without one language, then evaluates on all nine; the left-out language's own t2i R@1 is shown beside the
 macro scores. **Change \`leftOut\` (any of \`emb.langs\`) and rerun** (about 10 s on two CPU cores in the mini
-profile).`,
-  },
-  {
-    code: `import { headTrainingTryIt } from "../lib/image_pivot/mod.ts";
+profile).` },
+  { code: `import { headTrainingTryIt } from "../lib/image_pivot/mod.ts";
 
 const leftOut = "ja"; // any of emb.langs
 const tryIt = await headTrainingTryIt(emb, {
@@ -166,8 +134,7 @@ const tryIt = await headTrainingTryIt(emb, {
   focusLangs: [leftOut],
   ...(cfg.smoke ? { base: smokeTrain } : {}),
 });
-await Deno.jupyter.display(tryIt);`,
-  },
+await Deno.jupyter.display(tryIt);` },
 ];
 
 await writeNotebook("05_representation_diagnostics", cells);
