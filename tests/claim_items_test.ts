@@ -36,6 +36,9 @@ import { nliRows, nliStatistic } from "../lib/xnli/mod.ts";
 import type { NliLanguageResult } from "../lib/xnli/mod.ts";
 import { SeededRandom } from "../lib/util/seeded_random.ts";
 import { identicalEncoder, independentEncoder } from "./helpers/test_encoders.ts";
+import { initBackend } from "../lib/backend/select_backend.ts";
+
+await initBackend("wasm"); // the result cache's key names the numeric backend
 
 Deno.test("intervalVerdict() decides from where the interval lies, for each kind of claim", () => {
   const cases: [number, number, Parameters<typeof intervalVerdict>[2], string][] = [
@@ -270,6 +273,13 @@ Deno.test("ImagePivotItemRecorder's per-item outcomes average, fold by fold, to 
   try {
     await writeItemOutcomes(dir, o);
     assert.deepEqual((await readItemOutcomes(dir, "D"))!.replicates, o.replicates);
+    // cachedOutcomes(): the same outcomes; a second call reads the replicates from the cache.
+    const lines: string[] = [];
+    const cache = { dir: join(dir, "cache"), log: (l: string) => lines.push(l) };
+    assert.deepEqual(await rec.cachedOutcomes(cache), o);
+    assert.equal(lines.filter((l) => l.includes("cached result")).length, 0);
+    assert.deepEqual(await rec.cachedOutcomes(cache), o);
+    assert.equal(lines.filter((l) => /d-set-replicates: cached result/.test(l)).length, 1);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -6,7 +6,18 @@ import { dotProductsMany } from "../retrieval/similarity.ts";
 import type { HoldoutLangIdRows } from "../image_pivot/image_pivot_cv.ts";
 import { KitError } from "../util/kit_error.ts";
 import type { ItemOutcomes, ItemSeries, ReplicateSeries } from "./item_outcomes.ts";
-import { type FoldSet, setStatisticReplicates } from "./set_statistic_replicates.ts";
+import {
+  type FoldSet,
+  type SetStatisticReplicates,
+  setStatisticReplicates,
+} from "./set_statistic_replicates.ts";
+import {
+  cachedResult,
+  codeFingerprint,
+  numericEnvironment,
+  type ResultCacheOptions,
+  valueFingerprint,
+} from "../eval_cache/mod.ts";
 
 /** Which heads get set-statistic replicates, how many resamples and with which seed. */
 export interface SetStatisticOptions {
@@ -211,8 +222,51 @@ export class ImagePivotItemRecorder {
     });
   }
 
-  /** The outcomes recorded so far (every head must have covered every item once). */
+  /**
+   * The outcomes recorded so far (every head must have covered every item once). The set-statistic
+   * replicates are computed here (≈ 15 s at mini size, minutes at paper size); see
+   * {@link cachedOutcomes} to keep them on disk.
+   */
   outcomes(): ItemOutcomes {
+    return this.#assemble((folds, opts) => setStatisticReplicates(folds, this.n, opts));
+  }
+
+  /**
+   * {@link outcomes}, with each head's set-statistic replicates kept on disk (lib/eval_cache,
+   * `.cache/results/d-set-replicates/`), keyed by the fold rows' bytes, the options, the code and
+   * the numeric environment: a rerun on the same holdout rows reads them instead of recomputing.
+   */
+  async cachedOutcomes(cache: ResultCacheOptions = {}): Promise<ItemOutcomes> {
+    const opts = this.setStatistics;
+    const computed = new Map<string, SetStatisticReplicates>();
+    this.#checkCovered();
+    if (opts) {
+      const code = await codeFingerprint(["lib/claims/set_statistic_replicates.ts"]);
+      for (const [head, folds] of this.#folds) {
+        const key = {
+          what: "setStatisticReplicates",
+          n: this.n,
+          folds: valueFingerprint(folds),
+          resamples: opts.resamples,
+          seed: opts.seed,
+          code,
+          numeric: numericEnvironment(),
+        };
+        computed.set(
+          head,
+          await cachedResult(
+            "d-set-replicates",
+            key,
+            () => Promise.resolve(setStatisticReplicates(folds, this.n, opts)),
+            cache,
+          ),
+        );
+      }
+    }
+    return this.#assemble((_folds, _opts, head) => computed.get(head)!);
+  }
+
+  #checkCovered(): void {
     for (const [head, seen] of this.#seen) {
       if (seen.size !== this.n) {
         throw new KitError(
@@ -220,6 +274,16 @@ export class ImagePivotItemRecorder {
         );
       }
     }
+  }
+
+  #assemble(
+    replicatesOf: (
+      folds: readonly FoldSet[],
+      opts: SetStatisticOptions,
+      head: string,
+    ) => SetStatisticReplicates,
+  ): ItemOutcomes {
+    this.#checkCovered();
     const series: ItemSeries[] = [...this.#series.values()].map((s) => ({
       key: s.key,
       space: "items",
@@ -231,7 +295,7 @@ export class ImagePivotItemRecorder {
     const opts = this.setStatistics;
     if (opts) {
       for (const [head, folds] of this.#folds) {
-        const r = setStatisticReplicates(folds, this.n, opts);
+        const r = replicatesOf(folds, opts, head);
         const put = (metric: string, v: Float64Array) =>
           replicates.push({
             key: { head, metric },

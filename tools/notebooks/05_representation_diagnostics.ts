@@ -68,7 +68,7 @@ for (const t of imagePivotTables(cv, publishedLookupForD())) {
   const a = await writeTableArtifact({ ...t, seeds: { kfold: cv.seed, train: cv.trainConfig?.seed ?? cv.seed, probe: cv.langIdSeed }, inputs: emb.checksums, notes: [note] });
   await Deno.jupyter.display(a);
 }
-console.log(\`per-item outcomes (holdout items of all folds) → \${await writeItemOutcomes(cfg.artifactDir, items.outcomes())}\`);` },
+console.log(\`per-item outcomes (holdout items of all folds) → \${await writeItemOutcomes(cfg.artifactDir, await items.cachedOutcomes())}\`);` },
   { md: `### Where this kit still differs from paper D's code
 
 A line-by-line comparison with the authors' code (mattiadri/crosslingual-contrastive) found the differences
@@ -103,7 +103,8 @@ not hold* when entirely on the other side, *inconclusive* when it straddles the 
 run has no numbers or per-item outcomes behind it (with the reason). Table 6's effective rank and Gram correlation
 are set-level statistics with no per-item outcome: the recorder recomputes them for the identity and linear heads
 on the first 400 of the same resamples (each fold's drawn items with their multiplicities; Gram pairs of two copies
-of one item left out), about 15 s here, and D5a/D5b take the interval of the per-resample differences (hubness is resampled through each item's
+of one item left out), about 15 s here on a first run (a rerun on the same holdout rows reads them from
+\`.cache/results/d-set-replicates/\`), and D5a/D5b take the interval of the per-resample differences (hubness is resampled through each item's
 k-occurrence in its fold's kNN graph, the graph held fixed; lang-ID accuracy through each item's captions in the
 fold's probe test split, right or wrong, the fitted probe held fixed). Thresholds for "about the same" / "flat" are data in \`lib/claims/claim_list.ts\`.
 \`./kit task claims\` prints the same verdicts; it fails only when the kit itself fails, never because a claim does
