@@ -35,6 +35,7 @@ import {
 } from "../lib/micro_corrections/mod.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 import { functionEncoder, hashedNgrams } from "./helpers/test_encoders.ts";
+import { syntheticNliPairs } from "./helpers/synthetic_nli.ts";
 
 await initBackend("wasm");
 
@@ -245,22 +246,7 @@ Deno.test("evaluateBitext() with a fingerprinted encoder: a hit returns identica
 });
 
 function nliBench(): NliBenchmark {
-  const mk = (lang: string, n: number, offset: number) => {
-    const premise: string[] = [], hypothesis: string[] = [], labels: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const k = offset + i, y = k % 3;
-      premise.push(`${lang} premise ${Math.floor(k / 3)}`);
-      hypothesis.push(`${lang} premise ${Math.floor(k / 3)} ${["yes", "maybe", "no"][y]}`);
-      labels.push(y);
-    }
-    return {
-      lang,
-      premise,
-      hypothesis,
-      labels: Int32Array.from(labels),
-      ids: premise.map((_, i) => `${offset + i}`),
-    };
-  };
+  const mk = syntheticNliPairs;
   return {
     description: "toy",
     train: mk("en", 45, 0),

@@ -25,6 +25,7 @@ import {
   splitXnliIndices,
 } from "../lib/xnli/mod.ts";
 import { functionEncoder, hashedNgrams } from "./helpers/test_encoders.ts";
+import { syntheticNliPairs } from "./helpers/synthetic_nli.ts";
 
 await initBackend("wasm");
 const mirror = defaultDataMirror();
@@ -228,22 +229,7 @@ Deno.test("NliMlpClassifier defaults to K's protocol: 4d → 512 → 512 → 512
 
 /** A small benchmark over synthetic sentences; the same meaning in "en" and "xx". */
 function syntheticBenchmark(): NliBenchmark {
-  const mk = (lang: string, n: number, offset: number) => {
-    const premise: string[] = [], hypothesis: string[] = [], labels: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const k = offset + i, y = k % 3;
-      premise.push(`${lang} premise ${Math.floor(k / 3)}`);
-      hypothesis.push(`${lang} premise ${Math.floor(k / 3)} ${["yes", "maybe", "no"][y]}`);
-      labels.push(y);
-    }
-    return {
-      lang,
-      premise,
-      hypothesis,
-      labels: Int32Array.from(labels),
-      ids: premise.map((_, i) => String(offset + i)),
-    };
-  };
+  const mk = syntheticNliPairs;
   const test = (lang: string, dataset: "xnli" | "americasnli") => ({
     dataset,
     lang,
