@@ -15,7 +15,7 @@ import { loadTransformers } from "../lib/encoders/pretrained/transformers_runtim
 import { readNpy } from "../lib/io/npy.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 import { embedImagesDir, embedTextsFile } from "../tools/embed.ts";
-import { xlmrTokenizerJson } from "./fixtures/tiny_pretrained_models.ts";
+import { writeXlmrTokenizerFiles } from "./fixtures/tiny_pretrained_models.ts";
 
 await initBackend("wasm");
 
@@ -27,18 +27,7 @@ async function modelFolder(dir: string): Promise<string> {
   for (const f of ["config.json", "model.safetensors"]) {
     await Deno.copyFile(join(FIXTURE, f), join(dir, f));
   }
-  await Deno.writeTextFile(join(dir, "tokenizer.json"), JSON.stringify(xlmrTokenizerJson()));
-  await Deno.writeTextFile(
-    join(dir, "tokenizer_config.json"),
-    JSON.stringify({
-      tokenizer_class: "XLMRobertaTokenizer",
-      bos_token: "<s>",
-      eos_token: "</s>",
-      pad_token: "<pad>",
-      unk_token: "<unk>",
-      model_max_length: 512,
-    }),
-  );
+  await writeXlmrTokenizerFiles(dir);
   return dir;
 }
 

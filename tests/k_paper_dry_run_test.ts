@@ -32,7 +32,7 @@ import {
   readKTextProjection,
 } from "../lib/models/mod.ts";
 import { embedTextsFile } from "../tools/embed.ts";
-import { XLMR_VOCAB, xlmrTokenizerJson } from "./fixtures/tiny_pretrained_models.ts";
+import { writeXlmrTokenizerFiles, XLMR_VOCAB } from "./fixtures/tiny_pretrained_models.ts";
 
 await initBackend("wasm");
 
@@ -66,18 +66,7 @@ async function writeTinyFolders(models: string): Promise<{ text: string; image: 
   const t = new XlmRobertaEncoder(parseEncoderConfig(tc) as XlmRobertaConfig, { seed: 3 });
   await saveSafetensorsWeights(t, join(text, "model.safetensors"));
   t.dispose();
-  await Deno.writeTextFile(join(text, "tokenizer.json"), JSON.stringify(xlmrTokenizerJson()));
-  await Deno.writeTextFile(
-    join(text, "tokenizer_config.json"),
-    JSON.stringify({
-      tokenizer_class: "XLMRobertaTokenizer",
-      bos_token: "<s>",
-      eos_token: "</s>",
-      pad_token: "<pad>",
-      unk_token: "<unk>",
-      model_max_length: 512,
-    }),
-  );
+  await writeXlmrTokenizerFiles(text);
   const ic = {
     model_type: "vit",
     architectures: ["ViTModel"],
