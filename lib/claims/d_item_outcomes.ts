@@ -228,7 +228,7 @@ export class ImagePivotItemRecorder {
    * {@link cachedOutcomes} to keep them on disk.
    */
   outcomes(): ItemOutcomes {
-    return this.#assemble((folds, opts) => setStatisticReplicates(folds, this.n, opts));
+    return this.#assemble((_head, folds, opts) => setStatisticReplicates(folds, this.n, opts));
   }
 
   /**
@@ -263,7 +263,7 @@ export class ImagePivotItemRecorder {
         );
       }
     }
-    return this.#assemble((_folds, _opts, head) => computed.get(head)!);
+    return this.#assemble((head) => computed.get(head)!);
   }
 
   #checkCovered(): void {
@@ -278,9 +278,9 @@ export class ImagePivotItemRecorder {
 
   #assemble(
     replicatesOf: (
+      head: string,
       folds: readonly FoldSet[],
       opts: SetStatisticOptions,
-      head: string,
     ) => SetStatisticReplicates,
   ): ItemOutcomes {
     this.#checkCovered();
@@ -295,7 +295,7 @@ export class ImagePivotItemRecorder {
     const opts = this.setStatistics;
     if (opts) {
       for (const [head, folds] of this.#folds) {
-        const r = replicatesOf(folds, opts, head);
+        const r = replicatesOf(head, folds, opts);
         const put = (metric: string, v: Float64Array) =>
           replicates.push({
             key: { head, metric },

@@ -215,7 +215,7 @@ export async function writeItemOutcomes(artifactDir: string, o: ItemOutcomes): P
   await Deno.mkdir(join(artifactDir, ITEMS_DIR), { recursive: true });
   // Compact JSON, each distinct units/strata list stored once (`layouts`: a D file repeats the
   // same fold order in hundreds of series), and 0/½/1 outcomes as digit strings (`halves`).
-  await atomicWriteFile(path, JSON.stringify(withSharedLayouts(o)) + "\n");
+  await atomicWriteFile(path, JSON.stringify(storedForm(o)) + "\n");
   return path;
 }
 
@@ -238,7 +238,7 @@ export async function readItemOutcomes(
   } catch (err) {
     throw new KitError(`${path}: not valid JSON (${err instanceof Error ? err.message : err})`);
   }
-  return checkItemOutcomes(expandLayouts(json, path), path);
+  return checkItemOutcomes(expandStoredForm(json, path), path);
 }
 
 /**
@@ -271,7 +271,7 @@ function valuesOfHalves(halves: unknown, at: string, path: string): number[] {
   return Array.from(halves, (c) => (c.charCodeAt(0) - 48) / 2);
 }
 
-function withSharedLayouts(o: ItemOutcomes): Omit<ItemOutcomes, "series"> & {
+function storedForm(o: ItemOutcomes): Omit<ItemOutcomes, "series"> & {
   layouts: Record<string, { units?: number[]; strata?: number[] }>;
   series: StoredSeries[];
 } {
@@ -295,7 +295,7 @@ function withSharedLayouts(o: ItemOutcomes): Omit<ItemOutcomes, "series"> & {
   return { ...o, layouts, series };
 }
 
-function expandLayouts(json: unknown, path: string): unknown {
+function expandStoredForm(json: unknown, path: string): unknown {
   const o = json as Record<string, unknown> | null;
   if (typeof o !== "object" || o === null || !Array.isArray(o.series)) return json;
   const layouts = (o.layouts === undefined ? {} : o.layouts) as Record<
