@@ -1,15 +1,14 @@
 import assert from "node:assert/strict";
-import { boxStatistics, captionLengthFigure } from "../lib/dataset_build/mod.ts";
+import {
+  type BoxStatistics,
+  boxStatistics,
+  captionLengthFigure,
+} from "../lib/dataset_build/mod.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 
-interface Golden {
+/** numpy's statistics of `values` (tests/fixtures/box_statistics_numpy.json). */
+interface Golden extends BoxStatistics {
   values: number[];
-  q1: number;
-  median: number;
-  q3: number;
-  min: number;
-  max: number;
-  mean: number;
 }
 
 const GOLDEN: Golden[] = JSON.parse(
