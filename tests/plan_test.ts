@@ -1,0 +1,249 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { initBackend, tf } from "../lib/backend/mod.ts";
+import { DataRegistry } from "../lib/data/registry.ts";
+import {
+  readEncoderConfig,
+  type VitConfig,
+  type XlmRobertaConfig,
+} from "../lib/encoders/encoder_config.ts";
+import {
+  type EmbedSample,
+  fitEmbedding,
+  fitKStep,
+  formatPaperPlan,
+  K_STEP_PROBE_SHAPES,
+  type KStepSample,
+  missingInputs,
+  nonNegativeLeastSquares,
+  PAPER_PROBE_SHAPES,
+  paperEstimates,
+  paperNotebookInputs,
+  predictEmbedding,
+  predictKStep,
+  probeKStep,
+  probeTextEmbedding,
+  type UnitCosts,
+} from "../lib/plan/mod.ts";
+
+Deno.test("fitKStep recovers the coefficients of an exactly linear step cost", () => {
+  const truth = { fixed: 40, perParam: 2e-6, textCaptionLayer: 7, imageImageLayer: 13 };
+  const xs: KStepSample[] = K_STEP_PROBE_SHAPES.map((s) => {
+    const denseParams = 1e6 + 3e6 * s.textLayers + 2e6 * s.imageLayers;
+    return {
+      ...s,
+      tokens: 32,
+      denseParams,
+      ms: predictKStep(truth, { ...s, captions: s.images, denseParams }),
+      peakRssBytes: null,
+    };
+  });
+  const f = fitKStep(xs);
+  for (const k of Object.keys(truth) as (keyof typeof truth)[]) {
+    assert.ok(Math.abs(f[k] - truth[k]) <= 1e-6 * Math.abs(truth[k]), `${k}: ${f[k]}`);
+  }
+});
+
+Deno.test("nonNegativeLeastSquares never returns a negative coefficient", () => {
+  // y falls with x: the unconstrained slope is negative, the constrained one 0 (intercept = mean)
+  const c = nonNegativeLeastSquares([[1, 1], [1, 2], [1, 3]], [3, 2, 1]);
+  assert.deepEqual(c.map((v) => Math.round(v * 1e9) / 1e9), [2, 0]);
+});
+
+Deno.test("fitEmbedding / predictEmbedding are exact on a linear cost", () => {
+  const xs: EmbedSample[] = [1, 2].map((layers) => ({
+    layers,
+    batch: 16,
+    tokens: 32,
+    ms: 16 * (0.5 + 2 * layers),
+    peakRssBytes: null,
+  }));
+  const f = fitEmbedding(xs);
+  assert.ok(Math.abs(predictEmbedding(f, 100, 24) - 100 * (0.5 + 48)) < 1e-9);
+  // the per-layer part scales with tokens
+  assert.ok(Math.abs(predictEmbedding(f, 10, 1, 64) - 10 * (0.5 + 4)) < 1e-9);
+});
+
+async function smallConfigs(): Promise<{ text: XlmRobertaConfig; image: VitConfig }> {
+  const t = await readEncoderConfig("mini-xlmr"), v = await readEncoderConfig("mini-vit");
+  if (t.model_type !== "xlm-roberta" || v.model_type !== "vit") throw new Error("configs");
+  return {
+    text: {
+      ...t,
+      hidden_size: 192,
+      num_attention_heads: 4,
+      intermediate_size: 768,
+      vocab_size: 4000,
+    },
+    image: { ...v, hidden_size: 192, num_attention_heads: 4, intermediate_size: 512 },
+  };
+}
+
+Deno.test({
+  name:
+    "the plan's cost model predicts the CPU time of a measured deeper, larger-batch K step and embedding pass within a factor of 2",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await initBackend();
+    const tensorsBefore = tf.memory().numTensors;
+    const { text, image } = await smallConfigs();
+    const tokens = 16;
+    const samples: KStepSample[] = [];
+    for (const s of K_STEP_PROBE_SHAPES) {
+      const r = await probeKStep(
+        { ...text, num_hidden_layers: s.textLayers },
+        { ...image, num_hidden_layers: s.imageLayers },
+        { images: s.images, tokens },
+        { projection: 32, steps: 6 },
+      );
+      samples.push({ ...s, tokens, denseParams: r.denseParams!, ms: r.cpuMs, peakRssBytes: null });
+    }
+    const fit = fitKStep(samples);
+    // a run the probes did not see: 5 text and 4 image layers, 6 images
+    const target = { textLayers: 5, imageLayers: 4, images: 6 };
+    const measured = await probeKStep(
+      { ...text, num_hidden_layers: target.textLayers },
+      { ...image, num_hidden_layers: target.imageLayers },
+      { images: target.images, tokens },
+      { projection: 32, steps: 6 },
+    );
+    const predicted = predictKStep(fit, {
+      ...target,
+      captions: target.images,
+      denseParams: measured.denseParams!,
+    });
+    const ratio = predicted / measured.cpuMs;
+    console.log(
+      `K step: predicted ${predicted.toFixed(1)} ms, measured ${measured.cpuMs.toFixed(1)} ms (×${
+        ratio.toFixed(2)
+      })`,
+    );
+    assert.ok(ratio >= 0.5 && ratio <= 2, `K step prediction off by ×${ratio.toFixed(2)}`);
+
+    const emb: EmbedSample[] = [];
+    for (const layers of [1, 2]) {
+      const r = await probeTextEmbedding({ ...text, num_hidden_layers: layers }, 16, 32, {
+        reps: 5,
+      });
+      emb.push({ layers, batch: 16, tokens: 32, ms: r.cpuMs, peakRssBytes: null });
+    }
+    const e = fitEmbedding(emb);
+    const big = await probeTextEmbedding({ ...text, num_hidden_layers: 6 }, 16, 32, { reps: 5 });
+    const ePred = predictEmbedding(e, 16, 6);
+    const eRatio = ePred / big.cpuMs;
+    console.log(
+      `embedding: predicted ${ePred.toFixed(1)} ms, measured ${big.cpuMs.toFixed(1)} ms (×${
+        eRatio.toFixed(2)
+      })`,
+    );
+    assert.ok(eRatio >= 0.5 && eRatio <= 2, `embedding prediction off by ×${eRatio.toFixed(2)}`);
+    assert.equal(tf.memory().numTensors, tensorsBefore, "the probes leaked tensors");
+  },
+});
+
+/** Unit costs of an imaginary machine (what the report is built from). */
+function fakeCosts(): UnitCosts {
+  const k = K_STEP_PROBE_SHAPES.map((s) => ({
+    ...s,
+    tokens: 32,
+    denseParams: 13e6 * s.textLayers + 7e6 * s.imageLayers,
+    ms: 100 + 50 * s.textLayers * s.images + 150 * s.imageLayers * s.images,
+    peakRssBytes: 1e9,
+  }));
+  const emb = (perLayer: number) =>
+    [1, 2].map((layers) => ({
+      layers,
+      batch: 16,
+      tokens: 32,
+      ms: 16 * (1 + perLayer * layers),
+      peakRssBytes: 4e8,
+    }));
+  return {
+    version: 2,
+    machine: { key: "test", cpu: "test CPU", cores: 2, memoryBytes: 16e9, host: "test" },
+    backend: "wasm+openblas",
+    measuredAt: "2026-01-01T00:00:00Z",
+    measureSeconds: 100,
+    loadAverage: 1,
+    shapes: PAPER_PROBE_SHAPES,
+    kStep: k,
+    textLarge: emb(20),
+    textBase: emb(8),
+    imageB32: emb(15),
+    heads: { linearStepMs: 10, mlpStepMs: 15, evalFoldMs: 200, geometryFoldMs: 300 },
+    scanMBps: 50,
+    hashMBps: 500,
+    imagePrepMs: 10,
+  };
+}
+
+Deno.test("without paper data or models the plan lists every missing input with size and source, and an estimate per notebook", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "plan-test-" });
+  const env = ["KIT_MODELS_DIR", "KIT_K_TRANSLATIONS", "KIT_K_SETUPS_DIR", "KIT_NLLB_MODEL"];
+  const saved = env.map((k) => Deno.env.get(k));
+  try {
+    Deno.env.set("KIT_MODELS_DIR", join(tmp, "models"));
+    for (const k of env.slice(1)) Deno.env.delete(k);
+    const registry = new DataRegistry({ cacheRoot: join(tmp, "data"), mirror: null, quiet: true });
+    const inputs = await paperNotebookInputs(registry);
+    const missing = missingInputs({ inputs }).map((i) => i.name).sort();
+    for (
+      const name of [
+        "mscoco-2017",
+        "wit-v1",
+        "flores200",
+        "xnli-1.0",
+        "multinli-1.0",
+        "FacebookAI/xlm-roberta-large",
+        "google/vit-base-patch16-224-in21k",
+        "openai/clip-vit-base-patch32",
+        "sentence-transformers/clip-ViT-B-32-multilingual-v1",
+        "KIT_K_TRANSLATIONS",
+        "wit-images",
+      ]
+    ) assert.ok(missing.includes(name), `${name} not listed as missing: ${missing.join(", ")}`);
+    for (const i of missingInputs({ inputs })) {
+      assert.ok(i.source.length > 0 && i.step.length > 0, `${i.name}: no source or step`);
+      if (i.kind !== "file") assert.ok((i.sizeBytes ?? 0) > 0, `${i.name}: no size`);
+    }
+    const costs = fakeCosts();
+    const { notebooks, k } = paperEstimates(costs);
+    assert.equal(notebooks.length, 6);
+    assert.equal(k.stepsPerSetup, 3696 * 10);
+    // K's image step at 24 + 12 layers, 32 images, from the fake linear costs
+    const dense = 303_400_000 + 85_800_000 + 1024 * 512 + 512 + 768 * 512 + 512 + 1;
+    const fit = fitKStep(costs.kStep);
+    const expected = predictKStep(fit, {
+      textLayers: 24,
+      imageLayers: 12,
+      captions: 32,
+      images: 32,
+      denseParams: dense,
+    }) / 1000 / 2; // CPU time over the fake machine's 2 cores
+    assert.ok(Math.abs(k.imageStepSeconds - expected) < 1e-9);
+    for (const e of notebooks) {
+      assert.ok(e.seconds > 0 && e.peakBytes > 0, `${e.notebook}: no estimate`);
+    }
+    const k02 = notebooks.find((e) => e.notebook === "02_training")!;
+    assert.equal(k02.needsGpu, true);
+    assert.equal(k02.fitsBackend, false); // WASM's 4 GB heap
+    const text = formatPaperPlan({
+      inputs,
+      estimates: notebooks,
+      k,
+      costs,
+      costsPath: ".cache/plan/x.json",
+      cached: true,
+    }).join("\n");
+    assert.match(text, /\[MISSING \] mscoco-2017 .*20\.4 GB/);
+    assert.match(text, /get it: \.\/kit task fetch flores200/);
+    assert.match(text, /Needs a GPU in practice: notebook\(s\) 02/);
+    for (const nb of ["00_dataset_build", "03_bitext_retrieval", "05_representation_diagnostics"]) {
+      assert.match(text, new RegExp(`${nb}: ≈ .*, peak memory ≈ `));
+    }
+  } finally {
+    env.forEach((k, i) => saved[i] === undefined ? Deno.env.delete(k) : Deno.env.set(k, saved[i]!));
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
