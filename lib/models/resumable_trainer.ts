@@ -3,7 +3,13 @@ import { ProgressBar } from "../util/progress.ts";
 import { SeededRandom } from "../util/seeded_random.ts";
 import { Adam, type SparseRows } from "../optim/adam.ts";
 import { clipGradNorm } from "../optim/clip_grad_norm.ts";
-import { readSafetensors, type SafeTensorInput, writeSafetensors } from "../io/safetensors.ts";
+import {
+  bestStatePath,
+  readTrainingCheckpointInto,
+  restoreBestState,
+  saveBestState,
+  writeTrainingCheckpoint,
+} from "./checkpoint_io.ts";
 import type { ParameterSet, ParameterState } from "../encoders/parameter_set.ts";
 
 /** Gradients of one step, by module then parameter name; a module may be left out (frozen). */
@@ -129,71 +135,61 @@ export async function runResumableTraining(
   const adam = new Adam(sizes, { lr: c.lr, weightDecay: c.weightDecay, decoupled: true });
   const rng = new SeededRandom(c.seed);
   let step = 0, bestStep = -1, bestVal = Infinity;
-  let best: ParameterState | null = null;
   const lossHistory: number[] = [];
   const valHistory: [number, number][] = [];
   let resumedFromStep: number | null = null;
 
-  const ck = await readCheckpointIfAny(opts.checkpointPath);
+  // checkpoint and best state: streamed to and from disk tensor by tensor (checkpoint_io.ts)
+  const bestPath = bestStatePath(opts.checkpointPath);
+  let hasBest = false;
+  const live = adam.stateViews();
+  const ck = await readTrainingCheckpointInto(
+    opts.checkpointPath,
+    { names, params, m: live.m, v: live.v, bestPath },
+    (md) => {
+      if (md.format !== FORMAT || md.fingerprint !== opts.fingerprint) {
+        throw new KitError(
+          `${opts.checkpointPath}: checkpoint belongs to another configuration or data (fingerprint differs)`,
+          ["delete it to start this training over"],
+        );
+      }
+    },
+  );
   if (ck) {
     const md = ck.metadata;
-    if (md.format !== FORMAT || md.fingerprint !== opts.fingerprint) {
-      throw new KitError(
-        `${opts.checkpointPath}: checkpoint belongs to another configuration or data (fingerprint differs)`,
-        ["delete it to start this training over"],
-      );
-    }
-    const f32 = (k: string) => {
-      const t = ck.tensors.get(k);
-      if (!t || !(t.data instanceof Float32Array)) {
-        throw new KitError(`${opts.checkpointPath}: checkpoint tensor "${k}" missing`);
-      }
-      return t.data;
-    };
-    const m: ParameterState = {}, v: ParameterState = {};
-    for (const n of names) {
-      params[n]!.set(f32(`param/${n}`));
-      m[n] = f32(`adam.m/${n}`);
-      v[n] = f32(`adam.v/${n}`);
-    }
-    adam.setState({ step: Number(md.adam_step), m, v });
+    adam.setState({ step: Number(md.adam_step), m: live.m, v: live.v });
     rng.state = Number(md.rng_state);
     step = Number(md.step);
     bestStep = Number(md.best_step);
     bestVal = md.best_val === "inf" ? Infinity : Number(md.best_val);
-    if (md.has_best === "1") {
-      best = Object.fromEntries(names.map((n) => [n, f32(`best/${n}`).slice()]));
-    }
-    const lh = ck.tensors.get("loss_history")?.data as Float64Array | undefined;
-    const vh = ck.tensors.get("val_history")?.data as Float64Array | undefined;
-    if (lh) lossHistory.push(...lh);
-    if (vh) { for (let i = 0; i + 1 < vh.length; i += 2) valHistory.push([vh[i]!, vh[i + 1]!]); }
+    hasBest = ck.hasBest;
+    lossHistory.push(...ck.lossHistory);
+    valHistory.push(...ck.valHistory);
     for (const ps of Object.values(task.modules)) ps.sync();
     resumedFromStep = step;
     if (!opts.quiet) console.error(resumeLine(opts.label, step, c.steps, ck.mtime));
   }
 
   const save = async () => {
-    const tensors: Record<string, SafeTensorInput> = {};
-    const st = adam.getState();
-    for (const n of names) {
-      const shape = [sizes[n]!];
-      tensors[`param/${n}`] = { dtype: "F32", shape, data: params[n]! };
-      tensors[`adam.m/${n}`] = { dtype: "F32", shape, data: st.m[n]! };
-      tensors[`adam.v/${n}`] = { dtype: "F32", shape, data: st.v[n]! };
-      if (best) tensors[`best/${n}`] = { dtype: "F32", shape, data: best[n]! };
-    }
-    tensors.loss_history = { dtype: "F64", shape: [lossHistory.length], data: lossHistory };
-    tensors.val_history = { dtype: "F64", shape: [valHistory.length * 2], data: valHistory.flat() };
-    await writeSafetensors(opts.checkpointPath, tensors, {
-      format: FORMAT,
-      fingerprint: opts.fingerprint,
-      step: String(step),
-      adam_step: String(st.step),
-      rng_state: String(rng.state),
-      best_step: String(bestStep),
-      best_val: Number.isFinite(bestVal) ? String(bestVal) : "inf",
-      has_best: best ? "1" : "0",
+    const st = adam.stateViews();
+    await writeTrainingCheckpoint(opts.checkpointPath, {
+      names,
+      params,
+      m: st.m,
+      v: st.v,
+      lossHistory,
+      valHistory,
+      bestPath: hasBest ? bestPath : null,
+      metadata: {
+        format: FORMAT,
+        fingerprint: opts.fingerprint,
+        step: String(step),
+        adam_step: String(st.step),
+        rng_state: String(rng.state),
+        best_step: String(bestStep),
+        best_val: Number.isFinite(bestVal) ? String(bestVal) : "inf",
+        has_best: hasBest ? "1" : "0",
+      },
     });
   };
 
@@ -207,7 +203,8 @@ export async function runResumableTraining(
     if (v < bestVal && (step > 0 || opts.selectStepZero !== false)) {
       bestVal = v;
       bestStep = step;
-      best = Object.fromEntries(names.map((n) => [n, params[n]!.slice()]));
+      await saveBestState(bestPath, names, params);
+      hasBest = true;
     }
   };
 
@@ -251,10 +248,12 @@ export async function runResumableTraining(
   }
   bar?.done();
   const completed = step >= c.steps;
-  if (completed && best) {
-    for (const n of names) params[n]!.set(best[n]!);
+  if (completed && hasBest) {
+    await restoreBestState(bestPath, names, params);
     for (const ps of Object.values(task.modules)) ps.sync();
   }
+  // the checkpoint holds its own copy of the best state; the working file goes
+  if (completed) await Deno.remove(bestPath).catch(() => {});
   return {
     stepsDone: step,
     completed,
@@ -276,15 +275,4 @@ export function resumeLine(label: string, step: number, steps: number, mtime: Da
     ? mtime.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC")
     : "time unknown";
   return `resuming ${label} from step ${step}/${steps} (checkpoint ${when})`;
-}
-
-/** The checkpoint (its content hash checked by `readSafetensors`) and its mtime, or null. */
-async function readCheckpointIfAny(path: string) {
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.stat(path);
-  } catch {
-    return null;
-  }
-  return { ...(await readSafetensors(path, { requireHash: true })), mtime: info.mtime };
 }

@@ -347,6 +347,15 @@ export class Adam {
     return { step: this.#step, m: copy(this.#m), v: copy(this.#v) };
   }
 
+  /**
+   * The live state: the moments themselves, not copies (for streaming them to a checkpoint, or
+   * reading one into them, without doubling their memory). Writing into them changes the
+   * optimiser; `setState` with these views sets only the step.
+   */
+  stateViews(): AdamState {
+    return { step: this.#step, m: { ...this.#m }, v: { ...this.#v } };
+  }
+
   /** Restores a state from `getState` (same parameter names and sizes). */
   setState(state: AdamState): void {
     if (!Number.isInteger(state.step) || state.step < 0) {
