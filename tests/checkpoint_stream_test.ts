@@ -180,3 +180,72 @@ Deno.test({
     }
   },
 });
+
+Deno.test("runResumableTraining() killed after its best validation and resumed ends on the same best parameters as an uninterrupted run", async () => {
+  const { initBackend } = await import("../lib/backend/mod.ts");
+  const { ParameterSet } = await import("../lib/encoders/parameter_set.ts");
+  const { runResumableTraining } = await import("../lib/models/resumable_trainer.ts");
+  await initBackend();
+  const dir = await Deno.makeTempDir();
+  // validation loss after step s (0 = before training): lowest after step 4 of 8
+  const val = [5, 4, 3, 2, 1, 2, 3, 4, 5];
+  const run = async (path: string, stops: number[]) => {
+    const ps = new ParameterSet([{ name: "w", shape: [6], init: { kind: "normal", std: 1 } }], 3);
+    let reached = 0, bestStep = -1, lastWritten: Float32Array | null = null;
+    for (const stop of stops) {
+      const o = await runResumableTraining({
+        label: "best",
+        checkpointPath: path,
+        fingerprint: "t",
+        quiet: true,
+        stopAfterSteps: stop,
+        schedule: {
+          steps: 8,
+          lr: 0.05,
+          warmupSteps: 0,
+          finalLrFraction: 1,
+          maxGradNorm: 0,
+          weightDecay: 0,
+          seed: 0,
+          evalEvery: 1,
+          checkpointEvery: 100,
+        },
+        task: {
+          modules: { m: ps },
+          step: (s) => {
+            reached = s + 1;
+            if (reached === 4) lastWritten = null;
+            return Promise.resolve({
+              loss: 1,
+              grads: { m: { w: Float32Array.from({ length: 6 }, (_, i) => Math.sin(s + i)) } },
+            });
+          },
+          validate: () => {
+            if (reached === 4) lastWritten = ps.values.w!.slice();
+            return Promise.resolve(val[reached]!);
+          },
+        },
+      });
+      bestStep = o.bestStep;
+    }
+    return { w: ps.values.w!.slice(), bestStep, atStep4: lastWritten as Float32Array | null };
+  };
+  try {
+    const a = await run(join(dir, "a.safetensors"), [8]);
+    const b = await run(join(dir, "b.safetensors"), [6, 8]);
+    assert.equal(a.bestStep, 4);
+    assert.equal(b.bestStep, 4);
+    assert.ok(a.atStep4);
+    assert.deepEqual(a.w, a.atStep4, "the uninterrupted run ends on its step-4 parameters");
+    assert.deepEqual(b.w, a.w, "the resumed run restores the same best state from its checkpoint");
+    let left = true;
+    try {
+      await Deno.stat(bestStatePath(join(dir, "b.safetensors")));
+    } catch {
+      left = false;
+    }
+    assert.equal(left, false, "the working best-state file is removed when training completes");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
