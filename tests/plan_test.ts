@@ -247,3 +247,29 @@ Deno.test("without paper data or models the plan lists every missing input with 
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+Deno.test("kPaperPlanLines() gives K's plan size and, from measured costs, the expected time; without them, how to measure", async () => {
+  const { kPaperPlanLines } = await import("../lib/plan/mod.ts");
+  const costs = fakeCosts();
+  const lines = await kPaperPlanLines({
+    trainRecords: 118_287,
+    smoke: false,
+    backend: "wasm+openblas",
+    costs,
+  });
+  assert.match(lines[0]!, /4 setups × 36960 steps a setup \(3696 batches of 32 images × 10 epochs/);
+  const size = paperEstimates(costs).k;
+  const want = 36960 * (3 * size.imageStepSeconds + size.pivotStepSeconds);
+  const { formatSeconds } = await import("../lib/plan/mod.ts");
+  assert.ok(lines[1]!.includes(`≈ ${formatSeconds(want)} of training`), lines[1]!);
+  const none = await kPaperPlanLines({
+    trainRecords: 118_287,
+    smoke: false,
+    backend: "wasm+openblas",
+    costs: null,
+  });
+  assert.match(none[1]!, /run `\.\/kit task plan`/);
+  const smoke = await kPaperPlanLines({ trainRecords: 40, smoke: true, backend: "wasm" });
+  assert.match(smoke[0]!, /4 setups × 20 steps a setup/);
+  assert.equal(smoke.length, 2);
+});

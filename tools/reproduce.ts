@@ -15,6 +15,7 @@ import { type BackendPreference, kitConfig, type Profile } from "../lib/config/k
 import { KitError, runMain } from "../lib/util/kit_error.ts";
 import { formatDuration } from "../lib/util/progress.ts";
 import { holdCacheLock, LOCKED_CACHES } from "../lib/util/cache_lock.ts";
+import { PROJECT_ROOT } from "../lib/util/paths.ts";
 
 const HELP = `usage: ./kit task reproduce [options]
   --profile mini|paper   which models and data (default mini)
@@ -85,6 +86,20 @@ await runMain(async () => {
   // one run at a time writes the caches; a second run waits here, saying which run holds them
   for (const c of LOCKED_CACHES) await holdCacheLock(c);
   const smoke = values.smoke || cfg.smoke;
+  if (cfg.profile === "paper" && !smoke) {
+    // what the run reads and costs on this machine, before it starts (./kit task plan)
+    const plan = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "tools/plan.ts", "--profile", "paper"],
+      cwd: PROJECT_ROOT,
+      env: {
+        KIT_BACKEND: cfg.backend,
+        ...(cfg.dataMirror ? { KIT_DATA_MIRROR: cfg.dataMirror } : {}),
+      },
+      stdout: "inherit",
+      stderr: "inherit",
+    }).output();
+    if (!plan.success) console.error("reproduce: warning: the plan could not be made (above)");
+  }
   console.error(
     `reproduce: profile ${cfg.profile}${smoke ? " (smoke)" : ""}, data mirror ${
       cfg.dataMirror ?? "none"

@@ -9,3 +9,4 @@ export * from "./unit_costs.ts";
 export * from "./notebook_inputs.ts";
 export * from "./paper_estimate.ts";
 export * from "./plan_report.ts";
+export * from "./k_plan_summary.ts";

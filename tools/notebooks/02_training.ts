@@ -60,6 +60,14 @@ a line). Each setup is saved as a model folder (\`config.json\`, \`model.safeten
 \`--smoke\` the plan is tiny (the mirror's 51 COCO images, 4 images a batch, 2 epochs).` },
   { code: `const t0 = performance.now();
 const k = cfg.profile === "mini" ? await miniKSetups() : null;
+if (cfg.profile === "paper") {
+  // before training: the plan's size and what it costs here (the K step measured by ./kit task plan)
+  const { paperKCaptions } = await import("../lib/models/mod.ts");
+  const { kPaperPlanLines } = await import("../lib/plan/mod.ts");
+  const caps = await paperKCaptions({ smoke: cfg.smoke, translations: Deno.env.get("KIT_K_TRANSLATIONS") || null });
+  const trainRecords = caps.records.filter((r) => r.partition === "train").length;
+  for (const line of await kPaperPlanLines({ trainRecords, smoke: cfg.smoke, backend: backend.name })) console.log(line);
+}
 const kp = cfg.profile === "paper" ? await paperKSetups() : null;
 if (k) {
   console.log(\`caption records: \${k.captions.source}\${k.captions.note ? \` — \${k.captions.note}\` : ""}\`);
