@@ -22,3 +22,4 @@ export * from "./human_engine.ts";
 export * from "./nllb_engine.ts";
 export * from "./caption_records.ts";
 export * from "./translation_step.ts";
+export * from "./translations_sample_quality.ts";

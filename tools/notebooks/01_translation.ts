@@ -100,6 +100,16 @@ sentence, so Apertium's score understates its adequacy; short captions also make
   },
   {
     code: `const rows = await mtT1Rows(samples.filter((s) => s.source === "tuxpaint-stamps"), engines, { devLimit: cfg.smoke ? 100 : null });
+const kTranslations = Deno.env.get("KIT_K_TRANSLATIONS");
+if (cfg.profile === "paper" && kTranslations) {
+  // paper profile: K's translations file (notebook 02's input) scored where XTD10 has human references
+  const { translationsSampleRows } = await import("../lib/translation/mod.ts");
+  const { readKTranslationsFile } = await import("../lib/models/mod.ts");
+  const { loadXtd10 } = await import("../lib/sources/mod.ts");
+  const { dataRegistry } = await import("../lib/data/mod.ts");
+  const xtd = await loadXtd10((await dataRegistry().resolve("xtd10")).root, ["en", "es", "ja"]);
+  rows.push(...translationsSampleRows(await readKTranslationsFile(kTranslations), xtd, kTranslations));
+}
 await writeTableArtifact({
   id: "MT-T1",
   title: "Translation quality per engine and language pair (chrF2, BLEU; fractions)",
