@@ -38,3 +38,4 @@ export * from "./embedding_plots/mod.ts";
 export * from "./encoders/mod.ts";
 export * from "./models/mod.ts";
 export * from "./deviations/mod.ts";
+export * as plan from "./plan/mod.ts";
