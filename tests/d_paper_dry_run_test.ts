@@ -244,6 +244,17 @@ Deno.test({
         "the image that failed to download is a rejected item of the build",
       );
 
+      // notebook 00's DATA-T1 / DATA-F1 describe the two paper builds, not the mini data
+      const t1 = await readJson(join(out, "DATA-T1.json"));
+      const imagesOf = (section: string) =>
+        t1.rows.find((r: { section: string; item: string }) =>
+          r.section === section && r.item === "images"
+        )?.count;
+      assert.equal(imagesOf("K · dataset"), nCoco);
+      assert.equal(imagesOf("D · dataset"), N_WIT);
+      assert.ok(!t1.rows.some((r: { section: string }) => r.section === "dataset"));
+      assert.match((await readJson(join(out, "DATA-F1.json"))).title, /paper datasets/);
+
       // notebook 05: D-T1…D-T6, D-F1 and CLAIMS for the tiny pair over the N_WIT items
       for (const id of ["D-T1", "D-T2", "D-T3", "D-T4", "D-T5", "D-T6"]) {
         const t = await readJson(join(out, `${id}.json`));

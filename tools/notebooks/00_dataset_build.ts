@@ -97,6 +97,8 @@ es ∩ ja ∩ hi; D: its nine), rejected/skipped items by reason, and then the s
 Quechua). The tests recount these numbers independently from the stamps' \`.txt\` files and the emoji
 packages' JSON and SVG files.` },
   { code: `const samples = await readSampleIndex(result.dir);
+// paper profile: DATA-T1 and DATA-F1 describe the COCO and WIT builds (last cell), not this mini data
+if (cfg.profile !== "paper") {
 const table = await writeTableArtifact({
   id: "DATA-T1",
   title: "Mini dataset (Tux Paint stamps + CLDR-named emoji): images, captions per language, intersections, rejects, by source",
@@ -112,7 +114,8 @@ const table = await writeTableArtifact({
   ],
 });
 // displayed explicitly (awaited): the page then has it before the cell ends
-await Deno.jupyter.display(table);`,
+await Deno.jupyter.display(table);
+} else console.log("paper profile: DATA-T1 describes the COCO and WIT builds (last cell)");`,
   },
   {
     md: `### Caption length by language
@@ -121,14 +124,16 @@ Length in characters (Unicode code points), so that Japanese and Chinese, writte
 compare with the others, one box per source. Tux Paint descriptions are short noun phrases (“A badger.”)
 and CLDR names shorter still (“cat face”), much shorter than COCO or WIT captions — one of the ways the
 mini profile differs from the papers' data.` },
-  { code: `const figure = await writeFigureArtifact({
+  { code: `if (cfg.profile !== "paper") {
+const figure = await writeFigureArtifact({
   id: "DATA-F1",
   title: "Caption length by language and source (mini dataset)",
   figure: captionLengthFigure(samples, { languages: [...MINI_LANGUAGES, "qu"], bySource: true }),
   caption: "Box plot per language and source of caption lengths in characters, over all images of the mini dataset: quartiles (numpy's linear percentiles), whiskers from the shortest to the longest caption.",
   inputs: { dataset: m.configHash },
 });
-await Deno.jupyter.display(figure);`,
+await Deno.jupyter.display(figure);
+} else console.log("paper profile: DATA-F1 describes the COCO and WIT builds (last cell)");`,
   },
   {
     md: `### Paper profile
@@ -144,6 +149,7 @@ are rejected items of the build (\`image not downloaded\`, in its \`rejects.md\`
 if (cfg.profile !== "paper") {
   console.log("mini profile: the paper-profile datasets (MS-COCO 2017 for K, WIT v1 for D) are not built here.");
 } else {
+  const builds: { what: string; r: Awaited<ReturnType<typeof buildDataset>> }[] = [];
   for (const [what, make] of [["K: MS-COCO 2017 captions", () => paperCocoSource()], ["D: WIT v1, nine languages", () => paperWitSource()]] as const) {
     // a missing or incomplete dataset stops the run (the first code cell checked they are there)
     const source = await make();
@@ -153,7 +159,27 @@ if (cfg.profile !== "paper") {
       ...(what.startsWith("D") ? D_WIT_BUILD : {}),
     });
     console.log(\`\${what}: \${r.manifest.samples.count} images in \${r.dir}\`);
+    builds.push({ what, r });
   }
+  // DATA-T1 / DATA-F1 of the paper profile: the two builds, each row's section naming its build
+  const rows = builds.flatMap(({ what, r }) => dataT1Rows(r.manifest).map((row) => ({ ...row, section: \`\${what.split(":")[0]} · \${row.section}\` })));
+  const paperSamples = (await Promise.all(builds.map(async ({ what, r }) => (await readSampleIndex(r.dir)).map((x) => ({ ...x, source: what.split(":")[0] }))))).flat();
+  await Deno.jupyter.display(await writeTableArtifact({
+    id: "DATA-T1",
+    title: "Paper datasets: K's MS-COCO 2017 build and D's WIT v1 build — images, captions per language, intersections, rejects",
+    rows,
+    columns: ["section", "item", "count", "captions"],
+    caption: "count = images (dataset, partition, language, intersection rows) or items (rejected/skipped rows); section = K (COCO 2017) or D (WIT v1, nine languages).",
+    inputs: Object.fromEntries(builds.map(({ what, r }) => [\`\${what.split(":")[0]}.dataset\`, r.manifest.configHash])),
+    notes: ["K's captions: COCO 2017 English (train2017 + val2017); the translated languages come from KIT_K_TRANSLATIONS in notebook 02.", "D's set: WIT v1 rows with a reference caption in all nine languages and a decodable image (D's build_webdataset.py rules)."],
+  }));
+  await Deno.jupyter.display(await writeFigureArtifact({
+    id: "DATA-F1",
+    title: "Caption length by language (paper datasets: K's COCO, D's WIT)",
+    figure: captionLengthFigure(paperSamples, { languages: ["en", "es", "ja", "hi", "qu", "ar", "de", "fr", "it", "pt", "zh"], bySource: true }),
+    caption: "Box plot per language and build of caption lengths in characters, over all images of each paper build: quartiles (numpy's linear percentiles), whiskers from the shortest to the longest caption.",
+    inputs: Object.fromEntries(builds.map(({ what, r }) => [\`\${what.split(":")[0]}.dataset\`, r.manifest.configHash])),
+  }));
 }`,
   },
 ];
