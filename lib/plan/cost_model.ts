@@ -1,10 +1,11 @@
 /**
- * Linear cost models fitted to the probes of `unit_probes.ts`: a K training step as a fixed part
- * plus, per layer of each tower, a per-step part and a per-caption (text) or per-image (image)
- * part; an embedding pass as, per sentence or image, a fixed part plus a per-layer part. Both are
- * exact for the work the probes time (matmuls and Adam scale linearly in depth and batch) and
- * leave out what does not scale that way (attention's quadratic term in the sequence length,
- * small at the lengths used).
+ * Linear cost models fitted to the probes of `unit_probes.ts` (CPU milliseconds): a K training
+ * step as a fixed part, a part per densely trained parameter (optimiser, gradient read-back,
+ * upload) and a part per caption-layer (text tower) and per image-layer (image tower), fitted by
+ * non-negative least squares; an embedding pass as, per sentence or image, a fixed part plus a
+ * per-layer part. Matmuls and Adam scale linearly in depth and batch; what does not (attention's
+ * quadratic term in the sequence length, small at the lengths used; cache effects) is left out.
+ * `tests/plan_test.ts` checks a prediction against a measured run the fit did not see.
  */
 import { KitError } from "../util/kit_error.ts";
 
