@@ -36,7 +36,9 @@ export interface PaperPlan {
 export function missingInputs(plan: Pick<PaperPlan, "inputs">): PlanInput[] {
   const seen = new Map<string, PlanInput>();
   for (const list of Object.values(plan.inputs)) {
-    for (const i of list) if (i.status === "missing" && i.required) seen.set(i.name, i);
+    for (const i of list) {
+      if (i.status === "missing" && i.required) seen.set(`${i.name}|${i.where}`, i);
+    }
   }
   return [...seen.values()];
 }
