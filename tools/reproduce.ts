@@ -15,6 +15,7 @@ import { type BackendPreference, kitConfig, type Profile } from "../lib/config/k
 import { KitError, runMain } from "../lib/util/kit_error.ts";
 import { formatDuration } from "../lib/util/progress.ts";
 import { holdCacheLock, LOCKED_CACHES } from "../lib/util/cache_lock.ts";
+import { preflightMiniData } from "../lib/data/preflight.ts";
 
 const HELP = `usage: ./kit task reproduce [options]
   --profile mini|paper   which models and data (default mini)
@@ -84,6 +85,7 @@ await runMain(async () => {
   await ensureSetup({});
   // one run at a time writes the caches; a second run waits here, saying which run holds them
   for (const c of LOCKED_CACHES) await holdCacheLock(c);
+  await preflightMiniData({ mirror: cfg.dataMirror }); // fetches missing mini data, or one message
   const smoke = values.smoke || cfg.smoke;
   console.error(
     `reproduce: profile ${cfg.profile}${smoke ? " (smoke)" : ""}, data mirror ${

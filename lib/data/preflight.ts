@@ -153,3 +153,17 @@ async function offlineMessage(
     lines,
   );
 }
+
+/**
+ * `ensureMiniData` for the entry points (`reproduce`, `notebook`, `test`): on a KitError it
+ * prints the one message and exits with status 1, before anything else runs.
+ */
+export async function preflightMiniData(opts: { mirror: string | null }): Promise<void> {
+  try {
+    await ensureMiniData({ mirror: opts.mirror });
+  } catch (err) {
+    if (!(err instanceof KitError)) throw err;
+    console.error(`error: ${err.describe()}`);
+    Deno.exit(1);
+  }
+}

@@ -619,7 +619,12 @@ export class DataRegistry {
         headers: have > 0 ? { range: `bytes=${have}-` } : {},
       });
     } catch (err) {
-      throw new UpstreamUnreachable(url, decl, err instanceof Error ? err.message : String(err));
+      throw new UpstreamUnreachable(
+        url,
+        decl,
+        err instanceof Error ? err.message : String(err),
+        this.missingError(decl),
+      );
     } finally {
       clearTimeout(timer);
     }
@@ -682,7 +687,12 @@ export class DataRegistry {
         throw err;
       }
       // a broken connection: the .part stays for a resumed download
-      throw new UpstreamUnreachable(url, decl, err instanceof Error ? err.message : String(err));
+      throw new UpstreamUnreachable(
+        url,
+        decl,
+        err instanceof Error ? err.message : String(err),
+        this.missingError(decl),
+      );
     }
     file.close();
     bar.done();
@@ -725,9 +735,11 @@ function sizeMismatch(
 export class UpstreamUnreachable extends KitError {
   readonly url: string;
   readonly dataset: string;
-  constructor(url: string, decl: DatasetDeclaration, reason: string) {
+  constructor(url: string, decl: DatasetDeclaration, reason: string, missing: KitError) {
     super(`cannot download ${url}: ${reason} (offline?)`, [
       `dataset "${decl.name}" (${decl.title}) needs it; a partial download is resumed next time`,
+      missing.message,
+      ...missing.hints,
     ]);
     this.url = url;
     this.dataset = decl.name;
