@@ -540,6 +540,7 @@ export class DataRegistry {
     const check = new DataRegistry({ cacheRoot: stagingRoot, mirror: null, quiet: true });
     check.#manifests.set(name, files);
     await check.resolve(name);
+    await Deno.remove(join(stagingRoot, ".verified.json")).catch(() => {}); // the check's stamps
     await Deno.remove(dest, { recursive: true }).catch(() => {});
     await Deno.rename(staging, dest);
     this.#resolved.delete(name);
