@@ -169,10 +169,16 @@ Deno.test({
       message,
       /https:\/\/deb\.debian\.org\/debian\/pool\/main\/t\/tuxpaint-stamps\/tuxpaint-stamps-default_2022\.06\.04-1_all\.deb \(160880444 bytes, 160\.9 MB; sha256 6db6c1bfc870a47f1499d6203b083522eacb57c5f9c87d468f2e92eb6d9d5f34\)/,
     );
-    assert.match(message, /https:\/\/images\.cocodataset\.org\/annotations\/annotations_trainval2017\.zip \(252907541 bytes/);
+    assert.match(
+      message,
+      /https:\/\/images\.cocodataset\.org\/annotations\/annotations_trainval2017\.zip \(252907541 bytes/,
+    );
     const sib = (await new DataRegistry({ mirror: null }).files("sib200"))
       .find((f) => f.path === "eng_Latn/dev.tsv")!;
-    assert.match(message, /https:\/\/raw\.githubusercontent\.com\/dadelani\/sib-200\/main\/data\/annotated\/ — \d+ files, [\d.]+ MB/);
+    assert.match(
+      message,
+      /https:\/\/raw\.githubusercontent\.com\/dadelani\/sib-200\/main\/data\/annotated\/ — \d+ files, [\d.]+ MB/,
+    );
     assert.ok(message.includes("sha256 of each in data/manifests/sib200.json"));
     assert.ok(sib.sha256);
     // nothing ran
@@ -238,10 +244,16 @@ Deno.test({
       });
       const err = await reg.fetch("coco-captions-val2017").catch((e) => e);
       assert.ok(err instanceof KitError, String(err));
-      assert.match(err.message, /unsafe archive .*annotations_trainval2017\.zip: entry "annotations" is a symbolic link; the archive was rejected/);
+      assert.match(
+        err.message,
+        /unsafe archive .*annotations_trainval2017\.zip: entry "annotations" is a symbolic link; the archive was rejected/,
+      );
       await outside.check();
       await noUnpackLeft(cacheRoot);
-      await assert.rejects(Deno.stat(join(cacheRoot, "coco-captions-val2017")), Deno.errors.NotFound);
+      await assert.rejects(
+        Deno.stat(join(cacheRoot, "coco-captions-val2017")),
+        Deno.errors.NotFound,
+      );
     } finally {
       await server.close();
     }
@@ -277,7 +289,10 @@ Deno.test({
       ],
       [
         "dotdot",
-        buildTar([{ name: "flores200_dataset/../../outside/captions_val2017.json", data: enc.encode("x") }]),
+        buildTar([{
+          name: "flores200_dataset/../../outside/captions_val2017.json",
+          data: enc.encode("x"),
+        }]),
         /is a `\.\.` path component/,
       ],
       [
@@ -294,7 +309,9 @@ Deno.test({
         const cacheRoot = join(work, `cache-${what.replace(" ", "-")}`);
         // flores200 pins no sha256 and no manifest: only --trust-unpinned lets it through to
         // the unpacker
-        const refused = await registryOnServer(server, cacheRoot).fetch("flores200").catch((e) => e);
+        const refused = await registryOnServer(server, cacheRoot).fetch("flores200").catch((e) =>
+          e
+        );
         assert.match(refused.message, /refusing to download .*flores200_dataset\.tar\.gz/);
         const err = await registryOnServer(server, cacheRoot, { trustUnpinned: true })
           .fetch("flores200").catch((e) => e);
@@ -319,12 +336,17 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     const work = await tempDir();
-    const tiny = await buildZip([{ name: "annotations/captions_val2017.json", data: enc.encode("{}") }]);
+    const tiny = await buildZip([{
+      name: "annotations/captions_val2017.json",
+      data: enc.encode("{}"),
+    }]);
     const coco = "https://images.cocodataset.org/annotations/annotations_trainval2017.zip";
     const deb =
       "https://deb.debian.org/debian/pool/main/libe/libexttextcat/libexttextcat-data_3.4.5-1_all.deb";
     const debBytes = new DataRegistry({ mirror: null }).declaration("exttextcat");
-    const pinned = debBytes.upstream.kind === "archives" ? debBytes.upstream.archives[0]!.bytes! : 0;
+    const pinned = debBytes.upstream.kind === "archives"
+      ? debBytes.upstream.archives[0]!.bytes!
+      : 0;
     const server = serveUpstreams(
       new Map<string, RouteBody>([
         [routeOf(coco), { bytes: tiny }],
@@ -339,7 +361,9 @@ Deno.test({
       assert.ok(size instanceof KitError);
       assert.match(
         size.message,
-        new RegExp(`the server announces ${tiny.length} bytes, the pinned size is 252907541 .*refused`),
+        new RegExp(
+          `the server announces ${tiny.length} bytes, the pinned size is 252907541 .*refused`,
+        ),
       );
       const sha = await registryOnServer(server, cacheRoot).fetch("exttextcat").catch((e) => e);
       assert.ok(sha instanceof KitError);
@@ -347,9 +371,14 @@ Deno.test({
         sha.message,
         /sha256 [0-9a-f]{64} does not match the declared 5298fb1661f0e145124a5129621fb290635309aecc87d8f524cf16a3dc66dcfe/,
       );
-      const unpinned = await registryOnServer(server, cacheRoot).fetch("mscoco-2017").catch((e) => e);
+      const unpinned = await registryOnServer(server, cacheRoot).fetch("mscoco-2017").catch((e) =>
+        e
+      );
       assert.ok(unpinned instanceof KitError);
-      assert.match(unpinned.describe(), /refusing to download .*it has no sha256 pinned[^]*--trust-unpinned/);
+      assert.match(
+        unpinned.describe(),
+        /refusing to download .*it has no sha256 pinned[^]*--trust-unpinned/,
+      );
       // nothing kept: no dataset, no archive, no partial download
       assert.deepEqual(
         (await listTree(cacheRoot)).filter((p) => !p.startsWith(".partial")),

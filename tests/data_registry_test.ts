@@ -181,7 +181,8 @@ Deno.test("fetch() keeps nothing when a download's sha256 does not match", async
   const cacheRoot = await tempDir();
   // the right size (so the size pin passes) but not the right bytes
   const first = (await new DataRegistry({ mirror: null }).files("tatoeba-quechua"))[0]!;
-  const bad = (async () => new Response(new Uint8Array(first.bytes!).fill(65))) as typeof fetch;
+  const bad =
+    (() => Promise.resolve(new Response(new Uint8Array(first.bytes!).fill(65)))) as typeof fetch;
   const reg = new DataRegistry({ mirror: null, cacheRoot, fetchFn: bad, quiet: true });
   const err = await reg.fetch("tatoeba-quechua").catch((e) => e);
   assert.ok(err instanceof KitError);
@@ -203,7 +204,10 @@ Deno.test("fetch() of an unreachable dataset leaves `fetch --list` reporting it 
   const refused = await new DataRegistry({ mirror: null, cacheRoot, fetchFn: offlineFetch })
     .fetch("wit-v1").catch((e) => e);
   assert.ok(refused instanceof KitError);
-  assert.match(refused.describe(), /refusing to download .*neither sha256 nor size pinned[^]*--trust-unpinned/);
+  assert.match(
+    refused.describe(),
+    /refusing to download .*neither sha256 nor size pinned[^]*--trust-unpinned/,
+  );
   const reg = new DataRegistry({
     mirror: null,
     cacheRoot,

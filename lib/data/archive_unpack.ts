@@ -211,7 +211,11 @@ async function assertPlainTree(dir: string, root: string, archive: string): Prom
     const p = join(dir, e.name);
     const info = await Deno.lstat(p);
     if (info.isSymlink || !(info.isFile || info.isDirectory)) {
-      throw unsafe(archive, p.slice(root.length + 1), "not a regular file or folder after unpacking");
+      throw unsafe(
+        archive,
+        p.slice(root.length + 1),
+        "not a regular file or folder after unpacking",
+      );
     }
     await assertInside(p, root, archive, p.slice(root.length + 1));
     if (info.isDirectory) await assertPlainTree(p, root, archive);
@@ -364,10 +368,13 @@ async function readTar(stream: ReadableStream<Uint8Array>, sink: TempTreeWriter)
       } else if (type === "5") {
         sink.directory(name);
         if (padded > 0) await r.read(padded);
-      } else if (type === "2") sink.reject(name, `a symbolic link (to ${cString(h.subarray(157, 257))})`);
-      else if (type === "1") sink.reject(name, `a hard link (to ${cString(h.subarray(157, 257))})`);
-      else if (type === "3" || type === "4" || type === "6") sink.reject(name, "a device or FIFO");
-      else sink.reject(name, `of an unsupported tar entry type "${type}"`);
+      } else if (type === "2") {
+        sink.reject(name, `a symbolic link (to ${cString(h.subarray(157, 257))})`);
+      } else if (type === "1") {
+        sink.reject(name, `a hard link (to ${cString(h.subarray(157, 257))})`);
+      } else if (type === "3" || type === "4" || type === "6") {
+        sink.reject(name, "a device or FIFO");
+      } else sink.reject(name, `of an unsupported tar entry type "${type}"`);
     }
   } finally {
     await r.cancel().catch(() => {});
@@ -476,7 +483,9 @@ async function zipEntries(file: Deno.FsFile, archive: string): Promise<ZipEntry[
       break;
     }
   }
-  if (eocd < 0) throw new KitError(`unpack ${archive}: not a zip file (no end of central directory)`);
+  if (eocd < 0) {
+    throw new KitError(`unpack ${archive}: not a zip file (no end of central directory)`);
+  }
   let count = dv.getUint16(eocd + 10, true);
   let cdSize = dv.getUint32(eocd + 12, true);
   let cdOffset = dv.getUint32(eocd + 16, true);

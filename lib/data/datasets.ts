@@ -247,7 +247,10 @@ export const DATASETS: readonly DatasetDeclaration[] = [
     upstream: {
       kind: "files",
       baseUrl: "https://raw.githubusercontent.com/Helsinki-NLP/Tatoeba-Challenge/master/data/test/",
-      remotePaths: { "eng-que.test.txt": "eng-que/test.txt", "que-spa.test.txt": "que-spa/test.txt" },
+      remotePaths: {
+        "eng-que.test.txt": "eng-que/test.txt",
+        "que-spa.test.txt": "que-spa/test.txt",
+      },
     },
     files: [],
     sizeBytes: 32_000,

@@ -57,13 +57,17 @@ export async function ensureMiniData(
       }; no notebook was started`,
       [
         ...npmMissing.map((d) =>
-          d.upstream.kind === "npm" ? `${d.name}: npm ${d.upstream.package}@${d.upstream.version}` : d.name
+          d.upstream.kind === "npm"
+            ? `${d.name}: npm ${d.upstream.package}@${d.upstream.version}`
+            : d.name
         ),
         "run `./kit setup` (npm install) with the npm registry reachable once",
       ],
     );
   }
-  const sizes = await Promise.all(missing.map((d) => registry.downloadBytes(d.name)));
+  const seen = new Set<string>();
+  const sizes: (number | null)[] = [];
+  for (const d of missing) sizes.push(await registry.downloadBytes(d.name, seen));
   const total = sizes.reduce<number>((a, b) => a + (b ?? 0), 0);
   log(
     `data: ${missing.length} mini-profile dataset(s) missing (no mirror copy, not in ${registry.cacheRoot}); downloading about ${

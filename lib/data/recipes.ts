@@ -23,9 +23,8 @@ export function pyStrip(s: string): string {
 
 /** One row as Python's `csv.writer(f, delimiter="\t")` writes it (QUOTE_MINIMAL, `\r\n`). */
 export function pyCsvTabRow(fields: string[]): string {
-  return fields.map((f) =>
-    /[\t"\r\n]/.test(f) ? `"${f.replaceAll('"', '""')}"` : f
-  ).join("\t") + "\r\n";
+  return fields.map((f) => /[\t"\r\n]/.test(f) ? `"${f.replaceAll('"', '""')}"` : f).join("\t") +
+    "\r\n";
 }
 
 /**
@@ -42,7 +41,9 @@ export function xnliXtremeDev(xnliDevTsv: string): Map<string, string> {
     const items = pyStrip(lines[i]!).split("\t");
     if (items.length < 8) {
       throw new KitError(
-        `xnli.dev.tsv line ${i + 1}: expected at least 8 tab-separated fields, found ${items.length}`,
+        `xnli.dev.tsv line ${
+          i + 1
+        }: expected at least 8 tab-separated fields, found ${items.length}`,
       );
     }
     const lang = pyStrip(items[0]!);

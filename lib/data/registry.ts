@@ -246,7 +246,9 @@ export class DataRegistry {
         ? new Set(decl.upstream.mirrorOnly ?? [])
         : new Set<string>();
       for (const f of files) {
-        if (!(await stat(join(root, f.path)))?.isFile && !optional.has(f.path)) missing.push(f.path);
+        if (!(await stat(join(root, f.path)))?.isFile && !optional.has(f.path)) {
+          missing.push(f.path);
+        }
       }
       for (const p of required) if (!(await stat(join(root, p)))) missing.push(p);
       if (missing.length > 0) {
@@ -371,7 +373,7 @@ export class DataRegistry {
   }
 
   /** Bytes a fetch of `name` downloads (archives' pinned sizes, or the manifest's file sizes). */
-  async downloadBytes(name: string): Promise<number | null> {
+  async downloadBytes(name: string, seenArchives?: Set<string>): Promise<number | null> {
     const up = this.declaration(name).upstream;
     const files = await this.files(name);
     if (up.kind === "files") {
@@ -380,10 +382,11 @@ export class DataRegistry {
       return list.every((f) => f.bytes !== null) ? list.reduce((a, f) => a + f.bytes!, 0) : null;
     }
     if (up.kind === "archives" || up.kind === "recipe") {
-      const archives = up.archives.reduce<number | null>(
-        (a, x) => (a === null || x.bytes === null ? null : a + x.bytes),
-        0,
-      );
+      const archives = up.archives.reduce<number | null>((a, x) => {
+        if (seenArchives?.has(x.url)) return a; // shared with a dataset counted before
+        seenArchives?.add(x.url);
+        return a === null || x.bytes === null ? null : a + x.bytes;
+      }, 0);
       if (up.kind === "recipe" && up.baseUrl && archives !== null) {
         const images = files.filter((f) => f.path.startsWith("images/"));
         return archives + images.reduce((a, f) => a + (f.bytes ?? 0), 0);
@@ -410,17 +413,10 @@ export class DataRegistry {
     a: ArchiveSource,
   ): Promise<{ sha256: string | null; bytes: number | null }> {
     if (this.upstreamBase && (await this.contentsPinned(decl.name))) {
-      if (!this.#notedRepack.has(a.url)) {
-        this.#notedRepack.add(a.url);
-        this.#log(
-          `note: ${a.url} comes from ${this.upstreamBase}: the archive may be a repack, so its files are checked against data/manifests/${decl.name}.json instead of the archive's own pins`,
-        );
-      }
       return { sha256: null, bytes: null };
     }
     return { sha256: a.sha256, bytes: a.bytes };
   }
-  readonly #notedRepack = new Set<string>();
 
   async #checkPins(decl: DatasetDeclaration, a: ArchiveSource): Promise<void> {
     if (a.sha256) return;
@@ -620,6 +616,11 @@ export class DataRegistry {
       await Deno.remove(path);
     }
     await this.#download(decl, a.url, path, pins, true);
+    if (pins.sha256 === null && pins.bytes === null && this.upstreamBase) {
+      this.#log(
+        `note: ${a.url} came from ${this.upstreamBase} (a copy of the upstreams, possibly repacked): its files are checked against data/manifests/${decl.name}.json instead of the archive's own pins`,
+      );
+    }
     return path;
   }
 
@@ -779,9 +780,11 @@ export function describeArchive(a: ArchiveSource, manifestFiles: number): string
   const sha = a.sha256
     ? `sha256 ${a.sha256}`
     : manifestFiles > 0
-    ? `sha256 not published (${a.pinnedFrom}); its ${manifestFiles} files are checked one by one against the manifest's sha256`
-    : `sha256 not pinned (${a.pinnedFrom})`;
-  return `${a.url} (${a.bytes === null ? "size not pinned" : `${a.bytes} bytes, ${describeBytes(a.bytes)}`}; ${sha})`;
+    ? `no sha256 published; each of its ${manifestFiles} files taken is checked against the manifest's sha256`
+    : `sha256 not pinned: ${a.pinnedFrom}`;
+  return `${a.url} (${
+    a.bytes === null ? "size not pinned" : `${a.bytes} bytes, ${describeBytes(a.bytes)}`
+  }; ${sha})`;
 }
 
 /** True when `dir` holds at least one entry whose name does not start with a dot. */
