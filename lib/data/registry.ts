@@ -465,23 +465,25 @@ export class DataRegistry {
     skip?: (name: string) => KitError | null,
   ): Promise<ResolvedDataset[]> {
     const out: ResolvedDataset[] = [];
-    const usedArchives = new Set<string>();
-    let failed = false;
+    const verified = new Set<string>(); // archives every dataset of which was verified
+    const keep = new Set<string>(); // archives a failed dataset still needs
     for (const name of names) {
+      const used = new Set<string>();
       try {
         const skipped = skip?.(name);
         if (skipped) throw skipped;
-        out.push(await this.#fetchOne(name, usedArchives));
+        out.push(await this.#fetchOne(name, used));
+        for (const a of used) verified.add(a);
       } catch (err) {
+        for (const a of used) keep.add(a);
         if (!onError || !(err instanceof KitError)) throw err;
-        failed = true;
         onError(name, err);
       }
     }
-    // archives are deleted once every dataset unpacked from them is verified (a failure keeps
-    // them for the next try, re-verified before reuse)
-    if (!this.keepArchives && !failed) {
-      for (const a of usedArchives) await Deno.remove(a).catch(() => {});
+    // an archive is deleted once every dataset unpacked from it is verified; one a failed
+    // dataset needs stays for the next try (re-verified before reuse)
+    if (!this.keepArchives) {
+      for (const a of verified) if (!keep.has(a)) await Deno.remove(a).catch(() => {});
     }
     return out;
   }
