@@ -25,8 +25,9 @@ export function miniProfileDatasets(registry: DataRegistry): DatasetDeclaration[
 }
 
 /**
- * The preflight of `reproduce`, `notebook` and `test`: checks every mini-profile dataset (cache,
- * then mirror, then the npm packages) and downloads each missing one from its declared upstream
+ * The preflight of `reproduce`, `notebook` and `test`: checks that every file of every
+ * mini-profile dataset is present (cache, then mirror, then the npm packages; about a second —
+ * the sha256 are checked where the data is read) and downloads each missing dataset from its declared upstream
  * (`DataRegistry.fetchMany`: pinned sizes and sha256, every file checked against its manifest,
  * resumable, staged and moved into place atomically), printing the sizes first — all before any
  * notebook starts. When some cannot be downloaded (offline, no mirror), it throws ONE KitError
@@ -42,7 +43,8 @@ export async function ensureMiniData(
   const npmMissing: DatasetDeclaration[] = [];
   for (const d of miniProfileDatasets(registry)) {
     try {
-      await registry.resolve(d.name);
+      // presence only (every manifest file there): sha256 is checked where the data is read
+      await registry.resolve(d.name, { presenceOnly: true });
       present.push(d.name);
     } catch (err) {
       if (!(err instanceof KitError) || !/not available offline/.test(err.message)) throw err;

@@ -112,6 +112,7 @@ export class DataRegistry {
   readonly #resolved = new Map<string, ResolvedDataset>();
   readonly #manifests = new Map<string, DatasetFile[]>();
   #stamps: Record<string, VerifiedStamp> | null = null;
+  #stampsDirty = false;
   readonly #verify: boolean;
   /** Base URL every upstream download is redirected to, or null (see `RegistryOptions`). */
   readonly upstreamBase: string | null;
@@ -210,11 +211,13 @@ export class DataRegistry {
     }
     const sha256 = await sha256File(path);
     stamps[path] = { size: info.size, mtimeMs, ctimeMs, ino, sha256 };
+    this.#stampsDirty = true;
     return sha256;
   }
 
   async #saveStamps(): Promise<void> {
-    if (!this.#stamps) return;
+    if (!this.#stamps || !this.#stampsDirty) return; // unchanged: no rewrite of the file
+    this.#stampsDirty = false;
     await atomicWriteJson(join(this.cacheRoot, ".verified.json"), this.#stamps).catch(() => {});
   }
 
@@ -223,7 +226,10 @@ export class DataRegistry {
    * it is. Throws a KitError naming the dataset, its upstream URL and checksum, and where to put
    * the files, when no location holds it complete.
    */
-  async resolve(name: string, opts: { requiredPaths?: string[] } = {}): Promise<ResolvedDataset> {
+  async resolve(
+    name: string,
+    opts: { requiredPaths?: string[]; presenceOnly?: boolean } = {},
+  ): Promise<ResolvedDataset> {
     const hit = this.#resolved.get(name);
     if (hit) return hit;
     const decl = this.declaration(name);
@@ -258,6 +264,10 @@ export class DataRegistry {
           } files missing, e.g. ${missing[0]})`,
         );
         continue;
+      }
+      if (opts.presenceOnly) {
+        // every file is there (the preflight's question); checksums are checked on first use
+        return { name, source, root, manifestSha256: "", verifiedFiles: 0 };
       }
       let verified = 0;
       for (const f of files) {
