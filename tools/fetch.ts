@@ -16,6 +16,7 @@
 import { parseArgs } from "node:util";
 import { DataRegistry, describeBytes } from "../lib/data/registry.ts";
 import { removeStaleUnpackFolders } from "../lib/data/archive_unpack.ts";
+import { holdDownloadLock } from "../lib/data/preflight.ts";
 import { join } from "node:path";
 import {
   isModelFile,
@@ -127,6 +128,7 @@ await runMain(async () => {
     throw new KitError("name datasets to fetch, or --profile mini|paper, or --list, or --models");
   }
   await holdCacheLock("datasets"); // one fetch or run at a time writes .cache/data
+  await holdDownloadLock(registry.cacheRoot); // the preflight of reproduce/notebook/test too
   await removeStaleUnpackFolders(join(registry.cacheRoot, ".partial"));
   const toFetch: string[] = [];
   for (const name of names) {

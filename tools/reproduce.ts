@@ -84,9 +84,9 @@ await runMain(async () => {
 
   await ensureSetup({});
   // one run at a time writes the caches; a second run waits here, saying which run holds them
-  for (const c of LOCKED_CACHES) await holdCacheLock(c);
   // the project's notebooks need the mini data: fetch what is missing, or one message and exit
   if (!values.notebooks) await preflightMiniData({ mirror: cfg.dataMirror });
+  for (const c of LOCKED_CACHES) await holdCacheLock(c);
   const smoke = values.smoke || cfg.smoke;
   console.error(
     `reproduce: profile ${cfg.profile}${smoke ? " (smoke)" : ""}, data mirror ${

@@ -1,6 +1,14 @@
 import { join } from "node:path";
 import { KitError } from "../util/kit_error.ts";
 import { holdCacheLock } from "../util/cache_lock.ts";
+
+/**
+ * The lock of one data cache's downloads (`<cacheRoot>/downloads.lock`): one fetch at a time
+ * writes a given `.cache/data` (or `KIT_DATA_CACHE`) folder, whichever tool runs it.
+ */
+export function holdDownloadLock(cacheRoot: string): Promise<void> {
+  return holdCacheLock("downloads", cacheRoot);
+}
 import { removeStaleUnpackFolders } from "./archive_unpack.ts";
 import type { DatasetDeclaration } from "./dataset.ts";
 import {
@@ -77,7 +85,7 @@ export async function ensureMiniData(
     } from their upstreams${registry.upstreamBase ? ` via ${registry.upstreamBase}` : ""}:`,
   );
   missing.forEach((d, i) => log(`  ${d.name.padEnd(24)} ${describeBytes(sizes[i] ?? null)}`));
-  await holdCacheLock("datasets");
+  await holdDownloadLock(registry.cacheRoot);
   await removeStaleUnpackFolders(join(registry.cacheRoot, ".partial"));
   const fetched: string[] = [];
   const failed: { decl: DatasetDeclaration; reason: string }[] = [];
