@@ -32,12 +32,20 @@ async function tempDir(): Promise<string> {
   return d;
 }
 
-/** A fetch that serves files of a folder, as if it were the upstream server. */
-function localFetch(root: string, baseUrl: string, log: string[]): typeof fetch {
+/**
+ * A fetch that serves files of a folder, as if it were the upstream server (`rename` maps an
+ * upstream path to the folder's layout).
+ */
+function localFetch(
+  root: string,
+  baseUrl: string,
+  log: string[],
+  rename: (rel: string) => string = (rel) => rel,
+): typeof fetch {
   return (async (input: string | URL | Request) => {
     const url = String(input instanceof Request ? input.url : input);
     log.push(url);
-    const rel = url.slice(baseUrl.length);
+    const rel = rename(url.slice(baseUrl.length));
     try {
       const bytes = await Deno.readFile(join(root, rel));
       return new Response(bytes, { headers: { "content-length": String(bytes.length) } });
@@ -120,6 +128,7 @@ Deno.test("resolve() offline with the dataset absent names the dataset, its URL 
   const text = err.describe();
   assert.match(text, /dataset "clip-bpe"/);
   assert.match(text, /https:\/\/raw\.githubusercontent\.com\/openai\/CLIP\/main\/clip\//);
+  assert.match(text, /https:\/\/raw\.githubusercontent\.com\/openai\/CLIP\/main\/LICENSE/);
   const bpe = (await reg.files("clip-bpe")).find((f) => f.path.endsWith(".gz"))!;
   assert.ok(text.includes(bpe.sha256!), "names the checksum");
   assert.match(text, /kit task fetch clip-bpe/);
@@ -134,7 +143,7 @@ Deno.test("resolve() offline with the dataset absent names the dataset, its URL 
   assert.ok(ferr instanceof KitError);
   assert.match(
     ferr.describe(),
-    /cannot download https:\/\/raw\.githubusercontent\.com\/openai\/CLIP\/main\/clip\/.*offline/,
+    /cannot download https:\/\/raw\.githubusercontent\.com\/openai\/CLIP\/main\/.*offline/,
   );
   assert.ok(ferr.describe().includes(bpe.sha256!));
 });
@@ -142,17 +151,18 @@ Deno.test("resolve() offline with the dataset absent names the dataset, its URL 
 Deno.test("fetch() downloads each file with its checksum checked, atomically, into the cache", async () => {
   const cacheRoot = await tempDir();
   const log: string[] = [];
-  const base = "https://raw.githubusercontent.com/openai/CLIP/main/clip/";
+  const base = "https://raw.githubusercontent.com/openai/CLIP/main/";
+  const rename = (rel: string) => rel.replace(/^clip\//, "");
   const reg = new DataRegistry({
     mirror: null,
     cacheRoot,
-    fetchFn: localFetch(join(MIRROR, "clip"), base, log),
+    fetchFn: localFetch(join(MIRROR, "clip"), base, log, rename),
     quiet: true,
   });
   const r = await reg.fetch("clip-bpe");
   assert.equal(r.source, "cache");
   assert.equal(r.verifiedFiles, 2);
-  assert.deepEqual(log.sort(), [`${base}LICENSE`, `${base}bpe_simple_vocab_16e6.txt.gz`]);
+  assert.deepEqual(log.sort(), [`${base}LICENSE`, `${base}clip/bpe_simple_vocab_16e6.txt.gz`]);
   // No temp files left behind.
   for await (const e of Deno.readDir(join(cacheRoot, "clip-bpe"))) {
     assert.doesNotMatch(e.name, /\.part$|\.tmp$/);
@@ -161,7 +171,7 @@ Deno.test("fetch() downloads each file with its checksum checked, atomically, in
   await new DataRegistry({
     mirror: null,
     cacheRoot,
-    fetchFn: localFetch(join(MIRROR, "clip"), base, log),
+    fetchFn: localFetch(join(MIRROR, "clip"), base, log, rename),
     quiet: true,
   }).fetch("clip-bpe");
   assert.equal(log.length, 2);
@@ -169,7 +179,10 @@ Deno.test("fetch() downloads each file with its checksum checked, atomically, in
 
 Deno.test("fetch() keeps nothing when a download's sha256 does not match", async () => {
   const cacheRoot = await tempDir();
-  const bad = (async () => new Response("not the real file")) as typeof fetch;
+  // the right size (so the size pin passes) but not the right bytes
+  const first = (await new DataRegistry({ mirror: null }).files("tatoeba-quechua"))[0]!;
+  const bad =
+    (() => Promise.resolve(new Response(new Uint8Array(first.bytes!).fill(65)))) as typeof fetch;
   const reg = new DataRegistry({ mirror: null, cacheRoot, fetchFn: bad, quiet: true });
   const err = await reg.fetch("tatoeba-quechua").catch((e) => e);
   assert.ok(err instanceof KitError);
@@ -187,7 +200,21 @@ Deno.test("fetch() of an unreachable dataset leaves `fetch --list` reporting it 
   const kitCache = await tempDir();
   const cacheRoot = join(kitCache, "data"); // what the CLI uses with KIT_CACHE_DIR=kitCache
   // wit-v1: an archive with no pinned files, the case where an empty folder looked present
-  const reg = new DataRegistry({ mirror: null, cacheRoot, fetchFn: offlineFetch, quiet: true });
+  // WIT's shards have neither sha256 nor size published: refused unless --trust-unpinned
+  const refused = await new DataRegistry({ mirror: null, cacheRoot, fetchFn: offlineFetch })
+    .fetch("wit-v1").catch((e) => e);
+  assert.ok(refused instanceof KitError);
+  assert.match(
+    refused.describe(),
+    /refusing to download .*neither sha256 nor size pinned[^]*--trust-unpinned/,
+  );
+  const reg = new DataRegistry({
+    mirror: null,
+    cacheRoot,
+    fetchFn: offlineFetch,
+    quiet: true,
+    trustUnpinned: true,
+  });
   const err = await reg.fetch("wit-v1").catch((e) => e);
   assert.ok(err instanceof KitError);
   assert.match(err.message, /cannot download .*offline/);
@@ -205,7 +232,8 @@ Deno.test("fetch() of an unreachable dataset leaves `fetch --list` reporting it 
       ),
     )) as typeof fetch;
   await assert.rejects(
-    new DataRegistry({ mirror: null, cacheRoot, fetchFn: broken, quiet: true }).fetch("wit-v1"),
+    new DataRegistry({ mirror: null, cacheRoot, fetchFn: broken, quiet: true, trustUnpinned: true })
+      .fetch("wit-v1"),
   );
   await assert.rejects(
     new DataRegistry({ mirror: null, cacheRoot }).resolve("wit-v1"),

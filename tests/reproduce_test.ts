@@ -203,7 +203,7 @@ Deno.test("reproduce --profile paper --only 00 without COCO/WIT exits non-zero n
     );
     assert.match(
       stderr,
-      /http:\/\/images\.cocodataset\.org\/annotations\/annotations_trainval2017\.zip/,
+      /https:\/\/images\.cocodataset\.org\/annotations\/annotations_trainval2017\.zip/,
     );
     assert.match(stderr, /\.\/kit task fetch mscoco-2017/);
     // nothing was written signed profile:paper

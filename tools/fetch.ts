@@ -1,6 +1,12 @@
 /**
- * `./kit task fetch NAME [NAME ...] | --profile mini|paper | --list | --models | --verify`: the kit's only
- * network step. Downloads datasets into .cache/data with checksum checks and a progress bar (and,
+ * `./kit task fetch NAME [NAME ...] | --profile mini|paper | --list | --models | --verify
+ *  [--trust-unpinned] [--keep-archives]`: the kit's explicit network step (`reproduce`, `notebook`
+ * and `test` run the same download for missing mini-profile data first, lib/data/preflight.ts).
+ * Every archive has a pinned size and sha256 (or a manifest pinning each file taken from it);
+ * an unpinned or size-mismatched download is refused unless `--trust-unpinned` is given.
+ * Archives are unpacked safely (links, absolute and `..` paths refused) and deleted after a
+ * verified unpack unless `--keep-archives`. `KIT_DATA_BASE_URL=<url>` fetches every upstream
+ * `https://host/path` from `<url>/host/path` instead. Downloads datasets into .cache/data with checksum checks and a progress bar (and,
  * for `wit-v1`, paper D's images from each kept row's image_url into .cache/wit-images);
  * offline, it says exactly what to download and where to put it. `--models` lists the paper
  * profile's pretrained model folders (the kit never downloads models), whether each is there,
@@ -8,7 +14,9 @@
  * dataset (or of the named ones), trusting none of the stamps in .cache/data/.verified.json.
  */
 import { parseArgs } from "node:util";
-import { DataRegistry } from "../lib/data/registry.ts";
+import { DataRegistry, describeBytes } from "../lib/data/registry.ts";
+import { removeStaleUnpackFolders } from "../lib/data/archive_unpack.ts";
+import { holdDownloadLock } from "../lib/data/preflight.ts";
 import { join } from "node:path";
 import {
   isModelFile,
@@ -30,6 +38,8 @@ await runMain(async () => {
       list: { type: "boolean", default: false },
       models: { type: "boolean", default: false },
       verify: { type: "boolean", default: false },
+      "trust-unpinned": { type: "boolean", default: false },
+      "keep-archives": { type: "boolean", default: false },
       "data-mirror": { type: "string" },
     },
     allowPositionals: true,
@@ -37,6 +47,8 @@ await runMain(async () => {
   const registry = new DataRegistry({
     ...(values["data-mirror"] !== undefined ? { mirror: values["data-mirror"] || null } : {}),
     verify: values.verify,
+    trustUnpinned: values["trust-unpinned"],
+    keepArchives: values["keep-archives"],
   });
   if (values.models) {
     const state = async (folder: string) =>
@@ -116,19 +128,24 @@ await runMain(async () => {
     throw new KitError("name datasets to fetch, or --profile mini|paper, or --list, or --models");
   }
   await holdCacheLock("datasets"); // one fetch or run at a time writes .cache/data
+  await holdDownloadLock(registry.cacheRoot); // the preflight of reproduce/notebook/test too
+  await removeStaleUnpackFolders(join(registry.cacheRoot, ".partial"));
+  const toFetch: string[] = [];
   for (const name of names) {
-    let have = false;
     try {
       const r = await registry.resolve(name);
       console.log(`${name}: already available (${r.source}: ${r.root})`);
-      have = true;
     } catch (err) {
       if (!(err instanceof KitError)) throw err;
+      const bytes = await registry.downloadBytes(name);
+      console.log(`${name}: missing; downloading ${describeBytes(bytes)}`);
+      toFetch.push(name);
     }
-    if (!have) {
-      const r = await registry.fetch(name);
-      console.log(`${name}: fetched into ${r.root} (${r.verifiedFiles} files verified)`);
-    }
+  }
+  for (const r of await registry.fetchMany(toFetch)) {
+    console.log(`${r.name}: fetched into ${r.root} (${r.verifiedFiles} files verified)`);
+  }
+  for (const name of names) {
     if (name === "wit-v1") {
       // D's images are not in the shards: each is downloaded from its image_url here (skipping
       // those already present), since notebooks never touch the network.

@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { kitConfig } from "../lib/config/kit_config.ts";
 import { notebookByNumber, startNotebookServer } from "../lib/setup/notebook_server.ts";
 import { KitError, runMain } from "../lib/util/kit_error.ts";
+import { preflightMiniData } from "../lib/data/preflight.ts";
 
 const HELP = `usage: ./kit task notebook [NN] [options]
   NN                     open this notebook (e.g. 02); default: the notebook list
@@ -55,6 +56,7 @@ await runMain(async () => {
   }
   const notebook = positionals[0] ? await notebookByNumber(positionals[0]) : undefined;
   const smoke = values.smoke || cfg.smoke;
+  await preflightMiniData({ mirror: cfg.dataMirror }); // fetches missing mini data, or one message
 
   const server = await startNotebookServer({
     profile: cfg.profile,

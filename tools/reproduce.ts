@@ -16,6 +16,7 @@ import { KitError, runMain } from "../lib/util/kit_error.ts";
 import { formatDuration } from "../lib/util/progress.ts";
 import { holdCacheLock, LOCKED_CACHES } from "../lib/util/cache_lock.ts";
 import { PROJECT_ROOT } from "../lib/util/paths.ts";
+import { preflightMiniData } from "../lib/data/preflight.ts";
 
 const HELP = `usage: ./kit task reproduce [options]
   --profile mini|paper   which models and data (default mini)
@@ -84,6 +85,8 @@ await runMain(async () => {
 
   await ensureSetup({});
   // one run at a time writes the caches; a second run waits here, saying which run holds them
+  // the project's notebooks need the mini data: fetch what is missing, or one message and exit
+  if (!values.notebooks) await preflightMiniData({ mirror: cfg.dataMirror });
   for (const c of LOCKED_CACHES) await holdCacheLock(c);
   const smoke = values.smoke || cfg.smoke;
   if (cfg.profile === "paper" && !smoke) {

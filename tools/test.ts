@@ -7,12 +7,14 @@ import { resolve } from "node:path";
 import { jupyterEnv } from "../lib/setup/kernelspec.ts";
 import { cacheDir, PROJECT_ROOT } from "../lib/util/paths.ts";
 import { defaultDataMirror } from "../lib/config/kit_config.ts";
+import { preflightMiniData } from "../lib/data/preflight.ts";
 
 const env: Record<string, string> = { ...Deno.env.toObject(), ...jupyterEnv(), KIT_QUIET: "1" };
 if (env.KIT_DATA_MIRROR === undefined) {
   const mirror = defaultDataMirror();
   if (mirror) env.KIT_DATA_MIRROR = resolve(mirror);
 }
+await preflightMiniData({ mirror: env.KIT_DATA_MIRROR || null }); // fetches missing mini data
 // The test task installed the Vulkan CPU driver when it could: then WebGPU must work.
 try {
   Deno.statSync("/usr/share/vulkan/icd.d/lvp_icd.x86_64.json");

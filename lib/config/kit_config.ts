@@ -41,6 +41,9 @@ export const KIT_ENV_VARS = {
   KIT_SMOKE: "1 = tiny sizes for tests; artifacts under figures/smoke/",
   KIT_DATA_MIRROR:
     "read-only mirror folder of the datasets (default: ../shared/data when it exists; empty = none)",
+  KIT_DATA_CACHE: "folder of downloaded datasets (default .cache/data)",
+  KIT_DATA_BASE_URL:
+    "fetch every dataset upstream https://host/path from <url>/host/path (a copy of the upstreams)",
   KIT_BACKEND:
     "auto | webgpu | tfjs-node-gpu | wasm+openblas | wasm | cpu (default auto; wasm: no OpenBLAS)",
   KIT_OPENBLAS:

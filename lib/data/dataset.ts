@@ -8,17 +8,59 @@ export interface DatasetFile {
   sha256: string | null;
 }
 
+/**
+ * One archive the kit can download. `sha256` and `bytes` are its pins; `pinnedFrom` says where
+ * they come from. An archive with `sha256: null` is downloaded only when its size is pinned and
+ * every file taken from it is pinned in the dataset's manifest (the per-file sha256 are then
+ * authoritative after unpacking), or with an explicit `--trust-unpinned`.
+ */
+export interface ArchiveSource {
+  url: string;
+  sha256: string | null;
+  bytes: number | null;
+  /** Where the pins come from (the publisher, a Debian Packages index, computed by whom). */
+  pinnedFrom: string;
+  format: "zip" | "tar.gz" | "tar" | "deb" | "gz";
+  /** Folder inside the archive whose contents become the dataset folder ("" = the root). */
+  strip: string;
+  /** Sub-folder of the dataset folder to unpack into. */
+  into?: string;
+  /**
+   * Files (relative to `strip`) to take from the archive; default: the dataset's manifest files
+   * when it has a manifest, else everything.
+   */
+  keep?: string[];
+  /** A Debian package that holds the same files (`apt-get install`), for the offline message. */
+  debianPackage?: string;
+}
+
 /** How to obtain a dataset from upstream when neither the cache nor a mirror has it. */
 export type UpstreamSource =
-  /** Each file downloaded from `baseUrl + remotePath(path)`. */
-  | { kind: "files"; baseUrl: string; remotePaths?: Record<string, string> }
   /**
-   * Archives downloaded whole, checked, then unpacked; `strip` is the folder inside the archive
-   * whose contents become the dataset folder ("" = the archive root).
+   * Each file downloaded from `baseUrl + remotePath(path)`; `mirrorOnly` files were added by
+   * the mirror's maintainers (a licence text, their own README): not downloaded, and not
+   * required in a fetched copy.
    */
   | {
-    kind: "archives";
-    archives: { url: string; sha256: string | null; bytes: number | null; format: "zip" | "tar.gz" | "tar" | "deb" | "gz"; strip: string; into?: string }[];
+    kind: "files";
+    baseUrl: string;
+    remotePaths?: Record<string, string>;
+    mirrorOnly?: string[];
+  }
+  /** Archives downloaded whole, checked, then unpacked. */
+  | { kind: "archives"; archives: ArchiveSource[] }
+  /**
+   * Made by a named recipe (`lib/data/recipes.ts`) from unpacked archives (and, for
+   * `coco-subset`, per-file downloads from `baseUrl`); the result is checked file by file
+   * against the manifest.
+   */
+  | {
+    kind: "recipe";
+    recipe: "xnli-xtreme-dev" | "coco-subset";
+    archives: ArchiveSource[];
+    baseUrl?: string;
+    /** The upstream this was derived from, in words. */
+    from: string;
   }
   /** Derived by the mirror's maintainers from another dataset; no single upstream file. */
   | { kind: "derived"; from: string; how: string }

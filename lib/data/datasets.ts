@@ -1,5 +1,36 @@
-import type { DatasetDeclaration } from "./dataset.ts";
+import type { ArchiveSource, DatasetDeclaration } from "./dataset.ts";
 import { witShardFileNames } from "../sources/wit.ts";
+
+/** Pins of a Debian package: its bookworm Packages index entry. */
+const DEBIAN_PIN =
+  "Debian bookworm Packages index (Size, SHA256), checked against `apt-get download` of the package on 2026-12-05";
+
+const COCO_PIN =
+  "size from cocodataset.org's download listing; sha256 to be pinned (COCO publishes none; computed on a machine with internet: `sha256sum` of the download)";
+
+/**
+ * COCO 2017 train+val annotations. No publisher checksum: the size is pinned, and the files the
+ * mini profile takes from it are pinned one by one in the manifests (authoritative after unpacking).
+ */
+const COCO_ANNOTATIONS: ArchiveSource = {
+  url: "https://images.cocodataset.org/annotations/annotations_trainval2017.zip",
+  sha256: null,
+  bytes: 252_907_541,
+  pinnedFrom: COCO_PIN,
+  format: "zip",
+  strip: "",
+};
+
+/** XNLI 1.0 (dev and test). No publisher checksum: size pinned; see COCO_ANNOTATIONS. */
+const XNLI_ZIP: ArchiveSource = {
+  url: "https://dl.fbaipublicfiles.com/XNLI/XNLI-1.0.zip",
+  sha256: null,
+  bytes: 17_865_352,
+  pinnedFrom:
+    "size from the publisher's download listing; sha256 to be pinned (none published; computed on a machine with internet: `sha256sum XNLI-1.0.zip`)",
+  format: "zip",
+  strip: "XNLI-1.0",
+};
 
 /**
  * Every dataset the kit reads, declared once. Mirrored datasets list their files (sizes and
@@ -23,10 +54,12 @@ export const DATASETS: readonly DatasetDeclaration[] = [
       archives: [{
         url:
           "https://deb.debian.org/debian/pool/main/t/tuxpaint-stamps/tuxpaint-stamps-default_2022.06.04-1_all.deb",
-        sha256: null,
-        bytes: null,
+        sha256: "6db6c1bfc870a47f1499d6203b083522eacb57c5f9c87d468f2e92eb6d9d5f34",
+        bytes: 160_880_444,
+        pinnedFrom: DEBIAN_PIN,
         format: "deb",
         strip: "usr/share/tuxpaint",
+        debianPackage: "tuxpaint-stamps-default=2022.06.04-1",
       }],
     },
     files: [],
@@ -102,13 +135,7 @@ export const DATASETS: readonly DatasetDeclaration[] = [
     citation: "Lin et al., Microsoft COCO: Common Objects in Context, ECCV 2014.",
     upstream: {
       kind: "archives",
-      archives: [{
-        url: "http://images.cocodataset.org/annotations/annotations_trainval2017.zip",
-        sha256: null,
-        bytes: 252_907_541,
-        format: "zip",
-        strip: "annotations",
-      }],
+      archives: [{ ...COCO_ANNOTATIONS, strip: "annotations" }],
     },
     files: [],
     sizeBytes: 3_870_000,
@@ -123,10 +150,16 @@ export const DATASETS: readonly DatasetDeclaration[] = [
     license: "per-image Flickr licence (CC BY / CC BY-SA), listed in captions_subset.json",
     citation: "Lin et al., Microsoft COCO: Common Objects in Context, ECCV 2014.",
     upstream: {
-      kind: "derived",
-      from: "coco-captions-val2017 + http://images.cocodataset.org/val2017/<id>.jpg",
-      how:
-        "the 51 CC BY / CC BY-SA images of COCO val2017 listed in the manifest, with their captions",
+      kind: "recipe",
+      recipe: "coco-subset",
+      from:
+        "COCO 2017 caption annotations (train and val) and https://images.cocodataset.org/<split>/<id>.jpg",
+      archives: [{
+        ...COCO_ANNOTATIONS,
+        strip: "annotations",
+        keep: ["captions_train2017.json", "captions_val2017.json"],
+      }],
+      baseUrl: "https://images.cocodataset.org/",
     },
     files: [],
     sizeBytes: 9_100_000,
@@ -143,6 +176,7 @@ export const DATASETS: readonly DatasetDeclaration[] = [
     upstream: {
       kind: "files",
       baseUrl: "https://raw.githubusercontent.com/dadelani/sib-200/main/data/annotated/",
+      mirrorOnly: ["LICENSE.code"],
     },
     files: [],
     sizeBytes: 2_600_000,
@@ -157,10 +191,11 @@ export const DATASETS: readonly DatasetDeclaration[] = [
     citation:
       "Conneau et al., XNLI: Evaluating Cross-lingual Sentence Representations, EMNLP 2018.",
     upstream: {
-      kind: "derived",
-      from: "xnli-1.0 (XNLI-1.0.zip, xnli.dev.tsv)",
-      how:
-        "XTREME's conversion of xnli.dev.tsv to one TSV per language (premise, hypothesis, label)",
+      kind: "recipe",
+      recipe: "xnli-xtreme-dev",
+      from:
+        "XNLI-1.0.zip's xnli.dev.tsv, split into one TSV per language as XTREME's utils_preprocess.py does",
+      archives: [{ ...XNLI_ZIP, keep: ["xnli.dev.tsv"] }],
     },
     files: [],
     sizeBytes: 9_200_000,
@@ -176,7 +211,8 @@ export const DATASETS: readonly DatasetDeclaration[] = [
       "Ebrahimi et al., AmericasNLI: Evaluating Zero-shot Natural Language Understanding of Pretrained Multilingual Models in Truly Low-resource Languages, ACL 2022.",
     upstream: {
       kind: "files",
-      baseUrl: "https://raw.githubusercontent.com/abteen/americasnli/main/data/",
+      baseUrl: "https://raw.githubusercontent.com/abteen/americasnli/main/data/anli_final/",
+      mirrorOnly: ["LICENSE.md"],
     },
     files: [],
     sizeBytes: 4_700_000,
@@ -194,6 +230,8 @@ export const DATASETS: readonly DatasetDeclaration[] = [
       kind: "files",
       baseUrl:
         "https://raw.githubusercontent.com/AmericasNLP/americasnlp2021/main/data/quechua-spanish/",
+      // the mirror's README.upstream.md is the repository's top-level README
+      remotePaths: { "README.upstream.md": "../../README.md" },
     },
     files: [],
     sizeBytes: 1_000_000,
@@ -209,6 +247,10 @@ export const DATASETS: readonly DatasetDeclaration[] = [
     upstream: {
       kind: "files",
       baseUrl: "https://raw.githubusercontent.com/Helsinki-NLP/Tatoeba-Challenge/master/data/test/",
+      remotePaths: {
+        "eng-que.test.txt": "eng-que/test.txt",
+        "que-spa.test.txt": "que-spa/test.txt",
+      },
     },
     files: [],
     sizeBytes: 32_000,
@@ -256,11 +298,13 @@ export const DATASETS: readonly DatasetDeclaration[] = [
       kind: "archives",
       archives: [{
         url:
-          "https://deb.debian.org/debian/pool/main/libe/libexttextcat/libexttextcat-data_3.4.6-1_all.deb",
-        sha256: null,
-        bytes: null,
+          "https://deb.debian.org/debian/pool/main/libe/libexttextcat/libexttextcat-data_3.4.5-1_all.deb",
+        sha256: "5298fb1661f0e145124a5129621fb290635309aecc87d8f524cf16a3dc66dcfe",
+        bytes: 164_332,
+        pinnedFrom: DEBIAN_PIN,
         format: "deb",
         strip: "usr/share/libexttextcat",
+        debianPackage: "libexttextcat-data=3.4.5-1",
       }],
     },
     files: [],
@@ -277,7 +321,8 @@ export const DATASETS: readonly DatasetDeclaration[] = [
       "Radford et al., Learning Transferable Visual Models From Natural Language Supervision, ICML 2021.",
     upstream: {
       kind: "files",
-      baseUrl: "https://raw.githubusercontent.com/openai/CLIP/main/clip/",
+      baseUrl: "https://raw.githubusercontent.com/openai/CLIP/main/",
+      remotePaths: { "bpe_simple_vocab_16e6.txt.gz": "clip/bpe_simple_vocab_16e6.txt.gz" },
     },
     files: [],
     sizeBytes: 1_360_000,
@@ -295,25 +340,28 @@ export const DATASETS: readonly DatasetDeclaration[] = [
       kind: "archives",
       archives: [
         {
-          url: "http://images.cocodataset.org/annotations/annotations_trainval2017.zip",
+          url: "https://images.cocodataset.org/annotations/annotations_trainval2017.zip",
           sha256: null,
           bytes: 252_907_541,
+          pinnedFrom: COCO_PIN,
           format: "zip",
           strip: "",
           into: "",
         },
         {
-          url: "http://images.cocodataset.org/zips/train2017.zip",
+          url: "https://images.cocodataset.org/zips/train2017.zip",
           sha256: null,
           bytes: 19_336_861_798,
+          pinnedFrom: COCO_PIN,
           format: "zip",
           strip: "",
           into: "",
         },
         {
-          url: "http://images.cocodataset.org/zips/val2017.zip",
+          url: "https://images.cocodataset.org/zips/val2017.zip",
           sha256: null,
           bytes: 815_585_330,
+          pinnedFrom: COCO_PIN,
           format: "zip",
           strip: "",
           into: "",
@@ -341,6 +389,8 @@ export const DATASETS: readonly DatasetDeclaration[] = [
         url: `https://storage.googleapis.com/gresearch/wit/${name}`,
         sha256: null,
         bytes: null,
+        pinnedFrom:
+          "not pinned: Google publishes no checksums or sizes for the WIT shards (fetch with --trust-unpinned)",
         format: "gz" as const,
         strip: "",
       })),
@@ -365,6 +415,8 @@ export const DATASETS: readonly DatasetDeclaration[] = [
         url: "https://dl.fbaipublicfiles.com/nllb/flores200_dataset.tar.gz",
         sha256: null,
         bytes: 25_585_843,
+        pinnedFrom:
+          "size from the publisher's download listing; sha256 to be pinned (computed on a machine with internet: `sha256sum flores200_dataset.tar.gz`)",
         format: "tar.gz",
         strip: "flores200_dataset",
       }],
@@ -384,13 +436,7 @@ export const DATASETS: readonly DatasetDeclaration[] = [
       "Conneau et al., XNLI: Evaluating Cross-lingual Sentence Representations, EMNLP 2018.",
     upstream: {
       kind: "archives",
-      archives: [{
-        url: "https://dl.fbaipublicfiles.com/XNLI/XNLI-1.0.zip",
-        sha256: null,
-        bytes: 17_865_352,
-        format: "zip",
-        strip: "XNLI-1.0",
-      }],
+      archives: [XNLI_ZIP],
     },
     files: [],
     sizeBytes: 17_865_352,
@@ -411,6 +457,8 @@ export const DATASETS: readonly DatasetDeclaration[] = [
         url: "https://cims.nyu.edu/~sbowman/multinli/multinli_1.0.zip",
         sha256: null,
         bytes: 226_850_426,
+        pinnedFrom:
+          "size from the publisher's download listing; sha256 to be pinned (computed on a machine with internet)",
         format: "zip",
         strip: "multinli_1.0",
       }],
