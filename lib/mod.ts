@@ -2,8 +2,9 @@
  * The kit's library: every notebook imports from here.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { kitConfig } from "./mod.ts";
- * console.assert(["mini", "paper"].includes(kitConfig({}).profile));
+ * assert(["mini", "paper"].includes(kitConfig({}).profile));
  * ```
  */
 export * from "./util/mod.ts";

@@ -72,8 +72,9 @@ const field = (s: BitextScore) => s;
  * Eng-Pivot). K-T1 compares the published value with this score's row only.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { publishedScore } from "./bitext_table.ts";
- * console.assert(publishedScore("eng-pivot") === "xsim" && publishedScore("multilingual") === "cosine");
+ * assert(publishedScore("eng-pivot") === "xsim" && publishedScore("multilingual") === "cosine");
  * ```
  */
 export function publishedScore(setup: string): BitextScore {
@@ -220,10 +221,11 @@ export function compareBitextSetups(
  * setup, cells = the mean of both directions (percent) for `score`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bitextLanguageMatrixMarkdown } from "./bitext_table.ts";
  * const md = bitextLanguageMatrixMarkdown([{ setup: "xlmr", benchmark: "flores", lang: "quy_Latn", score: "cosine",
  *   eng_to_x: 0.1, x_to_eng: 0.3, mean: 0.2, ci_low: 0.1, ci_high: 0.3, n: 204 }], "flores", "cosine");
- * console.assert(md.includes("| quy_Latn | 20.0 |"));
+ * assert(md.includes("| quy_Latn | 20.0 |"));
  * ```
  */
 export function bitextLanguageMatrixMarkdown(

@@ -202,11 +202,12 @@ export function replicateSeries(
  * Writes `<artifactDir>/items/<id>.json` atomically (checked first); returns its path.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readItemOutcomes, writeItemOutcomes } from "./item_outcomes.ts";
  * const dir = await Deno.makeTempDir();
  * await writeItemOutcomes(dir, { id: "X", description: "toy", spaces: { s: { units: 2, unit: "item" } },
  *   series: [{ key: { setup: "a" }, space: "s", values: [1, 0] }] });
- * console.assert((await readItemOutcomes(dir, "X"))!.series.length === 1);
+ * assert((await readItemOutcomes(dir, "X"))!.series.length === 1);
  * ```
  */
 export async function writeItemOutcomes(artifactDir: string, o: ItemOutcomes): Promise<string> {

@@ -49,9 +49,10 @@ export async function moduleClosure(entries: readonly string[]): Promise<string[
  * source does not change under a running kernel); `reuse: false` reads the files again.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { codeFingerprint } from "./code_fingerprint.ts";
  * const f = await codeFingerprint(["lib/util/sha256.ts"]);
- * console.assert(/^[0-9a-f]{64}$/.test(f));
+ * assert(/^[0-9a-f]{64}$/.test(f));
  * ```
  */
 export async function codeFingerprint(

@@ -120,12 +120,15 @@ async function readEntry(
  * bit for bit, typed arrays with their types.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cachedResult } from "./result_cache.ts";
  * const dir = await Deno.makeTempDir();
  * const f = () => Promise.resolve({ x: new Float32Array([1, 2]) });
  * const a = await cachedResult("demo", { n: 1 }, f, { dir, log: () => {} });
- * const b = await cachedResult("demo", { n: 1 }, () => Promise.reject(new Error("not called")), { dir, log: () => {} });
- * console.assert(b.x[1] === a.x[1]);
+ * const notCalled = (): Promise<{ x: Float32Array }> => Promise.reject(new Error("not called"));
+ * const b = await cachedResult("demo", { n: 1 }, notCalled, { dir, log: () => {} });
+ * assert.deepEqual(b.x, a.x);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function cachedResult<T>(

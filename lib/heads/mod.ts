@@ -3,9 +3,10 @@
  * each re-normalising its output rows, with D's regularisers and name → Float32Array state.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createHead } from "./mod.ts";
  * const h = createHead("mlp", 8, { hidden: 4, seed: 7 });
- * console.assert(Object.keys(h.getState()).join() === "w1,b1,w2,b2");
+ * assert(Object.keys(h.getState()).join() === "w1,b1,w2,b2");
  * h.dispose();
  * ```
  */

@@ -136,11 +136,12 @@ async function projectAll(
  * depend on any training, so `beforeOnly` gives exactly the "Before" columns.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { alignmentEmbeddings } from "./embedding_dir.ts";
  * import { runImagePivotCv } from "./image_pivot_cv.ts";
  * const m = { data: Float32Array.from({ length: 40 }, (_, i) => Math.sin(i * 1.7)), rows: 10, cols: 4 };
  * const r = await runImagePivotCv(alignmentEmbeddings(m, { en: m, de: m }), { beforeOnly: true, diagnostics: false });
- * console.assert(r.results.length === 5 && r.results[0]!.evaluation.t2iMacro.r1 === 1);
+ * assert(r.results.length === 5 && r.results[0]!.evaluation.t2iMacro.r1 === 1);
  * ```
  */
 export async function runImagePivotCv(

@@ -90,9 +90,10 @@ export function imageOptionsRecord(opts: ImageOptions): Required<ImageOptions> {
  * size, format and dimensions are kept.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { prepareImage } from "./prepare_image.ts";
  * const r = await prepareImage(new TextEncoder().encode("<html>404</html>"), { size: 64 });
- * console.assert(!r.ok && r.rejection.reason === "not an image: HTML");
+ * assert(!r.ok && r.rejection.reason === "not an image: HTML");
  * ```
  */
 export async function prepareImage(bytes: Uint8Array, opts: ImageOptions): Promise<ImageResult> {

@@ -4,8 +4,9 @@
  * `astype(np.float16)` does); overflow gives ±Infinity; NaN stays NaN.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { float16BitsToNumber, numberToFloat16Bits } from "./float16.ts";
- * console.assert(float16BitsToNumber(numberToFloat16Bits(1.5)) === 1.5);
+ * assert(float16BitsToNumber(numberToFloat16Bits(1.5)) === 1.5);
  * ```
  */
 const f32 = new Float32Array(1);

@@ -4,9 +4,10 @@
  * `matMulFast` for the similarity matmuls.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tf } from "../backend/tf.ts";
  * import { symmetricInfoNce } from "./mod.ts";
- * console.assert(symmetricInfoNce(tf.eye(2) as tf.Tensor2D, tf.eye(2) as tf.Tensor2D).dataSync()[0]! < 1e-5);
+ * assert(symmetricInfoNce(tf.eye(2) as tf.Tensor2D, tf.eye(2) as tf.Tensor2D).dataSync()[0]! < 1e-5);
  * ```
  */
 export * from "./cross_entropy.ts";

@@ -15,8 +15,9 @@ export const MODEL_CODE_VERSION = "2025-k-mini-2";
  * any of them trains a new model beside the old one).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { modelCacheDir } from "./model_cache.ts";
- * console.assert(modelCacheDir("k-eng-only", { steps: 1 }, "abc").includes("k-eng-only@"));
+ * assert(modelCacheDir("k-eng-only", { steps: 1 }, "abc").includes("k-eng-only@"));
  * ```
  */
 export function modelCacheDir(name: string, config: unknown, dataFingerprint: string): string {

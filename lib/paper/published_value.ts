@@ -48,9 +48,10 @@ const UNITS: readonly PublishedUnit[] = ["fraction", "percent", "raw"];
  * Throws a KitError naming the file, the entry index and the field.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { validatePublishedFile } from "./published_value.ts";
  * const f = validatePublishedFile({ paper: "K", citation: "c", sourceFile: "s", notes: [], values: [] }, "x.json");
- * console.assert(f.values.length === 0);
+ * assert(f.values.length === 0);
  * ```
  */
 export function validatePublishedFile(json: unknown, file: string): PublishedFile {

@@ -7,9 +7,10 @@ import { KitError } from "../util/kit_error.ts";
  * matrix of the language with itself (row-major). Computed in float64.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { xsimRadii } from "./k_xsim.ts";
  * const r = xsimRadii(new Float32Array([1, 0.5, 0, 0.5, 1, 0, 0, 0, 1]), 3, 1);
- * console.assert(r[0] === 0.25 && r[2] === 0.5);
+ * assert(r[0] === 0.25 && r[2] === 0.5);
  * ```
  */
 export function xsimRadii(
@@ -58,9 +59,10 @@ export function xsimRadii(
  * both sides) gives ±Infinity or NaN, as numpy does.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { xsimScores } from "./k_xsim.ts";
  * const s = xsimScores(new Float32Array([1, 0, 0, 1]), 2, 2, new Float64Array([0.25, 0.25]), new Float64Array([0.25, 0.25]));
- * console.assert(s[0] === 1 && s[1] === -1);
+ * assert(s[0] === 1 && s[1] === -1);
  * ```
  */
 export function xsimScores(

@@ -104,8 +104,9 @@ export function normaliseWitUrl(url: string): string {
  * D's stable image key: the first 20 hex characters of sha256 of the (normalised) image URL.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { witImageKey } from "./wit.ts";
- * console.assert(witImageKey("https://upload.wikimedia.org/a.jpg").length === 20);
+ * assert(witImageKey("https://upload.wikimedia.org/a.jpg").length === 20);
  * ```
  */
 export function witImageKey(imageUrl: string): string {

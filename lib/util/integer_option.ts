@@ -5,9 +5,10 @@ import { KitError } from "./kit_error.ts";
  * option was not given, else a `KitError` naming the option and what was expected.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { integerOption } from "./integer_option.ts";
- * console.assert(integerOption("folds", undefined, 5, 2) === 5);
- * console.assert(integerOption("folds", "3", 5, 2) === 3);
+ * assert(integerOption("folds", undefined, 5, 2) === 5);
+ * assert(integerOption("folds", "3", 5, 2) === 3);
  * ```
  */
 export function integerOption(

@@ -49,9 +49,10 @@ export interface MlpParams {
  * torch `nn.Linear` initialisation of an MLP (weights and biases U(±1/√fan_in)), seeded.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { initMlpParams } from "./nli_mlp_classifier.ts";
  * const p = initMlpParams([8, 4, 3], 1);
- * console.assert(p.w[0]!.length === 32 && Math.abs(p.w[0]![0]!) <= 1 / Math.sqrt(8));
+ * assert(p.w[0]!.length === 32 && Math.abs(p.w[0]![0]!) <= 1 / Math.sqrt(8));
  * ```
  */
 export function initMlpParams(widths: readonly number[], seed: number): MlpParams {

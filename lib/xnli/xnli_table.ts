@@ -101,9 +101,10 @@ export function compareNliSetups(
  * setup, accuracy in percent.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { nliMatrixMarkdown } from "./xnli_table.ts";
  * const md = nliMatrixMarkdown([{ setup: "xlmr", dataset: "xnli", lang: "en", accuracy: 0.5, ci_low: 0.4, ci_high: 0.6, n: 9, paper_accuracy: null }]);
- * console.assert(md.includes("| xnli en | 50.0 |"));
+ * assert(md.includes("| xnli en | 50.0 |"));
  * ```
  */
 export function nliMatrixMarkdown(
