@@ -169,7 +169,7 @@ Deno.test("fetch() downloads each file with its checksum checked, atomically, in
 
 Deno.test("fetch() keeps nothing when a download's sha256 does not match", async () => {
   const cacheRoot = await tempDir();
-  const bad = (async () => new Response("not the real file")) as typeof fetch;
+  const bad = (() => Promise.resolve(new Response("not the real file"))) as typeof fetch;
   const reg = new DataRegistry({ mirror: null, cacheRoot, fetchFn: bad, quiet: true });
   const err = await reg.fetch("tatoeba-quechua").catch((e) => e);
   assert.ok(err instanceof KitError);

@@ -27,7 +27,12 @@ function gitState(): { commit: string | null; dirty: boolean | null } {
   if (gitCache) return gitCache;
   const git = (args: string[]): string | null => {
     try {
-      const out = new Deno.Command("git", { args, cwd: PROJECT_ROOT, stdout: "piped", stderr: "null" }).outputSync();
+      const out = new Deno.Command("git", {
+        args,
+        cwd: PROJECT_ROOT,
+        stdout: "piped",
+        stderr: "null",
+      }).outputSync();
       return out.success ? new TextDecoder().decode(out.stdout).trim() : null;
     } catch {
       return null;
@@ -45,9 +50,19 @@ let pkgVersions: Record<string, string> | null = null;
 function packageVersions(): Record<string, string> {
   if (pkgVersions) return pkgVersions;
   pkgVersions = {};
-  for (const name of ["@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm", "nodejs-polars", "plotly.js-dist-min", "sharp"]) {
+  for (
+    const name of [
+      "@tensorflow/tfjs",
+      "@tensorflow/tfjs-backend-wasm",
+      "nodejs-polars",
+      "plotly.js-dist-min",
+      "sharp",
+    ]
+  ) {
     try {
-      const pkg = JSON.parse(Deno.readTextFileSync(join(PROJECT_ROOT, "node_modules", name, "package.json")));
+      const pkg = JSON.parse(
+        Deno.readTextFileSync(join(PROJECT_ROOT, "node_modules", name, "package.json")),
+      );
       pkgVersions[name] = String(pkg.version);
     } catch { /* not installed */ }
   }
@@ -84,7 +99,9 @@ export function collectProvenance(
     profile: cfg.profile,
     smoke: cfg.smoke,
     seeds,
-    data: dataRegistry().resolvedDatasets().map(({ name, source, manifestSha256, verifiedFiles }) => ({
+    data: dataRegistry().resolvedDatasets().map((
+      { name, source, manifestSha256, verifiedFiles },
+    ) => ({
       name,
       source,
       manifestSha256,

@@ -50,7 +50,9 @@ const ID_PATTERN = /^[A-Z]+(-[A-Z0-9]+)*$/;
 
 export function checkArtifactId(id: string): void {
   if (!ID_PATTERN.test(id)) {
-    throw new KitError(`artifact id "${id}": expected upper-case words joined by '-', e.g. D-T3, DATA-T1, CLAIMS`);
+    throw new KitError(
+      `artifact id "${id}": expected upper-case words joined by '-', e.g. D-T3, DATA-T1, CLAIMS`,
+    );
   }
 }
 
@@ -123,7 +125,10 @@ export async function writeTableArtifact(spec: TableSpec): Promise<TableArtifact
   };
   await atomicWriteJson(`${base}.json`, json);
   await atomicWriteFile(`${base}.md`, md);
-  await atomicWriteFile(`${base}.tex`, renderLatexTable(spec.id, spec.title, columns, rows, formats));
+  await atomicWriteFile(
+    `${base}.tex`,
+    renderLatexTable(spec.id, spec.title, columns, rows, formats),
+  );
   await atomicWriteFile(`${base}.csv`, csv);
   const html = renderHtmlTable(columns, rows, formats);
   return {
@@ -138,7 +143,8 @@ export async function writeTableArtifact(spec: TableSpec): Promise<TableArtifact
     [Symbol.for("Jupyter.display")]() {
       return {
         "text/markdown": md,
-        "text/html": `<h4>${spec.id}: ${spec.title}</h4>${html}<p><sub>${provenance.signature}</sub></p>`,
+        "text/html":
+          `<h4>${spec.id}: ${spec.title}</h4>${html}<p><sub>${provenance.signature}</sub></p>`,
         "text/plain": md,
       };
     },
