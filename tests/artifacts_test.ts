@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import pl from "nodejs-polars";
 import {
   chromiumPath,
   closeBrowser,
@@ -8,6 +7,8 @@ import {
   writeTableArtifact,
 } from "../lib/artifacts/mod.ts";
 import { initBackend } from "../lib/backend/mod.ts";
+import { PROVENANCE_PACKAGES } from "../lib/artifacts/provenance.ts";
+import { PROJECT_ROOT } from "../lib/util/paths.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 
 const display = Symbol.for("Jupyter.display");
@@ -15,11 +16,15 @@ const display = Symbol.for("Jupyter.display");
 Deno.test("writeTableArtifact() writes json with provenance, md, tex and csv, and displays as a table", async () => {
   await initBackend("wasm");
   const dir = await Deno.makeTempDir();
-  const df = pl.DataFrame({ language: ["en", "es"], "R@1": [0.51234, 0.25], n: [554, 553] });
+  const rows = [{ language: "en", "R@1": 0.51234, n: 554 }, {
+    language: "es",
+    "R@1": 0.25,
+    n: 553,
+  }];
   const t = await writeTableArtifact({
     id: "TEST-T1",
     title: "t2i R@1",
-    rows: df,
+    rows,
     formats: { "R@1": 3 },
     seeds: { fold: 7 },
     outDir: dir,
@@ -33,7 +38,14 @@ Deno.test("writeTableArtifact() writes json with provenance, md, tex and csv, an
   }
   assert.equal(json.provenance.backend.name, "wasm");
   assert.deepEqual(json.provenance.seeds, { fold: 7 });
-  assert.ok(json.provenance.versions["@tensorflow/tfjs"]);
+  const lock = JSON.parse(await Deno.readTextFile(join(PROJECT_ROOT, "package-lock.json")));
+  for (const name of PROVENANCE_PACKAGES) {
+    assert.equal(
+      json.provenance.versions[name],
+      lock.packages[`node_modules/${name}`].version,
+      `provenance.versions["${name}"]`,
+    );
+  }
   assert.match(
     json.provenance.signature,
     /^profile:(mini|paper)\|smoke:[01]\|backend:wasm\|seeds:fold=7\|tfjs:4\.22\.0\|git:/,
