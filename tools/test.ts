@@ -12,6 +12,7 @@ import { resolve } from "node:path";
 import { jupyterEnv } from "../lib/setup/kernelspec.ts";
 import { cacheDir, PROJECT_ROOT } from "../lib/util/paths.ts";
 import { defaultDataMirror } from "../lib/config/kit_config.ts";
+import { runStaticChecks } from "./check.ts";
 
 const HELP = `usage: ./kit task test [FILES...] [-- DENO-TEST-OPTIONS...]
        ./kit task ok
@@ -50,40 +51,8 @@ if (cliArgs[0] === "--") cliArgs.shift();
 const args = cliArgs.length > 0 ? cliArgs : ["--doc", "tests/", "lib/"];
 
 // The static checks of `ok`: each one counts as one test in the final line.
-let checksPassed = 0;
-let checksFailed = 0;
-if (runChecks) {
-  const toolFiles: string[] = [];
-  for (const dir of ["tools", "tools/notebooks"]) {
-    for (
-      const e of [...Deno.readDirSync(`${PROJECT_ROOT}/${dir}`)].sort((a, b) =>
-        a.name < b.name ? -1 : 1
-      )
-    ) {
-      if (e.isFile && e.name.endsWith(".ts")) toolFiles.push(`${dir}/${e.name}`);
-    }
-  }
-  const checks: [string, string[]][] = [
-    ["deno fmt --check", ["fmt", "--check"]],
-    ["deno lint", ["lint"]],
-    ["deno check lib/mod.ts tools/", ["check", "lib/mod.ts", ...toolFiles]],
-  ];
-  for (const [name, checkArgs] of checks) {
-    const t0 = performance.now();
-    const out = await new Deno.Command(Deno.execPath(), { args: checkArgs, cwd: PROJECT_ROOT, env })
-      .output();
-    const secs = ((performance.now() - t0) / 1000).toFixed(1);
-    if (out.success) {
-      checksPassed++;
-      console.log(`check: ${name} ... ok (${secs}s)`);
-    } else {
-      checksFailed++;
-      console.log(`check: ${name} ... FAILED (${secs}s):`);
-      const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-      console.log(text.trimEnd().split("\n").map((l) => `  ${l}`).join("\n"));
-    }
-  }
-}
+const checks = runChecks ? await runStaticChecks(env) : { passed: 0, failed: 0 };
+
 const child = new Deno.Command(Deno.execPath(), {
   args: ["test", "-A", "--no-prompt", ...args],
   cwd: PROJECT_ROOT,
@@ -125,11 +94,11 @@ if (left.length > 0) {
 }
 if (runChecks) {
   console.log(
-    `static checks: ${checksPassed} passed, ${checksFailed} failed` +
-      (checksFailed > 0 ? " (see the FAILED check above; counted as failed tests below)" : ""),
+    `static checks: ${checks.passed} passed, ${checks.failed} failed` +
+      (checks.failed > 0 ? " (see the FAILED check above; counted as failed tests below)" : ""),
   );
 }
-passed += checksPassed;
-failed += checksFailed;
+passed += checks.passed;
+failed += checks.failed;
 console.log(`\n${passed} passed, ${failed} failed${ignored ? `, ${ignored} skipped` : ""}`);
 Deno.exit(status.success && failed === 0 ? 0 : 1);

@@ -5,7 +5,6 @@ import { atomicWriteFile, atomicWriteJson } from "../util/atomic_write.ts";
 import { collectProvenance, type Provenance } from "./provenance.ts";
 import { tableCsv } from "./csv_writer.ts";
 import {
-  type Cell,
   type ColumnFormats,
   renderHtmlTable,
   renderLatexTable,

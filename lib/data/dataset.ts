@@ -18,7 +18,14 @@ export type UpstreamSource =
    */
   | {
     kind: "archives";
-    archives: { url: string; sha256: string | null; bytes: number | null; format: "zip" | "tar.gz" | "tar" | "deb" | "gz"; strip: string; into?: string }[];
+    archives: {
+      url: string;
+      sha256: string | null;
+      bytes: number | null;
+      format: "zip" | "tar.gz" | "tar" | "deb" | "gz";
+      strip: string;
+      into?: string;
+    }[];
   }
   /** Derived by the mirror's maintainers from another dataset; no single upstream file. */
   | { kind: "derived"; from: string; how: string }
