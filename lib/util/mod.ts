@@ -5,4 +5,4 @@ export * from "./progress.ts";
 export * from "./seeded_random.ts";
 export * from "./paths.ts";
 export * from "./cache_lock.ts";
-export * from "./integer_option.ts";
+export * from "./cli.ts";
