@@ -6,3 +6,4 @@ export * from "./seeded_random.ts";
 export * from "./paths.ts";
 export * from "./cache_lock.ts";
 export * from "./cli.ts";
+export * from "./canonical_json.ts";
