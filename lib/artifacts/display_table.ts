@@ -1,3 +1,4 @@
+import { escapeHtml } from "../util/escape_html.ts";
 import {
   type ColumnFormats,
   renderHtmlTable,
@@ -52,8 +53,4 @@ export function displayTable(
       };
     },
   } as DisplayTable;
-}
-
-function escapeHtml(s: string): string {
-  return s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }

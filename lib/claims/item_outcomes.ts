@@ -1,3 +1,4 @@
+import { roundHalfEven } from "../util/round_half_even.ts";
 import { join } from "node:path";
 import { macroMeanStatistic, type WeightedStatistic } from "../stats/mod.ts";
 import { atomicWriteFile } from "../util/atomic_write.ts";
@@ -480,12 +481,6 @@ export function pooledPerStratumMean(series: readonly ItemSeries[]): WeightedSta
     }
     return used === 0 ? NaN : total / used;
   };
-}
-
-/** Python's `round` (halves to even), as Table 6's hub ratio uses it. */
-function roundHalfEven(x: number): number {
-  const f = Math.floor(x), diff = x - f;
-  return diff > 0.5 ? f + 1 : diff < 0.5 ? f : f % 2 === 0 ? f : f + 1;
 }
 
 /**

@@ -37,22 +37,8 @@ export function populationSkewness(values: ArrayLike<number>): number {
   return m3 / Math.pow(m2, 1.5);
 }
 
-/**
- * Python/numpy `round`: to the nearest integer, halves to even (2.5 → 2, 3.5 → 4).
- *
- * ```ts
- * import assert from "node:assert/strict";
- * import { roundHalfEven } from "./hubness.ts";
- * assert(roundHalfEven(2.5) === 2 && roundHalfEven(3.5) === 4 && roundHalfEven(5.54) === 6);
- * ```
- */
-export function roundHalfEven(x: number): number {
-  const f = Math.floor(x);
-  const diff = x - f;
-  if (diff > 0.5) return f + 1;
-  if (diff < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
-}
+export { roundHalfEven } from "../util/round_half_even.ts";
+import { roundHalfEven } from "../util/round_half_even.ts";
 
 /** Hubness of a kNN graph: skewness of the in-degrees and the top-1% neighbour mass. */
 export interface Hubness {

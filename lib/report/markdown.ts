@@ -7,12 +7,8 @@
  * pass through. Link targets other than http(s), mailto, `#…` and relative paths become `#`.
  */
 
-export function escapeHtml(s: string): string {
-  return s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll(
-    '"',
-    "&quot;",
-  );
-}
+import { escapeHtml } from "../util/escape_html.ts";
+export { escapeHtml };
 
 const SAFE_TAG = /&lt;(\/?)(sub|sup|br|b|i|em|strong|kbd|code|u|small)\s*(\/?)&gt;/gi;
 

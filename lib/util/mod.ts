@@ -7,3 +7,5 @@ export * from "./paths.ts";
 export * from "./cache_lock.ts";
 export * from "./cli.ts";
 export * from "./canonical_json.ts";
+export * from "./round_half_even.ts";
+export * from "./escape_html.ts";
