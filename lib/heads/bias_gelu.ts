@@ -1,6 +1,6 @@
 import { tf } from "../backend/tf.ts";
 import type { Tensor, Tensor1D, Tensor2D } from "../backend/tf.ts";
-import { BIAS_GELU, fusedHeadKernelsActive, GELU_GRAD } from "./fused_head_kernels.ts";
+import { BIAS_GELU, fusedHeadKernelsActive, GELU_GRAD } from "./_fused_head_kernels.ts";
 import { gelu } from "./gelu.ts";
 
 /**

@@ -17,7 +17,6 @@ export * from "./frozen_input_matmul.ts";
 export * from "./gelu.ts";
 export * from "./bias_gelu.ts";
 export * from "./residual_normalize.ts";
-export * from "./fused_head_kernels.ts";
 export * from "./identity_head.ts";
 export * from "./linear_residual_head.ts";
 export * from "./mlp_residual_head.ts";

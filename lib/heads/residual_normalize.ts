@@ -4,7 +4,7 @@ import {
   fusedHeadKernelsActive,
   NORMALIZE_GRAD,
   RESIDUAL_NORMALIZE,
-} from "./fused_head_kernels.ts";
+} from "./_fused_head_kernels.ts";
 import { normalizeRows } from "./normalize_rows.ts";
 
 /**

@@ -14,4 +14,3 @@ export * from "./cross_entropy.ts";
 export * from "./symmetric_info_nce.ts";
 export * from "./text_to_image_cross_entropy.ts";
 export * from "./pivot_text_cross_entropy.ts";
-export * from "./repeated_info_nce_kernel.ts";

@@ -4,7 +4,7 @@ import { matMulFast } from "../backend/matmul.ts";
 import { nativeMatMulActive } from "../backend/native_matmul_kernel.ts";
 import { KitError } from "../util/kit_error.ts";
 import { assertMatrix } from "./cross_entropy.ts";
-import { REPEATED_INFO_NCE, repeatedInfoNceKernelActive } from "./repeated_info_nce_kernel.ts";
+import { REPEATED_INFO_NCE, repeatedInfoNceKernelActive } from "./_repeated_info_nce_kernel.ts";
 
 /**
  * Paper D's symmetric InfoNCE: `½ (CE(S) + CE(Sᵀ))` with `S = T·Vᵀ / τ` and the diagonal as
