@@ -14,7 +14,7 @@ import {
 
 /** What a notebook or CLI passes to write a table. */
 export interface TableSpec {
-  /** Artifact ID (SPEC §3): `K-T1`, `D-T3`, `DATA-T1`, `MT-T1`, `CLAIMS`, … */
+  /** Artifact ID (README, "What you get"): `K-T1`, `D-T3`, `DATA-T1`, `MT-T1`, `CLAIMS`, … */
   id: string;
   title: string;
   /** Rows as objects. */

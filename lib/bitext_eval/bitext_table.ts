@@ -31,7 +31,7 @@ export const K_T1_GROUPS = [
   "in-domain:quechua",
 ] as const;
 
-/** A K-T1 row (schema in the design notes; `paper_mean` added: SPEC §1's number as a fraction). */
+/** A K-T1 row (schema in the design notes; `paper_mean` added: K's published Table 1 number as a fraction). */
 export interface KT1Row {
   [key: string]: string | number | null;
   setup: string;
@@ -116,7 +116,7 @@ export function bitextGroupStatistic(
   };
 }
 
-/** SPEC §1's published bitext value (fraction) for a setup and group, or null. */
+/** K's published Table 1 bitext value ([K] Table 1, data/paper/k_published.json) (fraction) for a setup and group, or null. */
 export function publishedBitext(setup: string, group: string): number | null {
   const v = publishedValues({ paper: "K", table: "Table 1", row: setup, column: group })[0];
   return v ? v.value / 100 : null;
@@ -126,7 +126,7 @@ export function publishedBitext(setup: string, group: string): number | null {
  * K-T1 rows of one setup: for each group with at least one language and each score, the mean
  * over languages of eng→x, x→eng and their mean, a percentile bootstrap interval of the mean
  * (units — sentences, stamps — resampled jointly across the group's languages; the retrieval
- * pool is held fixed), and the published value where SPEC §1 has one — only on the row of the
+ * pool is held fixed), and the published value where K's Table 1 has one — only on the row of the
  * score K's script used for that setup ({@link publishedScore}; `compared` = "yes").
  */
 export function bitextGroupRows(

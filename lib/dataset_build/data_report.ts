@@ -9,7 +9,7 @@ import type {
   RejectCount,
 } from "./manifest.ts";
 
-/** K's caption languages (SPEC §1, without the optional Quechua). */
+/** K's caption languages ([K], without the optional Quechua). */
 export const K_LANGUAGES: readonly string[] = ["en", "es", "ja", "hi"];
 /** The ten languages the mini dataset must cover (K's four ∪ D's nine). */
 export const MINI_LANGUAGES: readonly string[] = [

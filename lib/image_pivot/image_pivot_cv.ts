@@ -128,7 +128,7 @@ async function projectAll(
 }
 
 /**
- * Paper D's protocol (SPEC §2) on fixed embeddings: scikit-learn-identical K folds (shuffle,
+ * Paper D's protocol ([D] §4.5; mattiadri/crosslingual-contrastive@e2a8979 `align_text_to_image.py`) on fixed embeddings: scikit-learn-identical K folds (shuffle,
  * `random_state = seed`); on each fold the identity ("Before") head and each trained head
  * (residual linear, residual MLP; D's best configuration, best epoch by holdout macro t2i R@1 —
  * selected on the reported fold, as D's code does) are evaluated on the holdout rows: t2i, i2t and

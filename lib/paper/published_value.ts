@@ -1,6 +1,6 @@
 import { KitError } from "../util/kit_error.ts";
 
-/** The two papers the kit reproduces (SPEC.md): K = Krasner et al. 2025, D = Di Iorio 2026. */
+/** The two papers the kit reproduces (README, "Sources"): K = Krasner et al. 2025 (arXiv:2505.13628), D = Di Iorio 2026. */
 export type PaperId = "K" | "D";
 
 /**

@@ -20,7 +20,7 @@ export interface BitextAccuracy {
   /** Neighbourhood size of xsim and of the margin. */
   k: number;
   cosine: DirectionalAccuracy;
-  /** Paper K's xsim (SPEC §1): within-language k-neighbourhood radii, argmax over all n. */
+  /** Paper K's xsim (nkrasner/cl-clip-align@d75b729 `Alignment/text-image/flores-sts.py`): within-language k-neighbourhood radii, argmax over all n. */
   xsim: DirectionalAccuracy;
   /** LASER's ratio margin (Artetxe & Schwenk 2019) — not K's xsim. */
   margin: DirectionalAccuracy;
@@ -195,7 +195,7 @@ export function bitextFromSimilarity(
  *
  * - **cosine**: a→b = mean over i of [argmax_j S[i, j] = i]; b→a = mean over j of
  *   [argmax_i S[i, j] = j]; ties → the lowest index.
- * - **xsim** (paper K's own score, SPEC §1, k = 4): D = 1 − cos; r_a(i) = (sum of the k
+ * - **xsim** (paper K's own score, nkrasner/cl-clip-align@d75b729 `Alignment/text-image/flores-sts.py`, k = 4): D = 1 − cos; r_a(i) = (sum of the k
  *   smallest D(a_i, a_j), j ≠ i) / (2k), r_b(j) likewise within b;
  *   S'(i, j) = 1 − D(a_i, b_j) / (r_a(i) + r_b(j)); argmax over all n candidates, first index
  *   on ties, in both directions.

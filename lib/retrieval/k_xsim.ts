@@ -1,7 +1,7 @@
 import { KitError } from "../util/kit_error.ts";
 
 /**
- * Paper K's neighbourhood radius of each sentence **within its own language** (SPEC §1, their
+ * Paper K's neighbourhood radius of each sentence **within its own language** (nkrasner/cl-clip-align@d75b729 `Alignment/text-image/flores-sts.py`, `xsim`; their
  * `flores-sts.py` `xsim`): with cosine distances D(i, j) = 1 − cos(x_i, x_j),
  * r(i) = (sum of the k smallest D(i, ·) over j ≠ i) / (2k). `selfCos` is the `n × n` cosine
  * matrix of the language with itself (row-major). Computed in float64.
@@ -52,7 +52,7 @@ export function xsimRadii(
 }
 
 /**
- * Paper K's `xsim` score matrix (SPEC §1; **not** LASER's ratio margin, which lib/retrieval keeps
+ * Paper K's `xsim` score matrix (nkrasner/cl-clip-align@d75b729 `Alignment/text-image/flores-sts.py`; **not** LASER's ratio margin, which lib/retrieval keeps
  * as `margin`): S(i, j) = 1 − D_xy(i, j) / (r_x(i) + r_y(j)) with D_xy = 1 − cos(x_i, y_j) and
  * the within-language radii of {@link xsimRadii}. `cos` is the `nx × ny` cross-language cosine
  * matrix. Returns a row-major Float64Array. A zero denominator (k duplicates of a sentence on

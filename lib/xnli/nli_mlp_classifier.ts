@@ -7,7 +7,7 @@ import { SeededRandom } from "../util/seeded_random.ts";
 import { type EmbeddedNliPairs, gatherPairRows, pairCount } from "./nli_pairs.ts";
 import { nliFeaturesTensor } from "./nli_features.ts";
 
-/** Training settings of paper K's XNLI probe (SPEC §1); every field has K's default. */
+/** Training settings of paper K's XNLI probe (nkrasner/cl-clip-align@d75b729 `NLI/nli.py`); every field has K's default. */
 export interface NliClassifierOptions {
   /** Hidden widths (K: three layers of 512). */
   hidden?: readonly number[];

@@ -18,7 +18,7 @@ export interface PretrainedModelSpec {
   readonly howToGet: readonly string[];
 }
 
-/** The paper profile's pretrained models (SPEC §1–2). */
+/** The paper profile's pretrained models ([K]; [D] §4.2). */
 export const PAPER_MODELS: Readonly<Record<PaperModelKey, PretrainedModelSpec>> = {
   "clip-vit-b32-image": {
     key: "clip-vit-b32-image",
