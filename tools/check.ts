@@ -10,7 +10,14 @@ import { PROJECT_ROOT } from "../lib/util/paths.ts";
 export function staticChecks(): [string, string[]][] {
   const toolFiles: string[] = [];
   for (const dir of ["tools", "tools/notebooks"]) {
-    const names = [...Deno.readDirSync(`${PROJECT_ROOT}/${dir}`)]
+    let entries: Deno.DirEntry[];
+    try {
+      entries = [...Deno.readDirSync(`${PROJECT_ROOT}/${dir}`)];
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) continue;
+      throw err;
+    }
+    const names = entries
       .filter((e) => e.isFile && e.name.endsWith(".ts"))
       .map((e) => e.name)
       .sort();
