@@ -245,8 +245,15 @@ export async function prepareImageFile(path: string, opts: ImageOptions): Promis
  * Decodes a (dataset) PNG into RGB floats in [0, 1], row-major HWC: what image encoders read.
  *
  * ```ts
+ * import assert from "node:assert/strict";
+ * import sharp from "sharp";
  * import { decodeImagePixels } from "./prepare_image.ts";
- * // const { data, width, height } = await decodeImagePixels(pngBytes); // data.length === width*height*3
+ * const red = { r: 255, g: 0, b: 0 };
+ * const png = await sharp({ create: { width: 2, height: 1, channels: 3, background: red } })
+ *   .png().toBuffer();
+ * const { data, width, height } = await decodeImagePixels(new Uint8Array(png));
+ * assert.deepEqual([width, height], [2, 1]);
+ * assert.deepEqual([...data], [1, 0, 0, 1, 0, 0]);
  * ```
  */
 export async function decodeImagePixels(
