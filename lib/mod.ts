@@ -1,9 +1,14 @@
 /**
- * The kit's library: every notebook imports from here.
+ * The kit's library, its whole public surface in one module: every topic's barrel
+ * (`lib/<topic>/mod.ts`). The notebooks import from those topic barrels (a cell loads only what it
+ * uses); this module is for scripts that want everything, and `deno check lib/mod.ts` (the `check`
+ * task) type-checks every public module through it. Files named `_*.ts` are internal to their
+ * folder (test switches, kernel registrations) and no barrel re-exports them.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { kitConfig } from "./mod.ts";
- * console.assert(["mini", "paper"].includes(kitConfig({}).profile));
+ * assert(["mini", "paper"].includes(kitConfig({}).profile));
  * ```
  */
 export * from "./util/mod.ts";

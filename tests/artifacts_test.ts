@@ -1,8 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import pl from "nodejs-polars";
-import { closeBrowser, chromiumPath, writeFigureArtifact, writeTableArtifact } from "../lib/artifacts/mod.ts";
+import {
+  chromiumPath,
+  closeBrowser,
+  writeFigureArtifact,
+  writeTableArtifact,
+} from "../lib/artifacts/mod.ts";
 import { initBackend } from "../lib/backend/mod.ts";
+import { PROVENANCE_PACKAGES } from "../lib/artifacts/provenance.ts";
+import { PROJECT_ROOT } from "../lib/util/paths.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 
 const display = Symbol.for("Jupyter.display");
@@ -10,21 +16,54 @@ const display = Symbol.for("Jupyter.display");
 Deno.test("writeTableArtifact() writes json with provenance, md, tex and csv, and displays as a table", async () => {
   await initBackend("wasm");
   const dir = await Deno.makeTempDir();
-  const df = pl.DataFrame({ language: ["en", "es"], "R@1": [0.51234, 0.25], n: [554, 553] });
-  const t = await writeTableArtifact({ id: "TEST-T1", title: "t2i R@1", rows: df, formats: { "R@1": 3 }, seeds: { fold: 7 }, outDir: dir, notes: ["a note"] });
+  const rows = [{ language: "en", "R@1": 0.51234, n: 554 }, {
+    language: "es",
+    "R@1": 0.25,
+    n: 553,
+  }];
+  const t = await writeTableArtifact({
+    id: "TEST-T1",
+    title: "t2i R@1",
+    rows,
+    formats: { "R@1": 3 },
+    seeds: { fold: 7 },
+    outDir: dir,
+    notes: ["a note"],
+  });
   const json = JSON.parse(await Deno.readTextFile(join(dir, "TEST-T1.json")));
   assert.deepEqual(json.columns, ["language", "R@1", "n"]);
   assert.deepEqual(json.rows[0], { language: "en", "R@1": 0.51234, n: 554 });
-  for (const k of ["profile", "seeds", "data", "versions", "backend", "git", "signature"]) assert.ok(k in json.provenance, k);
+  for (const k of ["profile", "seeds", "data", "versions", "backend", "git", "signature"]) {
+    assert.ok(k in json.provenance, k);
+  }
   assert.equal(json.provenance.backend.name, "wasm");
   assert.deepEqual(json.provenance.seeds, { fold: 7 });
-  assert.ok(json.provenance.versions["@tensorflow/tfjs"]);
-  assert.match(json.provenance.signature, /^profile:(mini|paper)\|smoke:[01]\|backend:wasm\|seeds:fold=7\|tfjs:4\.22\.0\|git:/);
+  const lock = JSON.parse(await Deno.readTextFile(join(PROJECT_ROOT, "package-lock.json")));
+  for (const name of PROVENANCE_PACKAGES) {
+    assert.equal(
+      json.provenance.versions[name],
+      lock.packages[`node_modules/${name}`].version,
+      `provenance.versions["${name}"]`,
+    );
+  }
+  assert.match(
+    json.provenance.signature,
+    /^profile:(mini|paper)\|smoke:[01]\|backend:wasm\|seeds:fold=7\|tfjs:4\.22\.0\|git:/,
+  );
   const md = await Deno.readTextFile(join(dir, "TEST-T1.md"));
-  assert.match(md, /\| language \| R@1 \| n \|\n\| --- \| ---: \| ---: \|\n\| en \| 0\.512 \| 554 \|/);
+  assert.match(
+    md,
+    /\| language \| R@1 \| n \|\n\| --- \| ---: \| ---: \|\n\| en \| 0\.512 \| 554 \|/,
+  );
   assert.match(md, /> a note/);
-  assert.match(await Deno.readTextFile(join(dir, "TEST-T1.tex")), /\\begin\{tabular\}\{lrr\}[\s\S]*en & 0\.512 & 554 \\\\/);
-  assert.equal(await Deno.readTextFile(join(dir, "TEST-T1.csv")), "language,R@1,n\nen,0.51234,554\nes,0.25,553\n");
+  assert.match(
+    await Deno.readTextFile(join(dir, "TEST-T1.tex")),
+    /\\begin\{tabular\}\{lrr\}[\s\S]*en & 0\.512 & 554 \\\\/,
+  );
+  assert.equal(
+    await Deno.readTextFile(join(dir, "TEST-T1.csv")),
+    "language,R@1,n\nen,0.51234,554\nes,0.25,553\n",
+  );
   const bundle = (t as unknown as Record<symbol, () => Record<string, string>>)[display]!();
   assert.ok(bundle["text/markdown"]!.includes("| en | 0.512 | 554 |"));
   assert.ok(bundle["text/html"]!.includes("<table"));
@@ -34,9 +73,18 @@ Deno.test("writeTableArtifact() writes json with provenance, md, tex and csv, an
 });
 
 Deno.test("writeTableArtifact() rejects a bad id and a row missing a column, naming them", async () => {
-  await assert.rejects(writeTableArtifact({ id: "t1", title: "x", rows: [{ a: 1 }], outDir: "/nonexistent" }), KitError);
   await assert.rejects(
-    writeTableArtifact({ id: "TEST-T2", title: "x", rows: [{ a: 1, b: 2 }, { a: 3 }], columns: ["a", "b"], outDir: await Deno.makeTempDir() }),
+    writeTableArtifact({ id: "t1", title: "x", rows: [{ a: 1 }], outDir: "/nonexistent" }),
+    KitError,
+  );
+  await assert.rejects(
+    writeTableArtifact({
+      id: "TEST-T2",
+      title: "x",
+      rows: [{ a: 1, b: 2 }, { a: 3 }],
+      columns: ["a", "b"],
+      outDir: await Deno.makeTempDir(),
+    }),
     (e: unknown) => e instanceof KitError && /TEST-T2 row 1: missing column "b"/.test(e.message),
   );
 });
@@ -47,7 +95,13 @@ Deno.test("writeFigureArtifact() writes json, an offline interactive html, and p
   const f = await writeFigureArtifact({
     id: "TEST-F1",
     title: "caption lengths",
-    figure: { data: [{ type: "box", name: "en", y: [3, 5, 8, 13] }, { type: "box", name: "es", y: [4, 6, 9] }] },
+    figure: {
+      data: [{ type: "box", name: "en", y: [3, 5, 8, 13] }, {
+        type: "box",
+        name: "es",
+        y: [4, 6, 9],
+      }],
+    },
     outDir: dir,
   });
   const json = JSON.parse(await Deno.readTextFile(join(dir, "TEST-F1.json")));

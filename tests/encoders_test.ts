@@ -53,7 +53,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-function setFromFixture(params: { values: Record<string, Float32Array> }, p: FixtureParams) {
+function setFromFixture(_params: { values: Record<string, Float32Array> }, p: FixtureParams) {
   const state: Record<string, Float32Array> = {};
   for (const [k, v] of Object.entries(p)) state[k] = Float32Array.from(v.data);
   return state;

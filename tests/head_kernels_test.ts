@@ -1,13 +1,10 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../lib/backend/mod.ts";
+import { biasGelu, createMlpResidualHead, gelu, residualNormalize } from "../lib/heads/mod.ts";
 import {
-  biasGelu,
-  createMlpResidualHead,
   fusedHeadKernelsActive,
-  gelu,
-  residualNormalize,
   setFusedHeadKernelsEnabled,
-} from "../lib/heads/mod.ts";
+} from "../lib/heads/_fused_head_kernels.ts";
 import { HeadStepper } from "../lib/train/head_step.ts";
 import { resolveTrainConfig } from "../lib/train/train_config.ts";
 import { SeededRandom } from "../lib/util/seeded_random.ts";

@@ -340,7 +340,7 @@ Deno.test("align exits 1 with a message naming the file when N does not match, a
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /"cnn" is not a head/);
     const noEmb = await runAlign(["--out", join(dir, "o")]);
-    assert.equal(noEmb.code, 1);
+    assert.equal(noEmb.code, 2); // a usage error (lib/util/cli.ts)
     assert.match(noEmb.stderr, /--emb DIR is required/);
   } finally {
     await Deno.remove(dir, { recursive: true });

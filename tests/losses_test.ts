@@ -10,7 +10,7 @@ import {
 import {
   repeatedInfoNceKernelActive,
   setRepeatedInfoNceKernelEnabled,
-} from "../lib/losses/repeated_info_nce_kernel.ts";
+} from "../lib/losses/_repeated_info_nce_kernel.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 import { SeededRandom } from "../lib/util/seeded_random.ts";
 

@@ -169,7 +169,7 @@ Deno.test("kernel task: --install-user writes a kernelspec Jupyter lists; --unin
       await uninstallUserKernelSpec({ dataDir: dir, name: "deno-kit" }),
       join(dir, "kernels", "deno-kit"),
     );
-    assert.equal((await runTool("kernel.ts", [])).code, 1);
+    assert.equal((await runTool("kernel.ts", [])).code, 2); // a usage error: neither option
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

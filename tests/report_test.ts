@@ -46,13 +46,13 @@ Deno.test("renderMarkdown() renders headings, lists, tables, code, quotes and ru
   );
   assert.match(
     html,
-    /<ul>\n<li>one<\/li>\n<li>two\n<ul>\n<li>nested<\/li>\n<\/ul><\/li>\n<li>three<\/li>\n<\/ul>/,
+    /<ul>\n<li>one<\/li>\n<li>two\n<ul>\n<li>nested<\/li>\n<\/ul>\n?<\/li>\n<li>three<\/li>\n<\/ul>/,
   );
   assert.match(html, /<ol start="3">\n<li>c<\/li>\n<li>d<\/li>\n<\/ol>/);
-  assert.match(html, /<th style="text-align:left">a<\/th><th style="text-align:right">b<\/th>/);
+  assert.match(html, /<th style="text-align:left">a<\/th>\n<th style="text-align:right">b<\/th>/);
   assert.match(html, /<td style="text-align:right">x \| y<\/td>/);
   assert.match(html, /<blockquote>\n<p>quoted<\/p>\n<\/blockquote>/);
-  assert.match(html, /<pre><code class="language-ts">if \(a &lt; b\) \{\}<\/code><\/pre>/);
+  assert.match(html, /<pre><code class="language-ts">if \(a &lt; b\) \{\}\n<\/code><\/pre>/);
   assert.match(html, /<hr>/);
 });
 
@@ -69,6 +69,11 @@ Deno.test("renderInline() escapes HTML but keeps safe tags, and neutralises unsa
   assert.equal(renderInline("[f](../D-T1.md)"), '<a href="../D-T1.md">f</a>');
   assert.equal(renderInline("![alt](x.png)"), '<img src="x.png" alt="alt">');
   assert.equal(renderInline("a \\*b\\* c"), "a *b* c");
+  // a link whose target has parentheses (the hand renderer cut it at the first ")")
+  assert.equal(
+    renderInline("[w](https://en.wikipedia.org/wiki/Foo_(bar))"),
+    '<a href="https://en.wikipedia.org/wiki/Foo_(bar)">w</a>',
+  );
 });
 
 Deno.test("renderOutput() shows each MIME type, streams and errors", () => {

@@ -22,8 +22,18 @@ Deno.test("runMain() turns a bad command-line option into one line and exit code
   assert.doesNotMatch(ambiguous.stderr, /internal error|\n\s+at /);
 });
 
-Deno.test("runMain() reports a KitError from a tool with exit code 1 and the option named", async () => {
+Deno.test("runCli() reports an out-of-range or malformed integer option with exit code 2 and the option named", async () => {
   const r = await runTool("align.ts", ["--emb", "x", "--out", "y", "--folds", "1"]);
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /error: --folds 1: expected an integer ≥ 2/);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^error: --folds 1: expected an integer ≥ 2 \(see --help\)\n$/);
+  const nan = await runTool("bench.ts", ["--steps", "abc"]);
+  assert.equal(nan.code, 2);
+  assert.match(nan.stderr, /^error: --steps "abc": expected an integer \(see --help\)\n$/);
+});
+
+Deno.test("runMain() reports a KitError from a tool with exit code 1, no stack trace", async () => {
+  const r = await runTool("align.ts", ["--emb", "/nonexistent-kit-dir", "--out", "y"]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^error: embedding folder \/nonexistent-kit-dir does not exist/m);
+  assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
 });

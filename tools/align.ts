@@ -5,8 +5,7 @@
  * = image i). Writes D-T1…D-T6 (json with provenance, md, tex, csv) to --out, and with
  * --dump-folds `folds.json` = the holdout index lists.
  */
-import { integerOption } from "../lib/util/integer_option.ts";
-import { parseArgs } from "node:util";
+import { type CliSpec, runCli, UsageError } from "../lib/util/cli.ts";
 import { join } from "node:path";
 import { initBackend } from "../lib/backend/select_backend.ts";
 import { kitConfig } from "../lib/config/kit_config.ts";
@@ -15,53 +14,58 @@ import { loadEmbeddingDir } from "../lib/image_pivot/embedding_dir.ts";
 import { runImagePivotCv, type TrainedHeadKind } from "../lib/image_pivot/image_pivot_cv.ts";
 import { imagePivotTables } from "../lib/image_pivot/image_pivot_tables.ts";
 import { atomicWriteJson } from "../lib/util/atomic_write.ts";
-import { KitError, runMain } from "../lib/util/kit_error.ts";
+import { KitError } from "../lib/util/kit_error.ts";
 import { publishedLookupForD } from "../lib/image_pivot/published_lookup.ts";
 
-const HELP = `usage: ./kit task align --emb DIR --out DIR [options]
-  --emb DIR          images.npy (N×d) and text_<lang>.npy (N×d each; row i = image i)
-  --out DIR          where D-T1…D-T6 are written
-  --heads LIST       trained heads, comma-separated: linear,mlp (default both)
-  --folds K          cross-validation folds (default 5)
-  --seed S           KFold shuffle / head init / probe seed (default 7)
-  --langs LIST       languages (default D's nine when present, else every text_*.npy)
-  --before-only      identity head only (no training)
-  --dump-folds       also write folds.json (the holdout index lists)
-  --no-diagnostics   skip Table 6 (D-T6)
-  --no-probe         skip the lang-ID probe inside Table 6
-  --resume           keep per-fold training checkpoints in DIR/checkpoints and resume from them
-  --backend NAME     auto|webgpu|tfjs-node-gpu|wasm+openblas|wasm|cpu (default: KIT_BACKEND,
-                     else auto, as the notebooks; the identity-head retrieval numbers are
-                     computed in float64 JavaScript and do not depend on it)`;
-
-await runMain(async () => {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      emb: { type: "string" },
-      out: { type: "string" },
-      heads: { type: "string" },
-      folds: { type: "string" },
-      seed: { type: "string" },
-      langs: { type: "string" },
-      "before-only": { type: "boolean", default: false },
-      "dump-folds": { type: "boolean", default: false },
-      "no-diagnostics": { type: "boolean", default: false },
-      "no-probe": { type: "boolean", default: false },
-      resume: { type: "boolean", default: false },
-      backend: { type: "string" },
-      help: { type: "boolean", default: false },
+const CLI = {
+  usage: "./kit task align --emb DIR --out DIR [options]",
+  options: {
+    emb: {
+      type: "string",
+      value: "DIR",
+      help: "images.npy (N×d) and text_<lang>.npy (N×d each; row i = image i)",
     },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (!values.emb) throw new KitError("--emb DIR is required", [HELP]);
-  if (!values.out) throw new KitError("--out DIR is required", [HELP]);
-  const int = integerOption;
-  const folds = int("folds", values.folds, 5, 2);
-  const seed = int("seed", values.seed, 7, 0);
+    out: { type: "string", value: "DIR", help: "where D-T1…D-T6 are written" },
+    heads: {
+      type: "string",
+      value: "LIST",
+      help: "trained heads, comma-separated: linear,mlp (default both)",
+    },
+    folds: { type: "integer", value: "K", min: 2, help: "cross-validation folds (default 5)" },
+    seed: {
+      type: "integer",
+      value: "S",
+      min: 0,
+      help: "KFold shuffle / head init / probe seed (default 7)",
+    },
+    langs: {
+      type: "string",
+      value: "LIST",
+      help: "languages (default D's nine when present, else every text_*.npy)",
+    },
+    "before-only": { type: "boolean", help: "identity head only (no training)" },
+    "dump-folds": { type: "boolean", help: "also write folds.json (the holdout index lists)" },
+    "no-diagnostics": { type: "boolean", help: "skip Table 6 (D-T6)" },
+    "no-probe": { type: "boolean", help: "skip the lang-ID probe inside Table 6" },
+    resume: {
+      type: "boolean",
+      help: "keep per-fold training checkpoints in DIR/checkpoints and resume from them",
+    },
+    backend: {
+      type: "string",
+      value: "NAME",
+      help: `auto|webgpu|tfjs-node-gpu|wasm+openblas|wasm|cpu (default: KIT_BACKEND,
+        else auto, as the notebooks; the identity-head retrieval numbers are
+        computed in float64 JavaScript and do not depend on it)`,
+    },
+  },
+} as const satisfies CliSpec;
+
+await runCli(CLI, async (values) => {
+  if (!values.emb) throw new UsageError("--emb DIR is required");
+  if (!values.out) throw new UsageError("--out DIR is required");
+  const folds = values.folds ?? 5;
+  const seed = values.seed ?? 7;
   const heads = (values.heads ?? "linear,mlp").split(",").map((s) => s.trim()).filter((s) => s);
   for (const h of heads) {
     if (h !== "linear" && h !== "mlp") {

@@ -10,14 +10,14 @@
  * in the JSON. The kit runs on
  * `wasm+openblas` when OpenBLAS loads (else plain `wasm`) unless `--backend` says otherwise.
  */
-import { parseArgs } from "node:util";
+import { type CliSpec, runCli } from "../lib/util/cli.ts";
 import { join } from "node:path";
 import { initBackend } from "../lib/backend/select_backend.ts";
 import { loadOpenBlas } from "../lib/backend/openblas.ts";
 import type { BackendPreference } from "../lib/config/kit_config.ts";
 import { kitConfig } from "../lib/config/kit_config.ts";
 import { type HeadWorkloadTimes, runHeadWorkloads } from "../lib/bench/head_workloads.ts";
-import { KitError, runMain } from "../lib/util/kit_error.ts";
+import { KitError } from "../lib/util/kit_error.ts";
 import { PROJECT_ROOT } from "../lib/util/paths.ts";
 
 const KEYS = ["linear_step_ms", "mlp_step_ms", "eval_fold_ms", "geometry_fold_ms"] as const;
@@ -85,29 +85,39 @@ function medianTimes(runs: readonly HeadWorkloadTimes[]): HeadWorkloadTimes {
   ) as unknown as HeadWorkloadTimes;
 }
 
-await runMain(async () => {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      json: { type: "boolean", default: false },
-      steps: { type: "string" },
-      rounds: { type: "string" },
-      peer: { type: "string" },
-      "no-peer": { type: "boolean", default: false },
-      backend: { type: "string" },
-      help: { type: "boolean", default: false },
+const CLI = {
+  usage: "./kit task bench [options]",
+  options: {
+    json: { type: "boolean", help: "print one JSON object (the medians and every round's ratios)" },
+    steps: {
+      type: "integer",
+      value: "N",
+      min: 1,
+      help: "timed steps per training workload (default 30)",
     },
-  });
-  if (values.help) {
-    console.log(
-      "usage: ./kit task bench [--json] [--steps N] [--rounds R] [--peer FILE | --no-peer] [--backend wasm+openblas|wasm|webgpu|cpu|auto]",
-    );
-    return 0;
-  }
-  const steps = values.steps === undefined ? 30 : Number(values.steps);
-  if (!Number.isInteger(steps) || steps < 1) {
-    throw new KitError(`--steps ${values.steps}: expected a positive integer`);
-  }
+    rounds: {
+      type: "integer",
+      value: "R",
+      min: 1,
+      help: "kit/peer rounds, order alternating (default 3; 1 with --no-peer)",
+    },
+    peer: {
+      type: "string",
+      value: "FILE",
+      help: "the PyTorch peer script (default bench/torch_reference.py)",
+    },
+    "no-peer": { type: "boolean", help: "time the kit only" },
+    backend: {
+      type: "string",
+      value: "NAME",
+      help:
+        "wasm+openblas|wasm|webgpu|cpu|auto (default wasm+openblas when OpenBLAS loads, else wasm)",
+    },
+  },
+} as const satisfies CliSpec;
+
+await runCli(CLI, async (values) => {
+  const steps = values.steps ?? 30;
   // default: the kit's CPU path — WASM with native OpenBLAS when it loads, plain WASM otherwise
   const backend =
     (values.backend ?? (loadOpenBlas() ? "wasm+openblas" : "wasm")) as BackendPreference;
@@ -117,10 +127,7 @@ await runMain(async () => {
     console.error(`bench: kit on ${info.name}, ${steps} timed steps per training workload ...`);
   }
   const noPeer = values["no-peer"];
-  const rounds = values.rounds === undefined ? (noPeer ? 1 : 3) : Number(values.rounds);
-  if (!Number.isInteger(rounds) || rounds < 1) {
-    throw new KitError(`--rounds ${values.rounds}: expected a positive integer`);
-  }
+  const rounds = values.rounds ?? (noPeer ? 1 : 3);
   const file = values.peer ?? join(PROJECT_ROOT, "bench", "torch_reference.py");
   const kits: HeadWorkloadTimes[] = [], peers: PeerTimes[] = [], peers1: PeerTimes[] = [];
   for (let r = 0; r < rounds; r++) {

@@ -5,8 +5,7 @@
  * cosine and K's xsim) and K-T1-LANGS (per language) to --out, as json with provenance, md,
  * tex and csv — the same code path as notebook 03.
  */
-import { integerOption } from "../lib/util/integer_option.ts";
-import { parseArgs } from "node:util";
+import { type CliSpec, runCli, UsageError } from "../lib/util/cli.ts";
 import { initBackend } from "../lib/backend/select_backend.ts";
 import { writeTableArtifact } from "../lib/artifacts/table_artifact.ts";
 import {
@@ -17,42 +16,38 @@ import {
   loadBitextEmbeddingDir,
   XLMR_MAPPING_RULES,
 } from "../lib/bitext_eval/mod.ts";
-import { KitError, runMain } from "../lib/util/kit_error.ts";
 
-const HELP = `usage: ./kit task bitext --emb DIR --out DIR [options]
-  --emb DIR        eng_Latn.npy and <flores_code>.npy (n×d each; row i = sentence i)
-  --out DIR        where K-T1 and K-T1-LANGS are written
-  --setup NAME     label of the rows; a K setup id (xlmr, eng-only, eng-pivot, multilingual,
-                   multilingual-qu) also shows K's published value (default: embeddings)
-  --seed S         bootstrap seed (default 2025, as notebook 03)
-  --resamples R    bootstrap resamples (default 1000)
-  --k K            xsim / margin neighbourhood (default 4)`;
-
-await runMain(async () => {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      emb: { type: "string" },
-      out: { type: "string" },
-      setup: { type: "string" },
-      seed: { type: "string" },
-      resamples: { type: "string" },
-      k: { type: "string" },
-      help: { type: "boolean", default: false },
+const CLI = {
+  usage: "./kit task bitext --emb DIR --out DIR [options]",
+  options: {
+    emb: {
+      type: "string",
+      value: "DIR",
+      help: "eng_Latn.npy and <flores_code>.npy (n×d each; row i = sentence i)",
     },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (!values.emb) throw new KitError("--emb DIR is required", [HELP]);
-  if (!values.out) throw new KitError("--out DIR is required", [HELP]);
-  const int = integerOption;
-  const boot = {
-    seed: int("seed", values.seed, 2025, 0),
-    resamples: int("resamples", values.resamples, 1000, 10),
-  };
-  const k = int("k", values.k, 4, 1);
+    out: { type: "string", value: "DIR", help: "where K-T1 and K-T1-LANGS are written" },
+    setup: {
+      type: "string",
+      value: "NAME",
+      help: `label of the rows; a K setup id (xlmr, eng-only, eng-pivot, multilingual,
+        multilingual-qu) also shows K's published value (default: embeddings)`,
+    },
+    seed: {
+      type: "integer",
+      value: "S",
+      min: 0,
+      help: "bootstrap seed (default 2025, as notebook 03)",
+    },
+    resamples: { type: "integer", value: "R", min: 10, help: "bootstrap resamples (default 1000)" },
+    k: { type: "integer", value: "K", min: 1, help: "xsim / margin neighbourhood (default 4)" },
+  },
+} as const satisfies CliSpec;
+
+await runCli(CLI, async (values) => {
+  if (!values.emb) throw new UsageError("--emb DIR is required");
+  if (!values.out) throw new UsageError("--out DIR is required");
+  const boot = { seed: values.seed ?? 2025, resamples: values.resamples ?? 1000 };
+  const k = values.k ?? 4;
   const setup = values.setup ?? "embeddings";
   await initBackend("wasm");
   const emb = await loadBitextEmbeddingDir(values.emb);

@@ -5,29 +5,27 @@
  * (an unreadable or invalid artifact, an evaluator that throws), never because a claim does not
  * hold.
  */
-import { parseArgs } from "node:util";
 import { kitConfig } from "../lib/config/kit_config.ts";
 import { verdictCounts, writeClaimsArtifact } from "../lib/claims/write_claims_artifact.ts";
 import { closeBrowser } from "../lib/artifacts/chromium_renderer.ts";
-import { runMain } from "../lib/util/kit_error.ts";
+import { type CliSpec, runCli } from "../lib/util/cli.ts";
 
-const HELP = `usage: ./kit task claims [options]
-  --artifact-dir DIR   the run's artifacts (default: figures/<profile>, as ./kit task reproduce writes them)
-  --paper-check        compare with the published numbers even outside the paper profile`;
-
-await runMain(async () => {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      "artifact-dir": { type: "string" },
-      "paper-check": { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
+const CLI = {
+  usage: "./kit task claims [options]",
+  options: {
+    "artifact-dir": {
+      type: "string",
+      value: "DIR",
+      help: "the run's artifacts (default: figures/<profile>, as ./kit task reproduce writes them)",
     },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+    "paper-check": {
+      type: "boolean",
+      help: "compare with the published numbers even outside the paper profile",
+    },
+  },
+} as const satisfies CliSpec;
+
+await runCli(CLI, async (values) => {
   const artifactDir = values["artifact-dir"] ?? kitConfig().artifactDir;
   const result = await writeClaimsArtifact({
     artifactDir,

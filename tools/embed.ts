@@ -12,7 +12,7 @@
  * evaluation embeds the tuned setups; a folder without one is an error.
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { type CliSpec, runCli, UsageError } from "../lib/util/cli.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import {
   loadSafetensorsImageModel,
@@ -120,47 +120,58 @@ export async function embedTextsFile(o: EmbedOptions): Promise<[number, number]>
   }
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    strict: true,
-    options: {
-      model: { type: "string" },
-      texts: { type: "string" },
-      images: { type: "string" },
-      out: { type: "string" },
-      "batch-size": { type: "string" },
-      "max-length": { type: "string" },
-      backend: { type: "string" },
-      projection: { type: "boolean", default: false },
+const CLI = {
+  usage: "./kit task embed --model DIR (--texts FILE | --images DIR) --out X.npy [options]",
+  options: {
+    model: {
+      type: "string",
+      value: "DIR",
+      help: "model folder (XLM-R for --texts, ViT for --images, a K setup with --projection)",
     },
+    texts: { type: "string", value: "FILE", help: "one text per line (empty lines kept)" },
+    images: { type: "string", value: "DIR", help: "every .png/.jpg/.jpeg of DIR in name order" },
+    out: { type: "string", value: "X.npy", help: "the float32 .npy written (atomically)" },
+    "batch-size": { type: "integer", value: "N", min: 1, help: "rows per forward pass" },
+    "max-length": { type: "integer", value: "N", min: 1, help: "tokens per text at most" },
+    backend: {
+      type: "string",
+      value: "NAME",
+      help: "TF.js backend (default: KIT_BACKEND, else auto)",
+    },
+    projection: {
+      type: "boolean",
+      help: "texts only: through the K setup folder's text_projection",
+    },
+  },
+} as const satisfies CliSpec;
+
+if (import.meta.main) {
+  await runCli(CLI, async (values) => {
+    if (!values.model || !values.out || !values.texts === !values.images) {
+      throw new UsageError(
+        "expected --model DIR, --out X.npy and one of --texts FILE or --images DIR",
+      );
+    }
+    if (values.projection && values.images) {
+      throw new UsageError("--projection applies to text embeddings (--texts) only");
+    }
+    await initBackend(values.backend as Parameters<typeof initBackend>[0]);
+    const batchSize = values["batch-size"];
+    const [n, d] = values.images
+      ? await embedImagesDir({
+        model: values.model,
+        images: values.images,
+        out: values.out,
+        batchSize,
+      })
+      : await embedTextsFile({
+        model: values.model,
+        texts: values.texts!,
+        out: values.out,
+        batchSize,
+        maxLength: values["max-length"],
+        projection: values.projection,
+      });
+    console.log(`wrote ${values.out}: ${n} × ${d} float32`);
   });
-  if (!values.model || !values.out || !values.texts === !values.images) {
-    console.error(
-      "usage: ./kit task embed --model DIR --texts FILE|--images DIR --out X.npy [--projection] [--batch-size N] [--max-length N]",
-    );
-    Deno.exit(2);
-  }
-  if (values.projection && values.images) {
-    console.error("error: --projection applies to text embeddings (--texts) only");
-    Deno.exit(2);
-  }
-  await initBackend(values.backend as Parameters<typeof initBackend>[0]);
-  const batchSize = values["batch-size"] ? Number(values["batch-size"]) : undefined;
-  const [n, d] = values.images
-    ? await embedImagesDir({
-      model: values.model,
-      images: values.images,
-      out: values.out,
-      batchSize,
-    })
-    : await embedTextsFile({
-      model: values.model,
-      texts: values.texts!,
-      out: values.out,
-      batchSize,
-      maxLength: values["max-length"] ? Number(values["max-length"]) : undefined,
-      projection: values.projection,
-    });
-  console.log(`wrote ${values.out}: ${n} × ${d} float32`);
 }

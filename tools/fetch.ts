@@ -13,7 +13,7 @@
  * its expected layout and how to obtain it. `--verify` re-hashes every file of every present
  * dataset (or of the named ones), trusting none of the stamps in .cache/data/.verified.json.
  */
-import { parseArgs } from "node:util";
+import { type CliSpec, runCli } from "../lib/util/cli.ts";
 import { DataRegistry, describeBytes } from "../lib/data/registry.ts";
 import { removeStaleUnpackFolders } from "../lib/data/archive_unpack.ts";
 import { holdDownloadLock } from "../lib/data/preflight.ts";
@@ -26,24 +26,46 @@ import {
 } from "../lib/encoders/pretrained/mod.ts";
 import { kPaperModelFolders } from "../lib/models/mod.ts";
 import { NLLB_MODEL_ID, nllbModelDir } from "../lib/translation/nllb_engine.ts";
-import { KitError, runMain } from "../lib/util/kit_error.ts";
+import { KitError } from "../lib/util/kit_error.ts";
 import { holdCacheLock } from "../lib/util/cache_lock.ts";
 import { downloadPaperWitImages } from "../lib/dataset_build/paper_wit_images.ts";
 
-await runMain(async () => {
-  const { values, positionals } = parseArgs({
-    args: Deno.args,
-    options: {
-      profile: { type: "string" },
-      list: { type: "boolean", default: false },
-      models: { type: "boolean", default: false },
-      verify: { type: "boolean", default: false },
-      "trust-unpinned": { type: "boolean", default: false },
-      "keep-archives": { type: "boolean", default: false },
-      "data-mirror": { type: "string" },
+const CLI = {
+  usage:
+    "./kit task fetch NAME [NAME ...] | --profile mini|paper | --list | --models | --verify [--trust-unpinned] [--keep-archives]",
+  positionals: ["NAME  a dataset to download (see --list)"],
+  options: {
+    profile: {
+      type: "string",
+      value: "mini|paper",
+      help: "every dataset the profile uses",
     },
-    allowPositionals: true,
-  });
+    list: { type: "boolean", help: "list the datasets: profile, where each is found, title" },
+    models: {
+      type: "boolean",
+      help: "the paper profile's pretrained model folders: present or not, and how to get them",
+    },
+    verify: {
+      type: "boolean",
+      help: "re-hash every file of every present dataset (or of the named ones)",
+    },
+    "trust-unpinned": {
+      type: "boolean",
+      help: "accept an archive whose sha256 is not pinned (its size still checked); say so",
+    },
+    "keep-archives": {
+      type: "boolean",
+      help: "keep downloaded archives in .cache/data/.downloads after a verified unpack",
+    },
+    "data-mirror": {
+      type: "string",
+      value: "DIR",
+      help: "read-only mirror of the datasets (default ../shared/data if present; '' for none)",
+    },
+  },
+} as const satisfies CliSpec;
+
+await runCli(CLI, async (values, positionals) => {
   const registry = new DataRegistry({
     ...(values["data-mirror"] !== undefined ? { mirror: values["data-mirror"] || null } : {}),
     verify: values.verify,

@@ -11,7 +11,7 @@
  * `--text`/`--image` take the kit's config names or config.json paths (tests use tiny ones).
  * Not part of the test suite at real shapes: it takes minutes on the CPU.
  */
-import { parseArgs } from "node:util";
+import { type CliSpec, runCli } from "../lib/util/cli.ts";
 import { initBackend, tf } from "../lib/backend/mod.ts";
 import type { BackendPreference } from "../lib/config/kit_config.ts";
 // Direct module imports (not the barrels): the bundle for a GPU machine must not pull in sharp
@@ -194,32 +194,43 @@ export async function runRealShapeStep(o: RealShapeOptions): Promise<RealShapeRe
   return report;
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      backend: { type: "string", default: "wasm" },
-      steps: { type: "string", default: "3" },
-      images: { type: "string", default: "2" },
-      tokens: { type: "string", default: "32" },
-      text: { type: "string", default: "xlm-roberta-large" },
-      image: { type: "string", default: "vit-base-patch16-224-in21k" },
-      projection: { type: "string", default: "512" },
-      seed: { type: "string", default: "0" },
-      json: { type: "string" },
+const CLI = {
+  usage: "deno run -A tools/k_real_shape_step.ts [options]",
+  options: {
+    backend: { type: "string", value: "NAME", help: "TF.js backend (default wasm)" },
+    steps: { type: "integer", value: "N", min: 1, help: "training steps (default 3)" },
+    images: { type: "integer", value: "N", min: 1, help: "images per batch (default 2)" },
+    tokens: { type: "integer", value: "N", min: 1, help: "tokens per caption (default 32)" },
+    text: {
+      type: "string",
+      value: "NAME",
+      help: "text tower config (default xlm-roberta-large)",
     },
+    image: {
+      type: "string",
+      value: "NAME",
+      help: "image tower config (default vit-base-patch16-224-in21k)",
+    },
+    projection: { type: "integer", value: "D", min: 1, help: "projection size (default 512)" },
+    seed: { type: "integer", value: "S", min: 0, help: "initialisation seed (default 0)" },
+    json: { type: "string", value: "FILE", help: "also write the full report here" },
+  },
+} as const satisfies CliSpec;
+
+if (import.meta.main) {
+  await runCli(CLI, async (values) => {
+    const report = await runRealShapeStep({
+      backend: (values.backend ?? "wasm") as BackendPreference,
+      steps: values.steps ?? 3,
+      images: values.images ?? 2,
+      tokens: values.tokens ?? 32,
+      text: values.text ?? "xlm-roberta-large",
+      image: values.image ?? "vit-base-patch16-224-in21k",
+      projection: values.projection ?? 512,
+      seed: values.seed ?? 0,
+      log: (l) => console.log(l),
+    });
+    console.log(JSON.stringify({ ...report, steps: undefined }));
+    if (values.json) await Deno.writeTextFile(values.json, JSON.stringify(report, null, 2));
   });
-  const report = await runRealShapeStep({
-    backend: values.backend as BackendPreference,
-    steps: Number(values.steps),
-    images: Number(values.images),
-    tokens: Number(values.tokens),
-    text: values.text,
-    image: values.image,
-    projection: Number(values.projection),
-    seed: Number(values.seed),
-    log: (l) => console.log(l),
-  });
-  console.log(JSON.stringify({ ...report, steps: undefined }));
-  if (values.json) await Deno.writeTextFile(values.json, JSON.stringify(report, null, 2));
 }

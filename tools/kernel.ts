@@ -4,31 +4,28 @@
  * ~/.local/share/jupyter), so your own Jupyter or VS Code runs the notebooks with the project's
  * Deno. The kit never does this by itself; `./kit task notebook` needs none of it.
  */
-import { parseArgs } from "node:util";
 import { installUserKernelSpec, uninstallUserKernelSpec } from "../lib/setup/user_kernelspec.ts";
-import { KitError, runMain } from "../lib/util/kit_error.ts";
+import { type CliSpec, runCli, UsageError } from "../lib/util/cli.ts";
 
-const HELP = `usage: ./kit task kernel --install-user [--name NAME] | --uninstall [--name NAME]
-  --install-user   write the kernelspec "Deno (image-pivot kit)" into your Jupyter data folder
-  --uninstall      remove it (only the one the kit wrote)
-  --name NAME      kernel name (default deno, the name the notebooks ask for)`;
-
-await runMain(async () => {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      "install-user": { type: "boolean", default: false },
-      uninstall: { type: "boolean", default: false },
-      name: { type: "string" },
-      help: { type: "boolean", default: false },
+const CLI = {
+  usage: "./kit task kernel --install-user [--name NAME] | --uninstall [--name NAME]",
+  options: {
+    "install-user": {
+      type: "boolean",
+      help: 'write the kernelspec "Deno (image-pivot kit)" into your Jupyter data folder',
     },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+    uninstall: { type: "boolean", help: "remove it (only the one the kit wrote)" },
+    name: {
+      type: "string",
+      value: "NAME",
+      help: "kernel name (default deno, the name the notebooks ask for)",
+    },
+  },
+} as const satisfies CliSpec;
+
+await runCli(CLI, async (values) => {
   if (values["install-user"] === values.uninstall) {
-    throw new KitError("expected exactly one of --install-user or --uninstall", HELP.split("\n"));
+    throw new UsageError("expected exactly one of --install-user or --uninstall");
   }
   const home = Deno.env.get("HOME");
   const tilde = (p: string) => (home && p.startsWith(`${home}/`) ? `~${p.slice(home.length)}` : p);

@@ -5,9 +5,9 @@
  *   ./kit task manifest --data-mirror ../shared/data [NAME ...]
  */
 import { join, relative } from "node:path";
-import { parseArgs } from "node:util";
+import { type CliSpec, runCli } from "../lib/util/cli.ts";
 import { DATASETS } from "../lib/data/datasets.ts";
-import { atomicWriteJson, KitError, PROJECT_ROOT, runMain, sha256File } from "../lib/util/mod.ts";
+import { atomicWriteJson, KitError, PROJECT_ROOT, sha256File } from "../lib/util/mod.ts";
 
 async function* walk(dir: string): AsyncGenerator<string> {
   const entries = [];
@@ -20,12 +20,19 @@ async function* walk(dir: string): AsyncGenerator<string> {
   }
 }
 
-await runMain(async () => {
-  const { values, positionals } = parseArgs({
-    args: Deno.args,
-    options: { "data-mirror": { type: "string" } },
-    allowPositionals: true,
-  });
+const CLI = {
+  usage: "./kit task manifest --data-mirror DIR [NAME ...]",
+  positionals: ["NAME  a dataset (default: every mirrored or npm-packaged one)"],
+  options: {
+    "data-mirror": {
+      type: "string",
+      value: "DIR",
+      help: "the mirror to checksum (default: KIT_DATA_MIRROR)",
+    },
+  },
+} as const satisfies CliSpec;
+
+await runCli(CLI, async (values, positionals) => {
   const mirror = values["data-mirror"] ?? Deno.env.get("KIT_DATA_MIRROR");
   const wanted = positionals.length > 0
     ? positionals

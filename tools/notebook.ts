@@ -4,56 +4,57 @@
  * the project's Deno kernel and the options passed to the kernels as for `reproduce`; prints the
  * URL (of notebook NN when given) and runs until Ctrl-C, which stops the server and its kernels.
  */
-import { parseArgs } from "node:util";
 import { kitConfig } from "../lib/config/kit_config.ts";
 import { notebookByNumber, startNotebookServer } from "../lib/setup/notebook_server.ts";
-import { KitError, runMain } from "../lib/util/kit_error.ts";
+import { KitError } from "../lib/util/kit_error.ts";
+import { type CliSpec, runCli, UsageError } from "../lib/util/cli.ts";
 import { preflightMiniData } from "../lib/data/preflight.ts";
 
-const HELP = `usage: ./kit task notebook [NN] [options]
-  NN                     open this notebook (e.g. 02); default: the notebook list
-  --profile mini|paper   which models and data (default mini)
-  --smoke                tiny sizes; artifacts under figures/smoke/
-  --data-mirror DIR      read-only mirror of the datasets (default ../shared/data if present)
-  --backend NAME         auto|webgpu|tfjs-node-gpu|wasm|cpu (default auto)
-  --port P               port on 127.0.0.1 (default: the first free one from 8888)
-  --token T              access token, >= 16 characters A-Z a-z 0-9 _ - (default: random)
-  --verbose              show every line the Jupyter server logs (default: warnings and errors)`;
-
-await runMain(async () => {
-  const { values, positionals } = parseArgs({
-    args: Deno.args,
-    allowPositionals: true,
-    options: {
-      profile: { type: "string" },
-      smoke: { type: "boolean", default: false },
-      "data-mirror": { type: "string" },
-      backend: { type: "string" },
-      port: { type: "string" },
-      token: { type: "string" },
-      verbose: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
+const CLI = {
+  usage: "./kit task notebook [NN] [options]",
+  positionals: ["NN  open this notebook (e.g. 02); default: the notebook list"],
+  options: {
+    profile: { type: "string", value: "mini|paper", help: "which models and data (default mini)" },
+    smoke: { type: "boolean", help: "tiny sizes; artifacts under figures/smoke/" },
+    "data-mirror": {
+      type: "string",
+      value: "DIR",
+      help: "read-only mirror of the datasets (default ../shared/data if present)",
     },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+    backend: {
+      type: "string",
+      value: "NAME",
+      help: "auto|webgpu|tfjs-node-gpu|wasm|cpu (default auto)",
+    },
+    port: {
+      type: "integer",
+      value: "P",
+      min: 1,
+      max: 65535,
+      help: "port on 127.0.0.1 (default: the first free one from 8888)",
+    },
+    token: {
+      type: "string",
+      value: "T",
+      help: "access token, >= 16 characters A-Z a-z 0-9 _ - (default: random)",
+    },
+    verbose: {
+      type: "boolean",
+      help: "show every line the Jupyter server logs (default: warnings and errors)",
+    },
+  },
+} as const satisfies CliSpec;
+
+await runCli(CLI, async (values, positionals) => {
   if (positionals.length > 1) {
-    throw new KitError(`expected at most one notebook number, got ${positionals.join(" ")}`);
+    throw new UsageError(`expected at most one notebook number, got ${positionals.join(" ")}`);
   }
   const env = Deno.env.toObject();
   if (values.profile) env.KIT_PROFILE = values.profile;
   if (values.backend) env.KIT_BACKEND = values.backend;
   if (values["data-mirror"] !== undefined) env.KIT_DATA_MIRROR = values["data-mirror"];
   const cfg = kitConfig(env); // validates profile and backend
-  let port: number | undefined;
-  if (values.port !== undefined) {
-    port = Number(values.port);
-    if (!/^\d+$/.test(values.port)) {
-      throw new KitError(`--port ${values.port}: expected a port number from 1 to 65535`);
-    }
-  }
+  const port = values.port;
   const notebook = positionals[0] ? await notebookByNumber(positionals[0]) : undefined;
   const smoke = values.smoke || cfg.smoke;
   await preflightMiniData({ mirror: cfg.dataMirror }); // fetches missing mini data, or one message

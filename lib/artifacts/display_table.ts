@@ -1,3 +1,4 @@
+import { escapeHtml } from "../util/escape_html.ts";
 import {
   type ColumnFormats,
   renderHtmlTable,
@@ -20,9 +21,10 @@ export interface DisplayTable {
  * or plain text) when the cell ends with it or passes it to `Deno.jupyter.display`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { displayTable } from "./display_table.ts";
  * const t = displayTable("demo", ["a"], [{ a: 1.2345 }], { a: 2 });
- * console.assert(t.markdown.includes("1.23"));
+ * assert(t.markdown.includes("1.23"));
  * ```
  */
 export function displayTable(
@@ -51,8 +53,4 @@ export function displayTable(
       };
     },
   } as DisplayTable;
-}
-
-function escapeHtml(s: string): string {
-  return s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }

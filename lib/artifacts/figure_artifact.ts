@@ -13,7 +13,7 @@ import {
 } from "./chromium_renderer.ts";
 
 export interface FigureSpec {
-  /** Artifact ID (SPEC §3): `K-F1`, `D-F1`, `K-F2`, … */
+  /** Artifact ID (README, "What you get"): `K-F1`, `D-F1`, `K-F2`, … */
   id: string;
   title: string;
   figure: PlotlyFigure;

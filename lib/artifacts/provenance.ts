@@ -27,7 +27,12 @@ function gitState(): { commit: string | null; dirty: boolean | null } {
   if (gitCache) return gitCache;
   const git = (args: string[]): string | null => {
     try {
-      const out = new Deno.Command("git", { args, cwd: PROJECT_ROOT, stdout: "piped", stderr: "null" }).outputSync();
+      const out = new Deno.Command("git", {
+        args,
+        cwd: PROJECT_ROOT,
+        stdout: "piped",
+        stderr: "null",
+      }).outputSync();
       return out.success ? new TextDecoder().decode(out.stdout).trim() : null;
     } catch {
       return null;
@@ -40,16 +45,39 @@ function gitState(): { commit: string | null; dirty: boolean | null } {
   return gitCache;
 }
 
+/**
+ * The npm libraries that compute or render an artifact's numbers and pictures, whose versions
+ * every artifact records (from package-lock.json, the versions `npm ci` installs).
+ */
+export const PROVENANCE_PACKAGES = [
+  "@tensorflow/tfjs",
+  "@tensorflow/tfjs-core",
+  "@tensorflow/tfjs-backend-cpu",
+  "@tensorflow/tfjs-backend-wasm",
+  "@tensorflow/tfjs-backend-webgpu",
+  "@huggingface/transformers",
+  "onnxruntime-node",
+  "onnxruntime-web",
+  "umap-js",
+  "@keckelt/tsne",
+  "plotly.js-cartesian-dist-min",
+  "sharp",
+  "playwright-core",
+] as const;
+
 let pkgVersions: Record<string, string> | null = null;
 
-function packageVersions(): Record<string, string> {
+/** `PROVENANCE_PACKAGES`' versions as package-lock.json pins them (empty without the lockfile). */
+export function packageVersions(): Record<string, string> {
   if (pkgVersions) return pkgVersions;
   pkgVersions = {};
-  for (const name of ["@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm", "nodejs-polars", "plotly.js-dist-min", "sharp"]) {
-    try {
-      const pkg = JSON.parse(Deno.readTextFileSync(join(PROJECT_ROOT, "node_modules", name, "package.json")));
-      pkgVersions[name] = String(pkg.version);
-    } catch { /* not installed */ }
+  let lock: { packages?: Record<string, { version?: string }> } = {};
+  try {
+    lock = JSON.parse(Deno.readTextFileSync(join(PROJECT_ROOT, "package-lock.json")));
+  } catch { /* no lockfile (a copy of lib/ elsewhere): no versions to record */ }
+  for (const name of PROVENANCE_PACKAGES) {
+    const version = lock.packages?.[`node_modules/${name}`]?.version;
+    if (version !== undefined) pkgVersions[name] = version;
   }
   return pkgVersions;
 }
@@ -84,7 +112,9 @@ export function collectProvenance(
     profile: cfg.profile,
     smoke: cfg.smoke,
     seeds,
-    data: dataRegistry().resolvedDatasets().map(({ name, source, manifestSha256, verifiedFiles }) => ({
+    data: dataRegistry().resolvedDatasets().map((
+      { name, source, manifestSha256, verifiedFiles },
+    ) => ({
       name,
       source,
       manifestSha256,

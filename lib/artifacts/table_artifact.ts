@@ -1,11 +1,10 @@
 import { join } from "node:path";
-import pl from "nodejs-polars";
 import { kitConfig } from "../config/kit_config.ts";
 import { KitError } from "../util/kit_error.ts";
 import { atomicWriteFile, atomicWriteJson } from "../util/atomic_write.ts";
 import { collectProvenance, type Provenance } from "./provenance.ts";
+import { tableCsv } from "./csv_writer.ts";
 import {
-  type Cell,
   type ColumnFormats,
   renderHtmlTable,
   renderLatexTable,
@@ -15,12 +14,12 @@ import {
 
 /** What a notebook or CLI passes to write a table. */
 export interface TableSpec {
-  /** Artifact ID (SPEC §3): `K-T1`, `D-T3`, `DATA-T1`, `MT-T1`, `CLAIMS`, … */
+  /** Artifact ID (README, "What you get"): `K-T1`, `D-T3`, `DATA-T1`, `MT-T1`, `CLAIMS`, … */
   id: string;
   title: string;
-  /** Rows as objects, or a nodejs-polars DataFrame. */
-  rows: Row[] | pl.DataFrame;
-  /** Column order (default: the DataFrame's, or the first row's keys). */
+  /** Rows as objects. */
+  rows: Row[];
+  /** Column order (default: the first row's keys). */
   columns?: string[];
   /** Digits per numeric column in the rendered forms (the JSON keeps full precision). */
   formats?: ColumnFormats;
@@ -50,36 +49,10 @@ const ID_PATTERN = /^[A-Z]+(-[A-Z0-9]+)*$/;
 
 export function checkArtifactId(id: string): void {
   if (!ID_PATTERN.test(id)) {
-    throw new KitError(`artifact id "${id}": expected upper-case words joined by '-', e.g. D-T3, DATA-T1, CLAIMS`);
+    throw new KitError(
+      `artifact id "${id}": expected upper-case words joined by '-', e.g. D-T3, DATA-T1, CLAIMS`,
+    );
   }
-}
-
-function toRows(input: Row[] | pl.DataFrame): { rows: Row[]; columns: string[] } {
-  if (Array.isArray(input)) return { rows: input, columns: Object.keys(input[0] ?? {}) };
-  const records = input.toRecords() as Record<string, unknown>[];
-  const rows = records.map((r) => {
-    const out: Row = {};
-    for (const [k, v] of Object.entries(r)) {
-      out[k] = typeof v === "bigint" ? Number(v) : (v as Cell) ?? null;
-    }
-    return out;
-  });
-  return { rows, columns: input.columns };
-}
-
-/** Builds the nodejs-polars DataFrame of a table (all artifacts' CSV go through it). */
-export function tableFrame(columns: string[], rows: Row[]): pl.DataFrame {
-  const series = columns.map((c) => {
-    const values = rows.map((r) => r[c] ?? null);
-    const present = values.filter((v) => v !== null);
-    if (present.length > 0 && present.every((v) => typeof v === "number" && Number.isInteger(v))) {
-      return pl.Series(c, values, pl.Int64);
-    }
-    if (present.every((v) => typeof v === "number")) return pl.Series(c, values, pl.Float64);
-    if (present.every((v) => typeof v === "boolean")) return pl.Series(c, values, pl.Bool);
-    return pl.Series(c, values.map((v) => (v === null ? null : String(v))), pl.Utf8);
-  });
-  return pl.DataFrame(series);
 }
 
 /**
@@ -88,8 +61,8 @@ export function tableFrame(columns: string[], rows: Row[]): pl.DataFrame {
  */
 export async function writeTableArtifact(spec: TableSpec): Promise<TableArtifact> {
   checkArtifactId(spec.id);
-  const { rows, columns: found } = toRows(spec.rows);
-  const columns = spec.columns ?? found;
+  const rows = spec.rows;
+  const columns = spec.columns ?? Object.keys(rows[0] ?? {});
   for (const [i, r] of rows.entries()) {
     for (const c of columns) {
       if (!(c in r)) throw new KitError(`table ${spec.id} row ${i}: missing column "${c}"`);
@@ -108,7 +81,7 @@ export async function writeTableArtifact(spec: TableSpec): Promise<TableArtifact
     `<sub>${provenance.signature}</sub>`,
     "",
   ].join("\n");
-  const csv = tableFrame(columns, rows).writeCSV().toString();
+  const csv = tableCsv(columns, rows);
   const base = join(dir, spec.id);
   const json = {
     id: spec.id,
@@ -123,7 +96,10 @@ export async function writeTableArtifact(spec: TableSpec): Promise<TableArtifact
   };
   await atomicWriteJson(`${base}.json`, json);
   await atomicWriteFile(`${base}.md`, md);
-  await atomicWriteFile(`${base}.tex`, renderLatexTable(spec.id, spec.title, columns, rows, formats));
+  await atomicWriteFile(
+    `${base}.tex`,
+    renderLatexTable(spec.id, spec.title, columns, rows, formats),
+  );
   await atomicWriteFile(`${base}.csv`, csv);
   const html = renderHtmlTable(columns, rows, formats);
   return {
@@ -138,7 +114,8 @@ export async function writeTableArtifact(spec: TableSpec): Promise<TableArtifact
     [Symbol.for("Jupyter.display")]() {
       return {
         "text/markdown": md,
-        "text/html": `<h4>${spec.id}: ${spec.title}</h4>${html}<p><sub>${provenance.signature}</sub></p>`,
+        "text/html":
+          `<h4>${spec.id}: ${spec.title}</h4>${html}<p><sub>${provenance.signature}</sub></p>`,
         "text/plain": md,
       };
     },

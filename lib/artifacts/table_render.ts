@@ -21,17 +21,33 @@ function escapeMd(s: string): string {
 }
 
 /** A GitHub-flavoured Markdown table; numbers right-aligned. */
-export function renderMarkdownTable(columns: string[], rows: Row[], formats: ColumnFormats = {}): string {
-  const numeric = columns.map((c) => rows.length > 0 && rows.every((r) => r[c] === null || typeof r[c] === "number"));
+export function renderMarkdownTable(
+  columns: string[],
+  rows: Row[],
+  formats: ColumnFormats = {},
+): string {
+  const numeric = columns.map((c) =>
+    rows.length > 0 && rows.every((r) => r[c] === null || typeof r[c] === "number")
+  );
   const head = `| ${columns.map(escapeMd).join(" | ")} |`;
   const rule = `|${numeric.map((n) => (n ? " ---: " : " --- ")).join("|")}|`;
-  const body = rows.map((r) => `| ${columns.map((c) => escapeMd(formatCell(r[c] ?? null, formats[c]))).join(" | ")} |`);
+  const body = rows.map((r) =>
+    `| ${columns.map((c) => escapeMd(formatCell(r[c] ?? null, formats[c]))).join(" | ")} |`
+  );
   return [head, rule, ...body].join("\n") + "\n";
 }
 
 function escapeTex(s: string): string {
-  return s.replace(/([\\&%$#_{}~^])/g, (m) =>
-    m === "\\" ? "\\textbackslash{}" : m === "~" ? "\\textasciitilde{}" : m === "^" ? "\\textasciicircum{}" : `\\${m}`
+  return s.replace(
+    /([\\&%$#_{}~^])/g,
+    (m) =>
+      m === "\\"
+        ? "\\textbackslash{}"
+        : m === "~"
+        ? "\\textasciitilde{}"
+        : m === "^"
+        ? "\\textasciicircum{}"
+        : `\\${m}`,
   ).replaceAll("±", "$\\pm$").replaceAll("→", "$\\rightarrow$");
 }
 
@@ -43,7 +59,9 @@ export function renderLatexTable(
   rows: Row[],
   formats: ColumnFormats = {},
 ): string {
-  const numeric = columns.map((c) => rows.length > 0 && rows.every((r) => r[c] === null || typeof r[c] === "number"));
+  const numeric = columns.map((c) =>
+    rows.length > 0 && rows.every((r) => r[c] === null || typeof r[c] === "number")
+  );
   const spec = numeric.map((n) => (n ? "r" : "l")).join("");
   const lines = [
     "\\begin{table}[t]",
@@ -54,7 +72,9 @@ export function renderLatexTable(
     "\\toprule",
     columns.map(escapeTex).join(" & ") + " \\\\",
     "\\midrule",
-    ...rows.map((r) => columns.map((c) => escapeTex(formatCell(r[c] ?? null, formats[c]))).join(" & ") + " \\\\"),
+    ...rows.map((r) =>
+      columns.map((c) => escapeTex(formatCell(r[c] ?? null, formats[c]))).join(" & ") + " \\\\"
+    ),
     "\\bottomrule",
     "\\end{tabular}",
     "\\end{table}",
@@ -63,14 +83,23 @@ export function renderLatexTable(
 }
 
 /** An HTML table (used in notebooks and the report). */
-export function renderHtmlTable(columns: string[], rows: Row[], formats: ColumnFormats = {}): string {
-  const esc = (s: string) => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+export function renderHtmlTable(
+  columns: string[],
+  rows: Row[],
+  formats: ColumnFormats = {},
+): string {
+  const esc = (s: string) =>
+    s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
   const head = `<tr>${columns.map((c) => `<th>${esc(c)}</th>`).join("")}</tr>`;
   const body = rows.map((r) =>
-    `<tr>${columns.map((c) => {
-      const v = r[c] ?? null;
-      return `<td${typeof v === "number" ? ' style="text-align:right"' : ""}>${esc(formatCell(v, formats[c]))}</td>`;
-    }).join("")}</tr>`
+    `<tr>${
+      columns.map((c) => {
+        const v = r[c] ?? null;
+        return `<td${typeof v === "number" ? ' style="text-align:right"' : ""}>${
+          esc(formatCell(v, formats[c]))
+        }</td>`;
+      }).join("")
+    }</tr>`
   ).join("\n");
   return `<table class="kit-table">\n<thead>${head}</thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
 }

@@ -11,10 +11,11 @@ import { nativeMatMulActive } from "./native_matmul_kernel.ts";
  * transpose flags cost nothing, it is plain `tf.matMul` with its built-in gradient.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tf } from "./tf.ts";
  * import { matMulFast } from "./matmul.ts";
  * const y = matMulFast(tf.ones([2, 3]), tf.ones([4, 3]), false, true); // 2×4
- * console.assert(y.shape[1] === 4);
+ * assert(y.shape[1] === 4);
  * ```
  */
 export function matMulFast(

@@ -12,11 +12,12 @@ interface HeapViewBackend {
  * first few dozen large ones); elsewhere it awaits `data()` (WebGPU cannot read synchronously).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tf } from "./tf.ts";
  * import { readFloat32Into } from "./read_into.ts";
  * const out = new Float32Array(2);
  * await readFloat32Into(tf.tensor1d([1, 2]), out);
- * console.assert(out[1] === 2);
+ * assert(out[1] === 2);
  * ```
  */
 export async function readFloat32Into(t: tf.Tensor, out: Float32Array): Promise<Float32Array> {

@@ -82,7 +82,12 @@ export async function runHeadWorkloads(opts: HeadWorkloadOptions = {}): Promise<
   const images = unitRows(rng, nTrain, d).data;
   const trainIdx = Array.from({ length: nTrain }, (_, i) => i);
   // Enough scheduled steps that warm-up + timed steps stay inside the schedule.
-  const config = resolveTrainConfig({ epochs: 1, stepsPerEpoch: steps + 1, warmupSteps: 0 });
+  const config = resolveTrainConfig({
+    epochs: 1,
+    stepsPerEpoch: steps + 1,
+    warmupSteps: 0,
+    batchPerLang: B,
+  });
 
   const stepTime = async (kind: "linear" | "mlp") => {
     const head = createHead(kind, d, { seed: 7 });

@@ -33,9 +33,18 @@ export interface BitextBenchmark {
  * of size `k` excludes the sentence itself).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkBitextBenchmark } from "./bitext_benchmark.ts";
- * checkBitextBenchmark({ name: "t", description: "", pivotLang: "en", pivot: ["a", "b"], inputs: {},
- *   sets: [{ lang: "es", texts: ["x", "y"], units: new Int32Array([0, 1]), groups: ["all"] }] }, 1);
+ * const ok = {
+ *   name: "t",
+ *   description: "",
+ *   pivotLang: "en",
+ *   pivot: ["a", "b"],
+ *   inputs: {},
+ *   sets: [{ lang: "es", texts: ["x", "y"], units: new Int32Array([0, 1]), groups: ["all"] }],
+ * };
+ * checkBitextBenchmark(ok, 1); // returns: the benchmark is well formed
+ * assert.throws(() => checkBitextBenchmark({ ...ok, pivot: [] }, 1), /no pivot sentences/);
  * ```
  */
 export function checkBitextBenchmark(b: BitextBenchmark, k = 4): void {

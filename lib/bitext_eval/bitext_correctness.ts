@@ -65,10 +65,11 @@ function mean(x: Uint8Array): number {
  * sentences. Also returns `bitextFromSimilarity`'s accuracies and throws if the two disagree.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bitextCorrectness } from "./bitext_correctness.ts";
  * const I = new Float32Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
  * const { correct } = bitextCorrectness(I, 3, 1, { aa: I, bb: I });
- * console.assert(correct.cosine.aToB.join() === "1,1,1");
+ * assert(correct.cosine.aToB.join() === "1,1,1");
  * ```
  */
 export function bitextCorrectness(

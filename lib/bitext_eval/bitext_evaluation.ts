@@ -33,9 +33,21 @@ export interface BitextLanguageResult {
  * `cache: false` always computes.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { evaluateBitext } from "./bitext_evaluation.ts";
- * // const results = await evaluateBitext(encoders["eng-pivot"], benchmark);
- * // results[0].accuracy.cosine.aToB is eng→x accuracy of the first language
+ * // a toy encoder that maps "a"/"x" and "b"/"y" to the same unit vectors
+ * const vec: Record<string, number[]> = { a: [1, 0], x: [1, 0], b: [0, 1], y: [0, 1] };
+ * const encoder = {
+ *   id: "toy",
+ *   dim: 2,
+ *   embed: (texts: readonly string[]) =>
+ *     Promise.resolve({ data: Float32Array.from(texts.flatMap((t) => vec[t]!)), rows: texts.length, cols: 2 }),
+ *   dispose: () => {},
+ * };
+ * const sets = [{ lang: "es", texts: ["x", "y"], units: new Int32Array([0, 1]), groups: ["all"] }];
+ * const bench = { name: "t", description: "", pivotLang: "en", pivot: ["a", "b"], inputs: {}, sets };
+ * const results = await evaluateBitext(encoder, bench, { k: 1 });
+ * assert.equal(results[0]!.accuracy.cosine.aToB, 1); // eng→es: every sentence found
  * ```
  */
 export async function evaluateBitext(

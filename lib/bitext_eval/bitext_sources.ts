@@ -34,10 +34,11 @@ export function floresGroupsOf(lang: string): string[] {
  * first rows only (smoke runs).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { floresBenchmarkFrom } from "./bitext_sources.ts";
  * const b = floresBenchmarkFrom({ languages: ["eng_Latn", "quy_Latn"], ids: ["1"],
  *   sentences: { eng_Latn: ["Hello."], quy_Latn: ["Napaykullayki."] } }, "demo");
- * console.assert(b.sets[0]!.groups.includes("quechua"));
+ * assert(b.sets[0]!.groups.includes("quechua"));
  * ```
  */
 export function floresBenchmarkFrom(
@@ -125,11 +126,12 @@ export function isEnglishLocale(lang: string): boolean {
  * out), one set of those stamps' first captions in that locale.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { stampBitextBenchmark } from "./bitext_sources.ts";
  * const s = (key: string, partition: "train" | "test", es: string) => ({ key, partition,
  *   captions: { en: [`a ${key}`], es: [es] } });
  * const b = stampBitextBenchmark([s("a", "test", "x"), s("b", "train", "y"), s("c", "test", "z")], { minPairs: 2 });
- * console.assert(b.pivot.length === 2 && b.sets[0]!.lang === "es");
+ * assert(b.pivot.length === 2 && b.sets[0]!.lang === "es");
  * ```
  */
 export function stampBitextBenchmark(

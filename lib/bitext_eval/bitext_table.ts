@@ -31,7 +31,7 @@ export const K_T1_GROUPS = [
   "in-domain:quechua",
 ] as const;
 
-/** A K-T1 row (schema in the design notes; `paper_mean` added: SPEC §1's number as a fraction). */
+/** A K-T1 row (schema in the design notes; `paper_mean` added: K's published Table 1 number as a fraction). */
 export interface KT1Row {
   [key: string]: string | number | null;
   setup: string;
@@ -72,8 +72,9 @@ const field = (s: BitextScore) => s;
  * Eng-Pivot). K-T1 compares the published value with this score's row only.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { publishedScore } from "./bitext_table.ts";
- * console.assert(publishedScore("eng-pivot") === "xsim" && publishedScore("multilingual") === "cosine");
+ * assert(publishedScore("eng-pivot") === "xsim" && publishedScore("multilingual") === "cosine");
  * ```
  */
 export function publishedScore(setup: string): BitextScore {
@@ -115,7 +116,7 @@ export function bitextGroupStatistic(
   };
 }
 
-/** SPEC §1's published bitext value (fraction) for a setup and group, or null. */
+/** K's published Table 1 bitext value ([K] Table 1, data/paper/k_published.json) (fraction) for a setup and group, or null. */
 export function publishedBitext(setup: string, group: string): number | null {
   const v = publishedValues({ paper: "K", table: "Table 1", row: setup, column: group })[0];
   return v ? v.value / 100 : null;
@@ -125,7 +126,7 @@ export function publishedBitext(setup: string, group: string): number | null {
  * K-T1 rows of one setup: for each group with at least one language and each score, the mean
  * over languages of eng→x, x→eng and their mean, a percentile bootstrap interval of the mean
  * (units — sentences, stamps — resampled jointly across the group's languages; the retrieval
- * pool is held fixed), and the published value where SPEC §1 has one — only on the row of the
+ * pool is held fixed), and the published value where K's Table 1 has one — only on the row of the
  * score K's script used for that setup ({@link publishedScore}; `compared` = "yes").
  */
 export function bitextGroupRows(
@@ -220,10 +221,11 @@ export function compareBitextSetups(
  * setup, cells = the mean of both directions (percent) for `score`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bitextLanguageMatrixMarkdown } from "./bitext_table.ts";
  * const md = bitextLanguageMatrixMarkdown([{ setup: "xlmr", benchmark: "flores", lang: "quy_Latn", score: "cosine",
  *   eng_to_x: 0.1, x_to_eng: 0.3, mean: 0.2, ci_low: 0.1, ci_high: 0.3, n: 204 }], "flores", "cosine");
- * console.assert(md.includes("| quy_Latn | 20.0 |"));
+ * assert(md.includes("| quy_Latn | 20.0 |"));
  * ```
  */
 export function bitextLanguageMatrixMarkdown(

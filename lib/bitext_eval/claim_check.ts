@@ -23,9 +23,10 @@ export function formatPercent(x: number): string {
  * Markdown lines "**holds** — claim (values; note)" for a notebook.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { claimChecksMarkdown } from "./claim_check.ts";
  * const md = claimChecksMarkdown([{ id: "K1a", claim: "A < B", values: "1% vs 2%", verdict: "holds", note: "" }]);
- * console.assert(md.includes("**holds**"));
+ * assert(md.includes("**holds**"));
  * ```
  */
 export function claimChecksMarkdown(checks: readonly ClaimCheck[]): string {

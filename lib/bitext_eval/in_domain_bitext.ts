@@ -21,10 +21,11 @@ const LOCALE_TO_XLMR: Readonly<Record<string, string>> = {
  * Hindi/Bengali/Tamil/Telugu/Urdu locale counts as XLM-R's romanised variant (`hi_rom`, …).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { localeXlmrGroup } from "./in_domain_bitext.ts";
- * console.assert(localeXlmrGroup("pt_PT") === "in-xlmr");
- * console.assert(localeXlmrGroup("qu") === "not-in-xlmr");
- * console.assert(localeXlmrGroup("yue") === "not-in-xlmr");
+ * assert(localeXlmrGroup("pt_PT") === "in-xlmr");
+ * assert(localeXlmrGroup("qu") === "not-in-xlmr");
+ * assert(localeXlmrGroup("yue") === "not-in-xlmr");
  * ```
  */
 export function localeXlmrGroup(locale: string): XlmrGroup {
@@ -62,12 +63,13 @@ export interface InDomainBitextOptions {
  * and `quechua`. Units are sorted by concept id, sets by locale.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { inDomainBitextBenchmark } from "./in_domain_bitext.ts";
  * const s = (key: string, group: string, partition: "train" | "test", qu: string) =>
  *   ({ key, group, partition, captions: { en: [`${group} en`], qu: [qu] } });
  * const b = inDomainBitextBenchmark([s("a", "emoji:1", "test", "x"), s("b", "emoji:1", "test", "x"),
  *   s("c", "emoji:2", "test", "y"), s("d", "emoji:3", "train", "z")], { minNames: 2 });
- * console.assert(b.pivot.length === 2 && b.sets[0]!.groups.includes("quechua"));
+ * assert(b.pivot.length === 2 && b.sets[0]!.groups.includes("quechua"));
  * ```
  */
 export function inDomainBitextBenchmark(
@@ -128,11 +130,16 @@ export const IN_DOMAIN_GROUP_PREFIX = "in-domain:";
  * has few held-out concepts).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { kT1InDomainBenchmark } from "./in_domain_bitext.ts";
  * const s = (key: string, group: string) =>
  *   ({ key, group, partition: "test" as const, captions: { en: [`${group} en`], qu: [`${group} qu`] } });
- * const b = kT1InDomainBenchmark([s("a", "emoji:1"), s("b", "emoji:2")], { smoke: true });
- * console.assert(b.sets[0]!.groups.includes("in-domain:quechua"));
+ * // smoke mode keeps a locale with 5 or more held-out names (xsim needs k + 1 = 5)
+ * const samples = [1, 2, 3, 4, 5].map((i) => s(`k${i}`, `emoji:${i}`));
+ * const b = kT1InDomainBenchmark(samples, { smoke: true });
+ * assert.equal(b.pivot.length, 5);
+ * assert.deepEqual(b.sets.map((set) => set.lang), ["qu"]);
+ * assert(b.sets[0]!.groups.includes("in-domain:quechua"));
  * ```
  */
 export function kT1InDomainBenchmark(

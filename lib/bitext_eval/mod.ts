@@ -4,8 +4,9 @@
  * margin, both directions) for bootstrap intervals, K-T1 rows, paired setup comparisons and claim checks.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { xlmrGroupOf } from "./mod.ts";
- * console.assert(xlmrGroupOf("grn_Latn") === "not-in-xlmr");
+ * assert(xlmrGroupOf("grn_Latn") === "not-in-xlmr");
  * ```
  */
 export * from "./xlmr_languages.ts";

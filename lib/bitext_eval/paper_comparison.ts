@@ -18,9 +18,10 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
  * paper's.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { paperComparisonMarkdown } from "./paper_comparison.ts";
  * const md = paperComparisonMarkdown([{ item: "Eng-Only, all", paper: 0.183, kit: 0.2, low: 0.1, high: 0.3 }], "mini");
- * console.assert(md.includes("18.3%") && md.includes("kit (mini)"));
+ * assert(md.includes("18.3%") && md.includes("kit (mini)"));
  * ```
  */
 export function paperComparisonMarkdown(

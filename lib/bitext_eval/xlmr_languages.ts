@@ -32,9 +32,10 @@ export type XlmrGroup = "in-xlmr" | "not-in-xlmr";
  * A string that is not a FLORES code (`xxx_Yyyy`) is a KitError.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { xlmrGroupOf } from "./xlmr_languages.ts";
- * console.assert(xlmrGroupOf("spa_Latn") === "in-xlmr");
- * console.assert(xlmrGroupOf("quy_Latn") === "not-in-xlmr");
+ * assert(xlmrGroupOf("spa_Latn") === "in-xlmr");
+ * assert(xlmrGroupOf("quy_Latn") === "not-in-xlmr");
  * ```
  */
 export function xlmrGroupOf(floresCode: string): XlmrGroup {

@@ -17,8 +17,9 @@ export interface ArtifactTable {
  * the kit, not of a claim).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readArtifactTable } from "./artifact_store.ts";
- * console.assert((await readArtifactTable(await Deno.makeTempDir(), "D-T1")) === null);
+ * assert((await readArtifactTable(await Deno.makeTempDir(), "D-T1")) === null);
  * ```
  */
 export async function readArtifactTable(

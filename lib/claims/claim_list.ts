@@ -370,9 +370,10 @@ export const CLAIMS: readonly ClaimSpec[] = [
  * held-out concept names in the mini profile).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { claimsForProfile } from "./claim_list.ts";
  * const k1a = claimsForProfile("mini").find((c) => c.id === "K1a")!;
- * console.assert(k1a.test.kind === "greater" && k1a.test.a.where.group === "in-domain:all");
+ * assert(k1a.test.kind === "greater" && k1a.test.a.where.group === "in-domain:all");
  * ```
  */
 export function claimsForProfile(profile: "mini" | "paper"): readonly ClaimSpec[] {

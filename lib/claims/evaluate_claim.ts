@@ -468,11 +468,12 @@ function evaluate(store: ArtifactStore, spec: ClaimSpec, boot: ClaimBootstrap): 
  * of the kit, not of the claim).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ArtifactStore } from "./artifact_store.ts";
  * import { CLAIMS } from "./claim_list.ts";
  * import { evaluateClaim } from "./evaluate_claim.ts";
  * const store = await ArtifactStore.load(await Deno.makeTempDir(), ["K-T1"]);
- * console.assert(evaluateClaim(store, CLAIMS[0]!).verdict === "not measurable");
+ * assert(evaluateClaim(store, CLAIMS[0]!).verdict === "not measurable");
  * ```
  */
 export function evaluateClaim(

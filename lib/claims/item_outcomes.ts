@@ -1,3 +1,4 @@
+import { roundHalfEven } from "../util/round_half_even.ts";
 import { join } from "node:path";
 import { macroMeanStatistic, type WeightedStatistic } from "../stats/mod.ts";
 import { atomicWriteFile } from "../util/atomic_write.ts";
@@ -202,11 +203,12 @@ export function replicateSeries(
  * Writes `<artifactDir>/items/<id>.json` atomically (checked first); returns its path.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readItemOutcomes, writeItemOutcomes } from "./item_outcomes.ts";
  * const dir = await Deno.makeTempDir();
  * await writeItemOutcomes(dir, { id: "X", description: "toy", spaces: { s: { units: 2, unit: "item" } },
  *   series: [{ key: { setup: "a" }, space: "s", values: [1, 0] }] });
- * console.assert((await readItemOutcomes(dir, "X"))!.series.length === 1);
+ * assert((await readItemOutcomes(dir, "X"))!.series.length === 1);
  * ```
  */
 export async function writeItemOutcomes(artifactDir: string, o: ItemOutcomes): Promise<string> {
@@ -479,12 +481,6 @@ export function pooledPerStratumMean(series: readonly ItemSeries[]): WeightedSta
     }
     return used === 0 ? NaN : total / used;
   };
-}
-
-/** Python's `round` (halves to even), as Table 6's hub ratio uses it. */
-function roundHalfEven(x: number): number {
-  const f = Math.floor(x), diff = x - f;
-  return diff > 0.5 ? f + 1 : diff < 0.5 ? f : f % 2 === 0 ? f : f + 1;
 }
 
 /**

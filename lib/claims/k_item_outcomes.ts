@@ -28,8 +28,9 @@ function addSpace(
  * `{ setup, benchmark, lang, score }`, with the language's K-T1 groups and its sentence units.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bitextItemOutcomes } from "./k_item_outcomes.ts";
- * console.assert(bitextItemOutcomes({}).series.length === 0);
+ * assert(bitextItemOutcomes({}).series.length === 0);
  * ```
  */
 export function bitextItemOutcomes(

@@ -22,10 +22,11 @@ export interface KFoldOptions {
  * folds are contiguous blocks of `0..n-1` and `seed` is not used.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { kFoldIndices } from "./k_fold.ts";
  * // KFold(3, shuffle=True, random_state=0).split(range(10)) → test [2 4 8 9], [1 6 7], [0 3 5]
  * const folds = kFoldIndices(10, 3, 0);
- * console.assert(folds[0]!.test.join() === "2,4,8,9" && folds[2]!.test.join() === "0,3,5");
+ * assert(folds[0]!.test.join() === "2,4,8,9" && folds[2]!.test.join() === "0,3,5");
  * ```
  */
 export function kFoldIndices(
@@ -69,8 +70,9 @@ export function kFoldIndices(
  * {@link kFoldIndices}.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { kFoldAssignment } from "./k_fold.ts";
- * console.assert(kFoldAssignment(10, 3, 0)[2] === 0);
+ * assert(kFoldAssignment(10, 3, 0)[2] === 0);
  * ```
  */
 export function kFoldAssignment(

@@ -22,8 +22,9 @@ function checkSeed(seed: number, what: string): number {
  * `RandomState(seed)._bit_generator.random_raw()` output by output.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MT19937 } from "./mt19937.ts";
- * console.assert(new MT19937(0).nextUint32() === 2357136044);
+ * assert(new MT19937(0).nextUint32() === 2357136044);
  * ```
  */
 export class MT19937 {
@@ -77,9 +78,10 @@ export class MT19937 {
  * 1.17, whose legacy stream is frozen).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { NumpyRandomState } from "./mt19937.ts";
  * // np.random.RandomState(0).permutation(10) → [2 8 4 9 1 6 7 3 0 5]
- * console.assert(new NumpyRandomState(0).permutation(10).join() === "2,8,4,9,1,6,7,3,0,5");
+ * assert(new NumpyRandomState(0).permutation(10).join() === "2,8,4,9,1,6,7,3,0,5");
  * ```
  */
 export class NumpyRandomState {

@@ -1,4 +1,5 @@
 import { join, resolve } from "node:path";
+import { canonicalJson } from "../util/canonical_json.ts";
 import { atomicWriteFile, atomicWriteJson } from "../util/atomic_write.ts";
 import { KitError } from "../util/kit_error.ts";
 import { ProgressBar } from "../util/progress.ts";
@@ -97,19 +98,6 @@ interface Plan {
 interface Progress {
   configHash: string;
   shards: Record<string, { sha256: string; bytes: number; samples: number }>;
-}
-
-/** JSON with object keys sorted at every level (stable bytes for hashing). */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) =>
-      v !== undefined
-    )
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
 }
 
 async function mapPool<T, R>(

@@ -30,6 +30,7 @@ export interface DMiniItem {
  * Sorted by key, as D sorts its WIT items. Throws a KitError when fewer than `minItems` remain.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dMiniItems } from "./d_mini_items.ts";
  * const c = { ar: ["a"], de: ["a"], en: ["a"], es: ["a"], fr: ["a"], it: ["a"], ja: ["a"], pt: ["a"], zh: ["a"] };
  * const items = dMiniItems([
@@ -37,7 +38,7 @@ export interface DMiniItem {
  *   { key: "a", group: "emoji:1", partition: "test", source: "e", sourceId: "y", captions: c },
  *   { key: "c", group: "emoji:2", partition: "train", source: "e", sourceId: "z", captions: c },
  * ]);
- * console.assert(items.length === 1 && items[0]!.key === "a");
+ * assert(items.length === 1 && items[0]!.key === "a");
  * ```
  */
 export function dMiniItems(

@@ -9,8 +9,9 @@ import type { BuildOptions } from "./build_dataset.ts";
  * byte-level dedupe (D keys images by URL and never compares image bytes).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { D_WIT_BUILD } from "./d_wit_build.ts";
- * console.assert(D_WIT_BUILD.dedupe === false && D_WIT_BUILD.image.fit === "clip");
+ * assert(D_WIT_BUILD.dedupe === false && D_WIT_BUILD.image.fit === "clip");
  * ```
  */
 export const D_WIT_BUILD = {

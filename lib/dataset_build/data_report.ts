@@ -9,7 +9,7 @@ import type {
   RejectCount,
 } from "./manifest.ts";
 
-/** K's caption languages (SPEC §1, without the optional Quechua). */
+/** K's caption languages ([K], without the optional Quechua). */
 export const K_LANGUAGES: readonly string[] = ["en", "es", "ja", "hi"];
 /** The ten languages the mini dataset must cover (K's four ∪ D's nine). */
 export const MINI_LANGUAGES: readonly string[] = [
@@ -161,10 +161,11 @@ interface SourcedSample extends HasCaptions {
  * per language (the ten focus languages and `qu`) images with a caption, with captions.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sourceBreakdownRows } from "./data_report.ts";
  * const rows = sourceBreakdownRows([{ key: "a", source: "s", group: "g", captions: { en: ["x"] } },
  *   { key: "b", source: "s", group: "g", captions: { en: ["x"], qu: ["y"] } }]);
- * console.assert(rows.find((r) => r.item === "concepts")!.count === 1);
+ * assert(rows.find((r) => r.item === "concepts")!.count === 1);
  * ```
  */
 export function sourceBreakdownRows(
@@ -218,9 +219,10 @@ export interface BoxStatistics {
  * (numpy's default `percentile`, Hyndman–Fan type 7), minimum, maximum and mean.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { boxStatistics } from "./data_report.ts";
  * const b = boxStatistics([1, 2, 3, 4, 100]);
- * console.assert(b.q1 === 2 && b.median === 3 && b.q3 === 4 && b.max === 100 && b.min === 1);
+ * assert(b.q1 === 2 && b.median === 3 && b.q3 === 4 && b.max === 100 && b.min === 1);
  * ```
  */
 export function boxStatistics(values: readonly number[]): BoxStatistics {
@@ -251,9 +253,10 @@ export function boxStatistics(values: readonly number[]): BoxStatistics {
  * (`x` = language, grouped boxes, precomputed by {@link boxStatistics}) instead.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { captionLengthFigure } from "./data_report.ts";
  * const f = captionLengthFigure([{ captions: { en: ["A cat."], ja: ["猫。"] } }], { languages: ["en", "ja"] });
- * console.assert(f.data.length === 2 && (f.data[1]!.y as number[])[0] === 2);
+ * assert(f.data.length === 2 && (f.data[1]!.y as number[])[0] === 2);
  * ```
  */
 export function captionLengthFigure(

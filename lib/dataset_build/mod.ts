@@ -3,9 +3,10 @@
  * partitions, WebDataset-style tar shards with a checksummed manifest, rejects report, DATA-T1.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeTar, encodeTar, sampleKey } from "./mod.ts";
  * const t = encodeTar([{ name: `${sampleKey("s", "1")}.json`, data: new Uint8Array(3) }]);
- * console.assert(decodeTar(t).length === 1);
+ * assert(decodeTar(t).length === 1);
  * ```
  */
 export * from "./sample.ts";

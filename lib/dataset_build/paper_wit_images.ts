@@ -12,8 +12,9 @@ import { cacheDir } from "../util/paths.ts";
  * `downloadPaperWitImages` writes them here.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { paperWitImagesDir } from "./paper_wit_images.ts";
- * console.assert(paperWitImagesDir().endsWith("wit-images"));
+ * assert(paperWitImagesDir().endsWith("wit-images"));
  * ```
  */
 export function paperWitImagesDir(): string {

@@ -28,10 +28,11 @@ export const DEFAULT_PARTITION: PartitionOptions = {
  * shuffle of an index list. Different seeds give independent splits.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { assignPartitions } from "./partition.ts";
  * const keys = Array.from({ length: 10 }, (_, i) => `k${i}`);
  * const p = assignPartitions(keys, { seed: 7, fractions: { train: 0.8, val: 0.1, test: 0.1 } });
- * console.assert([...p.values()].filter((x) => x === "train").length === 8);
+ * assert([...p.values()].filter((x) => x === "train").length === 8);
  * ```
  */
 export function assignPartitions(

@@ -88,8 +88,9 @@ export interface SampleRecord {
  * sha256(`<source>:<id>`), the same shape as D's `sha256(image_url)[:20]` WIT keys.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sampleKey } from "./sample.ts";
- * console.assert(sampleKey("tuxpaint-stamps", "animals/mammals/badger").length === 20);
+ * assert(sampleKey("tuxpaint-stamps", "animals/mammals/badger").length === 20);
  * ```
  */
 export function sampleKey(source: string, id: string): string {

@@ -61,9 +61,10 @@ export function tarHeader(name: string, size: number): Uint8Array {
  * WebDataset.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeTar, encodeTar } from "./tar.ts";
  * const tar = encodeTar([{ name: "k1.json", data: new TextEncoder().encode("{}") }]);
- * console.assert(tar.length === 512 * 4 && decodeTar(tar)[0]!.name === "k1.json");
+ * assert(tar.length === 512 * 4 && decodeTar(tar)[0]!.name === "k1.json");
  * ```
  */
 export function encodeTar(entries: readonly TarEntry[]): Uint8Array {

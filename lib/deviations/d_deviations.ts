@@ -14,7 +14,7 @@ const D_ALL: readonly DeviationArtifact[] = [...D_TABLES, "D-F1", "CLAIMS"];
  * symmetric InfoNCE with repeated images, τ 0.07, prox/ortho, Adam with coupled decay after
  * clipping at 1.0, warm-up (step+1)/120 then cosine to 0.1·lr, 20 × 12 steps, best epoch by
  * holdout t2i macro R@1 (strictly better, so never the untrained head); metrics and diagnostics
- * as SPEC §2; lang-ID seed 0; D-F1 with 140 items including the anchor and spectral UMAP start.
+ * as [D] §4.5 (mattiadri/crosslingual-contrastive@e2a8979 `align_text_to_image.py`); lang-ID seed 0; D-F1 with 140 items including the anchor and spectral UMAP start.
  */
 export const D_DEVIATIONS: readonly Deviation[] = [
   {

@@ -1,7 +1,7 @@
 /** Which paper a deviation belongs to. */
 export type DeviationPaper = "K" | "D";
 
-/** Artifact IDs a deviation can affect (SPEC §3 plus the kit's own). */
+/** Artifact IDs a deviation can affect (the papers' tables and figures, README "What you get", plus the kit's own). */
 export type DeviationArtifact =
   | "K-TRAIN"
   | "K-F2"

@@ -35,10 +35,11 @@ const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
  * line when none applies.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { deviationsMarkdown } from "./deviation_table.ts";
  * import { K_DEVIATIONS } from "./k_deviations.ts";
  * const md = deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-F1"] });
- * console.assert(md.includes("t-SNE settings"));
+ * assert(md.includes("t-SNE settings"));
  * ```
  */
 export function deviationsMarkdown(

@@ -2,8 +2,9 @@
  * Every remaining difference between the kit and the authors' code, as one typed list.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEVIATIONS } from "./mod.ts";
- * console.assert(DEVIATIONS.every((d) => d.reason.length > 0));
+ * assert(DEVIATIONS.every((d) => d.reason.length > 0));
  * ```
  */
 import type { Deviation } from "./deviation.ts";

@@ -5,9 +5,10 @@ import type { Matrix } from "./matrix.ts";
  * PoZ, the percentage of (near-)zeros: the share of entries with `|x| < threshold` (1e-3).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { shareNearZero } from "./activation_stats.ts";
  * import { matrixFromRows } from "./matrix.ts";
- * console.assert(shareNearZero(matrixFromRows([[0, 0.5], [1e-4, -0.002]])) === 0.5);
+ * assert(shareNearZero(matrixFromRows([[0, 0.5], [1e-4, -0.002]])) === 0.5);
  * ```
  */
 export function shareNearZero(x: Matrix, threshold = 1e-3): number {
@@ -47,10 +48,11 @@ export function numpyHistogramBin(value: number, bins: number, float32: boolean)
  * over columns.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dimensionEntropy } from "./activation_stats.ts";
  * import { matrixFromRows } from "./matrix.ts";
  * // two values in different bins in each column → ln 2
- * console.assert(Math.abs(dimensionEntropy(matrixFromRows([[-0.9, 0.1], [0.9, 0.5]])) - Math.log(2)) < 1e-9);
+ * assert(Math.abs(dimensionEntropy(matrixFromRows([[-0.9, 0.1], [0.9, 0.5]])) - Math.log(2)) < 1e-9);
  * ```
  */
 export function dimensionEntropy(x: Matrix, bins = 30): number {

@@ -42,11 +42,12 @@ export function pearsonOfStandardized(a: Float64Array, b: Float64Array): number 
  * RSA: Pearson correlation of the strict upper triangles of two Gram matrices over the same items.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { gramCorrelation } from "./cross_lingual.ts";
  * import { gram } from "./gram.ts";
  * import { matrixFromRows } from "./matrix.ts";
  * const x = matrixFromRows([[1, 0], [0.6, 0.8], [0, 1]]);
- * console.assert(Math.abs(gramCorrelation(gram(x), gram(x)) - 1) < 1e-12);
+ * assert(Math.abs(gramCorrelation(gram(x), gram(x)) - 1) < 1e-12);
  * ```
  */
 export function gramCorrelation(a: SymmetricMatrix, b: SymmetricMatrix): number {
@@ -58,10 +59,11 @@ export function gramCorrelation(a: SymmetricMatrix, b: SymmetricMatrix): number 
  * languages, averaged over items. Both lists must cover the same items with the same k.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { neighbourOverlap } from "./cross_lingual.ts";
  * const a = { indices: new Int32Array([1, 2, 0, 2, 0, 1]), rows: 3, k: 2 };
  * const b = { indices: new Int32Array([1, 2, 0, 2, 0, 1]), rows: 3, k: 2 };
- * console.assert(neighbourOverlap(a, b) === 1);
+ * assert(neighbourOverlap(a, b) === 1);
  * ```
  */
 export function neighbourOverlap(a: NeighbourLists, b: NeighbourLists): number {

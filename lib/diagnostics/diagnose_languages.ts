@@ -117,13 +117,14 @@ function mean(xs: readonly number[]): number {
  * spectrum when that is cheaper than `Xcᵀ·Xc`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { diagnoseLanguages } from "./diagnose_languages.ts";
  * import { matrix } from "./matrix.ts";
  * import { SeededRandom } from "../util/seeded_random.ts";
  * const rng = new SeededRandom(1);
  * const emb = () => matrix(Float64Array.from({ length: 30 * 4 }, () => rng.normal()), 30, 4);
  * const r = diagnoseLanguages({ en: emb(), de: emb() }, { seed: 7, k: 3 });
- * console.assert(r.pairs.length === 1 && r.macro.pca90 >= 1);
+ * assert(r.pairs.length === 1 && r.macro.pca90 >= 1);
  * ```
  */
 export function diagnoseLanguages(

@@ -13,10 +13,11 @@ export interface SymmetricMatrix {
  * keeps full precision. With native OpenBLAS loaded (`nativeBlas()`), one Float64 `dsyrk`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { gram } from "./gram.ts";
  * import { matrixFromRows } from "./matrix.ts";
  * const g = gram(matrixFromRows([[1, 2], [3, 4], [5, 6]]));
- * console.assert(g.size === 3 && g.data[1] === 11 && g.data[3] === 11);
+ * assert(g.size === 3 && g.data[1] === 11 && g.data[3] === 11);
  * ```
  */
 export function gram(x: Matrix): SymmetricMatrix {

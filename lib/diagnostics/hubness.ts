@@ -13,8 +13,9 @@ export function inDegrees(nn: NeighbourLists): Int32Array {
  * `scipy.stats.skew(x)` returns by default (bias=True), including NaN for a constant sample.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { populationSkewness } from "./hubness.ts";
- * console.assert(Math.abs(populationSkewness([0, 0, 0, 1]) - 1.1547005383792517) < 1e-12);
+ * assert(Math.abs(populationSkewness([0, 0, 0, 1]) - 1.1547005383792517) < 1e-12);
  * ```
  */
 export function populationSkewness(values: ArrayLike<number>): number {
@@ -36,21 +37,8 @@ export function populationSkewness(values: ArrayLike<number>): number {
   return m3 / Math.pow(m2, 1.5);
 }
 
-/**
- * Python/numpy `round`: to the nearest integer, halves to even (2.5 → 2, 3.5 → 4).
- *
- * ```ts
- * import { roundHalfEven } from "./hubness.ts";
- * console.assert(roundHalfEven(2.5) === 2 && roundHalfEven(3.5) === 4 && roundHalfEven(5.54) === 6);
- * ```
- */
-export function roundHalfEven(x: number): number {
-  const f = Math.floor(x);
-  const diff = x - f;
-  if (diff > 0.5) return f + 1;
-  if (diff < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
-}
+export { roundHalfEven } from "../util/round_half_even.ts";
+import { roundHalfEven } from "../util/round_half_even.ts";
 
 /** Hubness of a kNN graph: skewness of the in-degrees and the top-1% neighbour mass. */
 export interface Hubness {
@@ -64,10 +52,11 @@ export interface Hubness {
  * Hubness statistics of within-set kNN lists (self already excluded).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hubness } from "./hubness.ts";
  * // every row's neighbour is row 0 (row 0's is row 1): in-degrees [2, 1, 0]
  * const h = hubness({ indices: new Int32Array([1, 0, 0]), rows: 3, k: 1 });
- * console.assert(Math.abs(h.hubRatio - 2 / 3) < 1e-12);
+ * assert(Math.abs(h.hubRatio - 2 / 3) < 1e-12);
  * ```
  */
 export function hubness(nn: NeighbourLists): Hubness {

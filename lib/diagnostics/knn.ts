@@ -16,11 +16,12 @@ export interface NeighbourLists {
  * duplicate row still counts as a neighbour. O(n²) with an insertion list of length k.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cosineKnnFromGram } from "./knn.ts";
  * import { gram } from "./gram.ts";
  * import { matrixFromRows } from "./matrix.ts";
  * const nn = cosineKnnFromGram(gram(matrixFromRows([[1, 0], [1, 0.1], [0, 1]])), 1);
- * console.assert(nn.indices[0] === 1 && nn.indices[1] === 0 && nn.indices[2] === 1);
+ * assert(nn.indices[0] === 1 && nn.indices[1] === 0 && nn.indices[2] === 1);
  * ```
  */
 export function cosineKnnFromGram(g: SymmetricMatrix, k: number): NeighbourLists {

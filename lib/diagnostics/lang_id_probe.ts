@@ -89,11 +89,12 @@ export function selectRows(rows: LabelledRows, idx: ArrayLike<number>): Labelled
  * through different heads get the same test rows).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { langIdProbe } from "./lang_id_probe.ts";
  * import { matrixFromRows } from "./matrix.ts";
  * const en = matrixFromRows([[1, 0], [0.9, 0.1], [1, 0.2], [0.8, 0]]);
  * const de = matrixFromRows([[0, 1], [0.1, 0.9], [0.2, 1], [0, 0.8]]);
- * console.assert(langIdProbe([en, de], { seed: 1 }).accuracy === 1);
+ * assert(langIdProbe([en, de], { seed: 1 }).accuracy === 1);
  * ```
  */
 export function langIdProbe(

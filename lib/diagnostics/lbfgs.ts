@@ -44,6 +44,7 @@ function dot(a: Float64Array, b: Float64Array): number {
  * regularised logistic regression, where it converges to machine precision.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { minimizeLbfgs } from "./lbfgs.ts";
  * // f(x) = (x0 − 1)² + 10·(x1 + 2)²
  * const r = minimizeLbfgs((x, g) => {
@@ -51,7 +52,7 @@ function dot(a: Float64Array, b: Float64Array): number {
  *   g[1] = 20 * (x[1]! + 2);
  *   return (x[0]! - 1) ** 2 + 10 * (x[1]! + 2) ** 2;
  * }, new Float64Array(2));
- * console.assert(r.converged && Math.abs(r.x[1]! + 2) < 1e-8);
+ * assert(r.converged && Math.abs(r.x[1]! + 2) < 1e-8);
  * ```
  */
 export function minimizeLbfgs(

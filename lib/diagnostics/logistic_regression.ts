@@ -37,11 +37,12 @@ export interface MultinomialLogisticOptions {
  * from zero, to a tight gradient tolerance rather than scikit-learn's default `max_iter=100`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fitMultinomialLogistic, predictMultinomialLogistic } from "./logistic_regression.ts";
  * import { matrixFromRows } from "./matrix.ts";
  * const x = matrixFromRows([[0, 1], [0, 2], [1, 0], [2, 0]]);
  * const model = fitMultinomialLogistic(x, [0, 0, 1, 1]);
- * console.assert(predictMultinomialLogistic(model, x).join() === "0,0,1,1");
+ * assert(predictMultinomialLogistic(model, x).join() === "0,0,1,1");
  * ```
  */
 export function fitMultinomialLogistic(

@@ -16,9 +16,10 @@ export interface Matrix {
  * error messages (a file, a language).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { matrix } from "./matrix.ts";
  * const m = matrix(new Float64Array([1, 2, 3, 4, 5, 6]), 2, 3);
- * console.assert(m.data[m.cols + 2] === 6);
+ * assert(m.data[m.cols + 2] === 6);
  * ```
  */
 export function matrix(
@@ -42,8 +43,9 @@ export function matrix(
  * Builds a Float64 matrix from an array of equal-length rows.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { matrixFromRows } from "./matrix.ts";
- * console.assert(matrixFromRows([[1, 2], [3, 4]]).rows === 2);
+ * assert(matrixFromRows([[1, 2], [3, 4]]).rows === 2);
  * ```
  */
 export function matrixFromRows(rows: readonly (readonly number[])[], what = "matrix"): Matrix {

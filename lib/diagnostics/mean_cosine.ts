@@ -6,11 +6,12 @@ import type { Matrix } from "./matrix.ts";
  * like `F.normalize`), computed in O(n·d) from `Σ_{i<j} x̂ᵢ·x̂ⱼ = (‖Σx̂ᵢ‖² − Σ‖x̂ᵢ‖²)/2`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { meanCosine } from "./mean_cosine.ts";
  * import { matrixFromRows } from "./matrix.ts";
  * // pairs: (a,b) 0, (a,c) 1/√2, (b,c) 1/√2
  * const m = meanCosine(matrixFromRows([[1, 0], [0, 2], [3, 3]]));
- * console.assert(Math.abs(m - (2 / Math.SQRT2) / 3) < 1e-12);
+ * assert(Math.abs(m - (2 / Math.SQRT2) / 3) < 1e-12);
  * ```
  */
 export function meanCosine(x: Matrix): number {

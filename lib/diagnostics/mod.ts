@@ -3,8 +3,9 @@
  * kNN overlap, effective rank, PCA-90, mean cosine, PoZ, entropy, hubness, lang-ID probe.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { effectiveRank, matrixFromRows } from "./mod.ts";
- * console.assert(effectiveRank(matrixFromRows([[1, 0], [-1, 0], [0, 1], [0, -1]])) > 1.99);
+ * assert(effectiveRank(matrixFromRows([[1, 0], [-1, 0], [0, 1], [0, -1]])) > 1.99);
  * ```
  */
 export * from "./matrix.ts";

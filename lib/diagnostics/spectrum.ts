@@ -10,10 +10,11 @@ import { nativeBlas } from "../backend/openblas.ts";
  * OpenBLAS, `dsyrk` + LAPACK `dsyevd`), with round-off negatives clamped to 0. Relative accuracy ≈ 1e-15·s₁²/sᵢ² per value.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { centredSquaredSingularValues } from "./spectrum.ts";
  * import { matrixFromRows } from "./matrix.ts";
  * const s2 = centredSquaredSingularValues(matrixFromRows([[1, 0], [-1, 0], [0, 2], [0, -2]]));
- * console.assert(Math.abs(s2[0]! - 8) < 1e-12 && Math.abs(s2[1]! - 2) < 1e-12);
+ * assert(Math.abs(s2[0]! - 8) < 1e-12 && Math.abs(s2[1]! - 2) < 1e-12);
  * ```
  */
 export function centredSquaredSingularValues(x: Matrix): Float64Array {
@@ -68,8 +69,9 @@ function eigenvaluesClamped(s: SymmetricMatrix): Float64Array {
  * (the paper's definition, with its 1e-12 guard).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { effectiveRankFromSpectrum } from "./spectrum.ts";
- * console.assert(Math.abs(effectiveRankFromSpectrum(new Float64Array([1, 1, 1, 1])) - 4) < 1e-9);
+ * assert(Math.abs(effectiveRankFromSpectrum(new Float64Array([1, 1, 1, 1])) - 4) < 1e-9);
  * ```
  */
 export function effectiveRankFromSpectrum(squaredSingularValues: Float64Array): number {
@@ -89,8 +91,9 @@ export function effectiveRankFromSpectrum(squaredSingularValues: Float64Array): 
  * the first cumulative share of `s²` (descending) that is ≥ `share`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { componentsForVarianceShare } from "./spectrum.ts";
- * console.assert(componentsForVarianceShare(new Float64Array([5, 4, 1]), 0.9) === 2);
+ * assert(componentsForVarianceShare(new Float64Array([5, 4, 1]), 0.9) === 2);
  * ```
  */
 export function componentsForVarianceShare(

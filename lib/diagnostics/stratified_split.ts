@@ -17,9 +17,10 @@ export interface TrainTestSplit {
  * 4. both lists are returned sorted ascending.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { stratifiedSplit } from "./stratified_split.ts";
  * const s = stratifiedSplit([0, 0, 0, 0, 0, 1, 1, 1, 1, 1], 0.3, 7);
- * console.assert(s.test.length === 3 && s.train.length === 7);
+ * assert(s.test.length === 3 && s.train.length === 7);
  * ```
  */
 export function stratifiedSplit(

@@ -227,9 +227,10 @@ export function tridiagonalEigenvalues(t: Tridiagonal): Float64Array {
  * OpenBLAS loaded (`nativeBlas()`), LAPACK's `dsyevd` (eigenvalues only) instead.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { symmetricEigenvalues } from "./symmetric_eigen.ts";
  * const ev = symmetricEigenvalues({ data: new Float64Array([2, 1, 1, 2]), size: 2 });
- * console.assert(Math.abs(ev[0]! - 3) < 1e-12 && Math.abs(ev[1]! - 1) < 1e-12);
+ * assert(Math.abs(ev[0]! - 3) < 1e-12 && Math.abs(ev[1]! - 1) < 1e-12);
  * ```
  */
 export function symmetricEigenvalues(a: SymmetricMatrix): Float64Array {

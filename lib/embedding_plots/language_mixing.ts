@@ -8,10 +8,11 @@ import { KitError } from "../util/kit_error.ts";
  * ≈ 1/L. Computed in the embedding space, not on the 2-D layout.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { matrixFromRows } from "../retrieval/row_matrix.ts";
  * import { sameLanguageNeighbourShare } from "./language_mixing.ts";
  * const s = await sameLanguageNeighbourShare(matrixFromRows([[1, 0], [1, 0.1], [0, 1], [0.1, 1]]), ["a", "a", "b", "b"], 1);
- * console.assert(s === 1);
+ * assert(s === 1);
  * ```
  */
 export async function sameLanguageNeighbourShare(

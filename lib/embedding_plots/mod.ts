@@ -3,8 +3,9 @@
  * (paper K's Fig. 1, K-F1), and a number for what the panels show (same-language neighbour share).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { embeddingPanelsFigure } from "./mod.ts";
- * console.assert(embeddingPanelsFigure([{ title: "x", xy: new Float64Array(2), languages: ["en"] }]).data.length === 1);
+ * assert(embeddingPanelsFigure([{ title: "x", xy: new Float64Array(2), languages: ["en"] }]).data.length === 1);
  * ```
  */
 export * from "./tsne_layout.ts";

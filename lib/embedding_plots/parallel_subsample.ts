@@ -18,9 +18,10 @@ export interface ParallelSubsample {
  * whether translations land together.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parallelSubsample } from "./parallel_subsample.ts";
  * const s = parallelSubsample(["en", "es"], (l) => ["a", "b", "c"].map((x) => `${l}:${x}`), 2, 1);
- * console.assert(s.texts[1]![0]!.startsWith("es:") && s.units.length === 2);
+ * assert(s.texts[1]![0]!.startsWith("es:") && s.units.length === 2);
  * ```
  */
 export function parallelSubsample(

@@ -35,10 +35,11 @@ interface TsneInstance {
  * the same layout. Returns `n × 2` row-major coordinates.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { matrixFromRows } from "../retrieval/row_matrix.ts";
  * import { tsneLayout } from "./tsne_layout.ts";
  * const xy = tsneLayout(matrixFromRows([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9]]), { seed: 1, iterations: 50 });
- * console.assert(xy.length === 8);
+ * assert(xy.length === 8);
  * ```
  */
 export function tsneLayout(points: RowMatrix, opts: TsneOptions): Float64Array {

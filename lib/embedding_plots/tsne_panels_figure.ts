@@ -32,9 +32,10 @@ export const LANGUAGE_PALETTE: readonly string[] = [
  * ticks (t-SNE coordinates have no units).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { embeddingPanelsFigure } from "./tsne_panels_figure.ts";
  * const f = embeddingPanelsFigure([{ title: "A", xy: new Float64Array([0, 0, 1, 1]), languages: ["en", "es"] }]);
- * console.assert(f.data.length === 2);
+ * assert(f.data.length === 2);
  * ```
  */
 export function embeddingPanelsFigure(

@@ -9,10 +9,11 @@ import { nativeMatMulActive } from "../backend/native_matmul_kernel.ts";
  * matmuls in OpenBLAS (`wasm+openblas`) flags are free: plain `tf.matMul` and its gradient.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tf } from "../backend/tf.ts";
  * import { batchMatMulFast } from "./batch_mat_mul.ts";
  * const y = batchMatMulFast(tf.ones([2, 3, 4]) as tf.Tensor3D, tf.ones([2, 5, 4]) as tf.Tensor3D, false, true);
- * console.assert(y.shape.join() === "2,3,5");
+ * assert(y.shape.join() === "2,3,5");
  * ```
  */
 export function batchMatMulFast(

@@ -35,7 +35,7 @@ export interface ImageEncoder {
   dispose(): void;
 }
 
-/** Paper K's setups (SPEC §1), in table order. `xlmr` is the untuned encoder. */
+/** Paper K's setups ([K] Table 1), in table order. `xlmr` is the untuned encoder. */
 export const K_SETUPS = [
   "xlmr",
   "eng-only",

@@ -68,10 +68,11 @@ const INT_FIELDS = {
  * Hugging Face's defaults for fields it may omit; `where` names the file in errors.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseEncoderConfig } from "./encoder_config.ts";
  * const c = parseEncoderConfig({ model_type: "vit", hidden_size: 8, num_hidden_layers: 1,
  *   num_attention_heads: 2, intermediate_size: 16, image_size: 8, patch_size: 4, num_channels: 3 });
- * console.assert(c.model_type === "vit" && c.layer_norm_eps === 1e-12);
+ * assert(c.model_type === "vit" && c.layer_norm_eps === 1e-12);
  * ```
  */
 export function parseEncoderConfig(raw: unknown, where = "config"): EncoderConfig {

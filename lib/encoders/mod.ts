@@ -5,12 +5,13 @@
  * image preprocessing.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseEncoderConfig, XlmRobertaEncoder, type XlmRobertaConfig } from "./mod.ts";
  * const c = parseEncoderConfig({ model_type: "xlm-roberta", vocab_size: 10, hidden_size: 4,
  *   num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 8,
  *   max_position_embeddings: 8, type_vocab_size: 1 }) as XlmRobertaConfig;
  * const m = new XlmRobertaEncoder(c);
- * console.assert(m.params.names[0] === "roberta.embeddings.word_embeddings.weight");
+ * assert(m.params.names[0] === "roberta.embeddings.word_embeddings.weight");
  * m.dispose();
  * ```
  */

@@ -40,10 +40,11 @@ function preTokenize(text: string): string[] {
  * `<s>` 0, `<pad>` 1, `</s>` 2, `<unk>` 3, `<mask>` last.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SubwordTokenizer } from "./subword_tokenizer.ts";
  * const tok = SubwordTokenizer.learn(["a red car", "a red cat", "rojo"], { vocabSize: 40, minCount: 1 });
  * const ids = tok.encode("A red car.");
- * console.assert(ids[0] === 0 && ids.at(-1) === 2);
+ * assert(ids[0] === 0 && ids.at(-1) === 2);
  * ```
  */
 export class SubwordTokenizer {

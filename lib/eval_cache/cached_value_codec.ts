@@ -34,10 +34,11 @@ function arrayKind(v: unknown): ArrayKind | null {
  * bigint) is a `KitError` naming its path: such a value cannot be cached faithfully.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeCachedValue, encodeCachedValue } from "./cached_value_codec.ts";
  * const v = { a: new Float32Array([1, 2]), b: [NaN, 3] };
  * const back = decodeCachedValue(encodeCachedValue(v)) as typeof v;
- * console.assert(back.a instanceof Float32Array && Number.isNaN(back.b[0]));
+ * assert(back.a instanceof Float32Array && Number.isNaN(back.b[0]));
  * ```
  */
 export function encodeCachedValue(value: unknown): EncodedCachedValue {

@@ -3,6 +3,7 @@ import { readSafetensors, type SafeTensorInput, writeSafetensors } from "../io/s
 import { KitError } from "../util/kit_error.ts";
 import { cacheDir } from "../util/paths.ts";
 import { sha256Hex } from "../util/sha256.ts";
+import { canonicalJson } from "../util/canonical_json.ts";
 import {
   type CachedArray,
   decodeCachedValue,
@@ -11,19 +12,6 @@ import {
 } from "./cached_value_codec.ts";
 
 const FORMAT = "image-pivot-kit/result-cache/1";
-
-/** JSON with object keys sorted at every level: equal keys give equal text. */
-export function canonicalJson(value: unknown): string {
-  const sort = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(sort);
-    if (v !== null && typeof v === "object") {
-      const o = v as Record<string, unknown>;
-      return Object.fromEntries(Object.keys(o).sort().map((k) => [k, sort(o[k])]));
-    }
-    return v;
-  };
-  return JSON.stringify(sort(value));
-}
 
 /** Where {@link cachedResult} keeps its entries and how it reports. */
 export interface ResultCacheOptions {
@@ -120,12 +108,15 @@ async function readEntry(
  * bit for bit, typed arrays with their types.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cachedResult } from "./result_cache.ts";
  * const dir = await Deno.makeTempDir();
  * const f = () => Promise.resolve({ x: new Float32Array([1, 2]) });
  * const a = await cachedResult("demo", { n: 1 }, f, { dir, log: () => {} });
- * const b = await cachedResult("demo", { n: 1 }, () => Promise.reject(new Error("not called")), { dir, log: () => {} });
- * console.assert(b.x[1] === a.x[1]);
+ * const notCalled = (): Promise<{ x: Float32Array }> => Promise.reject(new Error("not called"));
+ * const b = await cachedResult("demo", { n: 1 }, notCalled, { dir, log: () => {} });
+ * assert.deepEqual(b.x, a.x);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function cachedResult<T>(

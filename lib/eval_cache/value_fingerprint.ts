@@ -7,8 +7,9 @@ import { encodeCachedValue } from "./cached_value_codec.ts";
  * exactly when the decoded values would be equal.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { valueFingerprint } from "./value_fingerprint.ts";
- * console.assert(valueFingerprint({ a: new Uint8Array([1]) }) !== valueFingerprint({ a: new Int32Array([1]) }));
+ * assert(valueFingerprint({ a: new Uint8Array([1]) }) !== valueFingerprint({ a: new Int32Array([1]) }));
  * ```
  */
 export function valueFingerprint(value: unknown): string {

@@ -1,6 +1,6 @@
 import { tf } from "../backend/tf.ts";
 import type { Tensor, Tensor1D, Tensor2D } from "../backend/tf.ts";
-import { BIAS_GELU, fusedHeadKernelsActive, GELU_GRAD } from "./fused_head_kernels.ts";
+import { BIAS_GELU, fusedHeadKernelsActive, GELU_GRAD } from "./_fused_head_kernels.ts";
 import { gelu } from "./gelu.ts";
 
 /**
@@ -11,10 +11,11 @@ import { gelu } from "./gelu.ts";
  * agree to float32 rounding (the kernel's erf is accurate to a few float32 ulps).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tf } from "../backend/tf.ts";
  * import { biasGelu } from "./bias_gelu.ts";
  * const y = biasGelu(tf.tensor2d([[0.5, 0, 0, 0]]), tf.tensor1d([0.5, 0, 0, 0])).dataSync()[0]!;
- * console.assert(Math.abs(y - 0.8413447) < 1e-5);
+ * assert(Math.abs(y - 0.8413447) < 1e-5);
  * ```
  */
 export function biasGelu(z: Tensor2D, b: Tensor1D): Tensor2D {

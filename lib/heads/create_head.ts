@@ -16,9 +16,10 @@ export interface CreateHeadOptions {
  * A head by kind: `identity`, `linear` (residual, ΔW = 0) or `mlp` (residual, hidden 512).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createHead } from "./create_head.ts";
  * const h = createHead("linear", 4);
- * console.assert(h.variables.length === 1);
+ * assert(h.variables.length === 1);
  * h.dispose();
  * ```
  */

@@ -8,11 +8,12 @@ import { nativeMatMulActive } from "../backend/native_matmul_kernel.ts";
  * `dY·wᵀ` for `x` — a full-size matmul thrown away when `x` is a frozen embedding batch.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tf } from "../backend/tf.ts";
  * import { frozenInputMatMul } from "./frozen_input_matmul.ts";
  * const w = tf.variable(tf.eye(2));
  * const g = tf.grad((v) => tf.sum(frozenInputMatMul(tf.ones([3, 2]), v as tf.Tensor2D)))(w);
- * console.assert(g.dataSync()[0] === 3);
+ * assert(g.dataSync()[0] === 3);
  * ```
  */
 export function frozenInputMatMul(x: Tensor2D, w: Tensor2D): Tensor2D {

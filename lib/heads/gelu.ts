@@ -9,10 +9,11 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
  * approximation), with the gradient written out: `Φ(x) + x·φ(x)`, `φ(x) = e^{−x²/2}/√(2π)`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tf } from "../backend/tf.ts";
  * import { gelu } from "./gelu.ts";
  * const y = gelu(tf.tensor1d([1])).dataSync()[0]!;
- * console.assert(Math.abs(y - 0.8413447) < 1e-5);
+ * assert(Math.abs(y - 0.8413447) < 1e-5);
  * ```
  */
 export function gelu<T extends Tensor>(x: T): T {

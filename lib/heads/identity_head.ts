@@ -8,10 +8,11 @@ import { normalizeRows } from "./normalize_rows.ts";
  * The "before" baseline: no parameters, rows only re-normalised.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tf } from "../backend/tf.ts";
  * import { createIdentityHead } from "./identity_head.ts";
  * const h = createIdentityHead(2);
- * console.assert(h.apply(tf.tensor2d([[0, 2]])).dataSync()[1] === 1);
+ * assert(h.apply(tf.tensor2d([[0, 2]])).dataSync()[1] === 1);
  * ```
  */
 export function createIdentityHead(dim: number): Head {

@@ -16,10 +16,11 @@ import { normalizeRows } from "./normalize_rows.ts";
  * Regularisers: prox = `Σ ΔW² / d²`; ortho = `Σ (WᵀW − I)² / d²`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tf } from "../backend/tf.ts";
  * import { createLinearResidualHead } from "./linear_residual_head.ts";
  * const h = createLinearResidualHead(2);
- * console.assert(Math.abs(h.apply(tf.tensor2d([[3, 4]])).dataSync()[0]! - 0.6) < 1e-6);
+ * assert(Math.abs(h.apply(tf.tensor2d([[3, 4]])).dataSync()[0]! - 0.6) < 1e-6);
  * h.dispose();
  * ```
  */

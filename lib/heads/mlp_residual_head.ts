@@ -27,10 +27,11 @@ export interface MlpHeadOptions {
  * Regularisers: prox = mean of the squares of all parameters (D's code); no ortho.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tf } from "../backend/tf.ts";
  * import { createMlpResidualHead } from "./mlp_residual_head.ts";
  * const h = createMlpResidualHead(2, { hidden: 3, seed: 7 });
- * console.assert(Math.abs(h.apply(tf.tensor2d([[3, 4]])).dataSync()[1]! - 0.8) < 1e-6);
+ * assert(Math.abs(h.apply(tf.tensor2d([[3, 4]])).dataSync()[1]! - 0.8) < 1e-6);
  * h.dispose();
  * ```
  */

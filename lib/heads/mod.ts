@@ -3,9 +3,10 @@
  * each re-normalising its output rows, with D's regularisers and name → Float32Array state.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createHead } from "./mod.ts";
  * const h = createHead("mlp", 8, { hidden: 4, seed: 7 });
- * console.assert(Object.keys(h.getState()).join() === "w1,b1,w2,b2");
+ * assert(Object.keys(h.getState()).join() === "w1,b1,w2,b2");
  * h.dispose();
  * ```
  */
@@ -16,7 +17,6 @@ export * from "./frozen_input_matmul.ts";
 export * from "./gelu.ts";
 export * from "./bias_gelu.ts";
 export * from "./residual_normalize.ts";
-export * from "./fused_head_kernels.ts";
 export * from "./identity_head.ts";
 export * from "./linear_residual_head.ts";
 export * from "./mlp_residual_head.ts";

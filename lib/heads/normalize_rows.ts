@@ -8,10 +8,11 @@ import type { Tensor2D } from "../backend/tf.ts";
  * composed ops.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tf } from "../backend/tf.ts";
  * import { normalizeRows } from "./normalize_rows.ts";
  * const z = normalizeRows(tf.tensor2d([[3, 4]]));
- * console.assert(Math.abs(z.dataSync()[0]! - 0.6) < 1e-6);
+ * assert(Math.abs(z.dataSync()[0]! - 0.6) < 1e-6);
  * ```
  */
 export function normalizeRows(x: Tensor2D): Tensor2D {

@@ -7,10 +7,11 @@ import type { Head } from "./head.ts";
  * and returns the projected, re-normalised rows as a new Float32Array. No tensors are left.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createIdentityHead } from "./identity_head.ts";
  * import { projectRows } from "./project_rows.ts";
  * const out = projectRows(createIdentityHead(2), new Float32Array([0, 3]));
- * console.assert(out[1] === 1);
+ * assert(out[1] === 1);
  * ```
  */
 export function projectRows(head: Head, data: Float32Array, chunkRows = 4096): Float32Array {

@@ -4,7 +4,7 @@ import {
   fusedHeadKernelsActive,
   NORMALIZE_GRAD,
   RESIDUAL_NORMALIZE,
-} from "./fused_head_kernels.ts";
+} from "./_fused_head_kernels.ts";
 import { normalizeRows } from "./normalize_rows.ts";
 
 /**
@@ -14,10 +14,11 @@ import { normalizeRows } from "./normalize_rows.ts";
  * elsewhere it is the composite ops. Gradients flow to `t`, `m` and `b`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tf } from "../backend/tf.ts";
  * import { residualNormalize } from "./residual_normalize.ts";
  * const z = residualNormalize(tf.tensor2d([[1, 0, 0, 0]]), tf.tensor2d([[2, 4, 0, 0]]), tf.zeros([4]));
- * console.assert(Math.abs(z.dataSync()[0]! - 0.6) < 1e-6);
+ * assert(Math.abs(z.dataSync()[0]! - 0.6) < 1e-6);
  * ```
  */
 export function residualNormalize(t: Tensor2D, m: Tensor2D, b: Tensor1D): Tensor2D {

@@ -65,10 +65,11 @@ export function normalizedRows(
  * same rows and width (errors name the language), and L2-normalising rows.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { alignmentEmbeddings } from "./embedding_dir.ts";
  * const m = { data: new Float32Array([3, 4, 1, 0]), rows: 2, cols: 2 };
  * const e = alignmentEmbeddings(m, { en: m, de: m });
- * console.assert(e.n === 2 && Math.abs(e.images.data[0]! - 0.6) < 1e-7);
+ * assert(e.n === 2 && Math.abs(e.images.data[0]! - 0.6) < 1e-7);
  * ```
  */
 export function alignmentEmbeddings(

@@ -54,6 +54,7 @@ export interface HeadTryItResult extends DisplayTable {
  * a few points are within noise).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { alignmentEmbeddings } from "./embedding_dir.ts";
  * import { headTrainingTryIt } from "./head_try_it.ts";
  * const m = (s: number) => ({ data: Float32Array.from({ length: 80 }, (_, i) => Math.sin(i * s)), rows: 20, cols: 4 });
@@ -61,7 +62,7 @@ export interface HeadTryItResult extends DisplayTable {
  *   variants: [{ label: "no prox", train: { lambdaProx: 0 } }],
  *   base: { epochs: 1, stepsPerEpoch: 2, batchPerLang: 4, warmupSteps: 1 },
  * });
- * console.assert(t.rows.length === 2 && t.rows[0]!.variant === "default (D)");
+ * assert(t.rows.length === 2 && t.rows[0]!.variant === "default (D)");
  * ```
  */
 export async function headTrainingTryIt(

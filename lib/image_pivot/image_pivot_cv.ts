@@ -128,7 +128,7 @@ async function projectAll(
 }
 
 /**
- * Paper D's protocol (SPEC §2) on fixed embeddings: scikit-learn-identical K folds (shuffle,
+ * Paper D's protocol ([D] §4.5; mattiadri/crosslingual-contrastive@e2a8979 `align_text_to_image.py`) on fixed embeddings: scikit-learn-identical K folds (shuffle,
  * `random_state = seed`); on each fold the identity ("Before") head and each trained head
  * (residual linear, residual MLP; D's best configuration, best epoch by holdout macro t2i R@1 —
  * selected on the reported fold, as D's code does) are evaluated on the holdout rows: t2i, i2t and
@@ -136,11 +136,12 @@ async function projectAll(
  * depend on any training, so `beforeOnly` gives exactly the "Before" columns.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { alignmentEmbeddings } from "./embedding_dir.ts";
  * import { runImagePivotCv } from "./image_pivot_cv.ts";
  * const m = { data: Float32Array.from({ length: 40 }, (_, i) => Math.sin(i * 1.7)), rows: 10, cols: 4 };
  * const r = await runImagePivotCv(alignmentEmbeddings(m, { en: m, de: m }), { beforeOnly: true, diagnostics: false });
- * console.assert(r.results.length === 5 && r.results[0]!.evaluation.t2iMacro.r1 === 1);
+ * assert(r.results.length === 5 && r.results[0]!.evaluation.t2iMacro.r1 === 1);
  * ```
  */
 export async function runImagePivotCv(

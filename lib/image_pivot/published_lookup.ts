@@ -18,8 +18,9 @@ const D_TABLE_OF: Readonly<Record<string, string>> = {
  * such cell.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { publishedLookupForD } from "./published_lookup.ts";
- * console.assert(publishedLookupForD()("D-T1", "R@1", "identity") === "0.4735 ± 0.0077");
+ * assert(publishedLookupForD()("D-T1", "R@1", "identity") === "0.4735 ± 0.0077");
  * ```
  */
 export function publishedLookupForD(): PublishedLookup {

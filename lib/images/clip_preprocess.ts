@@ -1,3 +1,4 @@
+import { roundHalfEven } from "../util/round_half_even.ts";
 import sharp from "sharp";
 import { KitError } from "../util/kit_error.ts";
 
@@ -115,15 +116,6 @@ export function pilBicubicResize(img: RgbImage, outW: number, outH: number): Rgb
     cur = out;
   }
   return { data: cur === data ? data.slice() : cur, width: outW, height: outH };
-}
-
-/** Python's `round()` (half to even), as torchvision's `center_crop` uses it. */
-function roundHalfEven(x: number): number {
-  const f = Math.floor(x);
-  const d = x - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
 }
 
 /**

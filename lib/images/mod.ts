@@ -4,8 +4,9 @@
  * white, resize, re-encode as RGB PNG, keep the original's sha256.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sniffImageBytes } from "./mod.ts";
- * console.assert(sniffImageBytes(new Uint8Array()).kind === "not-image");
+ * assert(sniffImageBytes(new Uint8Array()).kind === "not-image");
  * ```
  */
 export * from "./sniff_image.ts";

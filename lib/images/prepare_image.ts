@@ -90,9 +90,10 @@ export function imageOptionsRecord(opts: ImageOptions): Required<ImageOptions> {
  * size, format and dimensions are kept.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { prepareImage } from "./prepare_image.ts";
  * const r = await prepareImage(new TextEncoder().encode("<html>404</html>"), { size: 64 });
- * console.assert(!r.ok && r.rejection.reason === "not an image: HTML");
+ * assert(!r.ok && r.rejection.reason === "not an image: HTML");
  * ```
  */
 export async function prepareImage(bytes: Uint8Array, opts: ImageOptions): Promise<ImageResult> {
@@ -244,8 +245,15 @@ export async function prepareImageFile(path: string, opts: ImageOptions): Promis
  * Decodes a (dataset) PNG into RGB floats in [0, 1], row-major HWC: what image encoders read.
  *
  * ```ts
+ * import assert from "node:assert/strict";
+ * import sharp from "sharp";
  * import { decodeImagePixels } from "./prepare_image.ts";
- * // const { data, width, height } = await decodeImagePixels(pngBytes); // data.length === width*height*3
+ * const red = { r: 255, g: 0, b: 0 };
+ * const png = await sharp({ create: { width: 2, height: 1, channels: 3, background: red } })
+ *   .png().toBuffer();
+ * const { data, width, height } = await decodeImagePixels(new Uint8Array(png));
+ * assert.deepEqual([width, height], [2, 1]);
+ * assert.deepEqual([...data], [1, 0, 0, 1, 0, 0]);
  * ```
  */
 export async function decodeImagePixels(

@@ -23,11 +23,12 @@ function ascii(s: string): number[] {
  * reason string for the rejects report.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sniffImageBytes } from "./sniff_image.ts";
  * const html = new TextEncoder().encode("<!DOCTYPE html><html><body>404</body></html>");
  * const r = sniffImageBytes(html);
- * console.assert(r.kind === "not-image" && r.reason === "not an image: HTML");
- * console.assert(sniffImageBytes(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 13, 10, 26, 10])).kind === "image");
+ * assert(r.kind === "not-image" && r.reason === "not an image: HTML");
+ * assert(sniffImageBytes(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 13, 10, 26, 10])).kind === "image");
  * ```
  */
 export function sniffImageBytes(bytes: Uint8Array): SniffResult {

@@ -1,78 +1,50 @@
 /**
- * IEEE 754 half-precision (binary16) ↔ float32 conversion, used by the `.npy` and
- * `.safetensors` readers and writers. Encoding rounds to nearest, ties to even (as numpy's
- * `astype(np.float16)` does); overflow gives ±Infinity; NaN stays NaN.
+ * IEEE 754 half-precision (binary16) ↔ number conversion for the `.npy` and `.safetensors`
+ * readers and writers, on the built-in `Float16Array` (round to nearest, ties to even;
+ * overflow gives ±Infinity; NaN stays NaN). Files hold little-endian halves.
  *
  * ```ts
- * import { float16BitsToNumber, numberToFloat16Bits } from "./float16.ts";
- * console.assert(float16BitsToNumber(numberToFloat16Bits(1.5)) === 1.5);
+ * import assert from "node:assert/strict";
+ * import { decodeFloat16, encodeFloat16, float16BitsToNumber, numberToFloat16Bits } from "./float16.ts";
+ * assert.equal(float16BitsToNumber(numberToFloat16Bits(1.5)), 1.5);
+ * assert.equal(numberToFloat16Bits(65520), 0x7c00); // rounds to +Infinity
+ * assert.deepEqual(decodeFloat16(encodeFloat16([0.5, -2, 1e-8]), 0, 3), new Float32Array([0.5, -2, 0]));
  * ```
  */
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const one16 = new Float16Array(1);
+const oneBits = new Uint16Array(one16.buffer);
 
 /** Half-precision bits → number (exact). */
 export function float16BitsToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac === 0 ? sign * Infinity : NaN;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+  oneBits[0] = h;
+  return one16[0]!;
 }
 
-/** Number → half-precision bits (via float32, round to nearest even). */
+/** Number → half-precision bits (round to nearest, ties to even). */
 export function numberToFloat16Bits(value: number): number {
-  f32[0] = value;
-  const x = u32[0]!;
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant !== 0 ? 0x200 : 0); // Inf / NaN
-  // Unbiased exponent of the float32, re-biased for half.
-  let e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00; // overflow → Inf
-  if (e <= 0) {
-    // Subnormal half (or zero): shift the mantissa (with its implicit 1) right.
-    if (e < -10) return sign; // underflows to ±0
-    mant |= 0x800000;
-    const shift = 14 - e; // 14..24
-    const half = 1 << (shift - 1);
-    const rest = mant & ((1 << shift) - 1);
-    let m = mant >>> shift;
-    if (rest > half || (rest === half && (m & 1) === 1)) m += 1;
-    return sign | m; // a carry into the exponent field is the correct result
-  }
-  const rest = mant & 0x1fff;
-  let m = mant >>> 13;
-  if (rest > 0x1000 || (rest === 0x1000 && (m & 1) === 1)) {
-    m += 1;
-    if (m === 0x400) {
-      m = 0;
-      e += 1;
-      if (e >= 31) return sign | 0x7c00;
-    }
-  }
-  return sign | (e << 10) | m;
+  one16[0] = value;
+  return oneBits[0]!;
 }
 
 /** Decodes `n` little-endian half floats starting at `bytes[offset]` into a Float32Array. */
 export function decodeFloat16(bytes: Uint8Array, offset: number, n: number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const o = offset + 2 * i;
-    out[i] = float16BitsToNumber(bytes[o]! | (bytes[o + 1]! << 8));
+  if (LITTLE_ENDIAN) {
+    // a copy, so the halves are 2-byte aligned whatever `offset` is
+    const halves = new Float16Array(bytes.slice(offset, offset + 2 * n).buffer);
+    return Float32Array.from(halves);
   }
+  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, 2 * n);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = view.getFloat16(2 * i, true);
   return out;
 }
 
 /** Encodes values as little-endian half floats (2 bytes each). */
 export function encodeFloat16(values: ArrayLike<number>): Uint8Array {
+  if (LITTLE_ENDIAN) return new Uint8Array(Float16Array.from(values).buffer);
   const out = new Uint8Array(values.length * 2);
-  for (let i = 0; i < values.length; i++) {
-    const h = numberToFloat16Bits(values[i]!);
-    out[2 * i] = h & 0xff;
-    out[2 * i + 1] = h >>> 8;
-  }
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < values.length; i++) view.setFloat16(2 * i, values[i]!, true);
   return out;
 }

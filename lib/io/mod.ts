@@ -3,8 +3,9 @@
  * without Python.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeNpy, parseNpy } from "./mod.ts";
- * console.assert(parseNpy(encodeNpy({ shape: [1], data: new Float32Array([3]) })).data[0] === 3);
+ * assert(parseNpy(encodeNpy({ shape: [1], data: new Float32Array([3]) })).data[0] === 3);
  * ```
  */
 export * from "./float16.ts";

@@ -45,9 +45,10 @@ function parseHeader(
  * dtypes, truncated data) is a `KitError` naming `name`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeNpy, parseNpy } from "./npy.ts";
  * const a = parseNpy(encodeNpy({ dtype: "<f4", shape: [2], data: new Float32Array([1, 2]) }));
- * console.assert(a.shape[0] === 2 && a.data[1] === 2);
+ * assert(a.shape[0] === 2 && a.data[1] === 2);
  * ```
  */
 export function parseNpy(bytes: Uint8Array, name = "<npy bytes>"): NpyArray {
@@ -138,9 +139,10 @@ export interface NpyInput {
  * `<f8` for a Float64Array and `<f4` otherwise.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeNpy } from "./npy.ts";
  * const bytes = encodeNpy({ shape: [1, 2], data: new Float32Array([1, 2]) });
- * console.assert(bytes.length % 64 === 8);
+ * assert(bytes.length % 64 === 8);
  * ```
  */
 export function encodeNpy(array: NpyInput, name = "<npy>"): Uint8Array {

@@ -36,10 +36,11 @@ function isDtype(x: unknown): x is SafetensorsDtype {
  * byte buffer. Checks offsets, sizes and dtypes; errors are `KitError`s naming `name`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeSafetensors, parseSafetensors } from "./safetensors.ts";
  * const bytes = encodeSafetensors({ w: { dtype: "F32", shape: [2], data: new Float32Array([1, 2]) } }, { step: "3" });
  * const f = parseSafetensors(bytes);
- * console.assert(f.tensors.get("w")!.data[1] === 2 && f.metadata.step === "3");
+ * assert(f.tensors.get("w")!.data[1] === 2 && f.metadata.step === "3");
  * ```
  */
 export function parseSafetensors(bytes: Uint8Array, name = "<safetensors bytes>"): SafetensorsFile {

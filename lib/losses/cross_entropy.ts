@@ -25,10 +25,11 @@ export function targetMask(targets: ArrayLike<number>, cols: number, what = "tar
  * `torch.nn.functional.cross_entropy(logits, targets)`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tf } from "../backend/tf.ts";
  * import { crossEntropyRows } from "./cross_entropy.ts";
  * const l = crossEntropyRows(tf.tensor2d([[0, 0]]), [1]);
- * console.assert(Math.abs(l.dataSync()[0]! - Math.LN2) < 1e-6);
+ * assert(Math.abs(l.dataSync()[0]! - Math.LN2) < 1e-6);
  * ```
  */
 export function crossEntropyRows(logits: Tensor2D, targets: ArrayLike<number>): Scalar {

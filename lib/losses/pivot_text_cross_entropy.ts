@@ -10,11 +10,12 @@ import { scaledCrossEntropy } from "./text_to_image_cross_entropy.ts";
  * (K's order), so by default the target of row i is `i mod B`; pass `englishIndex` otherwise.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tf } from "../backend/tf.ts";
  * import { pivotTextCrossEntropy } from "./pivot_text_cross_entropy.ts";
  * const en = tf.tensor2d([[5, 0], [0, 5]]);
  * const x = tf.tensor2d([[5, 0], [0, 5], [5, 0], [0, 5]]); // 2 languages × 2 captions
- * console.assert(pivotTextCrossEntropy(x, en, 1).dataSync()[0]! < 1e-6);
+ * assert(pivotTextCrossEntropy(x, en, 1).dataSync()[0]! < 1e-6);
  * ```
  */
 export function pivotTextCrossEntropy(

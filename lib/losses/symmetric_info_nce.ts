@@ -4,7 +4,7 @@ import { matMulFast } from "../backend/matmul.ts";
 import { nativeMatMulActive } from "../backend/native_matmul_kernel.ts";
 import { KitError } from "../util/kit_error.ts";
 import { assertMatrix } from "./cross_entropy.ts";
-import { REPEATED_INFO_NCE, repeatedInfoNceKernelActive } from "./repeated_info_nce_kernel.ts";
+import { REPEATED_INFO_NCE, repeatedInfoNceKernelActive } from "./_repeated_info_nce_kernel.ts";
 
 /**
  * Paper D's symmetric InfoNCE: `½ (CE(S) + CE(Sᵀ))` with `S = T·Vᵀ / τ` and the diagonal as
@@ -12,10 +12,11 @@ import { REPEATED_INFO_NCE, repeatedInfoNceKernelActive } from "./repeated_info_
  * (D's rows are already L2-normalised). Log-sum-exps are max-shifted, so large logits are safe.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tf } from "../backend/tf.ts";
  * import { symmetricInfoNce } from "./symmetric_info_nce.ts";
  * const loss = symmetricInfoNce(tf.eye(3) as tf.Tensor2D, tf.eye(3) as tf.Tensor2D, 0.07);
- * console.assert(loss.dataSync()[0]! < 1e-5);
+ * assert(loss.dataSync()[0]! < 1e-5);
  * ```
  */
 export function symmetricInfoNce(
@@ -53,12 +54,13 @@ export function symmetricInfoNce(
  * the gradient is written out rather than differentiated op by op.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tf } from "../backend/tf.ts";
  * import { symmetricInfoNce, symmetricInfoNceRepeatedImages } from "./symmetric_info_nce.ts";
  * const t = tf.randomNormal([6, 4]) as tf.Tensor2D, u = tf.randomNormal([2, 4]) as tf.Tensor2D;
  * const a = symmetricInfoNceRepeatedImages(t, u, 3).dataSync()[0]!;
  * const b = symmetricInfoNce(t, tf.tile(u, [3, 1]) as tf.Tensor2D).dataSync()[0]!;
- * console.assert(Math.abs(a - b) < 1e-4);
+ * assert(Math.abs(a - b) < 1e-4);
  * ```
  */
 export function symmetricInfoNceRepeatedImages(

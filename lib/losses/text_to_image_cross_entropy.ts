@@ -11,11 +11,12 @@ import { assertMatrix, crossEntropyRows } from "./cross_entropy.ts";
  * over captions. `scale` may be a number or a (trainable) scalar tensor.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tf } from "../backend/tf.ts";
  * import { textToImageCrossEntropy } from "./text_to_image_cross_entropy.ts";
  * const t = tf.tensor2d([[1, 0], [0, 1], [1, 0]]), i = tf.tensor2d([[1, 0], [0, 1]]);
  * const loss = textToImageCrossEntropy(t, i, 1, [0, 1, 0]); // 3 captions (2 languages), 2 images
- * console.assert(Math.abs(loss.dataSync()[0]! - Math.log(1 + Math.exp(-1))) < 1e-6);
+ * assert(Math.abs(loss.dataSync()[0]! - Math.log(1 + Math.exp(-1))) < 1e-6);
  * ```
  */
 export function textToImageCrossEntropy(

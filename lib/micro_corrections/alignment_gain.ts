@@ -43,8 +43,9 @@ export function alignmentGains(
  * The `count` items with the largest gain (ties: lower index first), best first.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { topGainAnchors } from "./alignment_gain.ts";
- * console.assert(topGainAnchors(new Float64Array([0.1, 0.3, 0.2]), 2).join() === "1,2");
+ * assert(topGainAnchors(new Float64Array([0.1, 0.3, 0.2]), 2).join() === "1,2");
  * ```
  */
 export function topGainAnchors(gains: Float64Array, count: number): number[] {

@@ -31,11 +31,12 @@ export function kRecordIds(records: readonly KCaptionRecord[]): string[] {
  * caption is never seen together with its own translation. Deterministic in `seed`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { assignCaptionLanguages } from "./k_language_assignment.ts";
  * const recs = ["a", "b", "c", "d"].map((id) => ({ image_id: id, partition: "train" as const,
  *   captions: { en: "x", es: "y" }, origin: {} }));
  * const a = assignCaptionLanguages(recs, ["en", "es"], 1);
- * console.assert(a.counts.en === 2 && a.counts.es === 2);
+ * assert(a.counts.en === 2 && a.counts.es === 2);
  * ```
  */
 export function assignCaptionLanguages(

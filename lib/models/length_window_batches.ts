@@ -6,10 +6,11 @@ import type { SeededRandom } from "../util/seeded_random.ts";
  * random start. Every item is equally likely to start a batch; the draw depends only on `rng`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SeededRandom } from "../util/seeded_random.ts";
  * import { LengthWindowBatches } from "./length_window_batches.ts";
  * const b = new LengthWindowBatches([5, 1, 9, 2], 2);
- * console.assert(b.next(new SeededRandom(1)).length === 2);
+ * assert(b.next(new SeededRandom(1)).length === 2);
  * ```
  */
 export class LengthWindowBatches {

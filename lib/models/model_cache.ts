@@ -2,27 +2,42 @@ import { join } from "node:path";
 import { cacheDir } from "../util/paths.ts";
 import { sha256File, sha256Hex } from "../util/sha256.ts";
 import { hasContentHash } from "../io/safetensors.ts";
+import { canonicalJson } from "../util/canonical_json.ts";
+import { codeFingerprintSync } from "../eval_cache/code_fingerprint.ts";
 
 /**
- * Version of the kit's model-training code. Bump it when a change to lib/models or
- * lib/encoders changes what training produces: every cached model is then retrained.
+ * The modules whose code a trained model depends on, by default: the model-training barrel, so
+ * every module it imports, transitively (encoders, losses, optimisers, data, …), plus
+ * deno.json and package-lock.json (see `codeFingerprint`).
  */
-export const MODEL_CODE_VERSION = "2025-k-mini-2";
+export const MODEL_CODE_ENTRIES: readonly string[] = ["lib/models/mod.ts"];
 
 /**
  * The cache folder of a trained model: `cacheDir()/models/<name>@<hash>`, the hash covering its
- * configuration, a fingerprint of its training data and `MODEL_CODE_VERSION` (so a change to
- * any of them trains a new model beside the old one).
+ * configuration, a fingerprint of its training data and the code fingerprint of `codeEntries`'
+ * import graph (default `MODEL_CODE_ENTRIES`), all as canonical JSON: a change to any of them
+ * (an edit to any module training imports included) trains a new model beside the old one; key
+ * order in `config` does not matter.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { modelCacheDir } from "./model_cache.ts";
- * console.assert(modelCacheDir("k-eng-only", { steps: 1 }, "abc").includes("k-eng-only@"));
+ * const dir = modelCacheDir("k-eng-only", { steps: 1, lr: 2 }, "abc");
+ * assert.match(dir, /k-eng-only@[0-9a-f]{12}$/);
+ * assert.equal(modelCacheDir("k-eng-only", { lr: 2, steps: 1 }, "abc"), dir);
+ * assert.notEqual(modelCacheDir("k-eng-only", { steps: 2, lr: 2 }, "abc"), dir);
  * ```
  */
-export function modelCacheDir(name: string, config: unknown, dataFingerprint: string): string {
-  const hash = sha256Hex(
-    JSON.stringify({ config, data: dataFingerprint, code: MODEL_CODE_VERSION }),
-  ).slice(0, 12);
+export function modelCacheDir(
+  name: string,
+  config: unknown,
+  dataFingerprint: string,
+  opts: { codeEntries?: readonly string[]; reuseFingerprint?: boolean } = {},
+): string {
+  const code = codeFingerprintSync(opts.codeEntries ?? MODEL_CODE_ENTRIES, {
+    reuse: opts.reuseFingerprint,
+  });
+  const hash = sha256Hex(canonicalJson({ config, data: dataFingerprint, code })).slice(0, 12);
   return join(cacheDir(), "models", `${name}@${hash}`);
 }
 

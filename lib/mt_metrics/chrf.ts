@@ -166,9 +166,10 @@ export function chrfSignature(opts: ChrfOptions = {}, nrefs = 1): string {
  * Defaults: character 6-grams, no word n-grams, β = 2, whitespace removed.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { corpusChrf } from "./chrf.ts";
  * const c = corpusChrf(["a b c"], [["abc"]]);
- * console.assert(c.score === 100 && c.name === "chrF2");
+ * assert(c.score === 100 && c.name === "chrF2");
  * ```
  */
 export function corpusChrf(

@@ -5,8 +5,9 @@
  * and U+0085, and excludes U+FEFF).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { pythonSplit } from "./text_split.ts";
- * console.assert(pythonSplit("  a\u00a0b\tc ").join("|") === "a|b|c");
+ * assert(pythonSplit("  a\u00a0b\tc ").join("|") === "a|b|c");
  * ```
  */
 export function pythonSplit(line: string): string[] {

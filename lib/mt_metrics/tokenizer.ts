@@ -22,8 +22,9 @@ const RULES_13A: [RegExp, string][] = [
  * off words (periods and commas only when not next to a digit), then single-spaces.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tokenize13a } from "./tokenizer.ts";
- * console.assert(tokenize13a("It wasn't 3.5 km, he said.") === "It wasn't 3.5 km , he said .");
+ * assert(tokenize13a("It wasn't 3.5 km, he said.") === "It wasn't 3.5 km , he said .");
  * ```
  */
 export function tokenize13a(line: string): string {

@@ -49,11 +49,12 @@ const KERNEL_MAX_BYTES = 1 << 30;
  * with torch to float32 rounding, not bit for bit.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Adam } from "./adam.ts";
  * const p = { w: new Float32Array([1]) };
  * const opt = new Adam({ w: 1 }, { lr: 0.1 });
  * opt.step(p, { w: new Float32Array([0.5]) });
- * console.assert(Math.abs(p.w[0]! - 0.9) < 1e-6);
+ * assert(Math.abs(p.w[0]! - 0.9) < 1e-6);
  * ```
  */
 export class Adam {

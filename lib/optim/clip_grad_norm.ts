@@ -12,10 +12,11 @@ export interface ClipResult {
  * by that factor (rounded to float32).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { clipGradNorm } from "./clip_grad_norm.ts";
  * const g = { a: new Float32Array([3]), b: new Float32Array([4]) };
  * const r = clipGradNorm(g, 1);
- * console.assert(r.totalNorm === 5 && Math.abs(g.b[0]! - 0.8) < 1e-6);
+ * assert(r.totalNorm === 5 && Math.abs(g.b[0]! - 0.8) < 1e-6);
  * ```
  */
 export function clipGradNorm(grads: Record<string, Float32Array>, maxNorm: number): ClipResult {

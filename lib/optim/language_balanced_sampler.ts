@@ -7,10 +7,11 @@ import { SeededRandom } from "../util/seeded_random.ts";
  * images in language blocks, over the same images repeated once per language.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LanguageBalancedSampler } from "./language_balanced_sampler.ts";
  * const a = new LanguageBalancedSampler([0, 1, 2, 3], { batchPerLang: 2, seed: 7 });
  * const b = new LanguageBalancedSampler([0, 1, 2, 3], { batchPerLang: 2, seed: 7 });
- * console.assert(a.next().join() === b.next().join());
+ * assert(a.next().join() === b.next().join());
  * ```
  */
 export class LanguageBalancedSampler {

@@ -20,9 +20,10 @@ export interface WarmupCosineSchedule {
  * step 120 → 1e-3, step 239 → 1.00154e-4.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { warmupCosineLr } from "./lr_schedule.ts";
  * const s = { baseLr: 1e-3, warmupSteps: 120, totalSteps: 240, floor: 0.1 };
- * console.assert(Math.abs(warmupCosineLr(0, s) - 1e-3 / 120) < 1e-15);
+ * assert(Math.abs(warmupCosineLr(0, s) - 1e-3 / 120) < 1e-15);
  * ```
  */
 export function warmupCosineLr(step: number, s: WarmupCosineSchedule): number {

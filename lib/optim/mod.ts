@@ -3,8 +3,9 @@
  * gradient-norm clipping, the warm-up + cosine schedule and the language-balanced sampler.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { warmupCosineLr } from "./mod.ts";
- * console.assert(warmupCosineLr(120, { baseLr: 1, warmupSteps: 120, totalSteps: 240, floor: 0.1 }) === 1);
+ * assert(warmupCosineLr(120, { baseLr: 1, warmupSteps: 120, totalSteps: 240, floor: 0.1 }) === 1);
  * ```
  */
 export * from "./adam.ts";

@@ -39,13 +39,14 @@ export interface ProxClipAdamOptions {
  * times more. `grads` are left as they were.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Adam } from "./adam.ts";
  * import { proxClipAdamStep } from "./prox_clip_adam.ts";
  * const p = { w: new Float32Array([1]) }, g = { w: new Float32Array([3]) };
  * const r = proxClipAdamStep(new Adam({ w: 1 }), p, g, {
  *   proxParams: ["w"], lambdaProx: 0.5, maxGradNorm: 1, lr: 0.1,
  * });
- * console.assert(r.gradNorm === 4 && r.proxSquares === 1 && Math.abs(p.w[0]! - 0.9) < 1e-6);
+ * assert(r.gradNorm === 4 && r.proxSquares === 1 && Math.abs(p.w[0]! - 0.9) < 1e-6);
  * ```
  */
 export function proxClipAdamStep(

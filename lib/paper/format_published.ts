@@ -5,10 +5,11 @@ import type { PublishedValue } from "./published_value.ts";
  * (deltas keep their sign), `55.7%`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatPublished } from "./format_published.ts";
  * const v = { paper: "D", table: "Table 1", row: "R@1", column: "identity", value: 0.4735, std: 0.0077,
  *   decimals: 4, unit: "fraction", source: "s" } as const;
- * console.assert(formatPublished(v) === "0.4735 ± 0.0077");
+ * assert(formatPublished(v) === "0.4735 ± 0.0077");
  * ```
  */
 export function formatPublished(v: PublishedValue): string {

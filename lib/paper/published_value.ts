@@ -1,6 +1,6 @@
 import { KitError } from "../util/kit_error.ts";
 
-/** The two papers the kit reproduces (SPEC.md): K = Krasner et al. 2025, D = Di Iorio 2026. */
+/** The two papers the kit reproduces (README, "Sources"): K = Krasner et al. 2025 (arXiv:2505.13628), D = Di Iorio 2026. */
 export type PaperId = "K" | "D";
 
 /**
@@ -48,9 +48,10 @@ const UNITS: readonly PublishedUnit[] = ["fraction", "percent", "raw"];
  * Throws a KitError naming the file, the entry index and the field.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { validatePublishedFile } from "./published_value.ts";
  * const f = validatePublishedFile({ paper: "K", citation: "c", sourceFile: "s", notes: [], values: [] }, "x.json");
- * console.assert(f.values.length === 0);
+ * assert(f.values.length === 0);
  * ```
  */
 export function validatePublishedFile(json: unknown, file: string): PublishedFile {

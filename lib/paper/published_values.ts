@@ -37,8 +37,9 @@ export interface PublishedFilter {
  * The published numbers matching `filter` (all of them when empty), in file order (K first).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { publishedValues } from "./published_values.ts";
- * console.assert(publishedValues({ paper: "D", table: "Table 1" }).length === 12);
+ * assert(publishedValues({ paper: "D", table: "Table 1" }).length === 12);
  * ```
  */
 export function publishedValues(filter: PublishedFilter = {}): PublishedValue[] {
@@ -56,8 +57,9 @@ export function publishedValues(filter: PublishedFilter = {}): PublishedValue[] 
  * (and the rows/columns that table has) when there is none.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { publishedValue } from "./published_values.ts";
- * console.assert(publishedValue("D", "Table 1", "R@1", "identity").value === 0.4735);
+ * assert(publishedValue("D", "Table 1", "R@1", "identity").value === 0.4735);
  * ```
  */
 export function publishedValue(

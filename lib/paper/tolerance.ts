@@ -17,10 +17,11 @@ export const DEFAULT_TOLERANCE: Readonly<Record<PublishedUnit, string>> = {
  * (`DEFAULT_TOLERANCE`). In the published value's unit.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { publishedTolerance } from "./tolerance.ts";
  * const v = { paper: "D", table: "Table 2", row: "en", column: "r1_mlp", value: 0.6275, decimals: 4,
  *   unit: "fraction", source: "s" } as const;
- * console.assert(publishedTolerance(v) === 0.01);
+ * assert(publishedTolerance(v) === 0.01);
  * ```
  */
 export function publishedTolerance(v: PublishedValue): number {

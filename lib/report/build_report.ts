@@ -16,7 +16,7 @@ import { PlotCounter, renderOutput } from "./render_output.ts";
 import { pageHtml, PLOT_LOADER } from "./page_layout.ts";
 import { type Deviation, DEVIATIONS } from "../deviations/mod.ts";
 
-/** SPEC §3's artifacts first, in this order; any other artifact follows alphabetically. */
+/** The papers' artifacts first (README, "What you get"), in this order; any other artifact follows alphabetically. */
 export const REPORT_ARTIFACT_ORDER = [
   "K-T1",
   "K-T1-LANGS",
@@ -166,7 +166,7 @@ function renderNotebookBody(
 }
 
 /**
- * Builds one static HTML site of a run: `<outDir>/index.html` linking every artifact (SPEC §3
+ * Builds one static HTML site of a run: `<outDir>/index.html` linking every artifact (README's "What you get"
  * order) to the notebook cell that shows it and to its files, and one page per executed
  * notebook (`<artifactDir>/notebooks/*.ipynb`) with Markdown rendered, outputs by MIME type,
  * interactive plotly figures (drawn with the `plotly.min.js` beside the artifacts, so the site

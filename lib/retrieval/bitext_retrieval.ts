@@ -20,7 +20,7 @@ export interface BitextAccuracy {
   /** Neighbourhood size of xsim and of the margin. */
   k: number;
   cosine: DirectionalAccuracy;
-  /** Paper K's xsim (SPEC §1): within-language k-neighbourhood radii, argmax over all n. */
+  /** Paper K's xsim (nkrasner/cl-clip-align@d75b729 `Alignment/text-image/flores-sts.py`): within-language k-neighbourhood radii, argmax over all n. */
   xsim: DirectionalAccuracy;
   /** LASER's ratio margin (Artetxe & Schwenk 2019) — not K's xsim. */
   margin: DirectionalAccuracy;
@@ -50,9 +50,10 @@ export interface TopK {
  * stable tie-breaking (equal scores: lower column index first).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { topKRows } from "./bitext_retrieval.ts";
  * const t = topKRows(new Float32Array([0.1, 0.9, 0.5, 0.9]), 1, 4, 3);
- * console.assert(t.index.join() === "1,3,2");
+ * assert(t.index.join() === "1,3,2");
  * ```
  */
 export function topKRows(S: Float32Array, nr: number, nc: number, k: number): TopK {
@@ -147,10 +148,11 @@ function share(x: Uint8Array): number {
  * definitions.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bitextFromSimilarity } from "./bitext_retrieval.ts";
  * const I = new Float32Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
  * const r = bitextFromSimilarity(I, 3, 1, { aa: I, bb: I });
- * console.assert(r.cosine.mean === 1 && r.xsim.mean === 1 && r.margin.mean === 1);
+ * assert(r.cosine.mean === 1 && r.xsim.mean === 1 && r.margin.mean === 1);
  * ```
  */
 export function bitextFromSimilarity(
@@ -193,7 +195,7 @@ export function bitextFromSimilarity(
  *
  * - **cosine**: a→b = mean over i of [argmax_j S[i, j] = i]; b→a = mean over j of
  *   [argmax_i S[i, j] = j]; ties → the lowest index.
- * - **xsim** (paper K's own score, SPEC §1, k = 4): D = 1 − cos; r_a(i) = (sum of the k
+ * - **xsim** (paper K's own score, nkrasner/cl-clip-align@d75b729 `Alignment/text-image/flores-sts.py`, k = 4): D = 1 − cos; r_a(i) = (sum of the k
  *   smallest D(a_i, a_j), j ≠ i) / (2k), r_b(j) likewise within b;
  *   S'(i, j) = 1 − D(a_i, b_j) / (r_a(i) + r_b(j)); argmax over all n candidates, first index
  *   on ties, in both directions.
@@ -209,11 +211,12 @@ export function bitextFromSimilarity(
  * `mean` is the average of the two directions.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { matrixFromRows } from "./row_matrix.ts";
  * import { bitextRetrieval } from "./bitext_retrieval.ts";
  * const a = matrixFromRows([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [0, 1, 1]]);
  * const r = await bitextRetrieval(a, a);
- * console.assert(r.cosine.aToB === 1 && r.xsim.bToA === 1 && r.margin.bToA === 1);
+ * assert(r.cosine.aToB === 1 && r.xsim.bToA === 1 && r.margin.bToA === 1);
  * ```
  */
 export async function bitextRetrieval(

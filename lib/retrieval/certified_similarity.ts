@@ -47,11 +47,12 @@ function allFinite(a: Float32Array): boolean {
  * bound gives wrong ranks. Values below 1 void the guarantee.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { matrixFromRows } from "./row_matrix.ts";
  * import { CertifiedSimilarity } from "./certified_similarity.ts";
  * const P = matrixFromRows([[1, 0], [0, 1]]);
  * const C = new CertifiedSimilarity(P, P, new Float32Array([1, 0, 0, 1]));
- * console.assert(C.rankInRow(0, 0) === 0 && C.argmaxRow(1) === 1);
+ * assert(C.rankInRow(0, 0) === 0 && C.argmaxRow(1) === 1);
  * ```
  */
 export class CertifiedSimilarity {

@@ -24,10 +24,11 @@ export function checkPaired(text: RowMatrix, images: RowMatrix, what: string): v
  * Returns R@1/5/10 and MRR as fractions in [0, 1].
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { matrixFromRows } from "./row_matrix.ts";
  * import { textToImageRetrieval } from "./cross_modal_retrieval.ts";
  * const m = await textToImageRetrieval(matrixFromRows([[1, 0], [0, 1]]), matrixFromRows([[2, 0], [0, 3]]));
- * console.assert(m.r1 === 1 && m.mrr === 1);
+ * assert(m.r1 === 1 && m.mrr === 1);
  * ```
  */
 export async function textToImageRetrieval(
@@ -47,10 +48,11 @@ export async function textToImageRetrieval(
  * {@link textToImageRetrieval}.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { matrixFromRows } from "./row_matrix.ts";
  * import { imageToTextRetrieval } from "./cross_modal_retrieval.ts";
  * const m = await imageToTextRetrieval(matrixFromRows([[1, 0], [0, 1]]), matrixFromRows([[0, 1], [1, 0]]));
- * console.assert(m.r1 === 0 && m.mrr === 0.5);
+ * assert(m.r1 === 0 && m.mrr === 0.5);
  * ```
  */
 export async function imageToTextRetrieval(

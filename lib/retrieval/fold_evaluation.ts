@@ -68,11 +68,12 @@ export interface FoldEvaluation {
  * independent of the active backend.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { matrixFromRows } from "./row_matrix.ts";
  * import { evaluateFold } from "./fold_evaluation.ts";
  * const I = matrixFromRows([[1, 0], [0, 1], [1, 1]]);
  * const r = await evaluateFold({ en: I, de: I }, I, { rows: [0, 1] });
- * console.assert(r.n === 2 && r.t2iMacro.r1 === 1 && r.pivot!.macro.r1 === 1);
+ * assert(r.n === 2 && r.t2iMacro.r1 === 1 && r.pivot!.macro.r1 === 1);
  * ```
  */
 export async function evaluateFold(

@@ -13,9 +13,10 @@ export interface MeanStd {
  * Mean ± sample standard deviation (ddof 1, numpy's `np.std(x, ddof=1)`) over folds.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { summarizeFolds } from "./fold_summary.ts";
  * const s = summarizeFolds([1, 2, 3, 4]);
- * console.assert(s.mean === 2.5 && Math.abs(s.std - 1.2909944487358056) < 1e-15 && s.n === 4);
+ * assert(s.mean === 2.5 && Math.abs(s.std - 1.2909944487358056) < 1e-15 && s.n === 4);
  * ```
  */
 export function summarizeFolds(values: readonly number[]): MeanStd {
@@ -36,9 +37,10 @@ export function summarizeFolds(values: readonly number[]): MeanStd {
  * {@link summarizeFolds} for each retrieval metric (R@1, R@5, R@10, MRR) over folds.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { summarizeFoldMetrics } from "./fold_summary.ts";
  * const s = summarizeFoldMetrics([{ r1: 0.2, r5: 0.5, r10: 0.6, mrr: 0.3 }, { r1: 0.4, r5: 0.5, r10: 0.6, mrr: 0.3 }]);
- * console.assert(Math.abs(s.r1.mean - 0.3) < 1e-12 && s.r5.std === 0);
+ * assert(Math.abs(s.r1.mean - 0.3) < 1e-12 && s.r5.std === 0);
  * ```
  */
 export function summarizeFoldMetrics(

@@ -1,15 +1,16 @@
 import { KitError } from "../util/kit_error.ts";
 
 /**
- * Paper K's neighbourhood radius of each sentence **within its own language** (SPEC §1, their
+ * Paper K's neighbourhood radius of each sentence **within its own language** (nkrasner/cl-clip-align@d75b729 `Alignment/text-image/flores-sts.py`, `xsim`; their
  * `flores-sts.py` `xsim`): with cosine distances D(i, j) = 1 − cos(x_i, x_j),
  * r(i) = (sum of the k smallest D(i, ·) over j ≠ i) / (2k). `selfCos` is the `n × n` cosine
  * matrix of the language with itself (row-major). Computed in float64.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { xsimRadii } from "./k_xsim.ts";
  * const r = xsimRadii(new Float32Array([1, 0.5, 0, 0.5, 1, 0, 0, 0, 1]), 3, 1);
- * console.assert(r[0] === 0.25 && r[2] === 0.5);
+ * assert(r[0] === 0.25 && r[2] === 0.5);
  * ```
  */
 export function xsimRadii(
@@ -51,16 +52,17 @@ export function xsimRadii(
 }
 
 /**
- * Paper K's `xsim` score matrix (SPEC §1; **not** LASER's ratio margin, which lib/retrieval keeps
+ * Paper K's `xsim` score matrix (nkrasner/cl-clip-align@d75b729 `Alignment/text-image/flores-sts.py`; **not** LASER's ratio margin, which lib/retrieval keeps
  * as `margin`): S(i, j) = 1 − D_xy(i, j) / (r_x(i) + r_y(j)) with D_xy = 1 − cos(x_i, y_j) and
  * the within-language radii of {@link xsimRadii}. `cos` is the `nx × ny` cross-language cosine
  * matrix. Returns a row-major Float64Array. A zero denominator (k duplicates of a sentence on
  * both sides) gives ±Infinity or NaN, as numpy does.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { xsimScores } from "./k_xsim.ts";
  * const s = xsimScores(new Float32Array([1, 0, 0, 1]), 2, 2, new Float64Array([0.25, 0.25]), new Float64Array([0.25, 0.25]));
- * console.assert(s[0] === 1 && s[1] === -1);
+ * assert(s[0] === 1 && s[1] === -1);
  * ```
  */
 export function xsimScores(

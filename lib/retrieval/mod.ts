@@ -4,9 +4,10 @@
  * retrieval accuracy (cosine, K's own xsim, and LASER's ratio margin under its own name).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { matrixFromRows, textToImageRetrieval } from "./mod.ts";
  * const m = await textToImageRetrieval(matrixFromRows([[1, 0], [0, 1]]), matrixFromRows([[1, 0], [0, 1]]));
- * console.assert(m.r1 === 1);
+ * assert(m.r1 === 1);
  * ```
  */
 export * from "./row_matrix.ts";

@@ -94,11 +94,12 @@ export function pivotFromSimilarities(
  * pair (72 pairs for 9 languages) and their macro average. Rows are L2-normalised first.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { matrixFromRows } from "./row_matrix.ts";
  * import { pivotRetrieval } from "./pivot_retrieval.ts";
  * const I = matrixFromRows([[1, 0], [0, 1]]);
  * const r = await pivotRetrieval({ en: I, de: I }, I, ["en", "de"]);
- * console.assert(r.pairs.length === 2 && r.macro.r1 === 1);
+ * assert(r.pairs.length === 2 && r.macro.r1 === 1);
  * ```
  */
 export async function pivotRetrieval(

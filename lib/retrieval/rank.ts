@@ -58,10 +58,11 @@ export function rankInRow(S: Float32Array, nc: number, row: number, truth: numbe
  * sorting: O(nq·nc).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { rankOfTruth } from "./rank.ts";
  * // row 0: truth 0 scores 0.5, one candidate above → rank 1; row 1: tie with candidate 0 → rank 1
  * const r = rankOfTruth(new Float32Array([0.5, 0.9, 0.7, 0.7]), 2, 2);
- * console.assert(r[0] === 1 && r[1] === 1);
+ * assert(r[0] === 1 && r[1] === 1);
  * ```
  */
 export function rankOfTruth(
@@ -90,8 +91,9 @@ export function rankOfTruth(
  * lowest index, as numpy's `argmax`).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { argmaxRows } from "./rank.ts";
- * console.assert(argmaxRows(new Float32Array([1, 3, 3, 0]), 1, 4)[0] === 1);
+ * assert(argmaxRows(new Float32Array([1, 3, 3, 0]), 1, 4)[0] === 1);
  * ```
  */
 export function argmaxRows(S: Float32Array | Float64Array, nq: number, nc: number): Int32Array {
@@ -121,8 +123,9 @@ export function argmaxRows(S: Float32Array | Float64Array, nq: number, nc: numbe
  * the lowest index).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { argmaxColumns } from "./rank.ts";
- * console.assert(argmaxColumns(new Float32Array([1, 5, 2, 5]), 2, 2).join() === "1,0");
+ * assert(argmaxColumns(new Float32Array([1, 5, 2, 5]), 2, 2).join() === "1,0");
  * ```
  */
 export function argmaxColumns(S: Float32Array | Float64Array, nr: number, nc: number): Int32Array {
@@ -158,8 +161,9 @@ function checkRanks(ranks: ArrayLike<number>, what: string): void {
  * Share of queries whose truth is in the top k (0-based `ranks`: rank < k).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { recallAtK } from "./rank.ts";
- * console.assert(recallAtK(Int32Array.from([0, 3, 10]), 5) === 2 / 3);
+ * assert(recallAtK(Int32Array.from([0, 3, 10]), 5) === 2 / 3);
  * ```
  */
 export function recallAtK(ranks: ArrayLike<number>, k: number): number {
@@ -176,8 +180,9 @@ export function recallAtK(ranks: ArrayLike<number>, k: number): number {
  * Mean of 1/(rank+1) over queries (0-based `ranks`).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { meanReciprocalRank } from "./rank.ts";
- * console.assert(meanReciprocalRank(Int32Array.from([0, 1])) === 0.75);
+ * assert(meanReciprocalRank(Int32Array.from([0, 1])) === 0.75);
  * ```
  */
 export function meanReciprocalRank(ranks: ArrayLike<number>): number {
@@ -191,8 +196,9 @@ export function meanReciprocalRank(ranks: ArrayLike<number>): number {
  * R@1/5/10 and MRR from 0-based ranks.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { metricsFromRanks } from "./rank.ts";
- * console.assert(metricsFromRanks(Int32Array.from([0, 7])).r10 === 1);
+ * assert(metricsFromRanks(Int32Array.from([0, 7])).r10 === 1);
  * ```
  */
 export function metricsFromRanks(ranks: ArrayLike<number>): RetrievalMetrics {
@@ -208,9 +214,10 @@ export function metricsFromRanks(ranks: ArrayLike<number>): RetrievalMetrics {
  * The mean of each metric over several results (a macro average over languages or pairs).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { macroAverage } from "./rank.ts";
  * const m = macroAverage([{ r1: 0, r5: 1, r10: 1, mrr: 0.5 }, { r1: 1, r5: 1, r10: 1, mrr: 1 }]);
- * console.assert(m.r1 === 0.5 && m.mrr === 0.75);
+ * assert(m.r1 === 0.5 && m.mrr === 0.75);
  * ```
  */
 export function macroAverage(results: readonly RetrievalMetrics[]): RetrievalMetrics {

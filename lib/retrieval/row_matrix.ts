@@ -15,9 +15,10 @@ export interface RowMatrix {
  * finite; `what` names the matrix in error messages.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { rowMatrix } from "./row_matrix.ts";
  * const m = rowMatrix(new Float32Array([1, 0, 0, 1]), 2, 2);
- * console.assert(m.rows === 2 && m.cols === 2);
+ * assert(m.rows === 2 && m.cols === 2);
  * ```
  */
 export function rowMatrix(
@@ -50,8 +51,9 @@ export function rowMatrix(
  * A matrix from nested arrays (one inner array per row).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { matrixFromRows } from "./row_matrix.ts";
- * console.assert(matrixFromRows([[1, 2], [3, 4]]).data[2] === 3);
+ * assert(matrixFromRows([[1, 2], [3, 4]]).data[2] === 3);
  * ```
  */
 export function matrixFromRows(rows: readonly (readonly number[])[], what = "matrix"): RowMatrix {
@@ -71,8 +73,9 @@ export function matrixFromRows(rows: readonly (readonly number[])[], what = "mat
  * `F.normalize`; a zero row stays zero). The norm is accumulated in float64.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { l2NormalizeRows, matrixFromRows } from "./row_matrix.ts";
- * console.assert(l2NormalizeRows(matrixFromRows([[3, 4]])).data[1] === 0.800000011920929);
+ * assert(l2NormalizeRows(matrixFromRows([[3, 4]])).data[1] === 0.800000011920929);
  * ```
  */
 export function l2NormalizeRows(m: RowMatrix): RowMatrix {
@@ -92,8 +95,9 @@ export function l2NormalizeRows(m: RowMatrix): RowMatrix {
  * The rows at `indices`, in that order (for a fold's holdout rows).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { matrixFromRows, selectRows } from "./row_matrix.ts";
- * console.assert(selectRows(matrixFromRows([[1], [2], [3]]), [2, 0]).data[0] === 3);
+ * assert(selectRows(matrixFromRows([[1], [2], [3]]), [2, 0]).data[0] === 3);
  * ```
  */
 export function selectRows(m: RowMatrix, indices: ArrayLike<number>, what = "matrix"): RowMatrix {

@@ -37,8 +37,9 @@ function checkSameWidth(a: RowMatrix, b: RowMatrix, what: string): void {
  * so swapping `a` and `b` gives the same bits.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dotRow } from "./similarity.ts";
- * console.assert(dotRow(new Float32Array([1, 2]), 0, new Float32Array([3, 4]), 0, 2) === 11);
+ * assert(dotRow(new Float32Array([1, 2]), 0, new Float32Array([3, 4]), 0, 2) === 11);
  * ```
  */
 export function dotRow(
@@ -58,10 +59,11 @@ export function dotRow(
  * `a.rows × b.rows` row-major Float32Array. Synchronous; the reference for the TF.js path.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { matrixFromRows } from "./row_matrix.ts";
  * import { dotProductsJs } from "./similarity.ts";
  * const s = dotProductsJs(matrixFromRows([[1, 2]]), matrixFromRows([[3, 4], [1, 0]]));
- * console.assert(s[0] === 11 && s[1] === 1);
+ * assert(s[0] === 11 && s[1] === 1);
  * ```
  */
 export function dotProductsJs(a: RowMatrix, b: RowMatrix): Float32Array {
@@ -117,10 +119,11 @@ export function dotProductsJs(a: RowMatrix, b: RowMatrix): Float32Array {
  * No normalisation is applied here.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { matrixFromRows } from "./row_matrix.ts";
  * import { dotProductsMany } from "./similarity.ts";
  * const [s] = await dotProductsMany([matrixFromRows([[1, 2]])], matrixFromRows([[3, 4]]), { engine: "js" });
- * console.assert(s![0] === 11);
+ * assert(s![0] === 11);
  * ```
  */
 export async function dotProductsMany(
@@ -172,10 +175,11 @@ export async function dotProductsMany(
  * `a.rows × b.rows`, row-major.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { matrixFromRows } from "./row_matrix.ts";
  * import { cosineSimilarityMatrix } from "./similarity.ts";
  * const s = await cosineSimilarityMatrix(matrixFromRows([[2, 0]]), matrixFromRows([[0, 5], [3, 0]]));
- * console.assert(s[0] === 0 && s[1] === 1);
+ * assert(s[0] === 0 && s[1] === 1);
  * ```
  */
 export async function cosineSimilarityMatrix(

@@ -17,7 +17,14 @@ export function notebookJson(cells: CellSource[]): string {
     cells: cells.map((c, i) =>
       "md" in c
         ? { cell_type: "markdown", id: `cell-${i}`, metadata: {}, source: toLines(c.md) }
-        : { cell_type: "code", id: `cell-${i}`, metadata: {}, execution_count: null, outputs: [], source: toLines(c.code) }
+        : {
+          cell_type: "code",
+          id: `cell-${i}`,
+          metadata: {},
+          execution_count: null,
+          outputs: [],
+          source: toLines(c.code),
+        }
     ),
   };
   return JSON.stringify(nb, null, 1) + "\n";

@@ -71,7 +71,7 @@ export async function ensureSetup(opts: SetupOptions = {}): Promise<SetupReport>
   if (!jupyterAvailable()) {
     if (!apt) {
       throw new KitError(
-        "Jupyter (nbclient) is not installed for /usr/bin/python3",
+        "Jupyter (nbformat, jupyter_client) is not installed for /usr/bin/python3",
         installAdvice(JUPYTER_PACKAGES, "running notebooks"),
       );
     }

@@ -3,12 +3,11 @@ import { KitError } from "../util/kit_error.ts";
 /** Debian's Python, which has Jupyter when the Debian packages are installed. */
 export const DEBIAN_PYTHON = "/usr/bin/python3";
 
-export const JUPYTER_PACKAGES = [
-  "jupyter-nbconvert",
-  "python3-nbclient",
-  "jupyter-client",
-  "python3-ipykernel",
-];
+/**
+ * What the notebook runner (tools/nbrun.py) imports: nbformat and jupyter_client. (It runs the
+ * Deno kernel itself, so neither nbclient, nbconvert nor a Python kernel is needed.)
+ */
+export const JUPYTER_PACKAGES = ["python3-nbformat", "python3-jupyter-client"];
 /** Native BLAS/LAPACK for the wasm+openblas backend (lib/backend/openblas.ts), found by soname. */
 export const OPENBLAS_PACKAGES = ["libopenblas0-pthread"];
 
@@ -85,7 +84,7 @@ export function installAdvice(packages: string[], why: string): string[] {
 export function jupyterAvailable(): boolean {
   try {
     return new Deno.Command(DEBIAN_PYTHON, {
-      args: ["-c", "import nbclient, nbformat, jupyter_client"],
+      args: ["-c", "import nbformat, jupyter_client"],
       stdout: "null",
       stderr: "null",
     }).outputSync().success;

@@ -58,11 +58,12 @@ function toRecord(
  * plain or gzipped. Malformed records become issues; the rest load.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadCaptionRecords } from "./caption_records.ts";
  * const p = await Deno.makeTempFile({ suffix: ".json" });
  * await Deno.writeTextFile(p, JSON.stringify([{ image_id: 7, captions: { en: "A dog.", es: "Un perro." } }]));
  * const { records } = await loadCaptionRecords(p);
- * console.assert(records[0]!.captions.es === "Un perro.");
+ * assert(records[0]!.captions.es === "Un perro.");
  * ```
  */
 export async function loadCaptionRecords(

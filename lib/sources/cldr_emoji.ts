@@ -17,9 +17,10 @@ export type EmojiDrawingSet = typeof EMOJI_DRAWING_SETS[number];
  * drawing file `263a.svg` meet on `263a`. Throws a KitError on anything that is not hex.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { normaliseEmojiSequence } from "./cldr_emoji.ts";
- * console.assert(normaliseEmojiSequence("1F3F3-FE0F-200D-1F308") === "1f3f3-200d-1f308");
- * console.assert(normaliseEmojiSequence("00a9") === "a9");
+ * assert(normaliseEmojiSequence("1F3F3-FE0F-200D-1F308") === "1f3f3-200d-1f308");
+ * assert(normaliseEmojiSequence("00a9") === "a9");
  * ```
  */
 export function normaliseEmojiSequence(seq: string): string {
@@ -41,9 +42,10 @@ export function normaliseEmojiSequence(seq: string): string {
  * `normaliseEmojiSequence`, U+FE0F removed.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { emojiConceptId } from "./cldr_emoji.ts";
- * console.assert(emojiConceptId("☺️") === "263a");
- * console.assert(emojiConceptId("🐈") === "1f408");
+ * assert(emojiConceptId("☺️") === "263a");
+ * assert(emojiConceptId("🐈") === "1f408");
  * ```
  */
 export function emojiConceptId(emoji: string): string {
@@ -64,10 +66,11 @@ export function emojiFromConceptId(concept: string): string {
  * stamps' pattern does not cover (`sr_Cyrl_BA`, `es_419`) are kept as written with `_`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { normaliseCldrLocale } from "./cldr_emoji.ts";
- * console.assert(normaliseCldrLocale("pt-PT") === "pt_PT");
- * console.assert(normaliseCldrLocale("ca-ES-valencia") === "ca@valencia");
- * console.assert(normaliseCldrLocale("zh") === "zh");
+ * assert(normaliseCldrLocale("pt-PT") === "pt_PT");
+ * assert(normaliseCldrLocale("ca-ES-valencia") === "ca@valencia");
+ * assert(normaliseCldrLocale("zh") === "zh");
  * ```
  */
 export function normaliseCldrLocale(code: string): string {
@@ -273,9 +276,10 @@ interface IconifyIcon {
  * or the set's `left top width height`); `hFlip`/`vFlip` become a mirroring transform.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { iconifySvg } from "./cldr_emoji.ts";
  * const s = iconifySvg({ body: "<circle cx='8' cy='8' r='8'/>" }, { width: 16, height: 16 });
- * console.assert(s.startsWith("<svg") && s.includes('viewBox="0 0 16 16"'));
+ * assert(s.startsWith("<svg") && s.includes('viewBox="0 0 16 16"'));
  * ```
  */
 export function iconifySvg(
@@ -402,12 +406,13 @@ export async function loadIconifyEmojiSet(
  * (default 1). Same seed → same lists.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { monolingualEmojiNames } from "./cldr_emoji.ts";
  * const names = new Map<string, Record<string, string>>([["1f408", { en: "cat", de: "Katze" }]]);
  * names.set("1f415", { en: "dog" });
  * const a = { names };
  * const m = monolingualEmojiNames(a, ["1f408", "1f415"], { seed: 1 });
- * console.assert(m.en!.length === 2 && m.de!.length === 1);
+ * assert(m.en!.length === 2 && m.de!.length === 1);
  * ```
  */
 export function monolingualEmojiNames(

@@ -40,12 +40,13 @@ function str(x: unknown): string | null {
  * order and trimmed. An annotation naming an unknown image, or with an empty caption, is an issue.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseCocoCaptions } from "./coco_captions.ts";
  * const c = parseCocoCaptions({
  *   images: [{ id: 1, file_name: "000000000001.jpg", width: 2, height: 2 }],
  *   annotations: [{ image_id: 1, id: 9, caption: " A cat. " }],
  * }, "x.json");
- * console.assert(c.images[0]!.captions[0]!.caption === "A cat.");
+ * assert(c.images[0]!.captions[0]!.caption === "A cat.");
  * ```
  */
 export function parseCocoCaptions(json: unknown, file: string, source = "coco"): CocoCaptions {

@@ -31,9 +31,17 @@ export async function listFloresLanguages(
  * default to every file in the split. Files of different lengths are an error.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadFlores } from "./flores.ts";
- * // const f = await loadFlores(root, { languages: ["eng_Latn", "quy_Latn"] });
- * // f.sentences.quy_Latn[i] translates f.sentences.eng_Latn[i]
+ * const root = await Deno.makeTempDir();
+ * await Deno.mkdir(`${root}/devtest`);
+ * await Deno.writeTextFile(`${root}/devtest/eng_Latn.devtest`, "A dog.\nA cat.\n");
+ * await Deno.writeTextFile(`${root}/devtest/quy_Latn.devtest`, "Allqu.\nMisi.\n");
+ * const f = await loadFlores(root, { languages: ["eng_Latn", "quy_Latn"] });
+ * assert.equal(f.sentences.quy_Latn![1], "Misi."); // translates f.sentences.eng_Latn[1]
+ * await Deno.writeTextFile(`${root}/devtest/quy_Latn.devtest`, "Allqu.\n");
+ * await assert.rejects(loadFlores(root), /must be line-aligned/);
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export async function loadFlores(

@@ -2,9 +2,10 @@
  * One loader per data source, with typed records; every dropped item is a `SourceIssue`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseStampDescription, witImageKey } from "./mod.ts";
- * console.assert(parseStampDescription("A cat.\n", "cat.txt").captions.en === "A cat.");
- * console.assert(witImageKey("https://x/y.jpg").length === 20);
+ * assert(parseStampDescription("A cat.\n", "cat.txt").captions.en === "A cat.");
+ * assert(witImageKey("https://x/y.jpg").length === 20);
  * ```
  */
 export * from "./source_issue.ts";

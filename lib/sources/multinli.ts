@@ -59,11 +59,12 @@ export async function* streamMultiNli(
  * Reads a whole MultiNLI jsonl file (see `streamMultiNli`).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadMultiNli } from "./multinli.ts";
  * const p = await Deno.makeTempFile({ suffix: ".jsonl" });
  * await Deno.writeTextFile(p, JSON.stringify({ sentence1: "A", sentence2: "B", gold_label: "neutral", pairID: "1n" }) + "\n");
  * const { examples } = await loadMultiNli(p);
- * console.assert(examples[0]!.label === "neutral");
+ * assert(examples[0]!.label === "neutral");
  * ```
  */
 export async function loadMultiNli(

@@ -20,9 +20,10 @@ export interface NliExample {
  * XTREME's spelling of contradiction); null for anything else (e.g. MultiNLI's `-`).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseNliLabel } from "./nli_example.ts";
- * console.assert(parseNliLabel("contradictory") === "contradiction");
- * console.assert(parseNliLabel("-") === null);
+ * assert(parseNliLabel("contradictory") === "contradiction");
+ * assert(parseNliLabel("-") === null);
  * ```
  */
 export function parseNliLabel(raw: string): NliLabel | null {

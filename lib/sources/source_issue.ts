@@ -4,9 +4,10 @@
  * dataset build writes them all to a rejects report (JSON + Markdown).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sourceIssue } from "./source_issue.ts";
  * const i = sourceIssue("tuxpaint-stamps", "stamps/a.txt", "malformed line", { line: 3 });
- * console.assert(i.action === "rejected" && i.line === 3);
+ * assert(i.action === "rejected" && i.line === 3);
  * ```
  */
 export interface SourceIssue {

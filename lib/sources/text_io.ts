@@ -35,12 +35,13 @@ async function* openText(path: string): AsyncGenerator<string> {
  * "line" after a final newline is not. Invalid UTF-8 throws a KitError naming the file.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readLines } from "./text_io.ts";
  * const p = await Deno.makeTempFile();
  * await Deno.writeTextFile(p, "a\r\nb\nc");
  * const got: string[] = [];
  * for await (const l of readLines(p)) got.push(l.text);
- * console.assert(got.join(",") === "a,b,c");
+ * assert(got.join(",") === "a,b,c");
  * ```
  */
 export async function* readLines(path: string): AsyncGenerator<NumberedLine> {

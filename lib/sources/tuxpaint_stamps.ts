@@ -15,10 +15,11 @@ export const STAMP_LOCALE_ALIASES: Readonly<Record<string, string>> = {
  * distinct.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { normaliseStampLocale } from "./tuxpaint_stamps.ts";
- * console.assert(normaliseStampLocale("zh_CN") === "zh");
- * console.assert(normaliseStampLocale("pt_br") === "pt_BR");
- * console.assert(normaliseStampLocale("ca@valencia") === "ca@valencia");
+ * assert(normaliseStampLocale("zh_CN") === "zh");
+ * assert(normaliseStampLocale("pt_br") === "pt_BR");
+ * assert(normaliseStampLocale("ca@valencia") === "ca@valencia");
  * ```
  */
 export function normaliseStampLocale(code: string): string {
@@ -50,10 +51,11 @@ const LANG_LINE =
  * (the first is kept) — the rest of the file still loads.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseStampDescription } from "./tuxpaint_stamps.ts";
  * const d = parseStampDescription("A cat.\nes.utf8=Un gato.\nzh_CN.utf8=猫。\noops\n", "cat.txt");
- * console.assert(d.captions.es === "Un gato." && d.captions.zh === "猫。");
- * console.assert(d.issues.length === 1 && d.issues[0]!.line === 4);
+ * assert(d.captions.es === "Un gato." && d.captions.zh === "猫。");
+ * assert(d.issues.length === 1 && d.issues[0]!.line === 4);
  * ```
  */
 export function parseStampDescription(

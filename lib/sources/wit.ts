@@ -3,7 +3,7 @@ import { KitError } from "../util/kit_error.ts";
 import { clipText, type SourceIssue, sourceIssue } from "./source_issue.ts";
 import { headerIndex, readTsv } from "./text_io.ts";
 
-/** D's nine languages (SPEC §2), in the order of its tables. */
+/** D's nine languages ([D] §4.1), in the order of its tables. */
 export const D_LANGUAGES = ["ar", "de", "en", "es", "fr", "it", "ja", "pt", "zh"] as const;
 
 /** The columns of a WIT v1 TSV (`wit_v1.train.all-0000X-of-00010.tsv.gz`), in file order. */
@@ -57,7 +57,7 @@ const SHARD_RE = /^wit_v1\.(train|val|test)\.all-\d+-of-\d+\.tsv(\.gz)?$/;
  * The WIT v1 TSV shards in `dir` (plain or `.gz`) in D's reading order: the train shards, then
  * val, then test, each sorted by name (D's `list_tsvs_for_split("full")`). D builds its set from
  * all three splits, so a folder without a shard of one of them is an error naming the split and
- * the files to download (the N = 2770 of SPEC §2 needs all of them).
+ * the files to download (D's N = 2770, [D] §4.1, needs all of them).
  *
  * ```ts ignore
  * import { findWitShards } from "./wit.ts";
@@ -94,7 +94,7 @@ export async function findWitShards(dir: string): Promise<string[]> {
 /**
  * The URL D hashes: `http://upload.wikimedia.org/...` upgraded to `https://` (their
  * `normalize_url`); every other URL unchanged. WIT v1 URLs are already https, so this equals
- * SPEC §2's `sha256(image_url)` on real data.
+ * D's `sha256(image_url)` key (mattiadri/crosslingual-contrastive@e2a8979 `build_webdataset.py`) on real data.
  */
 export function normaliseWitUrl(url: string): string {
   return url.startsWith("http://upload.wikimedia.org/") ? `https://${url.slice(7)}` : url;
@@ -104,8 +104,9 @@ export function normaliseWitUrl(url: string): string {
  * D's stable image key: the first 20 hex characters of sha256 of the (normalised) image URL.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { witImageKey } from "./wit.ts";
- * console.assert(witImageKey("https://upload.wikimedia.org/a.jpg").length === 20);
+ * assert(witImageKey("https://upload.wikimedia.org/a.jpg").length === 20);
  * ```
  */
 export function witImageKey(imageUrl: string): string {

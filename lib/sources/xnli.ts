@@ -89,8 +89,15 @@ export async function loadXnliOfficial(
  * no quoting). A header line (`premise hypothesis label`) is tolerated. Bad lines are issues.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadXnliXtreme } from "./xnli.ts";
- * // const { examples } = await loadXnliXtreme("../shared/data/xnli/dev-en.tsv", "en");
+ * const path = await Deno.makeTempFile({ suffix: ".tsv" });
+ * await Deno.writeTextFile(path, "A man sleeps.\tA person rests.\tentailment\nonly two\tfields\n");
+ * const { examples, issues } = await loadXnliXtreme(path, "en");
+ * assert.equal(examples.length, 1);
+ * assert.equal(examples[0]!.hypothesis, "A person rests.");
+ * assert.equal(issues.length, 1); // the malformed line is reported, not skipped silently
+ * await Deno.remove(path);
  * ```
  */
 export async function loadXnliXtreme(

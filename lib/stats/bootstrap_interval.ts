@@ -36,10 +36,11 @@ export function observedWeights(n: number): Int32Array {
  * percentiles (numpy "linear") of the resampled statistics.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bootstrapInterval } from "./bootstrap_interval.ts";
  * import { weightedMeanStatistic } from "./weighted_mean.ts";
  * const ci = bootstrapInterval(weightedMeanStatistic([1, 1, 1]), 3, { seed: 1 });
- * console.assert(ci.low === 1 && ci.high === 1);
+ * assert(ci.low === 1 && ci.high === 1);
  * ```
  */
 export function bootstrapInterval(

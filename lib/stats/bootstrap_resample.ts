@@ -27,9 +27,10 @@ function checkResampleArgs(n: number, resamples: number, what: string): void {
  * a reference implementation (tests/fixtures/make_stats.py) can reuse the very same draws.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bootstrapIndices } from "./bootstrap_resample.ts";
  * const idx = bootstrapIndices(5, 3, 1);
- * console.assert(idx.length === 15 && idx.every((i) => i >= 0 && i < 5));
+ * assert(idx.length === 15 && idx.every((i) => i >= 0 && i < 5));
  * ```
  */
 export function bootstrapIndices(n: number, resamples: number, seed: number): Int32Array {
@@ -46,10 +47,11 @@ export function bootstrapIndices(n: number, resamples: number, seed: number): In
  * between calls: copy it to keep it.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { forEachBootstrapResample } from "./bootstrap_resample.ts";
  * let total = 0;
  * forEachBootstrapResample(4, 10, 3, (c) => { total += c.reduce((a, x) => a + x, 0); });
- * console.assert(total === 40);
+ * assert(total === 40);
  * ```
  */
 export function forEachBootstrapResample(
@@ -112,8 +114,9 @@ function resampleCounts(n: number, resamples: number, seed: number): Int32Array 
  * error.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { percentile } from "./bootstrap_resample.ts";
- * console.assert(percentile([1, 2, 3, 4], 50) === 2.5);
+ * assert(percentile([1, 2, 3, 4], 50) === 2.5);
  * ```
  */
 export function percentile(values: ArrayLike<number>, q: number): number {

@@ -24,11 +24,12 @@ export type ClaimedSide =
  * outside it (wholly above +margin or wholly below −margin), inconclusive otherwise.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { intervalVerdict } from "./interval_verdict.ts";
  * const above0 = { kind: "above", threshold: 0 } as const;
- * console.assert(intervalVerdict(-0.028, 0.032, above0) === "inconclusive");
- * console.assert(intervalVerdict(0.08, 0.12, above0) === "holds");
- * console.assert(intervalVerdict(-0.12, -0.08, above0) === "does not hold");
+ * assert(intervalVerdict(-0.028, 0.032, above0) === "inconclusive");
+ * assert(intervalVerdict(0.08, 0.12, above0) === "holds");
+ * assert(intervalVerdict(-0.12, -0.08, above0) === "does not hold");
  * ```
  */
 export function intervalVerdict(low: number, high: number, side: ClaimedSide): IntervalVerdict {

@@ -3,9 +3,10 @@
  * (sentences, test pairs, images) and paired bootstrap tests between two systems.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bootstrapInterval, weightedMeanStatistic } from "./mod.ts";
  * const ci = bootstrapInterval(weightedMeanStatistic([1, 0, 1, 1]), 4, { seed: 7 });
- * console.assert(ci.low <= ci.estimate && ci.estimate <= ci.high);
+ * assert(ci.low <= ci.estimate && ci.estimate <= ci.high);
  * ```
  */
 export * from "./bootstrap_resample.ts";

@@ -34,10 +34,11 @@ export interface PairedBootstrapResult {
  * NLP system comparisons by Berg-Kirkpatrick et al. 2012).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { pairedBootstrapTest } from "./paired_bootstrap.ts";
  * import { weightedMeanStatistic } from "./weighted_mean.ts";
  * const r = pairedBootstrapTest(weightedMeanStatistic([1, 1, 1, 1]), weightedMeanStatistic([0, 0, 0, 0]), 4, { seed: 3 });
- * console.assert(r.difference === 1 && r.pValue < 0.01);
+ * assert(r.difference === 1 && r.pValue < 0.01);
  * ```
  */
 export function pairedBootstrapTest(

@@ -14,9 +14,10 @@ const pts = (x: number) => (Math.abs(100 * x) < 0.05 ? 0 : 100 * x).toFixed(1);
  * percentile interval and the two-sided p-value.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { pairedResultsMarkdown } from "./paired_results_table.ts";
  * const r = { a: 0.6, b: 0.5, difference: 0.1, low: 0.05, high: 0.15, level: 0.95, pValue: 0.002, resamples: 1000, used: 1000, seed: 1 };
- * console.assert(pairedResultsMarkdown([{ comparison: "x", result: r }]).includes("+10.0"));
+ * assert(pairedResultsMarkdown([{ comparison: "x", result: r }]).includes("+10.0"));
  * ```
  */
 export function pairedResultsMarkdown(rows: readonly NamedPairedResult[]): string {

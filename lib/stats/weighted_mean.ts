@@ -18,9 +18,10 @@ function unitOf(s: UnitScores, i: number): number {
  * row is drawn).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { weightedMeanStatistic } from "./weighted_mean.ts";
  * const f = weightedMeanStatistic([0, 1]);
- * console.assert(f(new Int32Array([1, 1])) === 0.5 && f(new Int32Array([0, 2])) === 1);
+ * assert(f(new Int32Array([1, 1])) === 0.5 && f(new Int32Array([0, 2])) === 1);
  * ```
  */
 export function weightedMeanStatistic(
@@ -48,9 +49,10 @@ export function weightedMeanStatistic(
  * that resample's average (NaN if none is left).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { macroMeanStatistic } from "./weighted_mean.ts";
  * const f = macroMeanStatistic([{ values: [1, 1] }, { values: [0, 1] }]);
- * console.assert(f(new Int32Array([1, 1])) === 0.75);
+ * assert(f(new Int32Array([1, 1])) === 0.75);
  * ```
  */
 export function macroMeanStatistic(sets: readonly UnitScores[]): WeightedStatistic {

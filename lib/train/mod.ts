@@ -3,8 +3,9 @@
  * step, the epoch loop with holdout selection, and safetensors checkpoints with exact resume.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PAPER_D_TRAIN_CONFIG } from "./mod.ts";
- * console.assert(PAPER_D_TRAIN_CONFIG.epochs * PAPER_D_TRAIN_CONFIG.stepsPerEpoch === 240);
+ * assert(PAPER_D_TRAIN_CONFIG.epochs * PAPER_D_TRAIN_CONFIG.stepsPerEpoch === 240);
  * ```
  */
 export * from "./train_config.ts";

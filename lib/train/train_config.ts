@@ -51,8 +51,9 @@ export const PAPER_D_TRAIN_CONFIG: Readonly<TrainConfig> = Object.freeze({
  * D's defaults overridden by `partial`, validated (KitError naming the bad key).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveTrainConfig } from "./train_config.ts";
- * console.assert(resolveTrainConfig({ epochs: 2 }).stepsPerEpoch === 12);
+ * assert(resolveTrainConfig({ epochs: 2 }).stepsPerEpoch === 12);
  * ```
  */
 export function resolveTrainConfig(partial: Partial<TrainConfig> = {}): TrainConfig {

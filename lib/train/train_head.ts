@@ -116,6 +116,7 @@ export interface TrainResult {
  * identical trajectory from it.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createHead } from "../heads/mod.ts";
  * import { trainHead } from "./train_head.ts";
  * const d = 4, n = 8;
@@ -129,7 +130,7 @@ export interface TrainResult {
  *   config: { epochs: 1, stepsPerEpoch: 2, batchPerLang: 4, warmupSteps: 1 },
  *   evaluate: () => 0.5, progress: false,
  * });
- * console.assert(r.lossHistory.length === 2);
+ * assert(r.lossHistory.length === 2);
  * head.dispose();
  * ```
  */

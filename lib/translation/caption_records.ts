@@ -39,12 +39,13 @@ export type CaptionedSample = Pick<SampleRecord, "key" | "partition" | "captions
  * a rerun calls no engine). Records are sorted by image key.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildCaptionRecords } from "./caption_records.ts";
  * const recs = await buildCaptionRecords(
  *   [{ key: "k1", partition: "train", captions: { en: ["A cat."] } }],
  *   { en: { kind: "human" } },
  * );
- * console.assert(recs[0]!.captions.en === "A cat." && recs[0]!.origin.en!.kind === "human");
+ * assert(recs[0]!.captions.en === "A cat." && recs[0]!.origin.en!.kind === "human");
  * ```
  */
 export async function buildCaptionRecords(

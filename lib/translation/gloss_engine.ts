@@ -142,10 +142,18 @@ export function glossSentence(
  * is. English → Quechua goes through Spanish (`pivotTranslator(apertium en→es, gloss es→qu)`).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildGlossDictionary, glossTranslator } from "./gloss_engine.ts";
- * const dict = buildGlossDictionary({ es: ["casa.", "perro."], quy: ["wasi.", "allqu."], files: ["a", "b"], sha256: "x" });
+ * const dict = buildGlossDictionary({
+ *   es: ["casa.", "perro."],
+ *   quy: ["wasi.", "allqu."],
+ *   files: ["a", "b"],
+ *   sha256: "x",
+ * });
  * const t = glossTranslator(dict);
- * // await t.translate(["Los perros y la casa."], "es", "qu")  // ["Los allqukuna y la wasi."]
+ * assert.deepEqual(await t.translate(["Los perros y la casa."], "es", "qu"), [
+ *   "Los allqukuna y la wasi.",
+ * ]);
  * ```
  */
 export function glossTranslator(

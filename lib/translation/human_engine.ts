@@ -16,9 +16,10 @@ export interface HumanCaptioned {
  * no human caption in the target language is a KitError (there is nothing to fall back on).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { humanTranslator } from "./human_engine.ts";
  * const t = humanTranslator([{ captions: { en: ["A cat."], es: ["Un gato."] } }], "dataset-x");
- * // await t.translate(["A cat."], "en", "es")  // ["Un gato."]
+ * assert.deepEqual(await t.translate(["A cat."], "en", "es"), ["Un gato."]);
  * ```
  */
 export function humanTranslator(items: readonly HumanCaptioned[], datasetId: string): Translator {

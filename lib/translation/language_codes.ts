@@ -95,8 +95,9 @@ for (const [iso, iso3] of TABLE) if (!BY_ISO3.has(iso3)) BY_ISO3.set(iso3, iso);
  * mean Ayacucho Quechua (`quy_Latn`). Throws a KitError for a code it does not know.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { languageCodes } from "./language_codes.ts";
- * console.assert(languageCodes("quy").flores === "quy_Latn" && languageCodes("spa_Latn").iso === "es");
+ * assert(languageCodes("quy").flores === "quy_Latn" && languageCodes("spa_Latn").iso === "es");
  * ```
  */
 export function languageCodes(code: string): LanguageCodes {

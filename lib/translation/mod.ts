@@ -7,8 +7,9 @@
  * records for training (`loadCaptionRecords`) and the MT-T1 quality rows.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { floresCode, isoCode } from "./mod.ts";
- * console.assert(floresCode("es") === "spa_Latn" && isoCode("quy_Latn") === "qu");
+ * assert(floresCode("es") === "spa_Latn" && isoCode("quy_Latn") === "qu");
  * ```
  */
 export * from "./language_codes.ts";

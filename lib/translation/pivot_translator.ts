@@ -14,8 +14,15 @@ import {
  * translators: each stage then has its own cache.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { pivotTranslator } from "./pivot_translator.ts";
- * // const enQu = pivotTranslator(await cachedTranslator(apertium), await cachedTranslator(gloss), "es");
+ * import { humanTranslator } from "./human_engine.ts";
+ * // in the kit: pivotTranslator(cached apertium en→es, cached gloss es→qu, "es")
+ * const enEs = humanTranslator([{ captions: { en: ["A dog."], es: ["Un perro."] } }], "a");
+ * const esQu = humanTranslator([{ captions: { es: ["Un perro."], qu: ["Allqu."] } }], "b");
+ * const enQu = pivotTranslator(enEs, esQu, "es");
+ * assert.deepEqual(await enQu.translate(["A dog."], "en", "qu"), ["Allqu."]);
+ * assert(enQu.signature.includes(enEs.signature) && enQu.signature.includes(esQu.signature));
  * ```
  */
 export function pivotTranslator(first: Translator, second: Translator, via: string): Translator {

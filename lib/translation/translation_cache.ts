@@ -41,10 +41,11 @@ export function entryHash(e: CacheEntry): string {
  * on a fresh line.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TranslationCache } from "./translation_cache.ts";
  * const c = await TranslationCache.open("engine:demo", await Deno.makeTempDir());
  * await c.append([{ from: "en", to: "es", src: "A cat.", out: "Un gato." }]);
- * console.assert(c.get("en", "es", "A cat.") === "Un gato.");
+ * assert(c.get("en", "es", "A cat.") === "Un gato.");
  * ```
  */
 export class TranslationCache {
@@ -186,13 +187,14 @@ export interface CachedTranslatorOptions {
  * rerun makes no engine calls; a killed run resumes where it stopped. Shows a ProgressBar.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cachedTranslator } from "./translation_cache.ts";
  * import { engineSignature } from "./translator.ts";
  * const info = { name: "upper", version: "1", model: "-", options: {} };
  * const upper = { info, signature: engineSignature(info), supports: () => true,
  *   translate: (t: readonly string[]) => Promise.resolve(t.map((s) => s.toUpperCase())) };
  * const t = await cachedTranslator(upper, { dir: await Deno.makeTempDir() });
- * console.assert((await t.translate(["a", "a"], "en", "es", { progress: false }))[1] === "A" && t.stats.engineCalls === 1);
+ * assert((await t.translate(["a", "a"], "en", "es", { progress: false }))[1] === "A" && t.stats.engineCalls === 1);
  * ```
  */
 export async function cachedTranslator(

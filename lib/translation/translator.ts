@@ -43,9 +43,10 @@ export interface Translator {
  * model, then the options sorted by name.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { engineSignature } from "./translator.ts";
  * const s = engineSignature({ name: "apertium", version: "3.8.3", model: "eng-spa@0.8.1-2", options: { unknown: "plain" } });
- * console.assert(s === "engine:apertium|version:3.8.3|model:eng-spa@0.8.1-2|unknown:plain");
+ * assert(s === "engine:apertium|version:3.8.3|model:eng-spa@0.8.1-2|unknown:plain");
  * ```
  */
 export function engineSignature(info: EngineInfo): string {

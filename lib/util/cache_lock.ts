@@ -25,10 +25,12 @@ function holderLine(): string {
  * started by `reproduce` never waits for its own runner.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { holdCacheLock } from "./cache_lock.ts";
  * const dir = await Deno.makeTempDir();
  * await holdCacheLock("models", dir);
  * await holdCacheLock("models", dir); // already held: returns at once
+ * assert((await Deno.stat(`${dir}/models.lock`)).isFile);
  * ```
  */
 export function holdCacheLock(name: string, lockDir = join(cacheDir(), "locks")): Promise<void> {

@@ -3,9 +3,10 @@
  * expected. Entry points print `message` alone (no stack) and exit non-zero.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { KitError } from "./kit_error.ts";
  * const err = new KitError("data/x.tsv line 3: expected 3 tab-separated fields, found 2");
- * console.assert(err.name === "KitError");
+ * assert(err.name === "KitError");
  * ```
  */
 export class KitError extends Error {

@@ -5,4 +5,7 @@ export * from "./progress.ts";
 export * from "./seeded_random.ts";
 export * from "./paths.ts";
 export * from "./cache_lock.ts";
-export * from "./integer_option.ts";
+export * from "./cli.ts";
+export * from "./canonical_json.ts";
+export * from "./round_half_even.ts";
+export * from "./escape_html.ts";

@@ -4,9 +4,11 @@
  * `console.error` so that a notebook shows it.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ProgressBar } from "./progress.ts";
  * const bar = new ProgressBar("demo", 3, { silent: true });
  * for (let i = 0; i < 3; i++) bar.tick();
+ * assert.equal(bar.count, 3);
  * bar.done();
  * ```
  */

@@ -3,9 +3,10 @@
  * initialisation, splits). Same seed → same sequence on every platform.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SeededRandom } from "./seeded_random.ts";
  * const a = new SeededRandom(7), b = new SeededRandom(7);
- * console.assert(a.next() === b.next());
+ * assert(a.next() === b.next());
  * ```
  */
 export class SeededRandom {

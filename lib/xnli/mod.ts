@@ -4,9 +4,10 @@
  * English only, K-T2 rows with bootstrap intervals, paired setup comparisons and claim checks.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { splitXnliIndices } from "./mod.ts";
  * const s = splitXnliIndices(["a", "b", "c", "d"], { seed: 1, testFraction: 0.25, selectFraction: 0.25 });
- * console.assert(s.test.length === 1 && s.select.length === 1 && s.train.length === 2);
+ * assert(s.test.length === 1 && s.select.length === 1 && s.train.length === 2);
  * ```
  */
 export * from "./nli_features.ts";

@@ -98,7 +98,7 @@ function americasTests(
  *   test indices evaluated in all 15 languages (English included); AmericasNLI **test** (10
  *   languages incl. quy). Checks that the 15 files are parallel (same size, same labels).
  * - **paper**: MultiNLI train (English training), MultiNLI dev matched + mismatched (selection,
- *   as SPEC §1 and K's `nli.py` "dev" vectors), XNLI test (15 languages, aligned by pairID),
+ *   as K's `NLI/nli.py` at nkrasner/cl-clip-align@d75b729 "dev" vectors), XNLI test (15 languages, aligned by pairID),
  *   AmericasNLI test. A KitError says what to fetch if absent.
  * - **smoke**: 3 XNLI languages, 2 AmericasNLI languages, a few dozen pairs each.
  */

@@ -9,8 +9,23 @@ import type { EmbeddedNliPairs } from "./nli_pairs.ts";
  * distinct texts and, per input text, its row.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { embedDistinct } from "./nli_embedding.ts";
- * // const { matrix, rowOf } = await embedDistinct(encoder, ["a", "b", "a"], "en"); // 2 rows, rowOf = [0, 1, 0]
+ * const calls: string[][] = [];
+ * const encoder = {
+ *   id: "length",
+ *   dim: 1,
+ *   embed: (texts: readonly string[]) => {
+ *     calls.push([...texts]);
+ *     const data = Float32Array.from(texts, (t) => t.length);
+ *     return Promise.resolve({ data, rows: texts.length, cols: 1 });
+ *   },
+ *   dispose: () => {},
+ * };
+ * const { matrix, rowOf } = await embedDistinct(encoder, ["a", "bb", "a"], "en");
+ * assert.deepEqual(calls, [["a", "bb"]]); // each distinct text embedded once
+ * assert.deepEqual([...matrix.data], [1, 2]);
+ * assert.deepEqual([...rowOf], [0, 1, 0]);
  * ```
  */
 export async function embedDistinct(

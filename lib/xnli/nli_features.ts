@@ -8,10 +8,11 @@ import { KitError } from "../util/kit_error.ts";
  * pair (InferSent-style), `rows × 4d`, in plain JavaScript.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { matrixFromRows } from "../retrieval/row_matrix.ts";
  * import { nliFeatures } from "./nli_features.ts";
  * const f = nliFeatures(matrixFromRows([[1, 2]]), matrixFromRows([[3, -1]]));
- * console.assert(f.data.join() === "1,2,3,-1,2,3,3,-2");
+ * assert(f.data.join() === "1,2,3,-1,2,3,3,-2");
  * ```
  */
 export function nliFeatures(p: RowMatrix, h: RowMatrix): RowMatrix {

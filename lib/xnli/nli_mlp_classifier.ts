@@ -7,7 +7,7 @@ import { SeededRandom } from "../util/seeded_random.ts";
 import { type EmbeddedNliPairs, gatherPairRows, pairCount } from "./nli_pairs.ts";
 import { nliFeaturesTensor } from "./nli_features.ts";
 
-/** Training settings of paper K's XNLI probe (SPEC §1); every field has K's default. */
+/** Training settings of paper K's XNLI probe (nkrasner/cl-clip-align@d75b729 `NLI/nli.py`); every field has K's default. */
 export interface NliClassifierOptions {
   /** Hidden widths (K: three layers of 512). */
   hidden?: readonly number[];
@@ -49,9 +49,10 @@ export interface MlpParams {
  * torch `nn.Linear` initialisation of an MLP (weights and biases U(±1/√fan_in)), seeded.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { initMlpParams } from "./nli_mlp_classifier.ts";
  * const p = initMlpParams([8, 4, 3], 1);
- * console.assert(p.w[0]!.length === 32 && Math.abs(p.w[0]![0]!) <= 1 / Math.sqrt(8));
+ * assert(p.w[0]!.length === 32 && Math.abs(p.w[0]![0]!) <= 1 / Math.sqrt(8));
  * ```
  */
 export function initMlpParams(widths: readonly number[], seed: number): MlpParams {

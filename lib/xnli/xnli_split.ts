@@ -29,9 +29,10 @@ export interface XnliSplitOptions {
  * index is in two parts, and every index is in one.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { splitXnliIndices } from "./xnli_split.ts";
  * const s = splitXnliIndices(["a", "a", "a", "b", "b", "b", "c", "c", "c"], { seed: 1, testFraction: 0.34, selectFraction: 0.3 });
- * console.assert(s.train.length + s.select.length + s.test.length === 9);
+ * assert(s.train.length + s.select.length + s.test.length === 9);
  * ```
  */
 export function splitXnliIndices(premises: readonly string[], opts: XnliSplitOptions): XnliSplit {

@@ -11,7 +11,7 @@ import {
 import { KitError } from "../util/kit_error.ts";
 import type { NliLanguageResult } from "./nli_evaluation.ts";
 
-/** A K-T2 row (schema in the design notes; `paper_accuracy` added: SPEC §1's value, a fraction). */
+/** A K-T2 row (schema in the design notes; `paper_accuracy` added: K's published Table 2 value, a fraction). */
 export interface KT2Row {
   [key: string]: string | number | null;
   setup: string;
@@ -24,7 +24,7 @@ export interface KT2Row {
   paper_accuracy: number | null;
 }
 
-/** SPEC §1's published XNLI accuracy (fraction) of a setup and column (`avg`, `en`), or null. */
+/** K's published XNLI accuracy ([K] Table 2, data/paper/k_published.json) (fraction) of a setup and column (`avg`, `en`), or null. */
 export function publishedXnli(setup: string, lang: string): number | null {
   const v = publishedValues({ paper: "K", table: "Table 2", row: setup, column: lang })[0];
   return v ? v.value / 100 : null;
@@ -51,7 +51,7 @@ export function nliStatistic(
 
 /**
  * K-T2 rows of one setup: per dataset, every language, then `avg` (mean over the dataset's
- * languages), each with a percentile bootstrap interval over test pairs and SPEC §1's value.
+ * languages), each with a percentile bootstrap interval over test pairs and K's published Table 2 value.
  */
 export function nliRows(
   setup: KSetupId,
@@ -101,9 +101,10 @@ export function compareNliSetups(
  * setup, accuracy in percent.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { nliMatrixMarkdown } from "./xnli_table.ts";
  * const md = nliMatrixMarkdown([{ setup: "xlmr", dataset: "xnli", lang: "en", accuracy: 0.5, ci_low: 0.4, ci_high: 0.6, n: 9, paper_accuracy: null }]);
- * console.assert(md.includes("| xnli en | 50.0 |"));
+ * assert(md.includes("| xnli en | 50.0 |"));
  * ```
  */
 export function nliMatrixMarkdown(

@@ -144,9 +144,10 @@ export async function loadDenseLayer(
  * accumulation: `y[r, o] = act(Σ_i x[r, i]·W[o, i] + b[o])`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { applyDenseLayer } from "./dense_layer.ts";
  * const layer = { inFeatures: 2, outFeatures: 1, weight: new Float32Array([1, 2]), bias: null, activation: "identity" as const };
- * console.assert(applyDenseLayer(layer, new Float32Array([3, 4]), 1)[0] === 11);
+ * assert(applyDenseLayer(layer, new Float32Array([3, 4]), 1)[0] === 11);
  * ```
  */
 export function applyDenseLayer(layer: DenseLayer, x: Float32Array, rows: number): Float32Array {

@@ -8,10 +8,11 @@ import { KitError } from "../../util/kit_error.ts";
  * is id 1). Accumulates in float64.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { meanPoolRealTokens } from "./mean_pooling.ts";
  * // one sequence, 3 positions (last one padding), width 2
  * const out = meanPoolRealTokens(new Float32Array([1, 2, 3, 4, 100, 100]), [1, 1, 0], 1, 3, 2);
- * console.assert(out[0] === 2 && out[1] === 3);
+ * assert(out[0] === 2 && out[1] === 3);
  * ```
  */
 export function meanPoolRealTokens(

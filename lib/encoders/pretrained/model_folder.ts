@@ -18,7 +18,7 @@ export interface PretrainedModelSpec {
   readonly howToGet: readonly string[];
 }
 
-/** The paper profile's pretrained models (SPEC §1–2). */
+/** The paper profile's pretrained models ([K]; [D] §4.2). */
 export const PAPER_MODELS: Readonly<Record<PaperModelKey, PretrainedModelSpec>> = {
   "clip-vit-b32-image": {
     key: "clip-vit-b32-image",
@@ -76,8 +76,9 @@ export const PAPER_MODELS: Readonly<Record<PaperModelKey, PretrainedModelSpec>> 
  * `.cache/models/sentence-transformers/clip-ViT-B-32-multilingual-v1`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { paperModelFolder } from "./model_folder.ts";
- * console.assert(paperModelFolder("xlm-roberta-large").endsWith("FacebookAI/xlm-roberta-large"));
+ * assert(paperModelFolder("xlm-roberta-large").endsWith("FacebookAI/xlm-roberta-large"));
  * ```
  */
 export function paperModelFolder(key: PaperModelKey): string {

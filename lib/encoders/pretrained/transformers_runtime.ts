@@ -24,9 +24,10 @@ let loaded: Promise<TransformersModule> | null = null;
  * they are; nothing is ever fetched.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadTransformers } from "./transformers_runtime.ts";
  * const { env } = await loadTransformers();
- * console.assert(env.allowRemoteModels === false);
+ * assert(env.allowRemoteModels === false);
  * ```
  */
 export function loadTransformers(): Promise<TransformersModule> {

@@ -10,7 +10,7 @@ import { modelFolderName, PAPER_MODELS, paperModelFolder } from "./model_folder.
  * Paper K's untuned baseline: XLM-R (`FacebookAI/xlm-roberta-large`, an ONNX export) with its
  * last hidden states mean-pooled over **real tokens** — the tokenizer's attention mask, not
  * `input_ids != 0` (XLM-R's `<s>` is id 0 and its padding id 1; K's code got this wrong, see
- * SPEC §1). Truncates at 128 tokens by default (K's max length). Works for any BERT-like ONNX
+ * nkrasner/cl-clip-align@d75b729 `Alignment/text-image/finetune_clip.py`). Truncates at 128 tokens by default (K's max length). Works for any BERT-like ONNX
  * encoder folder. Rows are not normalised.
  *
  * ```ts ignore
