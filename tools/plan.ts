@@ -8,12 +8,12 @@
  * `--probe JSON` (internal): runs one probe in this process and prints its result as JSON, so
  * that each probe's peak memory is its own process's.
  */
-import { parseArgs } from "node:util";
 import { relative } from "node:path";
 import { initBackend } from "../lib/backend/mod.ts";
 import { type BackendPreference, kitConfig } from "../lib/config/kit_config.ts";
 import { DataRegistry } from "../lib/data/registry.ts";
-import { KitError, runMain } from "../lib/util/kit_error.ts";
+import { KitError } from "../lib/util/kit_error.ts";
+import { type CliSpec, runCli, UsageError } from "../lib/util/cli.ts";
 import { PROJECT_ROOT } from "../lib/util/paths.ts";
 import {
   formatPaperPlan,
@@ -29,14 +29,26 @@ import {
   writeUnitCosts,
 } from "../lib/plan/mod.ts";
 
-const HELP =
-  `usage: ./kit task plan [--profile paper|mini] [--backend NAME] [--remeasure] [--json FILE]
-  --profile paper   (default) inputs, time and memory of the paper profile on this machine
-  --profile mini    the mini profile's inputs and its measured times (README)
-  --backend NAME    auto|webgpu|wasm+openblas|wasm|cpu (default: KIT_BACKEND or auto)
-  --remeasure       measure the unit costs again (else read .cache/plan/)
-  --data-mirror DIR read-only mirror of the datasets
-  --json FILE       also write the plan as JSON`;
+const CLI = {
+  usage: "./kit task plan [--profile paper|mini] [--backend NAME] [--remeasure] [--json FILE]",
+  options: {
+    profile: {
+      type: "string",
+      value: "paper|mini",
+      help:
+        "paper (default): inputs, time and memory of the paper profile on this machine; mini: the mini profile's inputs and its measured times",
+    },
+    backend: {
+      type: "string",
+      value: "NAME",
+      help: "auto|webgpu|wasm+openblas|wasm|cpu (default: KIT_BACKEND or auto)",
+    },
+    remeasure: { type: "boolean", help: "measure the unit costs again (else read .cache/plan/)" },
+    "data-mirror": { type: "string", value: "DIR", help: "read-only mirror of the datasets" },
+    json: { type: "string", value: "FILE", help: "also write the plan as JSON" },
+    probe: { type: "string", value: "JSON", help: "(internal) run one probe, print its JSON" },
+  },
+} as const satisfies CliSpec;
 
 /** Runs one probe in a child process (its own peak memory). */
 function childProbe(backend: string): (spec: ProbeSpec) => Promise<ProbeOutput> {
@@ -107,23 +119,8 @@ async function miniPlan(registry: DataRegistry): Promise<string[]> {
 }
 
 if (import.meta.main) {
-  await runMain(async () => {
-    const { values } = parseArgs({
-      args: Deno.args,
-      options: {
-        profile: { type: "string", default: "paper" },
-        backend: { type: "string" },
-        remeasure: { type: "boolean", default: false },
-        "data-mirror": { type: "string" },
-        json: { type: "string" },
-        probe: { type: "string" },
-        help: { type: "boolean", default: false },
-      },
-    });
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
+  await runCli(CLI, async (values) => {
+    const profile = values.profile ?? "paper";
     const env = Deno.env.toObject();
     if (values.backend) env.KIT_BACKEND = values.backend;
     const cfg = kitConfig(env);
@@ -137,12 +134,12 @@ if (import.meta.main) {
       quiet: true,
       ...(values["data-mirror"] !== undefined ? { mirror: values["data-mirror"] || null } : {}),
     });
-    if (values.profile === "mini") {
+    if (profile === "mini") {
       for (const l of await miniPlan(registry)) console.log(l);
       return 0;
     }
-    if (values.profile !== "paper") {
-      throw new KitError(`--profile ${values.profile}: expected paper or mini`);
+    if (profile !== "paper") {
+      throw new UsageError(`--profile ${profile}: expected paper or mini`);
     }
     const plan = await paperPlan({
       backend: cfg.backend,
