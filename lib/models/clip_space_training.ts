@@ -26,6 +26,7 @@ import { stampPixels, type TrainedImageEncoder } from "./image_pretraining.ts";
 import { readParameterSetInto, writeParameterSet } from "./k_setup_training.ts";
 import { LengthWindowBatches } from "./length_window_batches.ts";
 import type { StampSample } from "./stamp_samples.ts";
+import { writeModelManifest } from "./model_manifest.ts";
 
 /** SIB-200 (FLORES) codes of D's languages. */
 export const D_SIB_CODES: Readonly<Record<(typeof D_LANGUAGES)[number], string>> = {
@@ -276,6 +277,7 @@ export async function trainClipSpacePair(opts: {
     await saveSafetensorsWeights(clipText, join(clipDir, "text_encoder.safetensors"));
     await writeParameterSet(proj, join(clipDir, "projection.safetensors"));
     await atomicWriteJson(join(clipDir, "training.json"), clipTraining);
+    await writeModelManifest(clipDir);
     await Deno.remove(join(clipDir, "checkpoint.safetensors")).catch(() => {});
   }
 
@@ -381,6 +383,7 @@ export async function trainClipSpacePair(opts: {
     await saveSafetensorsWeights(student, join(studentDir, "model.safetensors"));
     await writeParameterSet(dense, join(studentDir, "dense.safetensors"));
     await atomicWriteJson(join(studentDir, "training.json"), studentTraining);
+    await writeModelManifest(studentDir);
     await Deno.remove(join(studentDir, "checkpoint.safetensors")).catch(() => {});
   }
   clipText.dispose();

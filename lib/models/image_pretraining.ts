@@ -13,6 +13,7 @@ import { moduleGrads } from "./module_grads.ts";
 import { runResumableTraining, type TrainingSchedule } from "./resumable_trainer.ts";
 import { readTrainingRecord, type TrainingRecord } from "./masked_lm_pretraining.ts";
 import type { StampSample } from "./stamp_samples.ts";
+import { writeModelManifest } from "./model_manifest.ts";
 
 /** Sizes and optimisation of the image encoder's supervised pretraining. */
 export interface ImagePretrainPlan {
@@ -136,6 +137,7 @@ export async function pretrainImageEncoder(
       trained_by: "image-pivot-kit",
     });
     await atomicWriteJson(join(dir, "training.json"), training);
+    await writeModelManifest(dir);
     await Deno.remove(join(dir, "checkpoint.safetensors")).catch(() => {});
   }
   return { dir, model, training };

@@ -39,6 +39,7 @@ import { stampPixels, type TrainedImageEncoder } from "./image_pretraining.ts";
 import type { KCaptionLang, KCaptionRecord } from "./k_caption_records.ts";
 import { assignCaptionLanguages, kRecordIds } from "./k_language_assignment.ts";
 import type { StampSample } from "./stamp_samples.ts";
+import { writeModelManifest } from "./model_manifest.ts";
 
 /** K's setups that are trained (all but the untuned `xlmr`). */
 export type KTrainedSetup = Exclude<KSetupId, "xlmr">;
@@ -342,6 +343,7 @@ export async function trainKSetup(opts: {
     await saveSafetensorsWeights(image, join(dir, "image_encoder.safetensors"));
     await writeParameterSet(head, join(dir, "projection.safetensors"));
     await atomicWriteJson(join(dir, "training.json"), training.record);
+    await writeModelManifest(dir);
     await Deno.remove(join(dir, "checkpoint.safetensors")).catch(() => {});
   }
   return model;

@@ -17,6 +17,7 @@ import {
 import type { PretrainingCorpus } from "./pretraining_corpus.ts";
 import { maskTokens } from "./token_masking.ts";
 import { LengthWindowBatches } from "./length_window_batches.ts";
+import { writeModelManifest } from "./model_manifest.ts";
 
 /** Sizes and optimisation of the masked-LM pretraining. */
 export interface MaskedLmPlan {
@@ -165,6 +166,7 @@ export async function pretrainMaskedLm(
   });
   const training = record(name, plan, corpus, outcome, model, t0);
   await atomicWriteJson(join(dir, "training.json"), training);
+  await writeModelManifest(dir);
   await Deno.remove(join(dir, "checkpoint.safetensors")).catch(() => {});
   return { dir, model, tokenizer, maxLength: plan.maxLength, training };
 }
