@@ -27,6 +27,7 @@ import { readTrainingRecord, type TrainingRecord } from "./masked_lm_pretraining
 import { isComplete, modelCacheDir } from "./model_cache.ts";
 import { readKTranslationsFile } from "./k_translations_file.ts";
 import { saveKSetupFolder } from "./k_setup_folder.ts";
+import { withCacheLock } from "../util/cache_lock.ts";
 
 /**
  * The model folders paper K starts from: `KIT_K_TEXT_MODEL` (default
@@ -235,7 +236,14 @@ async function folderFingerprint(folder: string): Promise<string> {
  * folder's own tokenizer, images through its own preprocessing, decoded batch by batch. Each
  * setup is saved as a model folder (`saveKSetupFolder`).
  */
-export async function paperKSetups(
+export function paperKSetups(
+  ...args: Parameters<typeof paperKSetupsUnlocked>
+): ReturnType<typeof paperKSetupsUnlocked> {
+  return withCacheLock("models", () => paperKSetupsUnlocked(...args));
+}
+
+/** `paperKSetups` without the models cache lock (the caller holds it). */
+async function paperKSetupsUnlocked(
   opts: { smoke?: boolean; quiet?: boolean; translations?: string | null } = {},
 ): Promise<PaperKSetups> {
   const smoke = opts.smoke ?? kitConfig().smoke;
