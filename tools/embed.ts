@@ -9,7 +9,8 @@
  * name order, preprocessed as the folder says, mean-pooled over all tokens. Shows a progress
  * bar. With `--projection` (texts only), DIR must be a trained K setup folder (notebook 02's,
  * with `projection.safetensors`): the pooled rows go through K's `text_projection`, as K's
- * evaluation embeds the tuned setups; a folder without one is an error.
+ * evaluation embeds the tuned setups; a folder without one is an error. FILE must be UTF-8 with
+ * lines of at most 100 000 bytes (checked before tokenising; the line is named otherwise).
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -20,7 +21,8 @@ import {
 } from "../lib/encoders/safetensors_model_folder.ts";
 import { writeNpy } from "../lib/io/npy.ts";
 import { applyKTextProjection, readKTextProjection } from "../lib/models/k_setup_folder.ts";
-import { KitError } from "../lib/util/kit_error.ts";
+import { readTextLines } from "../lib/io/text_lines.ts";
+import { KitError, runMain } from "../lib/util/kit_error.ts";
 import { ProgressBar } from "../lib/util/progress.ts";
 
 /** Options of `embedTextsFile`. */
@@ -33,21 +35,6 @@ export interface EmbedOptions {
   silent?: boolean;
   /** Apply the setup folder's `text_projection` (K's evaluated embedding). */
   projection?: boolean;
-}
-
-/** Reads FILE's lines (a trailing newline does not add a text). */
-export async function readTextLines(path: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    throw new KitError(
-      `${path}: cannot read the texts file (${err instanceof Error ? err.message : err})`,
-    );
-  }
-  const lines = text.split(/\r?\n/);
-  if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
-  return lines;
 }
 
 /** Image files of `dir` (.png, .jpg, .jpeg), sorted by name. */
@@ -71,13 +58,19 @@ export async function embedImagesDir(
   const paths = await listImages(o.images);
   const model = await loadSafetensorsImageModel(o.model, { batchSize: o.batchSize });
   try {
-    const bytes = await Promise.all(paths.map((p) => Deno.readFile(p)));
+    const bytes = await Promise.all(paths.map(async (p) => {
+      try {
+        return await Deno.readFile(p);
+      } catch (err) {
+        throw new KitError(`${p}: cannot read (${err instanceof Error ? err.message : err})`);
+      }
+    }));
     const bar = new ProgressBar("embed", paths.length, { silent: o.silent, unit: "images" });
     let done = 0;
     const x = await model.embed(bytes, (n) => {
       bar.tick(n - done);
       done = n;
-    });
+    }, paths);
     bar.done();
     await writeNpy(o.out, { dtype: "<f4", shape: [paths.length, model.hiddenSize], data: x });
     return [paths.length, model.hiddenSize];
@@ -120,47 +113,50 @@ export async function embedTextsFile(o: EmbedOptions): Promise<[number, number]>
   }
 }
 
+const USAGE =
+  "usage: ./kit task embed --model DIR --texts FILE|--images DIR --out X.npy [--projection] [--batch-size N] [--max-length N]";
+
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    strict: true,
-    options: {
-      model: { type: "string" },
-      texts: { type: "string" },
-      images: { type: "string" },
-      out: { type: "string" },
-      "batch-size": { type: "string" },
-      "max-length": { type: "string" },
-      backend: { type: "string" },
-      projection: { type: "boolean", default: false },
-    },
-  });
-  if (!values.model || !values.out || !values.texts === !values.images) {
-    console.error(
-      "usage: ./kit task embed --model DIR --texts FILE|--images DIR --out X.npy [--projection] [--batch-size N] [--max-length N]",
-    );
-    Deno.exit(2);
-  }
-  if (values.projection && values.images) {
-    console.error("error: --projection applies to text embeddings (--texts) only");
-    Deno.exit(2);
-  }
-  await initBackend(values.backend as Parameters<typeof initBackend>[0]);
-  const batchSize = values["batch-size"] ? Number(values["batch-size"]) : undefined;
-  const [n, d] = values.images
-    ? await embedImagesDir({
-      model: values.model,
-      images: values.images,
-      out: values.out,
-      batchSize,
-    })
-    : await embedTextsFile({
-      model: values.model,
-      texts: values.texts!,
-      out: values.out,
-      batchSize,
-      maxLength: values["max-length"] ? Number(values["max-length"]) : undefined,
-      projection: values.projection,
+  await runMain(async () => {
+    const { values } = parseArgs({
+      args: Deno.args,
+      strict: true,
+      options: {
+        model: { type: "string" },
+        texts: { type: "string" },
+        images: { type: "string" },
+        out: { type: "string" },
+        "batch-size": { type: "string" },
+        "max-length": { type: "string" },
+        backend: { type: "string" },
+        projection: { type: "boolean", default: false },
+      },
     });
-  console.log(`wrote ${values.out}: ${n} × ${d} float32`);
+    if (!values.model || !values.out || !values.texts === !values.images) {
+      console.error(USAGE);
+      return 2;
+    }
+    if (values.projection && values.images) {
+      console.error("error: --projection applies to text embeddings (--texts) only");
+      return 2;
+    }
+    await initBackend(values.backend as Parameters<typeof initBackend>[0]);
+    const batchSize = values["batch-size"] ? Number(values["batch-size"]) : undefined;
+    const [n, d] = values.images
+      ? await embedImagesDir({
+        model: values.model,
+        images: values.images,
+        out: values.out,
+        batchSize,
+      })
+      : await embedTextsFile({
+        model: values.model,
+        texts: values.texts!,
+        out: values.out,
+        batchSize,
+        maxLength: values["max-length"] ? Number(values["max-length"]) : undefined,
+        projection: values.projection,
+      });
+    console.log(`wrote ${values.out}: ${n} × ${d} float32`);
+  });
 }

@@ -9,6 +9,9 @@ import type { DropoutRates } from "../encoders/dropout.ts";
 import {
   loadSafetensorsImageModel,
   loadSafetensorsTextModel,
+  requireModelFolderFiles,
+  VIT_FOLDER_FILES,
+  XLMR_FOLDER_FILES,
 } from "../encoders/safetensors_model_folder.ts";
 import { pretrainedModelsDir } from "../encoders/pretrained/transformers_runtime.ts";
 import { ParameterSet } from "../encoders/parameter_set.ts";
@@ -248,6 +251,9 @@ async function paperKSetupsUnlocked(
 ): Promise<PaperKSetups> {
   const smoke = opts.smoke ?? kitConfig().smoke;
   const folders = kPaperModelFolders();
+  // every missing file listed at once, with the layout, before anything is read
+  await requireModelFolderFiles(folders.text, XLMR_FOLDER_FILES, "KIT_K_TEXT_MODEL folder");
+  await requireModelFolderFiles(folders.image, VIT_FOLDER_FILES, "KIT_K_IMAGE_MODEL folder");
   const translations = opts.translations !== undefined
     ? opts.translations
     : (Deno.env.get("KIT_K_TRANSLATIONS") || null);
