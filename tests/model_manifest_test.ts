@@ -3,13 +3,19 @@
  * checked whenever the folder is loaded: a flipped byte in a cached model's tokenizer.json (or
  * config, or a nested weights file) is an error naming the file, not a silent change of results;
  * the model's key (fingerprint) comes from weights/tokenizer/config, not training.json's timings.
- * The caption records the K setups train on are hashed too.
+ * The caption records the K setups train on and the per-item outcome files claims are judged
+ * from are hashed too.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { isComplete, modelFolderFingerprint } from "../lib/models/model_cache.ts";
 import { MODEL_MANIFEST, writeModelManifest } from "../lib/models/model_manifest.ts";
 import { KitError } from "../lib/util/kit_error.ts";
+import {
+  type ItemOutcomes,
+  readItemOutcomes,
+  writeItemOutcomes,
+} from "../lib/claims/item_outcomes.ts";
 import {
   type CaptionRecord,
   loadCaptionRecords,
@@ -128,6 +134,41 @@ Deno.test("caption_records.json: a flipped byte in a caption is an error naming 
       assert.ok(e instanceof KitError);
       assert.match(e.message, new RegExp(`${path}: damaged`));
       assert.match(e.describe(), /run notebook 01 again/);
+      return true;
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("items file: changed outcomes are an error naming the file (claims are not judged from it)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "kit-items-hash-" });
+  try {
+    const outcomes: ItemOutcomes = {
+      id: "K-T1",
+      description: "toy bitext outcomes",
+      spaces: { s: { units: 40, unit: "sentence" } },
+      series: [
+        { key: { setup: "a" }, space: "s", values: Array.from({ length: 40 }, (_, i) => i % 2) },
+        { key: { setup: "b" }, space: "s", values: Array.from({ length: 40 }, () => 1) },
+      ],
+    };
+    const path = await writeItemOutcomes(dir, outcomes);
+    assert.deepEqual(
+      (await readItemOutcomes(dir, "K-T1"))!.series[1]!.values,
+      outcomes.series[1]!.values,
+    );
+    // setup b's outcomes: every "2" (a hit) turned into "0" (a miss), as 40 flipped bytes would
+    const text = await Deno.readTextFile(path);
+    const b = text.lastIndexOf('"halves":"');
+    const start = b + '"halves":"'.length;
+    await Deno.writeTextFile(
+      path,
+      text.slice(0, start) + "0".repeat(40) + text.slice(start + 40),
+    );
+    await assert.rejects(readItemOutcomes(dir, "K-T1"), (e: unknown) => {
+      assert.ok(e instanceof KitError);
+      assert.match(e.message, new RegExp(`${path}: damaged`));
       return true;
     });
   } finally {
