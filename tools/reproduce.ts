@@ -15,6 +15,7 @@ import { type BackendPreference, kitConfig, type Profile } from "../lib/config/k
 import { KitError, runMain } from "../lib/util/kit_error.ts";
 import { formatDuration } from "../lib/util/progress.ts";
 import { holdCacheLock, LOCKED_CACHES } from "../lib/util/cache_lock.ts";
+import { recordCompleteRun } from "../lib/eval_cache/cache_usage.ts";
 
 const HELP = `usage: ./kit task reproduce [options]
   --profile mini|paper   which models and data (default mini)
@@ -91,6 +92,7 @@ await runMain(async () => {
     }, backend ${cfg.backend}`,
   );
   const t0 = performance.now();
+  const startedAt = Date.now();
   // The report covers every executed notebook in the artifact folder (also after a failure).
   const report = async (executedPath: string) => {
     if (values["no-report"]) return;
@@ -122,6 +124,10 @@ await runMain(async () => {
     throw err;
   });
   if (results[0]) await report(results[0].executedPath);
+  // every notebook of the kit ran: the cache entries it did not use are stale (`task cache`)
+  if (only.length === 0 && !values.notebooks) {
+    await recordCompleteRun(`${cfg.profile}${smoke ? "-smoke" : ""}`, startedAt).catch(() => {});
+  }
   console.log("\nnotebook                               seconds  artifacts");
   for (const r of results) {
     console.log(

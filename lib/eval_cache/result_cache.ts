@@ -4,6 +4,7 @@ import { KitError } from "../util/kit_error.ts";
 import { cacheDir } from "../util/paths.ts";
 import { sha256Hex } from "../util/sha256.ts";
 import { FileWriteError, sweepStaleTempFiles } from "../util/atomic_write.ts";
+import { markUsed } from "./cache_usage.ts";
 import {
   type CachedArray,
   decodeCachedValue,
@@ -147,6 +148,7 @@ export async function cachedResult<T>(
   if (exists) {
     try {
       const value = await readEntry(path, key) as T;
+      await markUsed(path); // still reached by the current code (see cache_usage.ts)
       log(`${kind}: cached result ${path}`);
       return value;
     } catch (err) {

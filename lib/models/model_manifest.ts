@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { atomicWriteJson } from "../util/atomic_write.ts";
+import { markUsed } from "../eval_cache/cache_usage.ts";
 import { KitError } from "../util/kit_error.ts";
 import { sha256File, sha256Hex } from "../util/sha256.ts";
 
@@ -89,9 +90,10 @@ async function folderStamp(dir: string, names: string[]): Promise<string> {
 export async function verifyModelFolder(dir: string): Promise<ModelManifest> {
   const names = await modelFiles(dir);
   const stamp = await folderStamp(dir, names);
+  const manifestPath = join(dir, MODEL_MANIFEST);
+  await markUsed(manifestPath); // loaded by the current code: not pruned (cache_usage.ts)
   const known = verified.get(dir);
   if (known && known.stamp === stamp) return known.manifest;
-  const manifestPath = join(dir, MODEL_MANIFEST);
   let text: string;
   try {
     text = await Deno.readTextFile(manifestPath);
