@@ -174,6 +174,28 @@ function checkPaired(stats: readonly SelectedStatistic[], sels: readonly ItemSel
   });
 }
 
+/**
+ * Relative gap allowed between a table's number and the same statistic recomputed from the
+ * per-item outcomes. K's tables are the items' means exactly; D's are fold means where the
+ * items pool the folds' held-out items (gaps up to ~0.3 % on the mini run). A larger gap means
+ * the table or the items file is damaged or from another run.
+ */
+export const TABLE_ITEMS_TOLERANCE = 0.01;
+
+/** The table's number and the items' statistic for one side of a claim must agree. */
+function crossCheck(id: string, loc: Locator, fromTable: number, fromItems: number): void {
+  const gap = Math.abs(fromTable - fromItems);
+  if (gap <= 1e-9 || gap <= TABLE_ITEMS_TOLERANCE * Math.abs(fromTable)) return;
+  throw new KitError(
+    `claim ${id}: ${loc.label} is ${fromTable} in ${loc.artifact} but ${fromItems} from ${ITEMS_DIR}/${
+      loc.items!.items
+    }.json (more than ${
+      100 * TABLE_ITEMS_TOLERANCE
+    }% apart): the table and its per-item outcomes disagree`,
+    ["one of the two files is damaged or from another run; rerun the notebook that writes them"],
+  );
+}
+
 interface Measured {
   values: string;
   verdict: Verdict;
@@ -296,13 +318,14 @@ function evaluate(store: ArtifactStore, spec: ClaimSpec, boot: ClaimBootstrap): 
         }
         return decideFromReplicates(store, t.a, t.b, t.margin, boot);
       }
-      locate(store, t.a);
-      locate(store, t.b);
+      const ta = locate(store, t.a), tb = locate(store, t.b);
       const sa = statisticOf(store, t.a.items, t.a.label);
       const sb = statisticOf(store, t.b.items, t.b.label);
       checkPaired([sa, sb], [t.a.items!, t.b.items!]);
       const w0 = observedWeights(sa.units);
       const a = sa.statistic(w0), b = sb.statistic(w0);
+      crossCheck(spec.id, t.a, ta, a);
+      crossCheck(spec.id, t.b, tb, b);
       let side: ClaimedSide;
       if (t.kind === "greater") side = { kind: "above", threshold: t.margin };
       else if (t.kind === "flatOrDown") side = { kind: "atMost", threshold: t.flat };
