@@ -182,16 +182,27 @@ function checkPaired(stats: readonly SelectedStatistic[], sels: readonly ItemSel
  */
 export const TABLE_ITEMS_TOLERANCE = 0.01;
 
-/** The table's number and the items' statistic for one side of a claim must agree. */
-function crossCheck(id: string, loc: Locator, fromTable: number, fromItems: number): void {
+/**
+ * The table's number and the items' statistic for one side of a claim must agree. For a table a
+ * run wrote (beside its items) a larger gap is a KitError naming both files; for a hand-made
+ * table (no run provenance) it is returned as a note.
+ */
+function crossCheck(
+  store: ArtifactStore,
+  id: string,
+  loc: Locator,
+  fromTable: number,
+  fromItems: number,
+): string | null {
   const gap = Math.abs(fromTable - fromItems);
-  if (gap <= 1e-9 || gap <= TABLE_ITEMS_TOLERANCE * Math.abs(fromTable)) return;
-  throw new KitError(
-    `claim ${id}: ${loc.label} is ${fromTable} in ${loc.artifact} but ${fromItems} from ${ITEMS_DIR}/${
+  if (gap <= 1e-9 || gap <= TABLE_ITEMS_TOLERANCE * Math.abs(fromTable)) return null;
+  const what =
+    `${loc.label} is ${fromTable} in ${loc.artifact} but ${fromItems} from ${ITEMS_DIR}/${
       loc.items!.items
-    }.json (more than ${
-      100 * TABLE_ITEMS_TOLERANCE
-    }% apart): the table and its per-item outcomes disagree`,
+    }.json (more than ${100 * TABLE_ITEMS_TOLERANCE}% apart)`;
+  if (!table(store, loc.artifact).fromRun) return `note: ${what}`;
+  throw new KitError(
+    `claim ${id}: ${what}: the table and its per-item outcomes disagree`,
     ["one of the two files is damaged or from another run; rerun the notebook that writes them"],
   );
 }
@@ -324,8 +335,8 @@ function evaluate(store: ArtifactStore, spec: ClaimSpec, boot: ClaimBootstrap): 
       checkPaired([sa, sb], [t.a.items!, t.b.items!]);
       const w0 = observedWeights(sa.units);
       const a = sa.statistic(w0), b = sb.statistic(w0);
-      crossCheck(spec.id, t.a, ta, a);
-      crossCheck(spec.id, t.b, tb, b);
+      const gaps = [crossCheck(store, spec.id, t.a, ta, a), crossCheck(store, spec.id, t.b, tb, b)]
+        .filter((x): x is string => x !== null);
       let side: ClaimedSide;
       if (t.kind === "greater") side = { kind: "above", threshold: t.margin };
       else if (t.kind === "flatOrDown") side = { kind: "atMost", threshold: t.flat };
@@ -348,7 +359,7 @@ function evaluate(store: ArtifactStore, spec: ClaimSpec, boot: ClaimBootstrap): 
           formatInterval(r.estimate, r.low, r.high)
         }${rel}`,
         verdict: r.verdict,
-        detail: r.how,
+        detail: [r.how, ...gaps].join("; "),
       };
     }
     case "allPositive": {
