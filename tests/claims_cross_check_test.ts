@@ -51,7 +51,7 @@ Deno.test({
       assert.equal(r.code, 1, r.stdout + r.stderr);
       assert.match(
         r.stderr,
-        /error: claim K\S+: .* is \S+ in K-T1 but \S+ from items\/K-T1\.json \(more than 1% apart\): the table and its per-item outcomes disagree/,
+        /error: claim K\S+: .* is \S+ in K-T1 but \S+ from items\/K-T1\.json: the table and its per-item outcomes disagree/,
       );
     } finally {
       await Deno.remove(dir, { recursive: true });
