@@ -82,3 +82,111 @@ Deno.test("holdCacheLock() of a SIGKILLed holder is free at once (no stale lock)
     assert.doesNotMatch(bErr, /waiting/);
   });
 });
+
+/**
+ * A trainer as library code runs it (`withCacheLock` around "is the model folder done? else
+ * train it"): prints `trained <pid>` or `loaded <pid>`; training takes 1 s.
+ */
+function trainerCode(lockDir: string, modelDir: string): string {
+  return `import { withCacheLock } from ${JSON.stringify(MODULE)};
+const done = ${JSON.stringify(join(modelDir, "training.json"))};
+const what = await withCacheLock("models", async () => {
+  try {
+    await Deno.stat(done);
+    return "loaded";
+  } catch {
+    await Deno.mkdir(${JSON.stringify(modelDir)}, { recursive: true });
+    await new Promise((r) => setTimeout(r, 1000));
+    await Deno.writeTextFile(done, String(Deno.pid));
+    return "trained";
+  }
+}, ${JSON.stringify(lockDir)});
+console.log(what + " " + Deno.pid);`;
+}
+
+function evalProcess(code: string, env: Record<string, string> = {}): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["eval", code],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+async function outputOf(child: Deno.ChildProcess): Promise<string> {
+  const out = await child.output();
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+Deno.test("withCacheLock(): a notebook kernel and a reproduce (with its own kernel) train one model once", async () => {
+  await withLockDir(async (dir) => {
+    const modelDir = join(dir, "models", "k-eng-only@abc");
+    // reproduce-like: holds the models lock for its lifetime and runs its kernel, which inherits
+    // the lock (it must not wait for its own parent)
+    const reproduce = evalProcess(
+      `import { holdCacheLock, inheritedLocksEnv } from ${JSON.stringify(MODULE)};
+await holdCacheLock("models", ${JSON.stringify(dir)});
+const kernel = await new Deno.Command(Deno.execPath(), {
+  args: ["eval", ${JSON.stringify(trainerCode(dir, modelDir))}],
+  env: inheritedLocksEnv(),
+  stderr: "inherit",
+}).output();
+console.log(new TextDecoder().decode(kernel.stdout).trim());`,
+    );
+    // a notebook-server kernel on the same model at the same time (not reproduce's descendant;
+    // the inherited-lock variable forged: it must not count)
+    await new Promise((r) => setTimeout(r, 300));
+    const forged = `${reproduce.pid}:${join(dir, "models.lock")}`;
+    const kernel = evalProcess(trainerCode(dir, modelDir), { KIT_CACHE_LOCKS_HELD: forged });
+    const [a, b] = await Promise.all([outputOf(reproduce), outputOf(kernel)]);
+    const lines = [a, b].sort();
+    assert.equal(lines.filter((l) => l.startsWith("trained")).length, 1, lines.join("\n"));
+    assert.equal(lines.filter((l) => l.startsWith("loaded")).length, 1, lines.join("\n"));
+  });
+});
+
+Deno.test("withCacheLock() is re-entrant in a process and releases the lock after the outermost call", async () => {
+  await withLockDir(async (dir) => {
+    const code = `import { withCacheLock } from ${JSON.stringify(MODULE)};
+await withCacheLock("models", () => withCacheLock("models", () => Promise.resolve(1), ${
+      JSON.stringify(dir)
+    }), ${JSON.stringify(dir)});
+console.log("released " + Date.now());
+await new Promise((r) => setTimeout(r, 5000));`;
+    const a = evalProcess(code);
+    assert.match(await firstLine(a), /^released/);
+    // a's lock is free while a still runs: another process takes it at once
+    const b = holder(dir, 0);
+    const t0 = Date.now();
+    await firstLine(b);
+    assert.ok(Date.now() - t0 < 3000, "the lock was released after the outermost call");
+    assert.doesNotMatch(await finish(b), /waiting/);
+    a.kill("SIGKILL");
+    await finish(a);
+  });
+});
+
+Deno.test("two kernels pretraining one mini model at once: trained once, the other loads it (same record)", async () => {
+  await withLockDir(async (cache) => {
+    const code = `import { pretrainMaskedLm } from ${
+      JSON.stringify(join(PROJECT_ROOT, "lib", "models", "masked_lm_pretraining.ts"))
+    };
+const sentences = ["A red car.", "Un coche rojo.", "赤い車", "लाल कार", "Puka awto.", "A small dog.",
+  "Un perro pequeño.", "小さい犬"].map((text, i) => ({ text, lang: ["en", "es", "ja", "hi", "quy"][i % 5], source: "t" }));
+const corpus = { sentences, stampKeys: [], emojiConcepts: [], counts: {}, fingerprint: "lock-test" };
+const schedule = { steps: 4, lr: 3e-3, warmupSteps: 1, finalLrFraction: 0.1, maxGradNorm: 1,
+  weightDecay: 0.01, seed: 3, evalEvery: 0, checkpointEvery: 2 };
+const m = await pretrainMaskedLm(corpus, { config: "tiny-xlmr", vocabSize: 50, maxLength: 10,
+  batchSize: 4, maskRate: 0.3, schedule }, { quiet: true });
+console.log(JSON.stringify(m.training));
+m.model.dispose();`;
+    const env = { KIT_CACHE_DIR: cache };
+    const [a, b] = await Promise.all([
+      outputOf(evalProcess(code, env)),
+      outputOf(evalProcess(code, env)),
+    ]);
+    assert.ok(a.startsWith("{") && b.startsWith("{"), `${a}\n${b}`);
+    // trained twice at once, the records would differ (their seconds at least)
+    assert.equal(a, b, "both processes trained the model");
+  });
+});

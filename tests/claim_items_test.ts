@@ -467,7 +467,11 @@ Deno.test("writeItemOutcomes() stores 0/½/1 series as digit strings and reads t
     const path = await writeItemOutcomes(dir, o);
     const stored = JSON.parse(await Deno.readTextFile(path)) as {
       series: { halves?: string; values?: number[] }[];
+      content_sha256?: string;
     };
+    assert.match(stored.content_sha256 ?? "", /^[0-9a-f]{64}$/);
+    // the format checks below read edited copies without the seal (as files written before it)
+    delete stored.content_sha256;
     assert.deepEqual(stored.series.map((s) => s.halves ?? null), ["0122", "20", null]);
     assert.deepEqual(stored.series[2]!.values, [0.25, 1, 0, 0.5]);
     assert.deepEqual(await readItemOutcomes(dir, "H"), o);

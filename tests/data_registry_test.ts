@@ -266,7 +266,7 @@ Deno.test("resolve() treats an empty folder of a dataset with no pinned files as
   );
 });
 
-Deno.test("the stamp cache re-hashes a file whose content changed with size and mtime kept; verify re-hashes all", async () => {
+Deno.test("the stamp cache re-hashes a file whose content changed with size and mtime kept, and a file whose stamp is damaged before blaming it; verify re-hashes all", async () => {
   const cacheRoot = await tempDir();
   await copyTree(join(MIRROR, "tatoeba"), join(cacheRoot, "tatoeba-quechua"));
   assert.equal(
@@ -286,7 +286,8 @@ Deno.test("the stamp cache re-hashes a file whose content changed with size and 
     new DataRegistry({ mirror: null, cacheRoot }).resolve("tatoeba-quechua"),
     /eng-que\.test\.txt has sha256/,
   );
-  // restore; then forge the stamp (as if an earlier hash were wrong): only verify finds it
+  // restore; then damage the stamp (as if an earlier hash were wrong): the file is re-hashed
+  // before it is blamed, so the intact file passes and the stamp is repaired
   bytes[0] = bytes[0]! ^ 0x01;
   await Deno.writeFile(file, bytes);
   assert.equal(
@@ -298,10 +299,12 @@ Deno.test("the stamp cache re-hashes a file whose content changed with size and 
   const other = manifest.find((f) => f.sha256 && f.path !== "eng-que.test.txt")!;
   forged[file].sha256 = other.sha256; // wrong for this file
   await Deno.writeTextFile(join(cacheRoot, ".verified.json"), JSON.stringify(forged));
-  await assert.rejects(
-    new DataRegistry({ mirror: null, cacheRoot }).resolve("tatoeba-quechua"),
-    /has sha256/,
+  assert.equal(
+    (await new DataRegistry({ mirror: null, cacheRoot }).resolve("tatoeba-quechua")).source,
+    "cache",
   );
+  const repaired = JSON.parse(await Deno.readTextFile(join(cacheRoot, ".verified.json")));
+  assert.notEqual(repaired[file].sha256, other.sha256, "the damaged stamp was repaired");
   const ok = await new DataRegistry({ mirror: null, cacheRoot, verify: true }).resolve(
     "tatoeba-quechua",
   );

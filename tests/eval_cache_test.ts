@@ -36,6 +36,7 @@ import {
 import { KitError } from "../lib/util/kit_error.ts";
 import { functionEncoder, hashedNgrams } from "./helpers/test_encoders.ts";
 import { syntheticNliPairs } from "./helpers/synthetic_nli.ts";
+import { writeModelManifest } from "../lib/models/model_manifest.ts";
 
 await initBackend("wasm");
 
@@ -172,7 +173,7 @@ Deno.test("codeFingerprint() follows imports transitively and changes when an im
   });
 });
 
-Deno.test("modelFolderFingerprint() changes with any file's bytes and ignores the resumable checkpoint", async () => {
+Deno.test("modelFolderFingerprint() changes with a retrained file's bytes, ignores the resumable checkpoint, and refuses a file changed behind the manifest", async () => {
   await withTempDir(async (dir) => {
     await Deno.writeTextFile(join(dir, "model.safetensors"), "weights");
     await Deno.writeTextFile(join(dir, "tokenizer.json"), "{}");
@@ -180,6 +181,8 @@ Deno.test("modelFolderFingerprint() changes with any file's bytes and ignores th
     await Deno.writeTextFile(join(dir, "checkpoint.safetensors"), "partial");
     assert.equal(await modelFolderFingerprint(dir), f1);
     await Deno.writeTextFile(join(dir, "tokenizer.json"), "{ }");
+    await assert.rejects(modelFolderFingerprint(dir), /tokenizer\.json: changed since the model/);
+    await writeModelManifest(dir); // as a retrain writes it
     assert.notEqual(await modelFolderFingerprint(dir), f1);
   });
 });

@@ -70,8 +70,11 @@ interface Run {
   cleanup: () => Promise<void>;
 }
 
-/** Starts `reproduce` on a sleeping notebook in a new session; resolves once the kernel runs. */
-async function startSleepingRun(): Promise<Run> {
+/**
+ * Starts `reproduce` on a sleeping notebook in a new session; resolves once the kernel runs.
+ * `viaKit`: as a user does, through `./kit task reproduce` (the pid is then the kit's).
+ */
+async function startSleepingRun(viaKit = false): Promise<Run> {
   await Deno.mkdir(join(PROJECT_ROOT, ".cache"), { recursive: true });
   const dir = await Deno.makeTempDir({
     dir: join(PROJECT_ROOT, ".cache"),
@@ -86,18 +89,16 @@ async function startSleepingRun(): Promise<Run> {
     ]),
   );
   const connectionFilesBefore = await connectionFiles();
+  const reproduceArgs = ["--notebooks", dir, "--smoke", "--no-report"];
   const child = new Deno.Command("setsid", {
-    args: [
+    args: viaKit ? [join(PROJECT_ROOT, "kit"), "task", "reproduce", ...reproduceArgs] : [
       Deno.execPath(),
       "run",
       "-A",
       join(PROJECT_ROOT, "tools", "reproduce.ts"),
-      "--notebooks",
-      dir,
-      "--smoke",
-      "--no-report",
+      ...reproduceArgs,
     ],
-    env: { KIT_ARTIFACT_DIR: join(dir, "out") },
+    env: { KIT_ARTIFACT_DIR: join(dir, "out"), KIT_DENO: Deno.execPath() },
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -229,6 +230,22 @@ Deno.test("SIGTERM of reproduce alone shuts the kernel down", async () => {
     assert.equal(r.code, 130);
     assert.match(r.stderr, /interrupted; rerun to resume/);
     await assertKernelGone(run);
+  } finally {
+    await run.cleanup();
+  }
+});
+
+Deno.test("SIGKILL of the ./kit pid (`./kit task reproduce`) leaves no reproduce, runner or kernel", async () => {
+  const run = await startSleepingRun(true);
+  try {
+    // the kit's pid is the run's: tools/reproduce.ts is the runner's parent, no `deno task` between
+    const reproducePid = (await procStat(run.runnerPid))!.ppid;
+    const reproduceCmd = await Deno.readTextFile(`/proc/${reproducePid}/cmdline`);
+    assert.match(reproduceCmd, /tools\/reproduce\.ts/);
+    Deno.kill(run.pgid, "SIGKILL"); // the pid `./kit` was started as, alone
+    await assertKernelGone(run);
+    assert.equal(await alive(reproducePid), false, "reproduce outlived ./kit");
+    assert.equal(await alive(run.runnerPid), false, "nbrun.py outlived ./kit");
   } finally {
     await run.cleanup();
   }

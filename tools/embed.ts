@@ -9,7 +9,8 @@
  * name order, preprocessed as the folder says, mean-pooled over all tokens. Shows a progress
  * bar. With `--projection` (texts only), DIR must be a trained K setup folder (notebook 02's,
  * with `projection.safetensors`): the pooled rows go through K's `text_projection`, as K's
- * evaluation embeds the tuned setups; a folder without one is an error.
+ * evaluation embeds the tuned setups; a folder without one is an error. FILE must be UTF-8 with
+ * lines of at most 100 000 bytes (checked before tokenising; the line is named otherwise).
  */
 import { join } from "node:path";
 import { type CliSpec, runCli, UsageError } from "../lib/util/cli.ts";
@@ -20,6 +21,7 @@ import {
 } from "../lib/encoders/safetensors_model_folder.ts";
 import { writeNpy } from "../lib/io/npy.ts";
 import { applyKTextProjection, readKTextProjection } from "../lib/models/k_setup_folder.ts";
+import { readTextLines } from "../lib/io/text_lines.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 import { ProgressBar } from "../lib/util/progress.ts";
 
@@ -33,21 +35,6 @@ export interface EmbedOptions {
   silent?: boolean;
   /** Apply the setup folder's `text_projection` (K's evaluated embedding). */
   projection?: boolean;
-}
-
-/** Reads FILE's lines (a trailing newline does not add a text). */
-export async function readTextLines(path: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    throw new KitError(
-      `${path}: cannot read the texts file (${err instanceof Error ? err.message : err})`,
-    );
-  }
-  const lines = text.split(/\r?\n/);
-  if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
-  return lines;
 }
 
 /** Image files of `dir` (.png, .jpg, .jpeg), sorted by name. */
@@ -71,13 +58,19 @@ export async function embedImagesDir(
   const paths = await listImages(o.images);
   const model = await loadSafetensorsImageModel(o.model, { batchSize: o.batchSize });
   try {
-    const bytes = await Promise.all(paths.map((p) => Deno.readFile(p)));
+    const bytes = await Promise.all(paths.map(async (p) => {
+      try {
+        return await Deno.readFile(p);
+      } catch (err) {
+        throw new KitError(`${p}: cannot read (${err instanceof Error ? err.message : err})`);
+      }
+    }));
     const bar = new ProgressBar("embed", paths.length, { silent: o.silent, unit: "images" });
     let done = 0;
     const x = await model.embed(bytes, (n) => {
       bar.tick(n - done);
       done = n;
-    });
+    }, paths);
     bar.done();
     await writeNpy(o.out, { dtype: "<f4", shape: [paths.length, model.hiddenSize], data: x });
     return [paths.length, model.hiddenSize];

@@ -5,7 +5,11 @@
  * URL (of notebook NN when given) and runs until Ctrl-C, which stops the server and its kernels.
  */
 import { kitConfig } from "../lib/config/kit_config.ts";
-import { notebookByNumber, startNotebookServer } from "../lib/setup/notebook_server.ts";
+import {
+  notebookByNumber,
+  NotebookServerInterrupted,
+  startNotebookServer,
+} from "../lib/setup/notebook_server.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 import { type CliSpec, runCli, UsageError } from "../lib/util/cli.ts";
 import { preflightMiniData } from "../lib/data/preflight.ts";
@@ -59,26 +63,42 @@ await runCli(CLI, async (values, positionals) => {
   const smoke = values.smoke || cfg.smoke;
   await preflightMiniData({ mirror: cfg.dataMirror }); // fetches missing mini data, or one message
 
-  const server = await startNotebookServer({
-    profile: cfg.profile,
-    smoke,
-    dataMirror: cfg.dataMirror,
-    backend: cfg.backend,
-    port,
-    token: values.token,
-    onLog: (line) => {
-      if (values.verbose || /^\[(W|E|C) /.test(line)) console.error(`jupyter: ${line}`);
-    },
-  });
+  // Signals are handled from here on, also while the server starts (SIGHUP: the terminal closed).
+  const interrupt = new AbortController();
   let stopping = false;
+  const started: { stop?: () => void } = {};
   const stop = () => {
     if (stopping) return;
     stopping = true;
     console.error("\nnotebook: stopping the server and its kernels ...");
-    server.stop().catch(() => {});
+    interrupt.abort();
+    started.stop?.();
   };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) Deno.addSignalListener(sig, stop);
+  let server;
+  try {
+    server = await startNotebookServer({
+      profile: cfg.profile,
+      smoke,
+      dataMirror: cfg.dataMirror,
+      backend: cfg.backend,
+      port,
+      token: values.token,
+      signal: interrupt.signal,
+      onLog: (line) => {
+        if (values.verbose || /^\[(W|E|C) /.test(line)) console.error(`jupyter: ${line}`);
+      },
+    });
+  } catch (err) {
+    if (err instanceof NotebookServerInterrupted) {
+      console.error("notebook: stopped before the server was ready");
+      return 130;
+    }
+    throw err;
+  }
+  const running = server;
+  started.stop = () => running.stop().catch(() => {});
+  if (stopping) started.stop(); // a signal came as the server became ready
   console.error(
     `notebook: Jupyter on 127.0.0.1:${server.port}, profile ${cfg.profile}${
       smoke ? " (smoke)" : ""

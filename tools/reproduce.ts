@@ -17,6 +17,7 @@ import { formatDuration } from "../lib/util/progress.ts";
 import { holdCacheLock, LOCKED_CACHES } from "../lib/util/cache_lock.ts";
 import { PROJECT_ROOT } from "../lib/util/paths.ts";
 import { preflightMiniData } from "../lib/data/preflight.ts";
+import { recordCompleteRun } from "../lib/eval_cache/cache_usage.ts";
 
 const CLI = {
   usage: "./kit task reproduce [options]",
@@ -108,6 +109,7 @@ await runCli(CLI, async (values) => {
     }, backend ${cfg.backend}`,
   );
   const t0 = performance.now();
+  const startedAt = Date.now();
   // The report covers every executed notebook in the artifact folder (also after a failure).
   const report = async (executedPath: string) => {
     if (values["no-report"]) return;
@@ -139,6 +141,10 @@ await runCli(CLI, async (values) => {
     throw err;
   });
   if (results[0]) await report(results[0].executedPath);
+  // every notebook of the kit ran: the cache entries it did not use are stale (`task cache`)
+  if (only.length === 0 && !values.notebooks) {
+    await recordCompleteRun(`${cfg.profile}${smoke ? "-smoke" : ""}`, startedAt).catch(() => {});
+  }
   console.log("\nnotebook                               seconds  artifacts");
   for (const r of results) {
     console.log(

@@ -9,6 +9,11 @@ export interface ArtifactTable {
   rows: Record<string, unknown>[];
   /** `provenance.profile` of the artifact, when it has one. */
   profile: string | null;
+  /**
+   * Written by a run of the kit (its provenance carries the run's `signature`), so its numbers
+   * were computed with the per-item outcomes beside it; false for a hand-made table.
+   */
+  fromRun: boolean;
 }
 
 /**
@@ -56,7 +61,8 @@ export async function readArtifactTable(
   });
   const prov = o.provenance as Record<string, unknown> | undefined;
   const profile = typeof prov?.profile === "string" ? prov.profile : null;
-  return { id, path, rows: rows as Record<string, unknown>[], profile };
+  const fromRun = typeof prov?.signature === "string";
+  return { id, path, rows: rows as Record<string, unknown>[], profile, fromRun };
 }
 
 /**

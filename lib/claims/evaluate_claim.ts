@@ -174,6 +174,34 @@ function checkPaired(stats: readonly SelectedStatistic[], sels: readonly ItemSel
   });
 }
 
+/**
+ * A table's number and the same statistic recomputed from its per-item outcomes must agree (to
+ * rounding) where the number is that statistic: series without strata (K's tables are their
+ * items' macro means). Stratified series (D: the table averages folds, the items pool the folds'
+ * held-out items) have no such identity and are not compared. For a table a run wrote beside its
+ * items (provenance `signature`) a gap is a KitError naming both files; for a hand-made table it
+ * is returned as a note.
+ */
+function crossCheck(
+  store: ArtifactStore,
+  id: string,
+  loc: Locator,
+  fromTable: number,
+  fromItems: number,
+): string | null {
+  if (Math.abs(fromTable - fromItems) <= 1e-9 * Math.max(1, Math.abs(fromTable))) return null;
+  if (store.items(loc.items!.items)?.series.some((s) => s.strata !== undefined)) return null;
+  const what =
+    `${loc.label} is ${fromTable} in ${loc.artifact} but ${fromItems} from ${ITEMS_DIR}/${
+      loc.items!.items
+    }.json`;
+  if (!table(store, loc.artifact).fromRun) return `note: ${what}`;
+  throw new KitError(
+    `claim ${id}: ${what}: the table and its per-item outcomes disagree`,
+    ["one of the two files is damaged or from another run; rerun the notebook that writes them"],
+  );
+}
+
 interface Measured {
   values: string;
   verdict: Verdict;
@@ -296,13 +324,14 @@ function evaluate(store: ArtifactStore, spec: ClaimSpec, boot: ClaimBootstrap): 
         }
         return decideFromReplicates(store, t.a, t.b, t.margin, boot);
       }
-      locate(store, t.a);
-      locate(store, t.b);
+      const ta = locate(store, t.a), tb = locate(store, t.b);
       const sa = statisticOf(store, t.a.items, t.a.label);
       const sb = statisticOf(store, t.b.items, t.b.label);
       checkPaired([sa, sb], [t.a.items!, t.b.items!]);
       const w0 = observedWeights(sa.units);
       const a = sa.statistic(w0), b = sb.statistic(w0);
+      const gaps = [crossCheck(store, spec.id, t.a, ta, a), crossCheck(store, spec.id, t.b, tb, b)]
+        .filter((x): x is string => x !== null);
       let side: ClaimedSide;
       if (t.kind === "greater") side = { kind: "above", threshold: t.margin };
       else if (t.kind === "flatOrDown") side = { kind: "atMost", threshold: t.flat };
@@ -325,7 +354,7 @@ function evaluate(store: ArtifactStore, spec: ClaimSpec, boot: ClaimBootstrap): 
           formatInterval(r.estimate, r.low, r.high)
         }${rel}`,
         verdict: r.verdict,
-        detail: r.how,
+        detail: [r.how, ...gaps].join("; "),
       };
     }
     case "allPositive": {

@@ -2,6 +2,7 @@ import { roundHalfEven } from "../util/round_half_even.ts";
 import { join } from "node:path";
 import { macroMeanStatistic, type WeightedStatistic } from "../stats/mod.ts";
 import { atomicWriteFile } from "../util/atomic_write.ts";
+import { sha256Hex } from "../util/sha256.ts";
 import { KitError } from "../util/kit_error.ts";
 
 /**
@@ -217,8 +218,28 @@ export async function writeItemOutcomes(artifactDir: string, o: ItemOutcomes): P
   await Deno.mkdir(join(artifactDir, ITEMS_DIR), { recursive: true });
   // Compact JSON, each distinct units/strata list stored once (`layouts`: a D file repeats the
   // same fold order in hundreds of series), and 0/½/1 outcomes as digit strings (`halves`).
-  await atomicWriteFile(path, JSON.stringify(storedForm(o)) + "\n");
+  // sealed with the sha256 of that text: `claims` checks it (a damaged file is named, not used)
+  const stored = storedForm(o);
+  const content_sha256 = sha256Hex(JSON.stringify(stored));
+  await atomicWriteFile(path, JSON.stringify({ ...stored, content_sha256 }) + "\n");
   return path;
+}
+
+/**
+ * The file's content without its `content_sha256`, after checking it: a file whose content no
+ * longer matches the hash written with it is a KitError naming it. Files written before the
+ * hash (none there) are read as they are.
+ */
+function unsealed(json: unknown, path: string): unknown {
+  if (typeof json !== "object" || json === null || !("content_sha256" in json)) return json;
+  const { content_sha256, ...content } = json as Record<string, unknown>;
+  if (sha256Hex(JSON.stringify(content)) !== content_sha256) {
+    throw new KitError(
+      `${path}: damaged (its outcomes do not match the content_sha256 written with them)`,
+      ["rerun the notebook that writes it (`./kit task reproduce`); claims are not judged from it"],
+    );
+  }
+  return content;
 }
 
 /** Reads `<artifactDir>/items/<id>.json`: null when absent; a KitError when invalid. */
@@ -240,7 +261,7 @@ export async function readItemOutcomes(
   } catch (err) {
     throw new KitError(`${path}: not valid JSON (${err instanceof Error ? err.message : err})`);
   }
-  return checkItemOutcomes(expandStoredForm(json, path), path);
+  return checkItemOutcomes(expandStoredForm(unsealed(json, path), path), path);
 }
 
 /**

@@ -15,6 +15,8 @@ import type { VitConfig } from "./encoder_config.ts";
 export async function imagePixels(
   images: readonly Uint8Array[],
   c: VitConfig,
+  /** What each image is (its file), for the error when one cannot be decoded. */
+  labels?: readonly string[],
 ): Promise<Float32Array> {
   const S = c.image_size, C = c.num_channels;
   if (C !== 3) {
@@ -32,8 +34,9 @@ export async function imagePixels(
         .raw()
         .toBuffer();
     } catch (err) {
+      const what = labels?.[i] ?? `imagePixels: image ${i}`;
       throw new KitError(
-        `imagePixels: image ${i} cannot be decoded (${err instanceof Error ? err.message : err})`,
+        `${what}: cannot be decoded as an image (${err instanceof Error ? err.message : err})`,
       );
     }
     const base = i * C * S * S;

@@ -9,6 +9,58 @@ import { loadTransformers } from "./pretrained/transformers_runtime.ts";
 import { loadSafetensorsWeights } from "./safetensors_weights.ts";
 import { XlmRobertaEncoder } from "./xlm_roberta_encoder.ts";
 
+/** The files of a Hugging Face XLM-R model folder the kit reads. */
+export const XLMR_FOLDER_FILES = [
+  "config.json",
+  "model.safetensors",
+  "tokenizer.json",
+  "tokenizer_config.json",
+] as const;
+
+/** The files of a Hugging Face ViT model folder the kit reads. */
+export const VIT_FOLDER_FILES = [
+  "config.json",
+  "model.safetensors",
+  "preprocessor_config.json",
+] as const;
+
+/**
+ * Checks that `folder` is a directory holding every one of `files`; else a KitError listing
+ * all that are missing and the expected layout. `what` names the folder's role (e.g.
+ * "KIT_K_TEXT_MODEL folder").
+ */
+export async function requireModelFolderFiles(
+  folder: string,
+  files: readonly string[],
+  what = "model folder",
+): Promise<void> {
+  const layout = [
+    `expected layout (a Hugging Face model folder):`,
+    ...files.map((f) => `  ${join(folder, f)}`),
+  ];
+  let isDir = false;
+  try {
+    isDir = (await Deno.stat(folder)).isDirectory;
+  } catch { /* absent */ }
+  if (!isDir) throw new KitError(`${what} ${folder} does not exist or is not a folder`, layout);
+  const missing: string[] = [];
+  for (const f of files) {
+    try {
+      if (!(await Deno.stat(join(folder, f))).isFile) missing.push(f);
+    } catch {
+      missing.push(f);
+    }
+  }
+  if (missing.length > 0) {
+    throw new KitError(
+      `${what} ${folder} is incomplete: ${missing.join(", ")} ${
+        missing.length === 1 ? "is" : "are"
+      } missing`,
+      layout,
+    );
+  }
+}
+
 /** Options of `loadSafetensorsTextModel`. */
 export interface SafetensorsTextModelOptions {
   /** Texts per forward pass (default 32). */
@@ -46,6 +98,7 @@ export async function loadSafetensorsTextModel(
   opts: SafetensorsTextModelOptions = {},
 ): Promise<SafetensorsTextModel> {
   const batchSize = opts.batchSize ?? 32;
+  await requireModelFolderFiles(folder, XLMR_FOLDER_FILES, "XLM-R model folder");
   const config = await readEncoderConfig(join(folder, "config.json"));
   if (config.model_type !== "xlm-roberta") {
     throw new KitError(
@@ -64,15 +117,6 @@ export async function loadSafetensorsTextModel(
         join(folder, "config.json")
       } has ${c.max_position_embeddings}`,
     );
-  }
-  for (const f of ["model.safetensors", "tokenizer.json", "tokenizer_config.json"]) {
-    try {
-      await Deno.stat(join(folder, f));
-    } catch {
-      throw new KitError(`${folder}: ${f} is missing`, [
-        "a model folder holds config.json, model.safetensors, tokenizer.json and tokenizer_config.json",
-      ]);
-    }
   }
   const encoder = new XlmRobertaEncoder(c, { hostWordEmbeddings: true });
   try {
@@ -135,7 +179,12 @@ export interface SafetensorsImageModel {
   /** The config the pixels are prepared with (size, mean and std from preprocessor_config.json). */
   readonly preprocess: VitConfig;
   /** Mean-pooled last hidden states (all tokens, CLS included) of encoded images (PNG/JPEG). */
-  embed(images: readonly Uint8Array[], onBatch?: (done: number) => void): Promise<Float32Array>;
+  embed(
+    images: readonly Uint8Array[],
+    onBatch?: (done: number) => void,
+    /** The images' files (or names), for the error naming one that cannot be decoded. */
+    labels?: readonly string[],
+  ): Promise<Float32Array>;
   dispose(): void;
 }
 
@@ -192,6 +241,7 @@ export async function loadSafetensorsImageModel(
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new KitError(`batchSize must be a positive integer`);
   }
+  await requireModelFolderFiles(folder, VIT_FOLDER_FILES, "ViT model folder");
   const config = await readEncoderConfig(join(folder, "config.json"));
   if (config.model_type !== "vit") {
     throw new KitError(
@@ -211,11 +261,12 @@ export async function loadSafetensorsImageModel(
     hiddenSize: config.hidden_size,
     encoder,
     preprocess,
-    async embed(images, onBatch) {
+    async embed(images, onBatch, labels) {
       const out = new Float32Array(images.length * config.hidden_size);
       for (let i = 0; i < images.length; i += batchSize) {
         const part = images.slice(i, i + batchSize);
-        const px = await imagePixels(part, preprocess);
+        const names = part.map((_, j) => labels?.[i + j] ?? `image ${i + j}`);
+        const px = await imagePixels(part, preprocess, names);
         const e = tf.tidy(() => encoder.embed(px, part.length));
         out.set((await e.data()) as Float32Array, i * config.hidden_size);
         e.dispose();

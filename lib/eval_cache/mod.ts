@@ -4,3 +4,4 @@ export * from "./code_fingerprint.ts";
 export * from "./numeric_environment.ts";
 export * from "./encoder_result_key.ts";
 export * from "./value_fingerprint.ts";
+export * from "./cache_usage.ts";

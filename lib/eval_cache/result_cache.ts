@@ -4,6 +4,8 @@ import { KitError } from "../util/kit_error.ts";
 import { cacheDir } from "../util/paths.ts";
 import { sha256Hex } from "../util/sha256.ts";
 import { canonicalJson } from "../util/canonical_json.ts";
+import { FileWriteError, sweepStaleTempFiles } from "../util/atomic_write.ts";
+import { markUsed } from "./cache_usage.ts";
 import {
   type CachedArray,
   decodeCachedValue,
@@ -104,7 +106,9 @@ async function readEntry(
  * entry is one `.safetensors` file under `cacheDir()/results/<kind>/`, written atomically and
  * sealed with the sha256 of its bytes; the full key is stored in it and compared on read. A
  * damaged or foreign entry is reported (one line naming the file and the reason), recomputed and
- * overwritten — never used. The value round-trips exactly (see `encodeCachedValue`): numbers
+ * overwritten — never used. An entry that cannot be written (no space, read-only folder) is a
+ * warning naming the file: the value is returned, no temp file is left. Temp files of writes
+ * killed midway are swept at the first call. The value round-trips exactly (see `encodeCachedValue`): numbers
  * bit for bit, typed arrays with their types.
  *
  * ```ts
@@ -127,6 +131,7 @@ export async function cachedResult<T>(
 ): Promise<T> {
   const log = opts.log ?? ((line: string) => console.error(line));
   const path = resultCachePath(kind, key, opts);
+  await sweepOnce(opts.dir ?? join(cacheDir(), "results"), log);
   let exists = false;
   try {
     exists = (await Deno.stat(path)).isFile;
@@ -134,6 +139,7 @@ export async function cachedResult<T>(
   if (exists) {
     try {
       const value = await readEntry(path, key) as T;
+      await markUsed(path); // still reached by the current code (see cache_usage.ts)
       log(`${kind}: cached result ${path}`);
       return value;
     } catch (err) {
@@ -142,6 +148,24 @@ export async function cachedResult<T>(
     }
   }
   const value = await compute();
-  await writeEntry(path, kind, key, encodeCachedValue(value));
+  try {
+    await writeEntry(path, kind, key, encodeCachedValue(value));
+  } catch (err) {
+    // A full disk or a read-only cache costs the cache, not the result.
+    if (!(err instanceof FileWriteError)) throw err;
+    log(`${kind}: warning: result not cached (${err.message}); continuing without the cache`);
+  }
   return value;
+}
+
+const swept = new Set<string>();
+
+/** Once per process and cache root: removes the temp files of writes killed midway. */
+async function sweepOnce(root: string, log: (line: string) => void): Promise<void> {
+  if (swept.has(root)) return;
+  swept.add(root);
+  const removed = await sweepStaleTempFiles(root);
+  if (removed.length > 0) {
+    log(`result cache: removed ${removed.length} temp file(s) left by interrupted writes`);
+  }
 }

@@ -11,3 +11,4 @@
 export * from "./float16.ts";
 export * from "./npy.ts";
 export * from "./safetensors.ts";
+export * from "./text_lines.ts";

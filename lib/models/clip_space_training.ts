@@ -26,6 +26,8 @@ import { stampPixels, type TrainedImageEncoder } from "./image_pretraining.ts";
 import { readParameterSetInto, writeParameterSet } from "./k_setup_training.ts";
 import { LengthWindowBatches } from "./length_window_batches.ts";
 import type { StampSample } from "./stamp_samples.ts";
+import { writeModelManifest } from "./model_manifest.ts";
+import { withCacheLock } from "../util/cache_lock.ts";
 
 /** SIB-200 (FLORES) codes of D's languages. */
 export const D_SIB_CODES: Readonly<Record<(typeof D_LANGUAGES)[number], string>> = {
@@ -144,7 +146,14 @@ export function clipTrainingImages(samples: readonly StampSample[]): StampSample
  *    text embedding of its English translation (train-stamp captions + SIB-200 train/dev).
  * No val/test stamp is used (D's cross-validation runs on those). Cached and resumable.
  */
-export async function trainClipSpacePair(opts: {
+export function trainClipSpacePair(
+  ...args: Parameters<typeof trainClipSpacePairUnlocked>
+): ReturnType<typeof trainClipSpacePairUnlocked> {
+  return withCacheLock("models", () => trainClipSpacePairUnlocked(...args));
+}
+
+/** `trainClipSpacePair` without the models cache lock (the caller holds it). */
+async function trainClipSpacePairUnlocked(opts: {
   samples: readonly StampSample[];
   textBase: TrainedTextEncoder;
   imageBase: TrainedImageEncoder;
@@ -276,6 +285,7 @@ export async function trainClipSpacePair(opts: {
     await saveSafetensorsWeights(clipText, join(clipDir, "text_encoder.safetensors"));
     await writeParameterSet(proj, join(clipDir, "projection.safetensors"));
     await atomicWriteJson(join(clipDir, "training.json"), clipTraining);
+    await writeModelManifest(clipDir);
     await Deno.remove(join(clipDir, "checkpoint.safetensors")).catch(() => {});
   }
 
@@ -381,6 +391,7 @@ export async function trainClipSpacePair(opts: {
     await saveSafetensorsWeights(student, join(studentDir, "model.safetensors"));
     await writeParameterSet(dense, join(studentDir, "dense.safetensors"));
     await atomicWriteJson(join(studentDir, "training.json"), studentTraining);
+    await writeModelManifest(studentDir);
     await Deno.remove(join(studentDir, "checkpoint.safetensors")).catch(() => {});
   }
   clipText.dispose();

@@ -13,6 +13,8 @@ import { moduleGrads } from "./module_grads.ts";
 import { runResumableTraining, type TrainingSchedule } from "./resumable_trainer.ts";
 import { readTrainingRecord, type TrainingRecord } from "./masked_lm_pretraining.ts";
 import type { StampSample } from "./stamp_samples.ts";
+import { writeModelManifest } from "./model_manifest.ts";
+import { withCacheLock } from "../util/cache_lock.ts";
 
 /** Sizes and optimisation of the image encoder's supervised pretraining. */
 export interface ImagePretrainPlan {
@@ -72,7 +74,14 @@ export function imagePretrainingSet(samples: readonly StampSample[]): StampSampl
  * `cacheDir()/models/mini-vit-cls@<hash>` (`config.json`, `model.safetensors` in the
  * `ViTForImageClassification` layout, `labels.json`, `training.json`); resumable.
  */
-export async function pretrainImageEncoder(
+export function pretrainImageEncoder(
+  ...args: Parameters<typeof pretrainImageEncoderUnlocked>
+): ReturnType<typeof pretrainImageEncoderUnlocked> {
+  return withCacheLock("models", () => pretrainImageEncoderUnlocked(...args));
+}
+
+/** `pretrainImageEncoder` without the models cache lock (the caller holds it). */
+async function pretrainImageEncoderUnlocked(
   samples: readonly StampSample[],
   plan: ImagePretrainPlan,
   opts: { quiet?: boolean; stopAfterSteps?: number; name?: string } = {},
@@ -136,6 +145,7 @@ export async function pretrainImageEncoder(
       trained_by: "image-pivot-kit",
     });
     await atomicWriteJson(join(dir, "training.json"), training);
+    await writeModelManifest(dir);
     await Deno.remove(join(dir, "checkpoint.safetensors")).catch(() => {});
   }
   return { dir, model, training };

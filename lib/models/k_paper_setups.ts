@@ -9,6 +9,9 @@ import type { DropoutRates } from "../encoders/dropout.ts";
 import {
   loadSafetensorsImageModel,
   loadSafetensorsTextModel,
+  requireModelFolderFiles,
+  VIT_FOLDER_FILES,
+  XLMR_FOLDER_FILES,
 } from "../encoders/safetensors_model_folder.ts";
 import { pretrainedModelsDir } from "../encoders/pretrained/transformers_runtime.ts";
 import { ParameterSet } from "../encoders/parameter_set.ts";
@@ -27,6 +30,7 @@ import { readTrainingRecord, type TrainingRecord } from "./masked_lm_pretraining
 import { isComplete, modelCacheDir } from "./model_cache.ts";
 import { readKTranslationsFile } from "./k_translations_file.ts";
 import { saveKSetupFolder } from "./k_setup_folder.ts";
+import { withCacheLock } from "../util/cache_lock.ts";
 
 /**
  * The model folders paper K starts from: `KIT_K_TEXT_MODEL` (default
@@ -235,11 +239,21 @@ async function folderFingerprint(folder: string): Promise<string> {
  * folder's own tokenizer, images through its own preprocessing, decoded batch by batch. Each
  * setup is saved as a model folder (`saveKSetupFolder`).
  */
-export async function paperKSetups(
+export function paperKSetups(
+  ...args: Parameters<typeof paperKSetupsUnlocked>
+): ReturnType<typeof paperKSetupsUnlocked> {
+  return withCacheLock("models", () => paperKSetupsUnlocked(...args));
+}
+
+/** `paperKSetups` without the models cache lock (the caller holds it). */
+async function paperKSetupsUnlocked(
   opts: { smoke?: boolean; quiet?: boolean; translations?: string | null } = {},
 ): Promise<PaperKSetups> {
   const smoke = opts.smoke ?? kitConfig().smoke;
   const folders = kPaperModelFolders();
+  // every missing file listed at once, with the layout, before anything is read
+  await requireModelFolderFiles(folders.text, XLMR_FOLDER_FILES, "KIT_K_TEXT_MODEL folder");
+  await requireModelFolderFiles(folders.image, VIT_FOLDER_FILES, "KIT_K_IMAGE_MODEL folder");
   const translations = opts.translations !== undefined
     ? opts.translations
     : (Deno.env.get("KIT_K_TRANSLATIONS") || null);

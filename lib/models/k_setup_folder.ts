@@ -12,6 +12,7 @@ import { saveSafetensorsWeights } from "../encoders/safetensors_weights.ts";
 import { loadSafetensorsTextModel } from "../encoders/safetensors_model_folder.ts";
 import type { TrainingRecord } from "./masked_lm_pretraining.ts";
 import { writeParameterSet } from "./k_setup_training.ts";
+import { writeModelManifest } from "./model_manifest.ts";
 
 /** Tokenizer and config files copied from the text model folder into a setup folder. */
 const TEXT_FOLDER_FILES = [
@@ -55,6 +56,7 @@ export async function saveKSetupFolder(dir: string, m: {
   await saveSafetensorsWeights(m.image, join(dir, "image", "model.safetensors"));
   await writeParameterSet(m.head, join(dir, "projection.safetensors"));
   await atomicWriteJson(join(dir, "training.json"), m.record);
+  await writeModelManifest(dir);
 }
 
 /** K's text projection (`text_dense`) of a setup folder: `weight` `[P, d]`, `bias` `[P]`. */

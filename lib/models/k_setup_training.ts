@@ -39,6 +39,8 @@ import { stampPixels, type TrainedImageEncoder } from "./image_pretraining.ts";
 import type { KCaptionLang, KCaptionRecord } from "./k_caption_records.ts";
 import { assignCaptionLanguages, kRecordIds } from "./k_language_assignment.ts";
 import type { StampSample } from "./stamp_samples.ts";
+import { writeModelManifest } from "./model_manifest.ts";
+import { withCacheLock } from "../util/cache_lock.ts";
 
 /** K's setups that are trained (all but the untuned `xlmr`). */
 export type KTrainedSetup = Exclude<KSetupId, "xlmr">;
@@ -252,7 +254,14 @@ export function kStepItems(
  * The checkpoint with the lowest validation loss is kept, never the untrained step 0.
  * Training records: **train** partition only. Cached and resumable.
  */
-export async function trainKSetup(opts: {
+export function trainKSetup(
+  ...args: Parameters<typeof trainKSetupUnlocked>
+): ReturnType<typeof trainKSetupUnlocked> {
+  return withCacheLock("models", () => trainKSetupUnlocked(...args));
+}
+
+/** `trainKSetup` without the models cache lock (the caller holds it). */
+async function trainKSetupUnlocked(opts: {
   setup: KTrainedSetup;
   records: readonly KCaptionRecord[];
   samples: readonly StampSample[];
@@ -342,6 +351,7 @@ export async function trainKSetup(opts: {
     await saveSafetensorsWeights(image, join(dir, "image_encoder.safetensors"));
     await writeParameterSet(head, join(dir, "projection.safetensors"));
     await atomicWriteJson(join(dir, "training.json"), training.record);
+    await writeModelManifest(dir);
     await Deno.remove(join(dir, "checkpoint.safetensors")).catch(() => {});
   }
   return model;

@@ -16,7 +16,8 @@ export interface KTranslationLine {
  * `{"image_id": 139, "captions": {"en": "…", "es": "…", "ja": "…", "hi": "…", "qu": "…"}}`
  * (`qu` optional; `en` required; `image_id` a COCO id, number or digit string; blank lines
  * skipped). The English caption counts as human, the others as machine translations from English
- * by this file. Anything else is a `KitError` naming the file and line.
+ * by this file. Anything else is a `KitError` naming the file and line, as is a record that
+ * repeats an earlier one exactly (same image and captions: it would be trained on twice).
  *
  * ```ts ignore
  * const lines = await readKTranslationsFile("coco_translations.jsonl");
@@ -38,6 +39,7 @@ export async function readKTranslationsFile(path: string): Promise<KTranslationL
 /** Parses the text of a translations file (see {@link readKTranslationsFile}); `path` for errors. */
 export function parseKTranslations(text: string, path: string): KTranslationLine[] {
   const out: KTranslationLine[] = [];
+  const seen = new Map<string, number>();
   const engine = `translations file ${basename(path)}`;
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = i + 1, where = `${path}:${line}`;
@@ -81,6 +83,18 @@ export function parseKTranslations(text: string, path: string): KTranslationLine
       origin[l] = l === "en" ? { kind: "human" } : { kind: "machine", engine, from: "en" };
     }
     if (!captions.en) throw new KitError(`${where}: captions.en (the English caption) is missing`);
+    const key = JSON.stringify([
+      String(Number(id)),
+      K_CAPTION_LANGS.map((l) => captions[l] ?? null),
+    ]);
+    const first = seen.get(key);
+    if (first !== undefined) {
+      throw new KitError(
+        `${where}: the same record as line ${first} (image ${Number(id)}, same captions)`,
+        ["each caption record once: remove the repeated line"],
+      );
+    }
+    seen.set(key, line);
     out.push({ line, image_id: String(Number(id)), captions, origin });
   });
   if (out.length === 0) throw new KitError(`${path}: no records (one JSON object a line)`);

@@ -17,6 +17,8 @@ import {
 import type { PretrainingCorpus } from "./pretraining_corpus.ts";
 import { maskTokens } from "./token_masking.ts";
 import { LengthWindowBatches } from "./length_window_batches.ts";
+import { writeModelManifest } from "./model_manifest.ts";
+import { withCacheLock } from "../util/cache_lock.ts";
 
 /** Sizes and optimisation of the masked-LM pretraining. */
 export interface MaskedLmPlan {
@@ -90,7 +92,14 @@ export function selectionMatrix(positions: Int32Array, total: number): tf.Tensor
  * `model.safetensors` (Hugging Face names, `XLMRobertaForMaskedLM` layout) and `training.json`;
  * resumes from its checkpoint when killed.
  */
-export async function pretrainMaskedLm(
+export function pretrainMaskedLm(
+  ...args: Parameters<typeof pretrainMaskedLmUnlocked>
+): ReturnType<typeof pretrainMaskedLmUnlocked> {
+  return withCacheLock("models", () => pretrainMaskedLmUnlocked(...args));
+}
+
+/** `pretrainMaskedLm` without the models cache lock (the caller holds it). */
+async function pretrainMaskedLmUnlocked(
   corpus: PretrainingCorpus,
   plan: MaskedLmPlan,
   opts: { quiet?: boolean; stopAfterSteps?: number; name?: string } = {},
@@ -165,6 +174,7 @@ export async function pretrainMaskedLm(
   });
   const training = record(name, plan, corpus, outcome, model, t0);
   await atomicWriteJson(join(dir, "training.json"), training);
+  await writeModelManifest(dir);
   await Deno.remove(join(dir, "checkpoint.safetensors")).catch(() => {});
   return { dir, model, tokenizer, maxLength: plan.maxLength, training };
 }

@@ -1,9 +1,10 @@
 import { join } from "node:path";
 import { cacheDir } from "../util/paths.ts";
-import { sha256File, sha256Hex } from "../util/sha256.ts";
+import { sha256Hex } from "../util/sha256.ts";
 import { hasContentHash } from "../io/safetensors.ts";
 import { canonicalJson } from "../util/canonical_json.ts";
 import { codeFingerprintSync } from "../eval_cache/code_fingerprint.ts";
+import { verifyModelFolder } from "./model_manifest.ts";
 
 /**
  * The modules whose code a trained model depends on, by default: the model-training barrel, so
@@ -45,7 +46,9 @@ export function modelCacheDir(
  * True when `dir/<marker>` exists (the last file a finished training writes) and every
  * `.safetensors` file there carries the kit's content hash. A folder written before content
  * hashes counts as incomplete (one line says so) and is trained again; a file whose hash does
- * not match is an error when it is loaded (see `readSafetensors`).
+ * not match is an error when it is loaded (see `readSafetensors`). Every file of a complete
+ * folder (tokenizer, configs and training record too) is then checked against its
+ * `files.sha256.json` manifest: a changed or damaged file is a KitError naming it.
  */
 export async function isComplete(dir: string, marker = "training.json"): Promise<boolean> {
   try {
@@ -64,25 +67,18 @@ export async function isComplete(dir: string, marker = "training.json"): Promise
       return false;
     }
   }
+  await verifyModelFolder(dir);
   return true;
 }
 
 /**
- * sha256 over every file of a trained model's folder (name and content; the resumable
- * `checkpoint.safetensors` and temp files left out): weights, tokenizer, configs and the
- * training record. Two folders with the same fingerprint hold the same model, whatever their
- * names; a retrained model (other data, plan or code) gets another. Result caches key on it
- * (`SentenceEncoder.fingerprint`).
+ * The fingerprint of a trained model folder: sha256 over the names and hashes of its weights,
+ * tokenizer and configs as recorded in its checked manifest (`verifyModelFolder`); the training
+ * record (`training.json`, with its timings) and the resumable checkpoint are left out. Two
+ * folders with the same fingerprint hold the same model, whatever their names, and a retrain
+ * that gives the same files keeps it; a model trained on other data, plan or code gets another.
+ * Result caches key on it (`SentenceEncoder.fingerprint`).
  */
 export async function modelFolderFingerprint(dir: string): Promise<string> {
-  const names: string[] = [];
-  for await (const e of Deno.readDir(dir)) {
-    if (e.isFile && e.name !== "checkpoint.safetensors" && !e.name.endsWith(".tmp")) {
-      names.push(e.name);
-    }
-  }
-  names.sort();
-  const parts: string[] = [];
-  for (const n of names) parts.push(`${n}\0${await sha256File(join(dir, n))}`);
-  return sha256Hex(parts.join("\n"));
+  return (await verifyModelFolder(dir)).fingerprint;
 }

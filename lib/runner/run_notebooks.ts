@@ -1,4 +1,5 @@
 import { basename, join, relative, resolve } from "node:path";
+import { inheritedLocksEnv } from "../util/cache_lock.ts";
 import { KitError } from "../util/kit_error.ts";
 import { PROJECT_ROOT } from "../util/paths.ts";
 import { jupyterEnv, KERNEL_NAME } from "../setup/kernelspec.ts";
@@ -129,6 +130,8 @@ export async function runNotebooks(
     KIT_BACKEND: opts.backend,
     KIT_ARTIFACT_DIR: artifactDir,
     KIT_QUIET: Deno.env.get("KIT_QUIET") ?? "0",
+    // the kernels may write the caches this run holds the locks of (they would wait for it)
+    ...inheritedLocksEnv(),
   };
   if (opts.dataMirror) env.KIT_DATA_MIRROR = resolve(opts.dataMirror);
   else delete env.KIT_DATA_MIRROR;

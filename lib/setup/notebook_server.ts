@@ -78,6 +78,105 @@ export function randomNotebookToken(): string {
   return [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
 }
 
+/**
+ * Ports that browsers and Deno's `fetch` refuse to connect to (the Fetch standard's "bad ports"):
+ * a server there could never be opened, so they are rejected before it starts.
+ */
+export const BLOCKED_PORTS: ReadonlySet<number> = new Set([
+  1,
+  7,
+  9,
+  11,
+  13,
+  15,
+  17,
+  19,
+  20,
+  21,
+  22,
+  23,
+  25,
+  37,
+  42,
+  43,
+  53,
+  69,
+  77,
+  79,
+  87,
+  95,
+  101,
+  102,
+  103,
+  104,
+  109,
+  110,
+  111,
+  113,
+  115,
+  117,
+  119,
+  123,
+  135,
+  137,
+  139,
+  143,
+  161,
+  179,
+  389,
+  427,
+  465,
+  512,
+  513,
+  514,
+  515,
+  526,
+  530,
+  531,
+  532,
+  540,
+  548,
+  554,
+  556,
+  563,
+  587,
+  601,
+  636,
+  989,
+  990,
+  993,
+  995,
+  1719,
+  1720,
+  1723,
+  2049,
+  3659,
+  4045,
+  4190,
+  5060,
+  5061,
+  6000,
+  6566,
+  6665,
+  6666,
+  6667,
+  6668,
+  6669,
+  6679,
+  6697,
+  10080,
+]);
+
+/** The tools/serve_notebooks.py wrapper that starts the Jupyter server. */
+const SERVE_NOTEBOOKS = join(PROJECT_ROOT, "tools", "serve_notebooks.py");
+
+/** The server start was interrupted (Ctrl-C, SIGTERM, SIGHUP): nothing is left running. */
+export class NotebookServerInterrupted extends KitError {
+  constructor() {
+    super("interrupted before the notebook server was ready; it is stopped");
+  }
+}
+
 /** True when nothing listens on `host:port` (we could bind it). */
 export function portIsFree(port: number, host = NOTEBOOK_HOST): boolean {
   try {
@@ -98,6 +197,12 @@ export function choosePort(requested?: number): number {
   if (requested !== undefined) {
     if (!Number.isInteger(requested) || requested < 1 || requested > 65535) {
       throw new KitError(`--port ${requested}: expected a port number from 1 to 65535`);
+    }
+    if (BLOCKED_PORTS.has(requested)) {
+      throw new KitError(
+        `--port ${requested}: browsers and Deno's fetch refuse to connect to port ${requested}`,
+        ["it is on the Fetch standard's list of blocked ports; choose another, e.g. --port 8888"],
+      );
     }
     if (!portIsFree(requested)) {
       throw new KitError(`--port ${requested}: port ${requested} on ${NOTEBOOK_HOST} is in use`, [
@@ -135,6 +240,11 @@ export interface NotebookServerOptions {
   startTimeoutS?: number;
   /** Extra environment for the server and its kernels (tests). */
   env?: Record<string, string>;
+  /**
+   * Aborting it while the server starts stops the server and rejects with
+   * {@link NotebookServerInterrupted} (a Ctrl-C before the URL appears leaves nothing behind).
+   */
+  signal?: AbortSignal;
 }
 
 /** A running notebook server. */
@@ -155,14 +265,6 @@ export interface NotebookServer {
 
 function isRoot(): boolean {
   return typeof Deno.uid === "function" && Deno.uid() === 0;
-}
-
-function hasSetsid(): boolean {
-  try {
-    return Deno.statSync("/usr/bin/setsid").isFile;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -193,10 +295,12 @@ async function waitReady(
   token: string,
   exited: () => number | null,
   timeoutS: number,
+  signal?: AbortSignal,
 ): Promise<void> {
   const deadline = performance.now() + timeoutS * 1000;
   while (performance.now() < deadline) {
     if (exited() !== null) return;
+    if (signal?.aborted) throw new NotebookServerInterrupted();
     try {
       const r = await fetch(`${baseUrl}/api/status`, {
         headers: { Authorization: `token ${token}` },
@@ -214,7 +318,8 @@ async function waitReady(
  * `notebooks/` (so cells' `../lib/...` imports resolve), with the project's Deno kernelspec and
  * the `KIT_*` options of {@link notebookServerEnv}; `--allow-root` only when running as root.
  * Resolves once the server answers `/api/status`. The server runs in its own session, so a
- * Ctrl-C reaches the caller, which stops it with {@link NotebookServer.stop}.
+ * Ctrl-C reaches the caller, which stops it with {@link NotebookServer.stop}; it gets SIGTERM when
+ * the caller dies (tools/serve_notebooks.py), and its runtime folder (with the token) is 0700.
  */
 export async function startNotebookServer(
   opts: NotebookServerOptions = {},
@@ -225,6 +330,7 @@ export async function startNotebookServer(
       installAdvice(NOTEBOOK_SERVER_PACKAGES, "`./kit task notebook`"),
     );
   }
+  if (opts.signal?.aborted) throw new NotebookServerInterrupted();
   const token = opts.token ?? randomNotebookToken();
   checkNotebookToken(token);
   const port = choosePort(opts.port);
@@ -235,9 +341,18 @@ export async function startNotebookServer(
   for (const k of ["JUPYTER_RUNTIME_DIR", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR"]) {
     await Deno.mkdir(env[k]!, { recursive: true });
   }
+  // The server folder holds the token (nbserver-*.json, *-open.html): this user only.
+  try {
+    await Deno.chmod(env.JUPYTER_RUNTIME_DIR!, 0o700);
+  } catch (err) {
+    throw new KitError(
+      `cannot make the Jupyter runtime folder ${env.JUPYTER_RUNTIME_DIR} private (mode 0700): ${
+        err instanceof Error ? err.message : err
+      }`,
+      ["it holds the server's token; it must belong to the user who starts the server"],
+    );
+  }
   const args = [
-    "-m",
-    "notebook",
     "--no-browser",
     `--ip=${NOTEBOOK_HOST}`,
     `--port=${port}`,
@@ -247,11 +362,10 @@ export async function startNotebookServer(
     `--MultiKernelManager.default_kernel_name=${KERNEL_NAME}`,
     ...(isRoot() ? ["--allow-root"] : []),
   ];
-  const [cmd, cmdArgs] = hasSetsid()
-    ? ["/usr/bin/setsid", [DEBIAN_PYTHON, ...args]]
-    : [DEBIAN_PYTHON, args];
-  const child = new Deno.Command(cmd, {
-    args: cmdArgs,
+  // tools/serve_notebooks.py: own session, dies with this process (parent-death signal), umask
+  // 077, and the token taken out of the environment the kernels inherit.
+  const child = new Deno.Command(DEBIAN_PYTHON, {
+    args: [SERVE_NOTEBOOKS, String(Deno.pid), ...args],
     // The token goes in the environment (readable by this user only), not on the command line.
     env: { ...env, JUPYTER_TOKEN: token },
     cwd: root,
@@ -302,7 +416,8 @@ export async function startNotebookServer(
     return await exited;
   };
   try {
-    await waitReady(baseUrl, token, () => code, opts.startTimeoutS ?? 60);
+    await waitReady(baseUrl, token, () => code, opts.startTimeoutS ?? 60, opts.signal);
+    if (opts.signal?.aborted) throw new NotebookServerInterrupted();
   } catch (err) {
     await stop(2);
     throw err;

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { kitConfig } from "../config/kit_config.ts";
 import type { Partition, SampleRecord } from "../dataset_build/sample.ts";
 import { atomicWriteJson } from "../util/atomic_write.ts";
+import { sha256Hex } from "../util/sha256.ts";
 import { KitError } from "../util/kit_error.ts";
 import { translationCacheDir } from "./translation_cache.ts";
 import type { Translator } from "./translator.ts";
@@ -119,6 +120,18 @@ export interface CaptionRecordsFile {
   /** Language → engine signature or `human`. */
   sources: Record<string, string>;
   records: CaptionRecord[];
+  /**
+   * sha256 (hex) of `JSON.stringify({dataset, sources, records})`: checked on load, so a damaged
+   * file is named instead of silently training other models. Absent in files written before it.
+   */
+  content_sha256?: string;
+}
+
+/** The hash stored in (and checked against) a records file. */
+function recordsContentHash(
+  f: Pick<CaptionRecordsFile, "dataset" | "sources" | "records">,
+): string {
+  return sha256Hex(JSON.stringify({ dataset: f.dataset, sources: f.sources, records: f.records }));
 }
 
 /** Writes the records atomically (for `loadCaptionRecords`); returns the path. */
@@ -134,6 +147,7 @@ export async function writeCaptionRecords(
     sources: meta.sources,
     records,
   };
+  file.content_sha256 = recordsContentHash(file);
   await atomicWriteJson(path, file);
   return path;
 }
@@ -174,6 +188,14 @@ export async function loadCaptionRecords(
   if (file.format !== 1 || !Array.isArray(file.records)) {
     throw new KitError(
       `${path}: expected {format: 1, records: [...]}; delete it and run notebook 01 again`,
+    );
+  }
+  if (file.content_sha256 === undefined) {
+    console.error(`${path}: written before content hashes (notebook 01 adds one when it reruns)`);
+  } else if (recordsContentHash(file) !== file.content_sha256) {
+    throw new KitError(
+      `${path}: damaged (its records do not match the content_sha256 written with them)`,
+      [`delete it and run notebook 01 again: ./kit task reproduce --only 01`],
     );
   }
   return file.records;

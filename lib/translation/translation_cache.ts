@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { withCacheLock } from "../util/cache_lock.ts";
 import { KitError } from "../util/kit_error.ts";
 import { cacheDir } from "../util/paths.ts";
 import { ProgressBar } from "../util/progress.ts";
@@ -130,30 +131,64 @@ export class TranslationCache {
     return this.#entries.get(translationKey(this.signature, from, to, text));
   }
 
-  /** Appends translations (one write, then fsync). */
+  /**
+   * Appends translations (one write, then fsync), holding the translation cache lock (see
+   * `withCacheLock`): appends of two processes (a notebook kernel, a `reproduce`) never
+   * interleave, and the file's state (header written, last line ended) is read again under it.
+   */
   async append(entries: readonly Omit<CacheEntry, "k">[]): Promise<void> {
     if (entries.length === 0) return;
-    const lines: string[] = [];
-    if (!this.#exists) lines.push(JSON.stringify({ signature: this.signature }));
     const full = entries.map((e) => {
       const entry: CacheEntry = { k: translationKey(this.signature, e.from, e.to, e.src), ...e };
       return { ...entry, h: entryHash(entry) };
     });
-    for (const e of full) lines.push(JSON.stringify(e));
-    const body = (this.#needsNewline ? "\n" : "") + lines.join("\n") + "\n";
-    await Deno.mkdir(join(this.path, ".."), { recursive: true });
-    const file = await Deno.open(this.path, { append: true, create: true });
-    try {
-      const bytes = new TextEncoder().encode(body);
-      let off = 0;
-      while (off < bytes.length) off += await file.write(bytes.subarray(off));
-      await file.syncData();
-    } finally {
-      file.close();
-    }
+    await withCacheLock("translation", async () => {
+      await this.#refreshTail();
+      const lines: string[] = [];
+      if (!this.#exists) lines.push(JSON.stringify({ signature: this.signature }));
+      for (const e of full) lines.push(JSON.stringify(e));
+      const body = (this.#needsNewline ? "\n" : "") + lines.join("\n") + "\n";
+      await Deno.mkdir(join(this.path, ".."), { recursive: true });
+      const file = await Deno.open(this.path, { append: true, create: true });
+      try {
+        const bytes = new TextEncoder().encode(body);
+        let off = 0;
+        while (off < bytes.length) off += await file.write(bytes.subarray(off));
+        await file.syncData();
+      } finally {
+        file.close();
+      }
+    });
     this.#exists = true;
     this.#needsNewline = false;
     for (const e of full) this.#entries.set(e.k, e.out);
+  }
+
+  /** Whether the file exists now and ends mid-line (another process may have written it). */
+  async #refreshTail(): Promise<void> {
+    let size = 0;
+    try {
+      size = (await Deno.stat(this.path)).size;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      this.#exists = false;
+      this.#needsNewline = false;
+      return;
+    }
+    this.#exists = true;
+    if (size === 0) {
+      this.#needsNewline = false;
+      return;
+    }
+    const f = await Deno.open(this.path, { read: true });
+    try {
+      await f.seek(size - 1, Deno.SeekMode.Start);
+      const last = new Uint8Array(1);
+      await f.read(last);
+      this.#needsNewline = last[0] !== 0x0a;
+    } finally {
+      f.close();
+    }
   }
 }
 
