@@ -6,18 +6,26 @@
  * taking the models lock, so no run is using them); translations, datasets and downloads are
  * never pruned.
  */
-import { parseArgs } from "node:util";
 import { relative } from "node:path";
 import { cacheUsage } from "../lib/eval_cache/cache_usage.ts";
 import { holdCacheLock } from "../lib/util/cache_lock.ts";
-import { runMain } from "../lib/util/kit_error.ts";
+import { type CliSpec, runCli } from "../lib/util/cli.ts";
 import { cacheDir } from "../lib/util/paths.ts";
 
-const HELP = `usage: ./kit task cache [--prune] [--dry-run]
-  (no option)   report the size of each cache and what --prune would remove
-  --prune       remove result entries and model folders not used by the latest complete
-                reproduce of any profile (see ./kit task reproduce)
-  --dry-run     with --prune: list what would be removed, remove nothing`;
+const CLI = {
+  usage: "./kit task cache [--prune] [--dry-run]",
+  options: {
+    prune: {
+      type: "boolean",
+      help:
+        "remove result entries and model folders not used by the latest complete reproduce of any profile (without it: report each cache's size and what --prune would remove)",
+    },
+    "dry-run": {
+      type: "boolean",
+      help: "with --prune: list what would be removed, remove nothing",
+    },
+  },
+} as const satisfies CliSpec;
 
 function size(bytes: number): string {
   const units = ["B", "KB", "MB", "GB", "TB"];
@@ -26,19 +34,7 @@ function size(bytes: number): string {
   return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
-await runMain(async () => {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      prune: { type: "boolean", default: false },
-      "dry-run": { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+await runCli(CLI, async (values) => {
   const root = cacheDir();
   // pruning: no run may be using (or about to use) what is removed
   if (values.prune && !values["dry-run"]) await holdCacheLock("models");
