@@ -131,6 +131,10 @@ def check_parent() -> None:
 
 
 def on_signal(signum, _frame):
+    # the first signal interrupts; later ones (reproduce's SIGTERM after the group's SIGINT) must
+    # not interrupt the handling of the first, which shuts the kernel down
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
     raise Interrupted(signal.Signals(signum).name)
 
 
