@@ -3,6 +3,7 @@ import { atomicWriteFile } from "../util/atomic_write.ts";
 import { KitError } from "../util/kit_error.ts";
 import { PROJECT_ROOT } from "../util/paths.ts";
 import { ensureDenoKernelSpec, jupyterDataDir, jupyterEnv, KERNEL_NAME } from "./kernelspec.ts";
+import { ensureStopOnErrorJs } from "./stop_on_error_js.ts";
 import { DEBIAN_PYTHON, installAdvice } from "./system_packages.ts";
 import type { BackendPreference, Profile } from "../config/kit_config.ts";
 
@@ -231,6 +232,7 @@ export async function startNotebookServer(
   const root = resolve(opts.notebooksDir ?? join(PROJECT_ROOT, "notebooks"));
   await ensureDenoKernelSpec();
   await ensureWidgetsFallback();
+  await ensureStopOnErrorJs();
   const env = notebookServerEnv(opts);
   for (const k of ["JUPYTER_RUNTIME_DIR", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR"]) {
     await Deno.mkdir(env[k]!, { recursive: true });
