@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { artifactDisplayProblems, buildReport } from "../lib/report/mod.ts";
 import { listNotebooks } from "../lib/runner/run_notebooks.ts";
 import { PROJECT_ROOT } from "../lib/util/paths.ts";
 
@@ -14,6 +15,7 @@ Deno.test("the kit ships its notebooks", () => {
 });
 
 const artifactDir = await Deno.makeTempDir({ prefix: "kit-smoke-" });
+const ran = new Set<string>();
 for (const name of notebooks) {
   const nn = name.slice(0, 2);
   Deno.test({
@@ -37,9 +39,23 @@ for (const name of notebooks) {
       await checkNoCheckoutPaths(join(artifactDir, "notebooks", name));
       await checkNoCheckoutPaths(join(artifactDir, "report", name.replace(/\.ipynb$/, ".html")));
       if (nn === "05") await checkBeforeOnlyAgrees(artifactDir);
+      ran.add(name);
     },
   });
 }
+
+Deno.test({
+  name: "every artifact of the smoke run is displayed in the cell the report links to",
+  sanitizeResources: false,
+  fn: async () => {
+    const missing = notebooks.filter((n) => !ran.has(n));
+    assert.deepEqual(missing, [], "run after every notebook's smoke test (they passed)");
+    const outDir = join(artifactDir, "report-display-check");
+    const report = await buildReport({ artifactDir, outDir });
+    assert.ok(report.artifacts.length >= 15, `${report.artifacts.length} artifacts in the index`);
+    assert.deepEqual(await artifactDisplayProblems(report, join(artifactDir, "notebooks")), []);
+  },
+});
 
 /**
  * What a student reads matches their own clone: the executed notebook and its report page print

@@ -100,7 +100,7 @@ sentence, so Apertium's score understates its adequacy; short captions also make
   },
   {
     code: `const rows = await mtT1Rows(samples.filter((s) => s.source === "tuxpaint-stamps"), engines, { devLimit: cfg.smoke ? 100 : null });
-await writeTableArtifact({
+await Deno.jupyter.display(await writeTableArtifact({
   id: "MT-T1",
   title: "Translation quality per engine and language pair (chrF2, BLEU; fractions)",
   rows,
@@ -109,7 +109,7 @@ await writeTableArtifact({
   caption: "Corpus-level chrF2 and BLEU as fractions (sacrebleu score / 100) against human references; n_sentences = segments scored.",
   inputs: { dataset: ds.manifest.configHash },
   notes: ["Paper K used Google Translate on COCO and reports no translation quality; these rows measure the kit's offline substitutes.", "Quechua = Ayacucho Quechua (quy, FLORES quy_Latn)."],
-});
+}));
 console.log(\`engine calls this run: \${engineCalls(engines)} (0 = everything came from the translation caches)\`);`,
   },
   {

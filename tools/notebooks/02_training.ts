@@ -81,14 +81,14 @@ dev sentences (its test split is the bitext benchmark); XNLI and AmericasNLI are
 import { kHeldOutRetrieval, kLossCurveFigure, kPaperTrainingTableRows, kTrainingTableRows } from "../lib/models/mod.ts";
 
 if (k) {
-  await writeTableArtifact({
+  await Deno.jupyter.display(await writeTableArtifact({
     id: "K-TRAIN",
     title: "Mini models: objective, data, partition, languages, sentence/image counts, steps and time",
     rows: kTrainingTableRows(k),
     columns: ["model", "objective", "data", "partition", "languages", "sentences", "images", "steps", "seconds", "parameters"],
     caption: "seconds = wall-clock training time of the run that produced the cached model (2 CPU cores, TF.js WASM in the mini profile).",
     inputs: { dataset: k.base.datasetHash, corpus: k.base.corpus.fingerprint },
-  });
+  }));
 }
 const qu = (k ?? kp)?.models["multilingual-qu"];
 if (qu) {
@@ -96,13 +96,13 @@ if (qu) {
   if (a.languageAssignment) console.log(\`Multilingual+Quechua: \${Object.keys(a.languageAssignment.records).length} caption records, one language each (seed \${a.languageAssignment.seed}; the full map is in the model's training.json)\`);
 }
 if (kp) {
-  await writeTableArtifact({
+  await Deno.jupyter.display(await writeTableArtifact({
     id: "K-TRAIN",
     title: "Paper K: the setups the kit trained from your model folders: objective, data, partition, languages, counts, steps and time",
     rows: kPaperTrainingTableRows(kp),
     columns: ["model", "objective", "data", "partition", "languages", "sentences", "images", "steps", "seconds", "parameters"],
     caption: \`K's plan\${cfg.smoke ? " at smoke sizes (tiny model folders, the mirror's COCO images)" : ""}: \${JSON.stringify(kp.hp)}.\`,
-  });
+  }));
 }` },
   { code: `import { deviationsMarkdown, K_DEVIATIONS } from "../lib/deviations/mod.ts";
 
@@ -114,23 +114,23 @@ Training loss per optimizer step (moving average over 10 steps) and validation l
 against the batch's English captions), not an image loss, so its curve is not comparable in level. The kept
 checkpoint is the one with the lowest validation loss after training started.` },
   { code: `if (k) {
-  await writeFigureArtifact({
+  await Deno.jupyter.display(await writeFigureArtifact({
     id: "K-F2",
     title: "K setups (mini): training and validation loss",
     figure: kLossCurveFigure(k),
     caption: "Solid: training loss (10-step moving average); dashed: validation loss on val stamps.",
     seeds: { training: k.base.plan.k.schedule.seed },
     inputs: { dataset: k.base.datasetHash },
-  });
+  }));
 }
 if (kp) {
-  await writeFigureArtifact({
+  await Deno.jupyter.display(await writeFigureArtifact({
     id: "K-F2",
     title: "K setups (paper profile): training and validation loss",
     figure: kLossCurveFigure(kp),
     caption: "Solid: training loss (10-step moving average); dashed: validation loss on COCO val2017.",
     seeds: { training: kp.plan.schedule.seed },
-  });
+  }));
 }` },
   { md: `### Does image–caption tuning with non-English captions help? Held-out stamps (K-RET)
 
@@ -142,7 +142,7 @@ on this: captions of different languages are pulled towards the same image.` },
   { code: `let ret: Awaited<ReturnType<typeof kHeldOutRetrieval>> = [];
 if (k) {
   ret = await kHeldOutRetrieval(k);
-  await writeTableArtifact({
+  await Deno.jupyter.display(await writeTableArtifact({
     id: "K-RET",
     title: "Held-out (test) stamps: text→image retrieval per setup and caption language",
     rows: ret,
@@ -150,7 +150,7 @@ if (k) {
     formats: { r1: 3, r5: 3, r10: 3, mrr: 3 },
     caption: "n test images with a caption in that language; queries = captions, candidates = the same n images.",
     inputs: { dataset: k.base.datasetHash },
-  });
+  }));
 }` },
   { code: `if (k) {
   const r1 = (s: string, l: string) => ret.find((r) => r.setup === s && r.lang === l)?.r1;
