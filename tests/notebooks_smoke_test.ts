@@ -37,6 +37,7 @@ for (const name of notebooks) {
         "every code cell ran",
       );
       await checkNoCheckoutPaths(join(artifactDir, "notebooks", name));
+      await checkQuietNotices(join(artifactDir, "notebooks", name));
       await checkNoCheckoutPaths(join(artifactDir, "report", name.replace(/\.ipynb$/, ".html")));
       if (nn === "05") await checkBeforeOnlyAgrees(artifactDir);
       ran.add(name);
@@ -71,6 +72,30 @@ async function checkNoCheckoutPaths(path: string): Promise<void> {
       `${path} prints the checkout's path: …${text.slice(Math.max(0, at - 80), at + 120)}…`,
     );
   }
+}
+
+/**
+ * Live output stays quiet (issue 23): no cache-hit notices (`kind: cached result …`, progress
+ * bars of fully cached work) in any cell without KIT_VERBOSE, and no stderr stream in a cell
+ * whose work all came from caches.
+ */
+async function checkQuietNotices(path: string): Promise<void> {
+  const nb = JSON.parse(await Deno.readTextFile(path));
+  const noisy: string[] = [];
+  nb.cells.forEach(
+    (c: { outputs?: { output_type: string; text?: string | string[] }[] }, i: number) => {
+      for (const o of c.outputs ?? []) {
+        if (o.output_type !== "stream") continue;
+        const text = Array.isArray(o.text) ? o.text.join("") : o.text ?? "";
+        for (const line of text.split("\n")) {
+          if (/: cached result |\(all done before, cached\)/.test(line)) {
+            noisy.push(`cell ${i}: ${line}`);
+          }
+        }
+      }
+    },
+  );
+  assert.deepEqual(noisy, [], `${path}: cache notices in live output`);
 }
 
 /**

@@ -115,6 +115,15 @@ export function choosePort(requested?: number): number {
   ]);
 }
 
+/**
+ * Where notebooks run from `./kit task notebook` write their artifacts by default:
+ * `figures/<profile>-live/` (`figures/smoke/<profile>-live/` with --smoke), ignored by git, so
+ * that running cells in a browser never rewrites the committed `figures/<profile>/`.
+ */
+export function liveArtifactDir(profile: Profile, smoke: boolean): string {
+  return join(PROJECT_ROOT, "figures", ...(smoke ? ["smoke"] : []), `${profile}-live`);
+}
+
 /** Options of {@link startNotebookServer}. */
 export interface NotebookServerOptions {
   profile?: Profile;
@@ -122,7 +131,7 @@ export interface NotebookServerOptions {
   /** Read-only data mirror (resolved to an absolute path for the kernels); null = none. */
   dataMirror?: string | null;
   backend?: BackendPreference;
-  /** Artifact folder override (tests). */
+  /** Artifact folder (default: `KIT_ARTIFACT_DIR`, else {@link liveArtifactDir}). */
   artifactDir?: string;
   /** A fixed port (must be free); default: the first free one from 8888. */
   port?: number;
@@ -154,6 +163,12 @@ export interface NotebookServer {
   stop(graceS?: number): Promise<number>;
 }
 
+/** `PYTHONPATH` with the project's `tools/` first (for tools/notebook_save_hook.py). */
+function pythonPathWithTools(prev: string | undefined): string {
+  const tools = join(PROJECT_ROOT, "tools");
+  return prev ? `${tools}:${prev}` : tools;
+}
+
 function isRoot(): boolean {
   return typeof Deno.uid === "function" && Deno.uid() === 0;
 }
@@ -182,6 +197,9 @@ export function notebookServerEnv(opts: NotebookServerOptions = {}): Record<stri
     ...(opts.env ?? {}),
   };
   if (opts.artifactDir) env.KIT_ARTIFACT_DIR = resolve(opts.artifactDir);
+  else if (!env.KIT_ARTIFACT_DIR) {
+    env.KIT_ARTIFACT_DIR = liveArtifactDir(env.KIT_PROFILE as Profile, env.KIT_SMOKE === "1");
+  }
   if (opts.dataMirror !== undefined) {
     if (opts.dataMirror) env.KIT_DATA_MIRROR = resolve(opts.dataMirror);
     else env.KIT_DATA_MIRROR = "";
@@ -247,6 +265,8 @@ export async function startNotebookServer(
     `--notebook-dir=${root}`,
     "--NotebookApp.password=",
     `--MultiKernelManager.default_kernel_name=${KERNEL_NAME}`,
+    // Saving a notebook whose cells are unchanged keeps the committed file as it is (no outputs).
+    "--FileContentsManager.pre_save_hook=notebook_save_hook.pre_save",
     ...(isRoot() ? ["--allow-root"] : []),
   ];
   const [cmd, cmdArgs] = hasSetsid()
@@ -255,7 +275,7 @@ export async function startNotebookServer(
   const child = new Deno.Command(cmd, {
     args: cmdArgs,
     // The token goes in the environment (readable by this user only), not on the command line.
-    env: { ...env, JUPYTER_TOKEN: token },
+    env: { ...env, JUPYTER_TOKEN: token, PYTHONPATH: pythonPathWithTools(env.PYTHONPATH) },
     cwd: root,
     stdin: "null",
     stdout: "piped",

@@ -50,6 +50,7 @@ otherwise reported as not measured.
     code: `import { kitConfig } from "../lib/config/mod.ts";
 import { buildMiniDataset, readSampleIndex } from "../lib/dataset_build/mod.ts";
 import { writeTableArtifact } from "../lib/artifacts/mod.ts";
+import { projectRelative } from "../lib/util/mod.ts";
 import { captionRecordsPreview, engineCalls, mtT1Rows, translationEngines, writeMiniCaptionRecords } from "../lib/translation/mod.ts";
 
 const cfg = kitConfig();
@@ -79,7 +80,7 @@ counts engine calls: 0 on a rerun, when the caches answer everything.`,
   {
     code:
       `const { records, path } = await writeMiniCaptionRecords(samples, engines, { dataset: ds.manifest.configHash });
-console.log(\`\${records.length} records → \${path}\`);
+console.log(\`\${records.length} records → \${projectRelative(path)}\`);
 console.log(\`engine calls so far: \${engineCalls(engines)}\`);
 await Deno.jupyter.md\`\${captionRecordsPreview(records, 8)}\`;`,
   },

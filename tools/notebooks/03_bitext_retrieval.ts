@@ -85,6 +85,7 @@ const { groupRows, langRows } = await cachedBitextRows(K_SETUPS, results, boot);
 const inputs = { ...flores.inputs, ...inDomain.inputs, dataset: ds.manifest.configHash, ...Object.fromEntries(K_SETUPS.map((s) => [\`encoder.\${s}\`, encoders[s].id])) };
 const profileNote = cfg.profile === "paper" ? (cfg.smoke ? "Paper profile, smoke (dry run): the mirror's SIB-200 copy of FLORES-200, K's setups trained by the kit from tiny random-weight model folders." : "Paper profile: FLORES-200 devtest, untuned XLM-R from your folder and K's setups trained from it by notebook 02.") : "Mini profile: the SIB-200 copy of FLORES-200, test split (204 sentences, 13 languages besides English), and the kit's small models trained on Tux Paint stamps and emoji (train partition) — not K's XLM-R-large models trained on COCO; compare directions and orderings, not levels, with the paper.";` },
   { code: `import { bitextItemOutcomes, writeItemOutcomes } from "../lib/claims/mod.ts";
+import { projectRelative } from "../lib/util/mod.ts";
 
 await Deno.jupyter.display(await writeTableArtifact({
   id: "K-T1", title: "Bitext retrieval against English by setup and language group (paper K, Table 1)", rows: groupRows,
@@ -95,7 +96,7 @@ await Deno.jupyter.display(await writeTableArtifact({
   notes: [profileNote, "paper_mean: K's published Table 1 value as SPEC §1 quotes it (lib/paper), on the row of the score K's evaluation script used for that setup (xsim: untuned XLM-R, Eng-Pivot; cosine: image-tuned setups).", ...XLMR_MAPPING_RULES, inDomain.description],
 }));
 // Per-sentence outcomes beside the artifact (items/K-T1.json): what CLAIMS' intervals resample.
-console.log(\`per-item outcomes → \${await writeItemOutcomes(cfg.artifactDir, bitextItemOutcomes(results))}\`);` },
+console.log(\`per-item outcomes → \${projectRelative(await writeItemOutcomes(cfg.artifactDir, bitextItemOutcomes(results)))}\`);` },
   { code: `import { bitextLanguageMatrixMarkdown } from "../lib/bitext_eval/mod.ts";
 
 const langsArtifact = await writeTableArtifact({

@@ -74,6 +74,7 @@ pairs are drawn jointly for all languages, AmericasNLI's languages are pooled). 
   { code: `import { writeTableArtifact } from "../lib/artifacts/mod.ts";
 import { nliMatrixMarkdown, nliRows } from "../lib/xnli/mod.ts";
 import { nliItemOutcomes, writeItemOutcomes } from "../lib/claims/mod.ts";
+import { projectRelative } from "../lib/util/mod.ts";
 
 const boot = { seed: 2025, resamples: cfg.smoke ? 200 : 1000 };
 const rows = K_SETUPS.flatMap((s) => nliRows(s, nli[s].results, boot));
@@ -88,7 +89,7 @@ const t2 = await writeTableArtifact({
 });
 await Deno.jupyter.display(t2);
 // Per-test-pair outcomes beside the artifact (items/K-T2.json): what CLAIMS' intervals resample.
-console.log(\`per-item outcomes → \${await writeItemOutcomes(cfg.artifactDir, nliItemOutcomes(Object.fromEntries(K_SETUPS.map((s) => [s, nli[s].results]))))}\`);
+console.log(\`per-item outcomes → \${projectRelative(await writeItemOutcomes(cfg.artifactDir, nliItemOutcomes(Object.fromEntries(K_SETUPS.map((s) => [s, nli[s].results])))))}\`);
 await Deno.jupyter.md\`\${nliMatrixMarkdown(rows, K_SETUP_LABELS)}\`;` },
   { code: `import { deviationsMarkdown, K_DEVIATIONS } from "../lib/deviations/mod.ts";
 

@@ -62,13 +62,14 @@ the change from the identity head.` },
   { code: `import { imagePivotTables, publishedLookupForD } from "../lib/image_pivot/mod.ts";
 import { writeTableArtifact } from "../lib/artifacts/mod.ts";
 import { writeItemOutcomes } from "../lib/claims/mod.ts";
+import { projectRelative } from "../lib/util/mod.ts";
 
 const note = \`\${cfg.profile} profile: \${emb.n} items (\${d.partitions.join("+")}), \${emb.d}-d frozen pair \${d.imageEncoder} / \${d.textEncoder}.\`;
 for (const t of imagePivotTables(cv, publishedLookupForD())) {
   const a = await writeTableArtifact({ ...t, seeds: { kfold: cv.seed, train: cv.trainConfig?.seed ?? cv.seed, probe: cv.langIdSeed }, inputs: emb.checksums, notes: [note] });
   await Deno.jupyter.display(a);
 }
-console.log(\`per-item outcomes (holdout items of all folds) → \${await writeItemOutcomes(cfg.artifactDir, await items.cachedOutcomes())}\`);` },
+console.log(\`per-item outcomes (holdout items of all folds) → \${projectRelative(await writeItemOutcomes(cfg.artifactDir, await items.cachedOutcomes()))}\`);` },
   { md: `### Where this kit still differs from paper D's code
 
 A line-by-line comparison with the authors' code (mattiadri/crosslingual-contrastive) found the differences
