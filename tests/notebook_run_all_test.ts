@@ -7,7 +7,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { chromiumPath, closeBrowser, sharedBrowser } from "../lib/artifacts/chromium_renderer.ts";
 import { notebookJson } from "../lib/runner/notebook_json.ts";
-import { notebookServerAvailable, startNotebookServer } from "../lib/setup/notebook_server.ts";
+import {
+  liveArtifactDir,
+  notebookServerAvailable,
+  startNotebookServer,
+} from "../lib/setup/notebook_server.ts";
 import { NOT_RUN_MESSAGE, STOP_ON_ERROR_JS } from "../lib/setup/stop_on_error_js.ts";
 
 Deno.test("STOP_ON_ERROR_JS is one AMD module that names the not-run message", () => {
@@ -24,16 +28,20 @@ interface PageCell {
 
 Deno.test({
   name:
-    "notebook page: Run All stops at the first failing cell; later cells say they were not run and run fine afterwards",
+    "notebook page: Run All stops at the first failing cell (later cells say they were not run, and run fine afterwards); artifacts go to the live folder; saving keeps an unchanged notebook file",
   ignore: !chromiumPath() || !notebookServerAvailable(),
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
     const dir = await Deno.makeTempDir({ prefix: "kit-run-all-" });
+    const nbPath = join(dir, "tiny.ipynb");
     await Deno.writeTextFile(
-      join(dir, "tiny.ipynb"),
+      nbPath,
       notebookJson([
-        { code: `const first = 41;\nconsole.log("first ran");` },
+        {
+          code:
+            `const first = 41;\nconsole.log("first ran; artifacts in", Deno.env.get("KIT_ARTIFACT_DIR"));`,
+        },
         { code: `throw new Error("boom in cell 2");` },
         { code: `const third = first + 1;\nconsole.log("third ran", third);` },
         { code: `console.log("fourth ran", third);` },
@@ -105,6 +113,33 @@ Deno.test({
         assert.match(c[2]!.text, /third ran 42/);
         assert.match(c[3]!.text, /fourth ran 42/);
         assert.doesNotMatch(c[3]!.text, /not run/);
+        // Interactive runs write to the git-ignored live folder, not figures/<profile>/.
+        assert.ok(c[0]!.text.includes(`artifacts in ${liveArtifactDir("mini", true)}`), c[0]!.text);
+        // Saving the page (outputs and all) leaves the notebook file byte for byte as it was.
+        const before = await Deno.readTextFile(nbPath);
+        await page.evaluate(() =>
+          // deno-lint-ignore no-explicit-any
+          (globalThis as any).Jupyter.notebook.save_notebook()
+        );
+        await page.waitForFunction(
+          // deno-lint-ignore no-explicit-any
+          () => (globalThis as any).Jupyter.notebook.dirty === false,
+          undefined,
+          { timeout: 30_000 },
+        );
+        assert.equal(await Deno.readTextFile(nbPath), before, "saving changed the notebook file");
+        // An edited notebook is saved as the user made it.
+        await page.evaluate(() => {
+          // deno-lint-ignore no-explicit-any
+          const nb = (globalThis as any).Jupyter.notebook;
+          nb.get_cell(3).set_text('console.log("edited");');
+          nb.save_notebook();
+        });
+        const deadline = Date.now() + 30_000;
+        while (!(await Deno.readTextFile(nbPath)).includes("edited") && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        assert.match(await Deno.readTextFile(nbPath), /console\.log\(\\"edited\\"\);/);
       } finally {
         await page.close();
       }
