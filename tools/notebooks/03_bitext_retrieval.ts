@@ -32,6 +32,20 @@ descriptions, one unit per concept — English vs every locale naming at least 5
 flores200\`). Mini: the SIB-200 copy of FLORES-200 in the data mirror — 14 languages (10 in XLM-R, and quy,
 ayr, grn not in it) — **test split only** (204 sentences; its train/dev splits may serve pretraining). With 204
 candidates instead of 1012, chance is 1/204 and accuracies run higher than on devtest for the same model.` },
+  { md: `### Reading the numbers
+
+- **Accuracy = R@1** (recall at 1): the share of queries whose translation is the single most similar
+  candidate. **MRR** (mean reciprocal rank, used for images in notebooks 02 and 05) averages 1/rank of the
+  right answer, so rank 2 still earns ½.
+- **Chance** for *n* candidates is 1/*n*: 1/204 ≈ 0.005 on the mini FLORES rows, 1/1012 ≈ 0.001 on devtest.
+  Compare every number with chance first: 0.03 is six times chance here.
+- **Scores.** *Cosine* takes the nearest neighbour. *LASER's margin* (Artetxe & Schwenk 2019) divides the
+  cosine by the average similarity of both sentences to their k nearest neighbours **in the other language**,
+  so "hub" sentences close to everything lose. *K's xsim* does the same with cosine distances and radii taken
+  **within each sentence's own language** (k = 4). The kit computes cosine and xsim.
+- **A 95 % bootstrap interval** (\`ci_low\`–\`ci_high\`) is the range in which the accuracy lands in 95 % of
+  1000 redraws of the sentences: two setups whose intervals overlap widely may not differ at all; the paired
+  test further down asks that question directly.` },
   { code: `import { kitConfig } from "../lib/config/mod.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { dataRegistry } from "../lib/data/mod.ts";
@@ -200,5 +214,15 @@ try {
   for (const s of K_SETUPS) tryEncoders[s].dispose();
 }` },
 ];
+
+cells.push({ md: `### Exercises
+
+1. What accuracy would a model that ranks candidates at random get on the mini FLORES rows, and on
+   devtest? Find the row of K-T1 closest to it.
+2. In the try-it cell, set \`lang = "spa_Latn"\`. Does xsim beat cosine for Spanish, beyond noise? Compare
+   with \`quy_Latn\`.
+3. K-T1's \`quechua\` rows have intervals about twice as wide as the \`all\` rows. Why?
+
+Expected answers: \`notebooks/answers/03_bitext_retrieval.md\` (try first!).` });
 
 await writeNotebook("03_bitext_retrieval", cells);
