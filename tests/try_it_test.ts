@@ -18,6 +18,7 @@ import {
   runImagePivotCv,
 } from "../lib/image_pivot/mod.ts";
 import { KitError } from "../lib/util/kit_error.ts";
+import { kPlanWithSteps, MINI_TRAINING_PLAN } from "../lib/models/mod.ts";
 import { plantedModalityGapEmbeddings } from "./helpers/planted_embeddings.ts";
 import {
   hashedNgramEncoder,
@@ -204,4 +205,21 @@ Deno.test("bitextScoreTryIt() rows are that language's K-T1-LANGS rows, one colu
     bitextScoreTryIt(encoders, bench, { lang: "quy_Latn", setups: ["eng-pivot"] }),
     (e: unknown) => e instanceof KitError && /no encoder for setup "eng-pivot"/.test(e.message),
   );
+});
+
+Deno.test("kPlanWithSteps() scales the warm-up and frozen-tower steps with the steps and rejects nonsense", () => {
+  const plan = MINI_TRAINING_PLAN.k;
+  const p = kPlanWithSteps(plan, 30);
+  assert.equal(p.schedule.steps, 30);
+  assert.equal(p.freezeSteps, Math.round(plan.freezeSteps * 30 / plan.schedule.steps));
+  assert.equal(p.schedule.warmupSteps, Math.max(1, Math.round(plan.schedule.warmupSteps / 10)));
+  assert.equal(p.schedule.lr, plan.schedule.lr);
+  assert.equal(p.schedule.seed, plan.schedule.seed);
+  assert.deepEqual(kPlanWithSteps(plan, plan.schedule.steps), plan);
+  for (const bad of [0, -3, 2.5]) {
+    assert.throws(
+      () => kPlanWithSteps(plan, bad),
+      (e: unknown) => e instanceof KitError && /steps/.test(e.message),
+    );
+  }
 });
