@@ -192,8 +192,8 @@ the numbers of steps in \`steps\` (from the same pretrained towers, same data an
 the steps train only the projections, as K's frozen warm-up) and retrieves the held-out test images with
 their English captions, as K-RET does, beside the default run: MRR (mean of 1/rank; more sensitive than R@1
 this close to chance), R@10, the chance level of both, and the default's 95 % bootstrap interval. The
-sentences under the table read each row. **Change \`steps\` and rerun** (30 and 90 steps: about 15 s on two
-CPU cores; each run is cached, so a rerun only evaluates).` },
+sentences under the table read each row. **Change \`steps\` and rerun** (30 and 90 steps: about 25 s on two
+CPU cores the first time; each run is cached, so a rerun only evaluates, in a few seconds).` },
   { code: `import { kTrainingTryIt } from "../lib/models/mod.ts";
 
 const steps = [30, 90]; // the default run trained 300; try 10, 150 or 600
