@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { artifactDisplayProblems, buildReport } from "../lib/report/mod.ts";
 import { listNotebooks } from "../lib/runner/run_notebooks.ts";
 import { PROJECT_ROOT } from "../lib/util/paths.ts";
 
@@ -14,6 +15,7 @@ Deno.test("the kit ships its notebooks", () => {
 });
 
 const artifactDir = await Deno.makeTempDir({ prefix: "kit-smoke-" });
+const ran = new Set<string>();
 for (const name of notebooks) {
   const nn = name.slice(0, 2);
   Deno.test({
@@ -35,11 +37,26 @@ for (const name of notebooks) {
         "every code cell ran",
       );
       await checkNoCheckoutPaths(join(artifactDir, "notebooks", name));
+      await checkQuietNotices(join(artifactDir, "notebooks", name));
       await checkNoCheckoutPaths(join(artifactDir, "report", name.replace(/\.ipynb$/, ".html")));
       if (nn === "05") await checkBeforeOnlyAgrees(artifactDir);
+      ran.add(name);
     },
   });
 }
+
+Deno.test({
+  name: "every artifact of the smoke run is displayed in the cell the report links to",
+  sanitizeResources: false,
+  fn: async () => {
+    const missing = notebooks.filter((n) => !ran.has(n));
+    assert.deepEqual(missing, [], "run after every notebook's smoke test (they passed)");
+    const outDir = join(artifactDir, "report-display-check");
+    const report = await buildReport({ artifactDir, outDir });
+    assert.ok(report.artifacts.length >= 15, `${report.artifacts.length} artifacts in the index`);
+    assert.deepEqual(await artifactDisplayProblems(report, join(artifactDir, "notebooks")), []);
+  },
+});
 
 /**
  * What a student reads matches their own clone: the executed notebook and its report page print
@@ -55,6 +72,30 @@ async function checkNoCheckoutPaths(path: string): Promise<void> {
       `${path} prints the checkout's path: …${text.slice(Math.max(0, at - 80), at + 120)}…`,
     );
   }
+}
+
+/**
+ * Live output stays quiet (issue 23): no cache-hit notices (`kind: cached result …`, progress
+ * bars of fully cached work) in any cell without KIT_VERBOSE, and no stderr stream in a cell
+ * whose work all came from caches.
+ */
+async function checkQuietNotices(path: string): Promise<void> {
+  const nb = JSON.parse(await Deno.readTextFile(path));
+  const noisy: string[] = [];
+  nb.cells.forEach(
+    (c: { outputs?: { output_type: string; text?: string | string[] }[] }, i: number) => {
+      for (const o of c.outputs ?? []) {
+        if (o.output_type !== "stream") continue;
+        const text = Array.isArray(o.text) ? o.text.join("") : o.text ?? "";
+        for (const line of text.split("\n")) {
+          if (/: cached result |\(all done before, cached\)/.test(line)) {
+            noisy.push(`cell ${i}: ${line}`);
+          }
+        }
+      }
+    },
+  );
+  assert.deepEqual(noisy, [], `${path}: cache notices in live output`);
 }
 
 /**

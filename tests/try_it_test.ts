@@ -11,8 +11,14 @@ import {
   floresBenchmarkFrom,
 } from "../lib/bitext_eval/mod.ts";
 import type { KSetupId, SentenceEncoder } from "../lib/encoders/encoder.ts";
-import { alignmentEmbeddings, headTrainingTryIt, runImagePivotCv } from "../lib/image_pivot/mod.ts";
+import {
+  alignmentEmbeddings,
+  headTrainingTryIt,
+  headVariantLabel,
+  runImagePivotCv,
+} from "../lib/image_pivot/mod.ts";
 import { KitError } from "../lib/util/kit_error.ts";
+import { kPlanWithSteps, MINI_TRAINING_PLAN } from "../lib/models/mod.ts";
 import { plantedModalityGapEmbeddings } from "./helpers/planted_embeddings.ts";
 import {
   hashedNgramEncoder,
@@ -88,6 +94,55 @@ Deno.test("headTrainingTryIt() leaves a language out of training, still evaluate
   );
 });
 
+Deno.test("headTrainingTryIt(): labels follow the values, chance and the default's interval beside each row, one reading per variant", async () => {
+  await initBackend("wasm");
+  const emb = plantedEmbeddings();
+  const t = await headTrainingTryIt(emb, {
+    variants: [{ train: { temperature: 0.5 } }, { trainLangs: ["en", "de"] }],
+    focusLangs: ["ja"],
+    base: tiny,
+  });
+  assert.deepEqual(t.rows.map((r) => r.variant), ["default (D)", "τ = 0.5", "without ja"]);
+  assert.equal(
+    headVariantLabel({ train: { lambdaProx: 0, epochs: 3 } }, emb.langs),
+    "prox λ = 0, epochs = 3",
+  );
+  // Fold 1 of 5 over 60 items: 12 holdout images to choose from.
+  assert.equal(t.chance, 1 / 12);
+  const d = t.rows[0]!;
+  assert.ok(
+    t.defaultInterval.low <= (d.t2i_r1 as number) && (d.t2i_r1 as number) <= t.defaultInterval.high,
+  );
+  for (const r of t.rows) {
+    assert.equal(r.chance, 1 / 12);
+    assert.equal(
+      r.default_95ci,
+      `${t.defaultInterval.low.toFixed(3)}–${t.defaultInterval.high.toFixed(3)}`,
+    );
+    assert.match(String(r.default_95ci_ja), /^\d\.\d{3}–\d\.\d{3}$/);
+  }
+  // default + (macro + ja) per variant
+  assert.equal(t.readings.length, 1 + 2 * 2);
+  assert.match(t.readings[0]!, /^default \(D\): t2i R@1 \d\.\d{3} \(95% interval .*× chance/);
+  for (const line of t.readings.slice(1)) {
+    assert.match(
+      line,
+      /is (inside|above|below) the default's 95% interval .*(no difference|beyond noise)/,
+    );
+  }
+  const r1 = t.rows[1]!.t2i_r1 as number;
+  const where = r1 < t.defaultInterval.low
+    ? "below"
+    : r1 > t.defaultInterval.high
+    ? "above"
+    : "inside";
+  assert.ok(
+    t.readings[1]!.startsWith(`τ = 0.5: t2i R@1 ${r1.toFixed(3)} is ${where}`),
+    t.readings[1]!,
+  );
+  assert.ok(t.markdown.includes(t.readings[1]!));
+});
+
 function benchmark(n: number) {
   const langs = ["eng_Latn", "quy_Latn", "spa_Latn"];
   const sentences: Record<string, string[]> = {};
@@ -129,10 +184,19 @@ Deno.test("bitextScoreTryIt() rows are that language's K-T1-LANGS rows, one colu
     assert.equal(row.n, 24);
   }
   assert.equal(
-    t.rows[1]![String(t.columns[3])],
+    t.rows[1]![String(t.columns[4])],
     1,
     "identical embeddings retrieve every translation",
   );
+  assert.equal(t.chance, 1 / 24);
+  for (const row of t.rows) assert.equal(row.chance, 1 / 24);
+  assert.equal(t.readings.length, 3, "one reading per setup (one score besides cosine)");
+  for (const line of t.readings) {
+    assert.match(
+      line,
+      /^(xlmr|multilingual|eng-only): \w+ \d\.\d{3} is (inside|above|below) cosine's 95% interval/,
+    );
+  }
   await assert.rejects(
     bitextScoreTryIt(encoders, bench, { lang: "deu_Latn", setups: ["xlmr"] }),
     (e: unknown) => e instanceof KitError && /"deu_Latn" is not in/.test(e.message),
@@ -141,4 +205,21 @@ Deno.test("bitextScoreTryIt() rows are that language's K-T1-LANGS rows, one colu
     bitextScoreTryIt(encoders, bench, { lang: "quy_Latn", setups: ["eng-pivot"] }),
     (e: unknown) => e instanceof KitError && /no encoder for setup "eng-pivot"/.test(e.message),
   );
+});
+
+Deno.test("kPlanWithSteps() scales the warm-up and frozen-tower steps with the steps and rejects nonsense", () => {
+  const plan = MINI_TRAINING_PLAN.k;
+  const p = kPlanWithSteps(plan, 30);
+  assert.equal(p.schedule.steps, 30);
+  assert.equal(p.freezeSteps, Math.round(plan.freezeSteps * 30 / plan.schedule.steps));
+  assert.equal(p.schedule.warmupSteps, Math.max(1, Math.round(plan.schedule.warmupSteps / 10)));
+  assert.equal(p.schedule.lr, plan.schedule.lr);
+  assert.equal(p.schedule.seed, plan.schedule.seed);
+  assert.deepEqual(kPlanWithSteps(plan, plan.schedule.steps), plan);
+  for (const bad of [0, -3, 2.5]) {
+    assert.throws(
+      () => kPlanWithSteps(plan, bad),
+      (e: unknown) => e instanceof KitError && /steps/.test(e.message),
+    );
+  }
 });

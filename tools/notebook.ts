@@ -1,11 +1,15 @@
 /**
  * `./kit task notebook [NN] [--profile mini|paper] [--smoke] [--data-mirror DIR] [--backend NAME]
- *  [--port P] [--token T]`: serves notebooks/ with Debian's Jupyter Notebook on 127.0.0.1, with
+ *  [--port P] [--token T] [--artifact-dir DIR] [--list]`: serves notebooks/ with Debian's Jupyter Notebook on 127.0.0.1, with
  * the project's Deno kernel and the options passed to the kernels as for `reproduce`; prints the
  * URL (of notebook NN when given) and runs until Ctrl-C, which stops the server and its kernels.
+ * Artifacts go to `figures/<profile>-live/` (ignored by git) unless `--artifact-dir` says otherwise:
+ * only `reproduce` writes the committed `figures/<profile>/`. `--list` prints the running servers.
  */
 import { kitConfig } from "../lib/config/kit_config.ts";
+import { runningNotebookServers } from "../lib/setup/notebook_list.ts";
 import {
+  liveArtifactDir,
   notebookByNumber,
   NotebookServerInterrupted,
   startNotebookServer,
@@ -13,6 +17,7 @@ import {
 import { KitError } from "../lib/util/kit_error.ts";
 import { type CliSpec, runCli, UsageError } from "../lib/util/cli.ts";
 import { preflightMiniData } from "../lib/data/preflight.ts";
+import { projectRelative } from "../lib/util/paths.ts";
 
 const CLI = {
   usage: "./kit task notebook [NN] [options]",
@@ -42,6 +47,16 @@ const CLI = {
       value: "T",
       help: "access token, >= 16 characters A-Z a-z 0-9 _ - (default: random)",
     },
+    "artifact-dir": {
+      type: "string",
+      value: "DIR",
+      help:
+        "where the notebooks write artifacts (default figures/<profile>-live/, ignored by git; figures/<profile>/ is written by ./kit task reproduce)",
+    },
+    list: {
+      type: "boolean",
+      help: "print the URL (with its token) of each running notebook server, then exit",
+    },
     verbose: {
       type: "boolean",
       help: "show every line the Jupyter server logs (default: warnings and errors)",
@@ -50,6 +65,14 @@ const CLI = {
 } as const satisfies CliSpec;
 
 await runCli(CLI, async (values, positionals) => {
+  if (values.list) {
+    const servers = await runningNotebookServers();
+    for (const s of servers) console.log(s.openUrl);
+    if (servers.length === 0) {
+      console.error("notebook: no notebook server of this project is running");
+    }
+    return 0;
+  }
   if (positionals.length > 1) {
     throw new UsageError(`expected at most one notebook number, got ${positionals.join(" ")}`);
   }
@@ -61,6 +84,8 @@ await runCli(CLI, async (values, positionals) => {
   const port = values.port;
   const notebook = positionals[0] ? await notebookByNumber(positionals[0]) : undefined;
   const smoke = values.smoke || cfg.smoke;
+  const artifactDir = values["artifact-dir"] ?? env.KIT_ARTIFACT_DIR ??
+    liveArtifactDir(cfg.profile, smoke);
   await preflightMiniData({ mirror: cfg.dataMirror }); // fetches missing mini data, or one message
 
   // Signals are handled from here on, also while the server starts (SIGHUP: the terminal closed).
@@ -82,6 +107,7 @@ await runCli(CLI, async (values, positionals) => {
       smoke,
       dataMirror: cfg.dataMirror,
       backend: cfg.backend,
+      artifactDir,
       port,
       token: values.token,
       signal: interrupt.signal,
@@ -104,7 +130,7 @@ await runCli(CLI, async (values, positionals) => {
       smoke ? " (smoke)" : ""
     }, backend ${cfg.backend}, data mirror ${
       cfg.dataMirror ? "yes" : "none"
-    }; kernel "Deno (image-pivot kit)"`,
+    }; kernel "Deno (image-pivot kit)"; artifacts in ${projectRelative(artifactDir)}/`,
   );
   console.log(server.url(notebook));
   console.error("notebook: open the URL above in a browser; Ctrl-C stops the server");

@@ -85,7 +85,17 @@ export async function writeFigureArtifact(spec: FigureSpec): Promise<FigureArtif
   const dir = spec.outDir ?? kitConfig().artifactDir;
   const provenance = collectProvenance({ seeds: spec.seeds, inputs: spec.inputs });
   const base = join(dir, spec.id);
-  const layout = { title: { text: `${spec.id}: ${spec.title}` }, ...(spec.figure.layout ?? {}) };
+  // The plot's title starts with the artifact id (the figure's own title, when it has one, follows
+  // it), so the figure says what it is wherever it is shown (cell, report, standalone page).
+  const own = (spec.figure.layout as { title?: unknown } | undefined)?.title;
+  const ownText = typeof own === "string" ? own : (own as { text?: unknown } | undefined)?.text;
+  const titleText = typeof ownText === "string" && ownText !== ""
+    ? (ownText.startsWith(`${spec.id}:`) ? ownText : `${spec.id}: ${ownText}`)
+    : `${spec.id}: ${spec.title}`;
+  const layout = {
+    ...(spec.figure.layout ?? {}),
+    title: { ...(typeof own === "object" && own !== null ? own : {}), text: titleText },
+  };
   const figure: PlotlyFigure = { data: spec.figure.data, layout };
   await atomicWriteJson(`${base}.json`, {
     id: spec.id,

@@ -31,6 +31,11 @@ export interface TableSpec {
   notes?: string[];
   /** Output folder (default `kitConfig().artifactDir`). */
   outDir?: string;
+  /**
+   * Which rows the notebook cell shows (the files always hold every row): the first N, or those
+   * a predicate keeps; default all. The display then says how many rows the files hold.
+   */
+  displayRows?: number | ((row: Row) => boolean);
 }
 
 /** A written table: its data, where it went, and a rich display for Jupyter. */
@@ -101,7 +106,25 @@ export async function writeTableArtifact(spec: TableSpec): Promise<TableArtifact
     renderLatexTable(spec.id, spec.title, columns, rows, formats),
   );
   await atomicWriteFile(`${base}.csv`, csv);
-  const html = renderHtmlTable(columns, rows, formats);
+  const shown = spec.displayRows === undefined
+    ? rows
+    : typeof spec.displayRows === "number"
+    ? rows.slice(0, spec.displayRows)
+    : rows.filter(spec.displayRows);
+  const more = shown.length < rows.length
+    ? `${shown.length} of ${rows.length} rows shown; every row is in ${spec.id}.csv / ${spec.id}.md.`
+    : null;
+  const html = renderHtmlTable(columns, shown, formats);
+  const displayMd = more === null ? md : [
+    `### ${spec.id}: ${spec.title}`,
+    "",
+    ...(spec.caption ? [spec.caption, ""] : []),
+    renderMarkdownTable(columns, shown, formats),
+    `> ${more}\n`,
+    ...notes.map((n) => `> ${n}\n`),
+    `<sub>${provenance.signature}</sub>`,
+    "",
+  ].join("\n");
   return {
     kind: "table",
     id: spec.id,
@@ -113,10 +136,11 @@ export async function writeTableArtifact(spec: TableSpec): Promise<TableArtifact
     markdown: md,
     [Symbol.for("Jupyter.display")]() {
       return {
-        "text/markdown": md,
-        "text/html":
-          `<h4>${spec.id}: ${spec.title}</h4>${html}<p><sub>${provenance.signature}</sub></p>`,
-        "text/plain": md,
+        "text/markdown": displayMd,
+        "text/html": `<h4>${spec.id}: ${spec.title}</h4>${html}${
+          more === null ? "" : `<p>${more}</p>`
+        }<p><sub>${provenance.signature}</sub></p>`,
+        "text/plain": displayMd,
       };
     },
   } as TableArtifact;

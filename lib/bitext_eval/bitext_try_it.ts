@@ -20,6 +20,10 @@ export interface BitextTryItOptions {
 /** The experiment's table (one row per setup, one column group per score) and what it took. */
 export interface BitextTryItResult extends DisplayTable {
   seconds: number;
+  /** Accuracy of guessing: 1 / the number of candidate sentences. */
+  chance: number;
+  /** One sentence per setup reading each other score against the first score's interval. */
+  readings: string[];
 }
 
 /**
@@ -51,6 +55,8 @@ export async function bitextScoreTryIt(
   const boot = opts.boot ?? { seed: 2025, resamples: 1000 };
   const one: BitextBenchmark = { ...bench, sets: [set] };
   const rows: Row[] = [];
+  const readings: string[] = [];
+  const chance = 1 / set.texts.length;
   let scores: string[] = [];
   for (const setup of opts.setups) {
     const enc = encoders[setup];
@@ -63,7 +69,7 @@ export async function bitextScoreTryIt(
     }
     const langRows = bitextLanguageRows(setup, await evaluateBitext(enc, one), boot);
     scores = [...new Set(langRows.map((r) => String(r.score)))];
-    const row: Row = { setup, lang: set.lang, n: set.texts.length };
+    const row: Row = { setup, lang: set.lang, n: set.texts.length, chance };
     for (const r of langRows) {
       row[`${r.score}`] = r.mean;
       row[`${r.score}_ci`] = `${r.ci_low.toFixed(3)}–${r.ci_high.toFixed(3)}`;
@@ -71,10 +77,30 @@ export async function bitextScoreTryIt(
     const first = langRows[0]!;
     for (const r of langRows.slice(1)) row[`${r.score}_minus_${first.score}`] = r.mean - first.mean;
     rows.push(row);
+    const f = (x: number) => x.toFixed(3);
+    for (const r of langRows.slice(1)) {
+      const where = r.mean < first.ci_low ? "below" : r.mean > first.ci_high ? "above" : "inside";
+      readings.push(
+        `${setup}: ${r.score} ${f(r.mean)} is ${where} ${first.score}'s 95% interval ${
+          f(first.ci_low)
+        }–${f(first.ci_high)}${
+          where === "inside"
+            ? ": no difference beyond noise"
+            : `: ${where === "above" ? "better" : "worse"} beyond noise`
+        } (chance ${f(chance)}, ${first.score} at ${(first.mean / chance).toFixed(1)}× chance).`,
+      );
+    }
   }
   const diffs = scores.slice(1).map((s) => `${s}_minus_${scores[0]}`);
-  const columns = ["setup", "lang", "n", ...scores.flatMap((s) => [s, `${s}_ci`]), ...diffs];
-  const formats = Object.fromEntries([...scores, ...diffs].map((c) => [c, 3]));
+  const columns = [
+    "setup",
+    "lang",
+    "n",
+    "chance",
+    ...scores.flatMap((s) => [s, `${s}_ci`]),
+    ...diffs,
+  ];
+  const formats = Object.fromEntries([...scores, ...diffs, "chance"].map((c) => [c, 3]));
   const seconds = (performance.now() - t0) / 1000;
   const table = displayTable(
     `Try it: bitext retrieval of ${set.lang} against English, ${scores.join(" vs ")}`,
@@ -82,12 +108,13 @@ export async function bitextScoreTryIt(
     rows,
     formats,
     [
+      ...readings,
       `accuracy = mean of eng→x and x→eng (fractions) over ${set.texts.length} ${bench.name} sentences; ` +
       `95% bootstrap interval (seed ${boot.seed}, ${boot.resamples} resamples); ${
         scores[0]
-      } is K's default`,
+      } is K's default; chance = 1 / ${set.texts.length} candidates`,
       `${seconds.toFixed(1)} s`,
     ],
   );
-  return Object.assign(table, { seconds });
+  return Object.assign(table, { seconds, chance, readings });
 }

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { readSafetensors, type SafeTensorInput, writeSafetensors } from "../io/safetensors.ts";
 import { KitError } from "../util/kit_error.ts";
-import { cacheDir } from "../util/paths.ts";
+import { cacheDir, projectRelative } from "../util/paths.ts";
 import { sha256Hex } from "../util/sha256.ts";
 import { canonicalJson } from "../util/canonical_json.ts";
 import { FileWriteError, sweepStaleTempFiles } from "../util/atomic_write.ts";
@@ -19,7 +19,8 @@ const FORMAT = "image-pivot-kit/result-cache/1";
 export interface ResultCacheOptions {
   /** Root folder (default `cacheDir()/results`). */
   dir?: string;
-  /** One line per hit, miss reason or rebuild (default: stderr). */
+  /** One line per hit or damaged entry (default: a hit on stdout with KIT_VERBOSE=1, else
+   * silent; a damaged entry on stderr). */
   log?: (line: string) => void;
 }
 
@@ -129,6 +130,10 @@ export async function cachedResult<T>(
   compute: () => Promise<T>,
   opts: ResultCacheOptions = {},
 ): Promise<T> {
+  // A hit is routine (one line on stdout with KIT_VERBOSE=1, else silent); a damaged entry is a
+  // warning (stderr).
+  const hit = opts.log ??
+    ((line: string) => Deno.env.get("KIT_VERBOSE") === "1" && console.log(line));
   const log = opts.log ?? ((line: string) => console.error(line));
   const path = resultCachePath(kind, key, opts);
   await sweepOnce(opts.dir ?? join(cacheDir(), "results"), log);
@@ -140,7 +145,7 @@ export async function cachedResult<T>(
     try {
       const value = await readEntry(path, key) as T;
       await markUsed(path); // still reached by the current code (see cache_usage.ts)
-      log(`${kind}: cached result ${path}`);
+      hit(`${kind}: cached result ${projectRelative(path)}`);
       return value;
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);

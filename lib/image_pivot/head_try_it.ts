@@ -9,13 +9,18 @@ import { type RowMatrix, selectRows } from "../retrieval/row_matrix.ts";
 import { resolveTrainConfig, type TrainConfig } from "../train/train_config.ts";
 import { trainHead } from "../train/train_head.ts";
 import { KitError } from "../util/kit_error.ts";
+import { bootstrapInterval } from "../stats/bootstrap_interval.ts";
+import { weightedMeanStatistic } from "../stats/weighted_mean.ts";
 import type { AlignmentEmbeddings } from "./embedding_dir.ts";
 import type { TrainedHeadKind } from "./image_pivot_cv.ts";
 
 /** One training recipe of a {@link headTrainingTryIt} experiment. */
 export interface HeadVariant {
-  /** Row label. */
-  label: string;
+  /**
+   * Row label; default: made from the recipe's values ({@link headVariantLabel}), so it always
+   * says what the row ran.
+   */
+  label?: string;
   /** Overrides of D's training configuration (e.g. `{ temperature: 0.2 }`, `{ lambdaProx: 0 }`). */
   train?: Partial<TrainConfig>;
   /** Caption languages the head trains on (default: all); evaluation always uses all. */
@@ -42,6 +47,57 @@ export interface HeadTryItOptions {
 /** The experiment's table (one row per recipe) and what it took. */
 export interface HeadTryItResult extends DisplayTable {
   seconds: number;
+  /** The default recipe's 95 % bootstrap interval of t2i R@1 (macro), over holdout items. */
+  defaultInterval: { low: number; high: number };
+  /** t2i R@1 of guessing: 1 / the number of candidate images of a holdout fold. */
+  chance: number;
+  /** One sentence per variant reading its result against the default's interval and chance. */
+  readings: string[];
+}
+
+const TRAIN_LABELS: Partial<Record<keyof TrainConfig, string>> = {
+  temperature: "τ",
+  lambdaProx: "prox λ",
+  epochs: "epochs",
+  stepsPerEpoch: "steps/epoch",
+  lr: "learning rate",
+};
+
+/**
+ * A recipe's label from its values: `τ = 1`, `prox λ = 0`, `epochs = 2`, `without ja`, joined by
+ * commas (`D's recipe` when it changes nothing).
+ *
+ * ```ts
+ * import { headVariantLabel } from "./head_try_it.ts";
+ * console.assert(headVariantLabel({ train: { temperature: 1 } }, ["en", "ja"]) === "τ = 1");
+ * console.assert(headVariantLabel({ trainLangs: ["en"] }, ["en", "ja"]) === "without ja");
+ * ```
+ */
+export function headVariantLabel(v: HeadVariant, langs: readonly string[]): string {
+  const parts = Object.entries(v.train ?? {}).map(([k, val]) =>
+    `${TRAIN_LABELS[k as keyof TrainConfig] ?? k} = ${val}`
+  );
+  const left = v.trainLangs ? langs.filter((l) => !v.trainLangs!.includes(l)) : [];
+  if (left.length > 0) parts.push(`without ${left.join(" ")}`);
+  return parts.length > 0 ? parts.join(", ") : "D's recipe";
+}
+
+/** One sentence reading `value` against the default's interval (and chance). */
+function readAgainstDefault(
+  label: string,
+  what: string,
+  value: number,
+  ci: { low: number; high: number },
+): string {
+  const f = (x: number) => x.toFixed(3);
+  const where = value < ci.low ? "below" : value > ci.high ? "above" : "inside";
+  return `${label}: ${what} ${f(value)} is ${where} the default's 95% interval ${f(ci.low)}–${
+    f(ci.high)
+  }${
+    where === "inside"
+      ? ": no difference beyond noise"
+      : `: ${where === "above" ? "better" : "worse"} beyond noise`
+  }.`;
 }
 
 /**
@@ -87,12 +143,18 @@ export async function headTrainingTryIt(
   const defaults = resolveTrainConfig({ seed, ...opts.base });
   const recipes: HeadVariant[] = [{ label: "default (D)" }, ...opts.variants];
   const rows: Row[] = [];
+  // Per holdout item (all evaluated folds, in order): its t2i hit averaged over languages, and
+  // per focus language; the default recipe's give the bootstrap interval.
+  const itemHits: { macro: number[]; focus: number[][] }[] = [];
   for (const v of recipes) {
+    const label = v.label ?? headVariantLabel(v, emb.langs);
+    const hits = { macro: [] as number[], focus: focus.map(() => [] as number[]) };
+    itemHits.push(hits);
     const trainLangs = [...(v.trainLangs ?? emb.langs)];
     const unknown = trainLangs.filter((l) => !emb.langs.includes(l));
     if (unknown.length > 0 || trainLangs.length === 0) {
       throw new KitError(
-        `try it "${v.label}": trainLangs ${
+        `try it "${label}": trainLangs ${
           trainLangs.join(" ") || "(none)"
         }: expected a non-empty subset of ${emb.langs.join(" ")}`,
       );
@@ -129,10 +191,20 @@ export async function headTrainingTryIt(
           },
           progress: false,
         });
+        const foldMacro = new Float64Array(test.length);
         const ev = await evaluateFold(await project(emb.langs), imagesHold, {
           langs: emb.langs,
           pivot: false,
+          onT2iRanks: (l, ranks) => {
+            const fi = focus.indexOf(l);
+            for (let i = 0; i < ranks.length; i++) {
+              const hit = ranks[i] === 0 ? 1 : 0;
+              foldMacro[i]! += hit / emb.langs.length;
+              if (fi >= 0) hits.focus[fi]!.push(hit);
+            }
+          },
         });
+        hits.macro.push(...foldMacro);
         sums.t2i += ev.t2iMacro.r1;
         sums.i2t += ev.i2tMacro.r1;
         sums.best += res.bestEpoch + 1;
@@ -144,7 +216,7 @@ export async function headTrainingTryIt(
     const m = evalFolds.length;
     const left = emb.langs.filter((l) => !trainLangs.includes(l));
     rows.push({
-      variant: v.label,
+      variant: label,
       temperature: config.temperature,
       lambda_prox: config.lambdaProx,
       train_langs: left.length === 0 ? "all" : `all but ${left.join(" ")}`,
@@ -154,18 +226,51 @@ export async function headTrainingTryIt(
       best_epoch: sums.best / m,
     });
   }
+  const boot = { seed: 2025, resamples: 1000 };
+  const interval = (values: number[]) => {
+    const ci = bootstrapInterval(weightedMeanStatistic(values), values.length, boot);
+    return { low: ci.low, high: ci.high };
+  };
+  const defaultInterval = interval(itemHits[0]!.macro);
+  const focusIntervals = focus.map((_, i) => interval(itemHits[0]!.focus[i]!));
+  const fmt = (ci: { low: number; high: number }) => `${ci.low.toFixed(3)}–${ci.high.toFixed(3)}`;
+  const chance = evalFolds.reduce((a, f) => a + 1 / folds[f]!.test.length, 0) / evalFolds.length;
+  for (const r of rows) {
+    r.chance = chance;
+    r.default_95ci = fmt(defaultInterval);
+    focus.forEach((l, i) => (r[`default_95ci_${l}`] = fmt(focusIntervals[i]!)));
+  }
+  const d = rows[0]!;
+  const readings = [
+    `${d.variant}: t2i R@1 ${(d.t2i_r1 as number).toFixed(3)} (95% interval ${
+      fmt(defaultInterval)
+    }), ${((d.t2i_r1 as number) / chance).toFixed(1)}× chance (${chance.toFixed(3)}).`,
+    ...rows.slice(1).flatMap((r) => [
+      readAgainstDefault(String(r.variant), "t2i R@1", r.t2i_r1 as number, defaultInterval),
+      ...focus.map((l, i) =>
+        readAgainstDefault(
+          String(r.variant),
+          `${l} t2i R@1`,
+          r[`t2i_r1_${l}`] as number,
+          focusIntervals[i]!,
+        )
+      ),
+    ]),
+  ];
   const columns = [
     "variant",
     "temperature",
     "lambda_prox",
     "train_langs",
     "t2i_r1",
+    "default_95ci",
+    "chance",
     "i2t_r1",
-    ...focus.map((l) => `t2i_r1_${l}`),
+    ...focus.flatMap((l) => [`t2i_r1_${l}`, `default_95ci_${l}`]),
     "best_epoch",
   ];
   const formats = Object.fromEntries(
-    columns.filter((c) => c.includes("r1")).map((c) => [c, 3]),
+    columns.filter((c) => c.includes("r1") || c === "chance").map((c) => [c, 3]),
   );
   const seconds = (performance.now() - t0) / 1000;
   const nHold = evalFolds.reduce((a, f) => a + folds[f]!.test.length, 0);
@@ -175,13 +280,16 @@ export async function headTrainingTryIt(
     rows,
     { ...formats, temperature: 3, lambda_prox: 4, best_epoch: 1 },
     [
+      ...readings,
       `holdout R@1 (fractions) on fold${evalFolds.length > 1 ? "s" : ""} ${
         evalFolds.map((f) => f + 1).join(", ")
-      } of ${k} (${nHold} items; seed ${seed}); R@1 macro over ${emb.langs.join(" ")}`,
+      } of ${k} (${nHold} items; seed ${seed}); R@1 macro over ${
+        emb.langs.join(" ")
+      }; chance = 1 / candidate images; default_95ci = the default recipe's 95% bootstrap interval over holdout items (seed ${boot.seed}, ${boot.resamples} resamples)`,
       `${defaults.epochs} epochs × ${defaults.stepsPerEpoch} steps per recipe (unless a recipe changes them); ${
         seconds.toFixed(1)
       } s in all`,
     ],
   );
-  return Object.assign(table, { seconds });
+  return Object.assign(table, { seconds, defaultInterval, chance, readings });
 }

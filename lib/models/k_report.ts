@@ -76,6 +76,22 @@ export interface HeldOutRetrievalRow {
 }
 
 /**
+ * The caption records of a partition's images, one per concept (the first by key; an emoji's
+ * drawings share their names, which would make the ground truth ambiguous), sorted by image key.
+ */
+export function heldOutRecords(k: MiniKSetups, partition: Partition): KCaptionRecord[] {
+  const byKey = new Map(k.base.samples.map((s) => [s.key, s]));
+  const seen = new Set<string>();
+  return k.captions.records
+    .filter((r) => r.partition === partition)
+    .sort((a, b) => (a.image_id < b.image_id ? -1 : a.image_id > b.image_id ? 1 : 0))
+    .filter((r) => {
+      const c = byKey.get(r.image_id)?.concept ?? r.image_id;
+      return seen.has(c) ? false : (seen.add(c), true);
+    });
+}
+
+/**
  * Text→image retrieval on held-out images: for each setup and language, the captions of the
  * `partition` (default test) images — one per concept — in that language query the same images in K's joint
  * space (cosine similarity, lib/retrieval). Languages with no caption are skipped, and so is
@@ -85,19 +101,9 @@ export async function kHeldOutRetrieval(
   k: MiniKSetups,
   opts: { partition?: Partition; languages?: readonly KCaptionLang[] } = {},
 ): Promise<HeldOutRetrievalRow[]> {
-  const partition = opts.partition ?? "test";
   const langs = opts.languages ?? ["en", "es", "ja", "hi", "qu"];
   const byKey = new Map(k.base.samples.map((s) => [s.key, s]));
-  // one image per concept (the first by key): an emoji's drawings share their names, which would
-  // make the ground truth ambiguous
-  const seen = new Set<string>();
-  const recs = k.captions.records
-    .filter((r) => r.partition === partition)
-    .sort((a, b) => (a.image_id < b.image_id ? -1 : a.image_id > b.image_id ? 1 : 0))
-    .filter((r) => {
-      const c = byKey.get(r.image_id)?.concept ?? r.image_id;
-      return seen.has(c) ? false : (seen.add(c), true);
-    });
+  const recs = heldOutRecords(k, opts.partition ?? "test");
   const rows: HeldOutRetrievalRow[] = [];
   // Eng-Pivot is text only (SPEC §1): it has no trained image space to retrieve in
   for (const setup of K_TRAINED_SETUPS.filter((s) => !isTextOnlySetup(s))) {

@@ -31,3 +31,4 @@ export * from "./k_paper_plan.ts";
 export * from "./k_paper_setups.ts";
 export * from "./k_setup_folder.ts";
 export * from "./k_translations_file.ts";
+export * from "./k_training_try_it.ts";

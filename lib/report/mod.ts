@@ -4,3 +4,4 @@ export * from "./notebook_format.ts";
 export * from "./render_output.ts";
 export * from "./page_layout.ts";
 export * from "./build_report.ts";
+export * from "./display_check.ts";

@@ -42,6 +42,11 @@ export interface FoldEvaluationOptions extends Omit<SimilarityOptions, "engine">
   rows?: ArrayLike<number>;
   /** Also run pivot retrieval over all ordered language pairs (default true; needs ≥ 2 languages). */
   pivot?: boolean;
+  /**
+   * Called with each language's t2i ranks (0-based: 0 = the caption's own image first; one per holdout
+   * row, in row order): per-item outcomes, e.g. for a bootstrap interval.
+   */
+  onT2iRanks?: (lang: string, ranks: Int32Array) => void;
 }
 
 /** Paper D's per-fold retrieval results (fractions in [0, 1]). */
@@ -100,7 +105,7 @@ export async function evaluateFold(
     const certified = langs.map((_, i) =>
       new CertifiedSimilarity(captions[i]!, V, fast[i]!, scale)
     );
-    return exactFastResults(langs, n, certified, wantPivot);
+    return exactFastResults(langs, n, certified, wantPivot, options.onT2iRanks);
   }
   const sims = await dotProductsMany(captions, V, {
     engine: engine === "exact-fast" ? "js" : engine,
@@ -113,7 +118,9 @@ export async function evaluateFold(
     const S = simByLang.get(l)!;
     const St = transposeData(S, n, n); // image × caption(l)
     transposed.set(l, St);
-    t2i[l] = metricsFromRanks(rankOfTruth(S, n, n));
+    const ranks = rankOfTruth(S, n, n);
+    options.onT2iRanks?.(l, Int32Array.from(ranks));
+    t2i[l] = metricsFromRanks(ranks);
     i2t[l] = metricsFromRanks(rankOfTruth(St, n, n));
   }
   const pivot = wantPivot ? pivotFromSimilarities(simByLang, n, langs, transposed) : null;
@@ -134,6 +141,7 @@ function exactFastResults(
   n: number,
   byLang: CertifiedSimilarity[],
   wantPivot: boolean,
+  onT2iRanks?: (lang: string, ranks: Int32Array) => void,
 ): FoldEvaluation {
   const t2i: Record<string, RetrievalMetrics> = {};
   const i2t: Record<string, RetrievalMetrics> = {};
@@ -143,6 +151,7 @@ function exactFastResults(
     const C = byLang[li]!, Ct = C.transpose(); // caption(l) × image, image × caption(l)
     transposed.push(Ct);
     for (let q = 0; q < n; q++) ranks[q] = C.rankInRow(q, q);
+    onT2iRanks?.(l, ranks.slice());
     t2i[l] = metricsFromRanks(ranks);
     for (let q = 0; q < n; q++) ranks[q] = Ct.rankInRow(q, q);
     i2t[l] = metricsFromRanks(ranks);

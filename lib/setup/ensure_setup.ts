@@ -6,9 +6,11 @@ import {
   aptInstall,
   canInstallDebianPackages,
   CHROMIUM_PACKAGES,
+  FONT_PACKAGES,
   installAdvice,
   JUPYTER_PACKAGES,
   jupyterAvailable,
+  notoFontsPresent,
   OPENBLAS_PACKAGES,
   openblasPresent,
   WEBGPU_PACKAGES,
@@ -31,6 +33,8 @@ export interface SetupReport {
   nodeModules: "installed" | "present";
   jupyter: "installed" | "present";
   chromium: "installed" | "present" | "missing";
+  /** Noto fonts for CJK and Devanagari (figures and report in every language). */
+  fonts: "installed" | "present" | "missing";
   webgpuDriver: "installed" | "present" | "missing" | "not requested";
   apertium: "installed" | "present" | "missing";
   notebookServer: "installed" | "present" | "missing";
@@ -100,6 +104,21 @@ export async function ensureSetup(opts: SetupOptions = {}): Promise<SetupReport>
     }
   }
 
+  let fonts: SetupReport["fonts"] = notoFontsPresent() ? "present" : "missing";
+  if (fonts === "missing" && (opts.chromium ?? true)) {
+    if (apt) {
+      await aptInstall(FONT_PACKAGES, "Japanese, Chinese and Hindi text in figures and the report");
+      fonts = notoFontsPresent() ? "installed" : "missing";
+    } else {
+      console.error(
+        [
+          "setup: Noto fonts for CJK/Devanagari not found; ja/zh/hi text in figures shows as boxes.",
+          ...installAdvice(FONT_PACKAGES, "every language in figures and the report"),
+        ].join("\n"),
+      );
+    }
+  }
+
   // Installed on its own (not with Jupyter) so a machine that already has Jupyter still gets it;
   // without it the backend falls back to plain WASM and says why.
   if (!openblasPresent() && apt) {
@@ -136,5 +155,14 @@ export async function ensureSetup(opts: SetupOptions = {}): Promise<SetupReport>
   }
 
   const kernelspec = await ensureDenoKernelSpec();
-  return { nodeModules, jupyter, chromium, webgpuDriver, apertium, notebookServer, kernelspec };
+  return {
+    nodeModules,
+    jupyter,
+    chromium,
+    fonts,
+    webgpuDriver,
+    apertium,
+    notebookServer,
+    kernelspec,
+  };
 }

@@ -3,6 +3,7 @@ import { atomicWriteFile } from "../util/atomic_write.ts";
 import { KitError } from "../util/kit_error.ts";
 import { PROJECT_ROOT } from "../util/paths.ts";
 import { ensureDenoKernelSpec, jupyterDataDir, jupyterEnv, KERNEL_NAME } from "./kernelspec.ts";
+import { ensureStopOnErrorJs } from "./stop_on_error_js.ts";
 import { DEBIAN_PYTHON, installAdvice } from "./system_packages.ts";
 import type { BackendPreference, Profile } from "../config/kit_config.ts";
 
@@ -219,6 +220,15 @@ export function choosePort(requested?: number): number {
   ]);
 }
 
+/**
+ * Where notebooks run from `./kit task notebook` write their artifacts by default:
+ * `figures/<profile>-live/` (`figures/smoke/<profile>-live/` with --smoke), ignored by git, so
+ * that running cells in a browser never rewrites the committed `figures/<profile>/`.
+ */
+export function liveArtifactDir(profile: Profile, smoke: boolean): string {
+  return join(PROJECT_ROOT, "figures", ...(smoke ? ["smoke"] : []), `${profile}-live`);
+}
+
 /** Options of {@link startNotebookServer}. */
 export interface NotebookServerOptions {
   profile?: Profile;
@@ -226,7 +236,7 @@ export interface NotebookServerOptions {
   /** Read-only data mirror (resolved to an absolute path for the kernels); null = none. */
   dataMirror?: string | null;
   backend?: BackendPreference;
-  /** Artifact folder override (tests). */
+  /** Artifact folder (default: `KIT_ARTIFACT_DIR`, else {@link liveArtifactDir}). */
   artifactDir?: string;
   /** A fixed port (must be free); default: the first free one from 8888. */
   port?: number;
@@ -263,6 +273,12 @@ export interface NotebookServer {
   stop(graceS?: number): Promise<number>;
 }
 
+/** `PYTHONPATH` with the project's `tools/` first (for tools/notebook_save_hook.py). */
+function pythonPathWithTools(prev: string | undefined): string {
+  const tools = join(PROJECT_ROOT, "tools");
+  return prev ? `${tools}:${prev}` : tools;
+}
+
 function isRoot(): boolean {
   return typeof Deno.uid === "function" && Deno.uid() === 0;
 }
@@ -283,6 +299,9 @@ export function notebookServerEnv(opts: NotebookServerOptions = {}): Record<stri
     ...(opts.env ?? {}),
   };
   if (opts.artifactDir) env.KIT_ARTIFACT_DIR = resolve(opts.artifactDir);
+  else if (!env.KIT_ARTIFACT_DIR) {
+    env.KIT_ARTIFACT_DIR = liveArtifactDir(env.KIT_PROFILE as Profile, env.KIT_SMOKE === "1");
+  }
   if (opts.dataMirror !== undefined) {
     if (opts.dataMirror) env.KIT_DATA_MIRROR = resolve(opts.dataMirror);
     else env.KIT_DATA_MIRROR = "";
@@ -337,6 +356,7 @@ export async function startNotebookServer(
   const root = resolve(opts.notebooksDir ?? join(PROJECT_ROOT, "notebooks"));
   await ensureDenoKernelSpec();
   await ensureWidgetsFallback();
+  await ensureStopOnErrorJs();
   const env = notebookServerEnv(opts);
   for (const k of ["JUPYTER_RUNTIME_DIR", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR"]) {
     await Deno.mkdir(env[k]!, { recursive: true });
@@ -360,6 +380,8 @@ export async function startNotebookServer(
     `--notebook-dir=${root}`,
     "--NotebookApp.password=",
     `--MultiKernelManager.default_kernel_name=${KERNEL_NAME}`,
+    // Saving a notebook whose cells are unchanged keeps the committed file as it is (no outputs).
+    "--FileContentsManager.pre_save_hook=notebook_save_hook.pre_save",
     ...(isRoot() ? ["--allow-root"] : []),
   ];
   // tools/serve_notebooks.py: own session, dies with this process (parent-death signal), umask
@@ -367,7 +389,7 @@ export async function startNotebookServer(
   const child = new Deno.Command(DEBIAN_PYTHON, {
     args: [SERVE_NOTEBOOKS, String(Deno.pid), ...args],
     // The token goes in the environment (readable by this user only), not on the command line.
-    env: { ...env, JUPYTER_TOKEN: token },
+    env: { ...env, JUPYTER_TOKEN: token, PYTHONPATH: pythonPathWithTools(env.PYTHONPATH) },
     cwd: root,
     stdin: "null",
     stdout: "piped",

@@ -24,6 +24,28 @@ export function openblasPresent(): boolean {
   return false;
 }
 export const CHROMIUM_PACKAGES = ["chromium"];
+/**
+ * Noto fonts for every script the kit draws (Japanese and Chinese: CJK; Hindi: Devanagari; Arabic,
+ * …): without them Chromium renders those captions in static figures and the report as empty boxes.
+ */
+export const FONT_PACKAGES = ["fonts-noto-core", "fonts-noto-cjk"];
+
+/** One font file of each package in {@link FONT_PACKAGES} (Debian's paths). */
+export const NOTO_FONT_FILES = [
+  "/usr/share/fonts/truetype/noto/NotoSansDevanagari-Regular.ttf",
+  "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+];
+
+/** True when the Noto fonts for Devanagari and CJK are installed. */
+export function notoFontsPresent(files: readonly string[] = NOTO_FONT_FILES): boolean {
+  return files.every((f) => {
+    try {
+      return Deno.statSync(f).isFile;
+    } catch {
+      return false;
+    }
+  });
+}
 export const WEBGPU_PACKAGES = ["mesa-vulkan-drivers", "libvulkan1"];
 /** Apertium with its English→Spanish pair: the offline MT engine of notebook 01 (mode `eng-spa`). */
 export const APERTIUM_PACKAGES = ["apertium", "apertium-eng-spa"];

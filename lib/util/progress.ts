@@ -1,7 +1,8 @@
 /**
  * A terminal progress bar with counts, rate and ETA. On a TTY it redraws one line; elsewhere
  * (CI logs, notebooks) it prints a line at most every `logEverySeconds` and at the end, through
- * `console.error` so that a notebook shows it.
+ * `console.error` so that a notebook shows it. A bar with nothing left to do (everything came from
+ * a cache) prints nothing off a TTY unless KIT_VERBOSE=1: a cache notice, not progress.
  *
  * ```ts
  * import assert from "node:assert/strict";
@@ -87,6 +88,8 @@ export class ProgressBar {
 
   #print(final: boolean): void {
     if (this.#silent) return;
+    const cachedOnly = this.#done === this.#startCount && this.#done >= this.total;
+    if (!this.#tty && cachedOnly && Deno.env.get("KIT_VERBOSE") !== "1") return;
     const line = this.render();
     const enc = new TextEncoder();
     if (this.#tty) Deno.stderr.writeSync(enc.encode(`\r${line}\x1b[K${final ? "\n" : ""}`));

@@ -46,6 +46,7 @@ rerun changes nothing, and a killed build completes on rerun.` },
   { code: `import { kitConfig } from "../lib/config/mod.ts";
 import { buildMiniDataset, dataT1Rows, captionLengthFigure, readSampleIndex, readShard, MINI_LANGUAGES, sourceBreakdownRows } from "../lib/dataset_build/mod.ts";
 import { writeFigureArtifact, writeTableArtifact } from "../lib/artifacts/mod.ts";
+import { projectRelative } from "../lib/util/mod.ts";
 
 const cfg = kitConfig();
 if (cfg.profile === "paper") {
@@ -58,7 +59,7 @@ if (cfg.profile === "paper") {
 const result = await buildMiniDataset();
 const m = result.manifest;
 console.log(\`\${result.status} in \${result.seconds.toFixed(1)} s: \${m.samples.count} images, \${m.shards.length} shards\`);
-console.log(\`folder: \${result.dir}\`);
+console.log(\`folder: \${projectRelative(result.dir)}\`);
 console.log(\`partitions (images): \${JSON.stringify(m.partitions)}\${cfg.smoke ? "  (smoke run: first 60 images by key only)" : ""}\`);
 for (const i of m.inputs) console.log(\`  \${i.source}: \${i.kept} images kept of \${i.candidates} candidates\`);` },
   { md: `### A few samples
@@ -84,7 +85,7 @@ malformed description line is listed with its file (and line) and reason in \`re
 the same stamp flipped), not rejected; so are emoji drawings CLDR does not name (skin-tone and other
 variants: one line per drawing set, with their count) and CLDR names no set draws (symbols such as \`→\`).` },
   { code: `const md = await Deno.readTextFile(result.rejects.markdown);
-console.log(\`full report: \${result.rejects.markdown}\`);
+console.log(\`full report: \${projectRelative(result.rejects.markdown)}\`);
 await Deno.jupyter.md\`\${md.split("\\n## ")[0]}\`;`,
   },
   {
@@ -158,7 +159,7 @@ if (cfg.profile !== "paper") {
       profile: "paper",
       ...(what.startsWith("D") ? D_WIT_BUILD : {}),
     });
-    console.log(\`\${what}: \${r.manifest.samples.count} images in \${r.dir}\`);
+    console.log(\`\${what}: \${r.manifest.samples.count} images in \${projectRelative(r.dir)}\`);
     builds.push({ what, r });
   }
   // DATA-T1 / DATA-F1 of the paper profile: the two builds, each row's section naming its build

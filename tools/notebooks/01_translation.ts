@@ -50,6 +50,7 @@ otherwise reported as not measured.
     code: `import { kitConfig } from "../lib/config/mod.ts";
 import { buildMiniDataset, readSampleIndex } from "../lib/dataset_build/mod.ts";
 import { writeTableArtifact } from "../lib/artifacts/mod.ts";
+import { projectRelative } from "../lib/util/mod.ts";
 import { captionRecordsPreview, engineCalls, mtT1Rows, translationEngines, writeMiniCaptionRecords } from "../lib/translation/mod.ts";
 
 const cfg = kitConfig();
@@ -79,7 +80,7 @@ counts engine calls: 0 on a rerun, when the caches answer everything.`,
   {
     code:
       `const { records, path } = await writeMiniCaptionRecords(samples, engines, { dataset: ds.manifest.configHash });
-console.log(\`\${records.length} records → \${path}\`);
+console.log(\`\${records.length} records → \${projectRelative(path)}\`);
 console.log(\`engine calls so far: \${engineCalls(engines)}\`);
 await Deno.jupyter.md\`\${captionRecordsPreview(records, 8)}\`;`,
   },
@@ -110,7 +111,7 @@ if (cfg.profile === "paper" && kTranslations) {
   const xtd = await loadXtd10((await dataRegistry().resolve("xtd10")).root, ["en", "es", "ja"]);
   rows.push(...translationsSampleRows(await readKTranslationsFile(kTranslations), xtd, kTranslations));
 }
-await writeTableArtifact({
+await Deno.jupyter.display(await writeTableArtifact({
   id: "MT-T1",
   title: "Translation quality per engine and language pair (chrF2, BLEU; fractions)",
   rows,
@@ -119,7 +120,7 @@ await writeTableArtifact({
   caption: "Corpus-level chrF2 and BLEU as fractions (sacrebleu score / 100) against human references; n_sentences = segments scored.",
   inputs: { dataset: ds.manifest.configHash },
   notes: ["Paper K used Google Translate on COCO and reports no translation quality; these rows measure the kit's offline substitutes.", "Quechua = Ayacucho Quechua (quy, FLORES quy_Latn)."],
-});
+}));
 console.log(\`engine calls this run: \${engineCalls(engines)} (0 = everything came from the translation caches)\`);`,
   },
   {

@@ -32,6 +32,20 @@ descriptions, one unit per concept — English vs every locale naming at least 5
 flores200\`). Mini: the SIB-200 copy of FLORES-200 in the data mirror — 14 languages (10 in XLM-R, and quy,
 ayr, grn not in it) — **test split only** (204 sentences; its train/dev splits may serve pretraining). With 204
 candidates instead of 1012, chance is 1/204 and accuracies run higher than on devtest for the same model.` },
+  { md: `### Reading the numbers
+
+- **Accuracy = R@1** (recall at 1): the share of queries whose translation is the single most similar
+  candidate. **MRR** (mean reciprocal rank, used for images in notebooks 02 and 05) averages 1/rank of the
+  right answer, so rank 2 still earns ½.
+- **Chance** for *n* candidates is 1/*n*: 1/204 ≈ 0.005 on the mini FLORES rows, 1/1012 ≈ 0.001 on devtest.
+  Compare every number with chance first: 0.03 is six times chance here.
+- **Scores.** *Cosine* takes the nearest neighbour. *LASER's margin* (Artetxe & Schwenk 2019) divides the
+  cosine by the average similarity of both sentences to their k nearest neighbours **in the other language**,
+  so "hub" sentences close to everything lose. *K's xsim* does the same with cosine distances and radii taken
+  **within each sentence's own language** (k = 4). The kit computes cosine and xsim.
+- **A 95 % bootstrap interval** (\`ci_low\`–\`ci_high\`) is the range in which the accuracy lands in 95 % of
+  1000 redraws of the sentences: two setups whose intervals overlap widely may not differ at all; the paired
+  test further down asks that question directly.` },
   { code: `import { kitConfig } from "../lib/config/mod.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { dataRegistry } from "../lib/data/mod.ts";
@@ -85,17 +99,18 @@ const { groupRows, langRows } = await cachedBitextRows(K_SETUPS, results, boot);
 const inputs = { ...flores.inputs, ...inDomain.inputs, dataset: ds.manifest.configHash, ...Object.fromEntries(K_SETUPS.map((s) => [\`encoder.\${s}\`, encoders[s].id])) };
 const profileNote = cfg.profile === "paper" ? (cfg.smoke ? "Paper profile, smoke (dry run): the mirror's SIB-200 copy of FLORES-200, K's setups trained by the kit from tiny random-weight model folders." : "Paper profile: FLORES-200 devtest, untuned XLM-R from your folder and K's setups trained from it by notebook 02.") : "Mini profile: the SIB-200 copy of FLORES-200, test split (204 sentences, 13 languages besides English), and the kit's small models trained on Tux Paint stamps and emoji (train partition) — not K's XLM-R-large models trained on COCO; compare directions and orderings, not levels, with the paper.";` },
   { code: `import { bitextItemOutcomes, writeItemOutcomes } from "../lib/claims/mod.ts";
+import { projectRelative } from "../lib/util/mod.ts";
 
-await writeTableArtifact({
+await Deno.jupyter.display(await writeTableArtifact({
   id: "K-T1", title: "Bitext retrieval against English by setup and language group (paper K, Table 1)", rows: groupRows,
   columns: ["setup", "group", "score", "eng_to_x", "x_to_eng", "mean", "mean_ci_low", "mean_ci_high", "n_languages", "compared", "paper_mean"],
   formats: { eng_to_x: 3, x_to_eng: 3, mean: 3, mean_ci_low: 3, mean_ci_high: 3, paper_mean: 3 },
   caption: "Accuracy (fraction) of retrieving the translation among all sentences of the other language; cosine = nearest neighbour, xsim = K's own score (within-language k = 4 radii, argmax over all candidates); compared = the score whose row carries K's published value. CI: 95% percentile bootstrap over sentences (concepts for the in-domain groups).",
   seeds: { bootstrap: boot.seed }, inputs,
   notes: [profileNote, "paper_mean: K's published Table 1 value as SPEC §1 quotes it (lib/paper), on the row of the score K's evaluation script used for that setup (xsim: untuned XLM-R, Eng-Pivot; cosine: image-tuned setups).", ...XLMR_MAPPING_RULES, inDomain.description],
-});
+}));
 // Per-sentence outcomes beside the artifact (items/K-T1.json): what CLAIMS' intervals resample.
-console.log(\`per-item outcomes → \${await writeItemOutcomes(cfg.artifactDir, bitextItemOutcomes(results))}\`);` },
+console.log(\`per-item outcomes → \${projectRelative(await writeItemOutcomes(cfg.artifactDir, bitextItemOutcomes(results)))}\`);` },
   { code: `import { bitextLanguageMatrixMarkdown } from "../lib/bitext_eval/mod.ts";
 
 const langsArtifact = await writeTableArtifact({
@@ -103,9 +118,9 @@ const langsArtifact = await writeTableArtifact({
   columns: ["setup", "benchmark", "lang", "score", "eng_to_x", "x_to_eng", "mean", "ci_low", "ci_high", "n"],
   formats: { eng_to_x: 3, x_to_eng: 3, mean: 3, ci_low: 3, ci_high: 3 },
   caption: "Per-language accuracies (fractions); benchmark = flores (FLORES-200 / SIB-200 sentences) or in-domain (held-out concept names). CI: 95% percentile bootstrap over sentences.",
-  seeds: { bootstrap: boot.seed }, inputs, notes: [profileNote],
+  seeds: { bootstrap: boot.seed }, inputs, notes: [profileNote], displayRows: 20,
 });
-console.log(\`K-T1-LANGS: \${langRows.length} rows → \${langsArtifact.files.join(", ")}\`);
+await Deno.jupyter.display(langsArtifact);
 await Deno.jupyter.md\`\${bitextLanguageMatrixMarkdown(langRows, "flores", "cosine", K_SETUP_LABELS)}\`;` },
   { code: `import { deviationsMarkdown, K_DEVIATIONS } from "../lib/deviations/mod.ts";
 
@@ -170,12 +185,12 @@ for (const s of K_SETUPS) {
 console.log(\`\${panels.length} panels of \${panels[0]!.languages.length} sentences\`);` },
   { code: `import { writeFigureArtifact } from "../lib/artifacts/mod.ts";
 
-await writeFigureArtifact({
+await Deno.jupyter.display(await writeFigureArtifact({
   id: "K-F1", title: "t-SNE of sentence embeddings by setup, coloured by language (paper K, Fig. 1)",
   figure: embeddingPanelsFigure(panels, { columns: 5, languageOrder: tsneLangs }), width: 1500, height: 380,
   caption: \`The same \${sub.units.length} FLORES sentences in \${tsneLangs.length} languages per panel; t-SNE (perplexity 30, seeded). Same-language share = mean share of a sentence's 10 nearest neighbours (cosine) in its own language.\`,
   seeds: { subsample: 7, tsne: 7 }, inputs, notes: [profileNote],
-});
+}));
 await Deno.jupyter.md\`\${deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-F1"], profile: cfg.profile })}\`;` },
   { code: `for (const s of K_SETUPS) encoders[s].dispose();
 const others = K_SETUPS.filter((s) => s !== "xlmr");
@@ -199,5 +214,15 @@ try {
   for (const s of K_SETUPS) tryEncoders[s].dispose();
 }` },
 ];
+
+cells.push({ md: `### Exercises
+
+1. What accuracy would a model that ranks candidates at random get on the mini FLORES rows, and on
+   devtest? Find the row of K-T1 closest to it.
+2. In the try-it cell, set \`lang = "spa_Latn"\`. Does xsim beat cosine for Spanish, beyond noise? Compare
+   with \`quy_Latn\`.
+3. K-T1's \`quechua\` rows have intervals about twice as wide as the \`all\` rows. Why?
+
+Expected answers: \`notebooks/answers/03_bitext_retrieval.md\` (try first!).` });
 
 await writeNotebook("03_bitext_retrieval", cells);

@@ -26,6 +26,17 @@ English-select (~10 %) and test (~33 %); no premise, hence no test pair, is used
 The test pairs are evaluated in all 15 languages (English included, as in XNLI's average), AmericasNLI on its
 **test** split. Neither XNLI nor AmericasNLI is used to pretrain or tune any encoder. The smoke run trains
 2 epochs on a few dozen pairs (a plumbing test, not a result).` },
+  { md: `### Reading the numbers
+
+- **Accuracy**: the share of test pairs whose label (entailment, neutral, contradiction) the probe predicts.
+  XNLI's labels are balanced, so **chance is 1/3 ≈ 0.333** — guessing, or always answering the same label.
+  The mini models sit a few points above it; the paper's XLM-R-large models reach 0.44–0.62.
+- **Zero-shot transfer**: the probe sees English only; every other language's accuracy measures how well the
+  encoder puts a sentence and its translation in the same place. English itself is the ceiling to compare with.
+- **\`avg\`** is the mean over the dataset's languages (XNLI: 15 with English; AmericasNLI: 10).
+- **A 95 % bootstrap interval** (\`ci_low\`–\`ci_high\`) is where the accuracy lands in 95 % of 1000 redraws of
+  the test pairs. An interval that includes 0.333 means "not distinguishable from guessing"; for a difference
+  between two setups, read the paired test below, not the overlap of two intervals.` },
   { code: `import { kitConfig } from "../lib/config/mod.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { dataRegistry } from "../lib/data/mod.ts";
@@ -74,6 +85,7 @@ pairs are drawn jointly for all languages, AmericasNLI's languages are pooled). 
   { code: `import { writeTableArtifact } from "../lib/artifacts/mod.ts";
 import { nliMatrixMarkdown, nliRows } from "../lib/xnli/mod.ts";
 import { nliItemOutcomes, writeItemOutcomes } from "../lib/claims/mod.ts";
+import { projectRelative } from "../lib/util/mod.ts";
 
 const boot = { seed: 2025, resamples: cfg.smoke ? 200 : 1000 };
 const rows = K_SETUPS.flatMap((s) => nliRows(s, nli[s].results, boot));
@@ -82,13 +94,13 @@ const t2 = await writeTableArtifact({
   id: "K-T2", title: "Zero-shot NLI accuracy of an English-trained probe by setup and language (paper K, Table 2)", rows,
   columns: ["setup", "dataset", "lang", "accuracy", "ci_low", "ci_high", "n", "paper_accuracy"], formats: { accuracy: 3, ci_low: 3, ci_high: 3, paper_accuracy: 3 },
   caption: "Accuracy (fraction) of the MLP probe on [p; h; |p-h|; p*h] of frozen embeddings, trained on English only; avg = mean over the dataset's languages. CI: 95% percentile bootstrap over test pairs.",
-  seeds: { split: 13, classifier: probe.seed, bootstrap: boot.seed },
+  seeds: { split: 13, classifier: probe.seed, bootstrap: boot.seed }, displayRows: (r) => r.lang === "avg" || r.lang === "en" || r.lang === "quy",
   inputs: { ...bench.inputs, ...Object.fromEntries(K_SETUPS.map((s) => [\`encoder.\${s}\`, encoders[s].id])) },
   notes: [profileNote, \`Probe: \${probe.hidden.join("-")} hidden, Adam \${probe.lr}, batch \${probe.batchSize}, \${probe.epochs} epochs\${cfg.smoke ? " (smoke run: 2 epochs)" : " (K's protocol, unchanged)"}, best English-selection epoch kept; no softmax before the loss.\`, bench.description, ...bench.notes],
 });
-console.log(\`K-T2: \${rows.length} rows → \${t2.files.join(", ")}\`);
+await Deno.jupyter.display(t2);
 // Per-test-pair outcomes beside the artifact (items/K-T2.json): what CLAIMS' intervals resample.
-console.log(\`per-item outcomes → \${await writeItemOutcomes(cfg.artifactDir, nliItemOutcomes(Object.fromEntries(K_SETUPS.map((s) => [s, nli[s].results]))))}\`);
+console.log(\`per-item outcomes → \${projectRelative(await writeItemOutcomes(cfg.artifactDir, nliItemOutcomes(Object.fromEntries(K_SETUPS.map((s) => [s, nli[s].results])))))}\`);
 await Deno.jupyter.md\`\${nliMatrixMarkdown(rows, K_SETUP_LABELS)}\`;` },
   { code: `import { deviationsMarkdown, K_DEVIATIONS } from "../lib/deviations/mod.ts";
 
@@ -127,5 +139,16 @@ await Deno.jupyter.md\`\${paperComparisonMarkdown(published, cfg.profile + (cfg.
   { code: `for (const s of K_SETUPS) encoders[s].dispose();
 console.log("encoders disposed");` },
 ];
+
+cells.push({ md: `### Exercises
+
+1. A classifier that always answers "entailment": what accuracy does it get on XNLI's test pairs? Which
+   K-T2 \`avg\` rows are above it beyond noise?
+2. Set \`probe.epochs\` to 1 in the training cell and rerun it and K-T2. How does XLM-R's English accuracy
+   change, and why is the best epoch chosen on English selection pairs, not on the test pairs?
+3. The XNLI \`avg\` row has n = 12465 but the English row n = 831. Where does 12465 come from, and why is
+   the \`avg\` interval narrower than the English one?
+
+Expected answers: \`notebooks/answers/04_xnli.md\` (try first!).` });
 
 await writeNotebook("04_xnli", cells);

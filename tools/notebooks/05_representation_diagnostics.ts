@@ -27,6 +27,18 @@ nine languages, one drawing per concept: about 1,200 items that never trained th
 64 dimensions instead of 512, so the numbers are not the paper's; the *comparisons* (before vs after, linear vs
 MLP) are what CLAIMS checks. Unlike D's pair, which met WIT's captions for the first time, the mini student was
 distilled on names of the same kind, so the heads have little domain shift to correct.` },
+  { md: `### Reading the numbers
+
+- **t2i R@k**: a caption queries the fold's holdout images; R@k = share of captions whose own image is among
+  the k most similar (cosine of L2-normalised embeddings). **i2t** is the reverse, per language. **MRR** = mean
+  of 1/rank of the right image (rank 1 → 1, rank 2 → ½, …).
+- **Chance** with *n* candidates: R@1 = 1/*n*, R@k = k/*n*. A fold holds about 1162/5 ≈ 232 items, so chance
+  R@1 ≈ 0.004 and R@10 ≈ 0.043; D's 2770 WIT items give 554 per fold.
+- **Before / linear / MLP**: the identity head (the frozen pair as is) and D's two trained heads, on the same
+  folds; macro tables show mean ± sample std over the five folds.
+- **A 95 % bootstrap interval** (in CLAIMS) redraws the holdout items 1000 times (paired: the same draw for
+  both heads) and keeps the middle 95 % of the difference: entirely above 0 → the head helps beyond noise,
+  straddling 0 → inconclusive.` },
   { code: `import { kitConfig } from "../lib/config/mod.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { profileImagePivotEmbeddings, writeEmbeddingDir } from "../lib/image_pivot/mod.ts";
@@ -62,13 +74,14 @@ the change from the identity head.` },
   { code: `import { imagePivotTables, publishedLookupForD } from "../lib/image_pivot/mod.ts";
 import { writeTableArtifact } from "../lib/artifacts/mod.ts";
 import { writeItemOutcomes } from "../lib/claims/mod.ts";
+import { projectRelative } from "../lib/util/mod.ts";
 
 const note = \`\${cfg.profile} profile: \${emb.n} items (\${d.partitions.join("+")}), \${emb.d}-d frozen pair \${d.imageEncoder} / \${d.textEncoder}.\`;
 for (const t of imagePivotTables(cv, publishedLookupForD())) {
   const a = await writeTableArtifact({ ...t, seeds: { kfold: cv.seed, train: cv.trainConfig?.seed ?? cv.seed, probe: cv.langIdSeed }, inputs: emb.checksums, notes: [note] });
   await Deno.jupyter.display(a);
 }
-console.log(\`per-item outcomes (holdout items of all folds) → \${await writeItemOutcomes(cfg.artifactDir, await items.cachedOutcomes())}\`);` },
+console.log(\`per-item outcomes (holdout items of all folds) → \${projectRelative(await writeItemOutcomes(cfg.artifactDir, await items.cachedOutcomes()))}\`);` },
   { md: `### Where this kit still differs from paper D's code
 
 A line-by-line comparison with the authors' code (mattiadri/crosslingual-contrastive) found the differences
@@ -137,5 +150,15 @@ const tryIt = await headTrainingTryIt(emb, {
 });
 await Deno.jupyter.display(tryIt);` },
 ];
+
+cells.push({ md: `### Exercises
+
+1. What t2i R@1, R@5 and R@10 would random embeddings get on one fold here, and on one fold of D's WIT
+   data (2770 items)?
+2. In the try-it cell, leave out \`en\` instead of \`ja\`. Is English's own t2i R@1 hurt beyond noise? What
+   does that say about how much the head changes?
+3. A claim in CLAIMS is *inconclusive* although the kit's number is on the paper's side. How can that be?
+
+Expected answers: \`notebooks/answers/05_representation_diagnostics.md\` (try first!).` });
 
 await writeNotebook("05_representation_diagnostics", cells);
