@@ -13,6 +13,12 @@
  */
 import { parseArgs } from "node:util";
 import { initBackend, tf } from "../lib/backend/mod.ts";
+import {
+  countersDelta,
+  installWebGpuCounters,
+  type WebGpuCounters,
+  webGpuCounters,
+} from "../lib/backend/webgpu_counters.ts";
 import type { BackendPreference } from "../lib/config/kit_config.ts";
 // Direct module imports (not the barrels): the bundle for a GPU machine must not pull in sharp
 // or transformers.js, which need native add-ons.
@@ -67,6 +73,13 @@ export interface RealShapeReport {
   rssBytes: number;
   tfMemory: Record<string, unknown>;
   losses: number[];
+  /**
+   * Per step, what the step did at the WebGPU device API (dispatches, readbacks, uploads, buffers
+   * created …); all zero on other backends.
+   */
+  counters: WebGpuCounters[];
+  /** The counters' per-field median over the steps after the first (warm-up). */
+  medianCounters: WebGpuCounters;
 }
 
 /** Peak RSS from /proc/self/status (Linux), or null. */
@@ -115,9 +128,27 @@ function median(xs: number[]): number {
   return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
 }
 
+/** The per-field median of `cs`. */
+export function medianCounters(cs: readonly WebGpuCounters[]): WebGpuCounters {
+  const out = countersDelta(webGpuCounters(), webGpuCounters());
+  for (const k of Object.keys(out) as (keyof WebGpuCounters)[]) {
+    out[k] = median(cs.map((c) => c[k]));
+  }
+  return out;
+}
+
+/** One line: dispatches, readbacks, uploads, buffers created. */
+export function formatCounters(c: WebGpuCounters): string {
+  return `${c.dispatches} dispatches, ${c.readbacks} readbacks (${
+    (c.readbackBytes / 1e6).toFixed(2)
+  } MB), ${c.uploads} uploads (${(c.uploadBytes / 1e6).toFixed(2)} MB), ${c.uniformWrites} ` +
+    `uniform writes, ${c.buffersCreated} buffers and ${c.bindGroupsCreated} bind groups created`;
+}
+
 /** Builds K's model at the given shapes with random weights and runs `steps` training steps. */
 export async function runRealShapeStep(o: RealShapeOptions): Promise<RealShapeReport> {
   const log = o.log ?? (() => {});
+  installWebGpuCounters();
   const info = await initBackend(o.backend);
   log(`backend ${info.name} (${info.device})`);
   const tc = await readEncoderConfig(o.text), ic = await readEncoderConfig(o.image);
@@ -155,18 +186,22 @@ export async function runRealShapeStep(o: RealShapeOptions): Promise<RealShapeRe
   const batch = randomKBatch(tc, ic, o.images, o.tokens, o.seed + 3);
   const m = { text, image, head };
   const steps: KStepReport[] = [], stepMs: number[] = [];
+  const counters: WebGpuCounters[] = [];
   for (let s = 0; s < o.steps; s++) {
+    const c0 = webGpuCounters();
     const a = performance.now();
     const r = await kTrainStep(m, opt, batch, lr);
     const ms = performance.now() - a;
+    const c = countersDelta(c0, webGpuCounters());
     steps.push(r);
     stepMs.push(ms);
+    counters.push(c);
     log(
       `step ${s}: loss ${r.loss.toFixed(5)} ${(ms / 1000).toFixed(2)} s (grads ${
         (r.gradMs / 1000).toFixed(2)
       }, adam ${(r.optimMs / 1000).toFixed(2)}, upload ${(r.syncMs / 1000).toFixed(2)}), peak rss ${
         ((peakRss() ?? 0) / 2 ** 30).toFixed(2)
-      } GiB`,
+      } GiB; ${formatCounters(c)}`,
     );
   }
   const report: RealShapeReport = {
@@ -187,6 +222,8 @@ export async function runRealShapeStep(o: RealShapeOptions): Promise<RealShapeRe
     rssBytes: Deno.memoryUsage().rss,
     tfMemory: { ...tf.memory() } as Record<string, unknown>,
     losses: steps.map((s) => s.loss),
+    counters,
+    medianCounters: medianCounters(counters.length > 1 ? counters.slice(1) : counters),
   };
   text.dispose();
   image.dispose();
