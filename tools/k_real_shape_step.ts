@@ -6,7 +6,7 @@
  *
  *   deno run -A tools/k_real_shape_step.ts [--backend wasm|webgpu|cpu] [--steps 3]
  *     [--images 2] [--tokens 32] [--text xlm-roberta-large] [--image vit-base-patch16-224-in21k]
- *     [--projection 512] [--json out.json]
+ *     [--projection 512] [--state host|device] [--read-loss-every 1] [--json out.json]
  *
  * `--text`/`--image` take the kit's config names or config.json paths (tests use tiny ones).
  * Not part of the test suite at real shapes: it takes minutes on the CPU.
@@ -36,6 +36,7 @@ import {
   type KStepReport,
   kTrainStep,
 } from "../lib/models/k_train_step.ts";
+import { KDeviceTrainer } from "../lib/models/k_device_train_step.ts";
 import { Adam } from "../lib/optim/adam.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 import { SeededRandom } from "../lib/util/seeded_random.ts";
@@ -51,6 +52,13 @@ export interface RealShapeOptions {
   image: string;
   projection: number;
   seed: number;
+  /**
+   * Where the training state lives: `host` (default: `kTrainStep`, parameters and Adam in
+   * JavaScript, word table row-sparse) or `device` (WebGPU only: `KDeviceTrainer`, everything on
+   * the GPU, word table dense, losses read every `readLossEvery` steps).
+   */
+  state?: "host" | "device";
+  readLossEvery?: number;
   log?: (line: string) => void;
 }
 
@@ -58,6 +66,7 @@ export interface RealShapeOptions {
 export interface RealShapeReport {
   backend: string;
   device: string;
+  state: "host" | "device";
   textConfig: string;
   imageConfig: string;
   parameters: { text: number; image: number; head: number };
@@ -156,9 +165,10 @@ export async function runRealShapeStep(o: RealShapeOptions): Promise<RealShapeRe
     throw new KitError(`--text must be an XLM-R config and --image a ViT config`);
   }
   const t0 = performance.now();
+  const state = o.state ?? "host";
   const text = new XlmRobertaEncoder(tc, {
     seed: o.seed,
-    hostWordEmbeddings: true,
+    hostWordEmbeddings: state === "host",
     fastInit: true,
   });
   log(
@@ -172,7 +182,11 @@ export async function runRealShapeStep(o: RealShapeOptions): Promise<RealShapeRe
     o.seed + 2,
   );
   const lr = 1e-5;
-  const opt = {
+  const m = { text, image, head };
+  const device = state === "device"
+    ? new KDeviceTrainer(m, { adam: { lr }, readLossEvery: o.readLossEvery ?? 1 })
+    : null;
+  const opt = device ? null : {
     text: new Adam(text.params.sizes(), { lr }),
     image: new Adam(image.params.sizes(), { lr }),
     head: new Adam(head.sizes(), { lr }),
@@ -184,13 +198,22 @@ export async function runRealShapeStep(o: RealShapeOptions): Promise<RealShapeRe
     } GiB`,
   );
   const batch = randomKBatch(tc, ic, o.images, o.tokens, o.seed + 3);
-  const m = { text, image, head };
+  const wordRows = new Set(batch.tokens.ids).size;
+  const losses: number[] = [];
+  const deviceStep = async (): Promise<KStepReport> => {
+    const a = performance.now();
+    const read = await device!.step(batch, lr);
+    if (read) losses.push(...read);
+    const ms = performance.now() - a;
+    return { loss: read?.at(-1) ?? NaN, gradMs: ms, optimMs: 0, syncMs: 0, wordRows };
+  };
   const steps: KStepReport[] = [], stepMs: number[] = [];
   const counters: WebGpuCounters[] = [];
   for (let s = 0; s < o.steps; s++) {
     const c0 = webGpuCounters();
     const a = performance.now();
-    const r = await kTrainStep(m, opt, batch, lr);
+    const r = device ? await deviceStep() : await kTrainStep(m, opt!, batch, lr);
+    if (!device) losses.push(r.loss);
     const ms = performance.now() - a;
     const c = countersDelta(c0, webGpuCounters());
     steps.push(r);
@@ -207,6 +230,7 @@ export async function runRealShapeStep(o: RealShapeOptions): Promise<RealShapeRe
   const report: RealShapeReport = {
     backend: info.name,
     device: info.device,
+    state,
     textConfig: o.text,
     imageConfig: o.image,
     parameters: { text: text.params.count, image: image.params.count, head: head.count },
@@ -221,10 +245,11 @@ export async function runRealShapeStep(o: RealShapeOptions): Promise<RealShapeRe
     peakRssBytes: peakRss(),
     rssBytes: Deno.memoryUsage().rss,
     tfMemory: { ...tf.memory() } as Record<string, unknown>,
-    losses: steps.map((s) => s.loss),
+    losses: device ? [...losses, ...(await device.readLosses())] : losses,
     counters,
     medianCounters: medianCounters(counters.length > 1 ? counters.slice(1) : counters),
   };
+  device?.dispose();
   text.dispose();
   image.dispose();
   head.dispose();
@@ -244,6 +269,8 @@ if (import.meta.main) {
       projection: { type: "string", default: "512" },
       seed: { type: "string", default: "0" },
       json: { type: "string" },
+      state: { type: "string", default: "host" },
+      "read-loss-every": { type: "string", default: "1" },
     },
   });
   const report = await runRealShapeStep({
@@ -255,6 +282,8 @@ if (import.meta.main) {
     image: values.image,
     projection: Number(values.projection),
     seed: Number(values.seed),
+    state: values.state === "device" ? "device" : "host",
+    readLossEvery: Number(values["read-loss-every"]),
     log: (l) => console.log(l),
   });
   console.log(JSON.stringify({ ...report, steps: undefined }));
