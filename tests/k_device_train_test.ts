@@ -308,3 +308,75 @@ Deno.test({
     for (const x of [text, image, head]) x.dispose();
   },
 });
+
+Deno.test({
+  name:
+    "K's device step at full depth (24 + 12 layers), narrow: per step after warm-up ≤ 2 readbacks, ≤ 4 MB uploaded, ≤ 3,000 dispatches, ≤ 200 buffers created",
+  ignore,
+  fn: async () => {
+    // The acceptance shape (issue 24) is 24 + 12 layers, width 64, 250,002 words, 224-pixel
+    // images, 2 images × 32 tokens. Scaled for CI: width 16, 1,000 words, 32-pixel images
+    // (4 patches). Depth, heads per layer and the batch are kept, so the dispatch, readback and
+    // buffer counts are those of the acceptance shape (the kernels are the same, only smaller);
+    // uploads are the batch (ids, pixels, masks): 32-pixel images upload less than 224-pixel
+    // ones (1.2 MB of patches), which bench/k_real_shape/lavapipe_w64_*.json measure.
+    await initBackend("webgpu");
+    const dir = await Deno.makeTempDir();
+    const text = JSON.parse(
+      await Deno.readTextFile(
+        new URL("../bench/k_real_shape/configs/xlmr-24l-w64.json", import.meta.url),
+      ),
+    );
+    const image = JSON.parse(
+      await Deno.readTextFile(
+        new URL("../bench/k_real_shape/configs/vit-12l-w64.json", import.meta.url),
+      ),
+    );
+    Object.assign(text, {
+      hidden_size: 16,
+      num_attention_heads: 2,
+      intermediate_size: 32,
+      vocab_size: 1000,
+    });
+    Object.assign(image, {
+      hidden_size: 16,
+      num_attention_heads: 2,
+      intermediate_size: 32,
+      image_size: 32,
+    });
+    await Deno.writeTextFile(`${dir}/text.json`, JSON.stringify(text));
+    await Deno.writeTextFile(`${dir}/image.json`, JSON.stringify(image));
+    const tc = await readEncoderConfig(`${dir}/text.json`) as XlmRobertaConfig;
+    const ic = await readEncoderConfig(`${dir}/image.json`) as VitConfig;
+    assert.equal(tc.num_hidden_layers, 24);
+    assert.equal(ic.num_hidden_layers, 12);
+    const m = {
+      text: new XlmRobertaEncoder(tc, { seed: 0, fastInit: true }),
+      image: new VitEncoder(ic, { seed: 1, fastInit: true }),
+      head: new ParameterSet(kHeadSpecs(16, 16, 16), 2),
+    };
+    // K's plan: Adam lr 1e-5, no clipping (with maxGradNorm the norm pass adds one dispatch a
+    // parameter)
+    const trainer = new KDeviceTrainer(m, { adam: { lr: 1e-5 }, readLossEvery: 1 });
+    const batch = randomKBatch(tc, ic, 2, 32, 3);
+    const before = tf.memory().numTensors;
+    const perStep = [];
+    for (let s = 0; s < 3; s++) {
+      const c0 = webGpuCounters();
+      const losses = await trainer.step(batch, 1e-5);
+      perStep.push(countersDelta(c0, webGpuCounters()));
+      assert.ok(losses && losses.length === 1 && Number.isFinite(losses[0]));
+    }
+    assert.equal(tf.memory().numTensors, before, "no tensors leak across steps");
+    for (const c of perStep.slice(1)) {
+      const msg = JSON.stringify(c);
+      assert.ok(c.readbacks >= 1 && c.readbacks <= 2, `readbacks: ${msg}`);
+      assert.ok(c.uploadBytes <= 4e6, `uploaded bytes: ${msg}`);
+      assert.ok(c.dispatches > 1000 && c.dispatches <= 3000, `dispatches: ${msg}`);
+      assert.ok(c.buffersCreated <= 200, `buffers created: ${msg}`);
+    }
+    trainer.dispose();
+    for (const x of [m.text, m.image, m.head]) x.dispose();
+    await Deno.remove(dir, { recursive: true });
+  },
+});
