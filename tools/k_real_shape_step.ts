@@ -282,7 +282,9 @@ if (import.meta.main) {
     image: values.image,
     projection: Number(values.projection),
     seed: Number(values.seed),
-    state: values.state === "device" ? "device" : "host",
+    state: values.state === "device" || values.state === "host" ? values.state : (() => {
+      throw new KitError(`--state must be host or device, not "${values.state}"`);
+    })(),
     readLossEvery: Number(values["read-loss-every"]),
     log: (l) => console.log(l),
   });
