@@ -282,6 +282,28 @@ export class DeviceAdam {
     return out;
   }
 
+  /** Restores a state from `getState` (same parameter names and sizes). */
+  setState(state: DeviceAdamState): void {
+    if (this.#disposed) throw new KitError("DeviceAdam: used after dispose()");
+    for (const s of this.#slots) {
+      const st = state.steps[s.name], m = state.m[s.name], v = state.v[s.name];
+      if (
+        st === undefined || !Number.isInteger(st) || st < 0 || m?.length !== s.n ||
+        v?.length !== s.n
+      ) {
+        throw new KitError(
+          `DeviceAdam.setState: "${s.name}" needs a step count and moments of ${s.n} values`,
+        );
+      }
+    }
+    flushTfWebGpu(this.#b);
+    for (const s of this.#slots) {
+      s.step = state.steps[s.name]!;
+      this.#b.queue.writeBuffer(s.m, 0, state.m[s.name]!);
+      this.#b.queue.writeBuffer(s.v, 0, state.v[s.name]!);
+    }
+  }
+
   /** The last step's global gradient norm (0 without `maxGradNorm`); one readback. */
   async lastGradNorm(): Promise<number> {
     return (await readBuffer(this.#b, this.#scalars, 1))[0]!;
