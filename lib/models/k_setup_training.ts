@@ -22,12 +22,15 @@ import { loadSafetensorsWeights, saveSafetensorsWeights } from "../encoders/safe
 import { SubwordTokenizer } from "../encoders/subword_tokenizer.ts";
 import { isComplete, modelCacheDir } from "./model_cache.ts";
 import { moduleGrads } from "./module_grads.ts";
+import { kDeviceSetupStep, runKSetupOnDevice } from "./k_device_setup_training.ts";
+import { deviceEmbeddingInput } from "./k_device_train_step.ts";
 import { kHeadSpecs } from "./k_head_specs.ts";
 
 export { kHeadSpecs };
 import {
   runResumableTraining,
   type StepResult,
+  type TrainingOutcome,
   type TrainingSchedule,
 } from "./resumable_trainer.ts";
 import {
@@ -379,6 +382,14 @@ export interface KSetupTrainingInput {
    * 250k × 1024 table). Default false (the mini plan: dense Adam).
    */
   sparseWordEmbeddings?: boolean;
+  /**
+   * WebGPU only (issue 24): train with the state on the device (`runDeviceResumableTraining`):
+   * every parameter — the word table too, so the text tower must not keep it host-only — stays
+   * on the GPU, dense Adam (torch's per-parameter step counts: the frozen towers start their
+   * bias corrections when they thaw), losses read every `readLossEvery` steps (default 1).
+   * Default: the host trainer. Not combined with `sparseWordEmbeddings`.
+   */
+  deviceState?: { readLossEvery?: number };
   /** `performance.now()` when the caller started (for the record's seconds). */
   t0: number;
 }
@@ -437,6 +448,84 @@ export async function runKSetupTraining(
     }
     : undefined;
 
+  /** The summed embeddings of `tb`: gathered on the host, or on the device (`deviceState`). */
+  const embedInput = (tb: TokenBatch): tf.Tensor2D =>
+    o.deviceState
+      ? deviceEmbeddingInput(text, tb)
+      : tf.tensor2d(text.embeddingInput(tb), [tb.batch * tb.length, text.dim]);
+  const validate = async () => {
+    let total = 0, weight = 0;
+    for (let s = 0; s < valItems.length; s += B) {
+      const items = valItems.slice(s, s + B);
+      if (items.length < 2) continue;
+      const bt = kBatchTexts(setup, items);
+      if (bt.texts.length === 0 || (textOnly && bt.enIdx.length === 0)) continue;
+      const tb = o.tokenize(bt.texts);
+      const px = textOnly ? null : await o.pixels(items, "val");
+      const l = tf.tidy(() => {
+        const x = embedInput(tb);
+        const t = text.meanPool(tb, text.encode(tb, x));
+        if (textOnly) return pivotLoss(t, bt);
+        const p = tf.tensor2d(image.patchify(px!, items.length), [
+          items.length * image.numPatches,
+          patchLen,
+        ]);
+        return imageLoss(t, image.meanPool(image.encode(p, items.length), items.length), bt);
+      });
+      const w = textOnly ? bt.enIdx.length : bt.texts.length;
+      total += (await l.data())[0]! * w;
+      weight += w;
+      l.dispose();
+    }
+    return weight > 0 ? total / weight : 0;
+  };
+
+  // ── issue 24: device-resident training on WebGPU (k_device_setup_training.ts) ──
+  if (o.deviceState) {
+    if (o.sparseWordEmbeddings) {
+      throw new KitError(
+        `K ${setup}: deviceState trains the word table densely (no sparseWordEmbeddings)`,
+      );
+    }
+    const outcome = await runKSetupOnDevice({
+      label: `fine-tune K ${setup}`,
+      checkpointPath: join(o.dir, "checkpoint.safetensors"),
+      fingerprint: `${o.fingerprint}|${JSON.stringify(plan)}|device`,
+      schedule: plan.schedule,
+      stopAfterSteps: o.stopAfterSteps,
+      quiet: o.quiet,
+      lrAt: o.lrAt,
+      readLossEvery: o.deviceState.readLossEvery,
+      modules: textOnly
+        ? { text: text.params, head }
+        : { text: text.params, image: image.params, head },
+      step: async (step) => {
+        const items = kStepItems(trainItems, B, plan.schedule.seed, step);
+        const bt = kBatchTexts(setup, items);
+        const dSeed = (plan.schedule.seed * 1_000_003 + step) * 2;
+        return kDeviceSetupStep({
+          text,
+          image,
+          head,
+          textOnly,
+          images: B,
+          tokens: o.tokenize(bt.texts),
+          pixels: textOnly ? null : await o.pixels(items, "train"),
+          frozen: step < plan.freezeSteps,
+          dropout: o.dropout
+            ? {
+              text: new Dropout(o.dropout.text, dSeed),
+              image: new Dropout(o.dropout.image, dSeed + 1),
+            }
+            : undefined,
+          loss: (t, i) => (textOnly ? pivotLoss(t, bt) : imageLoss(t, i!, bt)),
+        });
+      },
+      validate,
+    });
+    return { record: kTrainingRecord(outcome), completed: outcome.completed };
+  }
+  // ── end issue 24 ──
   const outcome = await runResumableTraining({
     label: `fine-tune K ${setup}`,
     checkpointPath: join(o.dir, "checkpoint.safetensors"),
@@ -515,63 +604,42 @@ export async function runKSetupTraining(
           sparse: g.sparse,
         };
       },
-      validate: async () => {
-        let total = 0, weight = 0;
-        for (let s = 0; s < valItems.length; s += B) {
-          const items = valItems.slice(s, s + B);
-          if (items.length < 2) continue;
-          const bt = kBatchTexts(setup, items);
-          if (bt.texts.length === 0 || (textOnly && bt.enIdx.length === 0)) continue;
-          const tb = o.tokenize(bt.texts);
-          const px = textOnly ? null : await o.pixels(items, "val");
-          const l = tf.tidy(() => {
-            const x = tf.tensor2d(text.embeddingInput(tb), [tb.batch * tb.length, text.dim]);
-            const t = text.meanPool(tb, text.encode(tb, x));
-            if (textOnly) return pivotLoss(t, bt);
-            const p = tf.tensor2d(image.patchify(px!, items.length), [
-              items.length * image.numPatches,
-              patchLen,
-            ]);
-            return imageLoss(t, image.meanPool(image.encode(p, items.length), items.length), bt);
-          });
-          const w = textOnly ? bt.enIdx.length : bt.texts.length;
-          total += (await l.data())[0]! * w;
-          weight += w;
-          l.dispose();
-        }
-        return weight > 0 ? total / weight : 0;
-      },
+      validate,
     },
   });
-  const record: TrainingRecord = {
-    name: `k-${setup}`,
-    plan,
-    data: {
-      setup,
-      objective: textOnly
-        ? "text only: es/ja/hi caption → batch's English captions, cross-entropy (no image term)"
-        : "text → image cross-entropy, one language per caption record",
-      imageLanguages: langs.image,
-      pivotLanguages: langs.pivot,
-      trainImages: set.trainKeys.length,
-      valImages: set.valKeys.length,
-      captionsPerLang: set.captionsPerLang,
-      languageAssignment: set.assignment === null ? null : {
-        seed: set.assignmentSeed,
-        note: "each training record's one language, fixed for all epochs (record id → language)",
-        records: set.assignment,
+  return { record: kTrainingRecord(outcome), completed: outcome.completed };
+
+  /** The training record of this setup's run. */
+  function kTrainingRecord(outcome: TrainingOutcome): TrainingRecord {
+    return {
+      name: `k-${setup}`,
+      plan,
+      data: {
+        setup,
+        objective: textOnly
+          ? "text only: es/ja/hi caption → batch's English captions, cross-entropy (no image term)"
+          : "text → image cross-entropy, one language per caption record",
+        imageLanguages: langs.image,
+        pivotLanguages: langs.pivot,
+        trainImages: set.trainKeys.length,
+        valImages: set.valKeys.length,
+        captionsPerLang: set.captionsPerLang,
+        languageAssignment: set.assignment === null ? null : {
+          seed: set.assignmentSeed,
+          note: "each training record's one language, fixed for all epochs (record id → language)",
+          records: set.assignment,
+        },
+        imageTowerTrained: !textOnly,
+        fingerprint: o.fingerprint,
       },
-      imageTowerTrained: !textOnly,
-      fingerprint: o.fingerprint,
-    },
-    lossHistory: outcome.lossHistory,
-    valHistory: outcome.valHistory,
-    bestStep: outcome.bestStep,
-    bestValLoss: Number.isFinite(outcome.bestValLoss) ? outcome.bestValLoss : null,
-    seconds: (performance.now() - o.t0) / 1000,
-    parameters: text.params.count + (textOnly ? 0 : image.params.count) + head.count,
-  };
-  return { record, completed: outcome.completed };
+      lossHistory: outcome.lossHistory,
+      valHistory: outcome.valHistory,
+      bestStep: outcome.bestStep,
+      bestValLoss: Number.isFinite(outcome.bestValLoss) ? outcome.bestValLoss : null,
+      seconds: (performance.now() - o.t0) / 1000,
+      parameters: text.params.count + (textOnly ? 0 : image.params.count) + head.count,
+    };
+  }
 }
 
 function pick(
