@@ -21,6 +21,7 @@ import {
   XlmRobertaEncoder,
 } from "../lib/encoders/mod.ts";
 import { readSafetensors } from "../lib/io/safetensors.ts";
+import { Dropout } from "../lib/encoders/dropout.ts";
 import { kHeadSpecs } from "../lib/models/k_setup_training.ts";
 import { deviceEmbeddingInput, KDeviceTrainer } from "../lib/models/k_device_train_step.ts";
 import { type KImageCaptionBatch, kImageCaptionLoss } from "../lib/models/k_train_step.ts";
@@ -378,5 +379,40 @@ Deno.test({
     trainer.dispose();
     for (const x of [m.text, m.image, m.head]) x.dispose();
     await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name:
+    "dropout on WebGPU draws its mask on the device: rate, scale, determinism per seed, same mask in the gradient",
+  ignore,
+  fn: async () => {
+    await initBackend("webgpu");
+    const x = tf.randomUniform([128, 64], 0.5, 1.5, "float32", 1);
+    const sq = tf.square(x); // x on the device
+    await sq.data();
+    sq.dispose();
+    const c0 = webGpuCounters();
+    const rates = { hidden: 0.25, attention: 0 };
+    const apply = (seed: number) => new Dropout(rates, seed).apply(x, "hidden");
+    const [a, b, c] = [apply(7), apply(7), apply(8)];
+    const [av, bv, cv, xv] = await Promise.all([a.data(), b.data(), c.data(), x.data()]);
+    const up = countersDelta(c0, webGpuCounters());
+    assert.equal(up.uploadBytes, 0, "no mask uploaded");
+    let zeros = 0, differ = 0;
+    for (let i = 0; i < av.length; i++) {
+      if (av[i] === 0) zeros++;
+      else assert.ok(Math.abs(av[i]! - xv[i]! / 0.75) < 1e-5);
+      if ((av[i] === 0) !== (cv[i] === 0)) differ++;
+    }
+    assert.deepEqual(av, bv, "same seed, same mask");
+    assert.ok(Math.abs(zeros / av.length - 0.25) < 0.02, `dropped fraction ${zeros / av.length}`);
+    assert.ok(differ > av.length * 0.2, "another seed, another mask");
+    const g = tf.grad((t: tf.Tensor) => tf.sum(new Dropout(rates, 7).apply(t, "hidden")))(x);
+    const gv = await g.data();
+    for (let i = 0; i < gv.length; i++) {
+      assert.ok(Math.abs(gv[i]! - (av[i] === 0 ? 0 : 1 / 0.75)) < 1e-5);
+    }
+    tf.dispose([x, a, b, c, g]);
   },
 });

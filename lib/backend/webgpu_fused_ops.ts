@@ -21,7 +21,7 @@ interface FusedProgram {
 }
 
 interface ProgramUniform {
-  type: "int32" | "float32";
+  type: "int32" | "uint32" | "float32";
   data: number[];
 }
 
@@ -491,4 +491,69 @@ export function fusedAttention(
     };
   });
   return f(q, k, v) as tf.Tensor2D;
+}
+
+/** Two 32-bit words of a string key (FNV-1a, two offsets). */
+function keyWords(key: string): [number, number] {
+  let a = 0x811c9dc5, b = 0x01000193 ^ 0x5bd1e995;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c, 0x5bd1e995) >>> 0;
+  }
+  return [a, b];
+}
+
+const DROPOUT_WGSL = `
+  fn kitPcg(v : u32) -> u32 {
+    let state = v * 747796405u + 2891336453u;
+    let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
+    return (word >> 22u) ^ word;
+  }
+  fn kitKeep(index : i32) -> bool {
+    let h = kitPcg(kitPcg(u32(index) ^ uniforms.k0) + uniforms.k1);
+    return f32(h >> 8u) / 16777216.0 >= uniforms.rate;
+  }`;
+
+/**
+ * Inverted dropout `x·keep/(1 − rate)` with the keep mask drawn on the device from a hash of
+ * (`key`, element index): no mask is uploaded or stored, the backward pass recomputes it.
+ * Deterministic per key, but not TF.js's random stream (the WASM path's masks differ).
+ */
+export function fusedDropout<T extends tf.Tensor>(x: T, rate: number, key: string): T {
+  const n = x.size;
+  const [k0, k1] = keyWords(key);
+  const u: ProgramUniform[] = [
+    { type: "int32", data: [n] },
+    { type: "uint32", data: [k0] },
+    { type: "uint32", data: [k1] },
+    { type: "float32", data: [rate] },
+    { type: "float32", data: [1 / (1 - rate)] },
+  ];
+  const uniforms = "n : i32, k0 : u32, k1 : u32, rate : f32, scale : f32,";
+  const masked = (key: string, t: tf.Tensor) =>
+    run(
+      program(
+        key,
+        ["X"],
+        [n],
+        n,
+        uniforms,
+        `${DROPOUT_WGSL}
+        fn main(index : i32) {
+          if (index >= uniforms.n) { return; }
+          result[index] = select(0.0, X[index] * uniforms.scale, kitKeep(index));
+        }`,
+      ),
+      [tf.reshape(t, [n])],
+      u,
+    );
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const xi = args[0] as tf.Tensor;
+    return {
+      value: tf.reshape(masked("kit_dropout", xi), xi.shape),
+      gradFunc: (dy: tf.Tensor) => [tf.reshape(masked("kit_dropout", dy), xi.shape)],
+    };
+  });
+  return f(x) as T;
 }

@@ -18,6 +18,11 @@ export interface SafetensorsTextModelOptions {
    * config's position table allows).
    */
   maxLength?: number;
+  /**
+   * Keep the word-embedding table on the host only, gathered in JavaScript (default true); false
+   * puts it on the device like every other parameter (device-resident training, issue 24).
+   */
+  hostWordEmbeddings?: boolean;
 }
 
 /** A TF.js XLM-R model folder with its own tokenizer, embedding texts by masked mean pooling. */
@@ -74,7 +79,9 @@ export async function loadSafetensorsTextModel(
       ]);
     }
   }
-  const encoder = new XlmRobertaEncoder(c, { hostWordEmbeddings: true });
+  const encoder = new XlmRobertaEncoder(c, {
+    hostWordEmbeddings: opts.hostWordEmbeddings ?? true,
+  });
   try {
     await loadSafetensorsWeights(encoder, join(folder, "model.safetensors"));
     const tjs = await loadTransformers();

@@ -1,5 +1,6 @@
 import { basename, join, resolve } from "node:path";
 import { kitConfig } from "../config/kit_config.ts";
+import { activeBackend } from "../backend/select_backend.ts";
 import { dataRegistry } from "../data/registry.ts";
 import { loadCocoCaptions } from "../sources/coco_captions.ts";
 import { KitError } from "../util/kit_error.ts";
@@ -268,6 +269,8 @@ export async function paperKSetups(
     }
     const fingerprint = sha256Hex(JSON.stringify({
       version: "k-paper-setup/2 (row-sparse word table)",
+      // issue 24: on WebGPU the state stays on the device (dense word table, per-parameter steps)
+      ...(onWebGpu() ? { training: "device-resident (dense word table)" } : {}),
       setup,
       base,
       dropout,
@@ -294,6 +297,11 @@ export async function paperKSetups(
   return { folders, captions, plan, hp, models };
 }
 
+/** Whether K's paper setups train with their state on the GPU (the WebGPU backend is active). */
+function onWebGpu(): boolean {
+  return activeBackend()?.name === "webgpu";
+}
+
 async function trainPaperSetup(o: {
   setup: KTrainedSetup;
   set: ReturnType<typeof kTrainingSet>;
@@ -310,7 +318,11 @@ async function trainPaperSetup(o: {
   const { plan } = o;
   // the folder's encoder keeps its word table on the host only (gathered in JavaScript; updated
   // row-sparse below), so the 250k × 1024 table is neither on the device nor copied
-  const src = await loadSafetensorsTextModel(o.folders.text, { maxLength: plan.maxLength });
+  const onDevice = onWebGpu();
+  const src = await loadSafetensorsTextModel(o.folders.text, {
+    maxLength: plan.maxLength,
+    hostWordEmbeddings: !onDevice,
+  });
   const text = src.encoder;
   const img = await loadSafetensorsImageModel(o.folders.image);
   const image = img.encoder;
@@ -343,7 +355,9 @@ async function trainPaperSetup(o: {
       quiet: o.quiet,
       lrAt: o.lrAt,
       dropout: o.dropout,
-      sparseWordEmbeddings: true,
+      // issue 24: on WebGPU every parameter stays on the device, losses read every 50 steps
+      sparseWordEmbeddings: !onDevice,
+      deviceState: onDevice ? { readLossEvery: 50 } : undefined,
       t0,
     });
     if (!training.completed) return;
@@ -351,7 +365,9 @@ async function trainPaperSetup(o: {
     training.record.data.imageModel = basename(o.folders.image);
     training.record.data.captions = o.captions.source;
     training.record.data.dropout = o.dropout;
-    training.record.data.wordEmbeddings = "row-sparse (lazy) Adam: only looked-up rows updated";
+    training.record.data.wordEmbeddings = onDevice
+      ? "dense Adam on the device (torch's semantics; per-parameter step counts)"
+      : "row-sparse (lazy) Adam: only looked-up rows updated";
     await saveKSetupFolder(o.dir, {
       text,
       image,
