@@ -8,6 +8,7 @@
  */
 import { tf } from "../backend/tf.ts";
 import { installWriteBufferUploads } from "../backend/webgpu_write_buffer_upload.ts";
+import { installWebGpuUniformCache } from "../backend/webgpu_uniform_cache.ts";
 import type { TokenBatch, XlmRobertaEncoder } from "../encoders/xlm_roberta_encoder.ts";
 import { DeviceAdam, type DeviceAdamOptions } from "../optim/device_adam.ts";
 import { KitError } from "../util/kit_error.ts";
@@ -76,6 +77,7 @@ export class KDeviceTrainer {
     this.model = model;
     this.readLossEvery = Math.max(1, Math.floor(opts.readLossEvery ?? 1));
     installWriteBufferUploads();
+    installWebGpuUniformCache();
     const vars = (ps: KTowers["head"]) =>
       Object.fromEntries(ps.deviceNames.map((n) => [n, ps.tensor(n) as tf.Variable]));
     this.#vars = {
