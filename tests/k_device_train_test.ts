@@ -22,6 +22,8 @@ import {
 } from "../lib/encoders/mod.ts";
 import { readSafetensors } from "../lib/io/safetensors.ts";
 import { Dropout } from "../lib/encoders/dropout.ts";
+import { selfAttention } from "../lib/encoders/transformer_ops.ts";
+import { SeededRandom } from "../lib/util/seeded_random.ts";
 import { kHeadSpecs } from "../lib/models/k_setup_training.ts";
 import { deviceEmbeddingInput, KDeviceTrainer } from "../lib/models/k_device_train_step.ts";
 import { type KImageCaptionBatch, kImageCaptionLoss } from "../lib/models/k_train_step.ts";
@@ -441,5 +443,52 @@ Deno.test({
     assert.ok(host.medianCounters.readbacks > 10, "the host state reads every gradient back");
     // the word rows of this batch are looked up once each: dense and lazy Adam agree here
     dev.losses.forEach((l, s) => assert.ok(Math.abs(l - host.losses[s]!) < 1e-4 * host.losses[s]!));
+  },
+});
+
+Deno.test({
+  name:
+    "WebGPU attention with a probabilities hook (dropout's path) equals the fused attention, values and gradients",
+  ignore,
+  fn: async () => {
+    await initBackend("webgpu");
+    const B = 2, L = 5, H = 2, d = 8;
+    const r = new SeededRandom(3);
+    const t = (shape: number[]) =>
+      tf.tensor(
+        Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => r.normal()),
+        shape,
+      );
+    const x = t([B * L, d]);
+    const ws = Array.from({ length: 4 }, () => t([d, d]));
+    const bs = Array.from({ length: 4 }, () => t([d]));
+    const mask = tf.tensor4d([0, 0, 0, -1e9, -1e9, 0, 0, 0, 0, 0], [B, 1, 1, L]);
+    const attn = (hook: boolean) => (...p: tf.Tensor[]) =>
+      tf.sum(tf.square(selfAttention(
+        p[0] as tf.Tensor2D,
+        B,
+        L,
+        H,
+        {
+          qW: p[1]!,
+          qB: bs[0]!,
+          kW: p[2]!,
+          kB: bs[1]!,
+          vW: p[3]!,
+          vB: bs[2]!,
+          oW: ws[3]!,
+          oB: bs[3]!,
+        },
+        mask,
+        hook ? (pr) => tf.mul(pr, 1) as tf.Tensor3D : undefined,
+      ))) as tf.Scalar;
+    const args = [x, ws[0]!, ws[1]!, ws[2]!];
+    const a = tf.valueAndGrads(attn(false))(args), b = tf.valueAndGrads(attn(true))(args);
+    assert.ok(Math.abs((await a.value.data())[0]! - (await b.value.data())[0]!) < 1e-4);
+    for (let i = 0; i < 4; i++) {
+      const ga = await a.grads[i]!.data(), gb = await b.grads[i]!.data();
+      assert.ok(relDiff(gb, ga) < 1e-5, `gradient ${i}: ${relDiff(gb, ga)}`);
+    }
+    tf.dispose([x, ...ws, ...bs, mask, a.value, b.value, ...a.grads, ...b.grads]);
   },
 });

@@ -557,3 +557,177 @@ export function fusedDropout<T extends tf.Tensor>(x: T, rate: number, key: strin
   });
   return f(x) as T;
 }
+
+/**
+ * `fusedAttention` with a function applied to the attention probabilities between the softmax
+ * and the product with `v` (training-mode dropout): probabilities (softmax of the masked,
+ * scaled scores; 1 dispatch forward, 3 backward: scores, q and k gradients) and context
+ * (1 forward, 2 backward: probabilities and v gradients) are two differentiable steps.
+ */
+export function fusedAttentionWithProbs(
+  q: tf.Tensor2D,
+  k: tf.Tensor2D,
+  v: tf.Tensor2D,
+  batch: number,
+  length: number,
+  heads: number,
+  keyMask: tf.Tensor2D | null,
+  onProbs: (probs: tf.Tensor3D) => tf.Tensor3D,
+): tf.Tensor2D {
+  const d = q.shape[1], dh = d / heads;
+  const B = batch, L = length, H = heads;
+  const u: ProgramUniform[] = [
+    { type: "int32", data: [B] },
+    { type: "int32", data: [L] },
+    { type: "int32", data: [H] },
+    { type: "int32", data: [dh] },
+    { type: "int32", data: [d] },
+    { type: "float32", data: [1 / Math.sqrt(dh)] },
+  ];
+  const rows = B * H * L;
+  const ROW = `
+    let b = r / (uniforms.H * uniforms.L);
+    let h = (r / uniforms.L) % uniforms.H;
+    let i = r % uniforms.L;`;
+  const ELEM = `
+    let row = idx / uniforms.d;
+    let col = idx % uniforms.d;
+    let b = row / uniforms.L;
+    let t = row % uniforms.L;
+    let h = col / uniforms.dh;`;
+  /** `Σ_j S[(base + t or j)·L + (j or t)]·X[b, j, h, col]` into `[B·L, d]`. */
+  const headProduct = (key: string, rowMajor: boolean, s: tf.Tensor, x: tf.Tensor) =>
+    run(
+      program(
+        key,
+        ["S", "X"],
+        [B * L, d],
+        B * L * d,
+        ATT_UNIFORMS,
+        `
+        fn main(idx : i32) {
+          if (idx >= uniforms.B * uniforms.L * uniforms.d) { return; }
+          ${ELEM}
+          let L = uniforms.L;
+          let base = (b * uniforms.H + h) * L;
+          var s = 0.0;
+          for (var j = 0; j < L; j = j + 1) {
+            let w = ${rowMajor ? "S[(base + t) * L + j]" : "S[(base + j) * L + t]"};
+            s = s + w * X[(b * L + j) * uniforms.d + col];
+          }
+          result[idx] = s;
+        }`,
+      ),
+      [s, x],
+      u,
+    );
+  const probsOf = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const qi = args[0] as tf.Tensor2D, ki = args[1] as tf.Tensor2D;
+    const save = args[2] as tf.GradSaveFunc;
+    const mask = keyMask ?? tf.zeros([B, L]);
+    const probs = run(
+      program(
+        "kit_att_probs",
+        ["Q", "K", "M"],
+        [rows, L],
+        rows,
+        ATT_UNIFORMS,
+        `
+        fn main(r : i32) {
+          if (r >= uniforms.B * uniforms.H * uniforms.L) { return; }
+          ${ROW}
+          let L = uniforms.L;
+          let dh = uniforms.dh;
+          let qb = (b * L + i) * uniforms.d + h * dh;
+          var mx = -3.0e38;
+          for (var j = 0; j < L; j = j + 1) {
+            let kb = (b * L + j) * uniforms.d + h * dh;
+            var s = 0.0;
+            for (var c = 0; c < dh; c = c + 1) { s = s + Q[qb + c] * K[kb + c]; }
+            s = s * uniforms.scale + M[b * L + j];
+            result[r * L + j] = s;
+            mx = max(mx, s);
+          }
+          var sum = 0.0;
+          for (var j = 0; j < L; j = j + 1) {
+            let e = exp(result[r * L + j] - mx);
+            result[r * L + j] = e;
+            sum = sum + e;
+          }
+          for (var j = 0; j < L; j = j + 1) { result[r * L + j] = result[r * L + j] / sum; }
+        }`,
+      ),
+      [qi, ki, mask],
+      u,
+    );
+    if (!keyMask) mask.dispose();
+    save([qi, ki, probs]);
+    return {
+      value: tf.reshape(probs, [B * H, L, L]),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sq, sk, sp] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        const dS = run(
+          program(
+            "kit_att_softmax_grad",
+            ["DP", "P"],
+            [rows, L],
+            rows,
+            ATT_UNIFORMS,
+            `
+            fn main(r : i32) {
+              if (r >= uniforms.B * uniforms.H * uniforms.L) { return; }
+              let L = uniforms.L;
+              var acc = 0.0;
+              for (var j = 0; j < L; j = j + 1) { acc = acc + P[r * L + j] * DP[r * L + j]; }
+              for (var j = 0; j < L; j = j + 1) {
+                result[r * L + j] = P[r * L + j] * (DP[r * L + j] - acc) * uniforms.scale;
+              }
+            }`,
+          ),
+          [tf.reshape(dy, [rows, L]), sp],
+          u,
+        );
+        return [headProduct("kit_att_dq", true, dS, sk), headProduct("kit_att_dk", false, dS, sq)];
+      },
+    };
+  });
+  const contextOf = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const pi = args[0] as tf.Tensor3D, vi = args[1] as tf.Tensor2D;
+    const save = args[2] as tf.GradSaveFunc;
+    save([pi, vi]);
+    return {
+      value: headProduct("kit_att_ctx2", true, pi, vi),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sp, sv] = saved as [tf.Tensor3D, tf.Tensor2D];
+        const dP = run(
+          program(
+            "kit_att_dprobs",
+            ["DY", "V"],
+            [rows, L],
+            rows,
+            ATT_UNIFORMS,
+            `
+            fn main(r : i32) {
+              if (r >= uniforms.B * uniforms.H * uniforms.L) { return; }
+              ${ROW}
+              let L = uniforms.L;
+              let dh = uniforms.dh;
+              let gb = (b * L + i) * uniforms.d + h * dh;
+              for (var j = 0; j < L; j = j + 1) {
+                let vb = (b * L + j) * uniforms.d + h * dh;
+                var s = 0.0;
+                for (var c = 0; c < dh; c = c + 1) { s = s + DY[gb + c] * V[vb + c]; }
+                result[r * L + j] = s;
+              }
+            }`,
+          ),
+          [dy, sv],
+          u,
+        );
+        return [tf.reshape(dP, sp.shape), headProduct("kit_att_dv", false, sp, dy)];
+      },
+    };
+  });
+  const probs = probsOf(q, k) as tf.Tensor3D;
+  return contextOf(onProbs(probs), v) as tf.Tensor2D;
+}

@@ -4,6 +4,7 @@ import { batchMatMulFast } from "./batch_mat_mul.ts";
 import {
   addBias,
   fusedAttention,
+  fusedAttentionWithProbs,
   fusedLayerNorm,
   webGpuFusedOpsActive,
 } from "../backend/webgpu_fused_ops.ts";
@@ -63,17 +64,13 @@ export function selfAttention(
 ): tf.Tensor2D {
   const d = x.shape[1];
   const dh = d / heads;
-  if (webGpuFusedOpsActive() && !dropProbs) {
+  if (webGpuFusedOpsActive()) {
     // WebGPU: attention on the projections' layout, no head transposes (issue 24)
-    const ctx = fusedAttention(
-      linear(x, w.qW, w.qB),
-      linear(x, w.kW, w.kB),
-      linear(x, w.vW, w.vB),
-      batch,
-      length,
-      heads,
-      maskBias ? tf.reshape(maskBias, [batch, length]) as tf.Tensor2D : null,
-    );
+    const q = linear(x, w.qW, w.qB), k = linear(x, w.kW, w.kB), v = linear(x, w.vW, w.vB);
+    const mask = maskBias ? tf.reshape(maskBias, [batch, length]) as tf.Tensor2D : null;
+    const ctx = dropProbs
+      ? fusedAttentionWithProbs(q, k, v, batch, length, heads, mask, dropProbs)
+      : fusedAttention(q, k, v, batch, length, heads, mask);
     return linear(ctx, w.oW, w.oB);
   }
   const split = (t: tf.Tensor2D) =>
