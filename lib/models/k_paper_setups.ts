@@ -14,7 +14,13 @@ import { pretrainedModelsDir } from "../encoders/pretrained/transformers_runtime
 import { ParameterSet } from "../encoders/parameter_set.ts";
 import type { KCaptionRecord } from "./k_caption_records.ts";
 import { kHeadSpecs } from "./k_head_specs.ts";
-import { K_PAPER_HYPERPARAMETERS, type KPaperHyperparameters, kPaperStep } from "./k_paper_plan.ts";
+import {
+  K_PAPER_HYPERPARAMETERS,
+  kPaperBatchesPerEpoch,
+  kPaperFreezeSteps,
+  type KPaperHyperparameters,
+  kPaperStep,
+} from "./k_paper_plan.ts";
 import {
   K_TRAINED_SETUPS,
   type KFineTunePlan,
@@ -155,17 +161,14 @@ export function kPaperFineTunePlan(
       validateEvery: 3,
     }
     : { ...K_PAPER_HYPERPARAMETERS };
-  // kStepItems reshuffles per epoch and leaves out the last partial batch
-  const perEpoch = Math.floor(trainRecords / hp.imagesPerBatch);
-  if (perEpoch < 1) {
+  if (trainRecords < hp.imagesPerBatch) {
     throw new KitError(
       `K paper plan: ${trainRecords} training records, fewer than a batch of ${hp.imagesPerBatch}`,
     );
   }
-  let freezeSteps = 0;
-  while (freezeSteps < perEpoch && kPaperStep(freezeSteps, perEpoch, hp).towersFrozen) {
-    freezeSteps++;
-  }
+  // kStepItems reshuffles per epoch and keeps the last partial batch (drop_last=False)
+  const perEpoch = kPaperBatchesPerEpoch(trainRecords, hp);
+  const freezeSteps = kPaperFreezeSteps(perEpoch, hp);
   const plan: KFineTunePlan = {
     projectionDim: hp.projectionDim,
     batchSize: hp.imagesPerBatch,
@@ -254,6 +257,8 @@ export async function paperKSetups(
     text: await folderDropoutRates(folders.text, hp.dropout),
     image: await folderDropoutRates(folders.image, hp.dropout),
   };
+  // K's loop leaves dropout on only until each epoch's first validation; the switch keeps it on
+  const dropoutThroughout = Deno.env.get("KIT_K_DROPOUT_THROUGHOUT") === "1";
   const models = {} as Record<KTrainedSetup, PaperKSetupModel>;
   for (const setup of K_TRAINED_SETUPS) {
     const set = kTrainingSet(captions.records, setup, plan.schedule.seed);
@@ -267,7 +272,8 @@ export async function paperKSetups(
       );
     }
     const fingerprint = sha256Hex(JSON.stringify({
-      version: "k-paper-setup/2 (row-sparse word table)",
+      version: "k-paper-setup/3 (per-parameter Adam; K's train/eval modes and validation cadence)",
+      dropoutThroughout,
       setup,
       base,
       dropout,
@@ -284,6 +290,7 @@ export async function paperKSetups(
         plan,
         lrAt,
         dropout,
+        dropoutThroughout,
         dir,
         fingerprint,
         quiet: opts.quiet,
@@ -302,14 +309,15 @@ async function trainPaperSetup(o: {
   plan: KFineTunePlan;
   lrAt: (s: number) => number;
   dropout: { text: DropoutRates; image: DropoutRates };
+  dropoutThroughout: boolean;
   dir: string;
   fingerprint: string;
   quiet?: boolean;
 }): Promise<void> {
   const t0 = performance.now();
   const { plan } = o;
-  // the folder's encoder keeps its word table on the host only (gathered in JavaScript; updated
-  // row-sparse below), so the 250k × 1024 table is neither on the device nor copied
+  // the folder's encoder keeps its word table on the host only (gathered in JavaScript; its
+  // gradient row-sparse, its update dense Adam), so the 250k × 1024 table is not on the device
   const src = await loadSafetensorsTextModel(o.folders.text, { maxLength: plan.maxLength });
   const text = src.encoder;
   const img = await loadSafetensorsImageModel(o.folders.image);
@@ -343,7 +351,9 @@ async function trainPaperSetup(o: {
       quiet: o.quiet,
       lrAt: o.lrAt,
       dropout: o.dropout,
-      sparseWordEmbeddings: true,
+      dropoutThroughout: o.dropoutThroughout,
+      // torch.optim.Adam's dense update of the word table, from its row-sparse gradient
+      wordTable: "rows",
       t0,
     });
     if (!training.completed) return;
@@ -351,7 +361,8 @@ async function trainPaperSetup(o: {
     training.record.data.imageModel = basename(o.folders.image);
     training.record.data.captions = o.captions.source;
     training.record.data.dropout = o.dropout;
-    training.record.data.wordEmbeddings = "row-sparse (lazy) Adam: only looked-up rows updated";
+    training.record.data.wordEmbeddings =
+      "dense Adam (torch.optim.Adam) from the row-sparse gradient: every row's moments decay";
     await saveKSetupFolder(o.dir, {
       text,
       image,
