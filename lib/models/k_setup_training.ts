@@ -297,7 +297,8 @@ export async function trainKSetup(opts: {
   }
   const sampleByKey = new Map(opts.samples.map((s) => [s.key, s]));
   const fingerprint = sha256Hex(JSON.stringify({
-    version: "k-setup/2 (one language per record; Eng-Pivot text only)",
+    version:
+      "k-setup/3 (per-parameter Adam; K's epoch loop: last batch kept, within-epoch validation)",
     setup,
     langs,
     train: set.train.map((it) => [it.id, it.lang, it.record.captions]),
