@@ -173,12 +173,12 @@ export const K_DEVIATIONS: readonly Deviation[] = [
     id: "k-image-preprocessing",
     paper: "K",
     topic: "image input",
-    authors: "ViTImageProcessor: resize to 224×224, rescale, normalise with mean = std = 0.5",
+    authors:
+      "PIL Image.open(...).convert('RGB'), then ViTImageProcessor: resize to 224×224 with PIL's BILINEAR (antialiased when downsampling), rescale 1/255, normalise with mean = std = 0.5",
     kit:
-      "mini: stamps and emoji rendered at 64×64 through the kit's pixel pipeline (lib/encoders/image_pixels.ts). Paper profile: the model folder's preprocessor_config (224×224, bilinear, rescale, mean = std = 0.5) through sharp's linear resize (lib/encoders/image_pixels.ts), which is not checked against Pillow's BILINEAR with its antialiasing (pixels can differ by a few levels when downscaling COCO images)",
-    reason:
-      "mini ViT analog works on 64×64 images; paper profile: a Pillow-exact bilinear resize (like the kit's Pillow-exact bicubic for D's CLIP input, lib/images/clip_preprocess.ts) is not written yet",
-    profiles: ["mini", "paper"],
+      "mini: stamps and emoji rendered at 64×64 through the kit's pixel pipeline (lib/encoders/image_pixels.ts: transparency composited on white, sharp's linear resize). Paper profile: as the authors — PIL's convert and BILINEAR resize bit for bit (lib/encoders/vit_image_processor.ts, checked against a Pillow fixture, tests/fixtures/make_vit_preprocess.py); the JPEG decoder is libvips's (libjpeg-turbo), not PIL's",
+    reason: "the mini ViT analog works on 64×64 renderings of the mini dataset",
+    profiles: ["mini"],
     affects: ["K-TRAIN", "K-F2", "K-RET", "K-T1", "K-T1-LANGS", "K-F1", "K-T2"],
   },
   {

@@ -4,7 +4,7 @@ import { dataRegistry } from "../data/registry.ts";
 import { loadCocoCaptions } from "../sources/coco_captions.ts";
 import { KitError } from "../util/kit_error.ts";
 import { sha256Hex } from "../util/sha256.ts";
-import { imagePixels } from "../encoders/image_pixels.ts";
+import { vitProcessorPixels } from "../encoders/vit_image_processor.ts";
 import type { DropoutRates } from "../encoders/dropout.ts";
 import {
   loadSafetensorsImageModel,
@@ -335,7 +335,7 @@ async function trainPaperSetup(o: {
         }
         return Deno.readFile(p);
       }));
-      return await imagePixels(bytes, img.preprocess);
+      return await vitProcessorPixels(bytes, img.preprocess);
     };
     const training = await runKSetupTraining({
       setup: o.setup,
