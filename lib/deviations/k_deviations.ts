@@ -52,9 +52,9 @@ export const K_DEVIATIONS: readonly Deviation[] = [
     authors:
       "align_roberta.py (nkrasner/cl-clip-align d75b729) sets SENT_MODEL = True, so Eng-Pivot is trained from sentence-transformers/paraphrase-xlm-r-multilingual-v1 (an XLM-R-base model already tuned on paraphrase and translation pairs, 768-d); that folder's flores-sts.py builds the model on xlm-roberta-large (1024-d), which could not load such a checkpoint",
     kit:
-      "both profiles: Eng-Pivot starts from the same text encoder as the other setups (mini: the XLM-R analog; paper: the XLM-R folder, xlm-roberta-large)",
+      "mini: Eng-Pivot starts from the same XLM-R analog as the other setups. Paper profile: by default from the same XLM-R folder (xlm-roberta-large); KIT_K_ENG_PIVOT_TEXT_MODEL=<folder> trains it from another Hugging Face folder, e.g. sentence-transformers/paraphrase-xlm-r-multilingual-v1 as SENT_MODEL = True does (the kit neither fetches that folder nor has tested it)",
     reason:
-      "the repository contradicts itself on Eng-Pivot's base (training script vs its own evaluation script) and the paper's text calls every setup a tuned XLM-R; the kit keeps one base so the setups differ only in their training signal. Not fetched or tested: a paraphrase-xlm-r-multilingual-v1 folder (its 768-d tower would need its own projection size check)",
+      "the repository contradicts itself on Eng-Pivot's base (training script vs its own evaluation script) and the paper's text calls every setup a tuned XLM-R, so the default keeps one base and the setups differ only in their training signal; the mini profile has no paraphrase-tuned analog",
     profiles: ["mini", "paper"],
     affects: TRAINED,
   },

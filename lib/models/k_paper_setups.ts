@@ -249,14 +249,11 @@ export async function paperKSetups(
   const captions = await paperKCaptions({ smoke, translations });
   const nTrain = captions.records.filter((r) => r.partition === "train").length;
   const { plan, hp, lrAt } = kPaperFineTunePlan(nTrain, smoke);
-  const base = {
-    text: await folderFingerprint(folders.text),
-    image: await folderFingerprint(folders.image),
-  };
-  const dropout = {
-    text: await folderDropoutRates(folders.text, hp.dropout),
-    image: await folderDropoutRates(folders.image, hp.dropout),
-  };
+  // Eng-Pivot's own text folder when given (K's align_roberta.py: SENT_MODEL = True, i.e.
+  // sentence-transformers/paraphrase-xlm-r-multilingual-v1); default the XLM-R folder
+  const engPivotText = Deno.env.get("KIT_K_ENG_PIVOT_TEXT_MODEL");
+  const foldersOf = (setup: KTrainedSetup) =>
+    setup === "eng-pivot" && engPivotText ? { ...folders, text: resolve(engPivotText) } : folders;
   // K's loop leaves dropout on only until each epoch's first validation; the switch keeps it on
   const dropoutThroughout = Deno.env.get("KIT_K_DROPOUT_THROUGHOUT") === "1";
   const models = {} as Record<KTrainedSetup, PaperKSetupModel>;
@@ -271,6 +268,15 @@ export async function paperKSetups(
         ],
       );
     }
+    const setupFolders = foldersOf(setup);
+    const base = {
+      text: await folderFingerprint(setupFolders.text),
+      image: await folderFingerprint(setupFolders.image),
+    };
+    const dropout = {
+      text: await folderDropoutRates(setupFolders.text, hp.dropout),
+      image: await folderDropoutRates(setupFolders.image, hp.dropout),
+    };
     const fingerprint = sha256Hex(JSON.stringify({
       version: "k-paper-setup/3 (per-parameter Adam; K's train/eval modes and validation cadence)",
       dropoutThroughout,
@@ -285,7 +291,7 @@ export async function paperKSetups(
       await trainPaperSetup({
         setup,
         set,
-        folders,
+        folders: setupFolders,
         captions,
         plan,
         lrAt,
