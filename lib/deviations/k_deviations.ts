@@ -9,7 +9,6 @@ const TRAINED: DeviationArtifact[] = [
   "K-F1",
   "K-T2",
 ];
-const EVALUATED: DeviationArtifact[] = ["K-T1", "K-T1-LANGS", "K-F1", "K-T2"];
 
 /**
  * Remaining differences from paper K's code (nkrasner/cl-clip-align: `Alignment/text-image/
