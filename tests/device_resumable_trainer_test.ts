@@ -2,7 +2,8 @@
  * `runDeviceResumableTraining` (WebGPU, Mesa lavapipe here) against the host trainer
  * `runResumableTraining` (WASM) on a small two-module regression, and its checkpoints: a run
  * stopped and resumed follows the uninterrupted trajectory; a module frozen for the first steps
- * is left untouched and gets its own step count.
+ * is left untouched and gets its own step count; K's validation cadence (`validateAfter`) as the
+ * host trainer's.
  */
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../lib/backend/mod.ts";
@@ -62,7 +63,16 @@ function batchRows(rng: SeededRandom): number[] {
   return Array.from({ length: 6 }, () => Math.floor(rng.next() * N));
 }
 
-async function hostRun(dir: string) {
+/** Options of a run: a frozen `out` module for the first steps, K-style validation cadence. */
+interface RunOptions {
+  stopAfterSteps?: number;
+  frozenOutUntil?: number;
+  validateAfter?: (stepsDone: number) => boolean;
+  /** Receives the `stepsDone` of each validation. */
+  validatedAt?: number[];
+}
+
+async function hostRun(dir: string, opts: RunOptions = {}) {
   await initBackend("wasm");
   const m = modules();
   const outcome = await runResumableTraining({
@@ -73,12 +83,15 @@ async function hostRun(dir: string) {
     quiet: true,
     task: {
       modules: m,
-      step: async (_s, rng) => {
+      step: async (s, rng) => {
         const rows = batchRows(rng);
-        const r = await moduleGrads(m, [], () => loss(m, rows));
+        const frozen = s < (opts.frozenOutUntil ?? 0);
+        const r = await moduleGrads(frozen ? { lin: m.lin } : m, [], () => loss(m, rows));
         return { loss: r.loss, grads: r.grads };
       },
-      validate: async () => {
+      validateAfter: opts.validateAfter,
+      validate: async (stepsDone) => {
+        opts.validatedAt?.push(stepsDone);
         const l = tf.tidy(() => loss(m, null));
         const v = (await l.data())[0]!;
         l.dispose();
@@ -92,7 +105,7 @@ async function hostRun(dir: string) {
   return { outcome, state };
 }
 
-async function deviceRun(dir: string, opts: { stopAfterSteps?: number; frozenOutUntil?: number }) {
+async function deviceRun(dir: string, opts: RunOptions) {
   await initBackend("webgpu");
   const m = modules();
   const vars = {
@@ -120,7 +133,9 @@ async function deviceRun(dir: string, opts: { stopAfterSteps?: number; frozenOut
         if (!frozen) g.out = named(m.out, vars.out);
         return Promise.resolve({ loss: value, grads: g });
       },
-      validate: async () => {
+      validateAfter: opts.validateAfter,
+      validate: async (stepsDone) => {
+        opts.validatedAt?.push(stepsDone);
         const l = tf.tidy(() => loss(m, null));
         const v = (await l.data())[0]!;
         l.dispose();
@@ -195,5 +210,34 @@ Deno.test({
     init.lin.dispose();
     init.out.dispose();
     for (const d of [a, b, c]) await Deno.remove(d, { recursive: true });
+  },
+});
+
+Deno.test({
+  name:
+    "device trainer with validateAfter (K's cadence) and a frozen module follows the host trainer within 1e-4",
+  ignore,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    // after steps 1, 4, 7 only: not before the first step, not at the end (step 8)
+    const validateAfter = (done: number) => done % 3 === 1;
+    const hostAt: number[] = [], devAt: number[] = [];
+    const host = await hostRun(dir, { frozenOutUntil: 2, validateAfter, validatedAt: hostAt });
+    const dev = await deviceRun(dir, { frozenOutUntil: 2, validateAfter, validatedAt: devAt });
+    assert.deepEqual(hostAt, [1, 4, 7]);
+    assert.deepEqual(devAt, [1, 4, 7]);
+    assert.deepEqual(dev.outcome.valHistory.map((v) => v[0]), [1, 4, 7]);
+    dev.outcome.lossHistory.forEach((l, s) => {
+      const h = host.outcome.lossHistory[s]!;
+      assert.ok(Math.abs(l - h) <= 1e-4 * Math.abs(h), `step ${s}: ${l} vs ${h}`);
+    });
+    dev.outcome.valHistory.forEach(([, v], k) => {
+      const h = host.outcome.valHistory[k]![1];
+      assert.ok(Math.abs(v - h) <= 1e-4 * Math.abs(h), `validation ${k}: ${v} vs ${h}`);
+    });
+    assert.equal(dev.outcome.bestStep, host.outcome.bestStep);
+    assert.ok(maxRel(dev.state.lin, host.state.lin) < 1e-4);
+    assert.ok(maxRel(dev.state.out, host.state.out) < 1e-4);
+    await Deno.remove(dir, { recursive: true });
   },
 });

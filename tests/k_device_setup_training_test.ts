@@ -1,8 +1,11 @@
 /**
  * K's fine-tuning loop (`runKSetupTraining`) with `deviceState` on WebGPU (Mesa lavapipe here)
- * against the host loop on WASM, on tiny towers and synthetic caption records: the same losses
- * and validation history without a frozen warm-up (where both step every parameter every step);
- * with the warm-up, the towers stay untouched while frozen (no gradient, no update).
+ * against the host loop on WASM, on tiny towers and synthetic caption records: the same loss
+ * (`kLoss`), K's loop (`kLoopStep`: frozen warm-up, the last partial batch, validation after
+ * within-epoch batch multiples of `evalEvery`) and validation (plain mean over seeded-shuffled
+ * batches), so the same losses and validation history, frozen warm-up included (both keep
+ * per-parameter Adam state), for an image setup and Eng-Pivot; with the warm-up, the towers stay
+ * untouched while frozen (no gradient, no update).
  */
 import assert from "node:assert/strict";
 import { initBackend } from "../lib/backend/mod.ts";
@@ -19,6 +22,7 @@ import type { KCaptionRecord } from "../lib/models/k_caption_records.ts";
 import {
   kHeadSpecs,
   type KItem,
+  type KTrainedSetup,
   kTrainingSet,
   runKSetupTraining,
 } from "../lib/models/k_setup_training.ts";
@@ -57,8 +61,9 @@ function tokenize(texts: string[], vocab: number, maxLength: number): TokenBatch
 
 async function run(
   backend: "wasm" | "webgpu",
-  o: { freezeSteps: number; stopAfterSteps?: number; dir: string },
+  o: { freezeSteps: number; stopAfterSteps?: number; dir: string; setup?: KTrainedSetup },
 ) {
+  const setup = o.setup ?? "eng-only";
   await initBackend(backend);
   const tc = await readEncoderConfig("tiny-xlmr") as XlmRobertaConfig;
   const ic = await readEncoderConfig("tiny-vit") as VitConfig;
@@ -66,7 +71,8 @@ async function run(
   const image = new VitEncoder(ic, { seed: 2 });
   const head = new ParameterSet(kHeadSpecs(tc.hidden_size, ic.hidden_size, 8), 3);
   const initialText = text.params.getState();
-  const set = kTrainingSet([...records(16, "train"), ...records(8, "val")], "eng-only", 4);
+  // 14 records in batches of 4: 4 batches an epoch, the last one of 2 (kept, drop_last=False)
+  const set = kTrainingSet([...records(14, "train"), ...records(8, "val")], setup, 4);
   const per = 3 * ic.image_size ** 2;
   const pixels = (items: readonly KItem[]) => {
     const px = new Float32Array(items.length * per);
@@ -82,7 +88,7 @@ async function run(
     maxLength: 8,
     freezeSteps: o.freezeSteps,
     schedule: {
-      steps: 5,
+      steps: 8,
       lr: 3e-3,
       warmupSteps: 1,
       finalLrFraction: 0.1,
@@ -94,7 +100,7 @@ async function run(
     },
   };
   const r = await runKSetupTraining({
-    setup: "eng-only",
+    setup,
     set,
     text,
     image,
@@ -114,31 +120,39 @@ async function run(
   return { r, state, initialText };
 }
 
-Deno.test({
-  name: "K's loop with deviceState (WebGPU) follows the host loop (WASM) without a frozen warm-up",
-  ignore,
-  fn: async () => {
-    const a = await Deno.makeTempDir(), b = await Deno.makeTempDir();
-    const host = await run("wasm", { freezeSteps: 0, dir: a });
-    const dev = await run("webgpu", { freezeSteps: 0, dir: b });
-    const hl = host.r.record.lossHistory, dl = dev.r.record.lossHistory;
-    assert.equal(dl.length, 5);
-    dl.forEach((l, s) =>
-      assert.ok(Math.abs(l - hl[s]!) <= 1e-4 * hl[s]!, `step ${s}: ${l} vs ${hl[s]}`)
-    );
-    assert.deepEqual(
-      dev.r.record.valHistory.map((v) => v[0]),
-      host.r.record.valHistory.map((v) => v[0]),
-    );
-    dev.r.record.valHistory.forEach(([, v], k) => {
-      const h = host.r.record.valHistory[k]![1];
-      assert.ok(Math.abs(v - h) <= 1e-4 * h, `validation ${k}: ${v} vs ${h}`);
-    });
-    assert.equal(dev.r.record.bestStep, host.r.record.bestStep);
-    assert.ok(dev.r.completed);
-    for (const d of [a, b]) await Deno.remove(d, { recursive: true });
-  },
-});
+for (const setup of ["eng-only", "eng-pivot"] as const) {
+  Deno.test({
+    name:
+      `K's loop with deviceState (WebGPU) follows the host loop (WASM), frozen warm-up included (${setup})`,
+    ignore,
+    fn: async () => {
+      const a = await Deno.makeTempDir(), b = await Deno.makeTempDir();
+      const host = await run("wasm", { freezeSteps: 2, dir: a, setup });
+      const dev = await run("webgpu", { freezeSteps: 2, dir: b, setup });
+      const hl = host.r.record.lossHistory, dl = dev.r.record.lossHistory;
+      assert.equal(hl.length, 8);
+      assert.equal(dl.length, 8);
+      dl.forEach((l, s) =>
+        assert.ok(Math.abs(l - hl[s]!) <= 1e-4 * hl[s]!, `step ${s}: ${l} vs ${hl[s]}`)
+      );
+      // K's cadence: after within-epoch batch 2 of each 4-batch epoch; none at 0 nor at the end
+      assert.deepEqual(host.r.record.valHistory.map((v) => v[0]), [3, 7]);
+      assert.deepEqual(dev.r.record.valHistory.map((v) => v[0]), [3, 7]);
+      dev.r.record.valHistory.forEach(([, v], k) => {
+        const h = host.r.record.valHistory[k]![1];
+        assert.ok(Math.abs(v - h) <= 1e-4 * h, `validation ${k}: ${v} vs ${h}`);
+      });
+      assert.equal(dev.r.record.bestStep, host.r.record.bestStep);
+      assert.ok(dev.r.completed);
+      for (const [n, v] of Object.entries(host.state)) {
+        const d = dev.state[n]!;
+        const tol = 1e-4 * (1 + Math.max(...v.map(Math.abs)));
+        v.forEach((x, i) => assert.ok(Math.abs(d[i]! - x) <= tol, `${n}[${i}]: ${d[i]} vs ${x}`));
+      }
+      for (const d of [a, b]) await Deno.remove(d, { recursive: true });
+    },
+  });
+}
 
 Deno.test({
   name: "K's loop with deviceState: the towers are untouched during the frozen warm-up, then train",
@@ -158,7 +172,7 @@ Deno.test({
     assert.ok(moved, "the text tower trained after thawing");
     const done = await run("webgpu", { freezeSteps: 2, dir: a });
     assert.ok(done.r.completed);
-    assert.equal(done.r.record.lossHistory.length, 5);
+    assert.equal(done.r.record.lossHistory.length, 8);
     await Deno.remove(a, { recursive: true });
   },
 });

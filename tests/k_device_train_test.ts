@@ -26,7 +26,7 @@ import { selfAttention } from "../lib/encoders/transformer_ops.ts";
 import { SeededRandom } from "../lib/util/seeded_random.ts";
 import { kHeadSpecs } from "../lib/models/k_setup_training.ts";
 import { deviceEmbeddingInput, KDeviceTrainer } from "../lib/models/k_device_train_step.ts";
-import { type KImageCaptionBatch, kImageCaptionLoss } from "../lib/models/k_train_step.ts";
+import { type KImageCaptionBatch, kLoss } from "../lib/models/k_loss.ts";
 import { moduleGrads } from "../lib/models/module_grads.ts";
 import { Adam } from "../lib/optim/adam.ts";
 import { DeviceAdam } from "../lib/optim/device_adam.ts";
@@ -152,18 +152,13 @@ Deno.test({
     /** Largest |gradient| of each parameter over the host steps. */
     const gradScale = new Map<string, number>();
     for (const batch of batches) {
-      const t = batch.tokens, c = hm.image.config;
+      const t = batch.tokens;
       const x0 = tf.tensor2d(hm.text.embeddingInput(t), [t.batch * t.length, hm.text.dim]);
-      const patches = tf.tensor2d(hm.image.patchify(batch.pixels, batch.images), [
-        batch.images * hm.image.numPatches,
-        c.num_channels * c.patch_size ** 2,
-      ]);
       const r = await moduleGrads(
         { text: hm.text.params, image: hm.image.params, head: hm.head },
         [x0],
-        ([x]) => kImageCaptionLoss(hm, batch, x as tf.Tensor2D, patches),
+        ([x]) => kLoss(hm, batch, x as tf.Tensor2D),
       );
-      patches.dispose();
       const tg = r.grads.text ?? {};
       hm.text.embeddingGrad(t, r.inputGrads[0]!, tg);
       for (const g of [tg, r.grads.image!, r.grads.head!]) {
@@ -279,16 +274,8 @@ Deno.test({
     for (const ps of [text.params, image.params, head]) {
       for (const n of ps.deviceNames) owners.push([n, ps.tensor(n) as tf.Variable]);
     }
-    const c = image.config;
-    const patches = tf.tensor2d(image.patchify(batch.pixels, 2), [
-      2 * image.numPatches,
-      c.num_channels * c.patch_size ** 2,
-    ]);
     const { value, grads } = tf.variableGrads(
-      () =>
-        tf.tidy(() =>
-          kImageCaptionLoss(m, batch, deviceEmbeddingInput(text, batch.tokens), patches)
-        ),
+      () => tf.tidy(() => kLoss(m, batch, deviceEmbeddingInput(text, batch.tokens))),
       owners.map((o) => o[1]),
     );
     assert.ok(Math.abs((await value.data())[0]! - golden.loss) < 1e-4);
@@ -307,7 +294,7 @@ Deno.test({
       worst = Math.max(worst, d);
     }
     assert.ok(worst < 1e-4);
-    tf.dispose([value, patches, ...Object.values(grads)]);
+    tf.dispose([value, ...Object.values(grads)]);
     for (const x of [text, image, head]) x.dispose();
   },
 });

@@ -1,7 +1,7 @@
 /**
  * One (or a few) of paper K's training steps at real shapes, random weights: XLM-R-large text
  * tower + ViT-base image tower + 512-d projections, a batch of images with one caption each,
- * forward + backward + Adam (word table row-sparse). Prints init time, each step's time
+ * forward + backward + Adam (word table: row-sparse gradient, torch's dense update). Prints init time, each step's time
  * (gradients / optimiser / upload), the median, and peak resident memory; `--json` writes it.
  *
  *   deno run -A tools/k_real_shape_step.ts [--backend wasm|webgpu|cpu] [--steps 3]

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { tf } from "../backend/tf.ts";
 import { KitError } from "../util/kit_error.ts";
 import { readEncoderConfig, type VitConfig, type XlmRobertaConfig } from "./encoder_config.ts";
-import { imagePixels } from "./image_pixels.ts";
+import { vitProcessorPixels } from "./vit_image_processor.ts";
 import { VitEncoder } from "./vit_encoder.ts";
 import { makeBatchTokenizer } from "./pretrained/token_batch.ts";
 import { loadTransformers } from "./pretrained/transformers_runtime.ts";
@@ -222,7 +222,7 @@ export async function loadSafetensorsImageModel(
       const out = new Float32Array(images.length * config.hidden_size);
       for (let i = 0; i < images.length; i += batchSize) {
         const part = images.slice(i, i + batchSize);
-        const px = await imagePixels(part, preprocess);
+        const px = await vitProcessorPixels(part, preprocess);
         const e = tf.tidy(() => encoder.embed(px, part.length));
         out.set((await e.data()) as Float32Array, i * config.hidden_size);
         e.dispose();

@@ -40,8 +40,17 @@ export interface DeviceTrainingTask {
   modules: Record<string, ParameterSet>;
   /** Loss and gradients of 0-based global step `step` (randomness from `rng` or `step`). */
   step(step: number, rng: SeededRandom): Promise<DeviceStepResult>;
-  /** Validation loss on the current (device) parameters. */
-  validate?: () => Promise<number>;
+  /**
+   * Validation loss on the current (device) parameters after `stepsDone` steps; evaluated every
+   * `evalEvery` steps and at the end, or exactly when `validateAfter` says.
+   */
+  validate?: (stepsDone: number) => Promise<number>;
+  /**
+   * When given, validation runs after a step exactly when this returns true for the steps done
+   * (K's loop) — not before the first step, not at the end otherwise; `evalEvery` is then
+   * unused. As the host trainer's (`TrainingTask.validateAfter`).
+   */
+  validateAfter?: (stepsDone: number) => boolean;
 }
 
 /** Options of `runDeviceResumableTraining`: the host trainer's, with a device task. */
@@ -191,7 +200,7 @@ export async function runDeviceResumableTraining(
     const validate = async () => {
       if (!task.validate) return;
       await readLosses();
-      const v = await task.validate();
+      const v = await task.validate(step);
       if (!Number.isFinite(v)) {
         throw new KitError(`${opts.label}: validation loss is ${v} at step ${step}`);
       }
@@ -207,7 +216,7 @@ export async function runDeviceResumableTraining(
     const bar = opts.quiet
       ? null
       : new ProgressBar(opts.label, c.steps, { unit: "steps", start: step });
-    if (step === 0 && valHistory.length === 0) await validate();
+    if (step === 0 && valHistory.length === 0 && !task.validateAfter) await validate();
     const stopAt = Math.min(c.steps, opts.stopAfterSteps ?? c.steps);
     while (step < stopAt) {
       const { loss, grads } = await task.step(step, rng);
@@ -225,8 +234,12 @@ export async function runDeviceResumableTraining(
       step += 1;
       bar?.tick();
       if (step % readEvery === 0) await readLosses();
-      if (c.evalEvery > 0 && step % c.evalEvery === 0 && step < c.steps) await validate();
-      if (step === c.steps) await validate();
+      if (task.validateAfter) {
+        if (task.validateAfter(step)) await validate();
+      } else {
+        if (c.evalEvery > 0 && step % c.evalEvery === 0 && step < c.steps) await validate();
+        if (step === c.steps) await validate();
+      }
       if (step % c.checkpointEvery === 0 || step === stopAt) await save();
     }
     await readLosses();

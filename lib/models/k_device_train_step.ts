@@ -12,7 +12,7 @@ import { installWebGpuUniformCache } from "../backend/webgpu_uniform_cache.ts";
 import type { TokenBatch, XlmRobertaEncoder } from "../encoders/xlm_roberta_encoder.ts";
 import { DeviceAdam, type DeviceAdamOptions } from "../optim/device_adam.ts";
 import { KitError } from "../util/kit_error.ts";
-import { type KImageCaptionBatch, kImageCaptionLoss, type KTowers } from "./k_train_step.ts";
+import { type KImageCaptionBatch, kLoss, type KTowers } from "./k_loss.ts";
 
 /** The modules of K's model. */
 export type KModule = "text" | "image" | "head";
@@ -122,17 +122,10 @@ export class KDeviceTrainer {
         nameOf.set(v.name, `${k}/${n}`);
       }
     }
-    const c = m.image.config;
-    const patches = tf.tensor2d(m.image.patchify(batch.pixels, batch.images), [
-      batch.images * m.image.numPatches,
-      c.num_channels * c.patch_size * c.patch_size,
-    ]);
     const { value, grads } = tf.variableGrads(
-      () =>
-        tf.tidy(() => kImageCaptionLoss(m, batch, deviceEmbeddingInput(m.text, tokens), patches)),
+      () => tf.tidy(() => kLoss(m, batch, deviceEmbeddingInput(m.text, tokens))),
       varList,
     );
-    patches.dispose();
     const named: Record<string, tf.Tensor> = {};
     for (const [vn, g] of Object.entries(grads)) named[nameOf.get(vn)!] = g;
     this.optimiser.step(named, lr);

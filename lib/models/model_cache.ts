@@ -7,7 +7,7 @@ import { hasContentHash } from "../io/safetensors.ts";
  * Version of the kit's model-training code. Bump it when a change to lib/models or
  * lib/encoders changes what training produces: every cached model is then retrained.
  */
-export const MODEL_CODE_VERSION = "2025-k-mini-2";
+export const MODEL_CODE_VERSION = "2025-k-mini-3";
 
 /**
  * The cache folder of a trained model: `cacheDir()/models/<name>@<hash>`, the hash covering its
