@@ -122,6 +122,8 @@ function kArtifacts(): Record<string, Rows> {
       t1("multilingual", "in-xlmr", 0.80),
       t1("multilingual-qu", "in-xlmr", 0.79),
       { ...t1("xlmr", "all", 0.2), score: "xsim" },
+      // Eng-Pivot's claims are decided on xsim, the score compared with its published value
+      { ...t1("eng-pivot", "all", 0.622), score: "xsim" },
     ]),
     "K-T1-LANGS": withInDomain([
       ...langs("multilingual", { es: 0.8, hi: 0.6, quy_Latn: 0.18 }),
@@ -305,20 +307,22 @@ function langIdSeries(head: string, spec: { p: number; draws: number }): ItemSer
 
 function synthItems(s: Synth): ItemOutcomes[] {
   const kt1: ItemSeries[] = Object.entries(s.bitext).flatMap(([setup, langs]) =>
-    Object.entries(langs).flatMap(([lang, p]) => [
-      {
-        key: { setup, benchmark: "flores", lang, score: "cosine" },
-        groups: BITEXT_GROUPS[lang]!,
-        space: "flores",
-        values: ones(p, N_K),
-      },
-      {
-        key: { setup, benchmark: "in-domain", lang, score: "cosine" },
-        groups: BITEXT_GROUPS[lang]!.map((g) => `in-domain:${g}`),
-        space: "in-domain",
-        values: ones(s.inDomain?.[setup]?.[lang] ?? p, N_K),
-      },
-    ])
+    Object.entries(langs).flatMap(([lang, p]) =>
+      (["cosine", "xsim"] as const).flatMap((score) => [
+        {
+          key: { setup, benchmark: "flores", lang, score },
+          groups: BITEXT_GROUPS[lang]!,
+          space: "flores",
+          values: ones(p, N_K),
+        },
+        {
+          key: { setup, benchmark: "in-domain", lang, score },
+          groups: BITEXT_GROUPS[lang]!.map((g) => `in-domain:${g}`),
+          space: "in-domain",
+          values: ones(s.inDomain?.[setup]?.[lang] ?? p, N_K),
+        },
+      ])
+    )
   );
   const kt2: ItemSeries[] = Object.entries(s.xnli).flatMap(([setup, p]) =>
     ["en", "es"].map((lang) => ({
@@ -912,4 +916,30 @@ Deno.test("tools/claims.ts prints intervals and a holds / does not hold / inconc
     assert.match(bad.stderr, /K-T2\.json: not valid JSON/);
     assert.doesNotMatch(bad.stderr, /^\s+at /m);
   });
+});
+
+Deno.test("K2b excludes only Quechua (qu, qu_*, quy_Latn): K'iche' (quc) counts among the other languages", () => {
+  for (const profile of ["mini", "paper"] as const) {
+    const k2b = claimsForProfile(profile).find((c) => c.id === "K2b")!;
+    assert.equal(k2b.test.kind, "otherLanguagesNotHurt");
+    const re = new RegExp((k2b.test as { exclude: string }).exclude);
+    for (const q of ["qu", "qu_PE", "qu@x", "quy_Latn"]) assert.ok(re.test(q), q);
+    for (const other of ["quc", "quc_Latn", "quc_GT", "es", "que"]) {
+      assert.ok(!re.test(other), other);
+    }
+  }
+});
+
+Deno.test("K1a/K1b decide on the score K-T1 compares with the published value for each setup (xsim for Eng-Pivot, cosine for the image-tuned setups); K3a is marked as the kit's extension", () => {
+  const c = Object.fromEntries(claimsForProfile("paper").map((x) => [x.id, x]));
+  const where = (id: string, side: "a" | "b") =>
+    (c[id]!.test as unknown as Record<string, { where: Record<string, string> }>)[side]!.where;
+  assert.equal(where("K1b", "a").setup, "eng-pivot");
+  assert.equal(where("K1b", "a").score, "xsim");
+  assert.equal(where("K1b", "b").score, "cosine");
+  assert.equal(where("K1a", "a").score, "cosine");
+  assert.equal(where("K1a", "b").score, "cosine");
+  assert.match(c.K3a!.claim, /kit's extension/);
+  assert.match(c.K3a!.source, /kit's extension/);
+  assert.doesNotMatch(c.K3b!.claim, /extension/);
 });

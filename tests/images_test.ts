@@ -17,6 +17,8 @@ import {
   sniffImageBytes,
 } from "../lib/images/mod.ts";
 import { KitError } from "../lib/util/kit_error.ts";
+import { vitProcessorPixels, vitProcessorResize } from "../lib/encoders/vit_image_processor.ts";
+import type { VitConfig } from "../lib/encoders/encoder_config.ts";
 
 const registry = new DataRegistry({
   mirror: Deno.env.get("KIT_DATA_MIRROR") ?? "../shared/data",
@@ -261,4 +263,24 @@ Deno.test("prepareImage() with fit \"clip\" stores exactly D's CLIP input (Pillo
   assert.equal(maxAbsDiff(new Uint8Array(data), want.data), 0);
   const again = clipResizeCrop({ data: new Uint8Array(data), width: 224, height: 224 });
   assert.deepEqual(again.data, want.data);
+});
+
+Deno.test("vitProcessorResize() equals PIL's convert('RGB') + resize(BILINEAR) (K's ViTImageProcessor input) bit for bit, down- and upsampling (tests/fixtures/make_vit_preprocess.py)", async () => {
+  const dir = new URL("./fixtures/vit_preprocess/", import.meta.url).pathname;
+  const golden = JSON.parse(await Deno.readTextFile(`${dir}golden.json`)) as {
+    cases: Record<string, { size: number; pixels: number[] }>;
+  };
+  for (const [name, c] of Object.entries(golden.cases)) {
+    const img = await vitProcessorResize(await Deno.readFile(`${dir}${name}.png`), c.size);
+    assert.equal(img.width, c.size);
+    assert.deepEqual(Array.from(img.data), c.pixels, name);
+  }
+  // the normalised pixels: (x / 255 − 0.5) / 0.5, channel-major
+  const px = await vitProcessorPixels([await Deno.readFile(`${dir}up_rgb.png`)], {
+    image_size: 24,
+    num_channels: 3,
+  } as VitConfig);
+  const g = golden.cases.up_rgb!.pixels;
+  assert.ok(Math.abs(px[1]! - (g[3]! / 255 - 0.5) / 0.5) < 1e-6);
+  assert.ok(Math.abs(px[24 * 24]! - (g[1]! / 255 - 0.5) / 0.5) < 1e-6);
 });

@@ -33,3 +33,26 @@ Deno.test("kPaperStep() rejects steps past the last epoch and empty epochs", () 
   assert.throws(() => kPaperStep(0, 0), KitError);
   assert.throws(() => kPaperBatchesPerEpoch(0), KitError);
 });
+
+Deno.test("kPaperStep(): dropout (training mode) exactly until the first validation of each epoch, as model.train() at epoch start and eval() at validation leave it; the switch keeps it on", () => {
+  const per = 700; // validations after batches 300 and 600 of each epoch
+  const steps = Array.from({ length: per * 10 }, (_, s) => kPaperStep(s, per));
+  for (let e = 0; e < 10; e++) {
+    const ep = steps.filter((s) => s.epoch === e);
+    assert.deepEqual(ep.filter((s) => s.validateAfter).map((s) => s.batch), [300, 600]);
+    // batch 300 trains in train() mode, then validation switches to eval() for the epoch
+    assert.deepEqual(
+      ep.filter((s) => s.trainMode).map((s) => s.batch),
+      Array.from({ length: 301 }, (_, b) => b),
+    );
+  }
+  // epoch 0: the towers thaw at batch 350, already in eval() mode — no dropout on them in epoch 0
+  assert.ok(steps.filter((s) => !s.towersFrozen && s.epoch === 0).every((s) => !s.trainMode));
+  assert.ok(
+    Array.from({ length: per * 10 }, (_, s) => kPaperStep(s, per, undefined, true))
+      .every((s) => s.trainMode),
+  );
+  // an epoch shorter than the validation interval: no validation, training mode throughout
+  const short = Array.from({ length: 200 }, (_, s) => kPaperStep(s, 100));
+  assert.ok(short.every((s) => s.trainMode && !s.validateAfter));
+});

@@ -241,14 +241,27 @@ function syntheticRecords(n: number, partition: "train" | "val" = "train"): KCap
   return out;
 }
 
-Deno.test("over all epochs no caption record contributes two languages (Multilingual, +Quechua)", () => {
+Deno.test("over all epochs no caption record contributes two languages (Multilingual, +Quechua); every record is trained on once an epoch, the last partial batch included", () => {
   const records = syntheticRecords(90);
   for (const setup of ["multilingual", "multilingual-qu", "eng-only"] as const) {
     const set = kTrainingSet(records, setup, 7);
-    const B = 8, steps = 6 * Math.floor(set.train.length / B); // six epochs
+    const B = 8, per = Math.ceil(set.train.length / B), steps = 6 * per; // six epochs
+    assert.notEqual(set.train.length % B, 0, "the fixture has a partial last batch");
     const seen = new Map<string, Set<string>>();
     for (let step = 0; step < steps; step++) {
-      const bt = kBatchTexts(setup, kStepItems(set.train, B, 7, step));
+      const items = kStepItems(set.train, B, 7, step);
+      // drop_last=False: full batches, then the epoch's remainder
+      const last = step % per === per - 1;
+      assert.equal(items.length, last ? set.train.length - (per - 1) * B : B);
+      if (step % per === 0) {
+        const epoch = Array.from({ length: per }, (_, k) => kStepItems(set.train, B, 7, step + k));
+        assert.deepEqual(
+          epoch.flat().map((it) => it.id).sort(),
+          set.train.map((it) => it.id).sort(),
+          "each record exactly once an epoch",
+        );
+      }
+      const bt = kBatchTexts(setup, items);
       bt.ids.forEach((id, t) => {
         const langs = seen.get(id) ?? new Set<string>();
         langs.add(bt.langs[t]!);
@@ -258,9 +271,9 @@ Deno.test("over all epochs no caption record contributes two languages (Multilin
           set.train.find((it) => it.id === id)!.record.captions[bt.langs[t]!],
         );
       });
-      assert.equal(bt.texts.length, B, "one caption per record per step");
+      assert.equal(bt.texts.length, items.length, "one caption per record per step");
     }
-    assert.ok(seen.size > 0.9 * set.train.length, `${setup}: ${seen.size} records seen`);
+    assert.equal(seen.size, set.train.length, `${setup}: ${seen.size} records seen`);
     for (const [id, langs] of seen) {
       assert.equal(langs.size, 1, `${setup}: record ${id} seen in ${[...langs].join(", ")}`);
       assert.equal([...langs][0], set.assignment![id], `${setup}: ${id} off its assignment`);

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import {
   formatPublished,
   PUBLISHED_FILES,
+  publishedProvenance,
   publishedTolerance,
   publishedValue,
   publishedValues,
@@ -78,6 +79,10 @@ Deno.test("validatePublishedFile() names the entry and field that is wrong", () 
     [{ source: "" }, /values\[0\]\.source: expected a non-empty string/],
     [{ table: "Tab 1" }, /values\[0\]\.table: expected "Table N"/],
     [{ std: -1 }, /values\[0\]\.std/],
+    // a value must name its source document, or be flagged secondary and say so
+    [{ source: "SPEC.md §1 line 58" }, /values\[0\]\.source: expected a document of papers\//],
+    [{ source: "SPEC.md §1", secondarySource: true }, /must say "secondary source"/],
+    [{ secondarySource: "yes" }, /secondarySource: expected true or absent/],
   ];
   for (const [patch, msg] of cases) {
     const bad = { ...good, values: [{ ...good.values[0], ...patch }] };
@@ -283,4 +288,21 @@ Deno.test({
     ]);
     assert.deepEqual(rowOf("XNLI average, best row"), [k("Table 2", "eng-pivot", "avg")]);
   },
+});
+
+Deno.test("every published value names its source: a document of papers/ with its line, or flagged secondary (K's 92.6 / 37.1 / 61.8), and is shown with that flag", () => {
+  for (const v of publishedValues()) {
+    assert.ok(
+      /papers\/\d{3}_[0-9a-f]+\.txt line \d+/.test(v.source) ||
+        (v.secondarySource === true && /secondary source/.test(v.source)),
+      `${v.paper} ${v.table}/${v.row}/${v.column}: ${v.source}`,
+    );
+  }
+  const secondary = publishedValues().filter((v) => v.secondarySource).map((v) => v.value);
+  assert.deepEqual(secondary.sort(), [37.1, 61.8, 92.6]);
+  assert.equal(
+    publishedProvenance(publishedValue("K", "Table 2", "eng-pivot", "avg")),
+    "K Table 2 (secondary source)",
+  );
+  assert.equal(publishedProvenance(publishedValue("K", "Table 2", "xlmr", "avg")), "K Table 2");
 });

@@ -76,6 +76,7 @@ await runCli(CLI, async (values) => {
       "n_languages",
       "compared",
       "paper_mean",
+      "paper_source",
     ],
     formats: { eng_to_x: 3, x_to_eng: 3, mean: 3, mean_ci_low: 3, mean_ci_high: 3, paper_mean: 3 },
     caption:

@@ -24,7 +24,10 @@ export function matMulFast(
   transposeA = false,
   transposeB = false,
 ): Tensor2D {
-  if (nativeMatMulActive()) return tf.matMul(a, b, transposeA, transposeB);
+  // WebGPU's matmul reads transposed operands itself: no transpose dispatches (issue 24)
+  if (nativeMatMulActive() || tf.getBackend() === "webgpu") {
+    return tf.matMul(a, b, transposeA, transposeB);
+  }
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const xa = args[0] as Tensor2D, yb = args[1] as Tensor2D;
     const save = args[2] as tf.GradSaveFunc;

@@ -5,3 +5,5 @@ export * from "./openblas.ts";
 export * from "./native_matmul_kernel.ts";
 export * from "./wasm_identity_kernel.ts";
 export * from "./read_into.ts";
+export * from "./webgpu_counters.ts";
+export * from "./webgpu_fused_ops.ts";

@@ -1,5 +1,5 @@
 import { K_SETUPS, type KSetupId } from "../encoders/encoder.ts";
-import { publishedValues } from "../paper/mod.ts";
+import { publishedProvenance, publishedValues } from "../paper/mod.ts";
 import {
   bootstrapInterval,
   type BootstrapOptions,
@@ -46,6 +46,8 @@ export interface KT1Row {
   /** Whether this row's score is the one compared with the published value ("yes"/"no"). */
   compared: string;
   paper_mean: number | null;
+  /** Where `paper_mean` comes from (`K Table 1`, or `K Table 1 (secondary source)`); null without one. */
+  paper_source: string | null;
 }
 
 /** A K-T1-LANGS row (`benchmark` added: `flores` or `stamps`). */
@@ -122,6 +124,12 @@ export function publishedBitext(setup: string, group: string): number | null {
   return v ? v.value / 100 : null;
 }
 
+/** Where the published bitext value of a setup and group comes from, flagged when secondary. */
+export function publishedBitextSource(setup: string, group: string): string | null {
+  const v = publishedValues({ paper: "K", table: "Table 1", row: setup, column: group })[0];
+  return v ? publishedProvenance(v) : null;
+}
+
 /**
  * K-T1 rows of one setup: for each group with at least one language and each score, the mean
  * over languages of eng→x, x→eng and their mean, a percentile bootstrap interval of the mean
@@ -158,6 +166,7 @@ export function bitextGroupRows(
           ? "yes"
           : "no",
         paper_mean: score === publishedScore(setup) ? publishedBitext(setup, group) : null,
+        paper_source: score === publishedScore(setup) ? publishedBitextSource(setup, group) : null,
       });
     }
   }

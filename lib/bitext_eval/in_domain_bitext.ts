@@ -38,10 +38,17 @@ export function localeXlmrGroup(locale: string): XlmrGroup {
   return XLMR_CODES.has(LOCALE_TO_XLMR[lang] ?? lang) ? "in-xlmr" : "not-in-xlmr";
 }
 
+/**
+ * Language codes of Quechua as the kit's benchmarks write them: CLDR `qu` (with `_PE`, `@…`
+ * variants) and FLORES `quy_Latn` (Ayacucho Quechua) — and not K'iche' (`quc`), a Mayan language
+ * whose code also starts with "qu".
+ */
+export const QUECHUA_LANG = /^(qu|quy)([_@-]|$)/;
+
 /** The K-T1 groups of a dataset locale: `all`, its XLM-R group, and `quechua` for `qu`/`qu_*`. */
 export function localeGroupsOf(locale: string): string[] {
   const g = ["all", localeXlmrGroup(locale)];
-  if (/^qu([_@]|$)/.test(locale)) g.push("quechua");
+  if (QUECHUA_LANG.test(locale)) g.push("quechua");
   return g;
 }
 

@@ -1,6 +1,7 @@
 import { KitError } from "../util/kit_error.ts";
 import type { PublishedValue } from "../paper/published_value.ts";
 import { publishedValues } from "../paper/published_values.ts";
+import { publishedProvenance } from "../paper/published_value.ts";
 import { publishedTolerance } from "../paper/tolerance.ts";
 import type { ArtifactStore } from "./artifact_store.ts";
 
@@ -14,6 +15,8 @@ export interface PaperCheckRow {
   published: number;
   /** The published std, or null where the paper gives none. */
   std: number | null;
+  /** `K Table 1`, or `K Table 1 (secondary source)` for a number not in the source documents. */
+  source: string;
   /** The std or the stated default (lib/paper `publishedTolerance`). */
   tolerance: number;
   /** In the published unit (K: percent; the K artifacts' fractions are multiplied by 100). */
@@ -92,6 +95,7 @@ export function paperCheckRows(store: ArtifactStore): PaperCheckRow[] {
       column: v.column,
       published: v.value,
       std: v.std ?? null,
+      source: publishedProvenance(v),
       tolerance: tol,
     };
     const t = store.get(loc.artifact);

@@ -147,6 +147,7 @@ export async function writeClaimsArtifact(opts: ClaimsOptions = {}): Promise<Cla
           "column",
           "published",
           "std",
+          "source",
           "tolerance",
           "regenerated",
           "diff",

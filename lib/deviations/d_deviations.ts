@@ -68,6 +68,19 @@ export const D_DEVIATIONS: readonly Deviation[] = [
     affects: D_ALL,
   },
   {
+    id: "d-wit-grouping-key",
+    paper: "D",
+    topic: "which WIT rows are one image",
+    authors:
+      "build_webdataset.py (mattiadri/crosslingual-contrastive e2a8979) groups rows by the raw image_url column (polars group_by, no whitespace strip, http:// and https:// spellings of one file in separate groups) and keeps groups covering all 9 languages; the key sha256(normalize_url(url))[:20] is computed afterwards",
+    kit:
+      "lib/sources/wit.ts groups rows by witImageKey of the trimmed URL with http://upload.wikimedia.org/ upgraded to https:// (normaliseWitUrl): rows differing only in surrounding whitespace or that scheme count as one image",
+    reason:
+      "the same on WIT v1, whose image_url values are https://upload.wikimedia.org/… without surrounding whitespace; not checked on the real shards here (the offline data mirror has no WIT), so listed",
+    profiles: ["paper"],
+    affects: D_ALL,
+  },
+  {
     id: "d-encoder-runtime",
     paper: "D",
     topic: "encoder runtime and precision",

@@ -39,10 +39,22 @@ export const K_DEVIATIONS: readonly Deviation[] = [
     authors:
       "xlm-roberta-large (1024-d) and google/vit-base-patch16-224-in21k (768-d) → 512-d projections; align_roberta.py (Eng-Pivot) defaults to sentence-transformers/paraphrase-xlm-r-multilingual-v1 (SENT_MODEL = True) although its flores-sts.py loads xlm-roberta-large",
     kit:
-      "mini: the kit's masked-LM XLM-R analog and stamp-classification ViT analog (d = 64, 2 layers, 64×64 images), 64-d projections; Eng-Pivot starts from the same XLM-R analog as the other setups",
-    reason:
-      "large checkpoints cannot be trained on 2 CPU cores; paper K ([K]) starts every setup from xlm-roberta-large",
+      "mini: the kit's masked-LM XLM-R analog and stamp-classification ViT analog (d = 64, 2 layers, 64×64 images), 64-d projections",
+    reason: "large checkpoints cannot be trained on 2 CPU cores",
     profiles: ["mini"],
+    affects: TRAINED,
+  },
+  {
+    id: "k-eng-pivot-base-model",
+    paper: "K",
+    topic: "Eng-Pivot's base encoder",
+    authors:
+      "align_roberta.py (nkrasner/cl-clip-align d75b729) sets SENT_MODEL = True, so Eng-Pivot is trained from sentence-transformers/paraphrase-xlm-r-multilingual-v1 (an XLM-R-base model already tuned on paraphrase and translation pairs, 768-d); that folder's flores-sts.py builds the model on xlm-roberta-large (1024-d), which could not load such a checkpoint",
+    kit:
+      "mini: Eng-Pivot starts from the same XLM-R analog as the other setups. Paper profile: by default from the same XLM-R folder (xlm-roberta-large); KIT_K_ENG_PIVOT_TEXT_MODEL=<folder> trains it from another Hugging Face folder, e.g. sentence-transformers/paraphrase-xlm-r-multilingual-v1 as SENT_MODEL = True does (the kit neither fetches that folder nor has tested it)",
+    reason:
+      "the repository contradicts itself on Eng-Pivot's base (training script vs its own evaluation script) and the paper's text calls every setup a tuned XLM-R, so the default keeps one base and the setups differ only in their training signal; the mini profile has no paraphrase-tuned analog",
+    profiles: ["mini", "paper"],
     affects: TRAINED,
   },
   {
@@ -65,7 +77,7 @@ export const K_DEVIATIONS: readonly Deviation[] = [
     authors:
       "batch 32 images (or 32 caption records), 10 epochs, shuffled each epoch, the last partial batch kept (DataLoader drop_last = False)",
     kit:
-      "mini: batch 32 records, 300 steps (about 3.5 epochs of the 2,775 train records: 501 stamps + 2,274 emoji drawings of 1,273 train concepts), reshuffled each epoch (seeded), the last partial batch of an epoch dropped",
+      "mini: batch 32 records, 300 steps (about 3.4 epochs of 87 batches of the 2,775 train records: 501 stamps + 2,274 emoji drawings of 1,273 train concepts), reshuffled each epoch (seeded), the last partial batch of each epoch kept; the run ends inside its 4th epoch. Paper profile: 10 epochs of ceil(records / 32) batches, as the authors",
     reason: "training time on 2 CPU cores (the first mini reproduce stays within 15 minutes)",
     profiles: ["mini"],
     affects: TRAINED,
@@ -77,7 +89,7 @@ export const K_DEVIATIONS: readonly Deviation[] = [
     authors:
       "encoders frozen while batch_idx / len(loader) < 0.5 in epoch 0 (projections and scale train)",
     kit:
-      "mini: towers frozen for the first 43 steps (≈ half of the first epoch of 86 steps: 2,775 train records / 32)",
+      "mini: towers frozen for the first 43 steps (≈ half of the first epoch of 87 batches: 2,775 train records / 32). Both profiles: a frozen tower gets no gradient, so its Adam moments and step count start when it thaws, as torch.optim.Adam with requires_grad = False (tests/k_torch_reference_test.ts)",
     reason:
       "a fixed step count keeps the plan independent of the record count; it is the same fraction",
     profiles: ["mini"],
@@ -88,11 +100,11 @@ export const K_DEVIATIONS: readonly Deviation[] = [
     paper: "K",
     topic: "dropout",
     authors:
-      "model.train(): Hugging Face's dropout from each tower's config while fine-tuning (xlm-roberta-large: hidden and attention 0.1; vit-base-patch16-224-in21k: 0.0)",
+      "Hugging Face's dropout from each tower's config (xlm-roberta-large: hidden and attention 0.1; vit-base-patch16-224-in21k: 0.0), in train() mode only: train() calls model.train() at the start of each epoch and model.eval() for validation (after batch 300) and never model.train() again within the epoch, so dropout is on only for batches 0–300 of each epoch — and never on the towers after they thaw in epoch 0",
     kit:
-      "mini: no dropout anywhere (training is deterministic given the seed). Paper profile: the same sites and rates, from each model folder's config (lib/encoders/dropout.ts), seeded per step (masks differ from torch's RNG), off in validation and evaluation",
+      "paper profile: authors' code behaviour, reproduced — the same sites and rates from each model folder's config (lib/encoders/dropout.ts), seeded per step (masks differ from torch's RNG), on from each epoch's start until its first validation, off in validation and evaluation; KIT_K_DROPOUT_THROUGHOUT=1 keeps it on at every training step instead. Mini: no dropout anywhere (training is deterministic given the seed)",
     reason:
-      "the mini plan keeps its outputs fixed (no dropout was ever part of it); evaluation runs in inference mode in both profiles",
+      "the published numbers came from the authors' effective behaviour, so the paper profile reproduces it; the mini plan keeps its outputs fixed (no dropout was ever part of it)",
     profiles: ["mini"],
     affects: TRAINED,
   },
@@ -125,11 +137,11 @@ export const K_DEVIATIONS: readonly Deviation[] = [
     paper: "K",
     topic: "validation cadence and loss",
     authors:
-      "validate every 300 batches (batch_idx > 0, so never before training), mean of per-batch val losses; keep the lowest",
+      "validate after a batch whose within-epoch index is a positive multiple of 300 (batch_idx > 0 and batch_idx % 300 == 0: never before training, not after the last step otherwise), on val batches of a shuffled DataLoader, the loss the plain mean of per-batch losses; save the model at the lowest (nothing is saved if no validation ran)",
     kit:
-      "mini: validate every 30 steps and after the last; the step-0 validation is plotted but never selected; val loss weighted by captions (Eng-Pivot: by non-English captions)",
+      "both profiles as the authors (seeded shuffle of the val batches per validation, last val batch partial, plain mean). Mini: the interval is 30 batches (validations after within-epoch batches 30 and 60 of each 87-batch epoch); a run in which no validation happened keeps its last parameters",
     reason:
-      "300-step runs need a denser cadence; weighting makes a short last batch count by its size",
+      "an interval of 300 never fires in an 87-batch epoch; 30 keeps two validations an epoch",
     profiles: ["mini"],
     affects: TRAINED,
   },
@@ -139,9 +151,9 @@ export const K_DEVIATIONS: readonly Deviation[] = [
     topic: "one language per caption record",
     authors: "a precomputed `_singles` caption file (how languages were drawn is not published)",
     kit:
-      "mini: seeded balanced draw per record (least-used language among those the record has, an image's records on different languages), train and val drawn separately, recorded in K-TRAIN's training.json",
+      "both profiles: seeded balanced draw per record (least-used language among those the record has, an image's records on different languages), train and val drawn separately, recorded in K-TRAIN's training.json (paper profile: over the records of the translations file)",
     reason: "their file is not in the repository; the kit states its own procedure",
-    profiles: ["mini"],
+    profiles: ["mini", "paper"],
     affects: TRAINED,
   },
   {
@@ -160,10 +172,11 @@ export const K_DEVIATIONS: readonly Deviation[] = [
     id: "k-image-preprocessing",
     paper: "K",
     topic: "image input",
-    authors: "ViTImageProcessor: resize to 224×224, rescale, normalise with mean = std = 0.5",
+    authors:
+      "PIL Image.open(...).convert('RGB'), then ViTImageProcessor: resize to 224×224 with PIL's BILINEAR (antialiased when downsampling), rescale 1/255, normalise with mean = std = 0.5",
     kit:
-      "mini: stamps and emoji rendered at 64×64 through the kit's pixel pipeline (lib/encoders/image_pixels.ts)",
-    reason: "mini ViT analog works on 64×64 images",
+      "mini: stamps and emoji rendered at 64×64 through the kit's pixel pipeline (lib/encoders/image_pixels.ts: transparency composited on white, sharp's linear resize). Paper profile: as the authors — PIL's convert and BILINEAR resize bit for bit (lib/encoders/vit_image_processor.ts, checked against a Pillow fixture, tests/fixtures/make_vit_preprocess.py); the JPEG decoder is libvips's (libjpeg-turbo), not PIL's",
+    reason: "the mini ViT analog works on 64×64 renderings of the mini dataset",
     profiles: ["mini"],
     affects: ["K-TRAIN", "K-F2", "K-RET", "K-T1", "K-T1-LANGS", "K-F1", "K-T2"],
   },

@@ -22,7 +22,10 @@ export function batchMatMulFast(
   transposeA = false,
   transposeB = false,
 ): tf.Tensor3D {
-  if (nativeMatMulActive()) return tf.matMul(a, b, transposeA, transposeB);
+  // WebGPU's matmul reads transposed operands itself: no transpose dispatches (issue 24)
+  if (nativeMatMulActive() || tf.getBackend() === "webgpu") {
+    return tf.matMul(a, b, transposeA, transposeB);
+  }
   const t = (x: tf.Tensor) => tf.transpose(x, [0, 2, 1]);
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const xa = args[0] as tf.Tensor3D, yb = args[1] as tf.Tensor3D;

@@ -1,5 +1,6 @@
 import { tf } from "../backend/tf.ts";
 import { KitError } from "../util/kit_error.ts";
+import { fusedDropout, webGpuFusedOpsActive } from "../backend/webgpu_fused_ops.ts";
 
 /** Dropout probabilities of a tower in training mode (Hugging Face's config names). */
 export interface DropoutRates {
@@ -35,6 +36,8 @@ export class Dropout {
     const rate = this.rates[which];
     if (rate === 0) return x;
     const site = this.#site++;
+    // WebGPU: the mask drawn on the device from (seed, site, index), nothing uploaded (issue 24)
+    if (webGpuFusedOpsActive()) return fusedDropout(x, rate, `${this.seed}:${site}`);
     return tf.dropout(x, rate, undefined, `${this.seed}:${site}`) as T;
   }
 }

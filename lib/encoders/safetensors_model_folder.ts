@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { tf } from "../backend/tf.ts";
 import { KitError } from "../util/kit_error.ts";
 import { readEncoderConfig, type VitConfig, type XlmRobertaConfig } from "./encoder_config.ts";
-import { imagePixels } from "./image_pixels.ts";
+import { vitProcessorPixels } from "./vit_image_processor.ts";
 import { VitEncoder } from "./vit_encoder.ts";
 import { makeBatchTokenizer } from "./pretrained/token_batch.ts";
 import { loadTransformers } from "./pretrained/transformers_runtime.ts";
@@ -70,6 +70,11 @@ export interface SafetensorsTextModelOptions {
    * config's position table allows).
    */
   maxLength?: number;
+  /**
+   * Keep the word-embedding table on the host only, gathered in JavaScript (default true); false
+   * puts it on the device like every other parameter (device-resident training, issue 24).
+   */
+  hostWordEmbeddings?: boolean;
 }
 
 /** A TF.js XLM-R model folder with its own tokenizer, embedding texts by masked mean pooling. */
@@ -118,7 +123,9 @@ export async function loadSafetensorsTextModel(
       } has ${c.max_position_embeddings}`,
     );
   }
-  const encoder = new XlmRobertaEncoder(c, { hostWordEmbeddings: true });
+  const encoder = new XlmRobertaEncoder(c, {
+    hostWordEmbeddings: opts.hostWordEmbeddings ?? true,
+  });
   try {
     await loadSafetensorsWeights(encoder, join(folder, "model.safetensors"));
     const tjs = await loadTransformers();
@@ -266,7 +273,7 @@ export async function loadSafetensorsImageModel(
       for (let i = 0; i < images.length; i += batchSize) {
         const part = images.slice(i, i + batchSize);
         const names = part.map((_, j) => labels?.[i + j] ?? `image ${i + j}`);
-        const px = await imagePixels(part, preprocess, names);
+        const px = await vitProcessorPixels(part, preprocess, names);
         const e = tf.tidy(() => encoder.embed(px, part.length));
         out.set((await e.data()) as Float32Array, i * config.hidden_size);
         e.dispose();

@@ -1,6 +1,13 @@
 import { tf } from "../backend/tf.ts";
 import { matMulFast } from "../backend/matmul.ts";
 import { batchMatMulFast } from "./batch_mat_mul.ts";
+import {
+  addBias,
+  fusedAttention,
+  fusedAttentionWithProbs,
+  fusedLayerNorm,
+  webGpuFusedOpsActive,
+} from "../backend/webgpu_fused_ops.ts";
 
 /**
  * A Hugging Face `nn.Linear`: `y = x·Wᵀ + b` with `W` stored `[out, in]`, so checkpoint
@@ -8,6 +15,7 @@ import { batchMatMulFast } from "./batch_mat_mul.ts";
  */
 export function linear(x: tf.Tensor2D, weight: tf.Tensor, bias: tf.Tensor | null): tf.Tensor2D {
   const y = matMulFast(x, weight as tf.Tensor2D, false, true);
+  if (bias && webGpuFusedOpsActive()) return addBias(y, bias);
   return (bias ? tf.add(y, bias) : y) as tf.Tensor2D;
 }
 
@@ -18,6 +26,8 @@ export function layerNorm(
   beta: tf.Tensor,
   eps: number,
 ): tf.Tensor2D {
+  // WebGPU: one fused kernel pair (issue 24); other backends: the composite below
+  if (webGpuFusedOpsActive()) return fusedLayerNorm(x, gamma, beta, eps);
   const mean = tf.mean(x, 1, true);
   const xc = tf.sub(x, mean);
   const variance = tf.mean(tf.square(xc), 1, true);
@@ -54,6 +64,15 @@ export function selfAttention(
 ): tf.Tensor2D {
   const d = x.shape[1];
   const dh = d / heads;
+  if (webGpuFusedOpsActive()) {
+    // WebGPU: attention on the projections' layout, no head transposes (issue 24)
+    const q = linear(x, w.qW, w.qB), k = linear(x, w.kW, w.kB), v = linear(x, w.vW, w.vB);
+    const mask = maskBias ? tf.reshape(maskBias, [batch, length]) as tf.Tensor2D : null;
+    const ctx = dropProbs
+      ? fusedAttentionWithProbs(q, k, v, batch, length, heads, mask, dropProbs)
+      : fusedAttention(q, k, v, batch, length, heads, mask);
+    return linear(ctx, w.oW, w.oB);
+  }
   const split = (t: tf.Tensor2D) =>
     tf.reshape(tf.transpose(tf.reshape(t, [batch, length, heads, dh]), [0, 2, 1, 3]), [
       batch * heads,

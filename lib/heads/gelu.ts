@@ -1,5 +1,6 @@
 import { tf } from "../backend/tf.ts";
 import type { Tensor } from "../backend/tf.ts";
+import { fusedGelu, webGpuFusedOpsActive } from "../backend/webgpu_fused_ops.ts";
 
 const INV_SQRT2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -17,6 +18,8 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
  * ```
  */
 export function gelu<T extends Tensor>(x: T): T {
+  // WebGPU: one fused kernel each way (issue 24); other backends: the ops below
+  if (webGpuFusedOpsActive()) return fusedGelu(x);
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const input = args[0] as Tensor;
     const save = args[1] as tf.GradSaveFunc;

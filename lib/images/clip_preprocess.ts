@@ -31,14 +31,28 @@ function bicubic(x: number): number {
   return 0;
 }
 
-/** Pillow's `precompute_coeffs` + `normalize_coeffs_8bpc` for the bicubic filter (support 2). */
+function bilinear(x: number): number {
+  if (x < 0) x = -x;
+  return x < 1 ? 1 - x : 0;
+}
+
+/** Pillow's resampling filters used here: the function and its support (`Resample.c`). */
+const FILTERS = { bicubic: { fn: bicubic, support: 2 }, bilinear: { fn: bilinear, support: 1 } };
+type PilFilter = keyof typeof FILTERS;
+
+/**
+ * Pillow's `precompute_coeffs` + `normalize_coeffs_8bpc` for a filter (bicubic: support 2;
+ * bilinear: support 1), widened by the scale when downsampling (Pillow's antialiasing).
+ */
 function coefficients(
   inSize: number,
   outSize: number,
+  filter: PilFilter = "bicubic",
 ): { bounds: Int32Array; kk: Int32Array; ksize: number } {
+  const f = FILTERS[filter];
   const scale = inSize / outSize;
   const filterscale = Math.max(1, scale);
-  const support = 2 * filterscale;
+  const support = f.support * filterscale;
   const ksize = Math.ceil(support) * 2 + 1;
   const bounds = new Int32Array(outSize * 2);
   const kk = new Int32Array(outSize * ksize);
@@ -50,7 +64,7 @@ function coefficients(
     const xmax = Math.min(inSize, Math.trunc(center + support + 0.5)) - xmin;
     let ww = 0;
     for (let x = 0; x < xmax; x++) {
-      w[x] = bicubic((x + xmin - center + 0.5) * ss);
+      w[x] = f.fn((x + xmin - center + 0.5) * ss);
       ww += w[x]!;
     }
     for (let x = 0; x < xmax; x++) {
@@ -74,18 +88,30 @@ function clip8(ss: number): number {
  * that keeps its size is not resampled.
  */
 export function pilBicubicResize(img: RgbImage, outW: number, outH: number): RgbImage {
+  return pilResize(img, outW, outH, "bicubic");
+}
+
+/**
+ * `Image.resize((outW, outH), Image.BILINEAR)` of an RGB image, bit for bit as Pillow does it
+ * (with its antialiasing: the triangle filter widened by the scale when downsampling) — Hugging
+ * Face's `ViTImageProcessor` resize (`resample` 2).
+ */
+export function pilBilinearResize(img: RgbImage, outW: number, outH: number): RgbImage {
+  return pilResize(img, outW, outH, "bilinear");
+}
+
+function pilResize(img: RgbImage, outW: number, outH: number, filter: PilFilter): RgbImage {
   const { width: w, height: h, data } = img;
+  const name = filter === "bicubic" ? "pilBicubicResize" : "pilBilinearResize";
   if (!Number.isInteger(outW) || !Number.isInteger(outH) || outW < 1 || outH < 1) {
-    throw new KitError(
-      `pilBicubicResize: output size must be positive integers, got ${outW}×${outH}`,
-    );
+    throw new KitError(`${name}: output size must be positive integers, got ${outW}×${outH}`);
   }
   if (data.length !== w * h * 3) {
-    throw new KitError(`pilBicubicResize: ${data.length} bytes for a ${w}×${h} RGB image`);
+    throw new KitError(`${name}: ${data.length} bytes for a ${w}×${h} RGB image`);
   }
   let cur = data, curW = w;
   if (outW !== w) {
-    const { bounds, kk, ksize } = coefficients(w, outW);
+    const { bounds, kk, ksize } = coefficients(w, outW, filter);
     const tmp = new Uint8Array(outW * h * 3);
     for (let y = 0; y < h; y++) {
       for (let xx = 0; xx < outW; xx++) {
@@ -101,7 +127,7 @@ export function pilBicubicResize(img: RgbImage, outW: number, outH: number): Rgb
     curW = outW;
   }
   if (outH !== h) {
-    const { bounds, kk, ksize } = coefficients(h, outH);
+    const { bounds, kk, ksize } = coefficients(h, outH, filter);
     const out = new Uint8Array(curW * outH * 3);
     for (let yy = 0; yy < outH; yy++) {
       const ymin = bounds[yy * 2]!, ymax = bounds[yy * 2 + 1]!, k = yy * ksize;

@@ -1,4 +1,5 @@
 import { KitError } from "../util/kit_error.ts";
+import { type KLoopStep, kLoopStep } from "./k_epoch_loop.ts";
 
 /**
  * Paper K's fine-tuning settings as its code runs them (nkrasner/cl-clip-align,
@@ -24,17 +25,22 @@ export type KPaperHyperparameters = {
   -readonly [K in keyof typeof K_PAPER_HYPERPARAMETERS]: number;
 };
 
-/** What K's code does at one global step. */
-export interface KPaperStep {
-  epoch: number;
-  /** `batch_idx` within the epoch. */
-  batch: number;
+/**
+ * What K's code does at one global step: {@link kLoopStep}'s epoch, batch, frozen towers,
+ * validation after the step (the model kept if its loss is the lowest) and training mode, and
+ * the learning rate.
+ */
+export interface KPaperStep extends KLoopStep {
   /** Learning rate of this step (constant within an epoch). */
   lr: number;
-  /** Towers frozen at this step (only projections and scale train). */
-  towersFrozen: boolean;
-  /** Run validation after this step (and keep the model if its loss is the lowest). */
-  validateAfter: boolean;
+}
+
+/** Steps of epoch 0 with the towers frozen: batches with `batch_idx / batchesPerEpoch < f`. */
+export function kPaperFreezeSteps(
+  batchesPerEpoch: number,
+  hp: KPaperHyperparameters = K_PAPER_HYPERPARAMETERS,
+): number {
+  return Math.min(batchesPerEpoch, Math.ceil(batchesPerEpoch * hp.freezeFraction));
 }
 
 /** Batches per epoch for `trainImages` images (the last batch may be smaller, as DataLoader's). */
@@ -48,11 +54,15 @@ export function kPaperBatchesPerEpoch(
   return Math.ceil(trainImages / hp.imagesPerBatch);
 }
 
-/** The plan of global step `step` (0-based) with `batchesPerEpoch` batches an epoch. */
+/**
+ * The plan of global step `step` (0-based) with `batchesPerEpoch` batches an epoch
+ * (`dropoutThroughout`: dropout at every training step instead of K's until-first-validation).
+ */
 export function kPaperStep(
   step: number,
   batchesPerEpoch: number,
   hp: KPaperHyperparameters = K_PAPER_HYPERPARAMETERS,
+  dropoutThroughout = false,
 ): KPaperStep {
   if (!Number.isInteger(batchesPerEpoch) || batchesPerEpoch < 1) {
     throw new KitError(
@@ -63,12 +73,11 @@ export function kPaperStep(
   if (!Number.isInteger(step) || step < 0 || step >= total) {
     throw new KitError(`K plan: step ${step} outside [0, ${total})`);
   }
-  const epoch = Math.floor(step / batchesPerEpoch), batch = step % batchesPerEpoch;
-  return {
-    epoch,
-    batch,
-    lr: hp.lr * (1 - epoch / hp.epochs),
-    towersFrozen: epoch === 0 && batch / batchesPerEpoch < hp.freezeFraction,
-    validateAfter: batch > 0 && batch % hp.validateEvery === 0,
-  };
+  const s = kLoopStep(step, {
+    batchesPerEpoch,
+    freezeSteps: kPaperFreezeSteps(batchesPerEpoch, hp),
+    validateEvery: hp.validateEvery,
+    dropoutThroughout,
+  });
+  return { ...s, lr: hp.lr * (1 - s.epoch / hp.epochs) };
 }

@@ -1,10 +1,11 @@
 import { basename, join, resolve } from "node:path";
 import { kitConfig } from "../config/kit_config.ts";
+import { activeBackend } from "../backend/select_backend.ts";
 import { dataRegistry } from "../data/registry.ts";
 import { loadCocoCaptions } from "../sources/coco_captions.ts";
 import { KitError } from "../util/kit_error.ts";
 import { sha256Hex } from "../util/sha256.ts";
-import { imagePixels } from "../encoders/image_pixels.ts";
+import { vitProcessorPixels } from "../encoders/vit_image_processor.ts";
 import type { DropoutRates } from "../encoders/dropout.ts";
 import {
   loadSafetensorsImageModel,
@@ -17,7 +18,13 @@ import { pretrainedModelsDir } from "../encoders/pretrained/transformers_runtime
 import { ParameterSet } from "../encoders/parameter_set.ts";
 import type { KCaptionRecord } from "./k_caption_records.ts";
 import { kHeadSpecs } from "./k_head_specs.ts";
-import { K_PAPER_HYPERPARAMETERS, type KPaperHyperparameters, kPaperStep } from "./k_paper_plan.ts";
+import {
+  K_PAPER_HYPERPARAMETERS,
+  kPaperBatchesPerEpoch,
+  kPaperFreezeSteps,
+  type KPaperHyperparameters,
+  kPaperStep,
+} from "./k_paper_plan.ts";
 import {
   K_TRAINED_SETUPS,
   type KFineTunePlan,
@@ -159,17 +166,14 @@ export function kPaperFineTunePlan(
       validateEvery: 3,
     }
     : { ...K_PAPER_HYPERPARAMETERS };
-  // kStepItems reshuffles per epoch and leaves out the last partial batch
-  const perEpoch = Math.floor(trainRecords / hp.imagesPerBatch);
-  if (perEpoch < 1) {
+  if (trainRecords < hp.imagesPerBatch) {
     throw new KitError(
       `K paper plan: ${trainRecords} training records, fewer than a batch of ${hp.imagesPerBatch}`,
     );
   }
-  let freezeSteps = 0;
-  while (freezeSteps < perEpoch && kPaperStep(freezeSteps, perEpoch, hp).towersFrozen) {
-    freezeSteps++;
-  }
+  // kStepItems reshuffles per epoch and keeps the last partial batch (drop_last=False)
+  const perEpoch = kPaperBatchesPerEpoch(trainRecords, hp);
+  const freezeSteps = kPaperFreezeSteps(perEpoch, hp);
   const plan: KFineTunePlan = {
     projectionDim: hp.projectionDim,
     batchSize: hp.imagesPerBatch,
@@ -260,14 +264,13 @@ async function paperKSetupsUnlocked(
   const captions = await paperKCaptions({ smoke, translations });
   const nTrain = captions.records.filter((r) => r.partition === "train").length;
   const { plan, hp, lrAt } = kPaperFineTunePlan(nTrain, smoke);
-  const base = {
-    text: await folderFingerprint(folders.text),
-    image: await folderFingerprint(folders.image),
-  };
-  const dropout = {
-    text: await folderDropoutRates(folders.text, hp.dropout),
-    image: await folderDropoutRates(folders.image, hp.dropout),
-  };
+  // Eng-Pivot's own text folder when given (K's align_roberta.py: SENT_MODEL = True, i.e.
+  // sentence-transformers/paraphrase-xlm-r-multilingual-v1); default the XLM-R folder
+  const engPivotText = Deno.env.get("KIT_K_ENG_PIVOT_TEXT_MODEL");
+  const foldersOf = (setup: KTrainedSetup) =>
+    setup === "eng-pivot" && engPivotText ? { ...folders, text: resolve(engPivotText) } : folders;
+  // K's loop leaves dropout on only until each epoch's first validation; the switch keeps it on
+  const dropoutThroughout = Deno.env.get("KIT_K_DROPOUT_THROUGHOUT") === "1";
   const models = {} as Record<KTrainedSetup, PaperKSetupModel>;
   for (const setup of K_TRAINED_SETUPS) {
     const set = kTrainingSet(captions.records, setup, plan.schedule.seed);
@@ -280,8 +283,20 @@ async function paperKSetupsUnlocked(
         ],
       );
     }
+    const setupFolders = foldersOf(setup);
+    const base = {
+      text: await folderFingerprint(setupFolders.text),
+      image: await folderFingerprint(setupFolders.image),
+    };
+    const dropout = {
+      text: await folderDropoutRates(setupFolders.text, hp.dropout),
+      image: await folderDropoutRates(setupFolders.image, hp.dropout),
+    };
     const fingerprint = sha256Hex(JSON.stringify({
-      version: "k-paper-setup/2 (row-sparse word table)",
+      version: "k-paper-setup/3 (per-parameter Adam; K's train/eval modes and validation cadence)",
+      // issue 24: on WebGPU the state stays on the device (dense word table, per-parameter steps)
+      ...(onWebGpu() ? { training: "device-resident (dense word table)" } : {}),
+      dropoutThroughout,
       setup,
       base,
       dropout,
@@ -293,11 +308,12 @@ async function paperKSetupsUnlocked(
       await trainPaperSetup({
         setup,
         set,
-        folders,
+        folders: setupFolders,
         captions,
         plan,
         lrAt,
         dropout,
+        dropoutThroughout,
         dir,
         fingerprint,
         quiet: opts.quiet,
@@ -308,6 +324,11 @@ async function paperKSetupsUnlocked(
   return { folders, captions, plan, hp, models };
 }
 
+/** Whether K's paper setups train with their state on the GPU (the WebGPU backend is active). */
+function onWebGpu(): boolean {
+  return activeBackend()?.name === "webgpu";
+}
+
 async function trainPaperSetup(o: {
   setup: KTrainedSetup;
   set: ReturnType<typeof kTrainingSet>;
@@ -316,15 +337,21 @@ async function trainPaperSetup(o: {
   plan: KFineTunePlan;
   lrAt: (s: number) => number;
   dropout: { text: DropoutRates; image: DropoutRates };
+  dropoutThroughout: boolean;
   dir: string;
   fingerprint: string;
   quiet?: boolean;
 }): Promise<void> {
   const t0 = performance.now();
   const { plan } = o;
-  // the folder's encoder keeps its word table on the host only (gathered in JavaScript; updated
-  // row-sparse below), so the 250k × 1024 table is neither on the device nor copied
-  const src = await loadSafetensorsTextModel(o.folders.text, { maxLength: plan.maxLength });
+  // off WebGPU the folder's encoder keeps its word table on the host only (gathered in
+  // JavaScript; its gradient row-sparse, its update dense Adam), so the 250k × 1024 table is not
+  // on the device; on WebGPU (issue 24) every parameter, the table too, stays on the device
+  const onDevice = onWebGpu();
+  const src = await loadSafetensorsTextModel(o.folders.text, {
+    maxLength: plan.maxLength,
+    hostWordEmbeddings: !onDevice,
+  });
   const text = src.encoder;
   const img = await loadSafetensorsImageModel(o.folders.image);
   const image = img.encoder;
@@ -341,7 +368,7 @@ async function trainPaperSetup(o: {
         }
         return Deno.readFile(p);
       }));
-      return await imagePixels(bytes, img.preprocess);
+      return await vitProcessorPixels(bytes, img.preprocess);
     };
     const training = await runKSetupTraining({
       setup: o.setup,
@@ -357,7 +384,10 @@ async function trainPaperSetup(o: {
       quiet: o.quiet,
       lrAt: o.lrAt,
       dropout: o.dropout,
-      sparseWordEmbeddings: true,
+      dropoutThroughout: o.dropoutThroughout,
+      // host: torch.optim.Adam's dense update of the word table, from its row-sparse gradient;
+      // WebGPU (issue 24): every parameter stays on the device, losses read every 50 steps
+      ...(onDevice ? { deviceState: { readLossEvery: 50 } } : { wordTable: "rows" as const }),
       t0,
     });
     if (!training.completed) return;
@@ -365,7 +395,9 @@ async function trainPaperSetup(o: {
     training.record.data.imageModel = basename(o.folders.image);
     training.record.data.captions = o.captions.source;
     training.record.data.dropout = o.dropout;
-    training.record.data.wordEmbeddings = "row-sparse (lazy) Adam: only looked-up rows updated";
+    training.record.data.wordEmbeddings = onDevice
+      ? "dense Adam (torch.optim.Adam) on the device, from the dense scatter-add gradient"
+      : "dense Adam (torch.optim.Adam) from the row-sparse gradient: every row's moments decay";
     await saveKSetupFolder(o.dir, {
       text,
       image,

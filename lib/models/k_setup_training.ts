@@ -1,15 +1,12 @@
 import { basename, join } from "node:path";
 import { tf } from "../backend/tf.ts";
-import { textToImageCrossEntropy } from "../losses/text_to_image_cross_entropy.ts";
-import { pivotTextCrossEntropy } from "../losses/pivot_text_cross_entropy.ts";
 import { atomicWriteJson } from "../util/atomic_write.ts";
 import { KitError } from "../util/kit_error.ts";
 import { SeededRandom } from "../util/seeded_random.ts";
 import { sha256Hex } from "../util/sha256.ts";
 import { readSafetensors, type SafeTensorInput, writeSafetensors } from "../io/safetensors.ts";
 import type { KSetupId } from "../encoders/encoder.ts";
-import { ParameterSet, type ParameterState } from "../encoders/parameter_set.ts";
-import { linear } from "../encoders/transformer_ops.ts";
+import { ParameterSet } from "../encoders/parameter_set.ts";
 import { type TokenBatch, XlmRobertaEncoder } from "../encoders/xlm_roberta_encoder.ts";
 import { Dropout, type DropoutRates } from "../encoders/dropout.ts";
 import { VitEncoder } from "../encoders/vit_encoder.ts";
@@ -21,13 +18,25 @@ import {
 import { loadSafetensorsWeights, saveSafetensorsWeights } from "../encoders/safetensors_weights.ts";
 import { SubwordTokenizer } from "../encoders/subword_tokenizer.ts";
 import { isComplete, modelCacheDir } from "./model_cache.ts";
-import { moduleGrads } from "./module_grads.ts";
 import { kHeadSpecs } from "./k_head_specs.ts";
+import {
+  type KDropout,
+  kLoss,
+  type KLossBatch,
+  kLossGrads,
+  type KTowers,
+  type KTrainable,
+  kTrainableModules,
+} from "./k_loss.ts";
+import { kBatchesPerEpoch, type KEpochLoop, kLoopStep } from "./k_epoch_loop.ts";
+import { kDeviceSetupStep, runKSetupOnDevice } from "./k_device_setup_training.ts";
+import { deviceEmbeddingInput } from "./k_device_train_step.ts";
 
 export { kHeadSpecs };
 import {
   runResumableTraining,
   type StepResult,
+  type TrainingOutcome,
   type TrainingSchedule,
 } from "./resumable_trainer.ts";
 import {
@@ -221,23 +230,42 @@ export function kBatchTexts(setup: KTrainedSetup, items: readonly KItem[]): KBat
   return out;
 }
 
-/** The items of global step `step`: a seeded reshuffle per epoch, `B` items per step. */
+/**
+ * The items of global step `step`: a seeded reshuffle per epoch (a DataLoader with
+ * `shuffle=True`), `B` items per step, the last batch of an epoch partial (`drop_last=False`:
+ * every record is trained on in every epoch).
+ */
 export function kStepItems(
   items: readonly KItem[],
   batchSize: number,
   seed: number,
   step: number,
 ): KItem[] {
-  const perEpoch = Math.floor(items.length / batchSize);
-  if (perEpoch < 1) {
-    throw new KitError(`K: ${items.length} training records, fewer than a batch of ${batchSize}`);
-  }
+  if (items.length < 1) throw new KitError("K: no training records");
+  const perEpoch = kBatchesPerEpoch(items.length, batchSize);
   const epoch = Math.floor(step / perEpoch);
   const perm = new SeededRandom(seed * 7919 + epoch).shuffle(
     Array.from({ length: items.length }, (_, i) => i),
   );
   const slot = step % perEpoch;
   return perm.slice(slot * batchSize, slot * batchSize + batchSize).map((i) => items[i]!);
+}
+
+/**
+ * The validation batches of one validation: `batchSize` items each in a seeded shuffle (K's
+ * validation DataLoader has `shuffle=True`; `seed` differs per validation), the last partial.
+ */
+export function kValidationBatches(
+  items: readonly KItem[],
+  batchSize: number,
+  seed: number,
+): KItem[][] {
+  const perm = new SeededRandom(seed).shuffle(Array.from({ length: items.length }, (_, i) => i));
+  const out: KItem[][] = [];
+  for (let s = 0; s < perm.length; s += batchSize) {
+    out.push(perm.slice(s, s + batchSize).map((i) => items[i]!));
+  }
+  return out;
 }
 
 /**
@@ -282,7 +310,8 @@ async function trainKSetupUnlocked(opts: {
   }
   const sampleByKey = new Map(opts.samples.map((s) => [s.key, s]));
   const fingerprint = sha256Hex(JSON.stringify({
-    version: "k-setup/2 (one language per record; Eng-Pivot text only)",
+    version:
+      "k-setup/3 (per-parameter Adam; K's epoch loop: last batch kept, within-epoch validation)",
     setup,
     langs,
     train: set.train.map((it) => [it.id, it.lang, it.record.captions]),
@@ -380,15 +409,31 @@ export interface KSetupTrainingInput {
   /**
    * Training-mode dropout of the towers (K's paper plan: Hugging Face's, from each folder's
    * config); seeded per step, in frozen warm-up steps too (PyTorch's `train()` mode), never in
-   * validation. Default none (the mini plan). Callers put it in `fingerprint`.
+   * validation. Applied as K's loop leaves the mode (`kLoopStep().trainMode`: from each epoch's
+   * start until its first validation) unless `dropoutThroughout`. Default none (the mini plan).
+   * Callers put it in `fingerprint`.
    */
   dropout?: { text: DropoutRates; image: DropoutRates };
+  /** Dropout at every training step (a switch; K's code: until each epoch's first validation). */
+  dropoutThroughout?: boolean;
   /**
-   * Row-sparse ("lazy") Adam for the text tower's word-embedding table: only the rows a batch
-   * looked up get a gradient and an update (no dense `vocab × d` gradient; the paper profile's
-   * 250k × 1024 table). Default false (the mini plan: dense Adam).
+   * The text tower's word-embedding table, always with torch.optim.Adam's dense update unless
+   * `"lazy"`: `"dense"` (default; the mini plan, whose gradient clipping needs every gradient) —
+   * a dense `vocab × d` gradient; `"rows"` (the paper profile's 250k × 1024 table) — the gradient
+   * kept as the rows a batch looked up, the update still dense (every row's moments decay;
+   * `Adam.stepSparse`), no clipping; `"lazy"` — only the looked-up rows updated
+   * (torch.optim.SparseAdam; a deviation, for speed).
    */
-  sparseWordEmbeddings?: boolean;
+  wordTable?: "dense" | "rows" | "lazy";
+  /**
+   * WebGPU only (issue 24): train with the state on the device (`runDeviceResumableTraining`):
+   * every parameter — the word table too, so the text tower must not keep it host-only — stays
+   * on the GPU, the word table gathered there with a dense gradient and torch's dense Adam
+   * (`wordTable` "dense" or "rows" alike; not "lazy"), per-parameter step counts; the same loss
+   * (`kLoss`), loop (`kLoopStep`) and validation as the host path; losses read every
+   * `readLossEvery` steps (default 1). Default: the host trainer.
+   */
+  deviceState?: { readLossEvery?: number };
   /** `performance.now()` when the caller started (for the record's seconds). */
   t0: number;
 }
@@ -405,183 +450,166 @@ export async function runKSetupTraining(
   const langs = K_SETUP_LANGUAGES[setup];
   const textOnly = isTextOnlySetup(setup);
   const trainItems = set.train, valItems = set.val;
-  const patchLen = image.config.num_channels * image.config.patch_size ** 2;
   const B = plan.batchSize;
-
-  const project = (pooledT: tf.Tensor2D) =>
-    linear(pooledT, head.tensor("text_projection.weight"), head.tensor("text_projection.bias"));
-  const scale = () => head.tensor("logit_scale") as tf.Scalar;
-  /** Image setups: text → image cross-entropy. */
-  const imageLoss = (pooledT: tf.Tensor2D, pooledI: tf.Tensor2D, bt: KBatchTexts): tf.Scalar => {
-    const I = linear(
-      pooledI,
-      head.tensor("image_projection.weight"),
-      head.tensor("image_projection.bias"),
-    );
-    return textToImageCrossEntropy(project(pooledT), I, scale(), bt.imageIdx);
+  const towers: KTowers = { text, image, head };
+  const loop: KEpochLoop = {
+    batchesPerEpoch: kBatchesPerEpoch(trainItems.length, B),
+    freezeSteps: plan.freezeSteps,
+    validateEvery: plan.schedule.evalEvery,
+    dropoutThroughout: o.dropoutThroughout ?? false,
   };
-  /** Eng-Pivot: each non-English caption against the batch's English captions (no image). */
-  const pivotLoss = (pooledT: tf.Tensor2D, bt: KBatchTexts): tf.Scalar => {
-    const T = project(pooledT);
-    const En = tf.slice(T, [0, 0], [bt.nEnglish, -1]) as tf.Tensor2D;
-    const Tx = tf.slice(T, [bt.nEnglish, 0], [-1, -1]) as tf.Tensor2D;
-    return pivotTextCrossEntropy(Tx, En, scale(), bt.enIdx);
-  };
-
   const wordName = `${text.prefix}embeddings.word_embeddings.weight`;
-  /** The text tower's gradients from the gradient of its summed embeddings (dense or sparse). */
-  const textGrads = (tb: TokenBatch, inputGrad: Float32Array, tg: ParameterState) => {
-    if (!o.sparseWordEmbeddings) {
-      text.embeddingGrad(tb, inputGrad, tg);
-      return { text: tg, sparse: undefined };
-    }
-    const sg = text.embeddingGradSparse(tb, inputGrad, tg);
-    return { text: tg, sparse: { text: { [wordName]: sg } } };
+  const wordTable = o.wordTable ?? "dense";
+
+  /** K's loss batch of `items`: image–caption (image setups) or text–text pivot (Eng-Pivot). */
+  const lossBatch = async (items: readonly KItem[], part: "train" | "val"): Promise<KLossBatch> => {
+    const bt = kBatchTexts(setup, items);
+    const tokens = o.tokenize(bt.texts);
+    if (textOnly) return { tokens, nEnglish: bt.nEnglish, enIdx: bt.enIdx };
+    const pixels = await o.pixels(items, part);
+    return { tokens, pixels, images: items.length, captionImage: bt.imageIdx };
   };
-  /** Frozen steps under sparse updates: the word table gets no rows (left untouched). */
-  const frozenSparse = o.sparseWordEmbeddings
-    ? {
-      text: {
-        [wordName]: { rows: new Int32Array(0), values: new Float32Array(0), width: text.dim },
-      },
+
+  /** The summed embeddings of `tokens`: gathered on the host, or on the device (`deviceState`). */
+  const embedInput = (tokens: TokenBatch): tf.Tensor2D =>
+    o.deviceState
+      ? deviceEmbeddingInput(text, tokens)
+      : tf.tensor2d(text.embeddingInput(tokens), [tokens.batch * tokens.length, text.dim]);
+  /** What K's loop trains at `step`: the modules (towers frozen or not) and the dropout. */
+  const stepPlan = (step: number): { trainable: KTrainable; dropout: KDropout } => {
+    const at = kLoopStep(step, loop);
+    // the frozen warm-up trains the head only; the towers' parameters get no gradient, so
+    // their Adam state starts when they thaw (torch: requires_grad = False)
+    const trainable: KTrainable = at.towersFrozen ? "head" : textOnly ? "text+head" : "all";
+    const dSeed = (plan.schedule.seed * 1_000_003 + step) * 2;
+    const dropout = o.dropout && at.trainMode
+      ? {
+        text: new Dropout(o.dropout.text, dSeed),
+        image: new Dropout(o.dropout.image, dSeed + 1),
+      }
+      : {};
+    return { trainable, dropout };
+  };
+  const trainBatch = (step: number) =>
+    lossBatch(kStepItems(trainItems, B, plan.schedule.seed, step), "train");
+  // after within-epoch batch k·evalEvery (k ≥ 1) only: not before training, not at the end
+  const validateAfter = (stepsDone: number) => kLoopStep(stepsDone - 1, loop).validateAfter;
+  // eval mode (no dropout); the plain mean of the per-batch losses of a seeded shuffle
+  const validate = async (stepsDone: number) => {
+    const batches = kValidationBatches(valItems, B, plan.schedule.seed * 7907 + stepsDone);
+    let total = 0;
+    for (const items of batches) {
+      const batch = await lossBatch(items, "val");
+      const l = tf.tidy(() => kLoss(towers, batch, embedInput(batch.tokens)));
+      total += (await l.data())[0]!;
+      l.dispose();
     }
-    : undefined;
+    return batches.length > 0 ? total / batches.length : 0;
+  };
+  // Eng-Pivot never touches the image tower: it is not among the trained modules
+  const modules = kTrainableModules(towers, textOnly ? "text+head" : "all");
+
+  // ── issue 24: device-resident training on WebGPU (k_device_setup_training.ts) ──
+  if (o.deviceState) {
+    if (wordTable === "lazy") {
+      throw new KitError(
+        `K ${setup}: deviceState updates the word table with dense Adam (wordTable "lazy" is host-only)`,
+      );
+    }
+    const outcome = await runKSetupOnDevice({
+      label: `fine-tune K ${setup}`,
+      checkpointPath: join(o.dir, "checkpoint.safetensors"),
+      fingerprint: `${o.fingerprint}|${JSON.stringify(plan)}|${JSON.stringify(loop)}|device`,
+      schedule: plan.schedule,
+      stopAfterSteps: o.stopAfterSteps,
+      quiet: o.quiet,
+      lrAt: o.lrAt,
+      readLossEvery: o.deviceState.readLossEvery,
+      modules,
+      step: async (step) => {
+        const batch = await trainBatch(step);
+        return kDeviceSetupStep({ towers, batch, ...stepPlan(step) });
+      },
+      validateAfter,
+      validate,
+    });
+    return { record: kTrainingRecord(outcome), completed: outcome.completed };
+  }
+  // ── end issue 24 ──
 
   const outcome = await runResumableTraining({
     label: `fine-tune K ${setup}`,
     checkpointPath: join(o.dir, "checkpoint.safetensors"),
-    fingerprint: `${o.fingerprint}|${JSON.stringify(plan)}`,
+    fingerprint: `${o.fingerprint}|${JSON.stringify(plan)}|${JSON.stringify(loop)}|${wordTable}`,
     schedule: plan.schedule,
     stopAfterSteps: o.stopAfterSteps,
     quiet: o.quiet,
     selectStepZero: false,
     lrAt: o.lrAt,
+    sparseRowUpdate: wordTable === "lazy" ? "lazy" : "dense",
     task: {
-      // Eng-Pivot never touches the image tower: it is not among the trained modules
-      modules: textOnly
-        ? { text: text.params, head }
-        : { text: text.params, image: image.params, head },
+      modules,
       step: async (step): Promise<StepResult> => {
-        const items = kStepItems(trainItems, B, plan.schedule.seed, step);
-        const bt = kBatchTexts(setup, items);
-        const tb = o.tokenize(bt.texts);
-        const frozen = step < plan.freezeSteps;
-        const dSeed = (plan.schedule.seed * 1_000_003 + step) * 2;
-        const dt = o.dropout ? new Dropout(o.dropout.text, dSeed) : undefined;
-        const di = o.dropout ? new Dropout(o.dropout.image, dSeed + 1) : undefined;
-        if (textOnly) {
-          const x0 = tf.tensor2d(text.embeddingInput(tb), [tb.batch * tb.length, text.dim]);
-          if (frozen) {
-            const pt = tf.tidy(() => text.meanPool(tb, text.encode(tb, x0, dt)));
-            x0.dispose();
-            const r = await moduleGrads({ head }, [pt], ([t]) => pivotLoss(t as tf.Tensor2D, bt));
-            return { loss: r.loss, grads: { head: r.grads.head ?? {} }, sparse: frozenSparse };
-          }
-          const r = await moduleGrads(
-            { text: text.params, head },
-            [x0],
-            ([x]) => pivotLoss(text.meanPool(tb, text.encode(tb, x as tf.Tensor2D, dt)), bt),
-          );
-          const g = textGrads(tb, r.inputGrads[0]!, r.grads.text ?? {});
-          return {
-            loss: r.loss,
-            grads: { text: g.text, head: r.grads.head ?? {} },
-            sparse: g.sparse,
-          };
-        }
-        const px = await o.pixels(items, "train");
-        const x0 = tf.tensor2d(text.embeddingInput(tb), [tb.batch * tb.length, text.dim]);
-        const patches = tf.tensor2d(image.patchify(px, B), [B * image.numPatches, patchLen]);
-        const pooled = (x: tf.Tensor2D, p: tf.Tensor2D) => ({
-          t: text.meanPool(tb, text.encode(tb, x, dt)),
-          i: image.meanPool(image.encode(p, B, di), B),
+        const batch = await trainBatch(step);
+        const { trainable, dropout } = stepPlan(step);
+        const r = await kLossGrads(towers, batch, trainable, {
+          dropout,
+          wordGrad: wordTable === "dense" ? "dense" : "sparse",
         });
-        if (frozen) {
-          // K's warm-up: towers frozen, only the projections and the scale learn
-          const [pt, pi] = tf.tidy(() => {
-            const p = pooled(x0, patches);
-            return [p.t, p.i];
-          });
-          tf.dispose([x0, patches]);
-          const r = await moduleGrads(
-            { head },
-            [pt!, pi!],
-            ([t, i]) => imageLoss(t as tf.Tensor2D, i as tf.Tensor2D, bt),
-          );
-          return { loss: r.loss, grads: { head: r.grads.head ?? {} }, sparse: frozenSparse };
-        }
-        const r = await moduleGrads(
-          { text: text.params, image: image.params, head },
-          [x0, patches],
-          ([x, p]) => {
-            const e = pooled(x as tf.Tensor2D, p as tf.Tensor2D);
-            return imageLoss(e.t, e.i, bt);
-          },
-        );
-        const g = textGrads(tb, r.inputGrads[0]!, r.grads.text ?? {});
         return {
           loss: r.loss,
-          grads: { text: g.text, image: r.grads.image ?? {}, head: r.grads.head ?? {} },
-          sparse: g.sparse,
+          grads: r.grads,
+          sparse: r.wordRows ? { text: { [wordName]: r.wordRows } } : undefined,
         };
       },
-      validate: async () => {
-        let total = 0, weight = 0;
-        for (let s = 0; s < valItems.length; s += B) {
-          const items = valItems.slice(s, s + B);
-          if (items.length < 2) continue;
-          const bt = kBatchTexts(setup, items);
-          if (bt.texts.length === 0 || (textOnly && bt.enIdx.length === 0)) continue;
-          const tb = o.tokenize(bt.texts);
-          const px = textOnly ? null : await o.pixels(items, "val");
-          const l = tf.tidy(() => {
-            const x = tf.tensor2d(text.embeddingInput(tb), [tb.batch * tb.length, text.dim]);
-            const t = text.meanPool(tb, text.encode(tb, x));
-            if (textOnly) return pivotLoss(t, bt);
-            const p = tf.tensor2d(image.patchify(px!, items.length), [
-              items.length * image.numPatches,
-              patchLen,
-            ]);
-            return imageLoss(t, image.meanPool(image.encode(p, items.length), items.length), bt);
-          });
-          const w = textOnly ? bt.enIdx.length : bt.texts.length;
-          total += (await l.data())[0]! * w;
-          weight += w;
-          l.dispose();
-        }
-        return weight > 0 ? total / weight : 0;
-      },
+      validateAfter,
+      validate,
     },
   });
-  const record: TrainingRecord = {
-    name: `k-${setup}`,
-    plan,
-    data: {
-      setup,
-      objective: textOnly
-        ? "text only: es/ja/hi caption → batch's English captions, cross-entropy (no image term)"
-        : "text → image cross-entropy, one language per caption record",
-      imageLanguages: langs.image,
-      pivotLanguages: langs.pivot,
-      trainImages: set.trainKeys.length,
-      valImages: set.valKeys.length,
-      captionsPerLang: set.captionsPerLang,
-      languageAssignment: set.assignment === null ? null : {
-        seed: set.assignmentSeed,
-        note: "each training record's one language, fixed for all epochs (record id → language)",
-        records: set.assignment,
+  return { record: kTrainingRecord(outcome), completed: outcome.completed };
+
+  /** The training record of this setup's run. */
+  function kTrainingRecord(outcome: TrainingOutcome): TrainingRecord {
+    return {
+      name: `k-${setup}`,
+      plan,
+      data: {
+        setup,
+        objective: textOnly
+          ? "text only: es/ja/hi caption → batch's English captions, cross-entropy (no image term)"
+          : "text → image cross-entropy, one language per caption record",
+        imageLanguages: langs.image,
+        pivotLanguages: langs.pivot,
+        trainImages: set.trainKeys.length,
+        valImages: set.valKeys.length,
+        captionsPerLang: set.captionsPerLang,
+        languageAssignment: set.assignment === null ? null : {
+          seed: set.assignmentSeed,
+          note: "each training record's one language, fixed for all epochs (record id → language)",
+          records: set.assignment,
+        },
+        imageTowerTrained: !textOnly,
+        loop: {
+          batchesPerEpoch: loop.batchesPerEpoch,
+          lastBatch: trainItems.length - (loop.batchesPerEpoch - 1) * B,
+          validateEvery: loop.validateEvery,
+          dropout: o.dropout
+            ? (loop.dropoutThroughout
+              ? "at every training step (switch on)"
+              : "train() mode from each epoch's start until its first validation (K's loop)")
+            : "none",
+          adam: "per-parameter state (torch.optim.Adam): the towers' moments start when they thaw",
+        },
+        fingerprint: o.fingerprint,
       },
-      imageTowerTrained: !textOnly,
-      fingerprint: o.fingerprint,
-    },
-    lossHistory: outcome.lossHistory,
-    valHistory: outcome.valHistory,
-    bestStep: outcome.bestStep,
-    bestValLoss: Number.isFinite(outcome.bestValLoss) ? outcome.bestValLoss : null,
-    seconds: (performance.now() - o.t0) / 1000,
-    parameters: text.params.count + (textOnly ? 0 : image.params.count) + head.count,
-  };
-  return { record, completed: outcome.completed };
+      lossHistory: outcome.lossHistory,
+      valHistory: outcome.valHistory,
+      bestStep: outcome.bestStep,
+      bestValLoss: Number.isFinite(outcome.bestValLoss) ? outcome.bestValLoss : null,
+      seconds: (performance.now() - o.t0) / 1000,
+      parameters: text.params.count + (textOnly ? 0 : image.params.count) + head.count,
+    };
+  }
 }
 
 function pick(

@@ -1,17 +1,10 @@
-import { tf } from "../backend/tf.ts";
-import { textToImageCrossEntropy } from "../losses/text_to_image_cross_entropy.ts";
-import type { ParameterSet, ParameterState } from "../encoders/parameter_set.ts";
-import { linear } from "../encoders/transformer_ops.ts";
-import type { VitEncoder } from "../encoders/vit_encoder.ts";
-import type {
-  SparseRowGrad,
-  TokenBatch,
-  XlmRobertaEncoder,
-} from "../encoders/xlm_roberta_encoder.ts";
+import type { ParameterState } from "../encoders/parameter_set.ts";
+import type { SparseRowGrad } from "../encoders/xlm_roberta_encoder.ts";
 import type { Adam } from "../optim/adam.ts";
-import { KitError } from "../util/kit_error.ts";
-import { moduleGrads } from "./module_grads.ts";
 import { kHeadSpecs } from "./k_head_specs.ts";
+import { type KImageCaptionBatch, kLoss, kLossGrads, type KTowers } from "./k_loss.ts";
+
+export type { KImageCaptionBatch, KTowers };
 
 /**
  * The parameters of K's head (`text_projection`, `image_projection`, biases, learned
@@ -20,59 +13,11 @@ import { kHeadSpecs } from "./k_head_specs.ts";
  */
 export const kProjectionHeadSpecs = kHeadSpecs;
 
-/** K's model: text tower, image tower, and the head (projections + learned `logit_scale`). */
-export interface KTowers {
-  readonly text: XlmRobertaEncoder;
-  readonly image: VitEncoder;
-  /** `text_projection.*`, `image_projection.*`, `logit_scale` (see `kHeadSpecs`). */
-  readonly head: ParameterSet;
-}
-
-/** One image–caption batch: every caption scored against the batch's images. */
-export interface KImageCaptionBatch {
-  /** Caption token ids (padding = the config's `pad_token_id`). */
-  readonly tokens: TokenBatch;
-  /** Normalised pixels of `images` images, each `C×S×S` row-major. */
-  readonly pixels: Float32Array;
-  readonly images: number;
-  /** The image (row of `pixels`) of each caption. */
-  readonly captionImage: readonly number[];
-}
-
-/**
- * K's image–caption loss from the towers' inputs (call inside `tf.tidy` / a gradient function):
- * text → mean pool over real tokens → `text_projection`; image → mean pool over all tokens →
- * `image_projection`; cross-entropy of `T·Iᵀ·s`, text → image only (SPEC §1).
- * `wordInput` is the tensor of `text.embeddingInput(tokens)`; `patches` of `image.patchify`.
- */
-export function kImageCaptionLoss(
-  m: KTowers,
-  batch: KImageCaptionBatch,
-  wordInput: tf.Tensor2D,
-  patches: tf.Tensor2D,
-): tf.Scalar {
-  const t = m.text.meanPool(batch.tokens, m.text.encode(batch.tokens, wordInput));
-  const i = m.image.meanPool(m.image.encode(patches, batch.images), batch.images);
-  const T = linear(
-    t,
-    m.head.tensor("text_projection.weight"),
-    m.head.tensor("text_projection.bias"),
-  );
-  const I = linear(
-    i,
-    m.head.tensor("image_projection.weight"),
-    m.head.tensor("image_projection.bias"),
-  );
-  return textToImageCrossEntropy(
-    T,
-    I,
-    m.head.tensor("logit_scale") as tf.Scalar,
-    batch.captionImage,
-  );
-}
+/** K's image–caption loss: {@link kLoss} (the training loop's one loss). */
+export const kImageCaptionLoss = kLoss;
 
 /** Gradients of K's loss: dense for every parameter but the word table, whose rows are sparse. */
-export interface KLossGrads {
+export interface KImageCaptionGrads {
   loss: number;
   text: ParameterState;
   image: ParameterState;
@@ -82,39 +27,20 @@ export interface KLossGrads {
 }
 
 /**
- * K's loss on `batch` and its gradient with respect to every parameter; the word-embedding table
- * gets only the rows the captions looked up (no `vocab × d` array is allocated).
+ * K's loss on `batch` and its gradient with respect to every parameter ({@link kLossGrads} with
+ * every module training); the word-embedding table gets only the rows the captions looked up.
  */
 export async function kImageCaptionGrads(
   m: KTowers,
   batch: KImageCaptionBatch,
-): Promise<KLossGrads> {
-  const { tokens } = batch;
-  if (batch.captionImage.length !== tokens.batch) {
-    throw new KitError(
-      `K step: ${tokens.batch} captions but ${batch.captionImage.length} image indices`,
-    );
-  }
-  const c = m.image.config;
-  const x0 = tf.tensor2d(m.text.embeddingInput(tokens), [tokens.batch * tokens.length, m.text.dim]);
-  const patches = tf.tensor2d(m.image.patchify(batch.pixels, batch.images), [
-    batch.images * m.image.numPatches,
-    c.num_channels * c.patch_size * c.patch_size,
-  ]);
-  const r = await moduleGrads(
-    { text: m.text.params, image: m.image.params, head: m.head },
-    [x0],
-    ([x]) => kImageCaptionLoss(m, batch, x as tf.Tensor2D, patches),
-  );
-  patches.dispose();
-  const text = r.grads.text ?? {};
-  const wordRows = m.text.embeddingGradSparse(tokens, r.inputGrads[0]!, text);
+): Promise<KImageCaptionGrads> {
+  const g = await kLossGrads(m, batch, "all", { wordGrad: "sparse" });
   return {
-    loss: r.loss,
-    text,
-    image: r.grads.image ?? {},
-    head: r.grads.head ?? {},
-    wordRows,
+    loss: g.loss,
+    text: g.grads.text ?? {},
+    image: g.grads.image ?? {},
+    head: g.grads.head ?? {},
+    wordRows: g.wordRows!,
   };
 }
 
@@ -137,8 +63,9 @@ export interface KStepReport {
 }
 
 /**
- * One training step of K: loss and gradients, Adam on every parameter (word table: row-sparse,
- * lazy — see `Adam.stepSparse`), then the updated values uploaded to the device.
+ * One training step of K: loss and gradients, Adam on every parameter (word table: from its
+ * row-sparse gradient, with torch.optim.Adam's dense semantics — see `Adam.stepSparse`), then the
+ * updated values uploaded to the device.
  */
 export async function kTrainStep(
   m: KTowers,

@@ -12,6 +12,7 @@
  */
 export * from "./model_cache.ts";
 export * from "./resumable_trainer.ts";
+export * from "./device_resumable_trainer.ts";
 export * from "./module_grads.ts";
 export * from "./stamp_samples.ts";
 export * from "./k_caption_records.ts";

@@ -12,7 +12,11 @@ import {
 } from "./checkpoint_io.ts";
 import type { ParameterSet, ParameterState } from "../encoders/parameter_set.ts";
 
-/** Gradients of one step, by module then parameter name; a module may be left out (frozen). */
+/**
+ * Gradients of one step, by module then parameter name: exactly the parameters that received a
+ * gradient this step. A module or parameter left out is frozen at this step — Adam leaves it
+ * and its state alone (torch: `requires_grad = False`, `.grad` None).
+ */
 export type ModuleGrads = Record<string, ParameterState>;
 
 /** What a task's step returns. */
@@ -21,8 +25,8 @@ export interface StepResult {
   grads: ModuleGrads;
   /**
    * Row-sparse gradients (embedding tables), by module then parameter name, instead of a dense
-   * one in `grads`: those parameters get lazy Adam (`Adam.stepSparse`); an empty `rows` leaves
-   * the table untouched. Not combined with gradient clipping.
+   * one in `grads`: Adam's update of the table as if the gradient were dense (or lazily, see
+   * `sparseRowUpdate`). Not combined with gradient clipping.
    */
   sparse?: Record<string, Record<string, SparseRows>>;
 }
@@ -36,8 +40,17 @@ export interface TrainingTask {
    * state is checkpointed) or from `step` itself, so a resumed run follows the same trajectory.
    */
   step(step: number, rng: SeededRandom): Promise<StepResult>;
-  /** Validation loss (lower is better), evaluated every `evalEvery` steps and at the end. */
-  validate?: () => Promise<number>;
+  /**
+   * Validation loss (lower is better) after `stepsDone` steps; evaluated every `evalEvery` steps
+   * and at the end, or exactly when `validateAfter` says.
+   */
+  validate?: (stepsDone: number) => Promise<number>;
+  /**
+   * When given, validation runs after a step exactly when this returns true for the steps done
+   * (K's loop: within-epoch batch index a positive multiple of 300) — not before the first step,
+   * not at the end otherwise; `evalEvery` is then unused.
+   */
+  validateAfter?: (stepsDone: number) => boolean;
 }
 
 /** Optimisation settings. */
@@ -95,6 +108,11 @@ export interface ResumableTrainingOptions {
    * paper plan: constant within an epoch, linear decay per epoch). Default `linearWarmupDecayLr`.
    */
   lrAt?: (s: number) => number;
+  /**
+   * How row-sparse gradients update their tables: `"dense"` (default, torch.optim.Adam's
+   * semantics) or `"lazy"` (torch.optim.SparseAdam's: only the looked-up rows).
+   */
+  sparseRowUpdate?: "dense" | "lazy";
 }
 
 const FORMAT = "image-pivot-kit/model-checkpoint/1";
@@ -157,7 +175,11 @@ export async function runResumableTraining(
   );
   if (ck) {
     const md = ck.metadata;
-    adam.setState({ step: Number(md.adam_step), m: live.m, v: live.v });
+    adam.setState({
+      steps: checkpointAdamSteps(opts.checkpointPath, md, names),
+      m: live.m,
+      v: live.v,
+    });
     rng.state = Number(md.rng_state);
     step = Number(md.step);
     bestStep = Number(md.best_step);
@@ -184,7 +206,7 @@ export async function runResumableTraining(
         format: FORMAT,
         fingerprint: opts.fingerprint,
         step: String(step),
-        adam_step: String(st.step),
+        adam_steps: JSON.stringify(st.steps),
         rng_state: String(rng.state),
         best_step: String(bestStep),
         best_val: Number.isFinite(bestVal) ? String(bestVal) : "inf",
@@ -195,7 +217,7 @@ export async function runResumableTraining(
 
   const validate = async () => {
     if (!task.validate) return;
-    const v = await task.validate();
+    const v = await task.validate(step);
     if (!Number.isFinite(v)) {
       throw new KitError(`${opts.label}: validation loss is ${v} at step ${step}`);
     }
@@ -211,7 +233,7 @@ export async function runResumableTraining(
   const bar = opts.quiet
     ? null
     : new ProgressBar(opts.label, c.steps, { unit: "steps", start: step });
-  if (step === 0 && valHistory.length === 0) await validate();
+  if (step === 0 && valHistory.length === 0 && !task.validateAfter) await validate();
   const stopAt = Math.min(c.steps, opts.stopAfterSteps ?? c.steps);
   while (step < stopAt) {
     const { loss, grads, sparse } = await task.step(step, rng);
@@ -220,20 +242,22 @@ export async function runResumableTraining(
         "try a lower learning rate",
       ]);
     }
+    // only the parameters that received a gradient this step (the others are frozen)
     const flat: ParameterState = {};
     const sparseFlat: Record<string, SparseRows> = {};
     for (const n of names) {
       const [m, ...rest] = n.split("/");
       const sg = sparse?.[m!]?.[rest.join("/")];
+      const g = grads[m!]?.[rest.join("/")];
       if (sg) sparseFlat[n] = sg;
-      else flat[n] = grads[m!]?.[rest.join("/")] ?? new Float32Array(sizes[n]!);
+      else if (g) flat[n] = g;
     }
     const lr = opts.lrAt ? opts.lrAt(step) : linearWarmupDecayLr(step, c);
     if (Object.keys(sparseFlat).length > 0) {
       if (c.maxGradNorm > 0) {
         throw new KitError(`${opts.label}: row-sparse gradients cannot be clipped (maxGradNorm 0)`);
       }
-      adam.stepSparse(params, flat, sparseFlat, lr);
+      adam.stepSparse(params, flat, sparseFlat, lr, opts.sparseRowUpdate ?? "dense");
     } else {
       if (c.maxGradNorm > 0) clipGradNorm(flat, c.maxGradNorm);
       adam.step(params, flat, lr);
@@ -242,8 +266,12 @@ export async function runResumableTraining(
     lossHistory.push(loss);
     step += 1;
     bar?.tick();
-    if (c.evalEvery > 0 && step % c.evalEvery === 0 && step < c.steps) await validate();
-    if (step === c.steps) await validate();
+    if (task.validateAfter) {
+      if (task.validateAfter(step)) await validate();
+    } else {
+      if (c.evalEvery > 0 && step % c.evalEvery === 0 && step < c.steps) await validate();
+      if (step === c.steps) await validate();
+    }
     if (step % c.checkpointEvery === 0 || step === stopAt) await save();
   }
   bar?.done();
@@ -275,4 +303,26 @@ export function resumeLine(label: string, step: number, steps: number, mtime: Da
     ? mtime.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC")
     : "time unknown";
   return `resuming ${label} from step ${step}/${steps} (checkpoint ${when})`;
+}
+
+/** Each parameter's Adam step count in a checkpoint's metadata (`adam_steps`, JSON by name). */
+function checkpointAdamSteps(
+  path: string,
+  md: Record<string, string>,
+  names: readonly string[],
+): Record<string, number> {
+  let steps: Record<string, number>;
+  try {
+    steps = JSON.parse(md.adam_steps ?? "") as Record<string, number>;
+  } catch {
+    throw new KitError(`${path}: checkpoint metadata "adam_steps" missing or not valid JSON`, [
+      "a checkpoint written before Adam kept per-parameter state: delete it to start over",
+    ]);
+  }
+  for (const n of names) {
+    if (!Number.isInteger(steps[n])) {
+      throw new KitError(`${path}: checkpoint metadata "adam_steps" lacks "${n}"`);
+    }
+  }
+  return steps;
 }

@@ -18,9 +18,13 @@ export interface AdamOptions {
   decoupled?: boolean;
 }
 
-/** Serialisable optimizer state: step count and first/second moments by parameter name. */
+/**
+ * Serialisable optimizer state by parameter name: each parameter's own step count (torch's
+ * `state[p]["step"]`: the updates it has received; 0 = never, its moments still zero) and its
+ * first/second moments.
+ */
 export interface AdamState {
-  step: number;
+  steps: Record<string, number>;
   m: Record<string, Float32Array>;
   v: Record<string, Float32Array>;
 }
@@ -43,7 +47,11 @@ const KERNEL_MAX_BYTES = 1 << 30;
 
 /**
  * Adam over named Float32Array parameters, updated in place, with torch.optim.Adam's
- * single-tensor semantics: bias corrections `1 − βᵗ`, `denom = sqrt(v)/sqrt(1 − β₂ᵗ) + eps`,
+ * single-tensor semantics. State is **per parameter**, as torch's: a step updates exactly the
+ * parameters named in its gradients (torch: those whose `.grad` is not None) and each of them
+ * counts its own step `t`; a parameter left out (frozen: torch's `requires_grad = False`) is not
+ * touched — no moment decay, no step counted — so a parameter that thaws later starts its moments
+ * and bias corrections at its first real gradient. Bias corrections `1 − βᵗ`, `denom = sqrt(v)/sqrt(1 − β₂ᵗ) + eps`,
  * `θ ← θ − lr/(1 − β₁ᵗ) · m/denom`. Parameters and moments are stored as float32 (like torch's
  * float32 tensors); the arithmetic of one element's update is done in float64, so results agree
  * with torch to float32 rounding, not bit for bit.
@@ -64,7 +72,7 @@ export class Adam {
   readonly eps: number;
   readonly weightDecay: number;
   readonly decoupled: boolean;
-  #step = 0;
+  readonly #steps: Record<string, number> = {};
   readonly #m: Record<string, Float32Array> = {};
   readonly #v: Record<string, Float32Array> = {};
   /** Parameter and gradient buffers next to the moments (see `workspace`). */
@@ -93,6 +101,7 @@ export class Adam {
       if (!(b >= 0 && b < 1)) throw new KitError(`Adam: ${k} must be in [0, 1), got ${b}`);
     }
     this.#sizes = { ...sizes };
+    for (const name of Object.keys(sizes)) this.#steps[name] = 0;
     // One WebAssembly memory holds, per parameter, four regions (θ, g, m, v), each padded to an
     // even count of values (the kernel takes two per iteration) and 16-byte aligned.
     const padded = (n: number) => Math.ceil(n / 4) * 4;
@@ -146,9 +155,12 @@ export class Adam {
   }
 
   #check(params: Record<string, Float32Array>, grads: Record<string, Float32Array>): void {
-    for (const name of Object.keys(this.#sizes)) {
+    for (const name of Object.keys(grads)) {
+      if (this.#sizes[name] === undefined) {
+        throw new KitError(`Adam.step: gradient of "${name}", which is not one of its parameters`);
+      }
       const p = params[name], g = grads[name];
-      if (!p || !g) throw new KitError(`Adam.step: missing parameter or gradient "${name}"`);
+      if (!p || !g) throw new KitError(`Adam.step: missing parameter "${name}"`);
       if (p.length !== this.#sizes[name] || g.length !== this.#sizes[name]) {
         throw new KitError(
           `Adam.step: "${name}" has ${p.length} values and ${g.length} gradients, expected ${
@@ -159,14 +171,18 @@ export class Adam {
     }
   }
 
-  /** Steps taken so far (torch's `state["step"]`). */
-  get stepCount(): number {
-    return this.#step;
+  /** Updates parameter `name` has received so far (torch's `state[p]["step"]`). */
+  stepCountOf(name: string): number {
+    const t = this.#steps[name];
+    if (t === undefined) throw new KitError(`Adam.stepCountOf: no parameter "${name}"`);
+    return t;
   }
 
   /**
-   * One update of every parameter in `params` from `grads` (same names), at learning rate `lr`
-   * (default: the constructor's). `grads` are not modified.
+   * One update of the parameters that received a gradient this step — exactly the names in
+   * `grads` (each must be one of the optimiser's parameters; the others are left as they are,
+   * state included) — at learning rate `lr` (default: the constructor's). `grads` are not
+   * modified.
    */
   step(
     params: Record<string, Float32Array>,
@@ -191,18 +207,18 @@ export class Adam {
     scale: number,
   ): void {
     this.#check(params, grads);
-    this.#step += 1;
-    const t = this.#step;
     const b1 = this.beta1, b2 = this.beta2;
     const oneMinusB1 = 1 - b1, oneMinusB2 = 1 - b2;
-    const stepSize = lr / (1 - b1 ** t);
-    const bc2Sqrt = Math.sqrt(1 - b2 ** t);
     const eps = this.eps;
     const wd = this.decoupled ? 0 : this.weightDecay;
     const decay = this.decoupled ? 1 - lr * this.weightDecay : 1;
     const fround = Math.fround, sqrt = Math.sqrt;
     const kernel = this.#kernel;
     for (const name of Object.keys(this.#sizes)) {
+      if (!grads[name]) continue;
+      const t = (this.#steps[name] = this.#steps[name]! + 1);
+      const stepSize = lr / (1 - b1 ** t);
+      const bc2Sqrt = Math.sqrt(1 - b2 ** t);
       const m = this.#m[name]!, v = this.#v[name]!;
       const c = proxCoef[name] ?? 0;
       if (kernel) {
@@ -255,24 +271,31 @@ export class Adam {
 
   /**
    * One step in which the parameters named in `sparse` (embedding tables) get a gradient only in
-   * some rows and every other parameter a dense gradient in `dense`. Rows of a sparse parameter
-   * are updated *lazily*, as `torch.optim.SparseAdam`: the looked-up rows' moments and values get
-   * exactly the dense Adam update (same step count and bias corrections), and rows not in the
-   * gradient are left as they are — moments not decayed, values not moved — where dense Adam
-   * with a zero gradient would still move them by their decaying momentum. The cost is that of
-   * the touched rows, not of the whole table. Dense parameters get `step`'s arithmetic.
+   * some rows and the parameters named in `dense` a dense gradient; parameters in neither received
+   * no gradient this step and are left as they are (see `step`). A sparse parameter is updated by
+   * `rowUpdate`:
+   * - `"dense"` (default): exactly torch.optim.Adam on the dense gradient that is zero outside the
+   *   given rows — every row's moments decay and every row moves by its momentum — without
+   *   allocating that gradient (the cost is one pass over the table).
+   * - `"lazy"`: as `torch.optim.SparseAdam`: the looked-up rows get the dense update (same step
+   *   count and bias corrections); rows not in the gradient are left as they are (moments not
+   *   decayed, values not moved). The cost is that of the touched rows only.
    */
   stepSparse(
     params: Record<string, Float32Array>,
     dense: Record<string, Float32Array>,
     sparse: Record<string, SparseRows>,
     lr = this.lr,
+    rowUpdate: "dense" | "lazy" = "dense",
   ): void {
-    for (const name of Object.keys(this.#sizes)) {
+    for (const name of new Set([...Object.keys(dense), ...Object.keys(sparse)])) {
       const p = params[name], g = dense[name], sg = sparse[name];
-      if (!p || (!g && !sg) || (g && sg)) {
+      if (this.#sizes[name] === undefined) {
+        throw new KitError(`Adam.step: gradient of "${name}", which is not one of its parameters`);
+      }
+      if (!p || (g && sg)) {
         throw new KitError(
-          `Adam.step: parameter "${name}" needs exactly one gradient (dense or sparse rows)`,
+          `Adam.step: parameter "${name}" needs its values and exactly one gradient (dense or sparse rows)`,
         );
       }
       if (p.length !== this.#sizes[name] || (g && g.length !== this.#sizes[name])) {
@@ -296,24 +319,40 @@ export class Adam {
         }
       }
     }
-    this.#step += 1;
     for (const name of Object.keys(this.#sizes)) {
+      const g = dense[name], sg = sparse[name];
+      if (!g && !sg) continue;
+      const t = (this.#steps[name] = this.#steps[name]! + 1);
       const p = params[name]!, m = this.#m[name]!, v = this.#v[name]!;
-      const g = dense[name];
-      if (g) this.#update(p, g, m, v, 0, 0, p.length, lr);
-      else {
-        const sg = sparse[name]!;
-        for (let k = 0; k < sg.rows.length; k++) {
-          this.#update(p, sg.values, m, v, sg.rows[k]! * sg.width, k * sg.width, sg.width, lr);
+      if (g) {
+        this.#update(t, p, g, m, v, 0, 0, p.length, lr);
+        continue;
+      }
+      const w = sg!.width;
+      if (rowUpdate === "lazy") {
+        for (let k = 0; k < sg!.rows.length; k++) {
+          this.#update(t, p, sg!.values, m, v, sg!.rows[k]! * w, k * w, w, lr);
         }
+        continue;
+      }
+      const rowsTotal = p.length / w;
+      const slot = new Int32Array(rowsTotal).fill(-1);
+      for (let k = 0; k < sg!.rows.length; k++) slot[sg!.rows[k]!] = k;
+      for (let r = 0; r < rowsTotal; r++) {
+        const k = slot[r]!;
+        this.#update(t, p, k >= 0 ? sg!.values : null, m, v, r * w, k * w, w, lr);
       }
     }
   }
 
-  /** Adam's update of `p[at .. at+n)` from `g[gAt .. gAt+n)` at the current step (JavaScript). */
+  /**
+   * Adam's update of `p[at .. at+n)` from `g[gAt .. gAt+n)` (null: a zero gradient) at the
+   * parameter's step `t` (JavaScript).
+   */
   #update(
+    t: number,
     p: Float32Array,
-    g: Float32Array,
+    g: Float32Array | null,
     m: Float32Array,
     v: Float32Array,
     at: number,
@@ -321,7 +360,6 @@ export class Adam {
     n: number,
     lr: number,
   ): void {
-    const t = this.#step;
     const b1 = this.beta1, b2 = this.beta2;
     const oneMinusB1 = 1 - b1, oneMinusB2 = 1 - b2;
     const stepSize = lr / (1 - b1 ** t);
@@ -332,7 +370,7 @@ export class Adam {
     for (let j = 0; j < n; j++) {
       const i = at + j;
       const theta = p[i]! * decay;
-      const gi = g[gAt + j]! + wd * theta;
+      const gi = (g ? g[gAt + j]! : 0) + wd * theta;
       const mi = m[i]! + oneMinusB1 * (gi - m[i]!);
       const vi = b2 * v[i]! + oneMinusB2 * gi * gi;
       m[i] = mi;
@@ -341,28 +379,31 @@ export class Adam {
     }
   }
 
-  /** A copy of the step count and moments. */
+  /** A copy of every parameter's step count and moments. */
   getState(): AdamState {
     const copy = (r: Record<string, Float32Array>) =>
       Object.fromEntries(Object.entries(r).map(([k, a]) => [k, Float32Array.from(a)]));
-    return { step: this.#step, m: copy(this.#m), v: copy(this.#v) };
+    return { steps: { ...this.#steps }, m: copy(this.#m), v: copy(this.#v) };
   }
 
   /**
    * The live state: the moments themselves, not copies (for streaming them to a checkpoint, or
    * reading one into them, without doubling their memory). Writing into them changes the
-   * optimiser; `setState` with these views sets only the step.
+   * optimiser; `setState` with these views sets only the step counts.
    */
   stateViews(): AdamState {
-    return { step: this.#step, m: { ...this.#m }, v: { ...this.#v } };
+    return { steps: { ...this.#steps }, m: { ...this.#m }, v: { ...this.#v } };
   }
 
   /** Restores a state from `getState` (same parameter names and sizes). */
   setState(state: AdamState): void {
-    if (!Number.isInteger(state.step) || state.step < 0) {
-      throw new KitError(`Adam.setState: step must be a non-negative integer, got ${state.step}`);
-    }
     for (const [name, n] of Object.entries(this.#sizes)) {
+      const t = state.steps[name];
+      if (t === undefined || !Number.isInteger(t) || t < 0) {
+        throw new KitError(
+          `Adam.setState: steps["${name}"] must be a non-negative integer, got ${t}`,
+        );
+      }
       for (const which of ["m", "v"] as const) {
         const a = state[which][name];
         if (!a || a.length !== n) {
@@ -372,8 +413,8 @@ export class Adam {
         }
       }
     }
-    this.#step = state.step;
     for (const name of Object.keys(this.#sizes)) {
+      this.#steps[name] = state.steps[name]!;
       this.#m[name]!.set(state.m[name]!);
       this.#v[name]!.set(state.v[name]!);
     }

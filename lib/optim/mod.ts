@@ -13,3 +13,4 @@ export * from "./clip_grad_norm.ts";
 export * from "./lr_schedule.ts";
 export * from "./language_balanced_sampler.ts";
 export * from "./prox_clip_adam.ts";
+export * from "./device_adam.ts";

@@ -30,6 +30,26 @@ export interface PublishedValue {
   columnLabel?: string;
   /** Where the number was read: file, line, table, row, column, and the printed text. */
   source: string;
+  /**
+   * true: the number is not in the source documents (`papers/`); it comes from a third-party
+   * listing of the paper. Shown flagged "secondary source" wherever the kit shows it.
+   */
+  secondarySource?: boolean;
+}
+
+/**
+ * How a published value's provenance is shown next to it: its table (`K Table 1`), or
+ * `K Table 1 (secondary source)` for a number that is not in the source documents.
+ *
+ * ```ts
+ * import { publishedProvenance } from "./published_value.ts";
+ * console.assert(publishedProvenance({ paper: "K", table: "Table 2", secondarySource: true }) === "K Table 2 (secondary source)");
+ * ```
+ */
+export function publishedProvenance(
+  v: Pick<PublishedValue, "paper" | "table" | "secondarySource">,
+): string {
+  return `${v.paper} ${v.table}${v.secondarySource ? " (secondary source)" : ""}`;
 }
 
 /** A published-values file: `data/paper/<paper>_published.json`. */
@@ -97,6 +117,20 @@ export function validatePublishedFile(json: unknown, file: string): PublishedFil
     }
     if (!UNITS.includes(v.unit as PublishedUnit)) {
       fail(`${at}.unit: expected one of ${UNITS.join(", ")}`);
+    }
+    if (v.secondarySource !== undefined && v.secondarySource !== true) {
+      fail(`${at}.secondarySource: expected true or absent`);
+    }
+    // every value names its source: a document of papers/ (file and line), or it is flagged as
+    // a secondary source and says so
+    if (v.secondarySource === true) {
+      if (!/secondary source/i.test(v.source as string)) {
+        fail(`${at}.source: a secondary-source value must say "secondary source"`);
+      }
+    } else if (!/papers\/\d{3}_[0-9a-f]+\.txt/.test(v.source as string)) {
+      fail(
+        `${at}.source: expected a document of papers/ (e.g. "papers/000_….txt line N"), or "secondarySource": true`,
+      );
     }
     for (const k of ["rowLabel", "columnLabel"]) {
       if (v[k] !== undefined && typeof v[k] !== "string") fail(`${at}.${k}: expected a string`);

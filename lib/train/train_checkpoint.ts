@@ -58,7 +58,7 @@ export async function writeTrainCheckpoint(path: string, ck: TrainCheckpoint): P
     step: String(ck.step),
     epochs_done: String(ck.epochsDone),
     sampler_state: String(ck.samplerState),
-    adam_step: String(ck.adam.step),
+    adam_steps: JSON.stringify(ck.adam.steps),
     best_score: JSON.stringify(ck.bestScore),
     best_epoch: String(ck.bestEpoch),
     has_best: ck.best ? "1" : "0",
@@ -130,11 +130,30 @@ export async function readTrainCheckpoint(path: string): Promise<TrainCheckpoint
     samplerState: num("sampler_state"),
     head,
     shapes,
-    adam: { step: num("adam_step"), m, v },
+    adam: { steps: adamSteps(path, md, names), m, v },
     bestScore: num("best_score"),
     bestEpoch: num("best_epoch"),
     best,
     lossHistory: f64("loss_history"),
     epochScores: f64("epoch_scores"),
   };
+}
+
+/**
+ * Each parameter's Adam step count: `adam_steps` (JSON, by name), or — in a checkpoint written
+ * before Adam kept per-parameter state — the one `adam_step` every parameter shared.
+ */
+function adamSteps(
+  path: string,
+  md: Record<string, string>,
+  names: readonly string[],
+): Record<string, number> {
+  if (md.adam_steps === undefined && md.adam_step !== undefined) {
+    return Object.fromEntries(names.map((n) => [n, Number(md.adam_step)]));
+  }
+  try {
+    return JSON.parse(md.adam_steps ?? "") as Record<string, number>;
+  } catch {
+    throw new KitError(`${path}: checkpoint metadata "adam_steps" missing or not valid JSON`);
+  }
 }

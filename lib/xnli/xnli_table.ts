@@ -1,5 +1,5 @@
 import type { KSetupId } from "../encoders/encoder.ts";
-import { publishedValues } from "../paper/mod.ts";
+import { publishedProvenance, publishedValues } from "../paper/mod.ts";
 import {
   bootstrapInterval,
   type BootstrapOptions,
@@ -22,6 +22,14 @@ export interface KT2Row {
   ci_high: number;
   n: number;
   paper_accuracy: number | null;
+  /** Where `paper_accuracy` comes from (`K Table 2`, or `K Table 2 (secondary source)`). */
+  paper_source: string | null;
+}
+
+/** Where the published XNLI accuracy of a setup and column comes from, flagged when secondary. */
+export function publishedXnliSource(setup: string, lang: string): string | null {
+  const v = publishedValues({ paper: "K", table: "Table 2", row: setup, column: lang })[0];
+  return v ? publishedProvenance(v) : null;
 }
 
 /** K's published XNLI accuracy ([K] Table 2, data/paper/k_published.json) (fraction) of a setup and column (`avg`, `en`), or null. */
@@ -75,6 +83,7 @@ export function nliRows(
         ci_high: ci.high,
         n: sel.reduce((s, r) => s + r.n, 0),
         paper_accuracy: dataset === "xnli" ? publishedXnli(setup, lang) : null,
+        paper_source: dataset === "xnli" ? publishedXnliSource(setup, lang) : null,
       });
     }
   }
@@ -103,7 +112,7 @@ export function compareNliSetups(
  * ```ts
  * import assert from "node:assert/strict";
  * import { nliMatrixMarkdown } from "./xnli_table.ts";
- * const md = nliMatrixMarkdown([{ setup: "xlmr", dataset: "xnli", lang: "en", accuracy: 0.5, ci_low: 0.4, ci_high: 0.6, n: 9, paper_accuracy: null }]);
+ * const md = nliMatrixMarkdown([{ setup: "xlmr", dataset: "xnli", lang: "en", accuracy: 0.5, ci_low: 0.4, ci_high: 0.6, n: 9, paper_accuracy: null, paper_source: null }]);
  * assert(md.includes("| xnli en | 50.0 |"));
  * ```
  */

@@ -32,7 +32,10 @@ parameter names, so real checkpoints load into the same code):
 2. an **image encoder** (the ViT analog of in21k supervised pretraining) by classifying each *train*
    image: a stamp by its category folder, an emoji by its concept (its three drawing sets share a class);
 3. K's four setups fine-tuned from both (both towers trained after a few head-only warm-up steps, as K's
-   code freezes the towers at first; Eng-Pivot trains the text tower only), keeping the step with the lowest
+   code freezes the towers at first — a frozen tower gets no gradient, so its Adam state starts when it
+   thaws, as torch's; Eng-Pivot trains the text tower only), in K's epoch loop (the last partial batch of
+   each epoch kept; validation after within-epoch batches 30, 60 — K: 300, 600, … — on seeded-shuffled val
+   batches, the plain mean of their losses, none after the last step), keeping the step with the lowest
    **validation** loss (val partition; never the untrained step 0); K's caption records are notebook 01's:
    stamps with offline MT for es/qu, **emoji with CLDR's human names** in en/es/ja/hi/qu (a deviation: K's
    non-English captions are machine translations);
@@ -53,7 +56,9 @@ steps, rate and ETA); later runs load the cached models in seconds. In the **pap
 K's four setups with the kit's TF.js towers from your model folders — \`FacebookAI/xlm-roberta-large\` and
 \`google/vit-base-patch16-224-in21k\` (\`KIT_K_TEXT_MODEL\` / \`KIT_K_IMAGE_MODEL\`, default under
 \`.cache/models/\`) — on MS-COCO 2017 with K's plan (512-d projections, Adam 1e-5 decayed per epoch, 10 epochs,
-32 images a batch, towers frozen for the first half of epoch 0, validation every 300 batches). Non-English
+32 images a batch, the last partial batch kept, towers frozen for the first half of epoch 0, validation
+after within-epoch batches 300, 600, …; dropout as K's loop leaves it: \`model.train()\` at each epoch's start,
+\`eval()\` from its first validation on — \`KIT_K_DROPOUT_THROUGHOUT=1\` keeps it on). Non-English
 captions come from your translations file (\`KIT_K_TRANSLATIONS\`, one \`{image_id, captions: {en, es, ja, hi, qu}}\`
 a line). Each setup is saved as a model folder (\`config.json\`, \`model.safetensors\`, tokenizer,
 \`projection.safetensors\`, \`image/\`) that notebooks 03/04 and \`./kit task embed --projection\` read. With

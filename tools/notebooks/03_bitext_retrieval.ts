@@ -103,11 +103,11 @@ import { projectRelative } from "../lib/util/mod.ts";
 
 await Deno.jupyter.display(await writeTableArtifact({
   id: "K-T1", title: "Bitext retrieval against English by setup and language group (paper K, Table 1)", rows: groupRows,
-  columns: ["setup", "group", "score", "eng_to_x", "x_to_eng", "mean", "mean_ci_low", "mean_ci_high", "n_languages", "compared", "paper_mean"],
+  columns: ["setup", "group", "score", "eng_to_x", "x_to_eng", "mean", "mean_ci_low", "mean_ci_high", "n_languages", "compared", "paper_mean", "paper_source"],
   formats: { eng_to_x: 3, x_to_eng: 3, mean: 3, mean_ci_low: 3, mean_ci_high: 3, paper_mean: 3 },
   caption: "Accuracy (fraction) of retrieving the translation among all sentences of the other language; cosine = nearest neighbour, xsim = K's own score (within-language k = 4 radii, argmax over all candidates); compared = the score whose row carries K's published value. CI: 95% percentile bootstrap over sentences (concepts for the in-domain groups).",
   seeds: { bootstrap: boot.seed }, inputs,
-  notes: [profileNote, "paper_mean: K's published Table 1 value as SPEC §1 quotes it (lib/paper), on the row of the score K's evaluation script used for that setup (xsim: untuned XLM-R, Eng-Pivot; cosine: image-tuned setups).", ...XLMR_MAPPING_RULES, inDomain.description],
+  notes: [profileNote, "paper_mean: K's published Table 1 value as SPEC §1 quotes it (lib/paper), on the row of the score K's evaluation script used for that setup (xsim: untuned XLM-R, Eng-Pivot; cosine: image-tuned setups). paper_source: its table, flagged 'secondary source' where the number is not in the source documents (Eng-Pivot's 92.6 / 37.1).", ...XLMR_MAPPING_RULES, inDomain.description],
 }));
 // Per-sentence outcomes beside the artifact (items/K-T1.json): what CLAIMS' intervals resample.
 console.log(\`per-item outcomes → \${projectRelative(await writeItemOutcomes(cfg.artifactDir, bitextItemOutcomes(results)))}\`);` },
@@ -157,7 +157,7 @@ decides — *holds* when it lies entirely on the claimed side, *does not hold* w
 import { claimsForProfile, evaluateClaims } from "../lib/claims/mod.ts";
 
 const published = groupRows.filter((r) => r.paper_mean !== null).map((r) => ({
-  item: \`\${K_SETUP_LABELS[r.setup as (typeof K_SETUPS)[number]]}, \${r.group}\`, paper: r.paper_mean!, kit: r.mean, low: r.mean_ci_low, high: r.mean_ci_high,
+  item: \`\${K_SETUP_LABELS[r.setup as (typeof K_SETUPS)[number]]}, \${r.group}\${r.paper_source?.includes("secondary") ? " (secondary source)" : ""}\`, paper: r.paper_mean!, kit: r.mean, low: r.mean_ci_low, high: r.mean_ci_high,
 }));
 const kClaims = await evaluateClaims({ artifactDir: cfg.artifactDir, claims: claimsForProfile(cfg.profile).filter((c) => /^K[12]/.test(c.id)) });
 await Deno.jupyter.md\`\${paperComparisonMarkdown(published, cfg.profile + (cfg.smoke ? ", smoke" : ""))}

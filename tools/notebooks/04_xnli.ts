@@ -92,7 +92,7 @@ const rows = K_SETUPS.flatMap((s) => nliRows(s, nli[s].results, boot));
 const profileNote = cfg.profile === "paper" ? (cfg.smoke ? "Paper profile, smoke (dry run): the mirror's XNLI dev split (as the mini profile splits it), K's setups trained by the kit from tiny random-weight model folders." : "Paper profile: MultiNLI train, MultiNLI dev matched + mismatched for selection, XNLI test, untuned XLM-R from your folder and K's setups trained from it by notebook 02.") : "Mini profile: trained on a seeded part of XNLI dev English, tested on the disjoint rest (all 15 languages), with the kit's small models trained on Tux Paint stamps — not K's XLM-R-large models; compare directions and orderings, not levels, with the paper.";
 const t2 = await writeTableArtifact({
   id: "K-T2", title: "Zero-shot NLI accuracy of an English-trained probe by setup and language (paper K, Table 2)", rows,
-  columns: ["setup", "dataset", "lang", "accuracy", "ci_low", "ci_high", "n", "paper_accuracy"], formats: { accuracy: 3, ci_low: 3, ci_high: 3, paper_accuracy: 3 },
+  columns: ["setup", "dataset", "lang", "accuracy", "ci_low", "ci_high", "n", "paper_accuracy", "paper_source"], formats: { accuracy: 3, ci_low: 3, ci_high: 3, paper_accuracy: 3 },
   caption: "Accuracy (fraction) of the MLP probe on [p; h; |p-h|; p*h] of frozen embeddings, trained on English only; avg = mean over the dataset's languages. CI: 95% percentile bootstrap over test pairs.",
   seeds: { split: 13, classifier: probe.seed, bootstrap: boot.seed }, displayRows: (r) => r.lang === "avg" || r.lang === "en" || r.lang === "quy",
   inputs: { ...bench.inputs, ...Object.fromEntries(K_SETUPS.map((s) => [\`encoder.\${s}\`, encoders[s].id])) },
@@ -130,7 +130,7 @@ inconclusive).` },
 import { claimsForProfile, evaluateClaims } from "../lib/claims/mod.ts";
 
 const published = rows.filter((r) => r.paper_accuracy !== null).map((r) => ({
-  item: \`\${K_SETUP_LABELS[r.setup as (typeof K_SETUPS)[number]]}, XNLI \${r.lang}\`, paper: r.paper_accuracy!, kit: r.accuracy, low: r.ci_low, high: r.ci_high,
+  item: \`\${K_SETUP_LABELS[r.setup as (typeof K_SETUPS)[number]]}, XNLI \${r.lang}\${r.paper_source?.includes("secondary") ? " (secondary source)" : ""}\`, paper: r.paper_accuracy!, kit: r.accuracy, low: r.ci_low, high: r.ci_high,
 }));
 const kClaims = await evaluateClaims({ artifactDir: cfg.artifactDir, claims: claimsForProfile(cfg.profile).filter((c) => /^K[34]/.test(c.id)) });
 await Deno.jupyter.md\`\${paperComparisonMarkdown(published, cfg.profile + (cfg.smoke ? ", smoke" : ""))}
