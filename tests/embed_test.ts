@@ -13,6 +13,7 @@ import {
 } from "../lib/encoders/safetensors_model_folder.ts";
 import { loadTransformers } from "../lib/encoders/pretrained/transformers_runtime.ts";
 import { readNpy } from "../lib/io/npy.ts";
+import { vitProcessorPixels } from "../lib/encoders/vit_image_processor.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 import { embedImagesDir, embedTextsFile } from "../tools/embed.ts";
 import { writeXlmrTokenizerFiles } from "./fixtures/tiny_pretrained_models.ts";
@@ -132,15 +133,9 @@ Deno.test("task embed --images: the folder's preprocessing (size, bilinear, its 
     assert.deepEqual(m.preprocess.image_std, [0.25, 0.5, 0.75]);
     for (let i = 0; i < 3; i++) {
       const bytes = await Deno.readFile(join(images, `img${i}.png`));
-      // Pixels by hand: sharp's bilinear resize, then (v/255 − mean)/std from the file.
-      const rgb = await sharp(bytes).removeAlpha().resize(16, 16, { fit: "fill", kernel: "linear" })
-        .raw().toBuffer();
-      const px = new Float32Array(3 * 256);
-      for (let p = 0; p < 256; p++) {
-        for (let c = 0; c < 3; c++) {
-          px[c * 256 + p] = (rgb[p * 3 + c]! / 255 - pre.image_mean[c]) / pre.image_std[c];
-        }
-      }
+      // The library path: Hugging Face's ViTImageProcessor resize (checked against PIL in
+      // images_test), then (v/255 − mean)/std from the file.
+      const px = await vitProcessorPixels([bytes], m.preprocess);
       const want = tf.tidy(() => m.encoder.embed(px, 1).dataSync().slice());
       const row = (npy.data as Float32Array).subarray(i * 12, (i + 1) * 12);
       want.forEach((v, j) => assert.ok(Math.abs(v - row[j]!) < 1e-5, `image ${i} dim ${j}`));

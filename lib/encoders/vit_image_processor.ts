@@ -10,14 +10,19 @@ import type { VitConfig } from "./encoder_config.ts";
  * then resized to `size × size` with PIL's BILINEAR filter and its antialiasing, bit for bit
  * (`pilBilinearResize`).
  */
-export async function vitProcessorResize(bytes: Uint8Array, size: number): Promise<RgbImage> {
+export async function vitProcessorResize(
+  bytes: Uint8Array,
+  size: number,
+  /** What the image is (its file), named when it cannot be decoded. */
+  label = "ViT preprocessing: image",
+): Promise<RgbImage> {
   let decoded;
   try {
     decoded = await sharp(bytes, { ignoreIcc: true }).raw({ depth: "uchar" })
       .toBuffer({ resolveWithObject: true });
   } catch (err) {
     throw new KitError(
-      `ViT preprocessing: image cannot be decoded (${err instanceof Error ? err.message : err})`,
+      `${label}: cannot be decoded as an image (${err instanceof Error ? err.message : err})`,
     );
   }
   const { data, info } = decoded;
@@ -47,17 +52,7 @@ export async function vitProcessorPixels(
   const mean = c.image_mean ?? [0.5, 0.5, 0.5], std = c.image_std ?? [0.5, 0.5, 0.5];
   const out = new Float32Array(images.length * C * S * S);
   for (let i = 0; i < images.length; i++) {
-    let img: Awaited<ReturnType<typeof vitProcessorResize>>;
-    try {
-      img = await vitProcessorResize(images[i]!, S);
-    } catch (err) {
-      if (err instanceof KitError) throw err;
-      throw new KitError(
-        `${labels?.[i] ?? `image ${i}`}: cannot be decoded as an image (${
-          err instanceof Error ? err.message : err
-        })`,
-      );
-    }
+    const img = await vitProcessorResize(images[i]!, S, labels?.[i]);
     const base = i * C * S * S;
     for (let p = 0; p < S * S; p++) {
       for (let ch = 0; ch < C; ch++) {
