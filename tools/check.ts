@@ -1,32 +1,33 @@
 /**
- * `./kit task check`: the static checks CI runs before the tests — `deno fmt --check`, `deno lint`
- * and `deno check` of lib/mod.ts and every tools/ entry point — each reported as one line (`ok` or
- * `FAILED` with its output). Exits 1 when one fails. `./kit task ok` runs them, then the tests.
+ * `./kit task check`: the static checks CI runs before the tests — `deno fmt --check`, `deno lint`,
+ * `deno check` of lib/mod.ts and every tools/ entry point, and of the notebook sources
+ * notebooks/NN_*.ts — each reported as one line (`ok` or `FAILED` with its output). Exits 1 when
+ * one fails. `./kit task ok` runs them, then the tests.
  */
 import { type CliSpec, runCli } from "../lib/util/cli.ts";
 import { PROJECT_ROOT } from "../lib/util/paths.ts";
 
-/** The checks: a name and `deno` arguments. */
+/** The `.ts` files directly in `dir` (relative to the project, sorted) that `keep` accepts. */
+function tsFiles(dir: string, keep: (name: string) => boolean = () => true): string[] {
+  return [...Deno.readDirSync(`${PROJECT_ROOT}/${dir}`)]
+    .filter((e) => e.isFile && e.name.endsWith(".ts") && keep(e.name))
+    .map((e) => `${dir}/${e.name}`)
+    .sort();
+}
+
+/**
+ * The checks: a name and `deno` arguments. The notebook sources (notebooks/NN_*.ts) are checked
+ * apart from lib/ and tools/ because they reference Deno's unstable types (`Deno.jupyter`).
+ */
 export function staticChecks(): [string, string[]][] {
-  const toolFiles: string[] = [];
-  for (const dir of ["tools", "tools/notebooks"]) {
-    let entries: Deno.DirEntry[];
-    try {
-      entries = [...Deno.readDirSync(`${PROJECT_ROOT}/${dir}`)];
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) continue;
-      throw err;
-    }
-    const names = entries
-      .filter((e) => e.isFile && e.name.endsWith(".ts"))
-      .map((e) => e.name)
-      .sort();
-    for (const name of names) toolFiles.push(`${dir}/${name}`);
-  }
   return [
     ["deno fmt --check", ["fmt", "--check"]],
     ["deno lint", ["lint"]],
-    ["deno check lib/mod.ts tools/", ["check", "lib/mod.ts", ...toolFiles]],
+    ["deno check lib/mod.ts tools/", ["check", "lib/mod.ts", ...tsFiles("tools")]],
+    [
+      "deno check notebooks/ (the notebook sources)",
+      ["check", ...tsFiles("notebooks", (n) => /^\d\d_/.test(n))],
+    ],
   ];
 }
 
@@ -61,7 +62,8 @@ export async function runStaticChecks(
 const CLI = {
   usage: "./kit task check",
   options: {},
-  epilog: "Runs deno fmt --check, deno lint and deno check of lib/mod.ts and tools/.",
+  epilog:
+    "Runs deno fmt --check, deno lint, and deno check of lib/mod.ts, tools/ and notebooks/NN_*.ts.",
 } as const satisfies CliSpec;
 
 if (import.meta.main) {

@@ -4,8 +4,8 @@
 Running cells in the browser must not change the committed notebooks: when the notebook being
 saved has the same cells (types and sources) as the file on disk, the file's own content is
 saved instead of the page's (no outputs, execution counts or front-end metadata), so the bytes
-stay as the generator wrote them (tools/notebooks/*.ts write nbformat's own layout). A notebook
-whose cells the user edited is saved as usual.
+stay as `./kit task notebooks` wrote them from their sources notebooks/NN_*.ts (in nbformat's own
+layout). A notebook whose cells the user edited is saved as usual.
 """
 import json
 import os
