@@ -44,7 +44,15 @@
 
 // %%
 import { kitConfig } from "../lib/config/mod.ts";
-import { buildMiniDataset, dataT1Rows, captionLengthFigure, readSampleIndex, readShard, MINI_LANGUAGES, sourceBreakdownRows } from "../lib/dataset_build/mod.ts";
+import {
+  buildMiniDataset,
+  captionLengthFigure,
+  dataT1Rows,
+  MINI_LANGUAGES,
+  readSampleIndex,
+  readShard,
+  sourceBreakdownRows,
+} from "../lib/dataset_build/mod.ts";
 import { writeFigureArtifact, writeTableArtifact } from "../lib/artifacts/mod.ts";
 import { projectRelative } from "../lib/util/mod.ts";
 
@@ -58,10 +66,20 @@ if (cfg.profile === "paper") {
 }
 const result = await buildMiniDataset();
 const m = result.manifest;
-console.log(`${result.status} in ${result.seconds.toFixed(1)} s: ${m.samples.count} images, ${m.shards.length} shards`);
+console.log(
+  `${result.status} in ${
+    result.seconds.toFixed(1)
+  } s: ${m.samples.count} images, ${m.shards.length} shards`,
+);
 console.log(`folder: ${projectRelative(result.dir)}`);
-console.log(`partitions (images): ${JSON.stringify(m.partitions)}${cfg.smoke ? "  (smoke run: first 60 images by key only)" : ""}`);
-for (const i of m.inputs) console.log(`  ${i.source}: ${i.kept} images kept of ${i.candidates} candidates`);
+console.log(
+  `partitions (images): ${JSON.stringify(m.partitions)}${
+    cfg.smoke ? "  (smoke run: first 60 images by key only)" : ""
+  }`,
+);
+for (const i of m.inputs) {
+  console.log(`  ${i.source}: ${i.kept} images kept of ${i.candidates} candidates`);
+}
 
 // %% [markdown]
 // ### A few samples
@@ -73,7 +91,9 @@ for (const i of m.inputs) console.log(`  ${i.source}: ${i.kept} images kept of $
 const shard = await readShard(`${result.dir}/${m.shards[0]!.name}`);
 const cards = shard.slice(0, 8).map((s) => {
   const b64 = btoa(String.fromCharCode(...s.png));
-  const caps = ["en", "es", "ja", "hi", "qu"].map((l) => `<div><b>${l}</b> ${s.record.captions[l]?.[0] ?? "—"}</div>`).join("");
+  const caps = ["en", "es", "ja", "hi", "qu"].map((l) =>
+    `<div><b>${l}</b> ${s.record.captions[l]?.[0] ?? "—"}</div>`
+  ).join("");
   return `<div style="display:inline-block;width:180px;vertical-align:top;margin:4px;font-size:12px">
     <img src="data:image/png;base64,${b64}" width="64" height="64" style="image-rendering:pixelated"/>
     <div style="color:#666">${s.record.sourceId}</div>${caps}</div>`;
@@ -108,22 +128,27 @@ await Deno.jupyter.md`${md.split("\n## ")[0]}`;
 const samples = await readSampleIndex(result.dir);
 // paper profile: DATA-T1 and DATA-F1 describe the COCO and WIT builds (last cell), not this mini data
 if (cfg.profile !== "paper") {
-const table = await writeTableArtifact({
-  id: "DATA-T1",
-  title: "Mini dataset (Tux Paint stamps + CLDR-named emoji): images, captions per language, intersections, rejects, by source",
-  rows: [...dataT1Rows(m), ...sourceBreakdownRows(samples)],
-  columns: ["section", "item", "count", "captions"],
-  caption: "count = images (dataset, source, partition, language, intersection rows) or items (rejected/skipped rows).",
-  seeds: { partition: m.config.partition ? (m.config.partition as { seed: number }).seed : 7 },
-  inputs: { dataset: m.configHash, ...Object.fromEntries(m.inputs.map((i) => [`${i.source}.fingerprint`, i.fingerprint])) },
-  notes: [
-    "Mini profile: human-written Tux Paint stamp descriptions and Unicode CLDR emoji names stand in for K's machine-translated COCO captions and D's WIT captions.",
-    "Emoji: one image per (emoji, drawing set): Twemoji 15.0 (CC-BY 4.0), Noto Emoji (Apache-2.0), Fluent Emoji flat (MIT); names from CLDR 48 (Unicode licence v3). Partitions split by concept.",
-    "zh = Tux Paint's zh_CN (simplified Chinese); zh_TW is listed separately. Duplicate images (same bytes) keep the first by key.",
-  ],
-});
-// displayed explicitly (awaited): the page then has it before the cell ends
-await Deno.jupyter.display(table);
+  const table = await writeTableArtifact({
+    id: "DATA-T1",
+    title:
+      "Mini dataset (Tux Paint stamps + CLDR-named emoji): images, captions per language, intersections, rejects, by source",
+    rows: [...dataT1Rows(m), ...sourceBreakdownRows(samples)],
+    columns: ["section", "item", "count", "captions"],
+    caption:
+      "count = images (dataset, source, partition, language, intersection rows) or items (rejected/skipped rows).",
+    seeds: { partition: m.config.partition ? (m.config.partition as { seed: number }).seed : 7 },
+    inputs: {
+      dataset: m.configHash,
+      ...Object.fromEntries(m.inputs.map((i) => [`${i.source}.fingerprint`, i.fingerprint])),
+    },
+    notes: [
+      "Mini profile: human-written Tux Paint stamp descriptions and Unicode CLDR emoji names stand in for K's machine-translated COCO captions and D's WIT captions.",
+      "Emoji: one image per (emoji, drawing set): Twemoji 15.0 (CC-BY 4.0), Noto Emoji (Apache-2.0), Fluent Emoji flat (MIT); names from CLDR 48 (Unicode licence v3). Partitions split by concept.",
+      "zh = Tux Paint's zh_CN (simplified Chinese); zh_TW is listed separately. Duplicate images (same bytes) keep the first by key.",
+    ],
+  });
+  // displayed explicitly (awaited): the page then has it before the cell ends
+  await Deno.jupyter.display(table);
 } else console.log("paper profile: DATA-T1 describes the COCO and WIT builds (last cell)");
 
 // %% [markdown]
@@ -136,14 +161,15 @@ await Deno.jupyter.display(table);
 
 // %%
 if (cfg.profile !== "paper") {
-const figure = await writeFigureArtifact({
-  id: "DATA-F1",
-  title: "Caption length by language and source (mini dataset)",
-  figure: captionLengthFigure(samples, { languages: [...MINI_LANGUAGES, "qu"], bySource: true }),
-  caption: "Box plot per language and source of caption lengths in characters, over all images of the mini dataset: quartiles (numpy's linear percentiles), whiskers from the shortest to the longest caption.",
-  inputs: { dataset: m.configHash },
-});
-await Deno.jupyter.display(figure);
+  const figure = await writeFigureArtifact({
+    id: "DATA-F1",
+    title: "Caption length by language and source (mini dataset)",
+    figure: captionLengthFigure(samples, { languages: [...MINI_LANGUAGES, "qu"], bySource: true }),
+    caption:
+      "Box plot per language and source of caption lengths in characters, over all images of the mini dataset: quartiles (numpy's linear percentiles), whiskers from the shortest to the longest caption.",
+    inputs: { dataset: m.configHash },
+  });
+  await Deno.jupyter.display(figure);
 } else console.log("paper profile: DATA-F1 describes the COCO and WIT builds (last cell)");
 
 // %% [markdown]
@@ -157,13 +183,25 @@ await Deno.jupyter.display(figure);
 // are rejected items of the build (`image not downloaded`, in its `rejects.md`).
 
 // %%
-import { buildDataset, D_WIT_BUILD, paperCocoSource, paperWitSource, witSource } from "../lib/dataset_build/mod.ts";
+import {
+  buildDataset,
+  D_WIT_BUILD,
+  paperCocoSource,
+  paperWitSource,
+} from "../lib/dataset_build/mod.ts";
 
 if (cfg.profile !== "paper") {
-  console.log("mini profile: the paper-profile datasets (MS-COCO 2017 for K, WIT v1 for D) are not built here.");
+  console.log(
+    "mini profile: the paper-profile datasets (MS-COCO 2017 for K, WIT v1 for D) are not built here.",
+  );
 } else {
   const builds: { what: string; r: Awaited<ReturnType<typeof buildDataset>> }[] = [];
-  for (const [what, make] of [["K: MS-COCO 2017 captions", () => paperCocoSource()], ["D: WIT v1, nine languages", () => paperWitSource()]] as const) {
+  for (
+    const [what, make] of [["K: MS-COCO 2017 captions", () => paperCocoSource()], [
+      "D: WIT v1, nine languages",
+      () => paperWitSource(),
+    ]] as const
+  ) {
     // a missing or incomplete dataset stops the run (the first code cell checked they are there)
     const source = await make();
     const r = await buildDataset({
@@ -175,22 +213,46 @@ if (cfg.profile !== "paper") {
     builds.push({ what, r });
   }
   // DATA-T1 / DATA-F1 of the paper profile: the two builds, each row's section naming its build
-  const rows = builds.flatMap(({ what, r }) => dataT1Rows(r.manifest).map((row) => ({ ...row, section: `${what.split(":")[0]} · ${row.section}` })));
-  const paperSamples = (await Promise.all(builds.map(async ({ what, r }) => (await readSampleIndex(r.dir)).map((x) => ({ ...x, source: what.split(":")[0] }))))).flat();
-  await Deno.jupyter.display(await writeTableArtifact({
-    id: "DATA-T1",
-    title: "Paper datasets: K's MS-COCO 2017 build and D's WIT v1 build — images, captions per language, intersections, rejects",
-    rows,
-    columns: ["section", "item", "count", "captions"],
-    caption: "count = images (dataset, partition, language, intersection rows) or items (rejected/skipped rows); section = K (COCO 2017) or D (WIT v1, nine languages).",
-    inputs: Object.fromEntries(builds.map(({ what, r }) => [`${what.split(":")[0]}.dataset`, r.manifest.configHash])),
-    notes: ["K's captions: COCO 2017 English (train2017 + val2017); the translated languages come from KIT_K_TRANSLATIONS in notebook 02.", "D's set: WIT v1 rows with a reference caption in all nine languages and a decodable image (D's build_webdataset.py rules)."],
-  }));
-  await Deno.jupyter.display(await writeFigureArtifact({
-    id: "DATA-F1",
-    title: "Caption length by language (paper datasets: K's COCO, D's WIT)",
-    figure: captionLengthFigure(paperSamples, { languages: ["en", "es", "ja", "hi", "qu", "ar", "de", "fr", "it", "pt", "zh"], bySource: true }),
-    caption: "Box plot per language and build of caption lengths in characters, over all images of each paper build: quartiles (numpy's linear percentiles), whiskers from the shortest to the longest caption.",
-    inputs: Object.fromEntries(builds.map(({ what, r }) => [`${what.split(":")[0]}.dataset`, r.manifest.configHash])),
-  }));
+  const rows = builds.flatMap(({ what, r }) =>
+    dataT1Rows(r.manifest).map((row) => ({
+      ...row,
+      section: `${what.split(":")[0]} · ${row.section}`,
+    }))
+  );
+  const paperSamples = (await Promise.all(builds.map(async ({ what, r }) =>
+    (await readSampleIndex(r.dir)).map((x) => ({ ...x, source: what.split(":")[0] }))
+  ))).flat();
+  await Deno.jupyter.display(
+    await writeTableArtifact({
+      id: "DATA-T1",
+      title:
+        "Paper datasets: K's MS-COCO 2017 build and D's WIT v1 build — images, captions per language, intersections, rejects",
+      rows,
+      columns: ["section", "item", "count", "captions"],
+      caption:
+        "count = images (dataset, partition, language, intersection rows) or items (rejected/skipped rows); section = K (COCO 2017) or D (WIT v1, nine languages).",
+      inputs: Object.fromEntries(
+        builds.map(({ what, r }) => [`${what.split(":")[0]}.dataset`, r.manifest.configHash]),
+      ),
+      notes: [
+        "K's captions: COCO 2017 English (train2017 + val2017); the translated languages come from KIT_K_TRANSLATIONS in notebook 02.",
+        "D's set: WIT v1 rows with a reference caption in all nine languages and a decodable image (D's build_webdataset.py rules).",
+      ],
+    }),
+  );
+  await Deno.jupyter.display(
+    await writeFigureArtifact({
+      id: "DATA-F1",
+      title: "Caption length by language (paper datasets: K's COCO, D's WIT)",
+      figure: captionLengthFigure(paperSamples, {
+        languages: ["en", "es", "ja", "hi", "qu", "ar", "de", "fr", "it", "pt", "zh"],
+        bySource: true,
+      }),
+      caption:
+        "Box plot per language and build of caption lengths in characters, over all images of each paper build: quartiles (numpy's linear percentiles), whiskers from the shortest to the longest caption.",
+      inputs: Object.fromEntries(
+        builds.map(({ what, r }) => [`${what.split(":")[0]}.dataset`, r.manifest.configHash]),
+      ),
+    }),
+  );
 }

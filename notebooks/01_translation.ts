@@ -49,12 +49,22 @@ import { kitConfig } from "../lib/config/mod.ts";
 import { buildMiniDataset, readSampleIndex } from "../lib/dataset_build/mod.ts";
 import { writeTableArtifact } from "../lib/artifacts/mod.ts";
 import { projectRelative } from "../lib/util/mod.ts";
-import { captionRecordsPreview, engineCalls, mtT1Rows, translationEngines, writeMiniCaptionRecords } from "../lib/translation/mod.ts";
+import {
+  captionRecordsPreview,
+  engineCalls,
+  mtT1Rows,
+  translationEngines,
+  writeMiniCaptionRecords,
+} from "../lib/translation/mod.ts";
 
 const cfg = kitConfig();
 const ds = await buildMiniDataset({ quiet: true });
 const samples = await readSampleIndex(ds.dir);
-console.log(`mini dataset (${ds.status}): ${samples.length} stamps, partitions ${JSON.stringify(ds.manifest.partitions)}${cfg.smoke ? " (smoke)" : ""}`);
+console.log(
+  `mini dataset (${ds.status}): ${samples.length} stamps, partitions ${
+    JSON.stringify(ds.manifest.partitions)
+  }${cfg.smoke ? " (smoke)" : ""}`,
+);
 
 // %% [markdown]
 // ### Engines
@@ -65,7 +75,11 @@ console.log(`mini dataset (${ds.status}): ${samples.length} stamps, partitions $
 // %%
 const engines = await translationEngines();
 for (const t of [engines.apertium, engines.gloss, engines.enToQu]) console.log(t.signature);
-console.log(engines.nllb ? engines.nllb.signature : `nllb: not available — ${engines.nllbDetail ?? engines.nllbMissing}`);
+console.log(
+  engines.nllb
+    ? engines.nllb.signature
+    : `nllb: not available — ${engines.nllbDetail ?? engines.nllbMissing}`,
+);
 
 // %% [markdown]
 // ### K's caption records for training
@@ -76,7 +90,9 @@ console.log(engines.nllb ? engines.nllb.signature : `nllb: not available — ${e
 // counts engine calls: 0 on a rerun, when the caches answer everything.
 
 // %%
-const { records, path } = await writeMiniCaptionRecords(samples, engines, { dataset: ds.manifest.configHash });
+const { records, path } = await writeMiniCaptionRecords(samples, engines, {
+  dataset: ds.manifest.configHash,
+});
 console.log(`${records.length} records → ${projectRelative(path)}`);
 console.log(`engine calls so far: ${engineCalls(engines)}`);
 await Deno.jupyter.md`${captionRecordsPreview(records, 8)}`;
@@ -97,7 +113,9 @@ await Deno.jupyter.md`${captionRecordsPreview(records, 8)}`;
 // sentence, so Apertium's score understates its adequacy; short captions also make BLEU noisy.
 
 // %%
-const rows = await mtT1Rows(samples.filter((s) => s.source === "tuxpaint-stamps"), engines, { devLimit: cfg.smoke ? 100 : null });
+const rows = await mtT1Rows(samples.filter((s) => s.source === "tuxpaint-stamps"), engines, {
+  devLimit: cfg.smoke ? 100 : null,
+});
 const kTranslations = Deno.env.get("KIT_K_TRANSLATIONS");
 if (cfg.profile === "paper" && kTranslations) {
   // paper profile: K's translations file (notebook 02's input) scored where XTD10 has human references
@@ -106,19 +124,43 @@ if (cfg.profile === "paper" && kTranslations) {
   const { loadXtd10 } = await import("../lib/sources/mod.ts");
   const { dataRegistry } = await import("../lib/data/mod.ts");
   const xtd = await loadXtd10((await dataRegistry().resolve("xtd10")).root, ["en", "es", "ja"]);
-  rows.push(...translationsSampleRows(await readKTranslationsFile(kTranslations), xtd, kTranslations));
+  rows.push(
+    ...translationsSampleRows(await readKTranslationsFile(kTranslations), xtd, kTranslations),
+  );
 }
-await Deno.jupyter.display(await writeTableArtifact({
-  id: "MT-T1",
-  title: "Translation quality per engine and language pair (chrF2, BLEU; fractions)",
-  rows,
-  columns: ["engine", "pair", "test_set", "n_sentences", "chrf", "bleu", "status", "chrf_signature", "bleu_signature", "engine_signature", "note"],
-  formats: { chrf: 4, bleu: 4 },
-  caption: "Corpus-level chrF2 and BLEU as fractions (sacrebleu score / 100) against human references; n_sentences = segments scored.",
-  inputs: { dataset: ds.manifest.configHash },
-  notes: ["Paper K used Google Translate on COCO and reports no translation quality; these rows measure the kit's offline substitutes.", "Quechua = Ayacucho Quechua (quy, FLORES quy_Latn)."],
-}));
-console.log(`engine calls this run: ${engineCalls(engines)} (0 = everything came from the translation caches)`);
+await Deno.jupyter.display(
+  await writeTableArtifact({
+    id: "MT-T1",
+    title: "Translation quality per engine and language pair (chrF2, BLEU; fractions)",
+    rows,
+    columns: [
+      "engine",
+      "pair",
+      "test_set",
+      "n_sentences",
+      "chrf",
+      "bleu",
+      "status",
+      "chrf_signature",
+      "bleu_signature",
+      "engine_signature",
+      "note",
+    ],
+    formats: { chrf: 4, bleu: 4 },
+    caption:
+      "Corpus-level chrF2 and BLEU as fractions (sacrebleu score / 100) against human references; n_sentences = segments scored.",
+    inputs: { dataset: ds.manifest.configHash },
+    notes: [
+      "Paper K used Google Translate on COCO and reports no translation quality; these rows measure the kit's offline substitutes.",
+      "Quechua = Ayacucho Quechua (quy, FLORES quy_Latn).",
+    ],
+  }),
+);
+console.log(
+  `engine calls this run: ${
+    engineCalls(engines)
+  } (0 = everything came from the translation caches)`,
+);
 
 // %% [markdown]
 // ### Paper profile

@@ -49,7 +49,11 @@ import { initTrainingBackend, miniKSetups, paperKSetups } from "../lib/models/mo
 
 const cfg = kitConfig();
 const backend = await initTrainingBackend();
-console.log(`profile ${cfg.profile}${cfg.smoke ? " (smoke: a few steps per model)" : ""}; TF.js backend ${backend.name} (${backend.device})`);
+console.log(
+  `profile ${cfg.profile}${
+    cfg.smoke ? " (smoke: a few steps per model)" : ""
+  }; TF.js backend ${backend.name} (${backend.device})`,
+);
 
 // %% [markdown]
 // ### Train (or load) the models
@@ -74,18 +78,37 @@ if (cfg.profile === "paper") {
   // before training: the plan's size and what it costs here (the K step measured by ./kit task plan)
   const { paperKCaptions } = await import("../lib/models/mod.ts");
   const { kPaperPlanLines } = await import("../lib/plan/mod.ts");
-  const caps = await paperKCaptions({ smoke: cfg.smoke, translations: Deno.env.get("KIT_K_TRANSLATIONS") || null });
+  const caps = await paperKCaptions({
+    smoke: cfg.smoke,
+    translations: Deno.env.get("KIT_K_TRANSLATIONS") || null,
+  });
   const trainRecords = caps.records.filter((r) => r.partition === "train").length;
-  for (const line of await kPaperPlanLines({ trainRecords, smoke: cfg.smoke, backend: backend.name })) console.log(line);
+  for (
+    const line of await kPaperPlanLines({ trainRecords, smoke: cfg.smoke, backend: backend.name })
+  ) console.log(line);
 }
 const kp = cfg.profile === "paper" ? await paperKSetups() : null;
 if (k) {
-  console.log(`caption records: ${k.captions.source}${k.captions.note ? ` — ${k.captions.note}` : ""}`);
-  console.log(`ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (training seconds are in the table below; 0 steps of new training when cached)`);
+  console.log(
+    `caption records: ${k.captions.source}${k.captions.note ? ` — ${k.captions.note}` : ""}`,
+  );
+  console.log(
+    `ready in ${
+      ((performance.now() - t0) / 1000).toFixed(1)
+    } s (training seconds are in the table below; 0 steps of new training when cached)`,
+  );
 }
 if (kp) {
-  console.log(`paper profile: text tower ${kp.folders.text.split("/").slice(-2).join("/")}, image tower ${kp.folders.image.split("/").slice(-2).join("/")}`);
-  console.log(`caption records: ${kp.captions.records.length} (${kp.captions.source}); plan ${JSON.stringify(kp.hp)}`);
+  console.log(
+    `paper profile: text tower ${kp.folders.text.split("/").slice(-2).join("/")}, image tower ${
+      kp.folders.image.split("/").slice(-2).join("/")
+    }`,
+  );
+  console.log(
+    `caption records: ${kp.captions.records.length} (${kp.captions.source}); plan ${
+      JSON.stringify(kp.hp)
+    }`,
+  );
   console.log(`ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 
@@ -99,38 +122,87 @@ if (kp) {
 // dev sentences (its test split is the bitext benchmark); XNLI and AmericasNLI are never used for training.
 
 // %%
-import { writeTableArtifact, writeFigureArtifact } from "../lib/artifacts/mod.ts";
-import { kHeldOutRetrieval, kLossCurveFigure, kPaperTrainingTableRows, kTrainingTableRows } from "../lib/models/mod.ts";
+import { writeFigureArtifact, writeTableArtifact } from "../lib/artifacts/mod.ts";
+import {
+  kHeldOutRetrieval,
+  kLossCurveFigure,
+  kPaperTrainingTableRows,
+  kTrainingTableRows,
+} from "../lib/models/mod.ts";
 
 if (k) {
-  await Deno.jupyter.display(await writeTableArtifact({
-    id: "K-TRAIN",
-    title: "Mini models: objective, data, partition, languages, sentence/image counts, steps and time",
-    rows: kTrainingTableRows(k),
-    columns: ["model", "objective", "data", "partition", "languages", "sentences", "images", "steps", "seconds", "parameters"],
-    caption: "seconds = wall-clock training time of the run that produced the cached model (2 CPU cores, TF.js WASM in the mini profile).",
-    inputs: { dataset: k.base.datasetHash, corpus: k.base.corpus.fingerprint },
-  }));
+  await Deno.jupyter.display(
+    await writeTableArtifact({
+      id: "K-TRAIN",
+      title:
+        "Mini models: objective, data, partition, languages, sentence/image counts, steps and time",
+      rows: kTrainingTableRows(k),
+      columns: [
+        "model",
+        "objective",
+        "data",
+        "partition",
+        "languages",
+        "sentences",
+        "images",
+        "steps",
+        "seconds",
+        "parameters",
+      ],
+      caption:
+        "seconds = wall-clock training time of the run that produced the cached model (2 CPU cores, TF.js WASM in the mini profile).",
+      inputs: { dataset: k.base.datasetHash, corpus: k.base.corpus.fingerprint },
+    }),
+  );
 }
 const qu = (k ?? kp)?.models["multilingual-qu"];
 if (qu) {
-  const a = qu.training.data as { languageAssignment?: { seed: number; records: Record<string, string> } };
-  if (a.languageAssignment) console.log(`Multilingual+Quechua: ${Object.keys(a.languageAssignment.records).length} caption records, one language each (seed ${a.languageAssignment.seed}; the full map is in the model's training.json)`);
+  const a = qu.training.data as {
+    languageAssignment?: { seed: number; records: Record<string, string> };
+  };
+  if (a.languageAssignment) {
+    console.log(
+      `Multilingual+Quechua: ${
+        Object.keys(a.languageAssignment.records).length
+      } caption records, one language each (seed ${a.languageAssignment.seed}; the full map is in the model's training.json)`,
+    );
+  }
 }
 if (kp) {
-  await Deno.jupyter.display(await writeTableArtifact({
-    id: "K-TRAIN",
-    title: "Paper K: the setups the kit trained from your model folders: objective, data, partition, languages, counts, steps and time",
-    rows: kPaperTrainingTableRows(kp),
-    columns: ["model", "objective", "data", "partition", "languages", "sentences", "images", "steps", "seconds", "parameters"],
-    caption: `K's plan${cfg.smoke ? " at smoke sizes (tiny model folders, the mirror's COCO images)" : ""}: ${JSON.stringify(kp.hp)}.`,
-  }));
+  await Deno.jupyter.display(
+    await writeTableArtifact({
+      id: "K-TRAIN",
+      title:
+        "Paper K: the setups the kit trained from your model folders: objective, data, partition, languages, counts, steps and time",
+      rows: kPaperTrainingTableRows(kp),
+      columns: [
+        "model",
+        "objective",
+        "data",
+        "partition",
+        "languages",
+        "sentences",
+        "images",
+        "steps",
+        "seconds",
+        "parameters",
+      ],
+      caption: `K's plan${
+        cfg.smoke ? " at smoke sizes (tiny model folders, the mirror's COCO images)" : ""
+      }: ${JSON.stringify(kp.hp)}.`,
+    }),
+  );
 }
 
 // %%
 import { deviationsMarkdown, K_DEVIATIONS } from "../lib/deviations/mod.ts";
 
-await Deno.jupyter.md`${deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-TRAIN", "K-F2", "K-RET"], profile: cfg.profile })}`;
+await Deno.jupyter.md`${
+  deviationsMarkdown(K_DEVIATIONS, {
+    artifacts: ["K-TRAIN", "K-F2", "K-RET"],
+    profile: cfg.profile,
+  })
+}`;
 
 // %% [markdown]
 // ### K-F2: training and validation loss of the four setups
@@ -142,23 +214,29 @@ await Deno.jupyter.md`${deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-TRAIN"
 
 // %%
 if (k) {
-  await Deno.jupyter.display(await writeFigureArtifact({
-    id: "K-F2",
-    title: "K setups (mini): training and validation loss",
-    figure: kLossCurveFigure(k),
-    caption: "Solid: training loss (10-step moving average); dashed: validation loss on val stamps.",
-    seeds: { training: k.base.plan.k.schedule.seed },
-    inputs: { dataset: k.base.datasetHash },
-  }));
+  await Deno.jupyter.display(
+    await writeFigureArtifact({
+      id: "K-F2",
+      title: "K setups (mini): training and validation loss",
+      figure: kLossCurveFigure(k),
+      caption:
+        "Solid: training loss (10-step moving average); dashed: validation loss on val stamps.",
+      seeds: { training: k.base.plan.k.schedule.seed },
+      inputs: { dataset: k.base.datasetHash },
+    }),
+  );
 }
 if (kp) {
-  await Deno.jupyter.display(await writeFigureArtifact({
-    id: "K-F2",
-    title: "K setups (paper profile): training and validation loss",
-    figure: kLossCurveFigure(kp),
-    caption: "Solid: training loss (10-step moving average); dashed: validation loss on COCO val2017.",
-    seeds: { training: kp.plan.schedule.seed },
-  }));
+  await Deno.jupyter.display(
+    await writeFigureArtifact({
+      id: "K-F2",
+      title: "K setups (paper profile): training and validation loss",
+      figure: kLossCurveFigure(kp),
+      caption:
+        "Solid: training loss (10-step moving average); dashed: validation loss on COCO val2017.",
+      seeds: { training: kp.plan.schedule.seed },
+    }),
+  );
 }
 
 // %% [markdown]
@@ -174,15 +252,18 @@ if (kp) {
 let ret: Awaited<ReturnType<typeof kHeldOutRetrieval>> = [];
 if (k) {
   ret = await kHeldOutRetrieval(k);
-  await Deno.jupyter.display(await writeTableArtifact({
-    id: "K-RET",
-    title: "Held-out (test) stamps: text→image retrieval per setup and caption language",
-    rows: ret,
-    columns: ["setup", "lang", "n", "r1", "r5", "r10", "mrr"],
-    formats: { r1: 3, r5: 3, r10: 3, mrr: 3 },
-    caption: "n test images with a caption in that language; queries = captions, candidates = the same n images.",
-    inputs: { dataset: k.base.datasetHash },
-  }));
+  await Deno.jupyter.display(
+    await writeTableArtifact({
+      id: "K-RET",
+      title: "Held-out (test) stamps: text→image retrieval per setup and caption language",
+      rows: ret.map((r) => ({ ...r })),
+      columns: ["setup", "lang", "n", "r1", "r5", "r10", "mrr"],
+      formats: { r1: 3, r5: 3, r10: 3, mrr: 3 },
+      caption:
+        "n test images with a caption in that language; queries = captions, candidates = the same n images.",
+      inputs: { dataset: k.base.datasetHash },
+    }),
+  );
 }
 
 // %%
@@ -191,7 +272,11 @@ if (k) {
   for (const lang of ["es", "ja", "hi", "qu"]) {
     const a = r1("eng-only", lang), b = r1("multilingual", lang);
     if (a === undefined || b === undefined) continue;
-    console.log(`${lang}: R@1 Eng-Only ${a.toFixed(3)} → Multilingual ${b.toFixed(3)} (${b > a ? "Multilingual better" : "Multilingual NOT better"})`);
+    console.log(
+      `${lang}: R@1 Eng-Only ${a.toFixed(3)} → Multilingual ${b.toFixed(3)} (${
+        b > a ? "Multilingual better" : "Multilingual NOT better"
+      })`,
+    );
   }
 }
 
@@ -220,7 +305,9 @@ import { loadClipSpacePair } from "../lib/models/mod.ts";
 
 if (cfg.profile === "mini") {
   const pair = await loadClipSpacePair();
-  console.log(`image: ${pair.image.id} (${pair.image.dim}-d)\ntext:  ${pair.text.id} (${pair.text.dim}-d)\ntrained on: ${pair.trainedOn}`);
+  console.log(
+    `image: ${pair.image.id} (${pair.image.dim}-d)\ntext:  ${pair.text.id} (${pair.text.dim}-d)\ntrained on: ${pair.trainedOn}`,
+  );
   pair.image.dispose();
   pair.text.dispose();
 }

@@ -58,10 +58,15 @@ import { kT1InDomainBenchmark, loadFloresBitextBenchmark } from "../lib/bitext_e
 const cfg = kitConfig();
 const backend = await initBackend();
 // paper --smoke (the CI dry run on tiny model folders): the mirror's SIB-200 copy of FLORES-200 stands in for devtest
-const flores = await loadFloresBitextBenchmark(cfg.profile === "paper" && cfg.smoke ? { ...cfg, profile: "mini" } : cfg, dataRegistry());
+const flores = await loadFloresBitextBenchmark(
+  cfg.profile === "paper" && cfg.smoke ? { ...cfg, profile: "mini" } : cfg,
+  dataRegistry(),
+);
 const ds = await buildMiniDataset({ quiet: true });
 const inDomain = kT1InDomainBenchmark(await readSampleIndex(ds.dir), { smoke: cfg.smoke });
-console.log(`backend: ${backend.name} (${backend.device})\nFLORES: ${flores.description}, ${flores.sets.length} languages besides English\nin-domain: ${inDomain.description}`);
+console.log(
+  `backend: ${backend.name} (${backend.device})\nFLORES: ${flores.description}, ${flores.sets.length} languages besides English\nin-domain: ${inDomain.description}`,
+);
 
 // %% [markdown]
 // ### The five encoders
@@ -73,10 +78,12 @@ console.log(`backend: ${backend.name} (${backend.device})\nFLORES: ${flores.desc
 
 // %%
 import { loadKSetupEncoders } from "../lib/models/mod.ts";
-import { K_SETUPS, K_SETUP_LABELS } from "../lib/encoders/mod.ts";
+import { K_SETUP_LABELS, K_SETUPS } from "../lib/encoders/mod.ts";
 
 const encoders = await loadKSetupEncoders({ smoke: cfg.smoke });
-for (const s of K_SETUPS) console.log(`${K_SETUP_LABELS[s].padEnd(22)} ${encoders[s].id} (${encoders[s].dim}-d)`);
+for (const s of K_SETUPS) {
+  console.log(`${K_SETUP_LABELS[s].padEnd(22)} ${encoders[s].id} (${encoders[s].dim}-d)`);
+}
 
 // %% [markdown]
 // ### Retrieval, every setup × language
@@ -89,7 +96,10 @@ import { evaluateBitext } from "../lib/bitext_eval/mod.ts";
 const results = {} as Record<(typeof K_SETUPS)[number], Awaited<ReturnType<typeof evaluateBitext>>>;
 for (const s of K_SETUPS) {
   const t0 = performance.now();
-  results[s] = [...await evaluateBitext(encoders[s], flores), ...await evaluateBitext(encoders[s], inDomain)];
+  results[s] = [
+    ...await evaluateBitext(encoders[s], flores),
+    ...await evaluateBitext(encoders[s], inDomain),
+  ];
   console.log(`${K_SETUP_LABELS[s].padEnd(22)} ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 
@@ -111,41 +121,99 @@ import { cachedBitextRows, XLMR_MAPPING_RULES } from "../lib/bitext_eval/mod.ts"
 const boot = { seed: 2025, resamples: cfg.smoke ? 200 : 1000 };
 // bitextGroupRows + bitextLanguageRows of every setup; a rerun on the same results reads them back
 const { groupRows, langRows } = await cachedBitextRows(K_SETUPS, results, boot);
-const inputs = { ...flores.inputs, ...inDomain.inputs, dataset: ds.manifest.configHash, ...Object.fromEntries(K_SETUPS.map((s) => [`encoder.${s}`, encoders[s].id])) };
-const profileNote = cfg.profile === "paper" ? (cfg.smoke ? "Paper profile, smoke (dry run): the mirror's SIB-200 copy of FLORES-200, K's setups trained by the kit from tiny random-weight model folders." : "Paper profile: FLORES-200 devtest, untuned XLM-R from your folder and K's setups trained from it by notebook 02.") : "Mini profile: the SIB-200 copy of FLORES-200, test split (204 sentences, 13 languages besides English), and the kit's small models trained on Tux Paint stamps and emoji (train partition) — not K's XLM-R-large models trained on COCO; compare directions and orderings, not levels, with the paper.";
+const inputs = {
+  ...flores.inputs,
+  ...inDomain.inputs,
+  dataset: ds.manifest.configHash,
+  ...Object.fromEntries(K_SETUPS.map((s) => [`encoder.${s}`, encoders[s].id])),
+};
+const profileNote = cfg.profile === "paper"
+  ? (cfg.smoke
+    ? "Paper profile, smoke (dry run): the mirror's SIB-200 copy of FLORES-200, K's setups trained by the kit from tiny random-weight model folders."
+    : "Paper profile: FLORES-200 devtest, untuned XLM-R from your folder and K's setups trained from it by notebook 02.")
+  : "Mini profile: the SIB-200 copy of FLORES-200, test split (204 sentences, 13 languages besides English), and the kit's small models trained on Tux Paint stamps and emoji (train partition) — not K's XLM-R-large models trained on COCO; compare directions and orderings, not levels, with the paper.";
 
 // %%
 import { bitextItemOutcomes, writeItemOutcomes } from "../lib/claims/mod.ts";
 import { projectRelative } from "../lib/util/mod.ts";
 
-await Deno.jupyter.display(await writeTableArtifact({
-  id: "K-T1", title: "Bitext retrieval against English by setup and language group (paper K, Table 1)", rows: groupRows,
-  columns: ["setup", "group", "score", "eng_to_x", "x_to_eng", "mean", "mean_ci_low", "mean_ci_high", "n_languages", "compared", "paper_mean", "paper_source"],
-  formats: { eng_to_x: 3, x_to_eng: 3, mean: 3, mean_ci_low: 3, mean_ci_high: 3, paper_mean: 3 },
-  caption: "Accuracy (fraction) of retrieving the translation among all sentences of the other language; cosine = nearest neighbour, xsim = K's own score (within-language k = 4 radii, argmax over all candidates); compared = the score whose row carries K's published value. CI: 95% percentile bootstrap over sentences (concepts for the in-domain groups).",
-  seeds: { bootstrap: boot.seed }, inputs,
-  notes: [profileNote, "paper_mean: K's published Table 1 value as SPEC §1 quotes it (lib/paper), on the row of the score K's evaluation script used for that setup (xsim: untuned XLM-R, Eng-Pivot; cosine: image-tuned setups). paper_source: its table, flagged 'secondary source' where the number is not in the source documents (Eng-Pivot's 92.6 / 37.1).", ...XLMR_MAPPING_RULES, inDomain.description],
-}));
+await Deno.jupyter.display(
+  await writeTableArtifact({
+    id: "K-T1",
+    title: "Bitext retrieval against English by setup and language group (paper K, Table 1)",
+    rows: groupRows,
+    columns: [
+      "setup",
+      "group",
+      "score",
+      "eng_to_x",
+      "x_to_eng",
+      "mean",
+      "mean_ci_low",
+      "mean_ci_high",
+      "n_languages",
+      "compared",
+      "paper_mean",
+      "paper_source",
+    ],
+    formats: { eng_to_x: 3, x_to_eng: 3, mean: 3, mean_ci_low: 3, mean_ci_high: 3, paper_mean: 3 },
+    caption:
+      "Accuracy (fraction) of retrieving the translation among all sentences of the other language; cosine = nearest neighbour, xsim = K's own score (within-language k = 4 radii, argmax over all candidates); compared = the score whose row carries K's published value. CI: 95% percentile bootstrap over sentences (concepts for the in-domain groups).",
+    seeds: { bootstrap: boot.seed },
+    inputs,
+    notes: [
+      profileNote,
+      "paper_mean: K's published Table 1 value as SPEC §1 quotes it (lib/paper), on the row of the score K's evaluation script used for that setup (xsim: untuned XLM-R, Eng-Pivot; cosine: image-tuned setups). paper_source: its table, flagged 'secondary source' where the number is not in the source documents (Eng-Pivot's 92.6 / 37.1).",
+      ...XLMR_MAPPING_RULES,
+      inDomain.description,
+    ],
+  }),
+);
 // Per-sentence outcomes beside the artifact (items/K-T1.json): what CLAIMS' intervals resample.
-console.log(`per-item outcomes → ${projectRelative(await writeItemOutcomes(cfg.artifactDir, bitextItemOutcomes(results)))}`);
+console.log(
+  `per-item outcomes → ${
+    projectRelative(await writeItemOutcomes(cfg.artifactDir, bitextItemOutcomes(results)))
+  }`,
+);
 
 // %%
 import { bitextLanguageMatrixMarkdown } from "../lib/bitext_eval/mod.ts";
 
 const langsArtifact = await writeTableArtifact({
-  id: "K-T1-LANGS", title: "Bitext retrieval against English, per language (detail of K-T1)", rows: langRows,
-  columns: ["setup", "benchmark", "lang", "score", "eng_to_x", "x_to_eng", "mean", "ci_low", "ci_high", "n"],
+  id: "K-T1-LANGS",
+  title: "Bitext retrieval against English, per language (detail of K-T1)",
+  rows: langRows,
+  columns: [
+    "setup",
+    "benchmark",
+    "lang",
+    "score",
+    "eng_to_x",
+    "x_to_eng",
+    "mean",
+    "ci_low",
+    "ci_high",
+    "n",
+  ],
   formats: { eng_to_x: 3, x_to_eng: 3, mean: 3, ci_low: 3, ci_high: 3 },
-  caption: "Per-language accuracies (fractions); benchmark = flores (FLORES-200 / SIB-200 sentences) or in-domain (held-out concept names). CI: 95% percentile bootstrap over sentences.",
-  seeds: { bootstrap: boot.seed }, inputs, notes: [profileNote], displayRows: 20,
+  caption:
+    "Per-language accuracies (fractions); benchmark = flores (FLORES-200 / SIB-200 sentences) or in-domain (held-out concept names). CI: 95% percentile bootstrap over sentences.",
+  seeds: { bootstrap: boot.seed },
+  inputs,
+  notes: [profileNote],
+  displayRows: 20,
 });
 await Deno.jupyter.display(langsArtifact);
-await Deno.jupyter.md`${bitextLanguageMatrixMarkdown(langRows, "flores", "cosine", K_SETUP_LABELS)}`;
+await Deno.jupyter.md`${
+  bitextLanguageMatrixMarkdown(langRows, "flores", "cosine", K_SETUP_LABELS)
+}`;
 
 // %%
 import { deviationsMarkdown, K_DEVIATIONS } from "../lib/deviations/mod.ts";
 
-await Deno.jupyter.md`${deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-T1", "K-T1-LANGS"], profile: cfg.profile })}`;
+await Deno.jupyter.md`${
+  deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-T1", "K-T1-LANGS"], profile: cfg.profile })
+}`;
 
 // %% [markdown]
 // ### Are the differences the claims rest on real? (beyond the paper)
@@ -162,13 +230,39 @@ import { pairedResultsMarkdown } from "../lib/stats/mod.ts";
 const tests = {
   K1a: compareBitextSetups(results["multilingual"], results["eng-only"], "all", "cosine", boot),
   K1b: compareBitextSetups(results["eng-pivot"], results["multilingual"], "all", "cosine", boot),
-  K2a: compareBitextSetups(results["multilingual-qu"], results["multilingual"], "quechua", "cosine", boot),
+  K2a: compareBitextSetups(
+    results["multilingual-qu"],
+    results["multilingual"],
+    "quechua",
+    "cosine",
+    boot,
+  ),
 };
-const label = { K1a: "Multilingual − Eng-Only (all, cosine)", K1b: "Eng-Pivot − Multilingual (all, cosine)", K2a: "Multilingual+Quechua − Multilingual (quy, cosine)" };
-const inDomainTests = ([["multilingual", "eng-only", "in-domain:all"], ["eng-pivot", "multilingual", "in-domain:all"], ["multilingual-qu", "multilingual", "in-domain:quechua"]] as const)
-  .filter(([, , g]) => results["multilingual"].some((r) => r.groups.includes(g)))
-  .map(([a, b, g]) => ({ comparison: `${K_SETUP_LABELS[a]} − ${K_SETUP_LABELS[b]} (${g}, cosine)`, result: compareBitextSetups(results[a], results[b], g, "cosine", boot) }));
-await Deno.jupyter.md`${pairedResultsMarkdown([...Object.entries(tests).map(([k, r]) => ({ comparison: label[k as keyof typeof label], result: r })), ...inDomainTests])}`;
+const label = {
+  K1a: "Multilingual − Eng-Only (all, cosine)",
+  K1b: "Eng-Pivot − Multilingual (all, cosine)",
+  K2a: "Multilingual+Quechua − Multilingual (quy, cosine)",
+};
+const inDomainTests =
+  ([["multilingual", "eng-only", "in-domain:all"], ["eng-pivot", "multilingual", "in-domain:all"], [
+    "multilingual-qu",
+    "multilingual",
+    "in-domain:quechua",
+  ]] as const)
+    .filter(([, , g]) => results["multilingual"].some((r) => r.groups.includes(g)))
+    .map(([a, b, g]) => ({
+      comparison: `${K_SETUP_LABELS[a]} − ${K_SETUP_LABELS[b]} (${g}, cosine)`,
+      result: compareBitextSetups(results[a], results[b], g, "cosine", boot),
+    }));
+await Deno.jupyter.md`${
+  pairedResultsMarkdown([
+    ...Object.entries(tests).map(([k, r]) => ({
+      comparison: label[k as keyof typeof label],
+      result: r,
+    })),
+    ...inDomainTests,
+  ])
+}`;
 
 // %% [markdown]
 // ### Published values beside the kit's, and K's claims on this run
@@ -186,10 +280,21 @@ import { claimChecksMarkdown, paperComparisonMarkdown } from "../lib/bitext_eval
 import { claimsForProfile, evaluateClaims } from "../lib/claims/mod.ts";
 
 const published = groupRows.filter((r) => r.paper_mean !== null).map((r) => ({
-  item: `${K_SETUP_LABELS[r.setup as (typeof K_SETUPS)[number]]}, ${r.group}${r.paper_source?.includes("secondary") ? " (secondary source)" : ""}`, paper: r.paper_mean!, kit: r.mean, low: r.mean_ci_low, high: r.mean_ci_high,
+  item: `${K_SETUP_LABELS[r.setup as (typeof K_SETUPS)[number]]}, ${r.group}${
+    r.paper_source?.includes("secondary") ? " (secondary source)" : ""
+  }`,
+  paper: r.paper_mean!,
+  kit: r.mean,
+  low: r.mean_ci_low,
+  high: r.mean_ci_high,
 }));
-const kClaims = await evaluateClaims({ artifactDir: cfg.artifactDir, claims: claimsForProfile(cfg.profile).filter((c) => /^K[12]/.test(c.id)) });
-await Deno.jupyter.md`${paperComparisonMarkdown(published, cfg.profile + (cfg.smoke ? ", smoke" : ""))}
+const kClaims = await evaluateClaims({
+  artifactDir: cfg.artifactDir,
+  claims: claimsForProfile(cfg.profile).filter((c) => /^K[12]/.test(c.id)),
+});
+await Deno.jupyter.md`${
+  paperComparisonMarkdown(published, cfg.profile + (cfg.smoke ? ", smoke" : ""))
+}
 
 ${claimChecksMarkdown(kClaims.rows)}`;
 
@@ -204,35 +309,66 @@ ${claimChecksMarkdown(kClaims.rows)}`;
 // fully separated = 1).
 
 // %%
-import { cachedTsneLayout, embedSubsample, embeddingPanelsFigure, parallelSubsample, sameLanguageNeighbourShare } from "../lib/embedding_plots/mod.ts";
+import {
+  cachedTsneLayout,
+  embeddingPanelsFigure,
+  embedSubsample,
+  parallelSubsample,
+  sameLanguageNeighbourShare,
+} from "../lib/embedding_plots/mod.ts";
 
-const tsneLangs = ["eng_Latn", "spa_Latn", "hin_Deva", "quy_Latn", "ayr_Latn", "grn_Latn"].filter((l) => l === flores.pivotLang || flores.sets.some((s) => s.lang === l));
-const textsOf = (l: string) => (l === flores.pivotLang ? flores.pivot : flores.sets.find((s) => s.lang === l)!.texts);
+const tsneLangs = ["eng_Latn", "spa_Latn", "hin_Deva", "quy_Latn", "ayr_Latn", "grn_Latn"].filter((
+  l,
+) => l === flores.pivotLang || flores.sets.some((s) => s.lang === l));
+const textsOf = (
+  l: string,
+) => (l === flores.pivotLang ? flores.pivot : flores.sets.find((s) => s.lang === l)!.texts);
 const sub = parallelSubsample(tsneLangs, textsOf, cfg.smoke ? 12 : 60, 7);
-const panels = [], share = {} as Record<string, number>;
+const panels = [], share = {} as Record<(typeof K_SETUPS)[number], number>;
 for (const s of K_SETUPS) {
   const e = await embedSubsample(encoders[s], sub);
   share[s] = await sameLanguageNeighbourShare(e.points, e.languages, 10);
-  panels.push({ title: `${K_SETUP_LABELS[s]}<br>same-language share ${share[s].toFixed(2)}`, xy: await cachedTsneLayout(e.points, { seed: 7, iterations: cfg.smoke ? 100 : 400 }), languages: e.languages, text: e.text });
+  panels.push({
+    title: `${K_SETUP_LABELS[s]}<br>same-language share ${share[s].toFixed(2)}`,
+    xy: await cachedTsneLayout(e.points, { seed: 7, iterations: cfg.smoke ? 100 : 400 }),
+    languages: e.languages,
+    text: e.text,
+  });
 }
 console.log(`${panels.length} panels of ${panels[0]!.languages.length} sentences`);
 
 // %%
 import { writeFigureArtifact } from "../lib/artifacts/mod.ts";
 
-await Deno.jupyter.display(await writeFigureArtifact({
-  id: "K-F1", title: "t-SNE of sentence embeddings by setup, coloured by language (paper K, Fig. 1)",
-  figure: embeddingPanelsFigure(panels, { columns: 5, languageOrder: tsneLangs }), width: 1500, height: 380,
-  caption: `The same ${sub.units.length} FLORES sentences in ${tsneLangs.length} languages per panel; t-SNE (perplexity 30, seeded). Same-language share = mean share of a sentence's 10 nearest neighbours (cosine) in its own language.`,
-  seeds: { subsample: 7, tsne: 7 }, inputs, notes: [profileNote],
-}));
-await Deno.jupyter.md`${deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-F1"], profile: cfg.profile })}`;
+await Deno.jupyter.display(
+  await writeFigureArtifact({
+    id: "K-F1",
+    title: "t-SNE of sentence embeddings by setup, coloured by language (paper K, Fig. 1)",
+    figure: embeddingPanelsFigure(panels, { columns: 5, languageOrder: tsneLangs }),
+    width: 1500,
+    height: 380,
+    caption:
+      `The same ${sub.units.length} FLORES sentences in ${tsneLangs.length} languages per panel; t-SNE (perplexity 30, seeded). Same-language share = mean share of a sentence's 10 nearest neighbours (cosine) in its own language.`,
+    seeds: { subsample: 7, tsne: 7 },
+    inputs,
+    notes: [profileNote],
+  }),
+);
+await Deno.jupyter.md`${
+  deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-F1"], profile: cfg.profile })
+}`;
 
 // %%
 for (const s of K_SETUPS) encoders[s].dispose();
 const others = K_SETUPS.filter((s) => s !== "xlmr");
 const holds = others.every((s) => share[s] < share["xlmr"]);
-await Deno.jupyter.md`- K-F1 **${holds ? "holds" : "does not hold"}** — untuned XLM-R separates languages more than every image-tuned model: same-language neighbour share XLM-R ${share["xlmr"].toFixed(2)} vs ${others.map((s) => `${K_SETUP_LABELS[s]} ${share[s].toFixed(2)}`).join(", ")} (rule: XLM-R's share above each tuned model's)`;
+await Deno.jupyter.md`- K-F1 **${
+  holds ? "holds" : "does not hold"
+}** — untuned XLM-R separates languages more than every image-tuned model: same-language neighbour share XLM-R ${
+  share["xlmr"].toFixed(2)
+} vs ${
+  others.map((s) => `${K_SETUP_LABELS[s]} ${share[s].toFixed(2)}`).join(", ")
+} (rule: XLM-R's share above each tuned model's)`;
 
 // %% [markdown]
 // ### Try it: cosine or the margin score, on one language

@@ -48,19 +48,31 @@ import { loadNliBenchmark } from "../lib/xnli/mod.ts";
 const cfg = kitConfig();
 const backend = await initBackend();
 // paper --smoke (the CI dry run on tiny model folders): the mirror's XNLI dev split stands in for MultiNLI + XNLI test
-const bench = await loadNliBenchmark(cfg.profile === "paper" && cfg.smoke ? { ...cfg, profile: "mini" } : cfg, dataRegistry(), { seed: 13 });
+const bench = await loadNliBenchmark(
+  cfg.profile === "paper" && cfg.smoke ? { ...cfg, profile: "mini" } : cfg,
+  dataRegistry(),
+  { seed: 13 },
+);
 console.log(`backend: ${backend.name} (${backend.device})\n${bench.description}`);
-if (bench.split) console.log(`XNLI dev split (seed ${bench.split.seed}): ${bench.split.groups} premises → train ${bench.split.train.length}, select ${bench.split.select.length}, test ${bench.split.test.length} pairs`);
+if (bench.split) {
+  console.log(
+    `XNLI dev split (seed ${bench.split.seed}): ${bench.split.groups} premises → train ${bench.split.train.length}, select ${bench.split.select.length}, test ${bench.split.test.length} pairs`,
+  );
+}
 
 // %% [markdown]
 // Leakage check, on the loaded data rather than on the split function: no English test premise or row id
 // appears among the training or selection pairs.
 
 // %%
-const seen = new Set([...bench.train.premise, ...bench.select.premise]), seenIds = new Set([...bench.train.ids, ...bench.select.ids]);
+const seen = new Set([...bench.train.premise, ...bench.select.premise]),
+  seenIds = new Set([...bench.train.ids, ...bench.select.ids]);
 const enTest = bench.tests.find((t) => t.dataset === "xnli" && t.lang === "en")!;
-const leaks = enTest.pairs.premise.filter((p) => seen.has(p)).length + enTest.pairs.ids.filter((i) => seenIds.has(i)).length;
-if (cfg.profile === "mini" && leaks > 0) throw new Error(`${leaks} English test pairs overlap the training/selection pairs`);
+const leaks = enTest.pairs.premise.filter((p) => seen.has(p)).length +
+  enTest.pairs.ids.filter((i) => seenIds.has(i)).length;
+if (cfg.profile === "mini" && leaks > 0) {
+  throw new Error(`${leaks} English test pairs overlap the training/selection pairs`);
+}
 console.log(`English test pairs sharing a premise or row with train/select: ${leaks}`);
 
 // %% [markdown]
@@ -70,10 +82,12 @@ console.log(`English test pairs sharing a premise or row with train/select: ${le
 
 // %%
 import { loadKSetupEncoders } from "../lib/models/mod.ts";
-import { K_SETUPS, K_SETUP_LABELS } from "../lib/encoders/mod.ts";
+import { K_SETUP_LABELS, K_SETUPS } from "../lib/encoders/mod.ts";
 
 const encoders = await loadKSetupEncoders({ smoke: cfg.smoke });
-for (const s of K_SETUPS) console.log(`${K_SETUP_LABELS[s].padEnd(22)} ${encoders[s].id} (${encoders[s].dim}-d)`);
+for (const s of K_SETUPS) {
+  console.log(`${K_SETUP_LABELS[s].padEnd(22)} ${encoders[s].id} (${encoders[s].dim}-d)`);
+}
 
 // %% [markdown]
 // ### Train the English probe on each encoder, test every language
@@ -89,7 +103,13 @@ const nli = {} as Record<(typeof K_SETUPS)[number], Awaited<ReturnType<typeof ev
 for (const s of K_SETUPS) {
   const t0 = performance.now();
   nli[s] = await evaluateNliSetup(encoders[s], bench, probe);
-  console.log(`${K_SETUP_LABELS[s].padEnd(22)} best epoch ${nli[s].bestEpoch}/${probe.epochs}, English select accuracy ${nli[s].bestSelectAccuracy.toFixed(3)}, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `${K_SETUP_LABELS[s].padEnd(22)} best epoch ${
+      nli[s].bestEpoch
+    }/${probe.epochs}, English select accuracy ${nli[s].bestSelectAccuracy.toFixed(3)}, ${
+      ((performance.now() - t0) / 1000).toFixed(1)
+    } s`,
+  );
 }
 
 // %% [markdown]
@@ -108,24 +128,67 @@ import { projectRelative } from "../lib/util/mod.ts";
 
 const boot = { seed: 2025, resamples: cfg.smoke ? 200 : 1000 };
 const rows = K_SETUPS.flatMap((s) => nliRows(s, nli[s].results, boot));
-const profileNote = cfg.profile === "paper" ? (cfg.smoke ? "Paper profile, smoke (dry run): the mirror's XNLI dev split (as the mini profile splits it), K's setups trained by the kit from tiny random-weight model folders." : "Paper profile: MultiNLI train, MultiNLI dev matched + mismatched for selection, XNLI test, untuned XLM-R from your folder and K's setups trained from it by notebook 02.") : "Mini profile: trained on a seeded part of XNLI dev English, tested on the disjoint rest (all 15 languages), with the kit's small models trained on Tux Paint stamps — not K's XLM-R-large models; compare directions and orderings, not levels, with the paper.";
+const profileNote = cfg.profile === "paper"
+  ? (cfg.smoke
+    ? "Paper profile, smoke (dry run): the mirror's XNLI dev split (as the mini profile splits it), K's setups trained by the kit from tiny random-weight model folders."
+    : "Paper profile: MultiNLI train, MultiNLI dev matched + mismatched for selection, XNLI test, untuned XLM-R from your folder and K's setups trained from it by notebook 02.")
+  : "Mini profile: trained on a seeded part of XNLI dev English, tested on the disjoint rest (all 15 languages), with the kit's small models trained on Tux Paint stamps — not K's XLM-R-large models; compare directions and orderings, not levels, with the paper.";
 const t2 = await writeTableArtifact({
-  id: "K-T2", title: "Zero-shot NLI accuracy of an English-trained probe by setup and language (paper K, Table 2)", rows,
-  columns: ["setup", "dataset", "lang", "accuracy", "ci_low", "ci_high", "n", "paper_accuracy", "paper_source"], formats: { accuracy: 3, ci_low: 3, ci_high: 3, paper_accuracy: 3 },
-  caption: "Accuracy (fraction) of the MLP probe on [p; h; |p-h|; p*h] of frozen embeddings, trained on English only; avg = mean over the dataset's languages. CI: 95% percentile bootstrap over test pairs.",
-  seeds: { split: 13, classifier: probe.seed, bootstrap: boot.seed }, displayRows: (r) => r.lang === "avg" || r.lang === "en" || r.lang === "quy",
-  inputs: { ...bench.inputs, ...Object.fromEntries(K_SETUPS.map((s) => [`encoder.${s}`, encoders[s].id])) },
-  notes: [profileNote, `Probe: ${probe.hidden.join("-")} hidden, Adam ${probe.lr}, batch ${probe.batchSize}, ${probe.epochs} epochs${cfg.smoke ? " (smoke run: 2 epochs)" : " (K's protocol, unchanged)"}, best English-selection epoch kept; no softmax before the loss.`, bench.description, ...bench.notes],
+  id: "K-T2",
+  title:
+    "Zero-shot NLI accuracy of an English-trained probe by setup and language (paper K, Table 2)",
+  rows,
+  columns: [
+    "setup",
+    "dataset",
+    "lang",
+    "accuracy",
+    "ci_low",
+    "ci_high",
+    "n",
+    "paper_accuracy",
+    "paper_source",
+  ],
+  formats: { accuracy: 3, ci_low: 3, ci_high: 3, paper_accuracy: 3 },
+  caption:
+    "Accuracy (fraction) of the MLP probe on [p; h; |p-h|; p*h] of frozen embeddings, trained on English only; avg = mean over the dataset's languages. CI: 95% percentile bootstrap over test pairs.",
+  seeds: { split: 13, classifier: probe.seed, bootstrap: boot.seed },
+  displayRows: (r) => r.lang === "avg" || r.lang === "en" || r.lang === "quy",
+  inputs: {
+    ...bench.inputs,
+    ...Object.fromEntries(K_SETUPS.map((s) => [`encoder.${s}`, encoders[s].id])),
+  },
+  notes: [
+    profileNote,
+    `Probe: ${
+      probe.hidden.join("-")
+    } hidden, Adam ${probe.lr}, batch ${probe.batchSize}, ${probe.epochs} epochs${
+      cfg.smoke ? " (smoke run: 2 epochs)" : " (K's protocol, unchanged)"
+    }, best English-selection epoch kept; no softmax before the loss.`,
+    bench.description,
+    ...bench.notes,
+  ],
 });
 await Deno.jupyter.display(t2);
 // Per-test-pair outcomes beside the artifact (items/K-T2.json): what CLAIMS' intervals resample.
-console.log(`per-item outcomes → ${projectRelative(await writeItemOutcomes(cfg.artifactDir, nliItemOutcomes(Object.fromEntries(K_SETUPS.map((s) => [s, nli[s].results])))))}`);
+console.log(
+  `per-item outcomes → ${
+    projectRelative(
+      await writeItemOutcomes(
+        cfg.artifactDir,
+        nliItemOutcomes(Object.fromEntries(K_SETUPS.map((s) => [s, nli[s].results]))),
+      ),
+    )
+  }`,
+);
 await Deno.jupyter.md`${nliMatrixMarkdown(rows, K_SETUP_LABELS)}`;
 
 // %%
 import { deviationsMarkdown, K_DEVIATIONS } from "../lib/deviations/mod.ts";
 
-await Deno.jupyter.md`${deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-T2"], profile: cfg.profile })}`;
+await Deno.jupyter.md`${
+  deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-T2"], profile: cfg.profile })
+}`;
 
 // %% [markdown]
 // ### Are the differences the claims rest on real? (beyond the paper)
@@ -139,12 +202,36 @@ import { pairedResultsMarkdown } from "../lib/stats/mod.ts";
 
 const tests = {
   K3b: compareNliSetups(nli["multilingual"].results, nli["xlmr"].results, "xnli", "avg", boot),
-  ml_vs_eo: compareNliSetups(nli["multilingual"].results, nli["eng-only"].results, "xnli", "avg", boot),
+  ml_vs_eo: compareNliSetups(
+    nli["multilingual"].results,
+    nli["eng-only"].results,
+    "xnli",
+    "avg",
+    boot,
+  ),
   K4: compareNliSetups(nli["eng-pivot"].results, nli["multilingual"].results, "xnli", "avg", boot),
-  quy: compareNliSetups(nli["multilingual-qu"].results, nli["multilingual"].results, "americasnli", "quy", boot),
+  quy: compareNliSetups(
+    nli["multilingual-qu"].results,
+    nli["multilingual"].results,
+    "americasnli",
+    "quy",
+    boot,
+  ),
 };
-const label = { K3b: "Multilingual − XLM-R (XNLI avg)", ml_vs_eo: "Multilingual − Eng-Only (XNLI avg)", K4: "Eng-Pivot − Multilingual (XNLI avg)", quy: "Multilingual+Quechua − Multilingual (AmericasNLI quy)" };
-await Deno.jupyter.md`${pairedResultsMarkdown(Object.entries(tests).map(([k, r]) => ({ comparison: label[k as keyof typeof label], result: r })))}`;
+const label = {
+  K3b: "Multilingual − XLM-R (XNLI avg)",
+  ml_vs_eo: "Multilingual − Eng-Only (XNLI avg)",
+  K4: "Eng-Pivot − Multilingual (XNLI avg)",
+  quy: "Multilingual+Quechua − Multilingual (AmericasNLI quy)",
+};
+await Deno.jupyter.md`${
+  pairedResultsMarkdown(
+    Object.entries(tests).map(([k, r]) => ({
+      comparison: label[k as keyof typeof label],
+      result: r,
+    })),
+  )
+}`;
 
 // %% [markdown]
 // ### Published values beside the kit's, and K's claims on this run
@@ -159,10 +246,21 @@ import { claimChecksMarkdown, paperComparisonMarkdown } from "../lib/bitext_eval
 import { claimsForProfile, evaluateClaims } from "../lib/claims/mod.ts";
 
 const published = rows.filter((r) => r.paper_accuracy !== null).map((r) => ({
-  item: `${K_SETUP_LABELS[r.setup as (typeof K_SETUPS)[number]]}, XNLI ${r.lang}${r.paper_source?.includes("secondary") ? " (secondary source)" : ""}`, paper: r.paper_accuracy!, kit: r.accuracy, low: r.ci_low, high: r.ci_high,
+  item: `${K_SETUP_LABELS[r.setup as (typeof K_SETUPS)[number]]}, XNLI ${r.lang}${
+    r.paper_source?.includes("secondary") ? " (secondary source)" : ""
+  }`,
+  paper: r.paper_accuracy!,
+  kit: r.accuracy,
+  low: r.ci_low,
+  high: r.ci_high,
 }));
-const kClaims = await evaluateClaims({ artifactDir: cfg.artifactDir, claims: claimsForProfile(cfg.profile).filter((c) => /^K[34]/.test(c.id)) });
-await Deno.jupyter.md`${paperComparisonMarkdown(published, cfg.profile + (cfg.smoke ? ", smoke" : ""))}
+const kClaims = await evaluateClaims({
+  artifactDir: cfg.artifactDir,
+  claims: claimsForProfile(cfg.profile).filter((c) => /^K[34]/.test(c.id)),
+});
+await Deno.jupyter.md`${
+  paperComparisonMarkdown(published, cfg.profile + (cfg.smoke ? ", smoke" : ""))
+}
 
 ${claimChecksMarkdown(kClaims.rows)}`;
 

@@ -52,7 +52,11 @@ const backend = await initBackend(cfg.backend);
 const d = await profileImagePivotEmbeddings();
 const emb = d.embeddings;
 await writeEmbeddingDir(emb, `${cfg.artifactDir}/d_embeddings`);
-console.log(`backend ${backend.name}; ${emb.n} items × ${emb.d} dims, languages ${emb.langs.join(" ")} (partitions ${d.partitions.join("+")})`);
+console.log(
+  `backend ${backend.name}; ${emb.n} items × ${emb.d} dims, languages ${
+    emb.langs.join(" ")
+  } (partitions ${d.partitions.join("+")})`,
+);
 console.log(`frozen pair: ${d.imageEncoder} + ${d.textEncoder}; trained on ${d.trainedOn}`);
 
 // %% [markdown]
@@ -71,9 +75,20 @@ import { ImagePivotItemRecorder } from "../lib/claims/mod.ts";
 const smokeTrain = { epochs: 2, stepsPerEpoch: 3, warmupSteps: 2 };
 const items = new ImagePivotItemRecorder(emb.n); // per-item outcomes for CLAIMS' intervals
 // cache: a rerun on the same embeddings reuses the trained heads and evaluations (.cache/results/d-cv)
-const cv = await runImagePivotCv(emb, { folds: 5, seed: 7, ...(cfg.smoke ? { train: smokeTrain } : {}), cache: true, log: (l) => console.log(l), onHoldout: items.record });
+const cv = await runImagePivotCv(emb, {
+  folds: 5,
+  seed: 7,
+  ...(cfg.smoke ? { train: smokeTrain } : {}),
+  cache: true,
+  log: (l) => console.log(l),
+  onHoldout: items.record,
+});
 const steps = cv.results.filter((r) => r.training).map((r) => r.training!);
-console.log(`trained ${steps.length} heads; best epochs ${steps.map((s) => s.bestEpoch + 1).join(" ")}; ${(steps.reduce((a, s) => a + s.msPerStep, 0) / steps.length).toFixed(1)} ms per step`);
+console.log(
+  `trained ${steps.length} heads; best epochs ${steps.map((s) => s.bestEpoch + 1).join(" ")}; ${
+    (steps.reduce((a, s) => a + s.msPerStep, 0) / steps.length).toFixed(1)
+  } ms per step`,
+);
 
 // %% [markdown]
 // ### D-T1 … D-T6 beside the published numbers
@@ -88,12 +103,23 @@ import { writeTableArtifact } from "../lib/artifacts/mod.ts";
 import { writeItemOutcomes } from "../lib/claims/mod.ts";
 import { projectRelative } from "../lib/util/mod.ts";
 
-const note = `${cfg.profile} profile: ${emb.n} items (${d.partitions.join("+")}), ${emb.d}-d frozen pair ${d.imageEncoder} / ${d.textEncoder}.`;
+const note = `${cfg.profile} profile: ${emb.n} items (${
+  d.partitions.join("+")
+}), ${emb.d}-d frozen pair ${d.imageEncoder} / ${d.textEncoder}.`;
 for (const t of imagePivotTables(cv, publishedLookupForD())) {
-  const a = await writeTableArtifact({ ...t, seeds: { kfold: cv.seed, train: cv.trainConfig?.seed ?? cv.seed, probe: cv.langIdSeed }, inputs: emb.checksums, notes: [note] });
+  const a = await writeTableArtifact({
+    ...t,
+    seeds: { kfold: cv.seed, train: cv.trainConfig?.seed ?? cv.seed, probe: cv.langIdSeed },
+    inputs: emb.checksums,
+    notes: [note],
+  });
   await Deno.jupyter.display(a);
 }
-console.log(`per-item outcomes (holdout items of all folds) → ${projectRelative(await writeItemOutcomes(cfg.artifactDir, await items.cachedOutcomes()))}`);
+console.log(
+  `per-item outcomes (holdout items of all folds) → ${
+    projectRelative(await writeItemOutcomes(cfg.artifactDir, await items.cachedOutcomes()))
+  }`,
+);
 
 // %% [markdown]
 // ### Where this kit still differs from paper D's code
@@ -107,7 +133,12 @@ console.log(`per-item outcomes (holdout items of all folds) → ${projectRelativ
 // %%
 import { D_DEVIATIONS, deviationsMarkdown } from "../lib/deviations/mod.ts";
 
-await Deno.jupyter.md`${deviationsMarkdown(D_DEVIATIONS, { artifacts: ["D-T1", "D-T2", "D-T3", "D-T4", "D-T5", "D-T6", "D-F1"], profile: cfg.profile })}`;
+await Deno.jupyter.md`${
+  deviationsMarkdown(D_DEVIATIONS, {
+    artifacts: ["D-T1", "D-T2", "D-T3", "D-T4", "D-T5", "D-T6", "D-F1"],
+    profile: cfg.profile,
+  })
+}`;
 
 // %% [markdown]
 // ### D-F1: local micro-corrections (UMAP)
@@ -120,12 +151,28 @@ await Deno.jupyter.md`${deviationsMarkdown(D_DEVIATIONS, { artifacts: ["D-T1", "
 
 // %%
 import { applyHeadState } from "../lib/image_pivot/mod.ts";
-import { cachedMicroCorrectionFigure, MICRO_CORRECTION_FIGURE_SIZE } from "../lib/micro_corrections/mod.ts";
+import {
+  cachedMicroCorrectionFigure,
+  MICRO_CORRECTION_FIGURE_SIZE,
+} from "../lib/micro_corrections/mod.ts";
 import { writeFigureArtifact } from "../lib/artifacts/mod.ts";
 
 const en = emb.textByLang.en!;
-const figure = await cachedMicroCorrectionFigure({ before: en, linear: await applyHeadState("linear", cv.fold0States.linear!, en), mlp: await applyHeadState("mlp", cv.fold0States.mlp!, en), images: emb.images, captions: emb.captions.en });
-await writeFigureArtifact({ id: "D-F1", title: "Local UMAP of image-pivot micro-corrections (fold-0 heads, English captions)", figure, ...MICRO_CORRECTION_FIGURE_SIZE, seeds: { umap: 7 }, inputs: emb.checksums });
+const figure = await cachedMicroCorrectionFigure({
+  before: en,
+  linear: await applyHeadState("linear", cv.fold0States.linear!, en),
+  mlp: await applyHeadState("mlp", cv.fold0States.mlp!, en),
+  images: emb.images,
+  captions: emb.captions.en,
+});
+await writeFigureArtifact({
+  id: "D-F1",
+  title: "Local UMAP of image-pivot micro-corrections (fold-0 heads, English captions)",
+  figure,
+  ...MICRO_CORRECTION_FIGURE_SIZE,
+  seeds: { umap: 7 },
+  inputs: emb.checksums,
+});
 
 // %% [markdown]
 // ### CLAIMS: the papers' qualitative claims, checked on this run
@@ -160,7 +207,9 @@ await closeBrowser();
 // %%
 import { K_DEVIATIONS } from "../lib/deviations/mod.ts";
 
-await Deno.jupyter.md`${deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-T1", "K-T2", "CLAIMS"], profile: cfg.profile })}`;
+await Deno.jupyter.md`${
+  deviationsMarkdown(K_DEVIATIONS, { artifacts: ["K-T1", "K-T2", "CLAIMS"], profile: cfg.profile })
+}`;
 
 // %% [markdown]
 // ### Try it: leave a language out of the head's training
