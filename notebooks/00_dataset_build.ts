@@ -9,9 +9,10 @@
 // Both papers start from images with captions in several languages, keyed by image, so that "the same
 // picture" can pull captions of different languages together:
 //
-// - **K** uses MS-COCO 2017 captions machine-translated into es, ja, hi (and Quechua): records
+// - **K** (Krasner, Lanuzo, Anastasopoulos, ACL 2025, [arXiv:2505.13628](https://arxiv.org/abs/2505.13628))
+//   uses MS-COCO 2017 captions machine-translated into es, ja, hi (and Quechua): records
 //   `{image_id, captions: {en, es, ja, hi, qu?}}`.
-// - **D** uses WIT v1 reference captions in nine languages (ar de en es fr it ja pt zh), keeps only images
+// - **D** (Di Iorio, *Multilingual CLIP Alignment via Image Pivoting*, January 2026) uses WIT v1 reference captions in nine languages (ar de en es fr it ja pt zh), keeps only images
 //   with a caption in **all** nine, keys each image by `sha256(image_url)[:20]` and sorts by key.
 //
 // The **mini profile** uses real, public, human-written data instead, from two sources:

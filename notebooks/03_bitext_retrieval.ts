@@ -109,8 +109,8 @@ for (const s of K_SETUPS) {
 // Fractions in [0, 1]. `mean` = average of eng→x and x→eng, averaged over the group's languages;
 // `mean_ci_low/high` = 95 % percentile bootstrap interval (1000 resamples of the benchmark's sentences —
 // concepts for the in-domain groups — drawn jointly for all languages, seed 2025; the candidate pool of each
-// retrieval is held fixed). `paper_mean` = the value SPEC §1 quotes from K's Table 1 (paper profile, K's
-// models; `null` where none is published), on the row of the score K's script used for that setup
+// retrieval is held fixed). `paper_mean` = K's published value (Table 1 of K, arXiv:2505.13628, as
+// `data/paper/k_published.json` holds it; paper profile, K's models; `null` where none is published), on the row of the score K's script used for that setup
 // (`compared` = yes: xsim for XLM-R and Eng-Pivot, cosine for the image-tuned setups). K-T1-LANGS has every
 // language.
 
@@ -163,7 +163,7 @@ await Deno.jupyter.display(
     inputs,
     notes: [
       profileNote,
-      "paper_mean: K's published Table 1 value as SPEC §1 quotes it (lib/paper), on the row of the score K's evaluation script used for that setup (xsim: untuned XLM-R, Eng-Pivot; cosine: image-tuned setups). paper_source: its table, flagged 'secondary source' where the number is not in the source documents (Eng-Pivot's 92.6 / 37.1).",
+      "paper_mean: K's published Table 1 value (arXiv:2505.13628; data/paper/k_published.json), on the row of the score K's evaluation script used for that setup (xsim: untuned XLM-R, Eng-Pivot; cosine: image-tuned setups). paper_source: its table, flagged 'secondary source' where the number is not in the source documents (Eng-Pivot's 92.6 / 37.1).",
       ...XLMR_MAPPING_RULES,
       inDomain.description,
     ],

@@ -9,7 +9,8 @@
 // Paper **K**'s second piece of evidence: an NLI classifier trained on **English only**, on top of the frozen
 // sentence encoder, transfers to other languages — better after image–caption tuning than before.
 //
-// **Protocol (SPEC §1, kept as is in the mini profile).** Freeze the encoder; embed premise p and hypothesis
+// **Protocol (K's Table 2, arXiv:2505.13628, as the authors' [`NLI/nli.py`](https://github.com/nkrasner/cl-clip-align/blob/d75b729c62af915d0b737cbda4038f2e0c5e4ca6/NLI/nli.py) at commit d75b729 runs
+// it; kept as is in the mini profile).** Freeze the encoder; embed premise p and hypothesis
 // h; features `[p; h; |p − h|; p ∗ h]`; an MLP `4d → 512 → 512 → 512 → 3` with ReLU (torch-style
 // initialisation, seeded); cross-entropy on the logits (K's code applies a softmax before its cross-entropy; the
 // kit does not); Adam, learning rate 1e-3, batch 32, 10 epochs, keeping the epoch with the best **English**
@@ -117,8 +118,8 @@ for (const s of K_SETUPS) {
 //
 // Fractions in [0, 1]; `avg` = mean over the dataset's languages (XNLI: all 15, English included).
 // `ci_low/high` = 95 % percentile bootstrap over test pairs (1000 resamples, seed 2025; XNLI's parallel test
-// pairs are drawn jointly for all languages, AmericasNLI's languages are pooled). `paper_accuracy` = SPEC
-// §1's value from K's Table 2 where one is published.
+// pairs are drawn jointly for all languages, AmericasNLI's languages are pooled). `paper_accuracy` = K's
+// Table 2 (arXiv:2505.13628; `data/paper/k_published.json`) where a value is published.
 
 // %%
 import { writeTableArtifact } from "../lib/artifacts/mod.ts";
@@ -236,7 +237,7 @@ await Deno.jupyter.md`${
 // %% [markdown]
 // ### Published values beside the kit's, and K's claims on this run
 //
-// Published: K's Table 2 as SPEC §1 quotes it (XLM-R-large models, MultiNLI training, XNLI test). Kit: this
+// Published: K's Table 2 (arXiv:2505.13628; `data/paper/k_published.json`) (XLM-R-large models, MultiNLI training, XNLI test). Kit: this
 // run's profile. The claims are decided by `lib/claims` on this run's K-T2 and its per-test-pair outcomes, as
 // `./kit task claims` does: from the 95 % paired bootstrap interval of the difference (holds / does not hold /
 // inconclusive).

@@ -11,7 +11,8 @@
 // images as fixed, language-agnostic pivots: captions of the same picture in nine languages (ar de en es fr it
 // ja pt zh) are pulled toward that picture, and so toward each other, with no parallel text.
 //
-// The protocol (SPEC §2, all in `lib/image_pivot`): rows L2-normalised and sorted by image key; scikit-learn's
+// The protocol (D §3.3–3.6 and §4.7, as the authors' [`align_text_to_image.py`](https://github.com/mattiadri/crosslingual-contrastive/blob/e2a8979b5c279c9555a6fddc51fb8b6627ffcfb1/align_text_to_image.py) at commit
+// e2a8979 runs it; all in `lib/image_pivot`): rows L2-normalised and sorted by image key; scikit-learn's
 // `KFold(5, shuffle=True, random_state=7)` reproduced bit for bit; on each fold the identity ("Before"), residual
 // linear and residual MLP heads, trained with D's best configuration (symmetric InfoNCE, τ = 0.07, 32 images × 9
 // language blocks per step, 20 epochs × 12 steps, Adam with coupled weight decay, warm-up + cosine, best epoch by
@@ -177,7 +178,8 @@ await writeFigureArtifact({
 // %% [markdown]
 // ### CLAIMS: the papers' qualitative claims, checked on this run
 //
-// Every qualitative claim of both papers in SPEC, with the numbers behind it from this run's artifacts (K-T1, K-T2
+// Every qualitative claim of both papers (K's Tables 1–2 and text, D's §5–6; `lib/claims` lists each with
+// its source), with the numbers behind it from this run's artifacts (K-T1, K-T2
 // from notebooks 03–04; D-T1…D-T6 from above) and a verdict from the **95 % paired bootstrap interval** of the
 // difference the claim rests on (per-item outcomes in `items/`: sentences for K-T1, test pairs for K-T2, holdout
 // items of all five folds for D; seed 2025): *holds* when the interval lies entirely on the claimed side, *does
