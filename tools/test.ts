@@ -5,8 +5,9 @@
  * with the line `N passed, N failed`. FILES (or options after `--`) replace the default selection.
  *
  * `./kit task ok` (what CI runs): first the static checks — `deno fmt --check`, `deno lint`, and
- * `deno check` of lib/mod.ts and every tools/ entry point — each counted as one test in the final
- * line (a failed check is a failed test, its output shown), then the whole suite as above.
+ * `deno check` of lib/mod.ts, every tools/ entry point and the notebook sources notebooks/NN_*.ts —
+ * each counted as one test in the final line (a failed check is a failed test, its output shown),
+ * then the whole suite as above.
  */
 import { resolve } from "node:path";
 import { jupyterEnv } from "../lib/setup/kernelspec.ts";
