@@ -1,6 +1,7 @@
-// The source of notebooks/00_dataset_build.ipynb, which `./kit task notebooks` writes from it: each
-// `// %% [markdown]` cell is prose (its lines `// `-prefixed), each `// %%` cell is code, and this
-// header is no cell. The notebook is thin: markdown, a few calls into lib/dataset_build, then DATA-T1 and DATA-F1.
+// The source of notebooks/00_dataset_build.ipynb (`./kit task notebooks` builds it).
+// Cells: a line `// %% [markdown]` opens prose (lines `// `-prefixed), a line `// %%` code;
+// this header is no cell.
+// The notebook is thin: markdown, a few calls into lib/dataset_build, then DATA-T1 and DATA-F1.
 /// <reference lib="deno.unstable" />
 
 // %% [markdown]

@@ -1,6 +1,7 @@
-// The source of notebooks/01_translation.ipynb, which `./kit task notebooks` writes from it: each
-// `// %% [markdown]` cell is prose (its lines `// `-prefixed), each `// %%` cell is code, and this
-// header is no cell. The notebook is thin: markdown, a few calls into lib/translation, then the MT-T1 table.
+// The source of notebooks/01_translation.ipynb (`./kit task notebooks` builds it).
+// Cells: a line `// %% [markdown]` opens prose (lines `// `-prefixed), a line `// %%` code;
+// this header is no cell.
+// The notebook is thin: markdown, a few calls into lib/translation, then the MT-T1 table.
 /// <reference lib="deno.unstable" />
 
 // %% [markdown]

@@ -1,6 +1,7 @@
-// The source of notebooks/02_training.ipynb, which `./kit task notebooks` writes from it: each
-// `// %% [markdown]` cell is prose (its lines `// `-prefixed), each `// %%` cell is code, and this
-// header is no cell. The notebook is thin: markdown, a few calls into lib/models, then K-TRAIN, K-F2 and K-RET.
+// The source of notebooks/02_training.ipynb (`./kit task notebooks` builds it).
+// Cells: a line `// %% [markdown]` opens prose (lines `// `-prefixed), a line `// %%` code;
+// this header is no cell.
+// The notebook is thin: markdown, a few calls into lib/models, then K-TRAIN, K-F2 and K-RET.
 /// <reference lib="deno.unstable" />
 
 // %% [markdown]

@@ -1,6 +1,8 @@
-// The source of notebooks/03_bitext_retrieval.ipynb, which `./kit task notebooks` writes from it: each
-// `// %% [markdown]` cell is prose (its lines `// `-prefixed), each `// %%` cell is code, and this
-// header is no cell. The notebook is thin: markdown, a few calls into lib/bitext_eval and lib/embedding_plots, then K-T1 and K-F1.
+// The source of notebooks/03_bitext_retrieval.ipynb (`./kit task notebooks` builds it).
+// Cells: a line `// %% [markdown]` opens prose (lines `// `-prefixed), a line `// %%` code;
+// this header is no cell.
+// The notebook is thin: markdown, a few calls into lib/bitext_eval and lib/embedding_plots, then
+// K-T1 and K-F1.
 /// <reference lib="deno.unstable" />
 
 // %% [markdown]

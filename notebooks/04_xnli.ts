@@ -1,6 +1,7 @@
-// The source of notebooks/04_xnli.ipynb, which `./kit task notebooks` writes from it: each
-// `// %% [markdown]` cell is prose (its lines `// `-prefixed), each `// %%` cell is code, and this
-// header is no cell. The notebook is thin: markdown, a few calls into lib/xnli, then K-T2.
+// The source of notebooks/04_xnli.ipynb (`./kit task notebooks` builds it).
+// Cells: a line `// %% [markdown]` opens prose (lines `// `-prefixed), a line `// %%` code;
+// this header is no cell.
+// The notebook is thin: markdown, a few calls into lib/xnli, then K-T2.
 /// <reference lib="deno.unstable" />
 
 // %% [markdown]

@@ -1,6 +1,8 @@
-// The source of notebooks/05_representation_diagnostics.ipynb, which `./kit task notebooks` writes from it: each
-// `// %% [markdown]` cell is prose (its lines `// `-prefixed), each `// %%` cell is code, and this
-// header is no cell. The notebook is thin: markdown, a few calls into lib/image_pivot, then D-T1…D-T6, D-F1 and CLAIMS.
+// The source of notebooks/05_representation_diagnostics.ipynb (`./kit task notebooks` builds it).
+// Cells: a line `// %% [markdown]` opens prose (lines `// `-prefixed), a line `// %%` code;
+// this header is no cell.
+// The notebook is thin: markdown, a few calls into lib/image_pivot, then D-T1…D-T6, D-F1 and
+// CLAIMS.
 /// <reference lib="deno.unstable" />
 
 // %% [markdown]

@@ -75,6 +75,12 @@ Deno.test("notebook sources: --check passes on the tree and names a stale notebo
     const stale = await check(dir);
     assert.equal(stale.code, 1);
     assert.match(text(stale.stderr), new RegExp(`differ from their sources.*${name}\\.ipynb`));
+    // a source that is not percent format: one line naming the file and line, no stack
+    await Deno.writeTextFile(join(dir, "99_bad.ts"), "// %% [markdown]\nprose without // \n");
+    const bad = await check(dir);
+    assert.equal(bad.code, 1);
+    assert.match(text(bad.stderr), /99_bad\.ts:2: a markdown cell's lines start with "\/\/ "/);
+    assert.doesNotMatch(text(bad.stderr), /internal error|\bat file:/);
     assert.equal(
       await Deno.readTextFile(join(dir, `${name}.ipynb`)),
       await Deno.readTextFile(join(notebooksDir, `${name}.ipynb`)),

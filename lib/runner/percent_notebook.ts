@@ -1,3 +1,4 @@
+import { KitError } from "../util/kit_error.ts";
 import type { CellSource } from "./notebook_json.ts";
 
 /** The line that opens a code cell in a percent-format source. */
@@ -6,7 +7,7 @@ export const CODE_CELL_MARKER = "// %%";
 export const MARKDOWN_CELL_MARKER = "// %% [markdown]";
 
 /** A percent-format source that cannot be read as cells: the file, the 1-based line and why. */
-export class PercentSourceError extends Error {
+export class PercentSourceError extends KitError {
   constructor(readonly path: string, readonly line: number, readonly reason: string) {
     super(`${path}:${line}: ${reason}`);
     this.name = "PercentSourceError";
