@@ -257,7 +257,7 @@ if (k) {
     await writeTableArtifact({
       id: "K-RET",
       title: "Held-out (test) stamps: text→image retrieval per setup and caption language",
-      rows: ret.map((r) => ({ ...r })),
+      rows: ret.map((r) => ({ ...r })), // plain records (HeldOutRetrievalRow is an interface)
       columns: ["setup", "lang", "n", "r1", "r5", "r10", "mrr"],
       formats: { r1: 3, r5: 3, r10: 3, mrr: 3 },
       caption:
