@@ -12,7 +12,7 @@ import {
   readSafetensors,
   writeSafetensors,
 } from "../lib/io/safetensors.ts";
-import { isComplete, modelCacheDir } from "../lib/models/model_cache.ts";
+import { isComplete, modelCacheDir } from "../lib/model_cache/model_cache.ts";
 import {
   resumeLine,
   runResumableTraining,

@@ -1,11 +1,11 @@
 /**
- * The trained-model cache key (lib/models/model_cache.ts): the code fingerprint of the training
+ * The trained-model cache key (lib/model_cache/model_cache.ts): the code fingerprint of the training
  * modules' import graph, not a hand-bumped version, so an edit to any module a model's training
  * imports gives another cache folder; canonical JSON, so key order does not matter.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { MODEL_CODE_ENTRIES, modelCacheDir } from "../lib/models/model_cache.ts";
+import { MODEL_CODE_ENTRIES, modelCacheDir } from "../lib/model_cache/model_cache.ts";
 import { moduleClosureSync } from "../lib/eval_cache/code_fingerprint.ts";
 
 Deno.test("modelCacheDir changes when a module in the training code's import graph is edited", async () => {
@@ -44,7 +44,7 @@ Deno.test("modelCacheDir: config key order does not matter; config and data do",
 
 Deno.test("the default training code graph covers the training loop, losses and encoders", () => {
   const graph = moduleClosureSync(MODEL_CODE_ENTRIES);
-  for (const m of ["lib/models/k_setup_training.ts", "lib/models/model_cache.ts"]) {
+  for (const m of ["lib/models/k_setup_training.ts", "lib/model_cache/model_cache.ts"]) {
     assert.ok(graph.includes(m), `${m} in the model code graph`);
   }
   assert.ok(graph.some((m) => m.startsWith("lib/losses/")), "a loss module in the graph");

@@ -8,8 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { isComplete, modelFolderFingerprint } from "../lib/models/model_cache.ts";
-import { MODEL_MANIFEST, writeModelManifest } from "../lib/models/model_manifest.ts";
+import { isComplete, modelFolderFingerprint } from "../lib/model_cache/model_cache.ts";
+import { MODEL_MANIFEST, writeModelManifest } from "../lib/model_cache/model_manifest.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 import {
   type ItemOutcomes,

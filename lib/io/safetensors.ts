@@ -254,7 +254,7 @@ export function verifySafetensorsHash(bytes: Uint8Array, name: string, required:
 
 /**
  * True when `path` lies in one of the kit's trained-model cache folders,
- * `<cache>/models/<name>@<12 hex>/` (see `modelCacheDir` in lib/models/model_cache.ts): every
+ * `<cache>/models/<name>@<12 hex>/` (see `modelCacheDir` in lib/model_cache/model_cache.ts): every
  * file there was written by `writeSafetensors`, so it must carry a content hash. (Pretrained
  * models a user puts under `<cache>/models/<org>/<model>/` are not the kit's and need none.)
  */

@@ -14,19 +14,16 @@ import { XlmRobertaEncoder } from "../encoders/xlm_roberta_encoder.ts";
 import { VitEncoder } from "../encoders/vit_encoder.ts";
 import { loadSafetensorsWeights, saveSafetensorsWeights } from "../encoders/safetensors_weights.ts";
 import { SubwordTokenizer } from "../encoders/subword_tokenizer.ts";
-import { isComplete, modelCacheDir } from "./model_cache.ts";
+import { isComplete, modelCacheDir } from "../model_cache/model_cache.ts";
 import { moduleGrads } from "./module_grads.ts";
 import { runResumableTraining, type TrainingSchedule } from "./resumable_trainer.ts";
-import {
-  readTrainingRecord,
-  type TrainedTextEncoder,
-  type TrainingRecord,
-} from "./masked_lm_pretraining.ts";
+import { type TrainedTextEncoder } from "./masked_lm_pretraining.ts";
+import { readTrainingRecord, type TrainingRecord } from "../model_cache/training_record.ts";
 import { stampPixels, type TrainedImageEncoder } from "./image_pretraining.ts";
 import { readParameterSetInto, writeParameterSet } from "./k_setup_training.ts";
 import { LengthWindowBatches } from "./length_window_batches.ts";
 import type { StampSample } from "./stamp_samples.ts";
-import { writeModelManifest } from "./model_manifest.ts";
+import { writeModelManifest } from "../model_cache/model_manifest.ts";
 import { withCacheLock } from "../util/cache_lock.ts";
 
 /** SIB-200 (FLORES) codes of D's languages. */

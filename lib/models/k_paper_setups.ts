@@ -33,8 +33,8 @@ import {
   kTrainingSet,
   runKSetupTraining,
 } from "./k_setup_training.ts";
-import { readTrainingRecord, type TrainingRecord } from "./masked_lm_pretraining.ts";
-import { isComplete, modelCacheDir } from "./model_cache.ts";
+import { readTrainingRecord, type TrainingRecord } from "../model_cache/training_record.ts";
+import { isComplete, modelCacheDir } from "../model_cache/model_cache.ts";
 import { readKTranslationsFile } from "./k_translations_file.ts";
 import { saveKSetupFolder } from "./k_setup_folder.ts";
 import { withCacheLock } from "../util/cache_lock.ts";

@@ -17,7 +17,7 @@ import {
 } from "./k_setup_training.ts";
 import type { MiniKSetups } from "./mini_models.ts";
 import type { PaperKSetups } from "./k_paper_setups.ts";
-import type { TrainingRecord } from "./masked_lm_pretraining.ts";
+import type { TrainingRecord } from "../model_cache/training_record.ts";
 import { basename } from "node:path";
 import type { StampSample } from "./stamp_samples.ts";
 

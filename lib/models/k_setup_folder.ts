@@ -10,9 +10,9 @@ import type { XlmRobertaEncoder } from "../encoders/xlm_roberta_encoder.ts";
 import { linear } from "../encoders/transformer_ops.ts";
 import { saveSafetensorsWeights } from "../encoders/safetensors_weights.ts";
 import { loadSafetensorsTextModel } from "../encoders/safetensors_model_folder.ts";
-import type { TrainingRecord } from "./masked_lm_pretraining.ts";
+import type { TrainingRecord } from "../model_cache/training_record.ts";
 import { writeParameterSet } from "./k_setup_training.ts";
-import { writeModelManifest } from "./model_manifest.ts";
+import { writeModelManifest } from "../model_cache/model_manifest.ts";
 
 /** Tokenizer and config files copied from the text model folder into a setup folder. */
 const TEXT_FOLDER_FILES = [

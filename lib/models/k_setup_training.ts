@@ -17,7 +17,7 @@ import {
 } from "../encoders/encoder_config.ts";
 import { loadSafetensorsWeights, saveSafetensorsWeights } from "../encoders/safetensors_weights.ts";
 import { SubwordTokenizer } from "../encoders/subword_tokenizer.ts";
-import { isComplete, modelCacheDir } from "./model_cache.ts";
+import { isComplete, modelCacheDir } from "../model_cache/model_cache.ts";
 import { kHeadSpecs } from "./k_head_specs.ts";
 import {
   type KDropout,
@@ -39,16 +39,13 @@ import {
   type TrainingOutcome,
   type TrainingSchedule,
 } from "./resumable_trainer.ts";
-import {
-  readTrainingRecord,
-  type TrainedTextEncoder,
-  type TrainingRecord,
-} from "./masked_lm_pretraining.ts";
+import { type TrainedTextEncoder } from "./masked_lm_pretraining.ts";
+import { readTrainingRecord, type TrainingRecord } from "../model_cache/training_record.ts";
 import { stampPixels, type TrainedImageEncoder } from "./image_pretraining.ts";
 import type { KCaptionLang, KCaptionRecord } from "./k_caption_records.ts";
 import { assignCaptionLanguages, kRecordIds } from "./k_language_assignment.ts";
 import type { StampSample } from "./stamp_samples.ts";
-import { writeModelManifest } from "./model_manifest.ts";
+import { writeModelManifest } from "../model_cache/model_manifest.ts";
 import { withCacheLock } from "../util/cache_lock.ts";
 
 /** K's setups that are trained (all but the untuned `xlmr`). */

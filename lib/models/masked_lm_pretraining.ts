@@ -7,7 +7,7 @@ import { SubwordTokenizer } from "../encoders/subword_tokenizer.ts";
 import { type TokenBatch, XlmRobertaEncoder } from "../encoders/xlm_roberta_encoder.ts";
 import { readEncoderConfig, type XlmRobertaConfig } from "../encoders/encoder_config.ts";
 import { loadSafetensorsWeights, saveSafetensorsWeights } from "../encoders/safetensors_weights.ts";
-import { isComplete, modelCacheDir } from "./model_cache.ts";
+import { isComplete, modelCacheDir } from "../model_cache/model_cache.ts";
 import { moduleGrads } from "./module_grads.ts";
 import {
   runResumableTraining,
@@ -17,7 +17,8 @@ import {
 import type { PretrainingCorpus } from "./pretraining_corpus.ts";
 import { maskTokens } from "./token_masking.ts";
 import { LengthWindowBatches } from "./length_window_batches.ts";
-import { writeModelManifest } from "./model_manifest.ts";
+import { writeModelManifest } from "../model_cache/model_manifest.ts";
+import { readTrainingRecord, type TrainingRecord } from "../model_cache/training_record.ts";
 import { withCacheLock } from "../util/cache_lock.ts";
 
 /** Sizes and optimisation of the masked-LM pretraining. */
@@ -39,24 +40,6 @@ export interface TrainedTextEncoder {
   maxLength: number;
   /** What training.json says (loss curve, data counts, seconds). */
   training: TrainingRecord;
-}
-
-/** The `training.json` every trained mini model writes last (its completion marker). */
-export interface TrainingRecord {
-  name: string;
-  plan: unknown;
-  data: Record<string, unknown>;
-  lossHistory: number[];
-  valHistory: [number, number][];
-  bestStep: number;
-  bestValLoss: number | null;
-  seconds: number;
-  parameters: number;
-}
-
-/** Reads the `training.json` of a finished model folder. */
-export async function readTrainingRecord(dir: string): Promise<TrainingRecord> {
-  return JSON.parse(await Deno.readTextFile(join(dir, "training.json"))) as TrainingRecord;
 }
 
 /** Token ids of every corpus sentence (cut to `maxLength`). */

@@ -31,7 +31,7 @@ import {
   SMOKE_TRAINING_PLAN,
 } from "./mini_training_plan.ts";
 import { MiniImageEncoder, MiniSentenceEncoder } from "./mini_encoders.ts";
-import { modelFolderFingerprint } from "./model_cache.ts";
+import { modelFolderFingerprint } from "../model_cache/model_cache.ts";
 import { kPaperModelFolders, paperKSetups } from "./k_paper_setups.ts";
 import { kSetupFolderEncoder } from "./k_setup_folder.ts";
 

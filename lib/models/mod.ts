@@ -10,7 +10,7 @@
  * const d = await loadClipSpacePair(); // { image, text, trainedOn }
  * ```
  */
-export * from "./model_cache.ts";
+export * from "../model_cache/mod.ts";
 export * from "./resumable_trainer.ts";
 export * from "./device_resumable_trainer.ts";
 export * from "./module_grads.ts";
