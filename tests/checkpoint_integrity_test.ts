@@ -17,7 +17,7 @@ import {
   resumeLine,
   runResumableTraining,
   type TrainingSchedule,
-} from "../lib/models/resumable_trainer.ts";
+} from "../lib/resumable_training/resumable_trainer.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 
 await initBackend("wasm");

@@ -27,7 +27,7 @@ import { SeededRandom } from "../lib/util/seeded_random.ts";
 import { kHeadSpecs } from "../lib/models/k_setup_training.ts";
 import { deviceEmbeddingInput, KDeviceTrainer } from "../lib/models/k_device_train_step.ts";
 import { type KImageCaptionBatch, kLoss } from "../lib/models/k_loss.ts";
-import { moduleGrads } from "../lib/models/module_grads.ts";
+import { moduleGrads } from "../lib/resumable_training/module_grads.ts";
 import { Adam } from "../lib/optim/adam.ts";
 import { DeviceAdam } from "../lib/optim/device_adam.ts";
 import { randomKBatch, runRealShapeStep } from "../tools/k_real_shape_step.ts";

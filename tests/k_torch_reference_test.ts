@@ -17,8 +17,8 @@ import {
   XlmRobertaEncoder,
 } from "../lib/encoders/mod.ts";
 import { readSafetensors } from "../lib/io/safetensors.ts";
-import { moduleGrads } from "../lib/models/module_grads.ts";
-import { runResumableTraining } from "../lib/models/resumable_trainer.ts";
+import { moduleGrads } from "../lib/resumable_training/module_grads.ts";
+import { runResumableTraining } from "../lib/resumable_training/resumable_trainer.ts";
 import { kHeadSpecs } from "../lib/models/k_setup_training.ts";
 // the loss and gradient the training loop (runKSetupTraining) and the real-shape step use
 import {

@@ -15,12 +15,18 @@ import { VitEncoder } from "../encoders/vit_encoder.ts";
 import { loadSafetensorsWeights, saveSafetensorsWeights } from "../encoders/safetensors_weights.ts";
 import { SubwordTokenizer } from "../encoders/subword_tokenizer.ts";
 import { isComplete, modelCacheDir } from "../model_cache/model_cache.ts";
-import { moduleGrads } from "./module_grads.ts";
-import { runResumableTraining, type TrainingSchedule } from "./resumable_trainer.ts";
+import { moduleGrads } from "../resumable_training/module_grads.ts";
+import {
+  runResumableTraining,
+  type TrainingSchedule,
+} from "../resumable_training/resumable_trainer.ts";
 import { type TrainedTextEncoder } from "./masked_lm_pretraining.ts";
 import { readTrainingRecord, type TrainingRecord } from "../model_cache/training_record.ts";
 import { stampPixels, type TrainedImageEncoder } from "./image_pretraining.ts";
-import { readParameterSetInto, writeParameterSet } from "./k_setup_training.ts";
+import {
+  readParameterSetInto,
+  writeParameterSet,
+} from "../resumable_training/parameter_set_file.ts";
 import { LengthWindowBatches } from "./length_window_batches.ts";
 import type { StampSample } from "./stamp_samples.ts";
 import { writeModelManifest } from "../model_cache/model_manifest.ts";

@@ -9,8 +9,11 @@ import { readEncoderConfig, type VitConfig } from "../encoders/encoder_config.ts
 import { loadSafetensorsWeights, saveSafetensorsWeights } from "../encoders/safetensors_weights.ts";
 import { imagePixels } from "../encoders/image_pixels.ts";
 import { isComplete, modelCacheDir } from "../model_cache/model_cache.ts";
-import { moduleGrads } from "./module_grads.ts";
-import { runResumableTraining, type TrainingSchedule } from "./resumable_trainer.ts";
+import { moduleGrads } from "../resumable_training/module_grads.ts";
+import {
+  runResumableTraining,
+  type TrainingSchedule,
+} from "../resumable_training/resumable_trainer.ts";
 import { readTrainingRecord, type TrainingRecord } from "../model_cache/training_record.ts";
 import type { StampSample } from "./stamp_samples.ts";
 import { writeModelManifest } from "../model_cache/model_manifest.ts";

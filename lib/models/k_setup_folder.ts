@@ -11,7 +11,7 @@ import { linear } from "../encoders/transformer_ops.ts";
 import { saveSafetensorsWeights } from "../encoders/safetensors_weights.ts";
 import { loadSafetensorsTextModel } from "../encoders/safetensors_model_folder.ts";
 import type { TrainingRecord } from "../model_cache/training_record.ts";
-import { writeParameterSet } from "./k_setup_training.ts";
+import { writeParameterSet } from "../resumable_training/parameter_set_file.ts";
 import { writeModelManifest } from "../model_cache/model_manifest.ts";
 
 /** Tokenizer and config files copied from the text model folder into a setup folder. */

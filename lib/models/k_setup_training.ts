@@ -4,7 +4,6 @@ import { atomicWriteJson } from "../util/atomic_write.ts";
 import { KitError } from "../util/kit_error.ts";
 import { SeededRandom } from "../util/seeded_random.ts";
 import { sha256Hex } from "../util/sha256.ts";
-import { readSafetensors, type SafeTensorInput, writeSafetensors } from "../io/safetensors.ts";
 import type { KSetupId } from "../encoders/encoder.ts";
 import { ParameterSet } from "../encoders/parameter_set.ts";
 import { type TokenBatch, XlmRobertaEncoder } from "../encoders/xlm_roberta_encoder.ts";
@@ -38,7 +37,7 @@ import {
   type StepResult,
   type TrainingOutcome,
   type TrainingSchedule,
-} from "./resumable_trainer.ts";
+} from "../resumable_training/resumable_trainer.ts";
 import { type TrainedTextEncoder } from "./masked_lm_pretraining.ts";
 import { readTrainingRecord, type TrainingRecord } from "../model_cache/training_record.ts";
 import { stampPixels, type TrainedImageEncoder } from "./image_pretraining.ts";
@@ -47,6 +46,10 @@ import { assignCaptionLanguages, kRecordIds } from "./k_language_assignment.ts";
 import type { StampSample } from "./stamp_samples.ts";
 import { writeModelManifest } from "../model_cache/model_manifest.ts";
 import { withCacheLock } from "../util/cache_lock.ts";
+import {
+  readParameterSetInto,
+  writeParameterSet,
+} from "../resumable_training/parameter_set_file.ts";
 
 /** K's setups that are trained (all but the untuned `xlmr`). */
 export type KTrainedSetup = Exclude<KSetupId, "xlmr">;
@@ -618,29 +621,6 @@ function pick(
     if (!v) throw new KitError(`pretrained weights lack "${n}"`);
     return [n, v];
   }));
-}
-
-/** Writes a parameter set as safetensors (F32, its own names). */
-export async function writeParameterSet(ps: ParameterSet, path: string): Promise<void> {
-  const tensors: Record<string, SafeTensorInput> = {};
-  for (const s of ps.specs) {
-    tensors[s.name] = { dtype: "F32", shape: s.shape, data: ps.values[s.name]! };
-  }
-  await writeSafetensors(path, tensors, { format: "pt" });
-}
-
-/** Reads a parameter set written by `writeParameterSet` (KitError naming a missing tensor). */
-export async function readParameterSetInto(ps: ParameterSet, path: string): Promise<void> {
-  const f = await readSafetensors(path);
-  const state: Record<string, Float32Array> = {};
-  for (const s of ps.specs) {
-    const t = f.tensors.get(s.name);
-    if (!t || !(t.data instanceof Float32Array)) {
-      throw new KitError(`${path}: tensor "${s.name}" missing`);
-    }
-    state[s.name] = t.data;
-  }
-  ps.setState(state);
 }
 
 /** Loads a finished K setup folder. */

@@ -8,12 +8,12 @@ import { type TokenBatch, XlmRobertaEncoder } from "../encoders/xlm_roberta_enco
 import { readEncoderConfig, type XlmRobertaConfig } from "../encoders/encoder_config.ts";
 import { loadSafetensorsWeights, saveSafetensorsWeights } from "../encoders/safetensors_weights.ts";
 import { isComplete, modelCacheDir } from "../model_cache/model_cache.ts";
-import { moduleGrads } from "./module_grads.ts";
+import { moduleGrads } from "../resumable_training/module_grads.ts";
 import {
   runResumableTraining,
   type TrainingOutcome,
   type TrainingSchedule,
-} from "./resumable_trainer.ts";
+} from "../resumable_training/resumable_trainer.ts";
 import type { PretrainingCorpus } from "./pretraining_corpus.ts";
 import { maskTokens } from "./token_masking.ts";
 import { LengthWindowBatches } from "./length_window_batches.ts";

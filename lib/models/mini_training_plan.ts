@@ -1,4 +1,4 @@
-import type { TrainingSchedule } from "./resumable_trainer.ts";
+import type { TrainingSchedule } from "../resumable_training/resumable_trainer.ts";
 import type { MaskedLmPlan } from "./masked_lm_pretraining.ts";
 import type { ImagePretrainPlan } from "./image_pretraining.ts";
 import type { KFineTunePlan } from "./k_setup_training.ts";

@@ -11,9 +11,7 @@
  * ```
  */
 export * from "../model_cache/mod.ts";
-export * from "./resumable_trainer.ts";
-export * from "./device_resumable_trainer.ts";
-export * from "./module_grads.ts";
+export * from "../resumable_training/mod.ts";
 export * from "./stamp_samples.ts";
 export * from "./k_caption_records.ts";
 export * from "./k_language_assignment.ts";
