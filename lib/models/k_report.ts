@@ -19,7 +19,7 @@ import type { MiniKSetups } from "./mini_models.ts";
 import type { PaperKSetups } from "./k_paper_setups.ts";
 import type { TrainingRecord } from "../model_cache/training_record.ts";
 import { basename } from "node:path";
-import type { StampSample } from "./stamp_samples.ts";
+import type { StampSample } from "../mini_pretraining/stamp_samples.ts";
 
 /** K's joint-space text embeddings of a setup: mean-pooled text tower → `text_projection`. */
 export async function kProjectTexts(m: KSetupModel, texts: readonly string[]): Promise<RowMatrix> {

@@ -38,12 +38,12 @@ import {
   type TrainingOutcome,
   type TrainingSchedule,
 } from "../resumable_training/resumable_trainer.ts";
-import { type TrainedTextEncoder } from "./masked_lm_pretraining.ts";
+import { type TrainedTextEncoder } from "../mini_pretraining/masked_lm_pretraining.ts";
 import { readTrainingRecord, type TrainingRecord } from "../model_cache/training_record.ts";
-import { stampPixels, type TrainedImageEncoder } from "./image_pretraining.ts";
+import { stampPixels, type TrainedImageEncoder } from "../mini_pretraining/image_pretraining.ts";
 import type { KCaptionLang, KCaptionRecord } from "./k_caption_records.ts";
 import { assignCaptionLanguages, kRecordIds } from "./k_language_assignment.ts";
-import type { StampSample } from "./stamp_samples.ts";
+import type { StampSample } from "../mini_pretraining/stamp_samples.ts";
 import { writeModelManifest } from "../model_cache/model_manifest.ts";
 import { withCacheLock } from "../util/cache_lock.ts";
 import {

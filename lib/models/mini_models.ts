@@ -13,10 +13,19 @@ import {
   multilingualClipTextEncoder,
   xlmrMeanPooledEncoder,
 } from "../encoders/pretrained/mod.ts";
-import { loadStampSamples, type StampSample } from "./stamp_samples.ts";
-import { buildPretrainingCorpus, type PretrainingCorpus } from "./pretraining_corpus.ts";
-import { pretrainMaskedLm, type TrainedTextEncoder } from "./masked_lm_pretraining.ts";
-import { pretrainImageEncoder, type TrainedImageEncoder } from "./image_pretraining.ts";
+import { loadStampSamples, type StampSample } from "../mini_pretraining/stamp_samples.ts";
+import {
+  buildPretrainingCorpus,
+  type PretrainingCorpus,
+} from "../mini_pretraining/pretraining_corpus.ts";
+import {
+  pretrainMaskedLm,
+  type TrainedTextEncoder,
+} from "../mini_pretraining/masked_lm_pretraining.ts";
+import {
+  pretrainImageEncoder,
+  type TrainedImageEncoder,
+} from "../mini_pretraining/image_pretraining.ts";
 import { type KCaptionSet, loadKCaptionSet } from "./k_caption_records.ts";
 import {
   K_TRAINED_SETUPS,
@@ -24,7 +33,10 @@ import {
   type KTrainedSetup,
   trainKSetup,
 } from "./k_setup_training.ts";
-import { type ClipSpaceModels, trainClipSpacePair } from "./clip_space_training.ts";
+import {
+  type ClipSpaceModels,
+  trainClipSpacePair,
+} from "../mini_pretraining/clip_space_training.ts";
 import {
   MINI_TRAINING_PLAN,
   type MiniTrainingPlan,

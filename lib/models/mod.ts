@@ -12,16 +12,10 @@
  */
 export * from "../model_cache/mod.ts";
 export * from "../resumable_training/mod.ts";
-export * from "./stamp_samples.ts";
+export * from "../mini_pretraining/mod.ts";
 export * from "./k_caption_records.ts";
 export * from "./k_language_assignment.ts";
-export * from "./pretraining_corpus.ts";
-export * from "./token_masking.ts";
-export * from "./length_window_batches.ts";
-export * from "./masked_lm_pretraining.ts";
-export * from "./image_pretraining.ts";
 export * from "./k_setup_training.ts";
-export * from "./clip_space_training.ts";
 export * from "./mini_training_plan.ts";
 export * from "./mini_encoders.ts";
 export * from "./mini_models.ts";

@@ -20,7 +20,7 @@ import {
   runResumableTraining,
   type TrainingSchedule,
 } from "../resumable_training/resumable_trainer.ts";
-import { type TrainedTextEncoder } from "./masked_lm_pretraining.ts";
+import type { TrainedTextEncoder } from "./masked_lm_pretraining.ts";
 import { readTrainingRecord, type TrainingRecord } from "../model_cache/training_record.ts";
 import { stampPixels, type TrainedImageEncoder } from "./image_pretraining.ts";
 import {
