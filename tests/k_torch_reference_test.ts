@@ -19,14 +19,14 @@ import {
 import { readSafetensors } from "../lib/io/safetensors.ts";
 import { moduleGrads } from "../lib/resumable_training/module_grads.ts";
 import { runResumableTraining } from "../lib/resumable_training/resumable_trainer.ts";
-import { kHeadSpecs } from "../lib/models/k_setup_training.ts";
+import { kHeadSpecs } from "../lib/k_finetune/k_setup_training.ts";
 // the loss and gradient the training loop (runKSetupTraining) and the real-shape step use
 import {
   type KImageCaptionBatch,
   kLoss,
   kLossGrads,
   type KPivotBatch,
-} from "../lib/models/k_loss.ts";
+} from "../lib/k_finetune/k_loss.ts";
 
 await initBackend("wasm");
 
@@ -321,7 +321,7 @@ Deno.test("the kit's trainer follows torch.optim.Adam's trajectory within 1e-6 w
   assert.ok(oldDiff > 1e-3, `a shared step counter would differ by only ${oldDiff}`);
 });
 
-Deno.test("swapping a sign in K's loss (lib/models/k_loss.ts) makes the torch comparison fail", async () => {
+Deno.test("swapping a sign in K's loss (lib/k_finetune/k_loss.ts) makes the torch comparison fail", async () => {
   // a copy of the repository's lib/ and this test, with the image projection's output negated
   const root = new URL("../", import.meta.url).pathname;
   const tmp = await Deno.makeTempDir();

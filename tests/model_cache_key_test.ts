@@ -44,7 +44,7 @@ Deno.test("modelCacheDir: config key order does not matter; config and data do",
 
 Deno.test("the default training code graph covers the training loop, losses and encoders", () => {
   const graph = moduleClosureSync(MODEL_CODE_ENTRIES);
-  for (const m of ["lib/models/k_setup_training.ts", "lib/model_cache/model_cache.ts"]) {
+  for (const m of ["lib/k_finetune/k_setup_training.ts", "lib/model_cache/model_cache.ts"]) {
     assert.ok(graph.includes(m), `${m} in the model code graph`);
   }
   assert.ok(graph.some((m) => m.startsWith("lib/losses/")), "a loss module in the graph");

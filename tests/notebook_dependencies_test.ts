@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { loadKCaptionSet } from "../lib/models/k_caption_records.ts";
+import { loadKCaptionSet } from "../lib/k_finetune/k_caption_records.ts";
 import type { StampSample } from "../lib/mini_pretraining/stamp_samples.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 

@@ -26,13 +26,13 @@ import {
   pretrainImageEncoder,
   type TrainedImageEncoder,
 } from "../mini_pretraining/image_pretraining.ts";
-import { type KCaptionSet, loadKCaptionSet } from "./k_caption_records.ts";
+import { type KCaptionSet, loadKCaptionSet } from "../k_finetune/k_caption_records.ts";
 import {
   K_TRAINED_SETUPS,
   type KSetupModel,
   type KTrainedSetup,
   trainKSetup,
-} from "./k_setup_training.ts";
+} from "../k_finetune/k_setup_training.ts";
 import {
   type ClipSpaceModels,
   trainClipSpacePair,
@@ -44,8 +44,8 @@ import {
 } from "./mini_training_plan.ts";
 import { MiniImageEncoder, MiniSentenceEncoder } from "./mini_encoders.ts";
 import { modelFolderFingerprint } from "../model_cache/model_cache.ts";
-import { kPaperModelFolders, paperKSetups } from "./k_paper_setups.ts";
-import { kSetupFolderEncoder } from "./k_setup_folder.ts";
+import { kPaperModelFolders, paperKSetups } from "../k_finetune/k_paper_setups.ts";
+import { kSetupFolderEncoder } from "../k_finetune/k_setup_folder.ts";
 
 /** The pretrained mini towers and the data they came from. */
 export interface MiniBaseModels {

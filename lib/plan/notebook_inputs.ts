@@ -13,7 +13,7 @@ import {
   paperModelFolder,
   type PaperModelKey,
 } from "../encoders/pretrained/model_folder.ts";
-import { kPaperModelFolders } from "../models/k_paper_setups.ts";
+import { kPaperModelFolders } from "../k_finetune/k_paper_setups.ts";
 import { NLLB_MODEL_ID, nllbModelDir } from "../translation/nllb_engine.ts";
 
 /** One input of a notebook. */

@@ -15,7 +15,7 @@ import {
   type KTrainedSetup,
   kTrainingSet,
 } from "./k_setup_training.ts";
-import type { MiniKSetups } from "./mini_models.ts";
+import type { MiniKSetups } from "../models/mini_models.ts";
 import type { PaperKSetups } from "./k_paper_setups.ts";
 import type { TrainingRecord } from "../model_cache/training_record.ts";
 import { basename } from "node:path";

@@ -15,7 +15,7 @@ import {
   type KTrainedSetup,
   trainKSetup,
 } from "./k_setup_training.ts";
-import type { MiniKSetups } from "./mini_models.ts";
+import type { MiniKSetups } from "../models/mini_models.ts";
 
 /** Options of {@link kTrainingTryIt}. */
 export interface KTrainingTryItOptions {
@@ -63,7 +63,7 @@ export function kPlanWithSteps(plan: KFineTunePlan, steps: number): KFineTunePla
  * one sentence reading each variant against it.
  *
  * ```ts ignore
- * import { kTrainingTryIt, miniKSetups } from "./mod.ts";
+ * import { kTrainingTryIt, miniKSetups } from "../models/mod.ts";
  * const t = await kTrainingTryIt(await miniKSetups(), { steps: [30] });
  * ```
  */
