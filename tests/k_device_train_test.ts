@@ -24,7 +24,7 @@ import { readSafetensors } from "../lib/io/safetensors.ts";
 import { Dropout } from "../lib/encoders/dropout.ts";
 import { selfAttention } from "../lib/encoders/transformer_ops.ts";
 import { SeededRandom } from "../lib/util/seeded_random.ts";
-import { kHeadSpecs } from "../lib/k_finetune/k_setup_training.ts";
+import { kHeadSpecs } from "../lib/k_finetune/k_head_specs.ts";
 import { deviceEmbeddingInput, KDeviceTrainer } from "../lib/k_finetune/k_device_train_step.ts";
 import { type KImageCaptionBatch, kLoss } from "../lib/k_finetune/k_loss.ts";
 import { moduleGrads } from "../lib/resumable_training/module_grads.ts";

@@ -23,8 +23,8 @@ import {
   kStepItems,
   type KTrainingSet,
   kValidationBatches,
-  runKSetupTraining,
-} from "../lib/k_finetune/k_setup_training.ts";
+} from "../lib/k_finetune/k_training_set.ts";
+import { runKSetupTraining } from "../lib/k_finetune/k_setup_loop.ts";
 import type { KCaptionRecord } from "../lib/k_finetune/k_caption_records.ts";
 
 await initBackend("wasm");

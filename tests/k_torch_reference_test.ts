@@ -19,7 +19,7 @@ import {
 import { readSafetensors } from "../lib/io/safetensors.ts";
 import { moduleGrads } from "../lib/resumable_training/module_grads.ts";
 import { runResumableTraining } from "../lib/resumable_training/resumable_trainer.ts";
-import { kHeadSpecs } from "../lib/k_finetune/k_setup_training.ts";
+import { kHeadSpecs } from "../lib/k_finetune/k_head_specs.ts";
 // the loss and gradient the training loop (runKSetupTraining) and the real-shape step use
 import {
   type KImageCaptionBatch,
@@ -331,7 +331,7 @@ Deno.test("swapping a sign in K's loss (lib/k_finetune/k_loss.ts) makes the torc
       await Deno.copyFile(`${root}${f}`, `${tmp}/${f}`).catch(() => {});
     }
     await Deno.symlink(`${root}node_modules`, `${tmp}/node_modules`);
-    const lossFile = `${tmp}/lib/models/k_loss.ts`;
+    const lossFile = `${tmp}/lib/k_finetune/k_loss.ts`;
     const src = await Deno.readTextFile(lossFile);
     const needle = 'const I = project(m, pooled, "image_projection");';
     assert.ok(src.includes(needle), "the mutation's target line is in k_loss.ts");

@@ -27,12 +27,9 @@ import {
   type TrainedImageEncoder,
 } from "../mini_pretraining/image_pretraining.ts";
 import { type KCaptionSet, loadKCaptionSet } from "../k_finetune/k_caption_records.ts";
-import {
-  K_TRAINED_SETUPS,
-  type KSetupModel,
-  type KTrainedSetup,
-  trainKSetup,
-} from "../k_finetune/k_setup_training.ts";
+import { K_TRAINED_SETUPS, type KTrainedSetup } from "../k_finetune/k_training_set.ts";
+import { type KSetupModel } from "../k_finetune/k_setup_model.ts";
+import { trainKSetup } from "../k_finetune/k_setup_training.ts";
 import {
   type ClipSpaceModels,
   trainClipSpacePair,
@@ -176,7 +173,8 @@ export const K_EVAL_MAX_LENGTH = 500;
 
 /**
  * Paper K's text encoders, one per setup (`K_SETUPS`), each mean-pooled over real tokens, and
- * evaluated as K's scripts do (SPEC §1): the untuned `xlmr` on the mean-pooled encoder output,
+ * evaluated as K's scripts do (the authors' `Alignment/text-image/flores-sts.py`,
+ * nkrasner/cl-clip-align@d75b729): the untuned `xlmr` on the mean-pooled encoder output,
  * every tuned setup on the **projected** embedding (mean-pooled text tower → `text_projection`,
  * K's `text_dense`).
  * - mini profile: the kit's own models, trained here on first use (or loaded from
@@ -191,9 +189,12 @@ export const K_EVAL_MAX_LENGTH = 500;
  *   `KitError` naming it.
  *
  * ```ts ignore
+ * // ignored by `deno test --doc`: it trains the mini models on first use (minutes)
+ * import assert from "node:assert/strict";
  * import { loadKSetupEncoders } from "./mod.ts";
  * const enc = await loadKSetupEncoders({ smoke: true });
  * const m = await enc.multilingual.embed(["Un perro."], "es");
+ * assert.equal(m.rows, 1);
  * for (const e of Object.values(enc)) e.dispose();
  * ```
  */

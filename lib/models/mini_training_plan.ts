@@ -1,7 +1,7 @@
 import type { TrainingSchedule } from "../resumable_training/resumable_trainer.ts";
 import type { MaskedLmPlan } from "../mini_pretraining/masked_lm_pretraining.ts";
 import type { ImagePretrainPlan } from "../mini_pretraining/image_pretraining.ts";
-import type { KFineTunePlan } from "../k_finetune/k_setup_training.ts";
+import type { KFineTunePlan } from "../k_finetune/k_setup_loop.ts";
 import type { ClipSpacePlan } from "../mini_pretraining/clip_space_training.ts";
 import {
   type CorpusLimits,
