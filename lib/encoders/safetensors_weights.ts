@@ -1,6 +1,7 @@
 import { KitError } from "../util/kit_error.ts";
 import {
   type SafeTensorInput,
+  type SafetensorsReadOptions,
   verifySafetensorsFile,
   writeSafetensors,
 } from "../io/safetensors.ts";
@@ -53,11 +54,11 @@ function candidateNames(name: string, prefix: string): string[] {
 export async function loadSafetensorsWeights(
   model: HfNamedModel,
   path: string,
-  opts: { chunkBytes?: number } = {},
+  opts: { chunkBytes?: number } & SafetensorsReadOptions = {},
 ): Promise<WeightsLoadReport> {
   // the kit's content hash (whole file, streamed), before any tensor is read
-  await verifySafetensorsFile(path);
-  const file = await SafetensorsReader.open(path, opts);
+  await verifySafetensorsFile(path, opts);
+  const file = await SafetensorsReader.open(path, { chunkBytes: opts.chunkBytes });
   try {
     const used = new Set<string>();
     const loaded: string[] = [], keptOptional: string[] = [];

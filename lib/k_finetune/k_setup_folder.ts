@@ -13,6 +13,7 @@ import { loadSafetensorsTextModel } from "../encoders/safetensors_model_folder.t
 import type { TrainingRecord } from "../model_cache/training_record.ts";
 import { writeParameterSet } from "../resumable_training/parameter_set_file.ts";
 import { writeModelManifest } from "../model_cache/model_manifest.ts";
+import { modelFileReadOptions } from "../model_cache/model_file_policy.ts";
 
 /** Tokenizer and config files copied from the text model folder into a setup folder. */
 const TEXT_FOLDER_FILES = [
@@ -77,7 +78,7 @@ export async function readKTextProjection(folder: string): Promise<KTextProjecti
       "--projection needs a setup folder written by notebook 02 (text_projection.weight [P, d], text_projection.bias [P])",
     ]);
   }
-  const f = await readSafetensors(path);
+  const f = await readSafetensors(path, modelFileReadOptions(path));
   const w = f.tensors.get("text_projection.weight"), b = f.tensors.get("text_projection.bias");
   if (!w || !(w.data instanceof Float32Array) || w.shape.length !== 2) {
     throw new KitError(`${path}: tensor "text_projection.weight" [P, d] (F32) missing`);

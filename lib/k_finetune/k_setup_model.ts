@@ -14,6 +14,7 @@ import { readParameterSetInto } from "../resumable_training/parameter_set_file.t
 import { kHeadSpecs } from "./k_head_specs.ts";
 import type { KFineTunePlan } from "./k_setup_loop.ts";
 import type { KTrainedSetup } from "./k_training_set.ts";
+import { modelFileReadOptions } from "../model_cache/model_file_policy.ts";
 
 /** A trained K setup: both towers, projections, scale and the tokenizer. */
 export interface KSetupModel {
@@ -38,12 +39,24 @@ export async function loadKSetupModel(
   const ic = await readEncoderConfig(join(dir, "image_config.json")) as VitConfig;
   const text = new XlmRobertaEncoder(tc);
   const image = new VitEncoder(ic);
-  await loadSafetensorsWeights(text, join(dir, "text_encoder.safetensors"));
-  await loadSafetensorsWeights(image, join(dir, "image_encoder.safetensors"));
+  await loadSafetensorsWeights(
+    text,
+    join(dir, "text_encoder.safetensors"),
+    modelFileReadOptions(join(dir, "text_encoder.safetensors")),
+  );
+  await loadSafetensorsWeights(
+    image,
+    join(dir, "image_encoder.safetensors"),
+    modelFileReadOptions(join(dir, "image_encoder.safetensors")),
+  );
   const training = await readTrainingRecord(dir);
   const pd = (training.plan as KFineTunePlan).projectionDim;
   const head = new ParameterSet(kHeadSpecs(text.dim, image.dim, pd), 0);
-  await readParameterSetInto(head, join(dir, "projection.safetensors"));
+  await readParameterSetInto(
+    head,
+    join(dir, "projection.safetensors"),
+    modelFileReadOptions(join(dir, "projection.safetensors")),
+  );
   const tokenizer = await SubwordTokenizer.read(join(dir, "tokenizer.json"));
   return {
     setup,

@@ -18,6 +18,7 @@ import { readTrainingRecord, type TrainingRecord } from "../model_cache/training
 import type { StampSample } from "./stamp_samples.ts";
 import { writeModelManifest } from "../model_cache/model_manifest.ts";
 import { withCacheLock } from "../util/cache_lock.ts";
+import { modelFileReadOptions } from "../model_cache/model_file_policy.ts";
 
 /** Sizes and optimisation of the image encoder's supervised pretraining. */
 export interface ImagePretrainPlan {
@@ -159,6 +160,10 @@ export async function loadTrainedImageEncoder(dir: string): Promise<TrainedImage
   const config = await readEncoderConfig(join(dir, "config.json")) as VitConfig;
   const labels = JSON.parse(await Deno.readTextFile(join(dir, "labels.json"))) as string[];
   const model = new VitEncoder(config, { numLabels: labels.length });
-  await loadSafetensorsWeights(model, join(dir, "model.safetensors"));
+  await loadSafetensorsWeights(
+    model,
+    join(dir, "model.safetensors"),
+    modelFileReadOptions(join(dir, "model.safetensors")),
+  );
   return { dir, model, training: await readTrainingRecord(dir) };
 }

@@ -20,6 +20,7 @@ import { LengthWindowBatches } from "./length_window_batches.ts";
 import { writeModelManifest } from "../model_cache/model_manifest.ts";
 import { readTrainingRecord, type TrainingRecord } from "../model_cache/training_record.ts";
 import { withCacheLock } from "../util/cache_lock.ts";
+import { modelFileReadOptions } from "../model_cache/model_file_policy.ts";
 
 /** Sizes and optimisation of the masked-LM pretraining. */
 export interface MaskedLmPlan {
@@ -196,6 +197,10 @@ export async function loadTrainedTextEncoder(
   const config = await readEncoderConfig(join(dir, "config.json")) as XlmRobertaConfig;
   const tokenizer = await SubwordTokenizer.read(join(dir, "tokenizer.json"));
   const model = new XlmRobertaEncoder(config, { lmHead: opts.lmHead ?? true });
-  await loadSafetensorsWeights(model, join(dir, "model.safetensors"));
+  await loadSafetensorsWeights(
+    model,
+    join(dir, "model.safetensors"),
+    modelFileReadOptions(join(dir, "model.safetensors")),
+  );
   return { dir, model, tokenizer, maxLength, training: await readTrainingRecord(dir) };
 }

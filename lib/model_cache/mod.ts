@@ -13,3 +13,4 @@
 export * from "./model_cache.ts";
 export * from "./model_manifest.ts";
 export * from "./training_record.ts";
+export * from "./model_file_policy.ts";

@@ -43,6 +43,7 @@ import { MiniImageEncoder, MiniSentenceEncoder } from "./mini_encoders.ts";
 import { modelFolderFingerprint } from "../model_cache/model_cache.ts";
 import { kPaperModelFolders, paperKSetups } from "../k_finetune/k_paper_setups.ts";
 import { kSetupFolderEncoder } from "../k_finetune/k_setup_folder.ts";
+import { modelFileReadOptions } from "../model_cache/model_file_policy.ts";
 
 /** The pretrained mini towers and the data they came from. */
 export interface MiniBaseModels {
@@ -158,7 +159,11 @@ function shortHash(dir: string): string {
 /** The untuned mini XLM-R analog as a `SentenceEncoder` (mean-pooled over real tokens). */
 async function untunedMiniEncoder(base: MiniBaseModels): Promise<SentenceEncoder> {
   const model = new XlmRobertaEncoder(base.text.model.config);
-  await loadSafetensorsWeights(model, join(base.text.dir, "model.safetensors"));
+  await loadSafetensorsWeights(
+    model,
+    join(base.text.dir, "model.safetensors"),
+    modelFileReadOptions(join(base.text.dir, "model.safetensors")),
+  );
   return new MiniSentenceEncoder({
     id: `mini/k/xlmr@${shortHash(base.text.dir)}`,
     fingerprint: await modelFolderFingerprint(base.text.dir),

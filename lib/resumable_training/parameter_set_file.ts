@@ -1,4 +1,9 @@
-import { readSafetensors, type SafeTensorInput, writeSafetensors } from "../io/safetensors.ts";
+import {
+  readSafetensors,
+  type SafeTensorInput,
+  type SafetensorsReadOptions,
+  writeSafetensors,
+} from "../io/safetensors.ts";
 import type { ParameterSet } from "../encoders/parameter_set.ts";
 import { KitError } from "../util/kit_error.ts";
 
@@ -11,9 +16,16 @@ export async function writeParameterSet(ps: ParameterSet, path: string): Promise
   await writeSafetensors(path, tensors, { format: "pt" });
 }
 
-/** Reads a parameter set written by `writeParameterSet` (KitError naming a missing tensor). */
-export async function readParameterSetInto(ps: ParameterSet, path: string): Promise<void> {
-  const f = await readSafetensors(path);
+/**
+ * Reads a parameter set written by `writeParameterSet` (KitError naming a missing tensor);
+ * `opts` says how strictly the content hash is checked (`readSafetensors`).
+ */
+export async function readParameterSetInto(
+  ps: ParameterSet,
+  path: string,
+  opts: SafetensorsReadOptions = {},
+): Promise<void> {
+  const f = await readSafetensors(path, opts);
   const state: Record<string, Float32Array> = {};
   for (const s of ps.specs) {
     const t = f.tensors.get(s.name);
