@@ -43,7 +43,8 @@ function candidateNames(name: string, prefix: string): string[] {
  * accepted. The file is read tensor by tensor straight into the parameters (chunks of at most
  * `chunkBytes`, default 64 MiB), never as one buffer. A missing required tensor or a shape mismatch is a `KitError` naming the tensor, the
  * file and the expected shape; missing task-head parameters keep their values. Returns what was
- * loaded, kept and left unused.
+ * loaded, kept and left unused. `requireHash`/`rebuildHint` say how strictly the content hash is
+ * checked (`SafetensorsReadOptions`; a trained model's folder: `modelFileReadOptions`).
  *
  * ```ts
  * import { readEncoderConfig, VitEncoder, loadSafetensorsWeights, saveSafetensorsWeights } from "./mod.ts";
