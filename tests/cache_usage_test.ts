@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cachedResult } from "../lib/eval_cache/result_cache.ts";
 import { recordCompleteRun } from "../lib/eval_cache/cache_usage.ts";
-import { writeModelManifest } from "../lib/models/model_manifest.ts";
+import { writeModelManifest } from "../lib/model_cache/model_manifest.ts";
 import { PROJECT_ROOT } from "../lib/util/paths.ts";
 
 async function cacheTool(cache: string, args: string[]) {
@@ -69,7 +69,7 @@ Deno.test("task cache: reports sizes; --prune removes what the latest complete r
       { dir, log },
     );
     assert.deepEqual(hit, value);
-    const { verifyModelFolder } = await import("../lib/models/model_manifest.ts");
+    const { verifyModelFolder } = await import("../lib/model_cache/model_manifest.ts");
     await verifyModelFolder(model("k-eng-only@new"));
 
     const report = await cacheTool(cache, []);

@@ -6,18 +6,14 @@ import {
   loadSafetensorsWeights,
   saveSafetensorsWeights,
 } from "../lib/encoders/safetensors_weights.ts";
-import {
-  encodeSafetensors,
-  isKitModelCachePath,
-  readSafetensors,
-  writeSafetensors,
-} from "../lib/io/safetensors.ts";
-import { isComplete, modelCacheDir } from "../lib/models/model_cache.ts";
+import { encodeSafetensors, readSafetensors, writeSafetensors } from "../lib/io/safetensors.ts";
+import { isComplete, modelCacheDir } from "../lib/model_cache/model_cache.ts";
+import { isKitModelCachePath, modelFileReadOptions } from "../lib/model_cache/model_file_policy.ts";
 import {
   resumeLine,
   runResumableTraining,
   type TrainingSchedule,
-} from "../lib/models/resumable_trainer.ts";
+} from "../lib/resumable_training/resumable_trainer.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 
 await initBackend("wasm");
@@ -87,7 +83,7 @@ Deno.test("readSafetensors() stops naming the file when any single byte was flip
   });
 });
 
-Deno.test("readSafetensors() requires the hash in a kit model cache folder, not in a user's model folder", async () => {
+Deno.test("the model cache's read rules require the hash in a kit model cache folder, not in a user's model folder", async () => {
   await withTempDir(async (dir) => {
     const old = Deno.env.get("KIT_CACHE_DIR");
     Deno.env.set("KIT_CACHE_DIR", dir);
@@ -100,8 +96,21 @@ Deno.test("readSafetensors() requires the hash in a kit model cache folder, not 
         await Deno.mkdir(join(p, ".."), { recursive: true });
         await Deno.writeFile(p, encodeSafetensors(tensors(), { step: "1" })); // no hash
       }
-      assert.equal((await readSafetensors(user)).metadata.step, "1");
-      await assert.rejects(readSafetensors(cached), rejectsNaming(cached, /no content hash/));
+      assert.equal((await readSafetensors(user, modelFileReadOptions(user))).metadata.step, "1");
+      const cacheRule = (err: unknown) => {
+        rejectsNaming(cached, /no content hash/)(err);
+        assert.match((err as KitError).describe(), /reproduce --only 02/, "names the notebook");
+        return true;
+      };
+      await assert.rejects(readSafetensors(cached, modelFileReadOptions(cached)), cacheRule);
+      const ps = new ParameterSet([{ name: "w", shape: [3, 4], init: { kind: "zeros" } }], 1);
+      await assert.rejects(
+        loadSafetensorsWeights({ params: ps, prefix: "" }, cached, modelFileReadOptions(cached)),
+        cacheRule,
+      );
+      ps.dispose();
+      // the file format itself knows no cache: without the cache's rules, a hash is optional
+      assert.equal((await readSafetensors(cached)).metadata.step, "1");
     } finally {
       if (old === undefined) Deno.env.delete("KIT_CACHE_DIR");
       else Deno.env.set("KIT_CACHE_DIR", old);

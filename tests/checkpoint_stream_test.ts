@@ -12,7 +12,7 @@ import {
   restoreBestState,
   saveBestState,
   writeTrainingCheckpoint,
-} from "../lib/models/checkpoint_io.ts";
+} from "../lib/resumable_training/checkpoint_io.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 
 const tensors = (): Record<string, SafeTensorInput> => ({
@@ -184,7 +184,7 @@ Deno.test({
 Deno.test("runResumableTraining() killed after its best validation and resumed ends on the same best parameters as an uninterrupted run", async () => {
   const { initBackend } = await import("../lib/backend/mod.ts");
   const { ParameterSet } = await import("../lib/encoders/parameter_set.ts");
-  const { runResumableTraining } = await import("../lib/models/resumable_trainer.ts");
+  const { runResumableTraining } = await import("../lib/resumable_training/resumable_trainer.ts");
   await initBackend();
   const dir = await Deno.makeTempDir();
   // validation loss after step s (0 = before training): lowest after step 4 of 8

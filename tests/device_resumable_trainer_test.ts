@@ -8,9 +8,12 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../lib/backend/mod.ts";
 import { ParameterSet, type ParameterSpec } from "../lib/encoders/parameter_set.ts";
-import { runDeviceResumableTraining } from "../lib/models/device_resumable_trainer.ts";
-import { moduleGrads } from "../lib/models/module_grads.ts";
-import { runResumableTraining, type TrainingSchedule } from "../lib/models/resumable_trainer.ts";
+import { runDeviceResumableTraining } from "../lib/resumable_training/device_resumable_trainer.ts";
+import { moduleGrads } from "../lib/resumable_training/module_grads.ts";
+import {
+  runResumableTraining,
+  type TrainingSchedule,
+} from "../lib/resumable_training/resumable_trainer.ts";
 import { SeededRandom } from "../lib/util/seeded_random.ts";
 
 const gpu = (globalThis.navigator as Navigator & { gpu?: GPU }).gpu;

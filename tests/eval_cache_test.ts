@@ -23,7 +23,7 @@ import {
   moduleClosure,
   resultCachePath,
 } from "../lib/eval_cache/mod.ts";
-import { modelFolderFingerprint } from "../lib/models/model_cache.ts";
+import { modelFolderFingerprint } from "../lib/model_cache/model_cache.ts";
 import { evaluateNliSetup, type NliBenchmark } from "../lib/xnli/mod.ts";
 import { alignmentEmbeddings, runImagePivotCv } from "../lib/image_pivot/mod.ts";
 import { plantedModalityGapEmbeddings } from "./helpers/planted_embeddings.ts";
@@ -36,7 +36,7 @@ import {
 import { KitError } from "../lib/util/kit_error.ts";
 import { functionEncoder, hashedNgrams } from "./helpers/test_encoders.ts";
 import { syntheticNliPairs } from "./helpers/synthetic_nli.ts";
-import { writeModelManifest } from "../lib/models/model_manifest.ts";
+import { writeModelManifest } from "../lib/model_cache/model_manifest.ts";
 
 await initBackend("wasm");
 

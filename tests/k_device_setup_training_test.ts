@@ -18,14 +18,10 @@ import {
 } from "../lib/encoders/mod.ts";
 import { ParameterSet } from "../lib/encoders/parameter_set.ts";
 import type { TokenBatch } from "../lib/encoders/xlm_roberta_encoder.ts";
-import type { KCaptionRecord } from "../lib/models/k_caption_records.ts";
-import {
-  kHeadSpecs,
-  type KItem,
-  type KTrainedSetup,
-  kTrainingSet,
-  runKSetupTraining,
-} from "../lib/models/k_setup_training.ts";
+import type { KCaptionRecord } from "../lib/k_finetune/k_caption_records.ts";
+import { kHeadSpecs } from "../lib/k_finetune/k_head_specs.ts";
+import { type KItem, type KTrainedSetup, kTrainingSet } from "../lib/k_finetune/k_training_set.ts";
+import { runKSetupTraining } from "../lib/k_finetune/k_setup_loop.ts";
 import { SeededRandom } from "../lib/util/seeded_random.ts";
 
 const gpu = (globalThis.navigator as Navigator & { gpu?: GPU }).gpu;

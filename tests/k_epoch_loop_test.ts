@@ -17,15 +17,15 @@ import {
   type XlmRobertaConfig,
   XlmRobertaEncoder,
 } from "../lib/encoders/mod.ts";
-import { kHeadSpecs } from "../lib/models/k_head_specs.ts";
+import { kHeadSpecs } from "../lib/k_finetune/k_head_specs.ts";
 import {
   type KItem,
   kStepItems,
   type KTrainingSet,
   kValidationBatches,
-  runKSetupTraining,
-} from "../lib/models/k_setup_training.ts";
-import type { KCaptionRecord } from "../lib/models/k_caption_records.ts";
+} from "../lib/k_finetune/k_training_set.ts";
+import { runKSetupTraining } from "../lib/k_finetune/k_setup_loop.ts";
+import type { KCaptionRecord } from "../lib/k_finetune/k_caption_records.ts";
 
 await initBackend("wasm");
 

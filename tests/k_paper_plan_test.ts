@@ -3,7 +3,7 @@ import {
   K_PAPER_HYPERPARAMETERS,
   kPaperBatchesPerEpoch,
   kPaperStep,
-} from "../lib/models/k_paper_plan.ts";
+} from "../lib/k_finetune/k_paper_plan.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 
 Deno.test("kPaperStep() follows K's loop: per-epoch linear decay, towers frozen for the first half of epoch 0, validation every 300th batch", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../lib/backend/mod.ts";
-import { kHeadSpecs } from "../lib/models/k_setup_training.ts";
+import { kHeadSpecs } from "../lib/k_finetune/k_head_specs.ts";
 import { randomKBatch, runRealShapeStep } from "../tools/k_real_shape_step.ts";
 import { readEncoderConfig, type VitConfig, type XlmRobertaConfig } from "../lib/encoders/mod.ts";
 

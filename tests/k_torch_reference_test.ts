@@ -17,16 +17,16 @@ import {
   XlmRobertaEncoder,
 } from "../lib/encoders/mod.ts";
 import { readSafetensors } from "../lib/io/safetensors.ts";
-import { moduleGrads } from "../lib/models/module_grads.ts";
-import { runResumableTraining } from "../lib/models/resumable_trainer.ts";
-import { kHeadSpecs } from "../lib/models/k_setup_training.ts";
+import { moduleGrads } from "../lib/resumable_training/module_grads.ts";
+import { runResumableTraining } from "../lib/resumable_training/resumable_trainer.ts";
+import { kHeadSpecs } from "../lib/k_finetune/k_head_specs.ts";
 // the loss and gradient the training loop (runKSetupTraining) and the real-shape step use
 import {
   type KImageCaptionBatch,
   kLoss,
   kLossGrads,
   type KPivotBatch,
-} from "../lib/models/k_loss.ts";
+} from "../lib/k_finetune/k_loss.ts";
 
 await initBackend("wasm");
 
@@ -321,7 +321,7 @@ Deno.test("the kit's trainer follows torch.optim.Adam's trajectory within 1e-6 w
   assert.ok(oldDiff > 1e-3, `a shared step counter would differ by only ${oldDiff}`);
 });
 
-Deno.test("swapping a sign in K's loss (lib/models/k_loss.ts) makes the torch comparison fail", async () => {
+Deno.test("swapping a sign in K's loss (lib/k_finetune/k_loss.ts) makes the torch comparison fail", async () => {
   // a copy of the repository's lib/ and this test, with the image projection's output negated
   const root = new URL("../", import.meta.url).pathname;
   const tmp = await Deno.makeTempDir();
@@ -331,7 +331,7 @@ Deno.test("swapping a sign in K's loss (lib/models/k_loss.ts) makes the torch co
       await Deno.copyFile(`${root}${f}`, `${tmp}/${f}`).catch(() => {});
     }
     await Deno.symlink(`${root}node_modules`, `${tmp}/node_modules`);
-    const lossFile = `${tmp}/lib/models/k_loss.ts`;
+    const lossFile = `${tmp}/lib/k_finetune/k_loss.ts`;
     const src = await Deno.readTextFile(lossFile);
     const needle = 'const I = project(m, pooled, "image_projection");';
     assert.ok(src.includes(needle), "the mutation's target line is in k_loss.ts");

@@ -8,14 +8,11 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { isComplete, modelFolderFingerprint } from "../lib/models/model_cache.ts";
-import { MODEL_MANIFEST, writeModelManifest } from "../lib/models/model_manifest.ts";
+import { isComplete, modelFolderFingerprint } from "../lib/model_cache/model_cache.ts";
+import { MODEL_MANIFEST, writeModelManifest } from "../lib/model_cache/model_manifest.ts";
 import { KitError } from "../lib/util/kit_error.ts";
-import {
-  type ItemOutcomes,
-  readItemOutcomes,
-  writeItemOutcomes,
-} from "../lib/claims/item_outcomes.ts";
+import { type ItemOutcomes } from "../lib/claims/item_outcomes.ts";
+import { readItemOutcomes, writeItemOutcomes } from "../lib/claims/item_outcomes_file.ts";
 import {
   type CaptionRecord,
   loadCaptionRecords,

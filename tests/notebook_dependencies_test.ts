@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { loadKCaptionSet } from "../lib/models/k_caption_records.ts";
-import type { StampSample } from "../lib/models/stamp_samples.ts";
+import { loadKCaptionSet } from "../lib/k_finetune/k_caption_records.ts";
+import type { StampSample } from "../lib/mini_pretraining/stamp_samples.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 
 Deno.test("loadKCaptionSet() without notebook 01's records stops with 'run 01 first' and the command", async () => {

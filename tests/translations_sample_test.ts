@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { loadXtd10 } from "../lib/sources/xtd10.ts";
 import { corpusBleu, corpusChrf } from "../lib/mt_metrics/mod.ts";
 import { translationsSampleRows } from "../lib/translation/translations_sample_quality.ts";
-import type { KTranslationLine } from "../lib/models/k_translations_file.ts";
+import type { KTranslationLine } from "../lib/k_finetune/k_translations_file.ts";
 
 Deno.test("translationsSampleRows() scores the file's es/ja captions against XTD10 only where the record's English caption is XTD10's", async () => {
   const xtd = await loadXtd10("../shared/data/xtd10", ["en", "es", "ja"]);

@@ -20,7 +20,7 @@ import {
   loadSafetensorsTextModel,
 } from "../lib/encoders/safetensors_model_folder.ts";
 import { writeNpy } from "../lib/io/npy.ts";
-import { applyKTextProjection, readKTextProjection } from "../lib/models/k_setup_folder.ts";
+import { applyKTextProjection, readKTextProjection } from "../lib/k_finetune/k_setup_folder.ts";
 import { readTextLines } from "../lib/io/text_lines.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 import { ProgressBar } from "../lib/util/progress.ts";

@@ -35,8 +35,8 @@ import {
   kProjectionHeadSpecs,
   type KStepReport,
   kTrainStep,
-} from "../lib/models/k_train_step.ts";
-import { KDeviceTrainer } from "../lib/models/k_device_train_step.ts";
+} from "../lib/k_finetune/k_train_step.ts";
+import { KDeviceTrainer } from "../lib/k_finetune/k_device_train_step.ts";
 import { Adam } from "../lib/optim/adam.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 import { SeededRandom } from "../lib/util/seeded_random.ts";

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { KitError } from "../util/kit_error.ts";
-import { type ItemOutcomes, readItemOutcomes } from "./item_outcomes.ts";
+import { type ItemOutcomes } from "./item_outcomes.ts";
+import { readItemOutcomes } from "./item_outcomes_file.ts";
 
 /** One table artifact as read back from `<artifactDir>/<id>.json`. */
 export interface ArtifactTable {

@@ -15,13 +15,12 @@ import {
 } from "../stats/mod.ts";
 import {
   type ItemOutcomes,
-  ITEMS_DIR,
   type ItemSelector,
   type ReplicateSeries,
   replicateSeries,
-  type SelectedStatistic,
-  selectedStatistic,
 } from "./item_outcomes.ts";
+import { ITEMS_DIR } from "./item_outcomes_file.ts";
+import { type SelectedStatistic, selectedStatistic } from "./item_statistics.ts";
 
 /**
  * A claim's verdict, from the interval of the difference it rests on: it holds in this run, it

@@ -9,6 +9,8 @@ export * from "./evaluate_claim.ts";
 export * from "./paper_check.ts";
 export * from "./write_claims_artifact.ts";
 export * from "./item_outcomes.ts";
+export * from "./item_outcomes_file.ts";
+export * from "./item_statistics.ts";
 export * from "./k_item_outcomes.ts";
 export * from "./d_item_outcomes.ts";
 export * from "./set_statistic_replicates.ts";

@@ -224,7 +224,9 @@ export function tridiagonalEigenvalues(t: Tridiagonal): Float64Array {
 /**
  * All eigenvalues of a symmetric matrix (upper triangle read), sorted descending: Householder
  * tridiagonalisation + implicit QL, Float64. Absolute accuracy ≈ 1e-15·‖A‖. With native
- * OpenBLAS loaded (`nativeBlas()`), LAPACK's `dsyevd` (eigenvalues only) instead.
+ * OpenBLAS loaded (`nativeBlas()`), LAPACK's `dsyevd` (eigenvalues only) instead. (The small
+ * Jacobi solver with eigenvectors, `smallSymmetricEigen` in lib/micro_corrections/spectral_init.ts,
+ * is kept apart: it serves another size and returns vectors; see there.)
  *
  * ```ts
  * import assert from "node:assert/strict";

@@ -1,6 +1,7 @@
 import { KitError } from "../util/kit_error.ts";
 import {
   type SafeTensorInput,
+  type SafetensorsReadOptions,
   verifySafetensorsFile,
   writeSafetensors,
 } from "../io/safetensors.ts";
@@ -42,7 +43,8 @@ function candidateNames(name: string, prefix: string): string[] {
  * accepted. The file is read tensor by tensor straight into the parameters (chunks of at most
  * `chunkBytes`, default 64 MiB), never as one buffer. A missing required tensor or a shape mismatch is a `KitError` naming the tensor, the
  * file and the expected shape; missing task-head parameters keep their values. Returns what was
- * loaded, kept and left unused.
+ * loaded, kept and left unused. `requireHash`/`rebuildHint` say how strictly the content hash is
+ * checked (`SafetensorsReadOptions`; a trained model's folder: `modelFileReadOptions`).
  *
  * ```ts
  * import { readEncoderConfig, VitEncoder, loadSafetensorsWeights, saveSafetensorsWeights } from "./mod.ts";
@@ -53,11 +55,11 @@ function candidateNames(name: string, prefix: string): string[] {
 export async function loadSafetensorsWeights(
   model: HfNamedModel,
   path: string,
-  opts: { chunkBytes?: number } = {},
+  opts: { chunkBytes?: number } & SafetensorsReadOptions = {},
 ): Promise<WeightsLoadReport> {
   // the kit's content hash (whole file, streamed), before any tensor is read
-  await verifySafetensorsFile(path);
-  const file = await SafetensorsReader.open(path, opts);
+  await verifySafetensorsFile(path, opts);
+  const file = await SafetensorsReader.open(path, { chunkBytes: opts.chunkBytes });
   try {
     const used = new Set<string>();
     const loaded: string[] = [], keptOptional: string[] = [];

@@ -2,8 +2,7 @@ import { KitError } from "../util/kit_error.ts";
 import { atomicWriteFile } from "../util/atomic_write.ts";
 import { decodeFloat16, encodeFloat16 } from "./float16.ts";
 import { createHash } from "node:crypto";
-import { dirname, relative, resolve } from "node:path";
-import { cacheDir } from "../util/paths.ts";
+import { dirname } from "node:path";
 
 /** The safetensors dtypes the kit reads and writes. */
 export type SafetensorsDtype = "F16" | "F32" | "F64" | "I32" | "I64";
@@ -219,22 +218,36 @@ function contentHash(bytes: Uint8Array, at: number): string {
     .digest("hex");
 }
 
-/** What to do about a damaged kit file: delete its folder and rebuild. */
-function rebuildHint(name: string): string[] {
-  return [
-    `delete the folder ${dirname(name)}/ and rerun: the kit rebuilds it` +
-    " (trained models and checkpoints: `./kit task reproduce --only 02`)",
-  ];
+/**
+ * How to read a `.safetensors` file's content hash: `requireHash` makes a file without one an
+ * error (default: a file without a hash passes; one with a hash is always checked);
+ * `rebuildHint` is what a damaged file's error tells the user to do (default: delete its folder
+ * and rerun). A cache that knows its files were all written by the kit says so here (the model
+ * cache: `modelFileReadOptions` in lib/model_cache/model_file_policy.ts).
+ */
+export interface SafetensorsReadOptions {
+  requireHash?: boolean;
+  rebuildHint?: readonly string[];
+}
+
+/** What to do about a damaged kit file, unless the caller says: delete its folder and rerun. */
+function defaultRebuildHint(name: string): string[] {
+  return [`delete the folder ${dirname(name)}/ and rerun: the kit rebuilds it`];
 }
 
 /**
  * Checks the content hash of `.safetensors` bytes. A file without one passes unless `required`
  * (the kit's own caches always carry one); a mismatch is a `KitError` naming `name`, the two
- * hashes and how to rebuild the file.
+ * hashes and how to rebuild the file (`rebuildHint`, default: delete its folder and rerun).
  */
-export function verifySafetensorsHash(bytes: Uint8Array, name: string, required: boolean): void {
+export function verifySafetensorsHash(
+  bytes: Uint8Array,
+  name: string,
+  required: boolean,
+  rebuildHint?: readonly string[],
+): void {
   const at = contentHashOffset(bytes);
-  const rebuild = rebuildHint(name);
+  const rebuild = [...(rebuildHint ?? defaultRebuildHint(name))];
   if (at < 0) {
     if (!required) return;
     throw new KitError(
@@ -253,34 +266,22 @@ export function verifySafetensorsHash(bytes: Uint8Array, name: string, required:
 }
 
 /**
- * True when `path` lies in one of the kit's trained-model cache folders,
- * `<cache>/models/<name>@<12 hex>/` (see `modelCacheDir` in lib/models/model_cache.ts): every
- * file there was written by `writeSafetensors`, so it must carry a content hash. (Pretrained
- * models a user puts under `<cache>/models/<org>/<model>/` are not the kit's and need none.)
- */
-export function isKitModelCachePath(path: string): boolean {
-  const rel = relative(resolve(cacheDir(), "models"), resolve(path));
-  if (rel === "" || rel.startsWith("..") || rel.startsWith("/")) return false;
-  return /^[^/]+@[0-9a-f]{12}\//.test(rel);
-}
-
-/**
  * Checks the content hash of the `.safetensors` file at `path` without holding it in memory (the
  * header is read to find the hash, then the file is streamed through sha256 in 64 MiB chunks), as
  * `readSafetensors` does for the bytes it reads: always when the file has a hash, and a missing
- * one is an error when `requireHash` (default: the file lies in a kit model cache folder).
+ * one is an error when `requireHash` (see {@link SafetensorsReadOptions}).
  */
 export async function verifySafetensorsFile(
   path: string,
-  opts: { requireHash?: boolean } = {},
+  opts: SafetensorsReadOptions = {},
 ): Promise<void> {
-  const required = opts.requireHash ?? isKitModelCachePath(path);
+  const required = opts.requireHash ?? false;
   const file = await Deno.open(path, { read: true });
   try {
     const header = await readHeaderBytes(file) ?? new Uint8Array(0);
     const at = contentHashOffset(header);
     if (at < 0) {
-      verifySafetensorsHash(header, path, required);
+      verifySafetensorsHash(header, path, required, opts.rebuildHint);
       return;
     }
     const stored = new TextDecoder().decode(header.subarray(at, at + 64));
@@ -296,7 +297,7 @@ export async function verifySafetensorsFile(
     if (stored !== got) {
       throw new KitError(
         `${path}: content hash mismatch (file has sha256 ${got}, written as ${stored}): the file is damaged`,
-        rebuildHint(path),
+        [...(opts.rebuildHint ?? defaultRebuildHint(path))],
       );
     }
   } finally {
@@ -306,12 +307,12 @@ export async function verifySafetensorsFile(
 
 /**
  * Reads and parses a `.safetensors` file (see `parseSafetensors`), checking its content hash
- * first: always when it has one; a file in a kit's trained-model cache folder
- * (`isKitModelCachePath`) must have one. `requireHash` overrides that default.
+ * first: always when it has one; a missing one is an error when `requireHash` (see
+ * {@link SafetensorsReadOptions}).
  */
 export async function readSafetensors(
   path: string,
-  opts: { requireHash?: boolean } = {},
+  opts: SafetensorsReadOptions = {},
 ): Promise<SafetensorsFile> {
   let bytes: Uint8Array;
   try {
@@ -323,7 +324,7 @@ export async function readSafetensors(
       })`,
     );
   }
-  verifySafetensorsHash(bytes, path, opts.requireHash ?? isKitModelCachePath(path));
+  verifySafetensorsHash(bytes, path, opts.requireHash ?? false, opts.rebuildHint);
   return parseSafetensors(bytes, path);
 }
 

@@ -27,7 +27,15 @@ export function connectedComponents(n: number, entries: readonly GraphEntry[]): 
   return c;
 }
 
-/** Eigen-decomposition of a small symmetric matrix (cyclic Jacobi), eigenvalues descending. */
+/**
+ * Eigen-decomposition of a small symmetric matrix (cyclic Jacobi), eigenvalues descending.
+ *
+ * Not merged with `symmetricEigenvalues` (lib/diagnostics/symmetric_eigen.ts): that one is a
+ * Householder tridiagonalisation + implicit QL (or LAPACK) for the large Gram matrices of the diagnostics and
+ * returns eigenvalues only, while the Rayleigh–Ritz step here needs the eigenvectors of a
+ * (dim+1)×(dim+1) matrix; and a different solver would move the spectral layout's coordinates
+ * (the UMAP plots' initialisation) by rounding, so committed figures would change.
+ */
 export function smallSymmetricEigen(a: number[][]): { values: number[]; vectors: number[][] } {
   const n = a.length;
   const m = a.map((r) => r.slice());

@@ -13,27 +13,37 @@ import {
   multilingualClipTextEncoder,
   xlmrMeanPooledEncoder,
 } from "../encoders/pretrained/mod.ts";
-import { loadStampSamples, type StampSample } from "./stamp_samples.ts";
-import { buildPretrainingCorpus, type PretrainingCorpus } from "./pretraining_corpus.ts";
-import { pretrainMaskedLm, type TrainedTextEncoder } from "./masked_lm_pretraining.ts";
-import { pretrainImageEncoder, type TrainedImageEncoder } from "./image_pretraining.ts";
-import { type KCaptionSet, loadKCaptionSet } from "./k_caption_records.ts";
+import { loadStampSamples, type StampSample } from "../mini_pretraining/stamp_samples.ts";
 import {
-  K_TRAINED_SETUPS,
-  type KSetupModel,
-  type KTrainedSetup,
-  trainKSetup,
-} from "./k_setup_training.ts";
-import { type ClipSpaceModels, trainClipSpacePair } from "./clip_space_training.ts";
+  buildPretrainingCorpus,
+  type PretrainingCorpus,
+} from "../mini_pretraining/pretraining_corpus.ts";
+import {
+  pretrainMaskedLm,
+  type TrainedTextEncoder,
+} from "../mini_pretraining/masked_lm_pretraining.ts";
+import {
+  pretrainImageEncoder,
+  type TrainedImageEncoder,
+} from "../mini_pretraining/image_pretraining.ts";
+import { type KCaptionSet, loadKCaptionSet } from "../k_finetune/k_caption_records.ts";
+import { K_TRAINED_SETUPS, type KTrainedSetup } from "../k_finetune/k_training_set.ts";
+import { type KSetupModel } from "../k_finetune/k_setup_model.ts";
+import { trainKSetup } from "../k_finetune/k_setup_training.ts";
+import {
+  type ClipSpaceModels,
+  trainClipSpacePair,
+} from "../mini_pretraining/clip_space_training.ts";
 import {
   MINI_TRAINING_PLAN,
   type MiniTrainingPlan,
   SMOKE_TRAINING_PLAN,
 } from "./mini_training_plan.ts";
 import { MiniImageEncoder, MiniSentenceEncoder } from "./mini_encoders.ts";
-import { modelFolderFingerprint } from "./model_cache.ts";
-import { kPaperModelFolders, paperKSetups } from "./k_paper_setups.ts";
-import { kSetupFolderEncoder } from "./k_setup_folder.ts";
+import { modelFolderFingerprint } from "../model_cache/model_cache.ts";
+import { kPaperModelFolders, paperKSetups } from "../k_finetune/k_paper_setups.ts";
+import { kSetupFolderEncoder } from "../k_finetune/k_setup_folder.ts";
+import { modelFileReadOptions } from "../model_cache/model_file_policy.ts";
 
 /** The pretrained mini towers and the data they came from. */
 export interface MiniBaseModels {
@@ -149,7 +159,11 @@ function shortHash(dir: string): string {
 /** The untuned mini XLM-R analog as a `SentenceEncoder` (mean-pooled over real tokens). */
 async function untunedMiniEncoder(base: MiniBaseModels): Promise<SentenceEncoder> {
   const model = new XlmRobertaEncoder(base.text.model.config);
-  await loadSafetensorsWeights(model, join(base.text.dir, "model.safetensors"));
+  await loadSafetensorsWeights(
+    model,
+    join(base.text.dir, "model.safetensors"),
+    modelFileReadOptions(join(base.text.dir, "model.safetensors")),
+  );
   return new MiniSentenceEncoder({
     id: `mini/k/xlmr@${shortHash(base.text.dir)}`,
     fingerprint: await modelFolderFingerprint(base.text.dir),
@@ -164,7 +178,8 @@ export const K_EVAL_MAX_LENGTH = 500;
 
 /**
  * Paper K's text encoders, one per setup (`K_SETUPS`), each mean-pooled over real tokens, and
- * evaluated as K's scripts do (SPEC §1): the untuned `xlmr` on the mean-pooled encoder output,
+ * evaluated as K's scripts do (the authors' `Alignment/text-image/flores-sts.py`,
+ * nkrasner/cl-clip-align@d75b729): the untuned `xlmr` on the mean-pooled encoder output,
  * every tuned setup on the **projected** embedding (mean-pooled text tower → `text_projection`,
  * K's `text_dense`).
  * - mini profile: the kit's own models, trained here on first use (or loaded from
@@ -179,9 +194,12 @@ export const K_EVAL_MAX_LENGTH = 500;
  *   `KitError` naming it.
  *
  * ```ts ignore
+ * // ignored by `deno test --doc`: it trains the mini models on first use (minutes)
+ * import assert from "node:assert/strict";
  * import { loadKSetupEncoders } from "./mod.ts";
  * const enc = await loadKSetupEncoders({ smoke: true });
  * const m = await enc.multilingual.embed(["Un perro."], "es");
+ * assert.equal(m.rows, 1);
  * for (const e of Object.values(enc)) e.dispose();
  * ```
  */

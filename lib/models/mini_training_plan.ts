@@ -1,13 +1,13 @@
-import type { TrainingSchedule } from "./resumable_trainer.ts";
-import type { MaskedLmPlan } from "./masked_lm_pretraining.ts";
-import type { ImagePretrainPlan } from "./image_pretraining.ts";
-import type { KFineTunePlan } from "./k_setup_training.ts";
-import type { ClipSpacePlan } from "./clip_space_training.ts";
+import type { TrainingSchedule } from "../resumable_training/resumable_trainer.ts";
+import type { MaskedLmPlan } from "../mini_pretraining/masked_lm_pretraining.ts";
+import type { ImagePretrainPlan } from "../mini_pretraining/image_pretraining.ts";
+import type { KFineTunePlan } from "../k_finetune/k_setup_loop.ts";
+import type { ClipSpacePlan } from "../mini_pretraining/clip_space_training.ts";
 import {
   type CorpusLimits,
   MINI_CORPUS_LIMITS,
   SMOKE_CORPUS_LIMITS,
-} from "./pretraining_corpus.ts";
+} from "../mini_pretraining/pretraining_corpus.ts";
 
 /** Every size and step count of the mini profile's model training. */
 export interface MiniTrainingPlan {

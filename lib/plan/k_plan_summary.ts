@@ -3,7 +3,7 @@
  * four setups) and the time it is expected to take here, from the K step measured on this
  * machine and backend by `./kit task plan` (its cached unit costs).
  */
-import { kPaperFineTunePlan } from "../models/k_paper_setups.ts";
+import { kPaperFineTunePlan } from "../k_finetune/k_paper_setups.ts";
 import { fitKStep } from "./cost_model.ts";
 import { kPlanSize, PAPER_COUNTS } from "./paper_estimate.ts";
 import { formatSeconds } from "./plan_report.ts";

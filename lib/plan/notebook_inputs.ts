@@ -13,8 +13,9 @@ import {
   paperModelFolder,
   type PaperModelKey,
 } from "../encoders/pretrained/model_folder.ts";
-import { kPaperModelFolders } from "../models/k_paper_setups.ts";
+import { kPaperModelFolders } from "../k_finetune/k_paper_setups.ts";
 import { NLLB_MODEL_ID, nllbModelDir } from "../translation/nllb_engine.ts";
+import { pathExists } from "../util/path_exists.ts";
 
 /** One input of a notebook. */
 export interface PlanInput {
@@ -74,15 +75,6 @@ export const PAPER_NOTEBOOK_DATASETS: Readonly<Record<NotebookName, readonly str
   "04_xnli": ["multinli-1.0", "xnli-1.0", "americasnli"],
   "05_representation_diagnostics": ["wit-v1"],
 };
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function datasetInput(registry: DataRegistry, name: string): Promise<PlanInput> {
   const d = registry.declaration(name);
@@ -204,7 +196,7 @@ async function translationsInput(): Promise<PlanInput> {
 async function kSetupsInput(): Promise<PlanInput> {
   const given = Deno.env.get("KIT_K_SETUPS_DIR");
   let present = false;
-  if (given) present = await exists(join(given, "eng-only"));
+  if (given) present = await pathExists(join(given, "eng-only"));
   else {
     try {
       for await (const e of Deno.readDir(join(cacheDir(), "models"))) {

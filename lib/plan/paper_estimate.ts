@@ -3,8 +3,8 @@
  * an estimated wall time and peak memory per notebook, with the parts each is made of and what
  * the estimate leaves out.
  */
-import { kPaperFineTunePlan } from "../models/k_paper_setups.ts";
-import { kPaperStep } from "../models/k_paper_plan.ts";
+import { kPaperFineTunePlan } from "../k_finetune/k_paper_setups.ts";
+import { kPaperStep } from "../k_finetune/k_paper_plan.ts";
 import {
   fitEmbedding,
   fitKStep,

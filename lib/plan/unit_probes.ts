@@ -24,7 +24,7 @@ import {
   type KImageCaptionBatch,
   kProjectionHeadSpecs,
   kTrainStep,
-} from "../models/k_train_step.ts";
+} from "../k_finetune/k_train_step.ts";
 import { Adam } from "../optim/adam.ts";
 
 /** Shapes of one K training-step probe. */

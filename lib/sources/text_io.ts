@@ -188,13 +188,4 @@ export function headerIndex(
   return idx;
 }
 
-/** Whether a path exists (file or folder). */
-export async function pathExists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
+export { pathExists } from "../util/path_exists.ts";

@@ -9,6 +9,7 @@ import {
   type TrainCheckpoint,
   writeTrainCheckpoint,
 } from "./train_checkpoint.ts";
+import { pathExists } from "../util/path_exists.ts";
 
 /** A row-major `rows × cols` float32 matrix (structurally the same as retrieval's `RowMatrix`). */
 export interface EmbeddingRows {
@@ -152,7 +153,7 @@ export async function trainHead(opts: TrainHeadOptions): Promise<TrainResult> {
   const epochScores: number[] = [];
   let resumedFromStep: number | null = null;
 
-  if (opts.resume && opts.checkpointPath && (await exists(opts.checkpointPath))) {
+  if (opts.resume && opts.checkpointPath && (await pathExists(opts.checkpointPath))) {
     const ck = await readTrainCheckpoint(opts.checkpointPath);
     checkCompatible(ck, opts.checkpointPath, head, config, fingerprint);
     stepper.params = ck.head;
@@ -348,15 +349,5 @@ function checkCompatible(
         hint,
       );
     }
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
   }
 }

@@ -8,7 +8,7 @@
  * corpus-level chrF2 (and BLEU: 13a for es, characters for ja). Records of other captions of the
  * same image are counted but not scored (another caption is no reference for this one).
  */
-import type { KTranslationLine } from "../models/k_translations_file.ts";
+import type { KTranslationLine } from "../k_finetune/k_translations_file.ts";
 import { corpusBleu } from "../mt_metrics/bleu.ts";
 import { corpusChrf } from "../mt_metrics/chrf.ts";
 import type { Xtd10Data } from "../sources/xtd10.ts";

@@ -1,7 +1,7 @@
 /**
  * Child process of checkpoint_stream_test.ts: allocates a training state of `MB` megabytes
  * (parameters, Adam's two moments: one third each), writes its best state and a checkpoint with
- * `lib/models/checkpoint_io.ts`, reads the checkpoint back in place, and prints peak resident
+ * `lib/resumable_training/checkpoint_io.ts`, reads the checkpoint back in place, and prints peak resident
  * memory (`VmHWM`) before and after as JSON: a process of its own, so the peak is the writer's.
  *
  *   deno run -A tests/helpers/checkpoint_rss_child.ts DIR MB [legacy]
@@ -12,7 +12,7 @@ import {
   readTrainingCheckpointInto,
   saveBestState,
   writeTrainingCheckpoint,
-} from "../../lib/models/checkpoint_io.ts";
+} from "../../lib/resumable_training/checkpoint_io.ts";
 import { writeSafetensors } from "../../lib/io/safetensors.ts";
 
 const hwm = () =>

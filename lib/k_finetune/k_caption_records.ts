@@ -1,7 +1,7 @@
 import { KitError } from "../util/kit_error.ts";
 import { loadCaptionRecords } from "../translation/caption_records.ts";
 import type { Partition } from "../dataset_build/sample.ts";
-import type { StampSample } from "./stamp_samples.ts";
+import type { StampSample } from "../mini_pretraining/stamp_samples.ts";
 
 /** K's caption languages. */
 export const K_CAPTION_LANGS = ["en", "es", "ja", "hi", "qu"] as const;

@@ -10,9 +10,10 @@ import type { XlmRobertaEncoder } from "../encoders/xlm_roberta_encoder.ts";
 import { linear } from "../encoders/transformer_ops.ts";
 import { saveSafetensorsWeights } from "../encoders/safetensors_weights.ts";
 import { loadSafetensorsTextModel } from "../encoders/safetensors_model_folder.ts";
-import type { TrainingRecord } from "./masked_lm_pretraining.ts";
-import { writeParameterSet } from "./k_setup_training.ts";
-import { writeModelManifest } from "./model_manifest.ts";
+import type { TrainingRecord } from "../model_cache/training_record.ts";
+import { writeParameterSet } from "../resumable_training/parameter_set_file.ts";
+import { writeModelManifest } from "../model_cache/model_manifest.ts";
+import { modelFileReadOptions } from "../model_cache/model_file_policy.ts";
 
 /** Tokenizer and config files copied from the text model folder into a setup folder. */
 const TEXT_FOLDER_FILES = [
@@ -77,7 +78,7 @@ export async function readKTextProjection(folder: string): Promise<KTextProjecti
       "--projection needs a setup folder written by notebook 02 (text_projection.weight [P, d], text_projection.bias [P])",
     ]);
   }
-  const f = await readSafetensors(path);
+  const f = await readSafetensors(path, modelFileReadOptions(path));
   const w = f.tensors.get("text_projection.weight"), b = f.tensors.get("text_projection.bias");
   if (!w || !(w.data instanceof Float32Array) || w.shape.length !== 2) {
     throw new KitError(`${path}: tensor "text_projection.weight" [P, d] (F32) missing`);

@@ -8,14 +8,11 @@ import { weightedMeanStatistic } from "../stats/weighted_mean.ts";
 import { KitError } from "../util/kit_error.ts";
 import type { KCaptionLang } from "./k_caption_records.ts";
 import { heldOutRecords, kProjectImages, kProjectTexts } from "./k_report.ts";
-import {
-  isTextOnlySetup,
-  type KFineTunePlan,
-  type KSetupModel,
-  type KTrainedSetup,
-  trainKSetup,
-} from "./k_setup_training.ts";
-import type { MiniKSetups } from "./mini_models.ts";
+import { isTextOnlySetup, type KTrainedSetup } from "./k_training_set.ts";
+import { type KFineTunePlan } from "./k_setup_loop.ts";
+import { type KSetupModel } from "./k_setup_model.ts";
+import { trainKSetup } from "./k_setup_training.ts";
+import type { MiniKSetups } from "../models/mini_models.ts";
 
 /** Options of {@link kTrainingTryIt}. */
 export interface KTrainingTryItOptions {
@@ -63,8 +60,12 @@ export function kPlanWithSteps(plan: KFineTunePlan, steps: number): KFineTunePla
  * one sentence reading each variant against it.
  *
  * ```ts ignore
- * import { kTrainingTryIt, miniKSetups } from "./mod.ts";
+ * // ignored by `deno test --doc`: it trains the mini models (minutes)
+ * import assert from "node:assert/strict";
+ * import { kTrainingTryIt, miniKSetups } from "../models/mod.ts";
  * const t = await kTrainingTryIt(await miniKSetups(), { steps: [30] });
+ * assert.equal(t.rows.length, 2); // the default run and the 30-step variant
+ * assert.equal(t.readings.length, 2); // one sentence on each
  * ```
  */
 export async function kTrainingTryIt(

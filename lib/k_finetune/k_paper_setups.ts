@@ -27,14 +27,13 @@ import {
 } from "./k_paper_plan.ts";
 import {
   K_TRAINED_SETUPS,
-  type KFineTunePlan,
   type KItem,
   type KTrainedSetup,
   kTrainingSet,
-  runKSetupTraining,
-} from "./k_setup_training.ts";
-import { readTrainingRecord, type TrainingRecord } from "./masked_lm_pretraining.ts";
-import { isComplete, modelCacheDir } from "./model_cache.ts";
+} from "./k_training_set.ts";
+import { type KFineTunePlan, runKSetupTraining } from "./k_setup_loop.ts";
+import { readTrainingRecord, type TrainingRecord } from "../model_cache/training_record.ts";
+import { isComplete, modelCacheDir } from "../model_cache/model_cache.ts";
 import { readKTranslationsFile } from "./k_translations_file.ts";
 import { saveKSetupFolder } from "./k_setup_folder.ts";
 import { withCacheLock } from "../util/cache_lock.ts";

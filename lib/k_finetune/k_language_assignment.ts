@@ -23,11 +23,12 @@ export function kRecordIds(records: readonly KCaptionRecord[]): string[] {
 }
 
 /**
- * Assigns each caption record **one** language, once (SPEC §1, Multilingual): images are visited
- * in a seeded random order; each record takes, among the languages it has a caption in, one not
- * yet used by another record of the same image (spreading an image's several captions or
- * renderings over the languages), preferring the language used least so far (ties: a seeded
- * random order of the languages). The result is fixed: the trainer uses it in every epoch, so a
+ * Assigns each caption record **one** language, once ([K] Table 1's Multilingual setup,
+ * arXiv:2505.13628; the authors' `_singles` caption files, nkrasner/cl-clip-align@d75b729):
+ * images are visited in a seeded random order; each record takes, among the languages it has a
+ * caption in, one not yet used by another record of the same image (spreading an image's several
+ * captions or renderings over the languages), preferring the language used least so far (ties: a
+ * seeded random order of the languages). The result is fixed: the trainer uses it in every epoch, so a
  * caption is never seen together with its own translation. Deterministic in `seed`.
  *
  * ```ts

@@ -14,20 +14,24 @@ import { XlmRobertaEncoder } from "../encoders/xlm_roberta_encoder.ts";
 import { VitEncoder } from "../encoders/vit_encoder.ts";
 import { loadSafetensorsWeights, saveSafetensorsWeights } from "../encoders/safetensors_weights.ts";
 import { SubwordTokenizer } from "../encoders/subword_tokenizer.ts";
-import { isComplete, modelCacheDir } from "./model_cache.ts";
-import { moduleGrads } from "./module_grads.ts";
-import { runResumableTraining, type TrainingSchedule } from "./resumable_trainer.ts";
+import { isComplete, modelCacheDir } from "../model_cache/model_cache.ts";
+import { moduleGrads } from "../resumable_training/module_grads.ts";
 import {
-  readTrainingRecord,
-  type TrainedTextEncoder,
-  type TrainingRecord,
-} from "./masked_lm_pretraining.ts";
+  runResumableTraining,
+  type TrainingSchedule,
+} from "../resumable_training/resumable_trainer.ts";
+import type { TrainedTextEncoder } from "./masked_lm_pretraining.ts";
+import { readTrainingRecord, type TrainingRecord } from "../model_cache/training_record.ts";
 import { stampPixels, type TrainedImageEncoder } from "./image_pretraining.ts";
-import { readParameterSetInto, writeParameterSet } from "./k_setup_training.ts";
+import {
+  readParameterSetInto,
+  writeParameterSet,
+} from "../resumable_training/parameter_set_file.ts";
 import { LengthWindowBatches } from "./length_window_batches.ts";
 import type { StampSample } from "./stamp_samples.ts";
-import { writeModelManifest } from "./model_manifest.ts";
+import { writeModelManifest } from "../model_cache/model_manifest.ts";
 import { withCacheLock } from "../util/cache_lock.ts";
+import { modelFileReadOptions } from "../model_cache/model_file_policy.ts";
 
 /** SIB-200 (FLORES) codes of D's languages. */
 export const D_SIB_CODES: Readonly<Record<(typeof D_LANGUAGES)[number], string>> = {
@@ -203,9 +207,21 @@ async function trainClipSpacePairUnlocked(opts: {
   let clipTraining: TrainingRecord;
   const t0 = performance.now();
   if (await isComplete(clipDir)) {
-    await loadSafetensorsWeights(image, join(clipDir, "image_encoder.safetensors"));
-    await loadSafetensorsWeights(clipText, join(clipDir, "text_encoder.safetensors"));
-    await readParameterSetInto(proj, join(clipDir, "projection.safetensors"));
+    await loadSafetensorsWeights(
+      image,
+      join(clipDir, "image_encoder.safetensors"),
+      modelFileReadOptions(join(clipDir, "image_encoder.safetensors")),
+    );
+    await loadSafetensorsWeights(
+      clipText,
+      join(clipDir, "text_encoder.safetensors"),
+      modelFileReadOptions(join(clipDir, "text_encoder.safetensors")),
+    );
+    await readParameterSetInto(
+      proj,
+      join(clipDir, "projection.safetensors"),
+      modelFileReadOptions(join(clipDir, "projection.safetensors")),
+    );
     clipTraining = await readTrainingRecord(clipDir);
   } else {
     image.params.setState(pick(opts.imageBase.model.params.values, image.params.names));
@@ -312,8 +328,16 @@ async function trainClipSpacePairUnlocked(opts: {
   let studentTraining: TrainingRecord;
   const t1 = performance.now();
   if (await isComplete(studentDir)) {
-    await loadSafetensorsWeights(student, join(studentDir, "model.safetensors"));
-    await readParameterSetInto(dense, join(studentDir, "dense.safetensors"));
+    await loadSafetensorsWeights(
+      student,
+      join(studentDir, "model.safetensors"),
+      modelFileReadOptions(join(studentDir, "model.safetensors")),
+    );
+    await readParameterSetInto(
+      dense,
+      join(studentDir, "dense.safetensors"),
+      modelFileReadOptions(join(studentDir, "dense.safetensors")),
+    );
     studentTraining = await readTrainingRecord(studentDir);
   } else {
     student.params.setState(pick(opts.textBase.model.params.values, student.params.names));

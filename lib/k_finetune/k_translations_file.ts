@@ -19,8 +19,15 @@ export interface KTranslationLine {
  * by this file. Anything else is a `KitError` naming the file and line, as is a record that
  * repeats an earlier one exactly (same image and captions: it would be trained on twice).
  *
- * ```ts ignore
- * const lines = await readKTranslationsFile("coco_translations.jsonl");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readKTranslationsFile } from "./k_translations_file.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
+ * await Deno.writeTextFile(path, '{"image_id": 139, "captions": {"en": "A dog.", "es": "Un perro."}}\n');
+ * const lines = await readKTranslationsFile(path);
+ * assert.equal(lines.length, 1);
+ * assert.deepEqual(lines[0]!.captions, { en: "A dog.", es: "Un perro." });
+ * await Deno.remove(path);
  * ```
  */
 export async function readKTranslationsFile(path: string): Promise<KTranslationLine[]> {

@@ -7,18 +7,20 @@ import { SubwordTokenizer } from "../encoders/subword_tokenizer.ts";
 import { type TokenBatch, XlmRobertaEncoder } from "../encoders/xlm_roberta_encoder.ts";
 import { readEncoderConfig, type XlmRobertaConfig } from "../encoders/encoder_config.ts";
 import { loadSafetensorsWeights, saveSafetensorsWeights } from "../encoders/safetensors_weights.ts";
-import { isComplete, modelCacheDir } from "./model_cache.ts";
-import { moduleGrads } from "./module_grads.ts";
+import { isComplete, modelCacheDir } from "../model_cache/model_cache.ts";
+import { moduleGrads } from "../resumable_training/module_grads.ts";
 import {
   runResumableTraining,
   type TrainingOutcome,
   type TrainingSchedule,
-} from "./resumable_trainer.ts";
+} from "../resumable_training/resumable_trainer.ts";
 import type { PretrainingCorpus } from "./pretraining_corpus.ts";
 import { maskTokens } from "./token_masking.ts";
 import { LengthWindowBatches } from "./length_window_batches.ts";
-import { writeModelManifest } from "./model_manifest.ts";
+import { writeModelManifest } from "../model_cache/model_manifest.ts";
+import { readTrainingRecord, type TrainingRecord } from "../model_cache/training_record.ts";
 import { withCacheLock } from "../util/cache_lock.ts";
+import { modelFileReadOptions } from "../model_cache/model_file_policy.ts";
 
 /** Sizes and optimisation of the masked-LM pretraining. */
 export interface MaskedLmPlan {
@@ -39,24 +41,6 @@ export interface TrainedTextEncoder {
   maxLength: number;
   /** What training.json says (loss curve, data counts, seconds). */
   training: TrainingRecord;
-}
-
-/** The `training.json` every trained mini model writes last (its completion marker). */
-export interface TrainingRecord {
-  name: string;
-  plan: unknown;
-  data: Record<string, unknown>;
-  lossHistory: number[];
-  valHistory: [number, number][];
-  bestStep: number;
-  bestValLoss: number | null;
-  seconds: number;
-  parameters: number;
-}
-
-/** Reads the `training.json` of a finished model folder. */
-export async function readTrainingRecord(dir: string): Promise<TrainingRecord> {
-  return JSON.parse(await Deno.readTextFile(join(dir, "training.json"))) as TrainingRecord;
 }
 
 /** Token ids of every corpus sentence (cut to `maxLength`). */
@@ -213,6 +197,10 @@ export async function loadTrainedTextEncoder(
   const config = await readEncoderConfig(join(dir, "config.json")) as XlmRobertaConfig;
   const tokenizer = await SubwordTokenizer.read(join(dir, "tokenizer.json"));
   const model = new XlmRobertaEncoder(config, { lmHead: opts.lmHead ?? true });
-  await loadSafetensorsWeights(model, join(dir, "model.safetensors"));
+  await loadSafetensorsWeights(
+    model,
+    join(dir, "model.safetensors"),
+    modelFileReadOptions(join(dir, "model.safetensors")),
+  );
   return { dir, model, tokenizer, maxLength, training: await readTrainingRecord(dir) };
 }

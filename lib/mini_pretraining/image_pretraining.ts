@@ -8,13 +8,17 @@ import { VitEncoder } from "../encoders/vit_encoder.ts";
 import { readEncoderConfig, type VitConfig } from "../encoders/encoder_config.ts";
 import { loadSafetensorsWeights, saveSafetensorsWeights } from "../encoders/safetensors_weights.ts";
 import { imagePixels } from "../encoders/image_pixels.ts";
-import { isComplete, modelCacheDir } from "./model_cache.ts";
-import { moduleGrads } from "./module_grads.ts";
-import { runResumableTraining, type TrainingSchedule } from "./resumable_trainer.ts";
-import { readTrainingRecord, type TrainingRecord } from "./masked_lm_pretraining.ts";
+import { isComplete, modelCacheDir } from "../model_cache/model_cache.ts";
+import { moduleGrads } from "../resumable_training/module_grads.ts";
+import {
+  runResumableTraining,
+  type TrainingSchedule,
+} from "../resumable_training/resumable_trainer.ts";
+import { readTrainingRecord, type TrainingRecord } from "../model_cache/training_record.ts";
 import type { StampSample } from "./stamp_samples.ts";
-import { writeModelManifest } from "./model_manifest.ts";
+import { writeModelManifest } from "../model_cache/model_manifest.ts";
 import { withCacheLock } from "../util/cache_lock.ts";
+import { modelFileReadOptions } from "../model_cache/model_file_policy.ts";
 
 /** Sizes and optimisation of the image encoder's supervised pretraining. */
 export interface ImagePretrainPlan {
@@ -156,6 +160,10 @@ export async function loadTrainedImageEncoder(dir: string): Promise<TrainedImage
   const config = await readEncoderConfig(join(dir, "config.json")) as VitConfig;
   const labels = JSON.parse(await Deno.readTextFile(join(dir, "labels.json"))) as string[];
   const model = new VitEncoder(config, { numLabels: labels.length });
-  await loadSafetensorsWeights(model, join(dir, "model.safetensors"));
+  await loadSafetensorsWeights(
+    model,
+    join(dir, "model.safetensors"),
+    modelFileReadOptions(join(dir, "model.safetensors")),
+  );
   return { dir, model, training: await readTrainingRecord(dir) };
 }

@@ -11,15 +11,15 @@ import {
   isTextOnlySetup,
   K_SETUP_LANGUAGES,
   K_TRAINED_SETUPS,
-  type KSetupModel,
   type KTrainedSetup,
   kTrainingSet,
-} from "./k_setup_training.ts";
-import type { MiniKSetups } from "./mini_models.ts";
+} from "./k_training_set.ts";
+import { type KSetupModel } from "./k_setup_model.ts";
+import type { MiniKSetups } from "../models/mini_models.ts";
 import type { PaperKSetups } from "./k_paper_setups.ts";
-import type { TrainingRecord } from "./masked_lm_pretraining.ts";
+import type { TrainingRecord } from "../model_cache/training_record.ts";
 import { basename } from "node:path";
-import type { StampSample } from "./stamp_samples.ts";
+import type { StampSample } from "../mini_pretraining/stamp_samples.ts";
 
 /** K's joint-space text embeddings of a setup: mean-pooled text tower → `text_projection`. */
 export async function kProjectTexts(m: KSetupModel, texts: readonly string[]): Promise<RowMatrix> {
@@ -105,7 +105,8 @@ export async function kHeldOutRetrieval(
   const byKey = new Map(k.base.samples.map((s) => [s.key, s]));
   const recs = heldOutRecords(k, opts.partition ?? "test");
   const rows: HeldOutRetrievalRow[] = [];
-  // Eng-Pivot is text only (SPEC §1): it has no trained image space to retrieve in
+  // Eng-Pivot is text only (the authors' Alignment/text-text/align_roberta.py,
+  // nkrasner/cl-clip-align@d75b729): it has no trained image space to retrieve in
   for (const setup of K_TRAINED_SETUPS.filter((s) => !isTextOnlySetup(s))) {
     const m = k.models[setup];
     const images = await kProjectImages(m, recs.map((r) => byKey.get(r.image_id)!.png));

@@ -12,7 +12,7 @@ import {
   type DeviceStepResult,
   type DeviceTrainingOptions,
   runDeviceResumableTraining,
-} from "./device_resumable_trainer.ts";
+} from "../resumable_training/device_resumable_trainer.ts";
 import { deviceEmbeddingInput } from "./k_device_train_step.ts";
 import {
   isImageCaptionBatch,
@@ -23,7 +23,7 @@ import {
   type KTrainable,
   kTrainableModules,
 } from "./k_loss.ts";
-import type { TrainingOutcome } from "./resumable_trainer.ts";
+import type { TrainingOutcome } from "../resumable_training/resumable_trainer.ts";
 import type { ParameterSet } from "../encoders/parameter_set.ts";
 
 /** One K step's inputs, prepared by the loop (as the host path's `kLossGrads`). */

@@ -11,7 +11,7 @@ import type {
   XlmRobertaEncoder,
 } from "../encoders/xlm_roberta_encoder.ts";
 import { KitError } from "../util/kit_error.ts";
-import { moduleGrads } from "./module_grads.ts";
+import { moduleGrads } from "../resumable_training/module_grads.ts";
 
 /**
  * K's model: text tower, image tower, and the head (`text_projection`, `image_projection`,
