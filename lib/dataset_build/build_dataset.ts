@@ -148,9 +148,16 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
  * that are missing, altered or unrecorded.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildDataset, tuxPaintSource } from "./mod.ts";
- * // const r = await buildDataset({ sources: [tuxPaintSource()], image: { size: 64 } });
- * // r.manifest.samples.count, r.rejects.markdown
+ * const outRoot = await Deno.makeTempDir();
+ * const opts = { sources: [tuxPaintSource()], limit: 12, image: { size: 32 }, outRoot };
+ * const r = await buildDataset({ ...opts, quiet: true }); // the first 12 stamps of the mini data, 32×32 PNGs
+ * assert.equal(r.status, "built");
+ * assert(r.manifest.samples.count > 0 && r.manifest.samples.count <= 12);
+ * assert((await Deno.readTextFile(r.rejects.markdown)).length > 0);
+ * assert.equal((await buildDataset({ ...opts, quiet: true })).status, "up-to-date"); // a rerun writes nothing
+ * await Deno.remove(outRoot, { recursive: true });
  * ```
  */
 export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
