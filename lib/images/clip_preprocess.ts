@@ -294,7 +294,7 @@ export function clipNormalise(
  * import sharp from "sharp";
  * import { CLIP_MEAN, CLIP_STD, clipNormalise, clipPreprocess } from "./clip_preprocess.ts";
  * const white = { width: 300, height: 200, channels: 3 as const, background: "#ffffff" };
- * const png = new Uint8Array(await sharp({ create: white }).png().toBuffer()); // or a photo's bytes
+ * const png = new Uint8Array(await sharp({ create: white }).png().toBuffer()); // or a photo
  * const img = await clipPreprocess(png, { jpegRoundTrip: false });
  * assert.deepEqual([img.width, img.height], [224, 224]); // shortest side 224, centre crop
  * const x = clipNormalise(img); // 3·224·224, channel-major

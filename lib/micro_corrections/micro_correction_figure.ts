@@ -172,7 +172,8 @@ const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…`
  * const rng = new SeededRandom(3);
  * const images = Array.from({ length: 20 }, () => Array.from({ length: 6 }, () => rng.normal()));
  * const before = images.map((v) => v.map((x) => x + rng.normal()));
- * const towards = (a: number) => before.map((t, i) => t.map((x, j) => x + a * (images[i]![j]! - x)));
+ * const towards = (a: number) =>
+ *   before.map((t, i) => t.map((x, j) => x + a * (images[i]![j]! - x)));
  * const m = (rows: number[][]) => l2NormalizeRows(matrixFromRows(rows));
  * const fig = microCorrectionFigure({
  *   before: m(before),
@@ -185,7 +186,7 @@ const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…`
  * });
  * // in a notebook: await writeFigureArtifact({ id: "D-F1", title: "Local micro-corrections",
  * //   figure: fig, ...MICRO_CORRECTION_FIGURE_SIZE });
- * assert.equal(fig.data.length, 2 * 9); // per panel: images, 3 caption sets, 4 anchor marks, arrows
+ * assert.equal(fig.data.length, 2 * 9); // a panel: images, 3 caption sets, 4 anchor marks, arrows
  * const arrows = (fig.layout!.annotations as { showarrow?: boolean }[]).filter((a) => a.showarrow);
  * assert.equal(arrows.length, 2 * 2); // anchor → linear and anchor → MLP in each panel
  * ```
