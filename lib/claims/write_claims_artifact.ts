@@ -92,7 +92,8 @@ export async function evaluateClaims(
  * const mini = join(PROJECT_ROOT, "figures", "mini");
  * const artifactDir = await Deno.makeTempDir();
  * for await (const e of Deno.readDir(mini)) {
- *   if (e.name.endsWith(".json")) await Deno.copyFile(join(mini, e.name), join(artifactDir, e.name));
+ *   const [from, to] = [join(mini, e.name), join(artifactDir, e.name)];
+ *   if (e.name.endsWith(".json")) await Deno.copyFile(from, to);
  * }
  * await cp(join(mini, "items"), join(artifactDir, "items"), { recursive: true });
  * const { rows } = await writeClaimsArtifact({ artifactDir });
