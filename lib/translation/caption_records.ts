@@ -160,7 +160,8 @@ export async function writeCaptionRecords(
  *
  * ```ts
  * import assert from "node:assert/strict";
- * import { type CaptionRecord, loadCaptionRecords, writeCaptionRecords } from "./caption_records.ts";
+ * import type { CaptionRecord } from "./caption_records.ts";
+ * import { loadCaptionRecords, writeCaptionRecords } from "./caption_records.ts";
  * // in a notebook after 01: `await loadCaptionRecords()`; here a file this example writes
  * const path = `${await Deno.makeTempDir()}/caption_records.json`;
  * await assert.rejects(() => loadCaptionRecords({ path }), /run notebook 01 first/);
