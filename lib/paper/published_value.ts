@@ -42,8 +42,10 @@ export interface PublishedValue {
  * `K Table 1 (secondary source)` for a number that is not in the source documents.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { publishedProvenance } from "./published_value.ts";
- * console.assert(publishedProvenance({ paper: "K", table: "Table 2", secondarySource: true }) === "K Table 2 (secondary source)");
+ * const value = { paper: "K" as const, table: "Table 2", secondarySource: true };
+ * assert.equal(publishedProvenance(value), "K Table 2 (secondary source)");
  * ```
  */
 export function publishedProvenance(
