@@ -23,6 +23,7 @@ import type {
 import { PARTITIONS } from "./sample.ts";
 import { assignPartitions, DEFAULT_PARTITION, type PartitionOptions } from "./partition.ts";
 import { FileHashCache } from "./file_hash_cache.ts";
+import { installedFontsDigest } from "../util/installed_fonts.ts";
 import { encodeTar, type TarEntry } from "./tar.ts";
 import type { DatasetManifest, ManifestInput, ShardInfo } from "./manifest.ts";
 import { verifyDataset } from "./manifest.ts";
@@ -71,6 +72,12 @@ export interface BuildOptions {
   signal?: AbortSignal;
   /** Called after each shard is written and recorded in the progress file. */
   onShardWritten?: (shard: ShardInfo) => void;
+  /**
+   * Fingerprint of the installed fonts, part of the config hash: SVG images with `<text>` (Tux
+   * Paint stamps) rasterise differently with other fonts (e.g. after fonts-noto is installed).
+   * Default: `installedFontsDigest()`, as the figure-render cache; tests pass their own.
+   */
+  fontsDigest?: string | null;
 }
 
 /** What `buildDataset` did. */
@@ -241,6 +248,7 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
     languageSets: languageSets.map((s) => ({ name: s.name, languages: [...s.languages] })),
     sources: loaded.map((l) => ({ name: l.name, dataset: l.dataset, options: l.options })),
     libraries: imageLibraryVersions(),
+    fonts: opts.fontsDigest !== undefined ? opts.fontsDigest : await installedFontsDigest(),
   };
   const configHash = sha256Hex(
     canonicalJson({ config, inputs: inputs.map((i) => [i.source, i.fingerprint]) }),

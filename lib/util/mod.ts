@@ -9,3 +9,4 @@ export * from "./cli.ts";
 export * from "./canonical_json.ts";
 export * from "./round_half_even.ts";
 export * from "./escape_html.ts";
+export * from "./installed_fonts.ts";
