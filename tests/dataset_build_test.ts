@@ -29,6 +29,7 @@ import {
   witSource,
 } from "../lib/dataset_build/mod.ts";
 import { KitError } from "../lib/util/kit_error.ts";
+import { installedFontsDigest } from "../lib/util/installed_fonts.ts";
 import { checkBitextBenchmark, inDomainBitextBenchmark } from "../lib/bitext_eval/mod.ts";
 import { clipPreprocess } from "../lib/images/mod.ts";
 import {
@@ -756,4 +757,35 @@ Deno.test("buildDataset() with D_WIT_BUILD keeps byte-identical images under dif
   assert.equal((await readSampleIndex((await build(true)).dir)).length, 1);
   await Deno.remove(dir, { recursive: true });
   await Deno.remove(outRoot, { recursive: true });
+});
+
+Deno.test("buildDataset() keys a build by the installed fonts: another font fingerprint is another dataset, the same one is up to date", async () => {
+  // Tux Paint's SVG stamps with <text> rasterise differently once other fonts (fonts-noto) are
+  // installed: an old build must not be reused then.
+  const outRoot = await Deno.makeTempDir();
+  try {
+    const opts = {
+      sources: [tuxPaintSource({ registry })],
+      limit: 6,
+      samplesPerShard: 8,
+      quiet: true,
+      profile: "fonts",
+      outRoot,
+    };
+    const a = await buildDataset({ ...opts, fontsDigest: "a".repeat(64) });
+    const b = await buildDataset({ ...opts, fontsDigest: "b".repeat(64) });
+    assert.equal(a.status, "built");
+    assert.equal(b.status, "built");
+    assert.notEqual(b.manifest.configHash, a.manifest.configHash);
+    assert.notEqual(b.dir, a.dir);
+    assert.equal(a.manifest.config.fonts, "a".repeat(64));
+    const again = await buildDataset({ ...opts, fontsDigest: "a".repeat(64) });
+    assert.equal(again.status, "up-to-date");
+    assert.equal(again.dir, a.dir);
+    // by default: the fingerprint the figure-render cache uses
+    const installed = await buildDataset(opts);
+    assert.equal(installed.manifest.config.fonts, await installedFontsDigest());
+  } finally {
+    await Deno.remove(outRoot, { recursive: true });
+  }
 });

@@ -10,6 +10,7 @@ import { chromiumPath, closeBrowser, sharedBrowser } from "../lib/artifacts/chro
 import {
   checkNotebookToken,
   choosePort,
+  lostPortRace,
   notebookServerAvailable,
   randomNotebookToken,
   startNotebookServer,
@@ -58,6 +59,57 @@ Deno.test("choosePort() names a requested port that is in use and skips busy def
   } finally {
     l.close();
   }
+});
+
+Deno.test("lostPortRace() recognises Jupyter's port-in-use lines for that port only", () => {
+  const log = [
+    "[I 10:00:00.000 NotebookApp] The port 8888 is already in use.",
+    "[C 10:00:00.001 NotebookApp] ERROR: the notebook server could not be started because port 8888 is not available.",
+  ];
+  assert.ok(lostPortRace(log, 8888));
+  assert.ok(lostPortRace(log.slice(1), 8888));
+  assert.ok(!lostPortRace(log, 8889));
+  assert.ok(!lostPortRace(["[C NotebookApp] Bad config encountered during initialization"], 8888));
+});
+
+Deno.test({
+  name:
+    "two notebook servers started at the same instant both start: the one that loses the port retries the next free one",
+  ignore: !notebookServerAvailable(),
+  sanitizeResources: false,
+  fn: async () => {
+    // Both calls choose their port before either server binds it: the same port, a real race.
+    const logs: string[][] = [[], []];
+    const results = await Promise.allSettled(
+      logs.map((log) =>
+        startNotebookServer({ smoke: true, env: { KIT_QUIET: "1" }, onLog: (l) => log.push(l) })
+      ),
+    );
+    const servers = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    try {
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ["fulfilled", "fulfilled"],
+        results.map((r) => (r.status === "rejected" ? String(r.reason) : "")).join("\n"),
+      );
+      const [a, b] = servers as [typeof servers[0], typeof servers[0]];
+      assert.notEqual(a.port, b.port);
+      // exactly one lost the race and said so
+      const retried = logs.filter((l) => l.some((x) => /^\[W kit\] port \d+ was taken/.test(x)));
+      assert.equal(retried.length, 1, logs.flat().join("\n"));
+      for (const s of servers) {
+        const url = new URL(s.url());
+        assert.equal(url.port, String(s.port));
+        const r = await fetch(`${s.baseUrl}/api/status`, {
+          headers: { Authorization: `token ${s.token}` },
+        });
+        await r.body?.cancel();
+        assert.equal(r.status, 200, `server on ${s.port} answers with its own token`);
+      }
+    } finally {
+      await Promise.all(servers.map((s) => s.stop()));
+    }
+  },
 });
 
 Deno.test("notebook task: a bad token or a port in use stops it with a clear message", async () => {

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
+  citationProblem,
+  D_TEX,
   formatPublished,
+  K_ARXIV,
   PUBLISHED_FILES,
   publishedProvenance,
   publishedTolerance,
@@ -68,20 +71,34 @@ Deno.test("validatePublishedFile() names the entry and field that is wrong", () 
   const good = {
     paper: "D",
     citation: "c",
-    sourceFile: "s",
+    sourceFile: "mattiadri/crosslingual-contrastive@e2a8979 paper/sections/tables_results.tex",
     notes: [],
     values: [publishedValue("D", "Table 1", "R@1", "mlp")],
   };
   validatePublishedFile(good, "x.json");
+  const pinned = "mattiadri/crosslingual-contrastive@e2a8979 paper/sections/tables_results.tex";
   const cases: [Record<string, unknown>, RegExp][] = [
     [{ value: "0.5" }, /x\.json: values\[0\]\.value: expected a finite number/],
     [{ unit: "%" }, /values\[0\]\.unit: expected one of fraction, percent, raw/],
     [{ source: "" }, /values\[0\]\.source: expected a non-empty string/],
     [{ table: "Tab 1" }, /values\[0\]\.table: expected "Table N"/],
     [{ std: -1 }, /values\[0\]\.std/],
-    // a value must name its source document, or be flagged secondary and say so
-    [{ source: "SPEC.md §1 line 58" }, /values\[0\]\.source: expected a document of papers\//],
-    [{ source: "SPEC.md §1", secondarySource: true }, /must say "secondary source"/],
+    // a value must cite a source a reader can follow, with its table; a secondary one says so
+    [{ source: "SPEC.md §1 line 58" }, /values\[0\]\.source: "SPEC\.md…" is a file outside/],
+    [
+      { source: "papers/003_baac9c9483456860.txt line 298: Table 1" },
+      /values\[0\]\.source: "papers\/003_…" is a file outside the repository/,
+    ],
+    [
+      { source: "[D] Table 1, row R@1" },
+      /source: expected the paper's arXiv id or an authors' file/,
+    ],
+    [{ source: "[D] Table 1, crosslingual-contrastive tables_results.tex" }, /arXiv id or an/],
+    [
+      { source: `[D] Table 3, ${pinned} line 8` },
+      /expected the table it is printed in, "\[D\] Table 1"/,
+    ],
+    [{ source: `[D] Table 1, ${pinned} line 8`, secondarySource: true }, /must say "secondary/],
     [{ secondarySource: "yes" }, /secondarySource: expected true or absent/],
   ];
   for (const [patch, msg] of cases) {
@@ -94,6 +111,11 @@ Deno.test("validatePublishedFile() names the entry and field that is wrong", () 
   assert.throws(
     () => validatePublishedFile({ ...good, values: [good.values[0], good.values[0]] }, "x.json"),
     /Table 1\/R@1\/mlp appears twice/,
+  );
+  assert.throws(
+    () =>
+      validatePublishedFile({ ...good, sourceFile: "papers/003_baac9c9483456860.txt" }, "x.json"),
+    /x\.json: "sourceFile": "papers\/003_…" is a file outside the repository/,
   );
 });
 
@@ -254,7 +276,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "k_published.json matches every number of SPEC §1's published-numbers table",
+  name:
+    "k_published.json matches every number of the kit's specification's list of K's published numbers (../shared/SPEC.md, where present)",
   ignore: !haveSpec,
   fn: async () => {
     const spec = await Deno.readTextFile(SPEC);
@@ -290,13 +313,20 @@ Deno.test({
   },
 });
 
-Deno.test("every published value names its source: a document of papers/ with its line, or flagged secondary (K's 92.6 / 37.1 / 61.8), and is shown with that flag", () => {
+Deno.test("every published value cites a source a reader can follow: K's table with its arXiv id, D's LaTeX file and line at the authors' pinned commit, or flagged secondary (K's 92.6 / 37.1 / 61.8), and is shown with that flag", () => {
   for (const v of publishedValues()) {
-    assert.ok(
-      /papers\/\d{3}_[0-9a-f]+\.txt line \d+/.test(v.source) ||
-        (v.secondarySource === true && /secondary source/.test(v.source)),
-      `${v.paper} ${v.table}/${v.row}/${v.column}: ${v.source}`,
-    );
+    const at = `${v.paper} ${v.table}/${v.row}/${v.column}: ${v.source}`;
+    assert.equal(citationProblem(v.source), null, at);
+    if (v.paper === "K") {
+      assert.ok(v.source.includes(`[K] ${v.table} (`) && v.source.includes(K_ARXIV), at);
+    } else {
+      assert.match(
+        v.source,
+        new RegExp(`^\\[D\\] ${v.table} \\(.*\\), ${D_TEX}/tables_[a-z_0-9]+\\.tex line \\d+: `),
+        at,
+      );
+    }
+    assert.equal(v.secondarySource === true, /secondary source/.test(v.source), at);
   }
   const secondary = publishedValues().filter((v) => v.secondarySource).map((v) => v.value);
   assert.deepEqual(secondary.sort(), [37.1, 61.8, 92.6]);

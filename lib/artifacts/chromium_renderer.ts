@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { cacheDir, PROJECT_ROOT } from "../util/paths.ts";
-import { sha256File, sha256Hex } from "../util/sha256.ts";
+import { sha256File } from "../util/sha256.ts";
+import { installedFontsDigest } from "../util/installed_fonts.ts";
 import { valueFingerprint } from "../eval_cache/value_fingerprint.ts";
 import { cachedResult, type ResultCacheOptions } from "../eval_cache/result_cache.ts";
 import { codeFingerprint } from "../eval_cache/code_fingerprint.ts";
@@ -99,25 +100,6 @@ export async function closeBrowser(): Promise<void> {
 }
 
 let rendererMemo: Promise<Record<string, unknown>> | null = null;
-
-/**
- * The sha256 of the sorted list of font files fontconfig knows (`fc-list`), or null without
- * fontconfig: installing fonts (e.g. Noto CJK for Japanese captions) changes the rendered images.
- */
-async function installedFontsDigest(): Promise<string | null> {
-  try {
-    const out = await new Deno.Command("fc-list", {
-      args: ["--format", "%{file}\\n"],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    if (!out.success) return null;
-    const files = new TextDecoder().decode(out.stdout).split("\n").filter((l) => l).sort();
-    return sha256Hex(new TextEncoder().encode(files.join("\n")));
-  } catch {
-    return null;
-  }
-}
 
 /**
  * What decides the rendered bytes besides the figure: the plotly.js bundle's sha256 and the

@@ -7,11 +7,14 @@
  * `GPUBuffer` prototypes, so they see TF.js's backend and the kit's own kernels alike.
  *
  * ```ts
- * import { installWebGpuCounters, webGpuCounters, countersDelta } from "./webgpu_counters.ts";
- * installWebGpuCounters();
+ * import assert from "node:assert/strict";
+ * import { countersDelta, installWebGpuCounters, webGpuCounters } from "./webgpu_counters.ts";
+ * installWebGpuCounters(); // false where the runtime has no WebGPU classes to wrap
  * const before = webGpuCounters();
- * // … one training step on the webgpu backend …
+ * // … one training step on the webgpu backend would go here …
  * const perStep = countersDelta(before, webGpuCounters());
+ * assert.equal(perStep.dispatches, 0); // nothing ran between the two snapshots
+ * assert.equal(perStep.readbackBytes, 0);
  * ```
  */
 

@@ -34,8 +34,39 @@ export interface BitextTryItResult extends DisplayTable {
  * with the change from the first score.
  *
  * ```ts
- * // const t = await bitextScoreTryIt(encoders, flores, { lang: "quy_Latn", setups: ["xlmr", "multilingual"] });
- * // await Deno.jupyter.display(t);
+ * import assert from "node:assert/strict";
+ * import { bitextScoreTryIt } from "./bitext_try_it.ts";
+ * import { rowMatrix } from "../retrieval/row_matrix.ts";
+ * // a toy encoder: letter counts, so a sentence and its copy are nearest neighbours
+ * const letters = {
+ *   id: "toy/letters",
+ *   dim: 26,
+ *   embed: (texts: readonly string[]) => {
+ *     const d = new Float32Array(texts.length * 26);
+ *     texts.forEach((t, i) => {
+ *       for (const ch of t) if (ch >= "a" && ch <= "z") d[i * 26 + ch.charCodeAt(0) - 97]! += 1;
+ *     });
+ *     return Promise.resolve(rowMatrix(d, texts.length, 26));
+ *   },
+ *   dispose: () => {},
+ * };
+ * const pivot = ["a cat", "the dog", "red car", "sun up", "blue sea", "old hill"];
+ * const bench = {
+ *   name: "toy",
+ *   description: "six sentences and their copies",
+ *   pivotLang: "en",
+ *   pivot,
+ *   inputs: {},
+ *   sets: [{ lang: "xx", texts: [...pivot], units: Int32Array.from(pivot.keys()), groups: ["all"] }],
+ * };
+ * const t = await bitextScoreTryIt({ xlmr: letters }, bench, {
+ *   lang: "xx",
+ *   setups: ["xlmr"],
+ *   boot: { seed: 1, resamples: 50 },
+ * });
+ * assert.equal(t.rows.length, 1);
+ * assert.equal(t.chance, 1 / 6);
+ * assert.equal(t.rows[0]!.cosine, 1); // every copy found (in a notebook: Deno.jupyter.display(t))
  * ```
  */
 export async function bitextScoreTryIt(

@@ -3,12 +3,16 @@ import type { ItemSelector } from "./item_outcomes.ts";
 import { K_SETUP_LABELS, type KSetupId } from "../encoders/encoder.ts";
 import { QUECHUA_LANG } from "../bitext_eval/in_domain_bitext.ts";
 import { publishedScore } from "../bitext_eval/bitext_table.ts";
+import { D_TEX, K_ARXIV } from "../paper/paper_citation.ts";
 
-const K_SUMMARY = "papers/000_8f92a1ef6a7f1a65.txt";
-const K_WALK = "papers/002_84d460e76704a3fb.txt";
-const D = "papers/003_baac9c9483456860.txt";
-const SPEC_K = "SPEC.md §1 'Qualitative claims'";
-const SPEC_D = "SPEC.md §2 'Qualitative claims'";
+/** Where [K] says it: its table, with the paper's arXiv id, and what the table shows. */
+const kTable = (table: 1 | 2, what: string) => `[K] Table ${table}, ${K_ARXIV} (${what})`;
+/**
+ * Where [D] says it: its table and section, with the sentence quoted from the paper's LaTeX
+ * source at the authors' pinned commit (file and line).
+ */
+const dText = (where: string, file: string, line: number, quote: string) =>
+  `[D] ${where} (${D_TEX}/${file} line ${line}: '${quote}')`;
 
 /** Thresholds of the qualitative words, in the artifacts' units (fractions). */
 export const CLAIM_THRESHOLDS = {
@@ -133,7 +137,7 @@ const kBitextClaims = (on: KClaimBitext): ClaimSpec[] => [
     id: "K1a",
     paper: "K",
     claim: `Bitext retrieval: Eng-Only < Multilingual (all languages${on.words})`,
-    source: `${SPEC_K}; K Table 1; ${K_SUMMARY} line 33 (18.3% vs 55.7%)`,
+    source: kTable(1, "all languages: Eng-Only 18.3 vs Multilingual 55.7"),
     test: {
       kind: "greater",
       a: bitext("multilingual", "all", on),
@@ -145,7 +149,7 @@ const kBitextClaims = (on: KClaimBitext): ClaimSpec[] => [
     id: "K1b",
     paper: "K",
     claim: `Bitext retrieval: Multilingual < Eng-Pivot (all languages${on.words})`,
-    source: `${SPEC_K}; K Table 1; ${K_SUMMARY} line 33 (55.7% vs 62.2%)`,
+    source: kTable(1, "all languages: Multilingual 55.7 vs Eng-Pivot 62.2"),
     test: {
       kind: "greater",
       a: bitext("eng-pivot", "all", on),
@@ -158,7 +162,7 @@ const kBitextClaims = (on: KClaimBitext): ClaimSpec[] => [
     paper: "K",
     claim:
       `Adding Quechua captions raises Quechua bitext accuracy (Multilingual → Multilingual + Quechua${on.words})`,
-    source: `${SPEC_K}; K Table 1; ${K_WALK} line 123 (18.0% → 29.2%)`,
+    source: kTable(1, "Quechua: Multilingual 18.0 → Multilingual + Quechua 29.2"),
     test: {
       kind: "greater",
       a: bitext("multilingual-qu", "quechua", on),
@@ -172,7 +176,7 @@ const kBitextClaims = (on: KClaimBitext): ClaimSpec[] => [
     claim: `Adding Quechua captions does not hurt bitext accuracy on the other languages much${
       on.words ? ` (${on.words.slice(2)})` : ""
     }`,
-    source: `${SPEC_K}; ${K_SUMMARY} line 43 ('while maintaining performance on other languages')`,
+    source: kTable(1, "Multilingual vs Multilingual + Quechua on the other language groups"),
     test: {
       kind: "otherLanguagesNotHurt",
       artifact: "K-T1-LANGS",
@@ -194,9 +198,10 @@ const kBitextClaims = (on: KClaimBitext): ClaimSpec[] => [
 ];
 
 /**
- * Every qualitative claim of the two papers that SPEC.md lists, compound claims split into one
- * row each, with the rule (and thresholds) that decides it. K's bitext claims here are the paper
- * profile's (FLORES); {@link claimsForProfile} gives a profile's list.
+ * Every qualitative claim of the two papers ([K] arXiv:2505.13628; [D] Di Iorio 2026, cited by
+ * its LaTeX source at the authors' pinned commit), compound claims split into one row each, with
+ * the rule (and thresholds) that decides it. K's bitext claims here are the paper profile's
+ * (FLORES); {@link claimsForProfile} gives a profile's list.
  */
 export const CLAIMS: readonly ClaimSpec[] = [
   ...kBitextClaims(K_CLAIM_BITEXT.paper),
@@ -211,16 +216,20 @@ export const CLAIMS: readonly ClaimSpec[] = [
         : ""
     }`,
     source: setup === "eng-only"
-      ? `kit's extension of ${SPEC_K} ('image-tuned models beat untuned XLM-R on XNLI (stated for Multilingual and Multilingual+Quechua)'); no published Eng-Only XNLI value`
-      : `${SPEC_K}; K Table 2; ${K_WALK} line 147 (Multilingual 51.3 vs XLM-R 43.8)`,
+      ? `the kit's extension of ${
+        kTable(2, "Multilingual 51.3 and Multilingual + Quechua 51.6 vs XLM-R 43.8")
+      }; no published Eng-Only XNLI value`
+      : kTable(
+        2,
+        `${K_SETUP_LABELS[setup]} ${setup === "multilingual" ? "51.3" : "51.6"} vs XLM-R 43.8`,
+      ),
     test: { kind: "greater", a: xnli(setup), b: xnli("xlmr"), margin: 0 },
   })),
   {
     id: "K4",
     paper: "K",
     claim: "XNLI: Eng-Pivot is the best setup (average accuracy)",
-    source:
-      `${SPEC_K}; K Table 2; ${K_WALK} line 153 ('Eng-Pivot still has the highest scores in Table 2')`,
+    source: kTable(2, "Eng-Pivot, the text–text baseline, has the highest XNLI scores"),
     test: {
       kind: "greatest",
       artifact: "K-T2",
@@ -238,8 +247,12 @@ export const CLAIMS: readonly ClaimSpec[] = [
     claim: `The ${
       head === "mlp" ? "MLP" : "linear"
     } head raises text-to-image R@1 on every language`,
-    source:
-      `${SPEC_D}; D Table 2; ${D} line 343 ('Performance improvements are observed across all languages')`,
+    source: dText(
+      "Table 2, §5.1.2",
+      "result.tex",
+      20,
+      "Performance improvements are observed across all languages",
+    ),
     test: {
       kind: "allPositive",
       artifact: "D-T2",
@@ -257,7 +270,7 @@ export const CLAIMS: readonly ClaimSpec[] = [
     id: "D2",
     paper: "D",
     claim: "Text-to-image retrieval: MLP head > linear head (macro R@1)",
-    source: `${SPEC_D}; D Table 1; ${D} line 326 ('MLP yields larger gains')`,
+    source: dText("Table 1, §5.1.1", "result.tex", 12, "MLP yields larger gains"),
     test: {
       kind: "greater",
       a: macro("D-T1", "R@1", "mlp", "t2i"),
@@ -271,7 +284,12 @@ export const CLAIMS: readonly ClaimSpec[] = [
     claim: `Image-to-text retrieval drops after text-only alignment (${
       head === "mlp" ? "MLP" : "linear"
     } head, macro R@1)`,
-    source: `${SPEC_D}; D Table 3; ${D} line 351 ('image-to-text retrieval performance decreases')`,
+    source: dText(
+      "Table 3, §5.1.3",
+      "result.tex",
+      30,
+      "image-to-text retrieval performance decreases after image-pivot alignment",
+    ),
     test: {
       kind: "greater",
       a: macro("D-T3", "R@1", "identity", "i2t"),
@@ -283,8 +301,12 @@ export const CLAIMS: readonly ClaimSpec[] = [
     id: "D4a",
     paper: "D",
     claim: "Pivot caption retrieval goes up with the MLP head (macro R@1)",
-    source:
-      `${SPEC_D}; D Table 5; ${D} line 395 ('the MLP head significantly improves pivot retrieval')`,
+    source: dText(
+      "Table 5, §5.1.4",
+      "result.tex",
+      51,
+      "the MLP head significantly improves pivot retrieval performance",
+    ),
     test: {
       kind: "greater",
       a: macro("D-T5", "R@1", "mlp", "pivot"),
@@ -296,8 +318,12 @@ export const CLAIMS: readonly ClaimSpec[] = [
     id: "D4b",
     paper: "D",
     claim: "Pivot caption retrieval stays flat or goes down with the linear head (macro R@1)",
-    source:
-      `${SPEC_D}; D Table 5; ${D} line 393 ('marginal or slightly negative effects on pivot-based retrieval')`,
+    source: dText(
+      "Table 5, §5.1.4",
+      "result.tex",
+      49,
+      "marginal or slightly negative effects on pivot-based retrieval",
+    ),
     test: {
       kind: "flatOrDown",
       a: macro("D-T5", "R@1", "linear", "pivot"),
@@ -309,8 +335,12 @@ export const CLAIMS: readonly ClaimSpec[] = [
     id: "D5a",
     paper: "D",
     claim: "The linear head lowers the effective rank",
-    source:
-      `${SPEC_D}; D Table 6; ${D} line 444 ('from 112.24 ± 1.71 to 107.15 ± 1.96 under the linear head')`,
+    source: dText(
+      "Table 6, §6.2",
+      "representation_analysis.tex",
+      23,
+      "from 112.24 ± 1.71 to 107.15 ± 1.96 under the linear head",
+    ),
     test: {
       kind: "greater",
       a: diag("effectiveRank", "identity", "effective rank"),
@@ -322,8 +352,12 @@ export const CLAIMS: readonly ClaimSpec[] = [
     id: "D5b",
     paper: "D",
     claim: "The linear head raises the cross-lingual Gram correlation (RSA)",
-    source:
-      `${SPEC_D}; D Table 6; ${D} line 434 ('increases from 0.345 ± 0.021 to 0.351 ± 0.021 under the linear head')`,
+    source: dText(
+      "Table 6, §6.1",
+      "representation_analysis.tex",
+      12,
+      "increases from 0.345 ± 0.021 to 0.351 ± 0.021 under the linear head",
+    ),
     test: {
       kind: "greater",
       a: diag("gramCorrelation", "linear", "Gram correlation"),
@@ -337,7 +371,12 @@ export const CLAIMS: readonly ClaimSpec[] = [
     claim: `Mean pairwise cosine drops, i.e. isotropy rises (${
       head === "mlp" ? "MLP" : "linear"
     } head)`,
-    source: `${SPEC_D}; D Table 6; ${D} line 454 ('decreases substantially ... under both heads')`,
+    source: dText(
+      "Table 6, §6.3",
+      "representation_analysis.tex",
+      33,
+      "mean pairwise cosine similarity decreases substantially on the holdout folds under both heads",
+    ),
     test: {
       kind: "greater",
       a: diag("meanCosine", "identity", "mean cosine"),
@@ -354,8 +393,12 @@ export const CLAIMS: readonly ClaimSpec[] = [
           claim: `Hubness stays about the same: ${what} (${
             head === "mlp" ? "MLP" : "linear"
           } head)`,
-          source:
-            `${SPEC_D}; D Table 6; ${D} line 517 ('Direct hubness measurements remain stable after alignment')`,
+          source: dText(
+            "Table 6, §8",
+            "conclusion.tex",
+            9,
+            "Direct hubness measurements remain stable after alignment",
+          ),
           test: {
             kind: "aboutSame",
             a: diag(key, head, what),
@@ -370,8 +413,12 @@ export const CLAIMS: readonly ClaimSpec[] = [
     claim: `Language-ID probe accuracy stays about the same (${
       head === "mlp" ? "MLP" : "linear"
     } head)`,
-    source:
-      `${SPEC_D}; D Table 6; ${D} line 479 ('Probe accuracy remains stable after image-pivot alignment')`,
+    source: dText(
+      "Table 6, §6.6",
+      "representation_analysis.tex",
+      65,
+      "Probe accuracy remains stable after image-pivot alignment",
+    ),
     test: {
       kind: "aboutSame",
       a: diag("langIdAccuracy", head, "lang-ID accuracy"),

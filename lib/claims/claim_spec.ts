@@ -75,7 +75,10 @@ export interface ClaimSpec {
   id: string;
   paper: PaperId;
   claim: string;
-  /** Where the paper (and SPEC) say it. */
+  /**
+   * Where the paper says it, as a reader can follow it: the table or section with the paper's
+   * arXiv id, or the quoted sentence's file and line at the authors' pinned commit.
+   */
   source: string;
   test: ClaimTest;
 }

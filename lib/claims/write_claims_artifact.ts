@@ -82,10 +82,26 @@ export async function evaluateClaims(
  * Writes artifact `CLAIMS` (one row per claim: id, paper, claim, values, verdict, note; no cell
  * blank) and, in the paper profile, `PAPER-CHECK` (published vs regenerated with tolerance).
  *
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { cp } from "node:fs/promises";
+ * import { join } from "node:path";
  * import { writeClaimsArtifact } from "./write_claims_artifact.ts";
- * const { rows } = await writeClaimsArtifact({ artifactDir: "figures/mini" });
- * console.log(rows.map((r) => `${r.id} ${r.verdict}`).join("\n"));
+ * import { PROJECT_ROOT } from "../util/paths.ts";
+ * // the committed mini run's artifacts, copied: CLAIMS is written beside them
+ * const mini = join(PROJECT_ROOT, "figures", "mini");
+ * const artifactDir = await Deno.makeTempDir();
+ * for await (const e of Deno.readDir(mini)) {
+ *   const [from, to] = [join(mini, e.name), join(artifactDir, e.name)];
+ *   if (e.name.endsWith(".json")) await Deno.copyFile(from, to);
+ * }
+ * await cp(join(mini, "items"), join(artifactDir, "items"), { recursive: true });
+ * const { rows } = await writeClaimsArtifact({ artifactDir });
+ * const verdicts = (r: { id: string; verdict: string }[]) => r.map((x) => `${x.id} ${x.verdict}`);
+ * const committed = JSON.parse(await Deno.readTextFile(join(mini, "CLAIMS.json")));
+ * assert.deepEqual(verdicts(rows), verdicts(committed.rows)); // the same verdicts, recomputed
+ * assert(await Deno.stat(join(artifactDir, "CLAIMS.md")));
+ * await Deno.remove(artifactDir, { recursive: true });
  * ```
  */
 export async function writeClaimsArtifact(opts: ClaimsOptions = {}): Promise<ClaimsResult> {

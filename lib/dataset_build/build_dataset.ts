@@ -23,6 +23,7 @@ import type {
 import { PARTITIONS } from "./sample.ts";
 import { assignPartitions, DEFAULT_PARTITION, type PartitionOptions } from "./partition.ts";
 import { FileHashCache } from "./file_hash_cache.ts";
+import { installedFontsDigest } from "../util/installed_fonts.ts";
 import { encodeTar, type TarEntry } from "./tar.ts";
 import type { DatasetManifest, ManifestInput, ShardInfo } from "./manifest.ts";
 import { verifyDataset } from "./manifest.ts";
@@ -71,6 +72,12 @@ export interface BuildOptions {
   signal?: AbortSignal;
   /** Called after each shard is written and recorded in the progress file. */
   onShardWritten?: (shard: ShardInfo) => void;
+  /**
+   * Fingerprint of the installed fonts, part of the config hash: SVG images with `<text>` (Tux
+   * Paint stamps) rasterise differently with other fonts (e.g. after fonts-noto is installed).
+   * Default: `installedFontsDigest()`, as the figure-render cache; tests pass their own.
+   */
+  fontsDigest?: string | null;
 }
 
 /** What `buildDataset` did. */
@@ -148,9 +155,16 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
  * that are missing, altered or unrecorded.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildDataset, tuxPaintSource } from "./mod.ts";
- * // const r = await buildDataset({ sources: [tuxPaintSource()], image: { size: 64 } });
- * // r.manifest.samples.count, r.rejects.markdown
+ * const outRoot = await Deno.makeTempDir();
+ * const opts = { sources: [tuxPaintSource()], limit: 12, image: { size: 32 }, outRoot };
+ * const r = await buildDataset({ ...opts, quiet: true }); // the first 12 stamps of the mini data, 32×32 PNGs
+ * assert.equal(r.status, "built");
+ * assert(r.manifest.samples.count > 0 && r.manifest.samples.count <= 12);
+ * assert((await Deno.readTextFile(r.rejects.markdown)).length > 0);
+ * assert.equal((await buildDataset({ ...opts, quiet: true })).status, "up-to-date"); // a rerun writes nothing
+ * await Deno.remove(outRoot, { recursive: true });
  * ```
  */
 export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
@@ -234,6 +248,7 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
     languageSets: languageSets.map((s) => ({ name: s.name, languages: [...s.languages] })),
     sources: loaded.map((l) => ({ name: l.name, dataset: l.dataset, options: l.options })),
     libraries: imageLibraryVersions(),
+    fonts: opts.fontsDigest !== undefined ? opts.fontsDigest : await installedFontsDigest(),
   };
   const configHash = sha256Hex(
     canonicalJson({ config, inputs: inputs.map((i) => [i.source, i.fingerprint]) }),

@@ -104,8 +104,16 @@ export type DataT1Row = {
  * en/es/ja/hi, D's nine, all ten); rejected and skipped items by reason.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dataT1Rows } from "./data_report.ts";
- * // const rows = dataT1Rows(result.manifest); // → writeTableArtifact({ id: "DATA-T1", rows, ... })
+ * import { buildDataset } from "./build_dataset.ts";
+ * import { tuxPaintSource } from "./dataset_sources.ts";
+ * const outRoot = await Deno.makeTempDir();
+ * const r = await buildDataset({ sources: [tuxPaintSource()], limit: 8, outRoot, quiet: true });
+ * const rows = dataT1Rows(r.manifest); // → writeTableArtifact({ id: "DATA-T1", rows, ... })
+ * const images = rows.find((x) => x.section === "dataset" && x.item === "images");
+ * assert.equal(images?.count, r.manifest.samples.count);
+ * await Deno.remove(outRoot, { recursive: true });
  * ```
  */
 export function dataT1Rows(

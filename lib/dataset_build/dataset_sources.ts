@@ -26,8 +26,12 @@ function rel(root: string, p: string): string {
  * path). `root` defaults to the registry's `tuxpaint-stamps` (cache, then mirror).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tuxPaintSource } from "./dataset_sources.ts";
- * // const src = tuxPaintSource(); const loaded = await src.load();
+ * const loaded = await tuxPaintSource().load(); // the mini data's stamps, through the registry
+ * assert.equal(loaded.dataset, "tuxpaint-stamps");
+ * assert(loaded.candidates.length > 100);
+ * assert(loaded.candidates.every((c) => c.key.length === 20 && c.captions.en !== undefined));
  * ```
  */
 export function tuxPaintSource(

@@ -114,8 +114,13 @@ export interface EmojiSourceOptions {
  * `skipped` issues; per-set load issues are kept.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cldrEmojiSource } from "./emoji_source.ts";
- * // const loaded = await cldrEmojiSource().load(); loaded.candidates.length
+ * // the drawings are written once into the kit's cache (`.cache/sources/cldr-emoji/twemoji/`)
+ * const loaded = await cldrEmojiSource({ sets: ["twemoji"], quiet: true }).load();
+ * const cat = loaded.candidates.find((c) => c.group === "emoji:1f408"); // U+1F408 CAT
+ * assert.equal(cat?.captions.en?.[0], "cat");
+ * assert(cat.imagePath.endsWith("/twemoji/1f408.svg"));
  * ```
  */
 export function cldrEmojiSource(opts: EmojiSourceOptions = {}): DatasetSource {
@@ -291,8 +296,15 @@ export function emojiConceptsOf(
  * never paired across languages. Held-out (val/test) concepts contribute nothing.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { trainEmojiNames } from "./emoji_source.ts";
- * // const perLocale = await trainEmojiNames(await readSampleIndex(dir), { seed: 7 });
+ * // in a notebook: the samples are `await readSampleIndex(dir)`
+ * const samples = [
+ *   { group: "emoji:1f408", partition: "train" as const }, // cat
+ *   { group: "emoji:1f415", partition: "test" as const }, // dog: held out, never named
+ * ];
+ * const perLocale = await trainEmojiNames(samples, { seed: 7, minNames: 1 });
+ * assert.deepEqual(perLocale.en, ["cat"]);
  * ```
  */
 export async function trainEmojiNames(

@@ -99,8 +99,19 @@ export interface VerifyResult {
  * its manifest.
  *
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
  * import { verifyDataset } from "./manifest.ts";
- * // const { ok, problems } = await verifyDataset(result.dir);
+ * import { buildDataset } from "./build_dataset.ts";
+ * import { tuxPaintSource } from "./dataset_sources.ts";
+ * const outRoot = await Deno.makeTempDir();
+ * const r = await buildDataset({ sources: [tuxPaintSource()], limit: 8, outRoot, quiet: true });
+ * assert.deepEqual(await verifyDataset(r.dir), { ok: true, problems: [] });
+ * await Deno.writeTextFile(join(r.dir, r.manifest.shards[0]!.name), "damaged");
+ * const { ok, problems } = await verifyDataset(r.dir);
+ * assert.equal(ok, false);
+ * assert.match(problems[0]!, new RegExp(r.manifest.shards[0]!.name));
+ * await Deno.remove(outRoot, { recursive: true });
  * ```
  */
 export async function verifyDataset(

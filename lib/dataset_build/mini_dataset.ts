@@ -39,8 +39,15 @@ export interface MiniDatasetOptions extends Partial<Omit<BuildOptions, "sources"
  * `.cache/datasets/mini/<hash>/` (or `mini-smoke`), idempotent and resumable.
  *
  * ```ts
- * import { buildMiniDataset } from "./mini_dataset.ts";
- * // const r = await buildMiniDataset(); console.log(r.manifest.samples.count, r.dir);
+ * import assert from "node:assert/strict";
+ * import { buildMiniDataset, MINI_SMOKE_LIMIT } from "./mini_dataset.ts";
+ * // the smoke subset, stamps only, into a temp folder (a notebook: `await buildMiniDataset()`)
+ * const outRoot = await Deno.makeTempDir();
+ * const r = await buildMiniDataset({ smoke: true, includeEmoji: false, outRoot, quiet: true });
+ * assert(r.dir.startsWith(outRoot));
+ * assert(r.manifest.samples.count > 0 && r.manifest.samples.count <= MINI_SMOKE_LIMIT);
+ * assert.deepEqual(Object.keys(r.manifest.partitions).sort(), ["test", "train", "val"]);
+ * await Deno.remove(outRoot, { recursive: true });
  * ```
  */
 export async function buildMiniDataset(opts: MiniDatasetOptions = {}): Promise<BuildResult> {

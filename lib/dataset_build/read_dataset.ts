@@ -50,8 +50,20 @@ export async function readShard(path: string): Promise<ShardSample[]> {
  * Streams the samples of a built dataset, shard by shard (optionally one partition).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { iterateDataset } from "./read_dataset.ts";
- * // for await (const s of iterateDataset(dir, { partition: "train" })) s.record.captions.en;
+ * import { buildDataset } from "./build_dataset.ts";
+ * import { tuxPaintSource } from "./dataset_sources.ts";
+ * const outRoot = await Deno.makeTempDir();
+ * const r = await buildDataset({ sources: [tuxPaintSource()], limit: 10, outRoot, quiet: true });
+ * let n = 0;
+ * for await (const s of iterateDataset(r.dir, { partition: "train" })) {
+ *   assert.equal(s.record.partition, "train");
+ *   assert(s.png.length > 0 && s.record.captions.en !== undefined);
+ *   n++;
+ * }
+ * assert.equal(n, r.manifest.partitions.train);
+ * await Deno.remove(outRoot, { recursive: true });
  * ```
  */
 export async function* iterateDataset(

@@ -8,8 +8,19 @@ import type { VitConfig } from "./encoder_config.ts";
  * config's mean/std; images concatenated, each `C×H×W` row-major.
  *
  * ```ts
+ * import assert from "node:assert/strict";
+ * import sharp from "sharp";
  * import { imagePixels } from "./image_pixels.ts";
- * // const px = await imagePixels([pngBytes], vitConfig); // Float32Array of 3·S·S
+ * import { readEncoderConfig, type VitConfig } from "./encoder_config.ts";
+ * const vit = await readEncoderConfig("tiny-vit") as VitConfig; // mean = std = 0.5
+ * const red = { width: 5, height: 5, channels: 3 as const, background: "#ff0000" };
+ * const png = new Uint8Array(await sharp({ create: red }).png().toBuffer());
+ * const px = await imagePixels([png], vit); // Float32Array of 3·S·S, channel-major
+ * const S = vit.image_size;
+ * assert.equal(px.length, 3 * S * S);
+ * assert.equal(px[0], 1); // red: (1 − 0.5) / 0.5
+ * assert.equal(px[S * S], -1); // green: (0 − 0.5) / 0.5
+ * await assert.rejects(() => imagePixels([new Uint8Array([1, 2, 3])], vit), /cannot be decoded/);
  * ```
  */
 export async function imagePixels(

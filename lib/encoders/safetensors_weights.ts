@@ -47,9 +47,23 @@ function candidateNames(name: string, prefix: string): string[] {
  * checked (`SafetensorsReadOptions`; a trained model's folder: `modelFileReadOptions`).
  *
  * ```ts
- * import { readEncoderConfig, VitEncoder, loadSafetensorsWeights, saveSafetensorsWeights } from "./mod.ts";
- * // const m = new VitEncoder(await readEncoderConfig("vit-base-patch16-224-in21k") as VitConfig);
- * // await loadSafetensorsWeights(m, "models/vit-base-patch16-224-in21k/model.safetensors");
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * import { loadSafetensorsWeights, saveSafetensorsWeights } from "./safetensors_weights.ts";
+ * import { readEncoderConfig, type VitConfig } from "./encoder_config.ts";
+ * import { VitEncoder } from "./vit_encoder.ts";
+ * // a real model: new VitEncoder(config of "vit-base-patch16-224-in21k") and its model.safetensors
+ * const config = await readEncoderConfig("tiny-vit") as VitConfig;
+ * const dir = await Deno.makeTempDir();
+ * const saved = new VitEncoder(config, { seed: 1 });
+ * await saveSafetensorsWeights(saved, join(dir, "model.safetensors"));
+ * const fresh = new VitEncoder(config, { seed: 2 });
+ * const report = await loadSafetensorsWeights(fresh, join(dir, "model.safetensors"));
+ * assert.equal(report.loaded.length, saved.params.specs.length);
+ * assert.deepEqual(fresh.params.values, saved.params.values);
+ * saved.dispose();
+ * fresh.dispose();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function loadSafetensorsWeights(

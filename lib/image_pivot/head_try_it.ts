@@ -68,9 +68,10 @@ const TRAIN_LABELS: Partial<Record<keyof TrainConfig, string>> = {
  * commas (`D's recipe` when it changes nothing).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { headVariantLabel } from "./head_try_it.ts";
- * console.assert(headVariantLabel({ train: { temperature: 1 } }, ["en", "ja"]) === "τ = 1");
- * console.assert(headVariantLabel({ trainLangs: ["en"] }, ["en", "ja"]) === "without ja");
+ * assert.equal(headVariantLabel({ train: { temperature: 1 } }, ["en", "ja"]), "τ = 1");
+ * assert.equal(headVariantLabel({ trainLangs: ["en"] }, ["en", "ja"]), "without ja");
  * ```
  */
 export function headVariantLabel(v: HeadVariant, langs: readonly string[]): string {

@@ -289,9 +289,17 @@ export function clipNormalise(
 /**
  * D's image input before normalisation: {@link decodeForClip} then {@link clipResizeCrop}.
  *
- * ```ts ignore
- * import { clipNormalise, clipPreprocess } from "./clip_preprocess.ts";
- * const x = clipNormalise(await clipPreprocess(await Deno.readFile("photo.png"))); // 3·224·224
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import sharp from "sharp";
+ * import { CLIP_MEAN, CLIP_STD, clipNormalise, clipPreprocess } from "./clip_preprocess.ts";
+ * const white = { width: 300, height: 200, channels: 3 as const, background: "#ffffff" };
+ * const png = new Uint8Array(await sharp({ create: white }).png().toBuffer()); // or a photo
+ * const img = await clipPreprocess(png, { jpegRoundTrip: false });
+ * assert.deepEqual([img.width, img.height], [224, 224]); // shortest side 224, centre crop
+ * const x = clipNormalise(img); // 3·224·224, channel-major
+ * assert.equal(x.length, 3 * 224 * 224);
+ * assert(Math.abs(x[0]! - (1 - CLIP_MEAN[0]) / CLIP_STD[0]) < 1e-6);
  * ```
  */
 export async function clipPreprocess(

@@ -10,10 +10,14 @@ export const MAX_TEXT_LINE_BYTES = 100_000;
  * file and the line (1-based), so one huge or binary line cannot exhaust memory downstream.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readTextLines } from "./text_lines.ts";
  * const p = await Deno.makeTempFile();
  * await Deno.writeTextFile(p, "a\nb\n");
- * console.assert((await readTextLines(p)).length === 2);
+ * assert.deepEqual(await readTextLines(p), ["a", "b"]);
+ * await Deno.writeFile(p, new Uint8Array([0x61, 0xff, 0x0a]));
+ * await assert.rejects(() => readTextLines(p), /line 1/);
+ * await Deno.remove(p);
  * ```
  */
 export async function readTextLines(

@@ -163,9 +163,32 @@ const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…`
  * captions enlarged, its image a gold star, and arrows from the anchor before to its linear and
  * MLP positions with the displacement scaled ×`arrowScale` (10).
  *
- * ```ts ignore
- * const fig = microCorrectionFigure({ before, linear, mlp, images, captions });
- * await writeFigureArtifact({ id: "D-F1", title: "Local micro-corrections", figure: fig, ...MICRO_CORRECTION_FIGURE_SIZE });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { microCorrectionFigure } from "./micro_correction_figure.ts";
+ * import { l2NormalizeRows, matrixFromRows } from "../retrieval/row_matrix.ts";
+ * import { SeededRandom } from "../util/seeded_random.ts";
+ * // 20 toy items: captions near their images, the heads moving them part of the way
+ * const rng = new SeededRandom(3);
+ * const images = Array.from({ length: 20 }, () => Array.from({ length: 6 }, () => rng.normal()));
+ * const before = images.map((v) => v.map((x) => x + rng.normal()));
+ * const towards = (a: number) =>
+ *   before.map((t, i) => t.map((x, j) => x + a * (images[i]![j]! - x)));
+ * const m = (rows: number[][]) => l2NormalizeRows(matrixFromRows(rows));
+ * const fig = microCorrectionFigure({
+ *   before: m(before),
+ *   linear: m(towards(0.1)),
+ *   mlp: m(towards(0.3)),
+ *   images: m(images),
+ *   anchors: 2,
+ *   neighbours: 12,
+ *   umap: { nNeighbors: 5, nEpochs: 30, seed: 7 },
+ * });
+ * // in a notebook: await writeFigureArtifact({ id: "D-F1", title: "Local micro-corrections",
+ * //   figure: fig, ...MICRO_CORRECTION_FIGURE_SIZE });
+ * assert.equal(fig.data.length, 2 * 9); // a panel: images, 3 caption sets, 4 anchor marks, arrows
+ * const arrows = (fig.layout!.annotations as { showarrow?: boolean }[]).filter((a) => a.showarrow);
+ * assert.equal(arrows.length, 2 * 2); // anchor → linear and anchor → MLP in each panel
  * ```
  */
 export function microCorrectionFigure(input: MicroCorrectionInput): PlotlyFigure {

@@ -10,9 +10,24 @@
  * thaws, as torch.optim.Adam's per-parameter `state["step"]`.
  *
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { initBackend, tf } from "../backend/mod.ts";
  * import { DeviceAdam } from "./device_adam.ts";
- * // const opt = new DeviceAdam({ w }, { lr: 1e-3, maxGradNorm: 1 });
- * // opt.step({ w: gradOfW }, 1e-3); // grads stay the caller's to dispose
+ * const webgpu = await initBackend("webgpu").then(() => true, () => false);
+ * const w = tf.variable(tf.tensor1d([1, 2, 3]));
+ * if (webgpu) { // CI: Mesa lavapipe
+ *   const opt = new DeviceAdam({ w }, { lr: 0.1, maxGradNorm: 1 });
+ *   const g = tf.tensor1d([0.5, -2, 0]);
+ *   opt.step({ w: g }); // grads stay the caller's to dispose
+ *   g.dispose();
+ *   // Adam's first step moves each entry by lr · sign(gradient)
+ *   const got = await w.data();
+ *   [0.9, 2.1, 3].forEach((x, i) => assert(Math.abs(got[i]! - x) < 1e-5));
+ *   opt.dispose();
+ * } else { // no WebGPU adapter: a clear error, nothing allocated
+ *   assert.throws(() => new DeviceAdam({ w }), /WebGPU backend is not active/);
+ * }
+ * w.dispose();
  * ```
  */
 import type { tf } from "../backend/tf.ts";

@@ -6,3 +6,4 @@ export * from "./published_value.ts";
 export * from "./published_values.ts";
 export * from "./tolerance.ts";
 export * from "./format_published.ts";
+export * from "./paper_citation.ts";

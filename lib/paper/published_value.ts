@@ -1,6 +1,10 @@
 import { KitError } from "../util/kit_error.ts";
+import { citationProblem } from "./paper_citation.ts";
 
-/** The two papers the kit reproduces (README, "Sources"): K = Krasner et al. 2025 (arXiv:2505.13628), D = Di Iorio 2026. */
+/**
+ * The two papers the kit reproduces (README, "Sources"): K = Krasner et al., ACL 2025
+ * (arXiv:2505.13628), D = Di Iorio 2026 (LaTeX source: mattiadri/crosslingual-contrastive@e2a8979).
+ */
 export type PaperId = "K" | "D";
 
 /**
@@ -28,10 +32,14 @@ export interface PublishedValue {
   /** The row and column as the paper labels them. */
   rowLabel?: string;
   columnLabel?: string;
-  /** Where the number was read: file, line, table, row, column, and the printed text. */
+  /**
+   * Where the number is printed, as a reader can follow it: the paper's table with its arXiv id
+   * (K), or the authors' LaTeX file and line at a pinned commit (D); row, column and the printed
+   * text (`citationProblem` says what is missing).
+   */
   source: string;
   /**
-   * true: the number is not in the source documents (`papers/`); it comes from a third-party
+   * true: the number was not checked against the paper itself; it comes from a third-party
    * listing of the paper. Shown flagged "secondary source" wherever the kit shows it.
    */
   secondarySource?: boolean;
@@ -42,8 +50,10 @@ export interface PublishedValue {
  * `K Table 1 (secondary source)` for a number that is not in the source documents.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { publishedProvenance } from "./published_value.ts";
- * console.assert(publishedProvenance({ paper: "K", table: "Table 2", secondarySource: true }) === "K Table 2 (secondary source)");
+ * const value = { paper: "K" as const, table: "Table 2", secondarySource: true };
+ * assert.equal(publishedProvenance(value), "K Table 2 (secondary source)");
  * ```
  */
 export function publishedProvenance(
@@ -56,6 +66,7 @@ export function publishedProvenance(
 export interface PublishedFile {
   paper: PaperId;
   citation: string;
+  /** Where the values were read, as a reader can follow it (arXiv id, or a pinned file). */
   sourceFile: string;
   notes: string[];
   values: PublishedValue[];
@@ -64,14 +75,30 @@ export interface PublishedFile {
 const UNITS: readonly PublishedUnit[] = ["fraction", "percent", "raw"];
 
 /**
- * Checks a parsed published-values file: every entry complete and well-typed, no key twice.
- * Throws a KitError naming the file, the entry index and the field.
+ * Checks a parsed published-values file: every entry complete and well-typed, every source one
+ * a reader can follow (`citationProblem`) naming the value's table, no key twice. Throws a
+ * KitError naming the file, the entry index and the field.
  *
  * ```ts
  * import assert from "node:assert/strict";
  * import { validatePublishedFile } from "./published_value.ts";
- * const f = validatePublishedFile({ paper: "K", citation: "c", sourceFile: "s", notes: [], values: [] }, "x.json");
- * assert(f.values.length === 0);
+ * const value = {
+ *   paper: "K",
+ *   table: "Table 1",
+ *   row: "eng-only",
+ *   column: "all",
+ *   value: 18.3,
+ *   decimals: 1,
+ *   unit: "percent",
+ *   source: "[K] Table 1, arXiv:2505.13628: Eng-Only, all languages, 18.3",
+ * };
+ * const file = { paper: "K", citation: "c", sourceFile: "arXiv:2505.13628", notes: [] };
+ * assert.equal(validatePublishedFile({ ...file, values: [value] }, "k.json").values.length, 1);
+ * const unfollowable = { ...value, source: "papers/000_8f92a1ef6a7f1a65.txt line 33" };
+ * assert.throws(
+ *   () => validatePublishedFile({ ...file, values: [unfollowable] }, "k.json"),
+ *   /k\.json: values\[0\]\.source: "papers\/000_…" is a file outside the repository/,
+ * );
  * ```
  */
 export function validatePublishedFile(json: unknown, file: string): PublishedFile {
@@ -86,6 +113,8 @@ export function validatePublishedFile(json: unknown, file: string): PublishedFil
   for (const k of ["citation", "sourceFile"]) {
     if (typeof o[k] !== "string" || o[k] === "") fail(`"${k}": expected a non-empty string`);
   }
+  const fileProblem = citationProblem(o.sourceFile as string);
+  if (fileProblem) fail(`"sourceFile": ${fileProblem}`);
   if (!Array.isArray(o.notes) || !o.notes.every((n) => typeof n === "string")) {
     fail(`"notes": expected strings`);
   }
@@ -121,16 +150,16 @@ export function validatePublishedFile(json: unknown, file: string): PublishedFil
     if (v.secondarySource !== undefined && v.secondarySource !== true) {
       fail(`${at}.secondarySource: expected true or absent`);
     }
-    // every value names its source: a document of papers/ (file and line), or it is flagged as
-    // a secondary source and says so
-    if (v.secondarySource === true) {
-      if (!/secondary source/i.test(v.source as string)) {
-        fail(`${at}.source: a secondary-source value must say "secondary source"`);
-      }
-    } else if (!/papers\/\d{3}_[0-9a-f]+\.txt/.test(v.source as string)) {
-      fail(
-        `${at}.source: expected a document of papers/ (e.g. "papers/000_….txt line N"), or "secondarySource": true`,
-      );
+    // every value names a source a reader can follow (the paper's table with its arXiv id, or
+    // the authors' file at a pinned commit) and its table; a secondary-source value says so
+    const source = v.source as string;
+    if (v.secondarySource === true && !/secondary source/i.test(source)) {
+      fail(`${at}.source: a secondary-source value must say "secondary source"`);
+    }
+    const problem = citationProblem(source);
+    if (problem) fail(`${at}.source: ${problem}`);
+    if (!source.includes(`[${o.paper}] ${v.table}`)) {
+      fail(`${at}.source: expected the table it is printed in, "[${o.paper}] ${v.table}"`);
     }
     for (const k of ["rowLabel", "columnLabel"]) {
       if (v[k] !== undefined && typeof v[k] !== "string") fail(`${at}.${k}: expected a string`);

@@ -166,18 +166,6 @@ function renderNotebookBody(
 }
 
 /**
- * Builds one static HTML site of a run: `<outDir>/index.html` linking every artifact (README's "What you get"
- * order) to the notebook cell that shows it and to its files, and one page per executed
- * notebook (`<artifactDir>/notebooks/*.ipynb`) with Markdown rendered, outputs by MIME type,
- * interactive plotly figures (drawn with the `plotly.min.js` beside the artifacts, so the site
- * opens offline) and an anchor per cell (`#cell-<index>`).
- *
- * ```ts ignore
- * import { buildReport } from "./build_report.ts";
- * const { indexPath } = await buildReport({ artifactDir: "figures/mini" });
- * ```
- */
-/**
  * The index page's section listing every remaining difference from the authors' code
  * (lib/deviations): paper, topic, what their code does, what the kit does, why, profiles, and
  * the artifacts it can change (linked to their rows when this run wrote them).
@@ -206,6 +194,29 @@ export function deviationsHtml(list: readonly Deviation[], present: ReadonlySet<
   ].join("\n");
 }
 
+/**
+ * Builds one static HTML site of a run: `<outDir>/index.html` linking every artifact (README's "What you get"
+ * order) to the notebook cell that shows it and to its files, and one page per executed
+ * notebook (`<artifactDir>/notebooks/*.ipynb`) with Markdown rendered, outputs by MIME type,
+ * interactive plotly figures (drawn with the `plotly.min.js` beside the artifacts, so the site
+ * opens offline) and an anchor per cell (`#cell-<index>`).
+ *
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * import { buildReport } from "./build_report.ts";
+ * import { PROJECT_ROOT } from "../util/paths.ts";
+ * // the committed mini run's site, written to a temp folder (default: `<artifactDir>/report`)
+ * const outDir = await Deno.makeTempDir();
+ * const artifactDir = join(PROJECT_ROOT, "figures", "mini");
+ * const { indexPath, pages, artifacts } = await buildReport({ artifactDir, outDir });
+ * assert.equal(indexPath, join(outDir, "index.html"));
+ * assert(artifacts.some((a) => a.id === "CLAIMS"));
+ * assert(pages.length > 0 && pages.every((p) => !p.failed));
+ * assert.match(await Deno.readTextFile(indexPath), /CLAIMS/);
+ * await Deno.remove(outDir, { recursive: true });
+ * ```
+ */
 export async function buildReport(opts: ReportOptions = {}): Promise<ReportResult> {
   const artifactDir = opts.artifactDir ?? kitConfig().artifactDir;
   const notebooksDir = opts.notebooksDir ?? join(artifactDir, "notebooks");

@@ -213,11 +213,30 @@ export function choosePort(requested?: number): number {
     }
     return requested;
   }
+  return firstFreePort(DEFAULT_NOTEBOOK_PORTS.first);
+}
+
+/** The first free port of the default range from `from` on (a KitError when there is none). */
+function firstFreePort(from: number): number {
   const { first, count } = DEFAULT_NOTEBOOK_PORTS;
-  for (let p = first; p < first + count; p++) if (portIsFree(p)) return p;
-  throw new KitError(`no free port from ${first} to ${first + count - 1} on ${NOTEBOOK_HOST}`, [
-    "choose one with --port N",
-  ]);
+  for (let p = Math.max(from, first); p < first + count; p++) if (portIsFree(p)) return p;
+  throw new KitError(
+    `no free port from ${Math.max(from, first)} to ${first + count - 1} on ${NOTEBOOK_HOST}`,
+    ["choose one with --port N"],
+  );
+}
+
+/**
+ * Servers started at most per {@link startNotebookServer} call when the chosen port is taken
+ * between the check and the server binding it (two servers or test suites starting at once).
+ */
+export const NOTEBOOK_PORT_ATTEMPTS = 5;
+
+/** Jupyter's log lines when it cannot bind its port (`--port-retries=0`). */
+export function lostPortRace(log: readonly string[], port: number): boolean {
+  return log.some((l) =>
+    l.includes(`The port ${port} is already in use`) || l.includes(`port ${port} is not available`)
+  );
 }
 
 /**
@@ -352,7 +371,7 @@ export async function startNotebookServer(
   if (opts.signal?.aborted) throw new NotebookServerInterrupted();
   const token = opts.token ?? randomNotebookToken();
   checkNotebookToken(token);
-  const port = choosePort(opts.port);
+  let port = choosePort(opts.port);
   const root = resolve(opts.notebooksDir ?? join(PROJECT_ROOT, "notebooks"));
   await ensureDenoKernelSpec();
   await ensureWidgetsFallback();
@@ -372,7 +391,7 @@ export async function startNotebookServer(
       ["it holds the server's token; it must belong to the user who starts the server"],
     );
   }
-  const args = [
+  const args = (port: number) => [
     "--no-browser",
     `--ip=${NOTEBOOK_HOST}`,
     `--port=${port}`,
@@ -384,6 +403,44 @@ export async function startNotebookServer(
     "--FileContentsManager.pre_save_hook=notebook_save_hook.pre_save",
     ...(isRoot() ? ["--allow-root"] : []),
   ];
+  const launch = (port: number) => launchNotebookServer(port, token, root, env, args(port), opts);
+  // Another server (or program) may take the port between choosePort's check and the server's
+  // bind: the loser exits with Jupyter's port-in-use message and is started again on the next
+  // free port (a fixed --port is not moved: that is an error naming it).
+  for (let attempt = 1;; attempt++) {
+    const r = await launch(port);
+    if ("baseUrl" in r) return r;
+    if (lostPortRace(r.tail, port)) {
+      if (opts.port !== undefined) {
+        throw new KitError(`--port ${port}: port ${port} on ${NOTEBOOK_HOST} is in use`, [
+          "another program took it as the server started; choose another port with --port N,",
+          "or leave --port out to take the first free port from 8888",
+        ]);
+      }
+      if (attempt < NOTEBOOK_PORT_ATTEMPTS) {
+        opts.onLog?.(
+          `[W kit] port ${port} was taken as the server started; trying the next free port`,
+        );
+        port = firstFreePort(port + 1);
+        continue;
+      }
+    }
+    throw new KitError(`the notebook server exited at start (exit ${r.code})`, r.tail.slice(-8));
+  }
+}
+
+/**
+ * Starts the server process on `port` and waits until it answers: the running server, or its
+ * exit code and last log lines when it exited at start.
+ */
+async function launchNotebookServer(
+  port: number,
+  token: string,
+  root: string,
+  env: Record<string, string>,
+  args: string[],
+  opts: NotebookServerOptions,
+): Promise<NotebookServer | { code: number; tail: string[] }> {
   // tools/serve_notebooks.py: own session, dies with this process (parent-death signal), umask
   // 077, and the token taken out of the environment the kernels inherit.
   const child = new Deno.Command(DEBIAN_PYTHON, {
@@ -444,10 +501,7 @@ export async function startNotebookServer(
     await stop(2);
     throw err;
   }
-  if (code !== null) {
-    await exited;
-    throw new KitError(`the notebook server exited at start (exit ${code})`, tail.slice(-8));
-  }
+  if (code !== null) return { code: await exited, tail };
   return {
     port,
     token,

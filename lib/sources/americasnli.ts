@@ -73,8 +73,15 @@ export async function loadAmericasNliFile(
  * Loads AmericasNLI from the upstream layout `<root>/<split>/<lang>.tsv` (split `dev` or `test`).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadAmericasNli } from "./americasnli.ts";
- * // const { byLanguage } = await loadAmericasNli("../shared/data/americasnli", "test", ["quy"]);
+ * import { dataRegistry } from "../data/registry.ts";
+ * const root = (await dataRegistry().resolve("americasnli")).root; // cache or mirror
+ * const { byLanguage, issues } = await loadAmericasNli(root, "test", ["quy"]);
+ * assert.equal(byLanguage.quy?.length, 750); // AmericasNLI's test set: 750 pairs a language
+ * assert.deepEqual(issues, []);
+ * assert.equal(byLanguage.quy![0]!.language, "quy");
+ * await assert.rejects(() => loadAmericasNli(root, "test", ["xx"]), /AmericasNLI: no file/);
  * ```
  */
 export async function loadAmericasNli(

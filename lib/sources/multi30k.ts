@@ -27,9 +27,14 @@ export interface Multi30kSplitData {
  * line count differs from the image list is an error (the files would be misaligned).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadMulti30k } from "./multi30k.ts";
- * // const val = await loadMulti30k("../shared/data/multi30k", "val", ["en", "de"]);
- * // val.captions.de[i] describes val.images[i]
+ * import { dataRegistry } from "../data/registry.ts";
+ * const root = (await dataRegistry().resolve("multi30k")).root; // cache or mirror
+ * const val = await loadMulti30k(root, "val", ["en", "de"]);
+ * assert.equal(val.images.length, 1014); // Multi30k's validation split
+ * assert.equal(val.captions.de?.length, val.images.length); // captions.de[i] describes images[i]
+ * assert.match(val.images[0]!, /\.jpg$/);
  * ```
  */
 export async function loadMulti30k(

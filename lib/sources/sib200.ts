@@ -23,9 +23,16 @@ export async function listSib200Languages(root: string): Promise<string[]> {
  * sentences over the three splits instead of 1012).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadSib200 } from "./sib200.ts";
- * // const s = await loadSib200("../shared/data/sib200", { languages: ["eng_Latn", "quy_Latn"] });
+ * import { dataRegistry } from "../data/registry.ts";
+ * const root = (await dataRegistry().resolve("sib200")).root; // cache or mirror
+ * const s = await loadSib200(root, { languages: ["eng_Latn", "quy_Latn"] });
  * // s.sentences.quy_Latn[i] translates s.sentences.eng_Latn[i]; s.labels.category[i] is its topic
+ * assert.equal(s.sentences.eng_Latn?.length, 1004); // SIB-200: 701 train + 99 dev + 204 test
+ * assert.equal(s.sentences.quy_Latn?.length, 1004);
+ * assert.equal(s.labels.category.length, 1004);
+ * assert.equal(new Set(s.labels.category).size, 7); // seven topics
  * ```
  */
 export async function loadSib200(

@@ -59,9 +59,17 @@ const SHARD_RE = /^wit_v1\.(train|val|test)\.all-\d+-of-\d+\.tsv(\.gz)?$/;
  * all three splits, so a folder without a shard of one of them is an error naming the split and
  * the files to download (D's N = 2770, [D] §4.1, needs all of them).
  *
- * ```ts ignore
- * import { findWitShards } from "./wit.ts";
- * const files = await findWitShards(".cache/data/wit-v1"); // 20 paths
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { findWitShards, witShardFileNames } from "./wit.ts";
+ * // the paper profile's `.cache/data/wit-v1` holds the published shards; here, empty stand-ins
+ * const dir = await Deno.makeTempDir();
+ * for (const name of witShardFileNames()) await Deno.writeFile(`${dir}/${name}`, new Uint8Array());
+ * const files = await findWitShards(dir);
+ * assert.deepEqual(files, witShardFileNames().map((n) => `${dir}/${n}`)); // train, val, test
+ * for (const f of files.filter((f) => f.includes(".test."))) await Deno.remove(f);
+ * await assert.rejects(() => findWitShards(dir), /holds no wit_v1\.test\.all-/);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function findWitShards(dir: string): Promise<string[]> {

@@ -31,9 +31,14 @@ export interface Xtd10Data {
  * `XTD10/test_image_names.txt`). Languages use ISO codes (`ja`, not the file's `jp`).
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadXtd10 } from "./xtd10.ts";
- * // const x = await loadXtd10("../shared/data/xtd10", ["en", "ja"]);
- * // x.captions.ja[i] describes x.images[i]
+ * import { dataRegistry } from "../data/registry.ts";
+ * const root = (await dataRegistry().resolve("xtd10")).root; // cache or mirror
+ * const x = await loadXtd10(root, ["en", "ja"]);
+ * assert.equal(x.images.length, 1000); // XTD10: 1000 COCO images
+ * assert.equal(x.captions.ja?.length, 1000); // captions.ja[i] describes images[i]
+ * assert.match(x.images[0]!, new RegExp(`^COCO_\\w+_0*${x.cocoIds[0]}\\.jpg$`));
  * ```
  */
 export async function loadXtd10(root: string, languages?: readonly string[]): Promise<Xtd10Data> {

@@ -103,9 +103,14 @@ function stripMarks(out: string, src: string): string {
  * pair is missing.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { apertiumTranslator } from "./apertium_engine.ts";
- * // const t = await apertiumTranslator("en", "es");
- * // await t.translate(["A red car."], "en", "es")  // ["Un coche rojo."]
+ * // Apertium missing (simulated by a command that does not exist): the error names the package
+ * const absent = apertiumTranslator("en", "es", { command: "/nonexistent/apertium" });
+ * await assert.rejects(absent, /apertium-eng-spa/);
+ * // `./kit setup` installs it where apt can: then one process call translates the batch
+ * const t = await apertiumTranslator("en", "es").catch(() => null);
+ * if (t) assert.deepEqual(await t.translate(["A red car."], "en", "es"), ["Un coche rojo."]);
  * ```
  */
 export async function apertiumTranslator(

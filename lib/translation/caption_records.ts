@@ -159,9 +159,23 @@ export async function writeCaptionRecords(
  * the file is absent.
  *
  * ```ts
- * import { loadCaptionRecords } from "./caption_records.ts";
- * // const records = await loadCaptionRecords({ smoke: false });
- * // records.filter((r) => r.partition === "train" && r.captions.qu)
+ * import assert from "node:assert/strict";
+ * import type { CaptionRecord } from "./caption_records.ts";
+ * import { loadCaptionRecords, writeCaptionRecords } from "./caption_records.ts";
+ * // in a notebook after 01: `await loadCaptionRecords()`; here a file this example writes
+ * const path = `${await Deno.makeTempDir()}/caption_records.json`;
+ * await assert.rejects(() => loadCaptionRecords({ path }), /run notebook 01 first/);
+ * const record: CaptionRecord = {
+ *   image_id: "0123456789abcdef0123",
+ *   partition: "train",
+ *   captions: { en: "a red car", es: "un coche rojo" },
+ *   origin: { en: { kind: "human" }, es: { kind: "machine", engine: "toy", from: "en" } },
+ * };
+ * await writeCaptionRecords([record], { dataset: "toy", sources: {} }, { path });
+ * const records = await loadCaptionRecords({ path });
+ * assert.deepEqual(records, [record]);
+ * assert.equal(records.filter((r) => r.partition === "train" && r.captions.qu).length, 0);
+ * await Deno.remove(path.slice(0, path.lastIndexOf("/")), { recursive: true });
  * ```
  */
 export async function loadCaptionRecords(

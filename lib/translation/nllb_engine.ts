@@ -84,9 +84,18 @@ export async function checkNllbModel(dir: string): Promise<{ dtype: string; file
  * the files it needs when the model is absent.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { nllbTranslator } from "./nllb_engine.ts";
- * // const t = await nllbTranslator();  // KitError "NLLB-200 model not found in …" without the model
- * // await t.translate(["A red car."], "en", "quy_Latn")
+ * // With the model in `nllbModelDir()` (paper profile):
+ * //   const t = await nllbTranslator();
+ * //   await t.translate(["A red car."], "en", "quy_Latn");
+ * // Without it: a KitError naming the folder and every missing file, before anything loads.
+ * const modelDir = await Deno.makeTempDir();
+ * await assert.rejects(
+ *   () => nllbTranslator({ modelDir }),
+ *   /NLLB-200 model not found in .* \(missing: config\.json, tokenizer\.json/,
+ * );
+ * await Deno.remove(modelDir);
  * ```
  */
 export async function nllbTranslator(opts: NllbOptions = {}): Promise<Translator> {

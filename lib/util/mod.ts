@@ -10,3 +10,4 @@ export * from "./canonical_json.ts";
 export * from "./round_half_even.ts";
 export * from "./escape_html.ts";
 export * from "./path_exists.ts";
+export * from "./installed_fonts.ts";

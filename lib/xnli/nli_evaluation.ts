@@ -43,8 +43,48 @@ export interface NliSetupResult {
  * stored history. `cache: false` always computes.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { evaluateNliSetup } from "./nli_evaluation.ts";
- * // const r = await evaluateNliSetup(encoders.multilingual, benchmark, { seed: 1 });
+ * import { rowMatrix } from "../retrieval/row_matrix.ts";
+ * // a toy language: "w3" means word 3, "not w3" its negation; "xx:" marks a translation
+ * const encoder = {
+ *   id: "toy/words",
+ *   dim: 8,
+ *   embed: (texts: readonly string[]) => {
+ *     const d = new Float32Array(texts.length * 8);
+ *     texts.forEach((t, i) => {
+ *       d[i * 8 + Number(/w(\d)/.exec(t)![1])] = t.includes("not") ? -1 : 1;
+ *     });
+ *     return Promise.resolve(rowMatrix(d, texts.length, 8));
+ *   },
+ *   dispose: () => {},
+ * };
+ * const pairs = (lang: string, n: number, offset: number) => {
+ *   const tag = lang === "en" ? "" : `${lang}:`;
+ *   const premise = Array.from({ length: n }, (_, i) => `${tag}w${(i + offset) % 8}`);
+ *   const labels = Int32Array.from({ length: n }, (_, i) => (i + offset) % 3);
+ *   const negated = (p: string) => `${tag}not ${p.slice(tag.length)}`;
+ *   const other = (i: number) => `${tag}w${(i + 3) % 8}`;
+ *   const hypothesis = premise.map((p, i) => [p, other(i), negated(p)][labels[i]!]!);
+ *   return { lang, premise, hypothesis, labels, ids: premise.map((_, i) => String(i)) };
+ * };
+ * const units = Int32Array.from({ length: 24 }, (_, i) => i);
+ * const bench = {
+ *   description: "toy",
+ *   train: pairs("en", 96, 0),
+ *   select: pairs("en", 24, 1),
+ *   tests: [{ dataset: "xnli" as const, lang: "xx", pairs: pairs("xx", 24, 2), units }],
+ *   units: { xnli: 24, americasnli: 0 },
+ *   split: null,
+ *   notes: [],
+ *   inputs: {},
+ * };
+ * // in a notebook: evaluateNliSetup(encoders.multilingual, benchmark, { seed: 1 })
+ * const r = await evaluateNliSetup(encoder, bench, { seed: 1, hidden: [16], epochs: 20 }, false);
+ * assert.equal(r.encoderId, "toy/words");
+ * assert.equal(r.results[0]!.lang, "xx");
+ * assert.equal(r.results[0]!.correct.length, 24);
+ * assert(r.results[0]!.accuracy > 2 / 3); // chance: 1 / 3; zero-shot through the shared space
  * ```
  */
 export async function evaluateNliSetup(

@@ -171,9 +171,29 @@ export async function mlpLossAndGradients(
  * last partial batch kept), keeping the epoch with the best accuracy on the selection pairs.
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { NliMlpClassifier } from "./nli_mlp_classifier.ts";
- * // const clf = await NliMlpClassifier.train(trainPairs, selectPairs, { seed: 1 });
- * // const predicted = await clf.predict(testPairs); clf.dispose();
+ * import { matrixFromRows } from "../retrieval/row_matrix.ts";
+ * import { SeededRandom } from "../util/seeded_random.ts";
+ * // toy embeddings: entailment h = p, contradiction h = −p, neutral h = an unrelated vector
+ * function pairs(n: number, seed: number) {
+ *   const rng = new SeededRandom(seed);
+ *   const vec = () => Array.from({ length: 4 }, () => rng.normal());
+ *   const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
+ *   const p = Array.from({ length: n }, vec);
+ *   const h = p.map((v, i) => (labels[i] === 0 ? v : labels[i] === 2 ? v.map((x) => -x) : vec()));
+ *   const rows = Int32Array.from(p.keys());
+ *   const [premises, hypotheses] = [matrixFromRows(p), matrixFromRows(h)];
+ *   return { premises, hypotheses, premiseRow: rows, hypothesisRow: rows, labels };
+ * }
+ * const [trainPairs, selectPairs, testPairs] = [pairs(240, 1), pairs(30, 2), pairs(30, 3)];
+ * const opts = { seed: 1, hidden: [32, 32], lr: 1e-2, epochs: 15 }; // K: the defaults
+ * const clf = await NliMlpClassifier.train(trainPairs, selectPairs, opts);
+ * const predicted = await clf.predict(testPairs); // class ids, one per pair
+ * assert.equal(predicted.length, 30);
+ * assert(await clf.accuracy(testPairs) > 2 / 3); // chance: 1 / 3
+ * assert.equal(clf.history.length, 15);
+ * clf.dispose();
  * ```
  */
 export class NliMlpClassifier {

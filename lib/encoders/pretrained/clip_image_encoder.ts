@@ -48,11 +48,19 @@ interface TensorView {
  * crop offsets differ from PIL/torchvision. Input: PNG/JPEG bytes. Rows are the projected 512-d
  * embeddings, **not** normalised.
  *
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { clipImageEncoder } from "./clip_image_encoder.ts";
- * const enc = await clipImageEncoder(); // .cache/models/openai/clip-vit-base-patch32
- * const m = await enc.embed([await Deno.readFile("cat.jpg")]); // 1 × 512
- * enc.dispose();
+ * // With the paper profile's model (`./kit task fetch --models`):
+ * //   const enc = await clipImageEncoder(); // .cache/models/openai/clip-vit-base-patch32
+ * //   const m = await enc.embed([await Deno.readFile("cat.jpg")]); // 1 × 512
+ * //   enc.dispose();
+ * // Without it, each problem is a clear error before anything is loaded:
+ * const empty = await Deno.makeTempDir();
+ * await assert.rejects(() => clipImageEncoder(empty), /config\.json is missing/);
+ * await assert.rejects(() => clipImageEncoder(`${empty}/none`), /does not exist/);
+ * await assert.rejects(() => clipImageEncoder(empty, { batchSize: 0 }), /positive integer, got 0/);
+ * await Deno.remove(empty);
  * ```
  */
 export async function clipImageEncoder(

@@ -110,9 +110,30 @@ function positiveInt(v: number, name: string): number {
  * Works with any `SentenceEncoder` (text items, `lang` required) or `ImageEncoder` (image
  * items). Rows come back in item order, as the encoder returned them (not normalised).
  *
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { cachedEmbeddings } from "./embedding_cache.ts";
- * const m = await cachedEmbeddings(encoder, [{ id: "flores:0", text: "Hello" }], { lang: "en" });
+ * import { rowMatrix } from "../../retrieval/row_matrix.ts";
+ * let calls = 0; // a toy encoder: [length, vowels] of each text
+ * const encoder = {
+ *   id: "toy/len-vowels",
+ *   dim: 2,
+ *   embed: (texts: readonly string[]) => {
+ *     calls++;
+ *     const rows = texts.flatMap((t) => [t.length, (t.match(/[aeiou]/g) ?? []).length]);
+ *     return Promise.resolve(rowMatrix(Float32Array.from(rows), texts.length, 2));
+ *   },
+ *   dispose: () => {},
+ * };
+ * const items = [{ id: "flores:0", text: "Hello" }, { id: "flores:1", text: "Good day" }];
+ * const cacheRoot = await Deno.makeTempDir();
+ * const opts = { lang: "en", cacheRoot, silent: true };
+ * const m = await cachedEmbeddings(encoder, items, opts);
+ * assert.deepEqual([...m.data], [5, 2, 8, 3]);
+ * const again = await cachedEmbeddings(encoder, items, opts); // read from disk
+ * assert.deepEqual([...again.data], [...m.data]);
+ * assert.equal(calls, 1);
+ * await Deno.remove(cacheRoot, { recursive: true });
  * ```
  */
 export async function cachedEmbeddings(

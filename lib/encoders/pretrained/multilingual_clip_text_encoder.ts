@@ -56,11 +56,19 @@ async function sentenceBertMaxLength(folder: string): Promise<number> {
  * are **not** normalised; paper D L2-normalises them. Truncates at `max_seq_length` from
  * `sentence_bert_config.json` (128).
  *
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { multilingualClipTextEncoder } from "./multilingual_clip_text_encoder.ts";
- * const enc = await multilingualClipTextEncoder(); // .cache/models/sentence-transformers/clip-ViT-B-32-multilingual-v1
- * const m = await enc.embed(["Ein Hund im Schnee"], "de"); // 1 × 512
- * enc.dispose();
+ * // With the paper profile's model (`./kit task fetch --models`):
+ * //   const enc = await multilingualClipTextEncoder();
+ * //   // .cache/models/sentence-transformers/clip-ViT-B-32-multilingual-v1
+ * //   const m = await enc.embed(["Ein Hund im Schnee"], "de"); // 1 × 512
+ * //   enc.dispose();
+ * // Without it: an error naming the folder, before anything is loaded.
+ * const dir = await Deno.makeTempDir();
+ * const missing = `${dir}/clip-ViT-B-32-multilingual-v1`;
+ * await assert.rejects(() => multilingualClipTextEncoder(missing), /does not exist/);
+ * await Deno.remove(dir);
  * ```
  */
 export async function multilingualClipTextEncoder(

@@ -13,11 +13,17 @@ import { modelFolderName, PAPER_MODELS, paperModelFolder } from "./model_folder.
  * nkrasner/cl-clip-align@d75b729 `Alignment/text-image/finetune_clip.py`). Truncates at 128 tokens by default (K's max length). Works for any BERT-like ONNX
  * encoder folder. Rows are not normalised.
  *
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { xlmrMeanPooledEncoder } from "./xlmr_encoder.ts";
- * const enc = await xlmrMeanPooledEncoder(); // .cache/models/FacebookAI/xlm-roberta-large
- * const m = await enc.embed(["Hello world"], "en"); // 1 × 1024
- * enc.dispose();
+ * // With the paper profile's model (`./kit task fetch --models`):
+ * //   const enc = await xlmrMeanPooledEncoder(); // .cache/models/FacebookAI/xlm-roberta-large
+ * //   const m = await enc.embed(["Hello world"], "en"); // 1 × 1024
+ * //   enc.dispose();
+ * // Without it: an error naming the folder, before anything is loaded.
+ * const dir = await Deno.makeTempDir();
+ * await assert.rejects(() => xlmrMeanPooledEncoder(`${dir}/xlm-roberta-large`), /does not exist/);
+ * await Deno.remove(dir);
  * ```
  */
 export async function xlmrMeanPooledEncoder(
@@ -49,11 +55,17 @@ export async function xlmrMeanPooledEncoder(
  * `torch.nn.modules.linear.Identity`). A folder without those files is a `KitError` naming
  * the missing file. Rows are not normalised.
  *
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { kProjectedSetupEncoder } from "./xlmr_encoder.ts";
- * const enc = await kProjectedSetupEncoder(".cache/models/k-setups/multilingual");
- * const m = await enc.embed(["Hola"], "es"); // 1 × 512
- * enc.dispose();
+ * // With a paper-profile setup trained and exported:
+ * //   const enc = await kProjectedSetupEncoder(".cache/models/k-setups/multilingual");
+ * //   const m = await enc.embed(["Hola"], "es"); // 1 × 512
+ * //   enc.dispose();
+ * // A folder without K's projection: an error naming the missing file.
+ * const folder = await Deno.makeTempDir();
+ * await assert.rejects(() => kProjectedSetupEncoder(folder), /2_Dense/);
+ * await Deno.remove(folder);
  * ```
  */
 export async function kProjectedSetupEncoder(
