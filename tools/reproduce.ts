@@ -61,7 +61,8 @@ const CLI = {
     "rehearse-coco": {
       type: "string",
       value: "full|tiny",
-      help: "with --rehearse: COCO's stand-in size (default: the scale's); tiny measures D's path alone",
+      help:
+        "with --rehearse: COCO's stand-in size (default: the scale's); tiny measures D's path alone",
     },
     "rehearse-load": {
       type: "string",

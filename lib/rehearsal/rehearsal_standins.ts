@@ -87,8 +87,10 @@ async function runGenerator(script: string, args: string[]): Promise<void> {
   } catch (err) {
     throw new KitError(
       `rehearsal: cannot run ${python} (${err instanceof Error ? err.message : err})`,
-      ["The stand-ins are written with Debian's python3 + python3-torch, python3-pil, python3-numpy",
-        "(apt-get install python3-torch python3-pil python3-numpy), or KIT_REHEARSAL_PYTHON=PATH."],
+      [
+        "The stand-ins are written with Debian's python3 + python3-torch, python3-pil, python3-numpy",
+        "(apt-get install python3-torch python3-pil python3-numpy), or KIT_REHEARSAL_PYTHON=PATH.",
+      ],
     );
   }
   if (!r.success) {

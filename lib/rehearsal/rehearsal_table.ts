@@ -41,9 +41,13 @@ export interface RehearsalRecord {
 export function rehearsalMarkdown(r: RehearsalRecord): string {
   const m = r.machine;
   const lines = [
-    `Machine: ${m.cpu}, ${m.cores} cores, ${formatBytes(m.memoryBytes)} memory, no GPU; backend ${r.backend}; ` +
+    `Machine: ${m.cpu}, ${m.cores} cores, ${
+      formatBytes(m.memoryBytes)
+    } memory, no GPU; backend ${r.backend}; ` +
     `load average ${r.load.start.toFixed(1)} at the start, ${r.load.end.toFixed(1)} at the end, ` +
-    `up to ${r.load.max.toFixed(1)} (${r.loadNote}). Rehearsal ${r.scale}${r.cocoScale !== r.scale ? ` (COCO ${r.cocoScale})` : ""}, ${r.startedAt} – ${r.finishedAt}.`,
+    `up to ${r.load.max.toFixed(1)} (${r.loadNote}). Rehearsal ${r.scale}${
+      r.cocoScale !== r.scale ? ` (COCO ${r.cocoScale})` : ""
+    }, ${r.startedAt} – ${r.finishedAt}.`,
     "",
     "| notebook | measured time | peak memory (RSS, process tree) | shortened / stand-ins | extrapolated full size |",
     "|---|---|---|---|---|",

@@ -18,11 +18,7 @@ import {
   type RehearsalScale,
   type RehearsalStandins,
 } from "./rehearsal_standins.ts";
-import {
-  type RehearsalRecord,
-  type RehearsalRow,
-  rehearsalMarkdown,
-} from "./rehearsal_table.ts";
+import { rehearsalMarkdown, type RehearsalRecord, type RehearsalRow } from "./rehearsal_table.ts";
 
 /** What each notebook's rehearsal shortens or replaces (stated in the table). */
 export const REHEARSAL_SHORTENED: Readonly<Record<string, string>> = {
@@ -103,25 +99,43 @@ export async function runRehearsal(opts: RehearsalOptions): Promise<RehearsalRec
   const m = machineInfo();
   const load = { start: loadavg()[0] ?? 0, end: 0, max: loadavg()[0] ?? 0 };
   const rows: RehearsalRow[] = [];
-  const wanted = opts.only && opts.only.length > 0 ? opts.only : NOTEBOOKS.map((n) => n.slice(0, 2));
+  const wanted = opts.only && opts.only.length > 0
+    ? opts.only
+    : NOTEBOOKS.map((n) => n.slice(0, 2));
   for (const nb of NOTEBOOKS) {
     const nn = nb.slice(0, 2);
     if (!wanted.includes(nn)) continue;
     let shortened = REHEARSAL_SHORTENED[nb] ?? "";
-    if (opts.scale === "tiny") shortened = `TINY stand-ins (wiring check), not the sizes below: ${shortened}`;
-    else if (nb === "00_dataset_build" && cocoScale === "tiny") {
-      shortened = `COCO stand-in TINY (40 + 10 images; this row is not a full-size 00): ${shortened}`;
+    if (opts.scale === "tiny") {
+      shortened = `TINY stand-ins (wiring check), not the sizes below: ${shortened}`;
+    } else if (nb === "00_dataset_build" && cocoScale === "tiny") {
+      shortened =
+        `COCO stand-in TINY (40 + 10 images; this row is not a full-size 00): ${shortened}`;
     }
     if (!(REHEARSED_NOTEBOOKS as readonly string[]).includes(nn)) {
-      rows.push({ notebook: nb, status: "skipped", seconds: null, peakRssBytes: null, shortened, extrapolatedSeconds: null });
+      rows.push({
+        notebook: nb,
+        status: "skipped",
+        seconds: null,
+        peakRssBytes: null,
+        shortened,
+        extrapolatedSeconds: null,
+      });
       console.error(`rehearsal: ${nb}: skipped (${shortened})`);
       continue;
     }
     const log = join(runDir, "logs", `${nb}.log`);
     const file = await Deno.open(log, { write: true, create: true, truncate: true });
     const args = [
-      "run", "-A", join(PROJECT_ROOT, "tools", "reproduce.ts"),
-      "--profile", "paper", "--only", nn, "--no-report", "--no-plan",
+      "run",
+      "-A",
+      join(PROJECT_ROOT, "tools", "reproduce.ts"),
+      "--profile",
+      "paper",
+      "--only",
+      nn,
+      "--no-report",
+      "--no-plan",
       ...(opts.backend ? ["--backend", opts.backend] : []),
       ...(opts.cellTimeout ? ["--cell-timeout", String(opts.cellTimeout)] : []),
     ];
@@ -161,7 +175,9 @@ export async function runRehearsal(opts: RehearsalOptions): Promise<RehearsalRec
     }
     rows.push(row);
     console.error(
-      `rehearsal: ${nb}: ${row.status} in ${formatSeconds(seconds)}, peak RSS ${formatBytes(peakBytes)}`,
+      `rehearsal: ${nb}: ${row.status} in ${formatSeconds(seconds)}, peak RSS ${
+        formatBytes(peakBytes)
+      }`,
     );
   }
   load.end = loadavg()[0] ?? 0;
@@ -190,7 +206,9 @@ export async function runRehearsal(opts: RehearsalOptions): Promise<RehearsalRec
   await Deno.writeTextFile(join(runDir, "rehearsal.md"), rehearsalMarkdown(record));
   if (rows.some((r) => r.status === "failed")) {
     throw new KitError(
-      `rehearsal: ${rows.filter((r) => r.status === "failed").map((r) => r.notebook).join(", ")} failed; the table is in ${join(runDir, "rehearsal.md")}`,
+      `rehearsal: ${
+        rows.filter((r) => r.status === "failed").map((r) => r.notebook).join(", ")
+      } failed; the table is in ${join(runDir, "rehearsal.md")}`,
       rows.filter((r) => r.note).map((r) => `${r.notebook}: ${r.note} (log ${r.log})`),
     );
   }
