@@ -348,3 +348,18 @@ Deno.test("the untuned XLM-R of 03/04 is K's text-tower folder: one download, co
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+Deno.test("03/04's peak memory holds the five XLM-R-large encoders loadKSetupEncoders keeps at once; on WASM they do not fit", () => {
+  const costs = fakeCosts();
+  // XLM-R-large: 303.4M dense parameters + a 250,002 × 1024 word table, fp32
+  const weights = (303_400_000 + 250_002 * 1024) * 4;
+  for (const backend of ["wasm+openblas", "cpu"]) {
+    const { notebooks } = paperEstimates({ ...costs, backend });
+    for (const nb of ["03_bitext_retrieval", "04_xnli"]) {
+      const e = notebooks.find((x) => x.notebook === nb)!;
+      assert.ok(e.peakBytes >= 4.5 * weights, `${nb}: ${e.peakBytes} < five encoders`);
+      assert.equal(e.fitsBackend, backend === "cpu", `${nb} on ${backend}`);
+      assert.ok(e.notes.some((n) => /5 XLM-R-large encoders resident at once/.test(n)), nb);
+    }
+  }
+});
