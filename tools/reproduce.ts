@@ -4,7 +4,8 @@
  * headless; stops at the first failing cell (non-zero exit, notebook and cell named); saves the
  * executed notebooks under figures/<profile>/notebooks/, builds the offline HTML report
  * (figures/<profile>/report/index.html, also after a failing cell, to show its error) and prints
- * a summary.
+ * a summary. `--profile paper --rehearse` runs the paper notebooks on generated stand-ins of the
+ * real sizes instead, timing each and recording its peak memory (lib/rehearsal).
  */
 import { dirname, relative } from "node:path";
 import { ensureSetup } from "../lib/setup/ensure_setup.ts";
