@@ -111,19 +111,20 @@ Deno.test({
   },
 });
 
-Deno.test("ProcessTreePeakRss counts a grandchild's memory", async () => {
+Deno.test("ProcessTreePeakRss counts a grandchild's memory and CPU time", async () => {
   const mb = 300;
   const child = new Deno.Command(rehearsalPython(), {
     args: [
       "-c",
-      `import subprocess, sys; subprocess.run([sys.executable, "-c", "import time; b = bytearray(${mb} << 20); b[::4096] = b'x' * len(b[::4096]); time.sleep(2)"])`,
+      `import subprocess, sys; subprocess.run([sys.executable, "-c", "import time; b = bytearray(${mb} << 20); b[::4096] = b'x' * len(b[::4096]); time.sleep(1); t = time.process_time()\\nwhile time.process_time() - t < 1.0: pass\\ntime.sleep(0.5)"])`,
     ],
     stdout: "null",
     stderr: "null",
   }).spawn();
   const sampler = new ProcessTreePeakRss(child.pid, 100);
   await child.status;
-  const { peakBytes, samples } = await sampler.stop();
+  const { peakBytes, cpuSeconds, samples } = await sampler.stop();
+  assert.ok(cpuSeconds >= 0.9 && cpuSeconds < 5, `CPU ${cpuSeconds} s for a 1 s busy loop`);
   assert.ok(samples >= 5, `samples ${samples}`);
   assert.ok(peakBytes >= mb * 2 ** 20, `peak ${peakBytes} < ${mb} MB`);
   assert.ok(peakBytes < (mb + 200) * 2 ** 20, `peak ${peakBytes}: far above the allocation`);
@@ -165,7 +166,8 @@ Deno.test("the rehearsal table keeps measured and extrapolated times apart and n
     c.trim()
   );
   assert.equal(row03[2], "10 min", "the measured column holds the measured time");
-  assert.match(row03[5]!, /^≈ 2\.3 days \(extrapolated: measured rate × 1,012\)$/);
+  assert.equal(row03[3], "—", "no CPU time recorded");
+  assert.match(row03[6]!, /^≈ 2\.3 days \(extrapolated: measured rate × 1,012\)$/);
   const row04 = md.find((l) => l.startsWith("| 04_xnli"))!.split("|").map((c) => c.trim());
-  assert.deepEqual([row04[2], row04[3], row04[5]], ["not run", "—", "—"]);
+  assert.deepEqual([row04[2], row04[4], row04[6]], ["not run", "—", "—"]);
 });

@@ -12,6 +12,8 @@ export interface RehearsalRow {
   peakRssBytes: number | null;
   /** What was shortened or replaced by a stand-in, and why. */
   shortened: string;
+  /** CPU seconds of that process tree (sampled; a lower bound); null if not run or unknown. */
+  cpuSeconds?: number | null;
   /** A full-size time derived from a measured rate (never measured); null when none. */
   extrapolatedSeconds: number | null;
   /** How the extrapolation was made. */
@@ -49,8 +51,8 @@ export function rehearsalMarkdown(r: RehearsalRecord): string {
       r.cocoScale !== r.scale ? ` (COCO ${r.cocoScale})` : ""
     }, ${r.startedAt} – ${r.finishedAt}.`,
     "",
-    "| notebook | measured time | peak memory (RSS, process tree) | shortened / stand-ins | extrapolated full size |",
-    "|---|---|---|---|---|",
+    "| notebook | measured time | CPU time | peak memory (RSS, process tree) | shortened / stand-ins | extrapolated full size |",
+    "|---|---|---|---|---|---|",
   ];
   for (const row of r.rows) {
     const time = row.seconds === null
@@ -63,7 +65,12 @@ export function rehearsalMarkdown(r: RehearsalRecord): string {
         row.extrapolation ? `: ${row.extrapolation}` : ""
       })`;
     const what = [row.shortened, row.note].filter((s) => s).join(" ");
-    lines.push(`| ${row.notebook} | ${time} | ${mem} | ${what.replaceAll("|", "/")} | ${ex} |`);
+    const cpu = row.cpuSeconds === null || row.cpuSeconds === undefined
+      ? "—"
+      : formatSeconds(row.cpuSeconds);
+    lines.push(
+      `| ${row.notebook} | ${time} | ${cpu} | ${mem} | ${what.replaceAll("|", "/")} | ${ex} |`,
+    );
   }
   return lines.join("\n") + "\n";
 }

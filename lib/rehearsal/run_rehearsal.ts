@@ -157,7 +157,7 @@ export async function runRehearsal(opts: RehearsalOptions): Promise<RehearsalRec
     ]);
     const status = await child.status;
     const seconds = (performance.now() - t0) / 1000;
-    const { peakBytes } = await sampler.stop();
+    const { peakBytes, cpuSeconds } = await sampler.stop();
     file.close();
     load.max = Math.max(load.max, loadavg()[0] ?? 0);
     const row: RehearsalRow = {
@@ -165,6 +165,7 @@ export async function runRehearsal(opts: RehearsalOptions): Promise<RehearsalRec
       status: status.success ? "measured" : "failed",
       seconds,
       peakRssBytes: peakBytes,
+      cpuSeconds,
       shortened,
       extrapolatedSeconds: null,
       log,
