@@ -5,7 +5,7 @@
  * folder (so no cache of an earlier run makes it faster), recording its wall time and the peak
  * RSS of its process tree; writes `rehearsal.json` and `rehearsal.md` into the run folder.
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { loadavg } from "node:os";
 import { machineInfo } from "../plan/unit_costs.ts";
 import { NOTEBOOKS } from "../plan/notebook_inputs.ts";
@@ -92,8 +92,9 @@ export async function runRehearsal(opts: RehearsalOptions): Promise<RehearsalRec
     cocoScale: opts.cocoScale,
   });
   const cocoScale = opts.cocoScale ?? opts.scale;
-  const runDir = opts.runDir ??
-    join(cacheDir(), "rehearsal", `run-${opts.scale}-${startedAt.replace(/[:.]/g, "-")}`);
+  const runDir = opts.runDir
+    ? resolve(opts.runDir)
+    : join(cacheDir(), "rehearsal", `run-${opts.scale}-${startedAt.replace(/[:.]/g, "-")}`);
   await Deno.mkdir(join(runDir, "logs"), { recursive: true });
   const env = await prepareRehearsalRun(runDir, standins);
   const m = machineInfo();
