@@ -23,7 +23,7 @@ import { rehearsalMarkdown, type RehearsalRecord, type RehearsalRow } from "./re
 /** What each notebook's rehearsal shortens or replaces (stated in the table). */
 export const REHEARSAL_SHORTENED: Readonly<Record<string, string>> = {
   "00_dataset_build":
-    "COCO 2017 stand-in at the real counts (118,287 + 5,000 JPEGs at 640 px, synthetic: 64 base pictures, every file distinct in its bytes; 591,753 + 25,014 synthetic captions); WIT: one gzipped TSV shard with D's 2,770 items × 9 languages (the real 20 shards, ~25 GB gzipped, are not scanned; the plan prices that scan) and 2,770 JPEGs at 1,200 px.",
+    "COCO 2017 stand-in at the real counts (118,287 + 5,000 JPEGs at 640 px, synthetic: 64 base pictures, every file distinct in its bytes; 591,753 + 25,014 synthetic captions); WIT: gzipped train/val/test TSV shards with D's 2,770 items × 9 languages (the real 20 shards, ~25 GB gzipped, are not scanned; the plan prices that scan) and 2,770 JPEGs at 1,200 px.",
   "01_translation":
     "no NLLB folder (the optional engine): the kit's other engines only; AmericasNLP 2021 from the mirror.",
   "02_training":
