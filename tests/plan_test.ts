@@ -16,6 +16,7 @@ import {
   type KStepSample,
   missingInputs,
   nonNegativeLeastSquares,
+  type NotebookName,
   PAPER_PROBE_SHAPES,
   paperEstimates,
   paperNotebookInputs,
@@ -295,4 +296,70 @@ Deno.test("kPaperPlanLines() gives K's plan size and, from measured costs, the e
   const smoke = await kPaperPlanLines({ trainRecords: 40, smoke: true, backend: "wasm" });
   assert.match(smoke[0]!, /4 setups × 20 steps a setup/);
   assert.equal(smoke.length, 2);
+});
+
+Deno.test("the untuned XLM-R of 03/04 is K's text-tower folder: one download, counted once in the plan's total, present with model.safetensors or an ONNX export", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "plan-xlmr-" });
+  const env = ["KIT_MODELS_DIR", "KIT_K_TEXT_MODEL", "KIT_K_TRANSLATIONS", "KIT_K_SETUPS_DIR"];
+  const saved = env.map((k) => Deno.env.get(k));
+  try {
+    const text = join(tmp, "elsewhere", "xlmr");
+    Deno.env.set("KIT_MODELS_DIR", join(tmp, "models"));
+    Deno.env.set("KIT_K_TEXT_MODEL", text);
+    for (const k of env.slice(2)) Deno.env.delete(k);
+    const registry = new DataRegistry({ cacheRoot: join(tmp, "data"), mirror: null, quiet: true });
+    const xlmr = (inputs: Awaited<ReturnType<typeof paperNotebookInputs>>, nb: NotebookName) =>
+      inputs[nb].find((i) => i.name === "FacebookAI/xlm-roberta-large")!;
+    let inputs = await paperNotebookInputs(registry);
+    for (const nb of ["02_training", "03_bitext_retrieval", "04_xnli"] as const) {
+      assert.equal(xlmr(inputs, nb).where, text, `${nb} reads the folder KIT_K_TEXT_MODEL names`);
+      assert.equal(xlmr(inputs, nb).status, "missing");
+    }
+    const missing = missingInputs({ inputs });
+    // one entry for the XLM-R download, and the total is the sum of distinct downloads
+    assert.equal(missing.filter((i) => i.name === "FacebookAI/xlm-roberta-large").length, 1);
+    const distinct = new Map<string, number>();
+    for (const list of Object.values(inputs)) {
+      for (const i of list) {
+        if (i.status === "missing" && i.required) {
+          distinct.set(`${i.name}|${i.where}`, i.sizeBytes ?? 0);
+        }
+      }
+    }
+    const total = [...distinct.values()].reduce((a, b) => a + b, 0);
+    assert.equal(missing.reduce((a, i) => a + (i.sizeBytes ?? 0), 0), total);
+    // the safetensors download serves 02 and the untuned baseline alike
+    await Deno.mkdir(text, { recursive: true });
+    await Deno.writeTextFile(join(text, "model.safetensors"), "x");
+    inputs = await paperNotebookInputs(registry);
+    for (const nb of ["02_training", "03_bitext_retrieval", "04_xnli"] as const) {
+      assert.equal(xlmr(inputs, nb).status, "present", nb);
+    }
+    // an ONNX export alone (02 skipped with KIT_K_SETUPS_DIR) serves 03/04, not 02
+    await Deno.remove(join(text, "model.safetensors"));
+    await Deno.mkdir(join(text, "onnx"));
+    await Deno.writeTextFile(join(text, "onnx", "model.onnx"), "x");
+    inputs = await paperNotebookInputs(registry);
+    assert.equal(xlmr(inputs, "02_training").status, "missing");
+    assert.equal(xlmr(inputs, "03_bitext_retrieval").status, "present");
+    assert.equal(xlmr(inputs, "04_xnli").status, "present");
+  } finally {
+    env.forEach((k, i) => saved[i] === undefined ? Deno.env.delete(k) : Deno.env.set(k, saved[i]!));
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("03/04's peak memory holds the five XLM-R-large encoders loadKSetupEncoders keeps at once; on WASM they do not fit", () => {
+  const costs = fakeCosts();
+  // XLM-R-large: 303.4M dense parameters + a 250,002 × 1024 word table, fp32
+  const weights = (303_400_000 + 250_002 * 1024) * 4;
+  for (const backend of ["wasm+openblas", "cpu"]) {
+    const { notebooks } = paperEstimates({ ...costs, backend });
+    for (const nb of ["03_bitext_retrieval", "04_xnli"]) {
+      const e = notebooks.find((x) => x.notebook === nb)!;
+      assert.ok(e.peakBytes >= 4.5 * weights, `${nb}: ${e.peakBytes} < five encoders`);
+      assert.equal(e.fitsBackend, backend === "cpu", `${nb} on ${backend}`);
+      assert.ok(e.notes.some((n) => /5 XLM-R-large encoders resident at once/.test(n)), nb);
+    }
+  }
 });

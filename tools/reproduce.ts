@@ -4,7 +4,8 @@
  * headless; stops at the first failing cell (non-zero exit, notebook and cell named); saves the
  * executed notebooks under figures/<profile>/notebooks/, builds the offline HTML report
  * (figures/<profile>/report/index.html, also after a failing cell, to show its error) and prints
- * a summary.
+ * a summary. `--profile paper --rehearse` runs the paper notebooks on generated stand-ins of the
+ * real sizes instead, timing each and recording its peak memory (lib/rehearsal).
  */
 import { dirname, relative } from "node:path";
 import { ensureSetup } from "../lib/setup/ensure_setup.ts";
@@ -42,6 +43,32 @@ const CLI = {
       value: "S",
       min: 1,
       help: "seconds per cell (default 3600)",
+    },
+    "no-plan": {
+      type: "boolean",
+      help: "paper profile: do not print the plan (./kit task plan) before starting",
+    },
+    rehearse: {
+      type: "boolean",
+      help: `paper profile: run the notebooks on generated stand-ins of the real sizes and formats
+        (random weights, synthetic data; .cache/rehearsal/), recording each one's time and peak
+        memory (rehearsal.json, rehearsal.md)`,
+    },
+    "rehearse-scale": {
+      type: "string",
+      value: "full|tiny",
+      help: "with --rehearse: the stand-ins' sizes (default full; tiny for tests)",
+    },
+    "rehearse-coco": {
+      type: "string",
+      value: "full|tiny",
+      help:
+        "with --rehearse: COCO's stand-in size (default: the scale's); tiny measures D's path alone",
+    },
+    "rehearse-load": {
+      type: "string",
+      value: "TEXT",
+      help: "with --rehearse: what else ran on the machine, for the table",
     },
     "no-report": {
       type: "boolean",
@@ -82,6 +109,29 @@ await runCli(CLI, async (values) => {
     }
   }
   const timeout = values["cell-timeout"];
+  if (values.rehearse) {
+    if (cfg.profile !== "paper") throw new KitError("--rehearse: needs --profile paper");
+    const scale = values["rehearse-scale"] ?? "full";
+    if (scale !== "full" && scale !== "tiny") {
+      throw new KitError(`--rehearse-scale ${scale}: expected full or tiny`);
+    }
+    const coco = values["rehearse-coco"] ?? scale;
+    if (coco !== "full" && coco !== "tiny") {
+      throw new KitError(`--rehearse-coco ${coco}: expected full or tiny`);
+    }
+    const { runRehearsal, rehearsalMarkdown } = await import("../lib/rehearsal/mod.ts");
+    const record = await runRehearsal({
+      scale,
+      cocoScale: coco,
+      only,
+      backend: values.backend,
+      loadNote: values["rehearse-load"],
+      cellTimeout: timeout,
+    });
+    console.log(rehearsalMarkdown(record));
+    console.log(`record: ${record.standins.runDir}/rehearsal.json`);
+    return;
+  }
 
   await ensureSetup({});
   // one run at a time writes the caches; a second run waits here, saying which run holds them
@@ -89,7 +139,7 @@ await runCli(CLI, async (values) => {
   if (!values.notebooks) await preflightMiniData({ mirror: cfg.dataMirror });
   for (const c of LOCKED_CACHES) await holdCacheLock(c);
   const smoke = values.smoke || cfg.smoke;
-  if (cfg.profile === "paper" && !smoke) {
+  if (cfg.profile === "paper" && !smoke && !values["no-plan"]) {
     // what the run reads and costs on this machine, before it starts (./kit task plan)
     const plan = await new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "tools/plan.ts", "--profile", "paper"],

@@ -217,6 +217,34 @@ async function kSetupsInput(): Promise<PlanInput> {
   };
 }
 
+/**
+ * The untuned XLM-R baseline of notebooks 03/04. `loadKSetupEncoders` reads it from K's text-tower
+ * folder (`kPaperModelFolders().text`, `KIT_K_TEXT_MODEL`): TF.js from its `model.safetensors`
+ * (the download notebook 02 trains from), else an ONNX export in that folder (for a run that
+ * skips 02 with `KIT_K_SETUPS_DIR`). It is the same folder and the same download as 02's text
+ * tower, so the plan lists it under the same name and place and counts its bytes once; it is
+ * present when either weight file is there.
+ */
+async function kUntunedXlmrInput(folder: string): Promise<PlanInput> {
+  let present = false;
+  for (const f of ["model.safetensors", "onnx/model.onnx", "model.onnx"]) {
+    if (await isModelFile(join(folder, f))) present = true;
+  }
+  return {
+    kind: "model",
+    name: "FacebookAI/xlm-roberta-large",
+    title:
+      "untuned XLM-R baseline: K's text-tower folder (model.safetensors, the same download as notebook 02's; or an ONNX export there when 02 is skipped)",
+    status: present ? "present" : "missing",
+    where: folder,
+    sizeBytes: MODEL_DOWNLOAD_BYTES["xlm-roberta-large"],
+    source: "https://huggingface.co/FacebookAI/xlm-roberta-large",
+    step:
+      "the folder of notebook 02's text tower (KIT_K_TEXT_MODEL); without model.safetensors: optimum-cli export onnx --model FacebookAI/xlm-roberta-large --task feature-extraction <folder>",
+    required: true,
+  };
+}
+
 /** Every input of every notebook in the paper profile, with its status. */
 export async function paperNotebookInputs(
   registry: DataRegistry,
@@ -240,11 +268,7 @@ export async function paperNotebookInputs(
     MODEL_DOWNLOAD_BYTES["vit-base-patch16-224-in21k"],
     "by hand: huggingface-cli download google/vit-base-patch16-224-in21k config.json model.safetensors preprocessor_config.json",
   );
-  const xlmrOnnx = await paperModel(
-    "xlm-roberta-large",
-    "config.json",
-    MODEL_DOWNLOAD_BYTES["xlm-roberta-large"],
-  );
+  const xlmrUntuned = await kUntunedXlmrInput(k.text);
   const setups = await kSetupsInput();
   const nllb = await modelInput(
     NLLB_MODEL_ID,
@@ -259,8 +283,8 @@ export async function paperNotebookInputs(
     "00_dataset_build": [...await ds("00_dataset_build"), await witImagesInput()],
     "01_translation": [...await ds("01_translation"), nllb],
     "02_training": [...await ds("02_training"), kText, kImage, await translationsInput()],
-    "03_bitext_retrieval": [...await ds("03_bitext_retrieval"), xlmrOnnx, setups],
-    "04_xnli": [...await ds("04_xnli"), xlmrOnnx, setups],
+    "03_bitext_retrieval": [...await ds("03_bitext_retrieval"), xlmrUntuned, setups],
+    "04_xnli": [...await ds("04_xnli"), xlmrUntuned, setups],
     "05_representation_diagnostics": [
       ...await ds("05_representation_diagnostics"),
       await witImagesInput(),

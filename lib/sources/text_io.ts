@@ -46,22 +46,28 @@ async function* openText(path: string): AsyncGenerator<string> {
  */
 export async function* readLines(path: string): AsyncGenerator<NumberedLine> {
   const stream = openText(path);
-  let carry = "";
+  // the pieces of the line being read: a newline is looked for in each new chunk only, so a long
+  // line (COCO's caption files are one line of ~90 MB) costs linear, not quadratic, time
+  let pending: string[] = [];
   let n = 0;
   try {
     for await (const chunk of stream) {
-      carry += chunk;
       let start = 0;
       for (;;) {
-        const nl = carry.indexOf("\n", start);
+        const nl = chunk.indexOf("\n", start);
         if (nl < 0) break;
-        let text = carry.slice(start, nl);
+        let text = chunk.slice(start, nl);
+        if (pending.length > 0) {
+          pending.push(text);
+          text = pending.join("");
+          pending = [];
+        }
         if (text.endsWith("\r")) text = text.slice(0, -1);
         n += 1;
         yield { line: n, text };
         start = nl + 1;
       }
-      carry = carry.slice(start);
+      if (start < chunk.length) pending.push(chunk.slice(start));
     }
   } catch (err) {
     if (err instanceof TypeError && /encoded data|utf-?8/i.test(err.message)) {
@@ -74,6 +80,7 @@ export async function* readLines(path: string): AsyncGenerator<NumberedLine> {
     }
     throw err;
   }
+  const carry = pending.join("");
   if (carry.length > 0) {
     n += 1;
     yield { line: n, text: carry.endsWith("\r") ? carry.slice(0, -1) : carry };

@@ -1,0 +1,4 @@
+export * from "./process_tree_rss.ts";
+export * from "./rehearsal_standins.ts";
+export * from "./rehearsal_table.ts";
+export * from "./run_rehearsal.ts";

@@ -1,0 +1,158 @@
+/**
+ * The rehearsal's stand-ins (`./kit task reproduce --profile paper --rehearse`): random-weight
+ * model folders of paper D's real architectures and synthetic datasets in the real formats and
+ * sizes, written by `tools/rehearsal_models.py` and `tools/rehearsal_data.py` (Debian's
+ * python3 with torch, PIL, numpy) under `<cache>/rehearsal/<what>-<scale>-<key>/`. The key
+ * hashes the generator scripts and the arguments, so a changed generator writes a new folder and
+ * an unchanged one is reused. Each folder is written under a temporary name and renamed when the
+ * generator succeeded (a crash leaves no half folder under the final name).
+ */
+import { join } from "node:path";
+import { KitError } from "../util/kit_error.ts";
+import { cacheDir, PROJECT_ROOT } from "../util/paths.ts";
+import { sha256Hex } from "../util/sha256.ts";
+
+/** `full`: the real sizes; `tiny`: small sizes for the wiring test. */
+export type RehearsalScale = "full" | "tiny";
+
+/** The Python that has torch, PIL and numpy (Debian's); `KIT_REHEARSAL_PYTHON` overrides. */
+export function rehearsalPython(): string {
+  return Deno.env.get("KIT_REHEARSAL_PYTHON") || "/usr/bin/python3";
+}
+
+/** The stand-in folders one rehearsal reads. */
+export interface RehearsalStandins {
+  /** `openai/clip-vit-base-patch32` layout (ONNX vision tower, random weights). */
+  clipVision: string;
+  /** `sentence-transformers/clip-ViT-B-32-multilingual-v1` layout (ONNX + 2_Dense). */
+  mclipText: string;
+  /** MS-COCO 2017 layout (annotations/, train2017/, val2017/). */
+  coco: string;
+  /** WIT v1 layout: `wit/` (TSV shard) and `images/` (`<key>.jpg`). */
+  wit: { shards: string; images: string };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The folder `<root>/<what>-<scale>-<key>`, made by `generate(tmpDir)` when it is not there
+ * (atomic: generated under a temporary name, renamed on success). Prints one line while it
+ * generates.
+ */
+export async function ensureStandin(
+  root: string,
+  what: string,
+  scale: RehearsalScale,
+  keyParts: readonly string[],
+  generate: (tmpDir: string) => Promise<void>,
+): Promise<string> {
+  const dir = join(root, `${what}-${scale}-${sha256Hex(keyParts.join("\n")).slice(0, 12)}`);
+  if (await exists(dir)) return dir;
+  await Deno.mkdir(root, { recursive: true });
+  const tmp = `${dir}.tmp-${Deno.pid}`;
+  await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  await Deno.mkdir(tmp);
+  const t0 = performance.now();
+  console.error(`rehearsal: writing the ${what} stand-in (${scale}) into ${dir} ...`);
+  try {
+    await generate(tmp);
+  } catch (err) {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    throw err;
+  }
+  await Deno.rename(tmp, dir);
+  console.error(
+    `rehearsal: ${what} stand-in written in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+  );
+  return dir;
+}
+
+/** Runs a generator script with the rehearsal's Python; a failure is a KitError with its output. */
+async function runGenerator(script: string, args: string[]): Promise<void> {
+  const python = rehearsalPython();
+  let r: Deno.CommandOutput;
+  try {
+    r = await new Deno.Command(python, {
+      args: [join(PROJECT_ROOT, "tools", script), ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  } catch (err) {
+    throw new KitError(
+      `rehearsal: cannot run ${python} (${err instanceof Error ? err.message : err})`,
+      [
+        "The stand-ins are written with Debian's python3 + python3-torch, python3-pil, python3-numpy",
+        "(apt-get install python3-torch python3-pil python3-numpy), or KIT_REHEARSAL_PYTHON=PATH.",
+      ],
+    );
+  }
+  if (!r.success) {
+    const err = new TextDecoder().decode(r.stderr).split("\n").filter((l) => l.trim());
+    throw new KitError(`rehearsal: tools/${script} ${args.join(" ")} failed`, err.slice(-12));
+  }
+}
+
+/**
+ * Makes (or reuses) every stand-in of the rehearsal under `<root>` (default
+ * `<cache>/rehearsal`): D's two model folders, COCO 2017 and WIT v1 (see the generator scripts
+ * for the sizes and what is synthetic). `cocoScale` (default `scale`): a tiny COCO beside
+ * full-size D stand-ins, to measure D's path (00's WIT build, 05) without the COCO build.
+ */
+export async function ensureRehearsalStandins(
+  opts: { scale: RehearsalScale; root?: string; cocoScale?: RehearsalScale },
+): Promise<RehearsalStandins> {
+  const root = opts.root ?? join(cacheDir(), "rehearsal");
+  const scale = opts.scale;
+  const tiny = scale === "tiny" ? ["--scale", "tiny"] : [];
+  const src = async (f: string) => await Deno.readTextFile(join(PROJECT_ROOT, "tools", f));
+  const models = await src("rehearsal_models.py");
+  const data = await src("rehearsal_data.py");
+  const clipVision = await ensureStandin(
+    root,
+    "clip-vision",
+    scale,
+    [models, "clip-vision"],
+    (tmp) => runGenerator("rehearsal_models.py", ["clip-vision", tmp, ...tiny]),
+  );
+  const mclipText = await ensureStandin(
+    root,
+    "mclip-text",
+    scale,
+    [models, "mclip-text"],
+    (tmp) => runGenerator("rehearsal_models.py", ["mclip-text", tmp, ...tiny]),
+  );
+  const cocoScale = opts.cocoScale ?? scale;
+  const coco = await ensureStandin(
+    root,
+    "coco2017",
+    cocoScale,
+    [models, data, "coco"],
+    (tmp) =>
+      runGenerator("rehearsal_data.py", [
+        "coco",
+        tmp,
+        ...(cocoScale === "tiny" ? ["--scale", "tiny"] : []),
+      ]),
+  );
+  const wit = await ensureStandin(
+    root,
+    "wit-v1",
+    scale,
+    [models, data, "wit"],
+    (tmp) =>
+      runGenerator("rehearsal_data.py", ["wit", join(tmp, "wit"), join(tmp, "images"), ...tiny]),
+  );
+  return {
+    clipVision,
+    mclipText,
+    coco,
+    wit: { shards: join(wit, "wit"), images: join(wit, "images") },
+  };
+}
