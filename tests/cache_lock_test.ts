@@ -169,7 +169,7 @@ await new Promise((r) => setTimeout(r, 5000));`;
 Deno.test("two kernels pretraining one mini model at once: trained once, the other loads it (same record)", async () => {
   await withLockDir(async (cache) => {
     const code = `import { pretrainMaskedLm } from ${
-      JSON.stringify(join(PROJECT_ROOT, "lib", "models", "masked_lm_pretraining.ts"))
+      JSON.stringify(join(PROJECT_ROOT, "lib", "mini_pretraining", "masked_lm_pretraining.ts"))
     };
 const sentences = ["A red car.", "Un coche rojo.", "赤い車", "लाल कार", "Puka awto.", "A small dog.",
   "Un perro pequeño.", "小さい犬"].map((text, i) => ({ text, lang: ["en", "es", "ja", "hi", "quy"][i % 5], source: "t" }));
