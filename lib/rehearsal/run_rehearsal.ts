@@ -11,6 +11,7 @@ import { machineInfo } from "../plan/unit_costs.ts";
 import { NOTEBOOKS } from "../plan/notebook_inputs.ts";
 import { cacheDir, PROJECT_ROOT } from "../util/paths.ts";
 import { KitError } from "../util/kit_error.ts";
+import { atomicWriteFile, atomicWriteJson } from "../util/atomic_write.ts";
 import { formatBytes, formatSeconds } from "../plan/plan_report.ts";
 import { ProcessTreePeakRss } from "./process_tree_rss.ts";
 import {
@@ -202,10 +203,8 @@ export async function runRehearsal(opts: RehearsalOptions): Promise<RehearsalRec
     },
     rows,
   };
-  const tmp = join(runDir, `rehearsal.json.tmp-${Deno.pid}`);
-  await Deno.writeTextFile(tmp, JSON.stringify(record, null, 2) + "\n");
-  await Deno.rename(tmp, join(runDir, "rehearsal.json"));
-  await Deno.writeTextFile(join(runDir, "rehearsal.md"), rehearsalMarkdown(record));
+  await atomicWriteJson(join(runDir, "rehearsal.json"), record);
+  await atomicWriteFile(join(runDir, "rehearsal.md"), rehearsalMarkdown(record));
   if (rows.some((r) => r.status === "failed")) {
     throw new KitError(
       `rehearsal: ${
