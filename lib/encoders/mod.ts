@@ -28,3 +28,4 @@ export * from "./subword_tokenizer.ts";
 export * from "./pretrained/mod.ts";
 export * from "./safetensors_model_folder.ts";
 export * from "./dropout.ts";
+export * from "./resident_encoder_pool.ts";

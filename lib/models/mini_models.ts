@@ -8,11 +8,7 @@ import type { ImageEncoder, SentenceEncoder } from "../encoders/encoder.ts";
 import { linear } from "../encoders/transformer_ops.ts";
 import { XlmRobertaEncoder } from "../encoders/xlm_roberta_encoder.ts";
 import { loadSafetensorsWeights } from "../encoders/safetensors_weights.ts";
-import {
-  clipImageEncoder,
-  multilingualClipTextEncoder,
-  xlmrMeanPooledEncoder,
-} from "../encoders/pretrained/mod.ts";
+import { clipImageEncoder, multilingualClipTextEncoder } from "../encoders/pretrained/mod.ts";
 import { loadStampSamples, type StampSample } from "../mini_pretraining/stamp_samples.ts";
 import {
   buildPretrainingCorpus,
@@ -42,7 +38,7 @@ import {
 import { MiniImageEncoder, MiniSentenceEncoder } from "./mini_encoders.ts";
 import { modelFolderFingerprint } from "../model_cache/model_cache.ts";
 import { kPaperModelFolders, paperKSetups } from "../k_finetune/k_paper_setups.ts";
-import { kSetupFolderEncoder } from "../k_finetune/k_setup_folder.ts";
+import { kPaperOnnxXlmrEncoder, kPaperSetupFolderEncoder } from "./k_paper_encoder_pool.ts";
 import { modelFileReadOptions } from "../model_cache/model_file_policy.ts";
 
 /** The pretrained mini towers and the data they came from. */
@@ -191,7 +187,11 @@ export const K_EVAL_MAX_LENGTH = 500;
  *   (`saveKSetupFolder`) trained by notebook 02 (`paperKSetups`, cached) — or, with
  *   `KIT_K_SETUPS_DIR`, `<dir>/<setup>/` folders made elsewhere; embedded with the folder's own
  *   tokenizer, mean-pooled, through `projection.safetensors`. A missing folder or file is a
- *   `KitError` naming it.
+ *   `KitError` naming it. The five encoders' `id` and `dim` are read from the folders at once;
+ *   their weights (XLM-R-large: ≈ 2.2 GB fp32 each) load on first use and share one residency
+ *   slot for the process (`lib/models/k_paper_encoder_pool.ts`): using an encoder whose weights
+ *   are not resident first releases the one that is, so one is held at a time (a notebook that
+ *   goes back to a setup reads its folder again).
  *
  * ```ts ignore
  * // ignored by `deno test --doc`: it trains the mini models on first use (minutes)
@@ -213,21 +213,22 @@ export async function loadKSetupEncoders(
       // K's evaluation scripts pad/truncate at 500 tokens (flores-sts.py): no FLORES cut-off
       const o = { maxLength: K_EVAL_MAX_LENGTH };
       // untuned XLM-R: the TF.js tower when the folder has model.safetensors, else its ONNX export
+      // (every paper encoder loads its weights on first use, one resident at a time)
       out.xlmr = await Deno.stat(join(folders.text, "model.safetensors")).then(() =>
           true, () => false)
-        ? await kSetupFolderEncoder(folders.text, {
+        ? await kPaperSetupFolderEncoder(folders.text, {
           id: `hf/${basename(folders.text)}/mean`,
           ...o,
           projection: false,
         })
-        : await xlmrMeanPooledEncoder(folders.text, o);
+        : await kPaperOnnxXlmrEncoder(folders.text, o);
       // KIT_K_SETUPS_DIR: setup folders made elsewhere (e.g. K's checkpoints converted to the
       // folder format of saveKSetupFolder) are read as they are; otherwise notebook 02's
       const given = Deno.env.get("KIT_K_SETUPS_DIR");
       const k = given ? null : await paperKSetups(opts);
       for (const s of K_TRAINED_SETUPS) {
         const dir = k ? k.models[s].dir : join(given!, s);
-        out[s] = await kSetupFolderEncoder(dir, {
+        out[s] = await kPaperSetupFolderEncoder(dir, {
           id: `kit/k/${s}@${shortHash(dir)}/projected`,
           ...o,
           projection: true,

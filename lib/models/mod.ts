@@ -29,3 +29,4 @@ export * from "../k_finetune/mod.ts";
 export * from "./mini_training_plan.ts";
 export * from "./mini_encoders.ts";
 export * from "./mini_models.ts";
+export * from "./k_paper_encoder_pool.ts";

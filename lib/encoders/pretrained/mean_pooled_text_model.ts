@@ -70,18 +70,26 @@ function positiveIntOption(value: number | undefined, name: string, fallback: nu
   return v;
 }
 
+/** What a mean-pooled text model folder is, read without loading its weights. */
+export interface MeanPooledTextModelInfo {
+  /** Width of the pooled vectors (`hidden_size`, or DistilBERT's `dim`). */
+  hiddenSize: number;
+  /** As `MeanPooledTextModel.fingerprint`. */
+  fingerprint: string;
+  /** The ONNX file the model would load. */
+  onnx: { path: string; subfolder: string };
+}
+
 /**
- * Loads `folder` (config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx) with
- * transformers.js, offline, and returns a model whose outputs are `last_hidden_state`
- * mean-pooled over the tokenizer's attention mask. Missing files are `KitError`s naming them.
+ * The width and fingerprint `loadMeanPooledTextModel` would give `folder`, from its config,
+ * tokenizer files and the ONNX file's size — without creating the ONNX session (cheap). Missing
+ * files are `KitError`s naming them, as when loading.
  */
-export async function loadMeanPooledTextModel(
+export async function describeMeanPooledTextModel(
   folder: string,
   spec: PretrainedModelSpec,
-  opts: TextModelOptions & { defaultMaxLength: number },
-): Promise<MeanPooledTextModel> {
-  const batchSize = positiveIntOption(opts.batchSize, "batchSize", 32);
-  const maxLength = positiveIntOption(opts.maxLength, "maxLength", opts.defaultMaxLength);
+  opts: { dtype?: OnnxDtype } = {},
+): Promise<MeanPooledTextModelInfo> {
   const dtype = opts.dtype ?? "fp32";
   await requireModelFiles(folder, spec, FINGERPRINT_FILES);
   const onnx = await locateOnnxFile(folder, spec, "model", dtype);
@@ -96,8 +104,26 @@ export async function loadMeanPooledTextModel(
       }`,
     );
   }
-  const hiddenSize = hidden;
   const fingerprint = await folderFingerprint(folder, FINGERPRINT_FILES, onnx.path, dtype);
+  return { hiddenSize: hidden, fingerprint, onnx };
+}
+
+/**
+ * Loads `folder` (config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx) with
+ * transformers.js, offline, and returns a model whose outputs are `last_hidden_state`
+ * mean-pooled over the tokenizer's attention mask. Missing files are `KitError`s naming them.
+ */
+export async function loadMeanPooledTextModel(
+  folder: string,
+  spec: PretrainedModelSpec,
+  opts: TextModelOptions & { defaultMaxLength: number },
+): Promise<MeanPooledTextModel> {
+  const batchSize = positiveIntOption(opts.batchSize, "batchSize", 32);
+  const maxLength = positiveIntOption(opts.maxLength, "maxLength", opts.defaultMaxLength);
+  const dtype = opts.dtype ?? "fp32";
+  const { hiddenSize, fingerprint, onnx } = await describeMeanPooledTextModel(folder, spec, {
+    dtype,
+  });
   const tjs = await loadTransformers();
   const tokenizer = await wrapModelLoad(
     spec,

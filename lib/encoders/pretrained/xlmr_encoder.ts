@@ -3,7 +3,11 @@ import type { SentenceEncoder } from "../encoder.ts";
 import { KitError } from "../../util/kit_error.ts";
 import { applyDenseLayer, loadDenseLayer } from "./dense_layer.ts";
 import { rowMatrix } from "../../retrieval/row_matrix.ts";
-import { loadMeanPooledTextModel, type TextModelOptions } from "./mean_pooled_text_model.ts";
+import {
+  describeMeanPooledTextModel,
+  loadMeanPooledTextModel,
+  type TextModelOptions,
+} from "./mean_pooled_text_model.ts";
 import { modelFolderName, PAPER_MODELS, paperModelFolder } from "./model_folder.ts";
 
 /**
@@ -34,7 +38,7 @@ export async function xlmrMeanPooledEncoder(
     ...opts,
     defaultMaxLength: 128,
   });
-  const id = `hf/${modelFolderName(folder)}@${model.fingerprint}/mean`;
+  const id = xlmrMeanPooledEncoderId(folder, model.fingerprint);
   return {
     id,
     dim: model.hiddenSize,
@@ -44,6 +48,23 @@ export async function xlmrMeanPooledEncoder(
     },
     dispose: () => model.dispose(),
   };
+}
+
+function xlmrMeanPooledEncoderId(folder: string, fingerprint: string): string {
+  return `hf/${modelFolderName(folder)}@${fingerprint}/mean`;
+}
+
+/**
+ * The `id` and `dim` that `xlmrMeanPooledEncoder(folder, opts)` would have, read from the
+ * folder's config, tokenizer files and ONNX file size without loading the model (for encoders
+ * that load their weights on first use). Missing files are `KitError`s, as when loading.
+ */
+export async function xlmrMeanPooledEncoderInfo(
+  folder: string = paperModelFolder("xlm-roberta-large"),
+  opts: Pick<TextModelOptions, "dtype"> = {},
+): Promise<{ id: string; dim: number }> {
+  const info = await describeMeanPooledTextModel(folder, PAPER_MODELS["xlm-roberta-large"], opts);
+  return { id: xlmrMeanPooledEncoderId(folder, info.fingerprint), dim: info.hiddenSize };
 }
 
 /**
