@@ -104,6 +104,15 @@ const DAY = 86_400;
 /** WASM's 32-bit heap. */
 const WASM_HEAP_BYTES = 4 * 2 ** 30;
 
+/**
+ * WASM heap bytes of one XLM-R-large encoder embedding text: its dense weights (fp32) and
+ * XNNPACK's packed copies of them; the word table is gathered on the host
+ * (`hostWordEmbeddings`) and batch activations are small beside them.
+ */
+export function kInferenceWasmBytes(): number {
+  return 2 * 4 * PAPER_COUNTS.kTextDenseParams;
+}
+
 function baseline(u: UnitCosts): number {
   const xs = [...u.textLarge, ...u.imageB32].map((s) => s.peakRssBytes ?? 0);
   return xs.length > 0 ? Math.min(...xs) : 0.5 * GB;
@@ -296,17 +305,22 @@ export function paperEstimates(u: UnitCosts): { notebooks: NotebookEstimate[]; k
   const k = kEstimate(u);
   out.push(k.estimate);
 
-  // loadKSetupEncoders loads the five encoders (untuned XLM-R + K's four setups) at once
-  const fiveEncoders = c.kEncoders * xlmrWeights;
-  const fiveEncodersFit = !(/^wasm/.test(u.backend) && fiveEncoders > WASM_HEAP_BYTES);
-  const fiveEncodersNotes = [
-    `Peak memory counts the ${c.kEncoders} XLM-R-large encoders resident at once (loadKSetupEncoders loads them together: ≈ ${
-      (fiveEncoders / GB).toFixed(1)
-    } GB of fp32 weights)${
-      fiveEncodersFit
-        ? "."
-        : `, more than WASM's 4 GB heap: it does not fit ${u.backend}; --backend cpu or webgpu.`
+  // loadKSetupEncoders' paper encoders load their weights on first use and share one residency
+  // slot (lib/models/k_paper_encoder_pool.ts): one XLM-R-large encoder is held at a time
+  const oneEncoderFit = !(/^wasm/.test(u.backend) && kInferenceWasmBytes() > WASM_HEAP_BYTES);
+  const oneEncoderNotes = (loads: string) => [
+    `Peak memory counts one XLM-R-large encoder resident at a time (≈ ${
+      (xlmrWeights / GB).toFixed(1)
+    } GB of fp32 weights: loadKSetupEncoders loads each setup's weights on first use and releases the previous setup's first, not the ${c.kEncoders} at once)${
+      oneEncoderFit
+        ? /^wasm/.test(u.backend)
+          ? `; on ${u.backend} ≈ ${
+            (kInferenceWasmBytes() / GB).toFixed(1)
+          } GB of WASM's 4 GB heap (the dense weights and XNNPACK's packed copies; the word table stays on the host).`
+          : "."
+        : `; it does not fit ${u.backend}'s 4 GB heap; --backend cpu or webgpu.`
     }`,
+    `${loads} Each load reads a setup folder's ≈ 2.2 GB model.safetensors (with its sha256 check) and initialises the tower first; not counted (minutes beside the embeddings).`,
   ];
   const flores = c.floresSentences * c.floresLanguages;
   out.push(withFit(
@@ -319,13 +333,19 @@ export function paperEstimates(u: UnitCosts): { notebooks: NotebookEstimate[]; k
           1000 /
           cores,
       }],
-      base + c.kEncoders * xlmrWeights + flores * c.kTextWidth * 4,
+      base + xlmrWeights + flores * c.kTextWidth * 4,
       [
         "Embedding time scaled linearly from probes at 1–2 layers of XLM-R-large width on the kit's TF.js tower (the paper profile embeds every setup, untuned XLM-R included, with that tower from model.safetensors; ONNX Runtime only where the folder has no safetensors). Retrieval and t-SNE are small beside it.",
-        ...fiveEncodersNotes,
+        ...oneEncoderNotes(
+          `Weight loads: ${
+            3 * c.kEncoders - 3
+          } (the ${c.kEncoders} setups for K-T1, again for K-F1's t-SNE, and the try-it cell's 2 setups), against ${
+            2 * c.kEncoders
+          } when all ${c.kEncoders} were held at once.`,
+        ),
       ],
     ),
-    fiveEncodersFit,
+    oneEncoderFit,
   ));
   out.push(withFit(
     notebook(
@@ -337,13 +357,15 @@ export function paperEstimates(u: UnitCosts): { notebooks: NotebookEstimate[]; k
           1000 /
           cores,
       }],
-      base + c.kEncoders * xlmrWeights + c.nliTexts * c.kTextWidth * 4,
+      base + xlmrWeights + c.nliTexts * c.kTextWidth * 4,
       [
         "The probes' training on 392,702 MultiNLI pairs is not counted (minutes beside the embeddings).",
-        ...fiveEncodersNotes,
+        ...oneEncoderNotes(
+          `Weight loads: ${c.kEncoders}, one a setup (as when all ${c.kEncoders} were held at once).`,
+        ),
       ],
     ),
-    fiveEncodersFit,
+    oneEncoderFit,
   ));
 
   const h = u.heads;
