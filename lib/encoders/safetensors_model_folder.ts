@@ -123,8 +123,12 @@ export async function loadSafetensorsTextModel(
       } has ${c.max_position_embeddings}`,
     );
   }
+  // every parameter is read from model.safetensors below (none is optional without an LM head):
+  // the quick uniform draws only fill the arrays first (XLM-R-large: 560M values; the normal
+  // draws took ≈ 100 s of a reload on a busy 2-core machine)
   const encoder = new XlmRobertaEncoder(c, {
     hostWordEmbeddings: opts.hostWordEmbeddings ?? true,
+    fastInit: true,
   });
   try {
     await loadSafetensorsWeights(encoder, join(folder, "model.safetensors"));
