@@ -1,6 +1,6 @@
 import { join, resolve } from "node:path";
 import { canonicalJson } from "../util/canonical_json.ts";
-import { atomicWriteFile, atomicWriteJson } from "../util/atomic_write.ts";
+import { atomicWriteChunks, atomicWriteFile, atomicWriteJson } from "../util/atomic_write.ts";
 import { KitError } from "../util/kit_error.ts";
 import { ProgressBar } from "../util/progress.ts";
 import { sha256File, sha256Hex } from "../util/sha256.ts";
@@ -11,6 +11,8 @@ import {
   imageLibraryVersions,
   type ImageOptions,
   imageOptionsRecord,
+  type ImageRejection,
+  type OriginalImageInfo,
   prepareImageFile,
 } from "../images/prepare_image.ts";
 import type {
@@ -101,6 +103,20 @@ interface Plan {
   shards: { name: string; partition: Partition; keys: string[] }[];
   issues: SourceIssue[];
 }
+
+/**
+ * What validation keeps of an image until the plan is made: the original's facts or why it was
+ * rejected, never its pixels or PNG (held for all images, those would grow with the dataset:
+ * 118k COCO images at 224 px are ~8 GB of PNGs). The PNG goes to the bounded `pngCache` or is
+ * made again when its shard is written.
+ */
+type ValidationOutcome = { ok: true; original: OriginalImageInfo } | {
+  ok: false;
+  rejection: ImageRejection;
+};
+
+/** Lines of `samples.jsonl` written per chunk (the index is never one string in memory). */
+const INDEX_LINES_PER_CHUNK = 1024;
 
 interface Progress {
   configHash: string;
@@ -212,6 +228,11 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
   // 2. Input fingerprints (file checksums, cached by size and mtime).
   const hashCache = new FileHashCache(join(outRoot, ".file_hashes.json"));
   const inputs: ManifestInput[] = [];
+  const hashBar = new ProgressBar(
+    "hash inputs",
+    loaded.reduce((n, l) => n + l.inputFiles.length + l.candidates.length, 0),
+    { silent: quiet, unit: "files" },
+  );
   for (const l of loaded) {
     const lines: string[] = [];
     const label = (
@@ -221,6 +242,7 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
     for (const p of files) {
       const h = await hashCache.hash(p);
       lines.push(h ? `${label(p)}\t${h.size}\t${h.sha256}` : `${label(p)}\tmissing`);
+      hashBar.tick();
     }
     lines.sort();
     if (l.inputDigest) lines.push(`digest\t${l.inputDigest}`);
@@ -235,6 +257,7 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
     if (l.stats) input.stats = l.stats;
     inputs.push(input);
   }
+  hashBar.done();
   await hashCache.save();
   const config: Record<string, unknown> = {
     formatVersion: DATASET_FORMAT_VERSION,
@@ -311,16 +334,21 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
       unit: "images",
     });
     let budget = opts.memoryBudgetBytes ?? 512 * 1024 * 1024;
-    const results = await mapPool(candidates, opts.concurrency ?? 4, async (c) => {
-      throwIfAborted(opts.signal);
-      const r = await prepareImageFile(c.imagePath, image);
-      if (r.ok && budget >= r.image.png.length) {
-        pngCache.set(c.key, r.image.png);
-        budget -= r.image.png.length;
-      }
-      bar.tick();
-      return r;
-    });
+    const results = await mapPool(
+      candidates,
+      opts.concurrency ?? 4,
+      async (c): Promise<ValidationOutcome> => {
+        throwIfAborted(opts.signal);
+        const r = await prepareImageFile(c.imagePath, image);
+        bar.tick();
+        if (!r.ok) return { ok: false, rejection: r.rejection };
+        if (budget >= r.image.png.length) {
+          pngCache.set(c.key, r.image.png);
+          budget -= r.image.png.length;
+        }
+        return { ok: true, original: r.image.original };
+      },
+    );
     bar.done();
     const kept: { c: CandidateSample; original: SampleRecord["original"] }[] = [];
     const seen = new Map<string, CandidateSample>();
@@ -332,7 +360,7 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
         );
         return;
       }
-      const o = r.image.original;
+      const o = r.original;
       const first = seen.get(o.sha256);
       if (dedupe && first) {
         issues.push(sourceIssue(c.source, c.imageFile, "duplicate image", {
@@ -383,10 +411,19 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
         }
       }
     }
-    const sortedRecords = [...records.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
-    await atomicWriteFile(
+    const sortedKeys = [...records.keys()].sort();
+    const recordsById = records;
+    await atomicWriteChunks(
       indexPath,
-      sortedRecords.map((r) => JSON.stringify(r)).join("\n") + (sortedRecords.length ? "\n" : ""),
+      (function* () {
+        for (let i = 0; i < sortedKeys.length; i += INDEX_LINES_PER_CHUNK) {
+          let chunk = "";
+          for (const key of sortedKeys.slice(i, i + INDEX_LINES_PER_CHUNK)) {
+            chunk += JSON.stringify(recordsById.get(key)) + "\n";
+          }
+          yield chunk;
+        }
+      })(),
     );
     filesWritten.push(indexPath);
     plan = { configHash, shards, issues };
@@ -437,7 +474,10 @@ export async function buildDataset(opts: BuildOptions): Promise<BuildResult> {
     throwIfAborted(opts.signal);
     const pngs = await mapPool(s.keys, opts.concurrency ?? 4, async (key) => {
       const hit = pngCache.get(key);
-      if (hit) return hit;
+      if (hit) {
+        pngCache.delete(key); // each PNG goes into one shard: release it once used
+        return hit;
+      }
       const c = byKey.get(key);
       const r = c ? await prepareImageFile(c.imagePath, image) : null;
       if (!c || !r || !r.ok || r.image.original.sha256 !== records.get(key)?.original.sha256) {

@@ -48,6 +48,46 @@ export async function atomicWriteFile(path: string, data: Uint8Array | string): 
   }
 }
 
+/**
+ * Writes the concatenation of `chunks` to `path` atomically, as {@link atomicWriteFile} does,
+ * without holding the whole content in memory: each chunk is written as it comes (a large
+ * index, one line per item, never becomes one string).
+ *
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { atomicWriteChunks } from "./atomic_write.ts";
+ * const p = await Deno.makeTempFile();
+ * await atomicWriteChunks(p, (function* () { for (let i = 0; i < 3; i++) yield `${i}\n`; })());
+ * assert.equal(await Deno.readTextFile(p), "0\n1\n2\n");
+ * await Deno.remove(p);
+ * ```
+ */
+export async function atomicWriteChunks(
+  path: string,
+  chunks: Iterable<Uint8Array | string> | AsyncIterable<Uint8Array | string>,
+): Promise<void> {
+  const tmp = tempPathFor(path);
+  const enc = new TextEncoder();
+  try {
+    await Deno.mkdir(dirname(path), { recursive: true });
+    const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+    try {
+      for await (const chunk of chunks) {
+        const bytes = typeof chunk === "string" ? enc.encode(chunk) : chunk;
+        let off = 0;
+        while (off < bytes.length) off += await file.write(bytes.subarray(off));
+      }
+      await file.syncData();
+    } finally {
+      file.close();
+    }
+    await Deno.rename(tmp, path);
+  } catch (err) {
+    await Deno.remove(tmp).catch(() => {});
+    throw new FileWriteError(path, err instanceof Error ? err.message : String(err));
+  }
+}
+
 /** True when a process with this pid exists (Linux: /proc; elsewhere: assumed alive). */
 function pidAlive(pid: number): boolean {
   if (pid === Deno.pid) return true;
