@@ -4,6 +4,7 @@
 //
 //   ./kit run -A bench/rehearsal/d05_fast_paths.ts <run>/figures/d_embeddings [resamples]
 import { loadavg } from "node:os";
+import process from "node:process";
 import { initBackend } from "../../lib/backend/mod.ts";
 import { loadEmbeddingDir } from "../../lib/image_pivot/embedding_dir.ts";
 import { kFoldIndices } from "../../lib/cv/k_fold.ts";
@@ -33,35 +34,42 @@ const all = stackLanguages(mats);
 const split = stratifiedSplit(all.labels, 0.3, 0);
 const train = selectLabelled(all, split.train), test = selectLabelled(all, split.test);
 for (const products of ["js", "native"] as const) {
-  const t = performance.now();
+  const t = performance.now(), c0 = process.cpuUsage();
   const m = fitMultinomialLogistic(train.x, train.labels, { classes: 9, products });
+  const c = process.cpuUsage(c0);
   const pred = predictMultinomialLogistic(m, test.x);
   const acc = pred.reduce((s, v, i) => s + (v === test.labels[i] ? 1 : 0), 0) / pred.length;
   console.log(
-    `probe fit, products ${products}: ${
-      ((performance.now() - t) / 1000).toFixed(1)
-    } s, ${m.iterations} iterations, accuracy ${acc}`,
+    `probe fit, products ${products}: ${((performance.now() - t) / 1000).toFixed(1)} s wall, ${
+      ((c.user + c.system) / 1e6).toFixed(1)
+    } s CPU, ${m.iterations} iterations, accuracy ${acc}`,
   );
 }
 
 const grams = mats.map((m) => gram(m).data);
 const w = new Float64Array(fold.test.length);
-let rows = 0, viaGram = 0, rel = 0, calls = 0;
+let rows = 0, viaGram = 0, rowsCpu = 0, viaGramCpu = 0, rel = 0, calls = 0;
+const cpuMs = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1e3;
 forEachBootstrapResample(emb.n, resamples, 2025, (counts) => {
   fold.test.forEach((u, i) => (w[i] = counts[u]!));
   mats.forEach((m, li) => {
-    let t = performance.now();
+    let t = performance.now(), c = process.cpuUsage();
     const a = weightedEffectiveRank(m, w);
     rows += performance.now() - t;
-    t = performance.now();
+    rowsCpu += cpuMs(process.cpuUsage(c));
+    t = performance.now(), c = process.cpuUsage();
     const b = weightedEffectiveRank(m, w, grams[li]);
     viaGram += performance.now() - t;
+    viaGramCpu += cpuMs(process.cpuUsage(c));
     rel = Math.max(rel, Math.abs(a - b) / a);
     calls++;
   });
 });
 console.log(
-  `effective-rank replicate (${calls} calls): centred rows ${(rows / calls).toFixed(1)} ms, ` +
-    `from the Gram ${(viaGram / calls).toFixed(1)} ms per call; max relative difference ${rel}`,
+  `effective-rank replicate (${calls} calls), per call: centred rows ${
+    (rows / calls).toFixed(1)
+  } ms wall / ${(rowsCpu / calls).toFixed(1)} ms CPU, from the Gram ${
+    (viaGram / calls).toFixed(1)
+  } ms wall / ${(viaGramCpu / calls).toFixed(1)} ms CPU; max relative difference ${rel}`,
 );
 console.log(`load ${loadavg()[0]!.toFixed(1)}`);
