@@ -233,7 +233,12 @@ Deno.test(
     try {
       assert.equal(enc.dim, D);
       assert.match(enc.id, /mean\+dense$/);
-      const m = await enc.embed(cases.map(([t]) => t), "de");
+      const reported: number[] = [];
+      const m = await enc.embed(cases.map(([t]) => t), "de", {
+        onRows: (k) => reported.push(k),
+      });
+      assert.deepEqual(reported, [2, 2], "progress: one call per batch of 2");
+      assert.deepEqual(m.data, (await enc.embed(cases.map(([t]) => t), "de")).data);
       cases.forEach(([text, ids], r) => {
         const pooled = naiveMeanPool(wts, ids);
         const want = Array.from({ length: D }, (_, o) => {
@@ -367,7 +372,9 @@ Deno.test(
       // are centre-cropped (offset floor((6 − 4) / 2) = 1).
       const sizes: [number, number][] = [[4, 4], [4, 6], [6, 4]];
       const images = await Promise.all(sizes.map(([w, h], i) => patternPng(w, h, i)));
-      const m = await enc.embed(images.map(([png]) => png));
+      const reported: number[] = [];
+      const m = await enc.embed(images.map(([png]) => png), { onRows: (k) => reported.push(k) });
+      assert.deepEqual(reported, [2, 1], "progress: one call per batch of 2");
       assert.equal(m.rows, 3);
       sizes.forEach(([w, h], r) => {
         const raw = images[r]![1];

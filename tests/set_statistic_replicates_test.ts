@@ -126,3 +126,27 @@ Deno.test("setStatisticReplicates() rejects folds that overlap or miss units", (
   }
   assert.equal(threw, true);
 });
+
+Deno.test("weightedEffectiveRank() from the row Gram (m < d, paper D's side) equals the centred-rows path and the expanded rows", () => {
+  // rows with a shared mean direction (as caption embeddings have): the centring cancels most of
+  // each Gram entry, the case where reading the centred Gram off x·xᵀ loses the most digits
+  const base = rand(1, 40);
+  const x = rand(30, 40);
+  for (let i = 0; i < 30; i++) {
+    for (let j = 0; j < 40; j++) x.data[i * 40 + j] = x.data[i * 40 + j]! * 0.3 + base.data[j]!;
+  }
+  const g = gram(x).data;
+  const wr = new SeededRandom(5);
+  for (let r = 0; r < 5; r++) {
+    const w = Array.from({ length: 30 }, () => Math.floor(wr.next() * 3));
+    w[r] = 2; // at least one drawn row
+    const viaRows = weightedEffectiveRank(x, w);
+    const viaGram = weightedEffectiveRank(x, w, g);
+    assertAlmostEquals(viaGram, viaRows, 1e-11);
+    assertAlmostEquals(viaGram, effectiveRank(expand(x, w).m), 1e-9);
+  }
+  // m ≥ d: the Gram is not used; the value is the centred-rows path's, bit for bit
+  const tall = rand(20, 4), wt = new Array(20).fill(1);
+  assert.equal(weightedEffectiveRank(tall, wt, gram(tall).data), weightedEffectiveRank(tall, wt));
+  assert.throws(() => weightedEffectiveRank(tall, wt, new Float64Array(3)), /rowGram has 3/);
+});

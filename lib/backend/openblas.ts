@@ -30,6 +30,25 @@ const SYMBOLS = {
     ],
     result: "void",
   },
+  cblas_dgemm: {
+    parameters: [
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "f64",
+      "buffer",
+      "i32",
+      "buffer",
+      "i32",
+      "f64",
+      "buffer",
+      "i32",
+    ],
+    result: "void",
+  },
   cblas_dsyrk: {
     parameters: ["i32", "i32", "i32", "i32", "i32", "f64", "buffer", "i32", "f64", "buffer", "i32"],
     result: "void",
@@ -93,6 +112,23 @@ export interface OpenBlas {
     ldc: number,
   ): void;
   /**
+   * `C = op(A)·op(B)` in Float64, row-major, as `sgemm` (views allowed; `C` overwritten).
+   * Runs on one thread whatever the pool size (see `dgemm` below).
+   */
+  dgemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    a: Float64Array,
+    lda: number,
+    b: Float64Array,
+    ldb: number,
+    c: Float64Array,
+    ldc: number,
+  ): void;
+  /**
    * The Float64 Gram `X·Xᵀ` (`trans` false; `X` is `n × k` row-major) or `Xᵀ·X` (`trans` true;
    * `X` is `k × n`), `n × n`, both triangles filled.
    */
@@ -149,6 +185,32 @@ function wrap(lib: OpenBlasLibrary, library: string, threads: number): OpenBlas 
         c,
         ldc,
       );
+    },
+    dgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc) {
+      // One thread: the kit's Float64 products are skinny (the lang-ID probe's 3,490 × 512 by
+      // 512 × 9), where a second thread only adds synchronisation; on the shared 2-core machine
+      // under load it was slower. Fixed, so results stay repeatable.
+      s.openblas_set_num_threads(1);
+      try {
+        s.cblas_dgemm(
+          ROW_MAJOR,
+          transA ? TRANS : NO_TRANS,
+          transB ? TRANS : NO_TRANS,
+          m,
+          n,
+          k,
+          1,
+          a,
+          lda,
+          b,
+          ldb,
+          0,
+          c,
+          ldc,
+        );
+      } finally {
+        s.openblas_set_num_threads(threads);
+      }
     },
     gram(x, n, k, trans) {
       const g = new Float64Array(n * n);

@@ -1,4 +1,4 @@
-import { gram } from "../diagnostics/gram.ts";
+import { gram, type SymmetricMatrix } from "../diagnostics/gram.ts";
 import { type Matrix, matrix, transpose } from "../diagnostics/matrix.ts";
 import { effectiveRankFromSpectrum } from "../diagnostics/spectrum.ts";
 import { symmetricEigenvalues } from "../diagnostics/symmetric_eigen.ts";
@@ -18,9 +18,34 @@ export interface FoldSet {
  * expanded matrix, so this equals `effectiveRank` of the expanded matrix (up to round-off).
  * Duplicates add no new direction: a resample with m distinct rows has rank ≤ min(m − 1, d).
  * The eigenproblem is the smaller of d × d and m × m (m distinct rows drawn).
+ *
+ * `rowGram` (optional) is `x·xᵀ` (`gram(x).data`, n × n). When it is given and m < d (paper D:
+ * about 350 distinct rows of 512-d per fold), the m × m centred Gram is read off it
+ * (`centredWeightedGram`, O(n·m + m²)) instead of being multiplied out from the centred rows
+ * (O(m²·d)): the same matrix up to round-off (tests/set_statistic_replicates_test.ts bounds the
+ * effective rank's difference). Without it, or with m ≥ d (the mini profile's 64-d rows, whose
+ * values thus stay bit for bit), the rows are centred and multiplied as before.
  */
-export function weightedEffectiveRank(x: Matrix, w: ArrayLike<number>): number {
+export function weightedEffectiveRank(
+  x: Matrix,
+  w: ArrayLike<number>,
+  rowGram?: Float64Array,
+): number {
   const { rows: n, cols: d, data } = x;
+  if (rowGram !== undefined) {
+    if (rowGram.length !== n * n) {
+      throw new KitError(
+        `weightedEffectiveRank: rowGram has ${rowGram.length} entries, expected ${n}² for ${n} rows`,
+      );
+    }
+    let m = 0;
+    for (let i = 0; i < n; i++) if (w[i]! > 0) m++;
+    if (m > 0 && m < d) {
+      const ev = symmetricEigenvalues(centredWeightedGram(rowGram, n, w, m));
+      for (let i = 0; i < ev.length; i++) if (!(ev[i]! > 0)) ev[i] = 0;
+      return effectiveRankFromSpectrum(ev);
+    }
+  }
   let total = 0;
   const mu = new Float64Array(d);
   for (let i = 0; i < n; i++) {
@@ -47,6 +72,51 @@ export function weightedEffectiveRank(x: Matrix, w: ArrayLike<number>): number {
   const ev = symmetricEigenvalues(m < d ? gram(xm) : gram(transpose(xm)));
   for (let i = 0; i < ev.length; i++) if (!(ev[i]! > 0)) ev[i] = 0;
   return effectiveRankFromSpectrum(ev);
+}
+
+/**
+ * The m × m Gram of the weighted, centred rows `√wᵢ (xᵢ − μ)` (rows with w = 0 left out, μ the
+ * weighted mean), from the Gram `g = x·xᵀ` (n × n) alone:
+ * `√(wᵢwⱼ) (gᵢⱼ − uᵢ − uⱼ + c)` with `uᵢ = xᵢ·μ = Σₖ wₖ gᵢₖ / W` and `c = μ·μ = Σₖ wₖ uₖ / W`.
+ */
+export function centredWeightedGram(
+  g: Float64Array,
+  n: number,
+  w: ArrayLike<number>,
+  m: number,
+): SymmetricMatrix {
+  const drawn = new Int32Array(m);
+  let r = 0, total = 0;
+  for (let i = 0; i < n; i++) {
+    if (w[i]! > 0) {
+      drawn[r++] = i;
+      total += w[i]!;
+    }
+  }
+  const u = new Float64Array(m), sw = new Float64Array(m);
+  let c = 0;
+  for (let a = 0; a < m; a++) {
+    const i = drawn[a]!, o = i * n;
+    let s = 0;
+    for (let b = 0; b < m; b++) {
+      const k = drawn[b]!;
+      s += w[k]! * g[o + k]!;
+    }
+    u[a] = s / total;
+    sw[a] = Math.sqrt(w[i]!);
+    c += w[i]! * u[a]!;
+  }
+  c /= total;
+  const out = new Float64Array(m * m);
+  for (let a = 0; a < m; a++) {
+    const o = drawn[a]! * n, ua = u[a]!, sa = sw[a]!;
+    for (let b = a; b < m; b++) {
+      const v = sa * sw[b]! * (g[o + drawn[b]!]! - ua - u[b]! + c);
+      out[a * m + b] = v;
+      out[b * m + a] = v;
+    }
+  }
+  return { data: out, size: m };
 }
 
 /**
@@ -153,8 +223,8 @@ export function setStatisticReplicates(
       const p = prepared[k]!;
       f.units.forEach((u, i) => (p.w[i] = counts[u]!));
       let s = 0, cnt = 0;
-      for (const m of p.mats) {
-        const x = weightedEffectiveRank(m, p.w);
+      for (const [li, m] of p.mats.entries()) {
+        const x = weightedEffectiveRank(m, p.w, p.grams[li]);
         if (!Number.isNaN(x)) {
           s += x;
           cnt++;

@@ -1,6 +1,15 @@
 import type { RowMatrix } from "../retrieval/row_matrix.ts";
 
 /**
+ * Options of an encoder's `embed`. `onRows` is a progress hook, called as batches finish with the
+ * number of rows just embedded; encoders may ignore it (a caller then counts all rows when `embed`
+ * returns). Nothing here may change the rows.
+ */
+export interface EmbedOptions {
+  readonly onRows?: (rows: number) => void;
+}
+
+/**
  * A frozen sentence encoder: the one interface every evaluation notebook (bitext retrieval,
  * XNLI, paper D's diagnostics) embeds text through, whatever is behind it — a mini model the kit
  * trained, a TF.js model loaded from Hugging Face safetensors, or a transformers.js ONNX model.
@@ -19,7 +28,7 @@ export interface SentenceEncoder {
    */
   readonly fingerprint?: string;
   /** Embeds `texts` written in language `lang` (ISO 639-1 or FLORES code; encoders may ignore it). */
-  embed(texts: readonly string[], lang: string): Promise<RowMatrix>;
+  embed(texts: readonly string[], lang: string, opts?: EmbedOptions): Promise<RowMatrix>;
   /** Frees tensors/sessions held by the encoder. Idempotent. */
   dispose(): void;
 }
@@ -31,7 +40,7 @@ export interface ImageEncoder {
   /** As `SentenceEncoder.fingerprint`. */
   readonly fingerprint?: string;
   /** Embeds images given as encoded PNG/JPEG bytes; rows in input order, not normalised. */
-  embed(images: readonly Uint8Array[]): Promise<RowMatrix>;
+  embed(images: readonly Uint8Array[], opts?: EmbedOptions): Promise<RowMatrix>;
   dispose(): void;
 }
 

@@ -4,6 +4,7 @@ import type { Partition, SampleRecord } from "../dataset_build/sample.ts";
 import { dMiniItems } from "../dataset_build/d_mini_items.ts";
 import { KitError } from "../util/kit_error.ts";
 import { sha256Hex } from "../util/sha256.ts";
+import { ProgressBar } from "../util/progress.ts";
 import type { RowMatrix } from "../retrieval/row_matrix.ts";
 import { cachedResult } from "../eval_cache/result_cache.ts";
 import { encoderResultKey, inputFingerprint } from "../eval_cache/encoder_result_key.ts";
@@ -82,9 +83,41 @@ export async function embedDatasetForImagePivot(
   const captions: Record<string, string[]> = {};
   for (const l of langs) captions[l] = kept.map((i) => i.caption[l]!);
   const embed = async () => {
-    const images = await pair.image.embed(kept.map((i) => i.png));
+    // progress: per batch where the encoder reports it (the paper pair), else per call
+    const counted = async <T>(
+      bar: ProgressBar,
+      rows: number,
+      run: (onRows: (k: number) => void) => Promise<T>,
+    ) => {
+      let seen = 0;
+      const out = await run((k) => {
+        seen += k;
+        bar.tick(k);
+      });
+      if (seen < rows) bar.tick(rows - seen);
+      return out;
+    };
+    const imageBar = new ProgressBar("embed images", kept.length, { unit: "images" });
+    const images = await counted(
+      imageBar,
+      kept.length,
+      (onRows) => pair.image.embed(kept.map((i) => i.png), { onRows }),
+    );
+    imageBar.done();
+    const textBar = new ProgressBar(
+      `embed captions (${langs.join(" ")})`,
+      kept.length * langs.length,
+      { unit: "captions" },
+    );
     const text: Record<string, RowMatrix> = {};
-    for (const l of langs) text[l] = await pair.text.embed(captions[l]!, l);
+    for (const l of langs) {
+      text[l] = await counted(
+        textBar,
+        kept.length,
+        (onRows) => pair.text.embed(captions[l]!, l, { onRows }),
+      );
+    }
+    textBar.done();
     return { images, text };
   };
   const key = await encoderResultKey(

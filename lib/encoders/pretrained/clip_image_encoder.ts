@@ -1,4 +1,4 @@
-import type { ImageEncoder } from "../encoder.ts";
+import type { EmbedOptions, ImageEncoder } from "../encoder.ts";
 import { rowMatrix } from "../../retrieval/row_matrix.ts";
 import { KitError } from "../../util/kit_error.ts";
 import { inferenceError, wrapModelLoad } from "./load_errors.ts";
@@ -152,11 +152,13 @@ export async function clipImageEncoder(
   return {
     id,
     dim,
-    async embed(images: readonly Uint8Array[]) {
+    async embed(images: readonly Uint8Array[], opts: EmbedOptions = {}) {
       if (disposed) throw new KitError(`${id}: used after dispose()`);
       const data = new Float32Array(images.length * dim);
       for (let s = 0; s < images.length; s += batchSize) {
-        data.set(await embedBatch(images.slice(s, s + batchSize), s), s * dim);
+        const batch = images.slice(s, s + batchSize);
+        data.set(await embedBatch(batch, s), s * dim);
+        opts.onRows?.(batch.length);
       }
       return rowMatrix(data, images.length, dim, id);
     },

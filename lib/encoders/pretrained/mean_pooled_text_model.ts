@@ -34,8 +34,11 @@ export interface MeanPooledTextModel {
   readonly hiddenSize: number;
   /** Short hash of config, tokenizer and ONNX file size: part of encoder ids (cache keys). */
   readonly fingerprint: string;
-  /** Pooled vectors of `texts`, row-major `texts.length × hiddenSize`, in input order. */
-  embedPooled(texts: readonly string[]): Promise<Float32Array>;
+  /**
+   * Pooled vectors of `texts`, row-major `texts.length × hiddenSize`, in input order; `onRows`
+   * (progress) is called after each batch with its size.
+   */
+  embedPooled(texts: readonly string[], onRows?: (rows: number) => void): Promise<Float32Array>;
   dispose(): void;
 }
 
@@ -192,7 +195,10 @@ export async function loadMeanPooledTextModel(
   return {
     hiddenSize,
     fingerprint,
-    async embedPooled(texts: readonly string[]): Promise<Float32Array> {
+    async embedPooled(
+      texts: readonly string[],
+      onRows?: (rows: number) => void,
+    ): Promise<Float32Array> {
       if (disposed) throw new KitError(`${modelId}: used after dispose()`);
       const out = new Float32Array(texts.length * hiddenSize);
       // Similar lengths in one batch pad less; rows go back to input order.
@@ -203,6 +209,7 @@ export async function loadMeanPooledTextModel(
         idx.forEach((i, r) =>
           out.set(pooled.subarray(r * hiddenSize, (r + 1) * hiddenSize), i * hiddenSize)
         );
+        onRows?.(idx.length);
       }
       return out;
     },

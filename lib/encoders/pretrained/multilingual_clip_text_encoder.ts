@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { SentenceEncoder } from "../encoder.ts";
+import type { EmbedOptions, SentenceEncoder } from "../encoder.ts";
 import { rowMatrix } from "../../retrieval/row_matrix.ts";
 import { KitError } from "../../util/kit_error.ts";
 import { applyDenseLayer, loadDenseLayer } from "./dense_layer.ts";
@@ -92,8 +92,8 @@ export async function multilingualClipTextEncoder(
   return {
     id,
     dim: dense.outFeatures,
-    async embed(texts: readonly string[], _lang: string) {
-      const pooled = await model.embedPooled(texts);
+    async embed(texts: readonly string[], _lang: string, opts: EmbedOptions = {}) {
+      const pooled = await model.embedPooled(texts, opts.onRows);
       const data = applyDenseLayer(dense, pooled, texts.length);
       return rowMatrix(data, texts.length, dense.outFeatures, id);
     },
