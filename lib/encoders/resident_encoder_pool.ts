@@ -81,7 +81,7 @@ export class ResidentEncoderPool {
       id: spec.id,
       dim: spec.dim,
       ...(spec.fingerprint === undefined ? {} : { fingerprint: spec.fingerprint }),
-      embed: (texts, lang) => this.#use(member, (e) => e.embed(texts, lang)),
+      embed: (texts, lang, opts) => this.#use(member, (e) => e.embed(texts, lang, opts)),
       dispose: () => {
         if (member.disposed) return;
         member.disposed = true;
