@@ -65,6 +65,13 @@ const CLI = {
       help:
         "with --rehearse: COCO's stand-in size (default: the scale's); tiny measures D's path alone",
     },
+    "rehearse-embed-limit": {
+      type: "number",
+      value: "N",
+      min: 1,
+      help: `with --rehearse: K's encoders (03, 04) embed the first N texts of each call for real
+        and repeat those rows; the table extrapolates the full-size time from the measured rate`,
+    },
     "rehearse-load": {
       type: "string",
       value: "TEXT",
@@ -127,6 +134,7 @@ await runCli(CLI, async (values) => {
       backend: values.backend,
       loadNote: values["rehearse-load"],
       cellTimeout: timeout,
+      embedLimit: values["rehearse-embed-limit"],
     });
     console.log(rehearsalMarkdown(record));
     console.log(`record: ${record.standins.runDir}/rehearsal.json`);

@@ -55,6 +55,9 @@ export const KIT_ENV_VARS = {
     "paper K's ViT model folder (default <models>/google/vit-base-patch16-224-in21k)",
   KIT_K_TRANSLATIONS:
     "paper K's translated COCO captions: one {image_id, captions: {en, es, ja, hi, qu?}} a line",
+  KIT_REHEARSE_EMBED_LIMIT:
+    "paper profile, set by the rehearsal: K's encoders embed the first N texts of each call and repeat them",
+  KIT_REHEARSE_EMBED_LOG: "with KIT_REHEARSE_EMBED_LIMIT: the JSON-lines log of each embed call",
   KIT_K_SETUPS_DIR:
     "paper K: read <dir>/<setup>/ setup folders (e.g. converted authors' checkpoints) instead of training them",
 } as const;

@@ -40,6 +40,7 @@ import { modelFolderFingerprint } from "../model_cache/model_cache.ts";
 import { kPaperModelFolders, paperKSetups } from "../k_finetune/k_paper_setups.ts";
 import { kPaperOnnxXlmrEncoder, kPaperSetupFolderEncoder } from "./k_paper_encoder_pool.ts";
 import { modelFileReadOptions } from "../model_cache/model_file_policy.ts";
+import { applyRehearsalEmbedLimit } from "../rehearsal/embed_limit.ts";
 
 /** The pretrained mini towers and the data they came from. */
 export interface MiniBaseModels {
@@ -247,7 +248,7 @@ export async function loadKSetupEncoders(
       }
       throw err;
     }
-    return out;
+    return applyRehearsalEmbedLimit(out); // rehearsal only (KIT_REHEARSE_EMBED_LIMIT); else `out`
   }
   const k = await miniKSetups(opts);
   const out = { xlmr: await untunedMiniEncoder(k.base) } as Record<KSetupId, SentenceEncoder>;

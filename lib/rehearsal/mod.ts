@@ -1,3 +1,4 @@
+export * from "./embed_limit.ts";
 export * from "./process_tree_rss.ts";
 export * from "./rehearsal_standins.ts";
 export * from "./rehearsal_table.ts";

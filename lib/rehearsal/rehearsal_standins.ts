@@ -156,3 +156,52 @@ export async function ensureRehearsalStandins(
     wit: { shards: join(wit, "wit"), images: join(wit, "images") },
   };
 }
+
+/** The stand-ins of paper K's evaluation inputs (notebooks 03 and 04), `tools/rehearsal_k.py`. */
+export interface KRehearsalStandins {
+  /** `FacebookAI/xlm-roberta-large` layout (model.safetensors, random weights; tokenizer.json). */
+  xlmr: string;
+  /** `<dir>/<setup>/` for K's four setups (`KIT_K_SETUPS_DIR`), sharing `xlmr`'s weight file. */
+  kSetups: string;
+  /** FLORES-200 layout (`devtest/<lang>.devtest`, `dev/<lang>.dev`, 204 languages). */
+  flores: string;
+  /** XNLI 1.0 layout (`xnli.test.tsv`, `xnli.dev.tsv`). */
+  xnli: string;
+  /** MultiNLI 1.0 layout (`multinli_1.0_{train,dev_matched,dev_mismatched}.jsonl`). */
+  multinli: string;
+}
+
+/**
+ * Makes (or reuses) K's stand-ins under `<root>` (default `<cache>/rehearsal`): the XLM-R-large
+ * folder, K's four setup folders over it, FLORES-200, XNLI 1.0 and MultiNLI 1.0 (see
+ * `tools/rehearsal_k.py` for the sizes and what is synthetic). AmericasNLI is not generated: the
+ * data mirror holds the real files at the real size.
+ */
+export async function ensureKRehearsalStandins(
+  opts: { scale: RehearsalScale; root?: string },
+): Promise<KRehearsalStandins> {
+  const root = opts.root ?? join(cacheDir(), "rehearsal");
+  const scale = opts.scale;
+  const tiny = scale === "tiny" ? ["--scale", "tiny"] : [];
+  const script = await Deno.readTextFile(join(PROJECT_ROOT, "tools", "rehearsal_k.py"));
+  const gen = (what: string, extra: string[] = []) => (tmp: string) =>
+    runGenerator("rehearsal_k.py", [what, tmp, ...extra, ...tiny]);
+  const xlmr = await ensureStandin(root, "k-xlmr-large", scale, [script, "xlmr"], gen("xlmr"));
+  const kSetups = await ensureStandin(
+    root,
+    "k-setups",
+    scale,
+    [script, "k-setups", xlmr],
+    gen("k-setups", [xlmr]),
+  );
+  const flores = await ensureStandin(root, "flores200", scale, [script, "flores"], gen("flores"));
+  const xnli = await ensureStandin(root, "xnli-1.0", scale, [script, "xnli"], gen("xnli"));
+  const multinli = await ensureStandin(
+    root,
+    "multinli-1.0",
+    scale,
+    [script, "multinli"],
+    gen("multinli"),
+  );
+  return { xlmr, kSetups, flores, xnli, multinli };
+}

@@ -20,6 +20,8 @@ export interface RehearsalRow {
   extrapolation?: string;
   /** The notebook's log file. */
   log?: string;
+  /** The embed-limit log (JSON lines, `withEmbedLimit`) the extrapolation was computed from. */
+  embedLog?: string;
   note?: string;
 }
 
@@ -36,6 +38,8 @@ export interface RehearsalRecord {
   /** What ran beside it, in words (e.g. "3 other sessions' tests"). */
   loadNote: string;
   standins: Record<string, string>;
+  /** `--rehearse-embed-limit N`: texts embedded for real per embed call of K's encoders. */
+  embedLimit?: number;
   rows: RehearsalRow[];
 }
 
@@ -49,7 +53,11 @@ export function rehearsalMarkdown(r: RehearsalRecord): string {
     `load average ${r.load.start.toFixed(1)} at the start, ${r.load.end.toFixed(1)} at the end, ` +
     `up to ${r.load.max.toFixed(1)} (${r.loadNote}). Rehearsal ${r.scale}${
       r.cocoScale !== r.scale ? ` (COCO ${r.cocoScale})` : ""
-    }, ${r.startedAt} – ${r.finishedAt}.`,
+    }, ${r.startedAt} – ${r.finishedAt}.${
+      r.embedLimit !== undefined
+        ? ` Embed limit ${r.embedLimit}: K's encoders embedded the first ${r.embedLimit} texts of each call and repeated them; "extrapolated full size" = measured wall + Σ over calls of seconds × (requested / embedded − 1), never measured.`
+        : ""
+    }`,
     "",
     "| notebook | measured time | CPU time | peak memory (RSS, process tree) | shortened / stand-ins | extrapolated full size |",
     "|---|---|---|---|---|---|",

@@ -15,10 +15,17 @@ import { atomicWriteFile, atomicWriteJson } from "../util/atomic_write.ts";
 import { formatBytes, formatSeconds } from "../plan/plan_report.ts";
 import { ProcessTreePeakRss } from "./process_tree_rss.ts";
 import {
+  ensureKRehearsalStandins,
   ensureRehearsalStandins,
+  type KRehearsalStandins,
   type RehearsalScale,
   type RehearsalStandins,
 } from "./rehearsal_standins.ts";
+import {
+  type EmbedExtrapolation,
+  extrapolatedEmbedSeconds,
+  readEmbedLimitLog,
+} from "./embed_limit.ts";
 import { rehearsalMarkdown, type RehearsalRecord, type RehearsalRow } from "./rehearsal_table.ts";
 
 /** What each notebook's rehearsal shortens or replaces (stated in the table). */
@@ -28,17 +35,39 @@ export const REHEARSAL_SHORTENED: Readonly<Record<string, string>> = {
   "01_translation":
     "no NLLB folder (the optional engine): the kit's other engines only; AmericasNLP 2021 from the mirror.",
   "02_training":
-    "not rehearsed by this version: K's training needs XLM-R-large + ViT-B/16 stand-ins (2.6 GB) and does not fit this backend (the plan: ~2,700 s a real-shape step on 2 cores).",
+    "not rehearsed by this version: K's training needs XLM-R-large + ViT-B/16 stand-ins (2.6 GB) and does not fit this backend (the plan: ~2,700 s a real-shape step on 2 cores). 03 and 04 do not read 02's output here: they read K's setup stand-ins through KIT_K_SETUPS_DIR.",
   "03_bitext_retrieval":
-    "not rehearsed by this version: needs K's setup folders (XLM-R-large) and a FLORES stand-in; the plan's estimate stands.",
+    "untuned XLM-R-large as a random-weight folder of the real architecture (24 layers, hidden 1024, 16 heads, FFN 4096, 514 positions, vocabulary 250,002 with a synthetic SentencePiece-Unigram tokenizer.json; ~560M parameters, 2.24 GB F32); K's four setups as KIT_K_SETUPS_DIR folders (not 02's output) sharing that one weight file (hard links), each with its own random 512×1024 text projection; FLORES-200 stand-in: devtest 1,012 (+ dev 997) synthetic sentences × 204 languages in their scripts (~21 words, N(21, 8)); the in-domain stamp captions of the mini dataset (built here); everything else at full size: five encoders, cosine and xsim, 1,000 bootstrap resamples.",
   "04_xnli":
-    "not rehearsed by this version: needs K's setup folders (XLM-R-large) and NLI stand-ins; the plan's estimate stands.",
+    "the same XLM-R-large and K setup stand-ins as 03 (KIT_K_SETUPS_DIR, not 02's output); MultiNLI 1.0 stand-in: train 392,702 synthetic pairs (three hypotheses a premise), dev matched/mismatched 10,000 lines each (185/168 without a gold label); XNLI 1.0 stand-in: test 5,010 pairs × 15 languages (+ dev 2,490 × 15), synthetic words in each language's script; AmericasNLI test: the real files from the data mirror (750 pairs × 10 languages); everything else at full size: the probe trained on all MultiNLI pairs, selection, bootstrap.",
   "05_representation_diagnostics":
     "D's frozen pair as random-weight ONNX of the real architectures (CLIP ViT-B/32 vision, 88M; multilingual DistilBERT, 135M, vocabulary 119,547, + 2_Dense 768→512); synthetic captions of 3–25 words (one WordPiece a word); everything else at full size: 2,770 items, d = 512, five folds, both heads, diagnostics, D5 replicates, D-F1.",
 };
 
 /** The notebooks this version rehearses. */
-export const REHEARSED_NOTEBOOKS = ["00", "01", "05"] as const;
+export const REHEARSED_NOTEBOOKS = ["00", "01", "03", "04", "05"] as const;
+
+/** The notebooks whose inputs are K's stand-ins (`ensureKRehearsalStandins`). */
+const K_NOTEBOOKS = ["03", "04"];
+/** The notebooks whose inputs are D's stand-ins (`ensureRehearsalStandins`). */
+const D_NOTEBOOKS = ["00", "01", "05"];
+
+/** What `--rehearse-embed-limit N` shortens, said in the table (rows of 03 and 04). */
+export function embedLimitNote(limit: number): string {
+  return `EMBED LIMIT ${limit}: each embed call of K's encoders embedded its first ${limit} texts for real and repeated those rows for the rest (every later step ran on full-size matrices); the extrapolated time adds, per call, its measured seconds × (requested / embedded − 1).`;
+}
+
+/** How a row's extrapolated time was made (the table's words). */
+export function embedExtrapolationNote(limit: number, x: EmbedExtrapolation): string {
+  const n = (v: number) => v.toLocaleString("en-US");
+  return `measured wall + Σ over ${
+    n(x.calls)
+  } embed calls of seconds × (requested / embedded − 1); ${n(x.embedded)} of ${
+    n(x.requested)
+  } texts embedded (limit ${n(limit)} a call), ${
+    formatSeconds(x.embedSeconds)
+  } of measured embedding`;
+}
 
 async function symlink(target: string, path: string): Promise<void> {
   await Deno.mkdir(join(path, ".."), { recursive: true });
@@ -46,25 +75,44 @@ async function symlink(target: string, path: string): Promise<void> {
   await Deno.symlink(target, path);
 }
 
-/** A fresh run folder whose cache and model folders point at the stand-ins. */
+/**
+ * A fresh run folder whose cache and model folders point at the stand-ins: D's (`s`) and K's
+ * (`k`: XLM-R-large as K's text-tower folder, the setups as `KIT_K_SETUPS_DIR`, FLORES-200,
+ * XNLI 1.0 and MultiNLI 1.0 as the registry's cached datasets), either may be null.
+ */
 export async function prepareRehearsalRun(
   runDir: string,
-  s: RehearsalStandins,
+  s: RehearsalStandins | null,
+  k: KRehearsalStandins | null = null,
 ): Promise<Record<string, string>> {
   const cache = join(runDir, "cache"), models = join(runDir, "models");
-  await symlink(s.coco, join(cache, "data", "mscoco-2017"));
-  await symlink(s.wit.shards, join(cache, "data", "wit-v1"));
-  await symlink(s.wit.images, join(cache, "wit-images"));
-  await symlink(s.clipVision, join(models, "openai", "clip-vit-base-patch32"));
-  await symlink(
-    s.mclipText,
-    join(models, "sentence-transformers", "clip-ViT-B-32-multilingual-v1"),
-  );
-  return {
+  await Deno.mkdir(cache, { recursive: true });
+  await Deno.mkdir(models, { recursive: true });
+  if (s) {
+    await symlink(s.coco, join(cache, "data", "mscoco-2017"));
+    await symlink(s.wit.shards, join(cache, "data", "wit-v1"));
+    await symlink(s.wit.images, join(cache, "wit-images"));
+    await symlink(s.clipVision, join(models, "openai", "clip-vit-base-patch32"));
+    await symlink(
+      s.mclipText,
+      join(models, "sentence-transformers", "clip-ViT-B-32-multilingual-v1"),
+    );
+  }
+  const env: Record<string, string> = {
     KIT_CACHE_DIR: cache,
     KIT_MODELS_DIR: models,
     KIT_ARTIFACT_DIR: join(runDir, "figures"),
   };
+  if (k) {
+    const text = join(models, "FacebookAI", "xlm-roberta-large");
+    await symlink(k.xlmr, text);
+    await symlink(k.flores, join(cache, "data", "flores200"));
+    await symlink(k.xnli, join(cache, "data", "xnli-1.0"));
+    await symlink(k.multinli, join(cache, "data", "multinli-1.0"));
+    env.KIT_K_TEXT_MODEL = text;
+    env.KIT_K_SETUPS_DIR = k.kSetups;
+  }
+  return env;
 }
 
 /** Options of `runRehearsal`. */
@@ -81,33 +129,52 @@ export interface RehearsalOptions {
   cocoScale?: RehearsalScale;
   /** What ran beside the rehearsal, in words, for the table. */
   loadNote?: string;
+  /**
+   * `--rehearse-embed-limit N`: K's encoders embed the first N texts of each call for real and
+   * repeat those rows (`withEmbedLimit`); 03/04's extrapolated time is derived from the log.
+   */
+  embedLimit?: number;
   cellTimeout?: number;
 }
 
 /** Runs the rehearsal; returns the record (also written as JSON and Markdown in the run folder). */
 export async function runRehearsal(opts: RehearsalOptions): Promise<RehearsalRecord> {
   const startedAt = new Date().toISOString();
-  const standins = await ensureRehearsalStandins({
-    scale: opts.scale,
-    root: opts.standinRoot,
-    cocoScale: opts.cocoScale,
-  });
+  if (
+    opts.embedLimit !== undefined && (!Number.isInteger(opts.embedLimit) || opts.embedLimit < 1)
+  ) {
+    throw new KitError(`--rehearse-embed-limit ${opts.embedLimit}: expected a positive integer`);
+  }
+  const wanted = opts.only && opts.only.length > 0
+    ? opts.only
+    : NOTEBOOKS.map((n) => n.slice(0, 2));
+  // only the stand-ins of the notebooks that run are made (K's and D's are independent)
+  const standins = wanted.some((n) => D_NOTEBOOKS.includes(n))
+    ? await ensureRehearsalStandins({
+      scale: opts.scale,
+      root: opts.standinRoot,
+      cocoScale: opts.cocoScale,
+    })
+    : null;
+  const kStandins = wanted.some((n) => K_NOTEBOOKS.includes(n))
+    ? await ensureKRehearsalStandins({ scale: opts.scale, root: opts.standinRoot })
+    : null;
   const cocoScale = opts.cocoScale ?? opts.scale;
   const runDir = opts.runDir
     ? resolve(opts.runDir)
     : join(cacheDir(), "rehearsal", `run-${opts.scale}-${startedAt.replace(/[:.]/g, "-")}`);
   await Deno.mkdir(join(runDir, "logs"), { recursive: true });
-  const env = await prepareRehearsalRun(runDir, standins);
+  const env = await prepareRehearsalRun(runDir, standins, kStandins);
   const m = machineInfo();
   const load = { start: loadavg()[0] ?? 0, end: 0, max: loadavg()[0] ?? 0 };
   const rows: RehearsalRow[] = [];
-  const wanted = opts.only && opts.only.length > 0
-    ? opts.only
-    : NOTEBOOKS.map((n) => n.slice(0, 2));
   for (const nb of NOTEBOOKS) {
     const nn = nb.slice(0, 2);
     if (!wanted.includes(nn)) continue;
     let shortened = REHEARSAL_SHORTENED[nb] ?? "";
+    if (opts.embedLimit !== undefined && K_NOTEBOOKS.includes(nn)) {
+      shortened = `${embedLimitNote(opts.embedLimit)} ${shortened}`;
+    }
     if (opts.scale === "tiny") {
       shortened = `TINY stand-ins (wiring check), not the sizes below: ${shortened}`;
     } else if (nb === "00_dataset_build" && cocoScale === "tiny") {
@@ -127,6 +194,14 @@ export async function runRehearsal(opts: RehearsalOptions): Promise<RehearsalRec
       continue;
     }
     const log = join(runDir, "logs", `${nb}.log`);
+    const embedLog = join(runDir, "logs", `${nb}.embed.jsonl`);
+    await Deno.remove(embedLog).catch(() => {});
+    const nbEnv = opts.embedLimit === undefined ? env : {
+      ...env,
+      KIT_REHEARSE_EMBED_LIMIT: String(opts.embedLimit),
+      KIT_REHEARSE_EMBED_LOG: embedLog,
+      KIT_REHEARSE_NOTEBOOK: nb,
+    };
     const file = await Deno.open(log, { write: true, create: true, truncate: true });
     const args = [
       "run",
@@ -146,7 +221,7 @@ export async function runRehearsal(opts: RehearsalOptions): Promise<RehearsalRec
     const child = new Deno.Command(Deno.execPath(), {
       args,
       cwd: PROJECT_ROOT,
-      env,
+      env: nbEnv,
       stdout: "piped",
       stderr: "piped",
     }).spawn();
@@ -172,6 +247,15 @@ export async function runRehearsal(opts: RehearsalOptions): Promise<RehearsalRec
       extrapolatedSeconds: null,
       log,
     };
+    if (opts.embedLimit !== undefined && status.success) {
+      const entries = await readEmbedLimitLog(embedLog);
+      if (entries.length > 0) {
+        const x = extrapolatedEmbedSeconds(entries);
+        row.extrapolatedSeconds = seconds + x.extraSeconds;
+        row.extrapolation = embedExtrapolationNote(opts.embedLimit, x);
+        row.embedLog = embedLog;
+      }
+    }
     if (!status.success) {
       const tail = (await Deno.readTextFile(log)).split("\n").filter((l) => l.trim()).slice(-3);
       row.note = `exit ${status.code}: ${tail.join(" / ").slice(0, 300)}`;
@@ -195,12 +279,18 @@ export async function runRehearsal(opts: RehearsalOptions): Promise<RehearsalRec
     load,
     loadNote: opts.loadNote ?? "whatever else ran on the machine",
     standins: {
-      clipVision: standins.clipVision,
-      mclipText: standins.mclipText,
-      coco: standins.coco,
-      wit: join(standins.wit.shards, ".."),
+      ...(standins
+        ? {
+          clipVision: standins.clipVision,
+          mclipText: standins.mclipText,
+          coco: standins.coco,
+          wit: join(standins.wit.shards, ".."),
+        }
+        : {}),
+      ...(kStandins ?? {}),
       runDir,
     },
+    ...(opts.embedLimit !== undefined ? { embedLimit: opts.embedLimit } : {}),
     rows,
   };
   await atomicWriteJson(join(runDir, "rehearsal.json"), record);
