@@ -123,3 +123,25 @@ Deno.test("FileHashCache: an unreadable store starts empty and is rewritten whol
     assert.equal(JSON.parse(await Deno.readTextFile(store))[p].sha256, await sha256sum(p));
   });
 });
+
+Deno.test("FileHashCache.save({ pruneMissing }) drops the entries of deleted files, keeps the rest", async () => {
+  await withDir(async (dir) => {
+    const a = join(dir, "a.txt"), b = join(dir, "b.txt");
+    await Deno.writeTextFile(a, "a");
+    await Deno.writeTextFile(b, "b");
+    const store = join(dir, "h.json");
+    const c1 = new FileHashCache(store);
+    await c1.hash(a);
+    await c1.hash(b);
+    await c1.save();
+    await Deno.remove(a);
+    await Deno.writeTextFile(join(dir, "c.txt"), "c");
+    const c2 = new FileHashCache(store);
+    await c2.hash(join(dir, "c.txt"));
+    await c2.save({ pruneMissing: true });
+    assert.deepEqual(
+      Object.keys(JSON.parse(await Deno.readTextFile(store))).sort(),
+      [b, join(dir, "c.txt")],
+    );
+  });
+});

@@ -131,10 +131,19 @@ export class FileHashCache {
     this.#fresh.set(path, stamp);
   }
 
-  /** Writes the cache when something new was hashed (atomically; others' new entries kept). */
-  async save(): Promise<void> {
+  /**
+   * Writes the cache when something new was hashed (atomically; others' new entries kept).
+   * `pruneMissing`: entries of files that no longer exist are dropped (one `stat` each; for
+   * caches of a few files, e.g. model folders, where test folders come and go).
+   */
+  async save(opts: { pruneMissing?: boolean } = {}): Promise<void> {
     if (this.#fresh.size === 0) return;
     const merged = { ...await this.#read(), ...Object.fromEntries(this.#fresh) };
+    if (opts.pruneMissing) {
+      for (const p of Object.keys(merged)) {
+        if (!(await Deno.stat(p).then((i) => i.isFile, () => false))) delete merged[p];
+      }
+    }
     await atomicWriteJson(this.path, merged);
     this.#entries = merged;
     this.#fresh.clear();

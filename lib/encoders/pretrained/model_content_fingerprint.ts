@@ -72,6 +72,6 @@ export async function modelContentFingerprint(
     }
     hashed.push([relative(folder, path), h.sha256, h.size]);
   }
-  await cache.save();
+  await cache.save({ pruneMissing: true }); // test folders come and go
   return sha256Hex(canonicalJson({ files: hashed, settings }));
 }
