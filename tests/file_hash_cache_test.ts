@@ -145,3 +145,28 @@ Deno.test("FileHashCache.save({ pruneMissing }) drops the entries of deleted fil
     );
   });
 });
+
+Deno.test("FileHashCache.hash() shows a progress bar in whole MiB for a hash that runs long", async () => {
+  await withDir(async (dir) => {
+    const p = join(dir, "big.onnx");
+    await Deno.writeFile(p, new Uint8Array(3 * 1024 * 1024 + 5));
+    const lines: string[] = [];
+    const orig = console.error;
+    const quiet = Deno.env.get("KIT_QUIET");
+    Deno.env.delete("KIT_QUIET");
+    console.error = (...a: unknown[]) => lines.push(a.join(" "));
+    try {
+      const h = await new FileHashCache(join(dir, "h.json")).hash(p, {
+        label: "hash big.onnx",
+        progressAfterMs: 0,
+      });
+      assert.equal(h!.sha256, await sha256sum(p));
+    } finally {
+      console.error = orig;
+      if (quiet !== undefined) Deno.env.set("KIT_QUIET", quiet);
+    }
+    if (Deno.stderr.isTerminal()) return; // the bar redraws the terminal line instead
+    assert.ok(lines.length >= 1, "no progress line");
+    assert.match(lines.at(-1)!, /^hash big\.onnx \[#+\] 4\/4 MiB /);
+  });
+});

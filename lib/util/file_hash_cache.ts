@@ -14,17 +14,20 @@ interface Stamp {
 export interface FileHashOptions {
   /** Label of the progress bar shown while a large file is hashed (default: its path). */
   label?: string;
+  /** A hash still running after this many ms shows a progress bar (default 2000). */
+  progressAfterMs?: number;
 }
 
 /** A file hashed without a cache hit this long (ms) gets a progress bar from then on. */
 const PROGRESS_AFTER_MS = 2000;
 const MIB = 1024 * 1024;
 
-/** Streams `path` through sha256; after `PROGRESS_AFTER_MS` a bar in MiB shows the rest. */
+/** Streams `path` through sha256; after `progressAfterMs` a bar in MiB shows the rest. */
 async function sha256FileWithProgress(
   path: string,
   size: number,
   label: string,
+  progressAfterMs: number,
 ): Promise<string> {
   const hash = createHash("sha256");
   const t0 = performance.now();
@@ -35,9 +38,13 @@ async function sha256FileWithProgress(
     for await (const chunk of file.readable) {
       hash.update(chunk);
       bytes += chunk.length;
-      if (bar) bar.tick(chunk.length / MIB);
-      else if (performance.now() - t0 > PROGRESS_AFTER_MS && bytes < size) {
-        bar = new ProgressBar(label, Math.ceil(size / MIB), { unit: "MiB", start: bytes / MIB });
+      // whole MiB on the bar
+      if (bar) bar.tick(Math.floor(bytes / MIB) - bar.count);
+      else if (performance.now() - t0 >= progressAfterMs && bytes < size) {
+        bar = new ProgressBar(label, Math.ceil(size / MIB), {
+          unit: "MiB",
+          start: Math.floor(bytes / MIB),
+        });
       }
     }
   } finally {
@@ -45,7 +52,10 @@ async function sha256FileWithProgress(
       file.close();
     } catch { /* already closed by the stream */ }
   }
-  bar?.done();
+  if (bar) {
+    bar.tick(bar.total - bar.count);
+    bar.done();
+  }
   return hash.digest("hex");
 }
 
@@ -121,7 +131,12 @@ export class FileHashCache {
       if (hit.ino === undefined) this.#remember(path, { ...hit, ino }); // an older entry
       return { sha256: hit.sha256, size: info.size };
     }
-    const sha256 = await sha256FileWithProgress(path, info.size, opts.label ?? `hash ${path}`);
+    const sha256 = await sha256FileWithProgress(
+      path,
+      info.size,
+      opts.label ?? `hash ${path}`,
+      opts.progressAfterMs ?? PROGRESS_AFTER_MS,
+    );
     this.#remember(path, { size: info.size, mtimeMs, ino, sha256 });
     return { sha256, size: info.size };
   }
