@@ -7,28 +7,40 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import sharp from "sharp";
+import { initBackend } from "../lib/backend/mod.ts";
+import { buildDataset, type CandidateSample, sampleKey } from "../lib/dataset_build/mod.ts";
+import type { ImageEncoder, SentenceEncoder } from "../lib/encoders/encoder.ts";
+import {
+  clipImageEncoder,
+  modelFileHashCachePath,
+  multilingualClipTextEncoder,
+} from "../lib/encoders/pretrained/mod.ts";
+import { embedDatasetForImagePivot } from "../lib/image_pivot/dataset_embeddings.ts";
+import * as fx from "./fixtures/tiny_pretrained_models.ts";
+
+await initBackend("wasm"); // part of the result-cache key, as in the notebook
 
 const TMP = await Deno.makeTempDir({ prefix: "kit-pair-fp-" });
-// every cache of this test (results, model file hashes) lives in its own folder
-Deno.env.set("KIT_CACHE_DIR", join(TMP, "cache"));
-Deno.env.set("KIT_QUIET", "1");
 globalThis.addEventListener("unload", () => {
   try {
     Deno.removeSync(TMP, { recursive: true });
   } catch { /* already gone */ }
 });
 
-const { clipImageEncoder, modelFileHashCachePath, multilingualClipTextEncoder } = await import(
-  "../lib/encoders/pretrained/mod.ts"
-);
-const { buildDataset, sampleKey } = await import("../lib/dataset_build/mod.ts");
-const { embedDatasetForImagePivot } = await import("../lib/image_pivot/dataset_embeddings.ts");
-const fx = await import("./fixtures/tiny_pretrained_models.ts");
-const { initBackend } = await import("../lib/backend/mod.ts");
-await initBackend("wasm"); // part of the result-cache key, as in the notebook
-type ImageEncoder = import("../lib/encoders/encoder.ts").ImageEncoder;
-type SentenceEncoder = import("../lib/encoders/encoder.ts").SentenceEncoder;
-type CandidateSample = import("../lib/dataset_build/mod.ts").CandidateSample;
+/** Runs `f` with every cache (results, model file hashes) in a folder of its own, quietly. */
+async function withOwnCache(name: string, f: () => Promise<void>): Promise<void> {
+  const old = { cache: Deno.env.get("KIT_CACHE_DIR"), quiet: Deno.env.get("KIT_QUIET") };
+  Deno.env.set("KIT_CACHE_DIR", join(TMP, `cache-${name}`));
+  Deno.env.set("KIT_QUIET", "1");
+  try {
+    await f();
+  } finally {
+    for (const [k, v] of [["KIT_CACHE_DIR", old.cache], ["KIT_QUIET", old.quiet]] as const) {
+      if (v === undefined) Deno.env.delete(k);
+      else Deno.env.set(k, v);
+    }
+  }
+}
 
 // onnxruntime-node keeps native handles open across tests
 const OPTS = { sanitizeOps: false, sanitizeResources: false };
@@ -124,90 +136,94 @@ async function run(imageDir: string, textDir: string, datasetDir: string) {
 Deno.test(
   "paper D's ONNX pair: a rerun takes the embeddings from the cache; a same-size change of the ONNX or Dense bytes embeds again",
   OPTS,
-  async () => {
-    const imageDir = join(TMP, "clip-vision"), textDir = join(TMP, "mclip-text");
-    await fx.writeTinyClipVisionFolder(imageDir, S, projection(0), D);
-    await writeTextFolder(textDir);
-    const datasetDir = await tinyDataset();
+  () =>
+    withOwnCache("rerun", async () => {
+      const imageDir = join(TMP, "clip-vision"), textDir = join(TMP, "mclip-text");
+      await fx.writeTinyClipVisionFolder(imageDir, S, projection(0), D);
+      await writeTextFolder(textDir);
+      const datasetDir = await tinyDataset();
 
-    const first = await run(imageDir, textDir, datasetDir);
-    const n = first.emb.keys.length;
-    assert.ok(n >= 10);
-    assert.equal(first.calls, n * (1 + LANGS.length)); // every image and caption embedded
-    assert.match(first.fp.image!, /^[0-9a-f]{64}$/);
-    assert.match(first.fp.text!, /^[0-9a-f]{64}$/);
-    // the ONNX files' hashes are remembered by real path
-    const hashes = JSON.parse(await Deno.readTextFile(modelFileHashCachePath()));
-    for (const f of [join(imageDir, "onnx/vision_model.onnx"), join(textDir, "onnx/model.onnx")]) {
-      assert.ok(hashes[await Deno.realPath(f)], `${f} not in the hash cache`);
-    }
+      const first = await run(imageDir, textDir, datasetDir);
+      const n = first.emb.keys.length;
+      assert.ok(n >= 10);
+      assert.equal(first.calls, n * (1 + LANGS.length)); // every image and caption embedded
+      assert.match(first.fp.image!, /^[0-9a-f]{64}$/);
+      assert.match(first.fp.text!, /^[0-9a-f]{64}$/);
+      // the ONNX files' hashes are remembered by real path
+      const hashes = JSON.parse(await Deno.readTextFile(modelFileHashCachePath()));
+      for (
+        const f of [join(imageDir, "onnx/vision_model.onnx"), join(textDir, "onnx/model.onnx")]
+      ) {
+        assert.ok(hashes[await Deno.realPath(f)], `${f} not in the hash cache`);
+      }
 
-    // second run, encoders loaded afresh: nothing embedded, the same rows
-    const second = await run(imageDir, textDir, datasetDir);
-    assert.equal(second.calls, 0);
-    assert.deepEqual(second.fp, first.fp);
-    assert.deepEqual(second.emb.images.data, first.emb.images.data);
-    for (const l of LANGS) {
-      assert.deepEqual(second.emb.textByLang[l]!.data, first.emb.textByLang[l]!.data);
-    }
+      // second run, encoders loaded afresh: nothing embedded, the same rows
+      const second = await run(imageDir, textDir, datasetDir);
+      assert.equal(second.calls, 0);
+      assert.deepEqual(second.fp, first.fp);
+      assert.deepEqual(second.emb.images.data, first.emb.images.data);
+      for (const l of LANGS) {
+        assert.deepEqual(second.emb.textByLang[l]!.data, first.emb.textByLang[l]!.data);
+      }
 
-    // the CLIP ONNX file rewritten with other weights of the same size: another key, embedded
-    const onnx = join(imageDir, "onnx/vision_model.onnx");
-    const size = (await Deno.stat(onnx)).size;
-    await fx.writeTinyClipVisionFolder(imageDir, S, projection(1), D);
-    assert.equal((await Deno.stat(onnx)).size, size);
-    const third = await run(imageDir, textDir, datasetDir);
-    assert.notEqual(third.fp.image, first.fp.image);
-    assert.equal(third.fp.text, first.fp.text);
-    assert.equal(third.calls, n * (1 + LANGS.length));
-    assert.notDeepEqual(third.emb.images.data, first.emb.images.data);
+      // the CLIP ONNX file rewritten with other weights of the same size: another key, embedded
+      const onnx = join(imageDir, "onnx/vision_model.onnx");
+      const size = (await Deno.stat(onnx)).size;
+      await fx.writeTinyClipVisionFolder(imageDir, S, projection(1), D);
+      assert.equal((await Deno.stat(onnx)).size, size);
+      const third = await run(imageDir, textDir, datasetDir);
+      assert.notEqual(third.fp.image, first.fp.image);
+      assert.equal(third.fp.text, first.fp.text);
+      assert.equal(third.calls, n * (1 + LANGS.length));
+      assert.notDeepEqual(third.emb.images.data, first.emb.images.data);
 
-    // the Dense weights changed, same size: the text fingerprint changes too
-    const dense = join(textDir, "2_Dense/model.safetensors");
-    const denseSize = (await Deno.stat(dense)).size;
-    await writeTextFolder(textDir, 0.5);
-    assert.equal((await Deno.stat(dense)).size, denseSize);
-    const fourth = await run(imageDir, textDir, datasetDir);
-    assert.notEqual(fourth.fp.text, first.fp.text);
-    assert.equal(fourth.fp.image, third.fp.image);
-    assert.equal(fourth.calls, n * (1 + LANGS.length));
-  },
+      // the Dense weights changed, same size: the text fingerprint changes too
+      const dense = join(textDir, "2_Dense/model.safetensors");
+      const denseSize = (await Deno.stat(dense)).size;
+      await writeTextFolder(textDir, 0.5);
+      assert.equal((await Deno.stat(dense)).size, denseSize);
+      const fourth = await run(imageDir, textDir, datasetDir);
+      assert.notEqual(fourth.fp.text, first.fp.text);
+      assert.equal(fourth.fp.image, third.fp.image);
+      assert.equal(fourth.calls, n * (1 + LANGS.length));
+    }),
 );
 
 Deno.test(
   "paper D's pair fingerprints: equal for a copy of a folder elsewhere, different for another tokenizer, max length or dtype-relevant option",
   OPTS,
-  async () => {
-    const a = join(TMP, "fp-a"), b = join(TMP, "fp-b");
-    await writeTextFolder(a);
-    await writeTextFolder(b);
-    const fp = async (dir: string, o: { maxLength?: number } = {}) => {
-      const e: SentenceEncoder = await multilingualClipTextEncoder(dir, o);
-      e.dispose();
-      return e.fingerprint;
-    };
-    const base = await fp(a);
-    assert.equal(await fp(b), base); // same content, other path
-    assert.notEqual(await fp(a, { maxLength: 7 }), base);
-    const tok = join(b, "tokenizer_config.json");
-    const cfg = JSON.parse(await Deno.readTextFile(tok));
-    await Deno.writeTextFile(tok, JSON.stringify({ ...cfg, do_lower_case: true }));
-    assert.notEqual(await fp(b), base);
+  () =>
+    withOwnCache("fingerprints", async () => {
+      const a = join(TMP, "fp-a"), b = join(TMP, "fp-b");
+      await writeTextFolder(a);
+      await writeTextFolder(b);
+      const fp = async (dir: string, o: { maxLength?: number } = {}) => {
+        const e: SentenceEncoder = await multilingualClipTextEncoder(dir, o);
+        e.dispose();
+        return e.fingerprint;
+      };
+      const base = await fp(a);
+      assert.equal(await fp(b), base); // same content, other path
+      assert.notEqual(await fp(a, { maxLength: 7 }), base);
+      const tok = join(b, "tokenizer_config.json");
+      const cfg = JSON.parse(await Deno.readTextFile(tok));
+      await Deno.writeTextFile(tok, JSON.stringify({ ...cfg, do_lower_case: true }));
+      assert.notEqual(await fp(b), base);
 
-    const ia = join(TMP, "img-a"), ib = join(TMP, "img-b");
-    await fx.writeTinyClipVisionFolder(ia, S, projection(0), D);
-    await fx.writeTinyClipVisionFolder(ib, S, projection(0), D);
-    const ifp = async (dir: string, o: { batchSize?: number } = {}) => {
-      const e: ImageEncoder = await clipImageEncoder(dir, o);
-      e.dispose();
-      return e.fingerprint;
-    };
-    const ibase = await ifp(ia);
-    assert.equal(await ifp(ib), ibase);
-    assert.notEqual(await ifp(ia, { batchSize: 3 }), ibase);
-    const pre = join(ib, "preprocessor_config.json");
-    const p = JSON.parse(await Deno.readTextFile(pre));
-    await Deno.writeTextFile(pre, JSON.stringify({ ...p, image_mean: [0.5, 0.5, 0.5] }));
-    assert.notEqual(await ifp(ib), ibase);
-  },
+      const ia = join(TMP, "img-a"), ib = join(TMP, "img-b");
+      await fx.writeTinyClipVisionFolder(ia, S, projection(0), D);
+      await fx.writeTinyClipVisionFolder(ib, S, projection(0), D);
+      const ifp = async (dir: string, o: { batchSize?: number } = {}) => {
+        const e: ImageEncoder = await clipImageEncoder(dir, o);
+        e.dispose();
+        return e.fingerprint;
+      };
+      const ibase = await ifp(ia);
+      assert.equal(await ifp(ib), ibase);
+      assert.notEqual(await ifp(ia, { batchSize: 3 }), ibase);
+      const pre = join(ib, "preprocessor_config.json");
+      const p = JSON.parse(await Deno.readTextFile(pre));
+      await Deno.writeTextFile(pre, JSON.stringify({ ...p, image_mean: [0.5, 0.5, 0.5] }));
+      assert.notEqual(await ifp(ib), ibase);
+    }),
 );
