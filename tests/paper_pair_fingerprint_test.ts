@@ -16,6 +16,7 @@ import {
   multilingualClipTextEncoder,
 } from "../lib/encoders/pretrained/mod.ts";
 import { embedDatasetForImagePivot } from "../lib/image_pivot/dataset_embeddings.ts";
+import { loadClipSpacePair } from "../lib/models/mod.ts";
 import * as fx from "./fixtures/tiny_pretrained_models.ts";
 
 await initBackend("wasm"); // part of the result-cache key, as in the notebook
@@ -225,5 +226,39 @@ Deno.test(
       const p = JSON.parse(await Deno.readTextFile(pre));
       await Deno.writeTextFile(pre, JSON.stringify({ ...p, image_mean: [0.5, 0.5, 0.5] }));
       assert.notEqual(await ifp(ib), ibase);
+    }),
+);
+
+Deno.test(
+  "loadClipSpacePair() in the paper profile (notebook 05's loader) gives the ONNX pair its content fingerprints",
+  OPTS,
+  () =>
+    withOwnCache("loader", async () => {
+      const models = join(TMP, "models");
+      const imageDir = join(models, "openai/clip-vit-base-patch32");
+      const textDir = join(models, "sentence-transformers/clip-ViT-B-32-multilingual-v1");
+      await fx.writeTinyClipVisionFolder(imageDir, S, projection(0), D);
+      await writeTextFolder(textDir);
+      const old = { p: Deno.env.get("KIT_PROFILE"), m: Deno.env.get("KIT_MODELS_DIR") };
+      Deno.env.set("KIT_PROFILE", "paper");
+      Deno.env.set("KIT_MODELS_DIR", models);
+      try {
+        const pair = await loadClipSpacePair();
+        pair.image.dispose();
+        pair.text.dispose();
+        const image = await clipImageEncoder(imageDir);
+        const text = await multilingualClipTextEncoder(textDir);
+        image.dispose();
+        text.dispose();
+        assert.match(pair.image.fingerprint!, /^[0-9a-f]{64}$/);
+        assert.equal(pair.image.fingerprint, image.fingerprint);
+        assert.equal(pair.text.fingerprint, text.fingerprint);
+        assert.notEqual(pair.image.fingerprint, pair.text.fingerprint);
+      } finally {
+        for (const [k, v] of [["KIT_PROFILE", old.p], ["KIT_MODELS_DIR", old.m]] as const) {
+          if (v === undefined) Deno.env.delete(k);
+          else Deno.env.set(k, v);
+        }
+      }
     }),
 );
