@@ -100,7 +100,7 @@ export async function multilingualClipTextEncoder(
   let fingerprint: string;
   try {
     const optional = [join("1_Pooling", "config.json"), "sentence_bert_config.json"];
-    const present = [];
+    const present: string[] = [];
     for (const f of optional) if (await isModelFile(join(folder, f))) present.push(f);
     fingerprint = await modelContentFingerprint(
       folder,
