@@ -4,6 +4,11 @@ import { KitError } from "../../util/kit_error.ts";
 import { inferenceError, wrapModelLoad } from "./load_errors.ts";
 import { folderFingerprint } from "./mean_pooled_text_model.ts";
 import {
+  modelContentFingerprint,
+  type ModelContentFingerprintOptions,
+  onnxModelFiles,
+} from "./model_content_fingerprint.ts";
+import {
   locateOnnxFile,
   modelFolderName,
   type OnnxDtype,
@@ -23,7 +28,7 @@ import {
 const SPEC = PAPER_MODELS["clip-vit-b32-image"];
 
 /** Options of `clipImageEncoder`. */
-export interface ClipImageOptions {
+export interface ClipImageOptions extends ModelContentFingerprintOptions {
   /** Images per ONNX call. Default 16. */
   batchSize?: number;
   /** `onnx/vision_model.onnx` (fp32, default), `_fp16` or `_quantized` (q8). */
@@ -46,7 +51,10 @@ interface TensorView {
  * centre crop `crop_size` with torchvision's offsets, `image_mean`/`image_std` of the folder's
  * `preprocessor_config.json`) — not by transformers.js's image processor, whose resampling and
  * crop offsets differ from PIL/torchvision. Input: PNG/JPEG bytes. Rows are the projected 512-d
- * embeddings, **not** normalised.
+ * embeddings, **not** normalised. Its `fingerprint` (the result caches' key, e.g. of paper D's
+ * embeddings) is the content hash of the ONNX file, config.json and preprocessor_config.json and
+ * the options that decide the rows (`modelContentFingerprint`; the ONNX file's hash is
+ * remembered, so only the first load of a folder reads it whole).
  *
  * ```ts
  * import assert from "node:assert/strict";
@@ -86,6 +94,13 @@ export async function clipImageEncoder(
     );
   }
   const fingerprint = await folderFingerprint(folder, files, onnx.path, dtype);
+  const device = opts.device ?? "cpu";
+  const contentFingerprint = await modelContentFingerprint(
+    folder,
+    [...files, ...await onnxModelFiles(folder, onnx.path)],
+    { encoder: "clip-vit-image", dtype, batchSize, device, preprocess: "openclip-eval" },
+    opts.hashCache ? { hashCache: opts.hashCache } : {},
+  );
   const pre = clipPreprocessorConfig(
     folder,
     await readModelJson(folder, "preprocessor_config.json", SPEC),
@@ -100,7 +115,7 @@ export async function clipImageEncoder(
         local_files_only: true,
         dtype,
         subfolder: onnx.subfolder,
-        device: opts.device ?? "cpu",
+        device,
       }),
   );
   const id = `hf/${modelFolderName(folder)}@${fingerprint}/image`;
@@ -152,6 +167,7 @@ export async function clipImageEncoder(
   return {
     id,
     dim,
+    fingerprint: contentFingerprint,
     async embed(images: readonly Uint8Array[], opts: EmbedOptions = {}) {
       if (disposed) throw new KitError(`${id}: used after dispose()`);
       const data = new Float32Array(images.length * dim);

@@ -34,6 +34,18 @@ export interface MeanPooledTextModel {
   readonly hiddenSize: number;
   /** Short hash of config, tokenizer and ONNX file size: part of encoder ids (cache keys). */
   readonly fingerprint: string;
+  /** The ONNX file loaded. */
+  readonly onnxPath: string;
+  /** The files besides the ONNX file that decide the pooled vectors (config, tokenizer). */
+  readonly files: readonly string[];
+  /** The options that decide the pooled vectors, resolved (for content fingerprints). */
+  readonly settings: Readonly<{
+    dtype: OnnxDtype;
+    maxLength: number;
+    batchSize: number;
+    device: string;
+    pooling: "mean-real-tokens";
+  }>;
   /**
    * Pooled vectors of `texts`, row-major `texts.length × hiddenSize`, in input order; `onRows`
    * (progress) is called after each batch with its size.
@@ -195,6 +207,15 @@ export async function loadMeanPooledTextModel(
   return {
     hiddenSize,
     fingerprint,
+    onnxPath: onnx.path,
+    files: FINGERPRINT_FILES,
+    settings: {
+      dtype,
+      maxLength,
+      batchSize,
+      device: opts.device ?? "cpu",
+      pooling: "mean-real-tokens",
+    },
     async embedPooled(
       texts: readonly string[],
       onRows?: (rows: number) => void,

@@ -18,3 +18,4 @@ export * from "./xlmr_encoder.ts";
 export * from "./multilingual_clip_text_encoder.ts";
 export * from "./clip_image_encoder.ts";
 export * from "./embedding_cache.ts";
+export * from "./model_content_fingerprint.ts";

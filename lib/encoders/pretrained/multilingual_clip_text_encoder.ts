@@ -5,6 +5,11 @@ import { KitError } from "../../util/kit_error.ts";
 import { applyDenseLayer, loadDenseLayer } from "./dense_layer.ts";
 import { loadMeanPooledTextModel, type TextModelOptions } from "./mean_pooled_text_model.ts";
 import {
+  modelContentFingerprint,
+  type ModelContentFingerprintOptions,
+  onnxModelFiles,
+} from "./model_content_fingerprint.ts";
+import {
   isModelFile,
   modelFolderName,
   PAPER_MODELS,
@@ -54,7 +59,11 @@ async function sentenceBertMaxLength(folder: string): Promise<number> {
  * model's own `2_Dense` layer (768 → 512, no bias, identity activation), read from
  * `2_Dense/config.json` and `2_Dense/model.safetensors`. Output rows (512-d, in CLIP's space)
  * are **not** normalised; paper D L2-normalises them. Truncates at `max_seq_length` from
- * `sentence_bert_config.json` (128).
+ * `sentence_bert_config.json` (128). Its `fingerprint` (the result caches' key, e.g. of paper D's
+ * embeddings) is the content hash of every file that decides the rows — the ONNX file,
+ * config.json, the tokenizer files, 1_Pooling and sentence_bert_config.json when present,
+ * 2_Dense's config and weights — and the resolved options (`modelContentFingerprint`; the ONNX
+ * file's hash is remembered, so only the first load of a folder reads it whole).
  *
  * ```ts
  * import assert from "node:assert/strict";
@@ -73,7 +82,7 @@ async function sentenceBertMaxLength(folder: string): Promise<number> {
  */
 export async function multilingualClipTextEncoder(
   folder: string = paperModelFolder("multilingual-clip-text"),
-  opts: TextModelOptions = {},
+  opts: TextModelOptions & ModelContentFingerprintOptions = {},
 ): Promise<SentenceEncoder> {
   await requireModelDirectory(folder, SPEC);
   await checkPoolingConfig(folder);
@@ -88,10 +97,32 @@ export async function multilingualClipTextEncoder(
       }: in_features ${dense.inFeatures} does not match the transformer's hidden size ${model.hiddenSize} (config.json)`,
     );
   }
+  let fingerprint: string;
+  try {
+    const optional = [join("1_Pooling", "config.json"), "sentence_bert_config.json"];
+    const present: string[] = [];
+    for (const f of optional) if (await isModelFile(join(folder, f))) present.push(f);
+    fingerprint = await modelContentFingerprint(
+      folder,
+      [
+        ...model.files,
+        ...await onnxModelFiles(folder, model.onnxPath),
+        ...present,
+        join("2_Dense", "config.json"),
+        join("2_Dense", "model.safetensors"),
+      ],
+      { encoder: "multilingual-clip-text", ...model.settings, dense: "2_Dense" },
+      opts.hashCache ? { hashCache: opts.hashCache } : {},
+    );
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
   const id = `hf/${modelFolderName(folder)}@${model.fingerprint}/mean+dense`;
   return {
     id,
     dim: dense.outFeatures,
+    fingerprint,
     async embed(texts: readonly string[], _lang: string, opts: EmbedOptions = {}) {
       const pooled = await model.embedPooled(texts, opts.onRows);
       const data = applyDenseLayer(dense, pooled, texts.length);
