@@ -20,6 +20,8 @@ const heap = () => {
   return w?.HEAPU8 ? w.HEAPU8.buffer.byteLength : NaN;
 };
 const GB = 1e9;
+/** KIT_BENCH_REPEATS=N: each call N times (the first pays one-off costs: heap growth). */
+const repeats = Number(Deno.env.get("KIT_BENCH_REPEATS") ?? 1);
 const t0 = performance.now();
 const model = await loadSafetensorsTextModel(folder, {
   batchSize: Math.max(...sizes.split(",").map(Number)),
@@ -40,21 +42,25 @@ for (const lang of langs.split(",")) {
     offset += n;
     const tok = model.tokenize(texts);
     const realPer = texts.map((t) => model.tokenize([t]).length);
-    const c0 = process.cpuUsage(), w0 = performance.now();
-    const out = await model.embed(texts);
-    const c1 = process.cpuUsage(c0), w1 = performance.now();
-    const cpu = (c1.user + c1.system) / 1e6;
-    console.log(
-      `${lang} batch ${n}: padded ${tok.length} tokens (mean real ${
-        (realPer.reduce((a, b) => a + b, 0) / n).toFixed(1)
-      }); CPU ${cpu.toFixed(1)} s (${(cpu / n).toFixed(2)} s/sentence); wall ${
-        ((w1 - w0) / 1000).toFixed(1)
-      } s; RSS ${(Deno.memoryUsage().rss / GB).toFixed(2)} GB; heap ${
-        (heap() / GB).toFixed(2)
-      } GB; tensors ${tf.memory().numTensors}; row0[0..2] ${out[0]?.toFixed(5)} ${
-        out[1]?.toFixed(5)
-      }`,
-    );
+    for (let rep = 0; rep < repeats; rep++) {
+      const c0 = process.cpuUsage(), w0 = performance.now();
+      const out = await model.embed(texts);
+      const c1 = process.cpuUsage(c0), w1 = performance.now();
+      const cpu = (c1.user + c1.system) / 1e6;
+      console.log(
+        `${lang} batch ${n}${
+          rep > 0 ? ` (again, ${rep + 1})` : ""
+        }: padded ${tok.length} tokens (mean real ${
+          (realPer.reduce((a, b) => a + b, 0) / n).toFixed(1)
+        }); CPU ${cpu.toFixed(1)} s (${(cpu / n).toFixed(2)} s/sentence); wall ${
+          ((w1 - w0) / 1000).toFixed(1)
+        } s; RSS ${(Deno.memoryUsage().rss / GB).toFixed(2)} GB; heap ${
+          (heap() / GB).toFixed(2)
+        } GB; tensors ${tf.memory().numTensors}; row0[0..2] ${out[0]?.toFixed(5)} ${
+          out[1]?.toFixed(5)
+        }`,
+      );
+    }
   }
 }
 model.dispose();
