@@ -29,3 +29,4 @@ export * from "./pretrained/mod.ts";
 export * from "./safetensors_model_folder.ts";
 export * from "./dropout.ts";
 export * from "./resident_encoder_pool.ts";
+export * from "./xlmr_wasm_heap_budget.ts";

@@ -8,6 +8,7 @@ import { makeBatchTokenizer } from "./pretrained/token_batch.ts";
 import { loadTransformers } from "./pretrained/transformers_runtime.ts";
 import { loadSafetensorsWeights } from "./safetensors_weights.ts";
 import { XlmRobertaEncoder } from "./xlm_roberta_encoder.ts";
+import { wasmBatchLimit } from "./xlmr_wasm_heap_budget.ts";
 
 /** The files of a Hugging Face XLM-R model folder the kit reads. */
 export const XLMR_FOLDER_FILES = [
@@ -75,6 +76,11 @@ export interface SafetensorsTextModelOptions {
    * puts it on the device like every other parameter (device-resident training, issue 24).
    */
   hostWordEmbeddings?: boolean;
+  /**
+   * The WASM heap's size limit that batches are fitted into (default 4 GiB, WebAssembly's; a
+   * smaller value exercises the splitting in tests). Ignored on other backends.
+   */
+  wasmHeapLimitBytes?: number;
 }
 
 /** A TF.js XLM-R model folder with its own tokenizer, embedding texts by masked mean pooling. */
@@ -156,6 +162,31 @@ export async function loadSafetensorsTextModel(
       });
       return { ids, batch: t.batch, length: t.seqLen };
     };
+    const embedBatch = async (b: ReturnType<typeof tokenize>): Promise<Float32Array> => {
+      let e: tf.Tensor2D;
+      try {
+        e = tf.tidy(() => encoder.embed(b));
+      } catch (err) {
+        // TF.js-WASM aborts (RuntimeError) when its heap cannot grow: say what and what to do
+        if (err instanceof WebAssembly.RuntimeError || /Aborted\(|out of memory/.test(`${err}`)) {
+          throw new KitError(
+            `${folder}: embedding ${b.batch} texts × ${b.length} tokens failed in the ${tf.getBackend()} backend (${
+              err instanceof Error ? err.message : err
+            }), with ${(tf.memory().numBytes / 2 ** 30).toFixed(2)} GiB of tensors allocated`,
+            [
+              "WASM's heap is limited to 4 GiB: pass a smaller batchSize, or use --backend cpu",
+              "the WASM runtime is unusable after this error: restart the process (notebook kernel)",
+            ],
+          );
+        }
+        throw err;
+      }
+      try {
+        return (await e.data()) as Float32Array;
+      } finally {
+        e.dispose();
+      }
+    };
     return {
       folder,
       hiddenSize: c.hidden_size,
@@ -164,10 +195,26 @@ export async function loadSafetensorsTextModel(
       async embed(texts, onBatch) {
         const out = new Float32Array(texts.length * c.hidden_size);
         for (let i = 0; i < texts.length; i += batchSize) {
-          const b = tokenize(texts.slice(i, i + batchSize));
-          const e = tf.tidy(() => encoder.embed(b));
-          out.set((await e.data()) as Float32Array, i * c.hidden_size);
-          e.dispose();
+          const part = texts.slice(i, i + batchSize);
+          const whole = tokenize(part);
+          let b = whole;
+          // WASM's 4 GiB heap: a batch whose one layer of activations does not fit beside the
+          // weights runs in smaller forward passes (each padded to its own longest text; the
+          // rows are the same within float32 rounding)
+          const fits = tf.getBackend() === "wasm"
+            ? wasmBatchLimit(
+              c,
+              whole.batch,
+              whole.length,
+              tf.memory().numBytes,
+              opts.wasmHeapLimitBytes,
+            )
+            : whole.batch;
+          const split = fits < whole.batch;
+          for (let j = 0; j < part.length; j += fits) {
+            if (split) b = tokenize(part.slice(j, j + fits));
+            out.set(await embedBatch(b), (i + j) * c.hidden_size);
+          }
           onBatch?.(Math.min(texts.length, i + batchSize));
         }
         return out;

@@ -205,7 +205,16 @@ export class XlmRobertaEncoder {
    * attention probabilities, and on each sub-layer's output before its residual add.
    */
   encode(b: TokenBatch, input: tf.Tensor2D, dropout?: Dropout): tf.Tensor2D {
-    const c = this.config;
+    const maskBias = this.#maskBias(b);
+    let x = this.#embeddingNorm(input, dropout);
+    for (let l = 0; l < this.config.num_hidden_layers; l++) {
+      x = this.#layer(l, x, b, maskBias, dropout);
+    }
+    return x;
+  }
+
+  /** `[batch, 1, 1, length]`: 0 for real tokens, a large negative number for padding (null: none). */
+  #maskBias(b: TokenBatch): tf.Tensor4D | null {
     const mask = this.realTokenMask(b);
     let anyPad = false;
     const bias = new Float32Array(mask.length);
@@ -215,53 +224,64 @@ export class XlmRobertaEncoder {
         anyPad = true;
       }
     }
-    const maskBias = anyPad ? tf.tensor4d(bias, [b.batch, 1, 1, b.length]) : null;
-    let x = layerNorm(
+    return anyPad ? tf.tensor4d(bias, [b.batch, 1, 1, b.length]) : null;
+  }
+
+  #embeddingNorm(input: tf.Tensor2D, dropout?: Dropout): tf.Tensor2D {
+    const x = layerNorm(
       input,
       this.#p("embeddings.LayerNorm.weight"),
       this.#p("embeddings.LayerNorm.bias"),
-      c.layer_norm_eps,
+      this.config.layer_norm_eps,
     );
+    return dropout ? dropout.apply(x, "hidden") : x;
+  }
+
+  /** Encoder layer `l` (post-LN: self-attention → add & LayerNorm → GELU MLP → add & LayerNorm). */
+  #layer(
+    l: number,
+    x: tf.Tensor2D,
+    b: TokenBatch,
+    maskBias: tf.Tensor | null,
+    dropout?: Dropout,
+  ): tf.Tensor2D {
+    const c = this.config;
     const drop = <T extends tf.Tensor>(t: T, which: "hidden" | "attention"): T =>
       dropout ? dropout.apply(t, which) : t;
-    x = drop(x, "hidden");
-    for (let l = 0; l < c.num_hidden_layers; l++) {
-      const pre = `encoder.layer.${l}.`;
-      const p = (n: string) => this.#p(pre + n);
-      const a = selfAttention(
-        x,
-        b.batch,
-        b.length,
-        c.num_attention_heads,
-        {
-          qW: p("attention.self.query.weight"),
-          qB: p("attention.self.query.bias"),
-          kW: p("attention.self.key.weight"),
-          kB: p("attention.self.key.bias"),
-          vW: p("attention.self.value.weight"),
-          vB: p("attention.self.value.bias"),
-          oW: p("attention.output.dense.weight"),
-          oB: p("attention.output.dense.bias"),
-        },
-        maskBias,
-        dropout ? (pr) => drop(pr, "attention") : undefined,
-      );
-      x = layerNorm(
-        tf.add(x, drop(a, "hidden")) as tf.Tensor2D,
-        p("attention.output.LayerNorm.weight"),
-        p("attention.output.LayerNorm.bias"),
-        c.layer_norm_eps,
-      );
-      const h = gelu(linear(x, p("intermediate.dense.weight"), p("intermediate.dense.bias")));
-      const f = linear(h, p("output.dense.weight"), p("output.dense.bias"));
-      x = layerNorm(
-        tf.add(x, drop(f, "hidden")) as tf.Tensor2D,
-        p("output.LayerNorm.weight"),
-        p("output.LayerNorm.bias"),
-        c.layer_norm_eps,
-      );
-    }
-    return x;
+    const pre = `encoder.layer.${l}.`;
+    const p = (n: string) => this.#p(pre + n);
+    const a = selfAttention(
+      x,
+      b.batch,
+      b.length,
+      c.num_attention_heads,
+      {
+        qW: p("attention.self.query.weight"),
+        qB: p("attention.self.query.bias"),
+        kW: p("attention.self.key.weight"),
+        kB: p("attention.self.key.bias"),
+        vW: p("attention.self.value.weight"),
+        vB: p("attention.self.value.bias"),
+        oW: p("attention.output.dense.weight"),
+        oB: p("attention.output.dense.bias"),
+      },
+      maskBias,
+      dropout ? (pr) => drop(pr, "attention") : undefined,
+    );
+    const y = layerNorm(
+      tf.add(x, drop(a, "hidden")) as tf.Tensor2D,
+      p("attention.output.LayerNorm.weight"),
+      p("attention.output.LayerNorm.bias"),
+      c.layer_norm_eps,
+    );
+    const h = gelu(linear(y, p("intermediate.dense.weight"), p("intermediate.dense.bias")));
+    const f = linear(h, p("output.dense.weight"), p("output.dense.bias"));
+    return layerNorm(
+      tf.add(y, drop(f, "hidden")) as tf.Tensor2D,
+      p("output.LayerNorm.weight"),
+      p("output.LayerNorm.bias"),
+      c.layer_norm_eps,
+    );
   }
 
   /** Mean of the hidden states over each sequence's real tokens: `[batch, d]`. Call inside `tf.tidy`. */
@@ -279,10 +299,31 @@ export class XlmRobertaEncoder {
     return tf.sum(tf.mul(h3, tf.tensor3d(w, [b.batch, b.length, 1])), 1) as tf.Tensor2D;
   }
 
-  /** Mean-pooled sentence embeddings `[batch, d]` (inference). Call inside `tf.tidy`. */
+  /**
+   * Mean-pooled sentence embeddings `[batch, d]` (inference; the same arithmetic as
+   * `meanPool(encode(…))`). Each layer runs in its own `tf.tidy`, so only one layer's
+   * intermediates are alive at a time: under one enclosing tidy all 24 layers' intermediates of
+   * XLM-R-large stayed allocated until the end (≈ 53 width-vectors a token a layer: ≈ 8.8 GB at
+   * 32 FLORES sentences of ~50 tokens), past WASM's 4 GiB heap ("Aborted()" at batch ≥ 16).
+   * May be called inside `tf.tidy`; not for gradients (intermediates are disposed).
+   */
   embed(b: TokenBatch): tf.Tensor2D {
-    const input = tf.tensor2d(this.embeddingInput(b), [b.batch * b.length, this.dim]);
-    return this.meanPool(b, this.encode(b, input));
+    const maskBias = this.#maskBias(b);
+    try {
+      let x = tf.tidy(() =>
+        this.#embeddingNorm(tf.tensor2d(this.embeddingInput(b), [b.batch * b.length, this.dim]))
+      );
+      for (let l = 0; l < this.config.num_hidden_layers; l++) {
+        const next = tf.tidy(() => this.#layer(l, x, b, maskBias));
+        x.dispose();
+        x = next;
+      }
+      const pooled = tf.tidy(() => this.meanPool(b, x));
+      x.dispose();
+      return pooled;
+    } finally {
+      maskBias?.dispose();
+    }
   }
 
   /**

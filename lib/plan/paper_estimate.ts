@@ -14,6 +14,7 @@ import {
 } from "./cost_model.ts";
 import type { NotebookName } from "./notebook_inputs.ts";
 import type { UnitCosts } from "./unit_costs.ts";
+import { xlmrLayerActivationBytes } from "../encoders/xlmr_wasm_heap_budget.ts";
 
 /** The paper profile's sizes (sources in the comments). */
 export const PAPER_COUNTS = {
@@ -60,8 +61,15 @@ export const PAPER_COUNTS = {
   witGzBytes: 25_300_000_000,
   witCompression: 3,
   cocoArchiveBytes: 20_405_354_669,
-  /** Tokens a FLORES sentence is padded to in a batch (XLM-R's sentencepiece; assumed). */
-  floresTokens: 48,
+  /**
+   * Tokens a FLORES sentence is padded to in a batch of 32 (the batch's longest text, `<s>` and
+   * `</s>` included; the encoder's cost is per padded token). Measured on the full-size FLORES
+   * stand-in with the stand-in XLM-R-large tokenizer (bench/wasm_batch/flores_padded_tokens.ts,
+   * first 96 devtest sentences of all 204 languages): 41.9 real tokens a sentence, padded to
+   * 86.1 (English 29 → 53, Russian 40 → 80, Chinese 56 → 126). Was 48 (assumed, unpadded), which
+   * made 03's estimate 1.8× too small (issue 27's rehearsal).
+   */
+  floresTokens: 86,
   nliTokens: 32,
   dCaptionTokens: 32,
   /** The mini profile's notebooks 00 and 01 (README, first run on 2 cores), seconds. */
@@ -105,12 +113,15 @@ const DAY = 86_400;
 const WASM_HEAP_BYTES = 4 * 2 ** 30;
 
 /**
- * WASM heap bytes of one XLM-R-large encoder embedding text: its dense weights (fp32) and
- * XNNPACK's packed copies of them; the word table is gathered on the host
- * (`hostWordEmbeddings`) and batch activations are small beside them.
+ * WASM heap bytes of one XLM-R-large encoder embedding text: its dense weights (fp32),
+ * XNNPACK's packed copies of them (plain wasm; wasm+openblas measured without them: 1.27 GB
+ * after loading) and one layer's activations of the largest batch, 32 texts × 128 tokens
+ * (`XlmRobertaEncoder.embed` frees each layer's before the next; ≈ 1.0 GB). The word table is
+ * gathered on the host (`hostWordEmbeddings`).
  */
 export function kInferenceWasmBytes(): number {
-  return 2 * 4 * PAPER_COUNTS.kTextDenseParams;
+  const large = { hidden_size: PAPER_COUNTS.kTextWidth, num_attention_heads: 16 };
+  return 2 * 4 * PAPER_COUNTS.kTextDenseParams + xlmrLayerActivationBytes(large, 32, 128);
 }
 
 function baseline(u: UnitCosts): number {
@@ -320,7 +331,7 @@ export function paperEstimates(u: UnitCosts): { notebooks: NotebookEstimate[]; k
         ? /^wasm/.test(u.backend)
           ? `; on ${u.backend} ≈ ${
             (kInferenceWasmBytes() / GB).toFixed(1)
-          } GB of WASM's 4 GB heap (the dense weights and XNNPACK's packed copies; the word table stays on the host).`
+          } GB of WASM's 4 GB heap (the dense weights, XNNPACK's packed copies and one layer's activations of 32 texts × 128 tokens; the word table stays on the host).`
           : "."
         : `; it does not fit ${u.backend}'s 4 GB heap; --backend cpu or webgpu.`
     }`,
@@ -332,7 +343,7 @@ export function paperEstimates(u: UnitCosts): { notebooks: NotebookEstimate[]; k
       "03_bitext_retrieval",
       [{
         what:
-          `${c.kEncoders} encoders × ${flores} FLORES sentences (${c.floresSentences} × ${c.floresLanguages} languages), 24 layers, ~${c.floresTokens} tokens`,
+          `${c.kEncoders} encoders × ${flores} FLORES sentences (${c.floresSentences} × ${c.floresLanguages} languages), 24 layers, ~${c.floresTokens} tokens (padded to the longest of a batch of 32)`,
         seconds: c.kEncoders * predictEmbedding(large, flores, c.kTextLayers, c.floresTokens) /
           1000 /
           cores,
