@@ -14,6 +14,7 @@ import {
   rehearsalMarkdown,
   rehearsalPython,
   type RehearsalRecord,
+  runRehearsal,
 } from "../lib/rehearsal/mod.ts";
 import { loadCocoCaptions } from "../lib/sources/coco_captions.ts";
 import { D_LANGUAGES, findWitShards, loadWitCaptions, witImageKey } from "../lib/sources/wit.ts";
@@ -170,4 +171,45 @@ Deno.test("the rehearsal table keeps measured and extrapolated times apart and n
   assert.match(row03[6]!, /^≈ 2\.3 days \(extrapolated: measured rate × 1,012\)$/);
   const row04 = md.find((l) => l.startsWith("| 04_xnli"))!.split("|").map((c) => c.trim());
   assert.deepEqual([row04[2], row04[4], row04[6]], ["not run", "—", "—"]);
+});
+
+Deno.test({
+  name:
+    "--rehearse-time-limit stops a notebook still running, kills its process tree and still writes the record with the row marked stopped",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const runDir = await Deno.makeTempDir({ prefix: "rehearsal-limit-" });
+    try {
+      // 01 needs no stand-ins; in a fresh run folder it first builds the mini data (minutes), so
+      // a 12 s limit always stops it, after its runner has started a kernel
+      const t0 = performance.now();
+      const record = await runRehearsal({
+        scale: "tiny",
+        only: ["01"],
+        runDir,
+        timeLimitSeconds: 12,
+      });
+      const wall = (performance.now() - t0) / 1000;
+      assert.ok(wall < 12 + 30, `stopped promptly (${wall.toFixed(1)} s)`);
+      const row = record.rows.find((r) => r.notebook === "01_translation")!;
+      assert.equal(row.status, "stopped");
+      assert.ok(row.seconds! >= 12 && row.seconds! < 12 + 30, String(row.seconds));
+      assert.ok(row.peakRssBytes! > 0);
+      assert.match(row.note ?? "", /time limit/);
+      const saved = JSON.parse(await Deno.readTextFile(join(runDir, "rehearsal.json")));
+      assert.equal(saved.rows[0].status, "stopped");
+      assert.match(await Deno.readTextFile(join(runDir, "rehearsal.md")), /\(stopped\)/);
+      // nothing of that notebook's process tree is left (its kernel's arguments name the run folder)
+      const left: string[] = [];
+      for await (const e of Deno.readDir("/proc")) {
+        if (!/^\d+$/.test(e.name)) continue;
+        const cmd = await Deno.readTextFile(`/proc/${e.name}/cmdline`).catch(() => "");
+        if (cmd.includes(runDir) && Number(e.name) !== Deno.pid) left.push(cmd);
+      }
+      assert.deepEqual(left, []);
+    } finally {
+      await Deno.remove(runDir, { recursive: true });
+    }
+  },
 });

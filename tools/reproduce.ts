@@ -72,6 +72,13 @@ const CLI = {
       help: `with --rehearse: K's encoders (03, 04) embed the first N texts of each call for real
         and repeat those rows; the table extrapolates the full-size time from the measured rate`,
     },
+    "rehearse-time-limit": {
+      type: "number",
+      value: "SECONDS",
+      min: 1,
+      help: `with --rehearse: stop a notebook still running after SECONDS and record it as
+        stopped, with its time and memory until then (for runs too long for the machine)`,
+    },
     "rehearse-load": {
       type: "string",
       value: "TEXT",
@@ -135,6 +142,7 @@ await runCli(CLI, async (values) => {
       loadNote: values["rehearse-load"],
       cellTimeout: timeout,
       embedLimit: values["rehearse-embed-limit"],
+      timeLimitSeconds: values["rehearse-time-limit"],
     });
     console.log(rehearsalMarkdown(record));
     console.log(`record: ${record.standins.runDir}/rehearsal.json`);

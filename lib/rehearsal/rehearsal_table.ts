@@ -4,8 +4,12 @@ import { formatBytes, formatSeconds } from "../plan/plan_report.ts";
 /** One notebook of the rehearsal. */
 export interface RehearsalRow {
   notebook: string;
-  /** `measured`: it ran to the end; `failed`: it stopped (see `note`); `skipped`: not run. */
-  status: "measured" | "failed" | "skipped";
+  /**
+   * `measured`: it ran to the end; `failed`: it exited with an error (see `note`); `stopped`: the
+   * rehearsal stopped it at its time limit (its time and memory are those until then); `skipped`:
+   * not run.
+   */
+  status: "measured" | "failed" | "stopped" | "skipped";
   /** Measured wall time of the notebook's `reproduce --only NN` process, seconds; null if not run. */
   seconds: number | null;
   /** Measured peak RSS of that process tree (sampled), bytes; null if not run. */
@@ -65,7 +69,9 @@ export function rehearsalMarkdown(r: RehearsalRecord): string {
   for (const row of r.rows) {
     const time = row.seconds === null
       ? (row.status === "skipped" ? "not run" : "—")
-      : `${formatSeconds(row.seconds)}${row.status === "failed" ? " (failed)" : ""}`;
+      : `${formatSeconds(row.seconds)}${
+        row.status === "failed" ? " (failed)" : row.status === "stopped" ? " (stopped)" : ""
+      }`;
     const mem = row.peakRssBytes === null ? "—" : formatBytes(row.peakRssBytes);
     const ex = row.extrapolatedSeconds === null
       ? "—"

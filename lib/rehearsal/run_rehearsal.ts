@@ -13,7 +13,7 @@ import { cacheDir, PROJECT_ROOT } from "../util/paths.ts";
 import { KitError } from "../util/kit_error.ts";
 import { atomicWriteFile, atomicWriteJson } from "../util/atomic_write.ts";
 import { formatBytes, formatSeconds } from "../plan/plan_report.ts";
-import { ProcessTreePeakRss } from "./process_tree_rss.ts";
+import { processTree, ProcessTreePeakRss } from "./process_tree_rss.ts";
 import {
   ensureKRehearsalStandins,
   ensureRehearsalStandins,
@@ -134,7 +134,31 @@ export interface RehearsalOptions {
    * repeat those rows (`withEmbedLimit`); 03/04's extrapolated time is derived from the log.
    */
   embedLimit?: number;
+  /**
+   * `--rehearse-time-limit S`: a notebook still running after S seconds is stopped (SIGINT to its
+   * `reproduce`, which shuts its kernel down; SIGKILL to what is left of its process tree after
+   * 15 s) and recorded as `stopped`, with its time, memory, CPU and log, so that a run too long for
+   * the machine still leaves its record.
+   */
+  timeLimitSeconds?: number;
   cellTimeout?: number;
+}
+
+/** Stops a notebook's process tree: SIGINT to its root, then SIGKILL to every survivor. */
+async function stopProcessTree(pid: number, exited: Promise<unknown>): Promise<void> {
+  const tree = await processTree(pid);
+  try {
+    Deno.kill(pid, "SIGINT");
+  } catch { /* already gone */ }
+  const gone = await Promise.race([
+    exited.then(() => true),
+    new Promise<boolean>((r) => setTimeout(() => r(false), 15_000)),
+  ]);
+  for (const p of gone ? tree.filter((p) => p !== pid) : tree) {
+    try {
+      Deno.kill(p, "SIGKILL");
+    } catch { /* already gone */ }
+  }
 }
 
 /** Runs the rehearsal; returns the record (also written as JSON and Markdown in the run folder). */
@@ -144,6 +168,14 @@ export async function runRehearsal(opts: RehearsalOptions): Promise<RehearsalRec
     opts.embedLimit !== undefined && (!Number.isInteger(opts.embedLimit) || opts.embedLimit < 1)
   ) {
     throw new KitError(`--rehearse-embed-limit ${opts.embedLimit}: expected a positive integer`);
+  }
+  if (
+    opts.timeLimitSeconds !== undefined &&
+    !(Number.isFinite(opts.timeLimitSeconds) && opts.timeLimitSeconds > 0)
+  ) {
+    throw new KitError(
+      `--rehearse-time-limit ${opts.timeLimitSeconds}: expected a positive number of seconds`,
+    );
   }
   const wanted = opts.only && opts.only.length > 0
     ? opts.only
@@ -226,6 +258,12 @@ export async function runRehearsal(opts: RehearsalOptions): Promise<RehearsalRec
       stderr: "piped",
     }).spawn();
     const sampler = new ProcessTreePeakRss(child.pid, 500);
+    let stopped = false;
+    const limit = opts.timeLimitSeconds === undefined ? undefined : setTimeout(() => {
+      stopped = true;
+      console.error(`rehearsal: ${nb}: stopping at the time limit (${opts.timeLimitSeconds} s)`);
+      void stopProcessTree(child.pid, child.status);
+    }, opts.timeLimitSeconds * 1000);
     await Promise.all([
       child.stdout.pipeTo(file.writable, { preventClose: true }),
       child.stderr.pipeTo(
@@ -233,13 +271,14 @@ export async function runRehearsal(opts: RehearsalOptions): Promise<RehearsalRec
       ),
     ]);
     const status = await child.status;
+    clearTimeout(limit);
     const seconds = (performance.now() - t0) / 1000;
     const { peakBytes, cpuSeconds } = await sampler.stop();
     file.close();
     load.max = Math.max(load.max, loadavg()[0] ?? 0);
     const row: RehearsalRow = {
       notebook: nb,
-      status: status.success ? "measured" : "failed",
+      status: stopped ? "stopped" : status.success ? "measured" : "failed",
       seconds,
       peakRssBytes: peakBytes,
       cpuSeconds,
@@ -256,7 +295,11 @@ export async function runRehearsal(opts: RehearsalOptions): Promise<RehearsalRec
         row.embedLog = embedLog;
       }
     }
-    if (!status.success) {
+    if (stopped) {
+      row.note = `stopped at the time limit of ${
+        formatSeconds(opts.timeLimitSeconds ?? 0)
+      } (--rehearse-time-limit); its log: ${log}.`;
+    } else if (!status.success) {
       const tail = (await Deno.readTextFile(log)).split("\n").filter((l) => l.trim()).slice(-3);
       row.note = `exit ${status.code}: ${tail.join(" / ").slice(0, 300)}`;
     }
