@@ -2,7 +2,12 @@ import type { SentenceEncoder } from "../encoders/encoder.ts";
 import { cosineSimilarityMatrix, selectRows } from "../retrieval/mod.ts";
 import type { BitextAccuracy, RowMatrix } from "../retrieval/mod.ts";
 import { KitError } from "../util/kit_error.ts";
-import { cachedResult, type ResultCacheOptions } from "../eval_cache/result_cache.ts";
+import type { ResultCacheOptions } from "../eval_cache/result_cache.ts";
+import {
+  cachedResultWithCheckpoints,
+  NO_CHECKPOINTS,
+  type ResultCheckpoints,
+} from "../eval_cache/result_checkpoints.ts";
 import { encoderResultKey, inputFingerprint } from "../eval_cache/encoder_result_key.ts";
 import { type BitextBenchmark, checkBitextBenchmark } from "./bitext_benchmark.ts";
 import { type BitextCorrectness, bitextCorrectness } from "./bitext_correctness.ts";
@@ -30,6 +35,9 @@ export interface BitextLanguageResult {
  * Results are cached on disk (lib/eval_cache, `.cache/results/bitext/`) when the encoder has a
  * `fingerprint`, keyed by it, the benchmark's texts/units/groups, `k`, the code and the numeric
  * backend: a rerun with the same models returns the same results without embedding anything.
+ * While it runs, the pivot's embeddings and each finished language's result are checkpointed
+ * (`cachedResultWithCheckpoints`: `.cache/results/bitext-checkpoints/`, removed once the whole
+ * result is stored), so a run killed midway resumes at the language it was in.
  * `cache: false` always computes.
  *
  * ```ts
@@ -76,46 +84,60 @@ export async function evaluateBitext(
       }),
     },
   );
-  if (key === null) return await computeBitext(encoder, bench, k);
-  return await cachedResult(
+  if (key === null) return await computeBitext(encoder, bench, k, NO_CHECKPOINTS);
+  return await cachedResultWithCheckpoints(
     "bitext",
     key,
-    () => computeBitext(encoder, bench, k),
+    (checkpoints) => computeBitext(encoder, bench, k, checkpoints),
     typeof opts.cache === "object" ? opts.cache : {},
   );
 }
 
+/**
+ * Every language's result, each one a checkpoint step; the pivot is embedded (one step too) when
+ * the first language not yet checkpointed needs it. The encoder sees the same calls, in the same
+ * order, as without checkpoints (the pivot, then each language not resumed), so the rows, and
+ * hence the results, are the same.
+ */
 async function computeBitext(
   encoder: SentenceEncoder,
   bench: BitextBenchmark,
   k: number,
+  checkpoints: ResultCheckpoints,
 ): Promise<BitextLanguageResult[]> {
-  const pivot = await encoder.embed(bench.pivot, bench.pivotLang);
-  if (pivot.rows !== bench.pivot.length) {
-    throw new KitError(
-      `encoder ${encoder.id}: returned ${pivot.rows} rows for ${bench.pivot.length} sentences`,
-    );
-  }
+  let pivotRows: Promise<RowMatrix> | null = null;
+  const pivot = () =>
+    pivotRows ??= checkpoints.step(`pivot ${bench.pivotLang}`, async () => {
+      const m = await encoder.embed(bench.pivot, bench.pivotLang);
+      if (m.rows !== bench.pivot.length) {
+        throw new KitError(
+          `encoder ${encoder.id}: returned ${m.rows} rows for ${bench.pivot.length} sentences`,
+        );
+      }
+      return { data: m.data, rows: m.rows, cols: m.cols };
+    }, bench.pivot);
   const out: BitextLanguageResult[] = [];
-  for (const set of bench.sets) {
-    const x = await encoder.embed(set.texts, set.lang);
-    if (x.rows !== set.texts.length) {
-      throw new KitError(
-        `encoder ${encoder.id}: returned ${x.rows} rows for ${set.texts.length} ${set.lang} sentences`,
-      );
-    }
-    const a = selectRows(pivot, set.units, `${bench.pivotLang} embeddings`);
+  for (const [i, set] of bench.sets.entries()) {
     out.push(
-      await bitextLanguageResult({
-        benchmark: bench.name,
-        benchmarkUnits: bench.pivot.length,
-        lang: set.lang,
-        groups: set.groups,
-        units: set.units,
-        pivot: a,
-        x,
-        k,
-      }),
+      await checkpoints.step(`language ${i} ${set.lang}`, async () => {
+        const a = selectRows(await pivot(), set.units, `${bench.pivotLang} embeddings`);
+        const x = await encoder.embed(set.texts, set.lang);
+        if (x.rows !== set.texts.length) {
+          throw new KitError(
+            `encoder ${encoder.id}: returned ${x.rows} rows for ${set.texts.length} ${set.lang} sentences`,
+          );
+        }
+        return await bitextLanguageResult({
+          benchmark: bench.name,
+          benchmarkUnits: bench.pivot.length,
+          lang: set.lang,
+          groups: set.groups,
+          units: set.units,
+          pivot: a,
+          x,
+          k,
+        });
+      }, { texts: set.texts, units: set.units, groups: set.groups }),
     );
   }
   return out;

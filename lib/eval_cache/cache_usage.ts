@@ -76,8 +76,9 @@ async function walkSize(path: string): Promise<{ bytes: number; files: number; m
 
 /**
  * Sizes of the kit's caches under `root` and, when complete runs are recorded, the stale
- * entries: result files (`results/<kind>/*.safetensors`) and trained-model folders (by their
- * `files.sha256.json`) not used since the cut-off (the earliest of the profiles' latest complete
+ * entries: result files (`results/<kind>/*.safetensors`), checkpoint folders of unfinished
+ * results (`results/<kind>-checkpoints/<entry>/`, by their newest file) and trained-model
+ * folders (by their `files.sha256.json`) not used since the cut-off (the earliest of the profiles' latest complete
  * runs). Other caches (translations, datasets, downloads) are reported, never pruned.
  */
 export async function cacheUsage(root = cacheDir()): Promise<{
@@ -110,7 +111,11 @@ export async function cacheUsage(root = cacheDir()): Promise<{
       const s = await walkSize(p);
       u.bytes += s.bytes;
       u.files += s.files;
-      if (cutoffMs !== null && e.isFile && e.name.endsWith(".safetensors") && s.mtime < cutoffMs) {
+      // a result file, or the checkpoint folder of an unfinished result (result_checkpoints.ts):
+      // by its newest file (a resumed run marks the steps it reads)
+      const entry = e.isFile && e.name.endsWith(".safetensors");
+      const checkpoints = e.isDirectory && kind.name.endsWith("-checkpoints");
+      if (cutoffMs !== null && (entry || checkpoints) && s.mtime < cutoffMs) {
         u.stale.push(p);
         u.staleBytes += s.bytes;
       }

@@ -1,6 +1,11 @@
 import type { SentenceEncoder } from "../encoders/encoder.ts";
 import { KitError } from "../util/kit_error.ts";
-import { cachedResult, type ResultCacheOptions } from "../eval_cache/result_cache.ts";
+import type { ResultCacheOptions } from "../eval_cache/result_cache.ts";
+import {
+  cachedResultWithCheckpoints,
+  NO_CHECKPOINTS,
+  type ResultCheckpoints,
+} from "../eval_cache/result_checkpoints.ts";
 import { encoderResultKey, inputFingerprint } from "../eval_cache/encoder_result_key.ts";
 import type { NliBenchmark } from "./nli_benchmark.ts";
 import { embedNliPairs } from "./nli_embedding.ts";
@@ -8,6 +13,7 @@ import {
   type NliClassifierOptions,
   type NliEpochLog,
   NliMlpClassifier,
+  type NliTrainedProbe,
 } from "./nli_mlp_classifier.ts";
 
 /** One test language's outcome. */
@@ -40,7 +46,12 @@ export interface NliSetupResult {
  * Results are cached on disk (lib/eval_cache, `.cache/results/nli/`) when the encoder has a
  * `fingerprint`, keyed by it, every text pair and label of the benchmark, the classifier options
  * (seed included), the code and the numeric backend; on a hit `onEpoch` is replayed from the
- * stored history. `cache: false` always computes.
+ * stored history. While it runs, its work is checkpointed (`cachedResultWithCheckpoints`,
+ * `.cache/results/nli-checkpoints/`): the training and selection embeddings chunk by chunk
+ * (4096 distinct texts each) until the probe is trained, then the trained probe, then each
+ * test language's outcome; the folder is removed once the setup's result is stored. A run
+ * killed midway resumes at the chunk, the probe or the test language it was in (`onEpoch` is
+ * replayed when the probe is read back). `cache: false` always computes.
  *
  * ```ts
  * import assert from "node:assert/strict";
@@ -108,44 +119,69 @@ export async function evaluateNliSetup(
       }),
     },
   );
-  if (key === null) return await computeNliSetup(encoder, bench, opts);
+  if (key === null) return await computeNliSetup(encoder, bench, opts, NO_CHECKPOINTS);
   let computed = false;
-  const result = await cachedResult("nli", key, () => {
+  const result = await cachedResultWithCheckpoints("nli", key, (checkpoints) => {
     computed = true;
-    return computeNliSetup(encoder, bench, opts);
+    return computeNliSetup(encoder, bench, opts, checkpoints);
   }, typeof cache === "object" ? cache : {});
   if (!computed && onEpoch) result.history.forEach((e) => onEpoch(e));
   return result;
 }
 
+/**
+ * The setup's steps: the probe (its sub-steps: the training and selection embeddings, chunk by
+ * chunk), then one step per test language. The encoder sees the same calls as without
+ * checkpoints, minus those of the steps read back, and the probe read back predicts as the one
+ * trained (its parameters bit for bit), so a resumed run's result equals an uninterrupted one's.
+ */
 async function computeNliSetup(
   encoder: SentenceEncoder,
   bench: NliBenchmark,
   opts: NliClassifierOptions,
+  checkpoints: ResultCheckpoints,
 ): Promise<NliSetupResult> {
-  const train = await embedNliPairs(encoder, bench.train);
-  const select = await embedNliPairs(encoder, bench.select);
-  const clf = await NliMlpClassifier.train(train, select, opts);
+  let trainedNow = false;
+  const probe = await checkpoints.step("probe", async (sub): Promise<NliTrainedProbe> => {
+    trainedNow = true;
+    const train = await embedNliPairs(encoder, bench.train, { checkpoints: sub, name: "train" });
+    const select = await embedNliPairs(encoder, bench.select, {
+      checkpoints: sub,
+      name: "select",
+    });
+    const trained = await NliMlpClassifier.train(train, select, opts);
+    try {
+      return trained.trained;
+    } finally {
+      trained.dispose();
+    }
+  });
+  if (!trainedNow && opts.onEpoch) probe.history.forEach((e) => opts.onEpoch!(e));
+  const clf = NliMlpClassifier.fromTrained(probe);
   try {
     const results: NliLanguageResult[] = [];
-    for (const t of bench.tests) {
-      const pairs = await embedNliPairs(encoder, t.pairs);
-      const pred = await clf.predict(pairs);
-      const correct = Uint8Array.from(pred, (p, i) => (p === pairs.labels[i] ? 1 : 0));
-      if (t.units.length !== correct.length) {
-        throw new KitError(
-          `${t.dataset} ${t.lang}: ${t.units.length} units for ${correct.length} pairs`,
-        );
-      }
-      results.push({
-        dataset: t.dataset,
-        lang: t.lang,
-        n: correct.length,
-        units: t.units,
-        datasetUnits: bench.units[t.dataset],
-        correct,
-        accuracy: correct.reduce((s, c) => s + c, 0) / correct.length,
-      });
+    for (const [i, t] of bench.tests.entries()) {
+      results.push(
+        await checkpoints.step(`test ${i} ${t.dataset} ${t.lang}`, async () => {
+          const pairs = await embedNliPairs(encoder, t.pairs);
+          const pred = await clf.predict(pairs);
+          const correct = Uint8Array.from(pred, (p, i) => (p === pairs.labels[i] ? 1 : 0));
+          if (t.units.length !== correct.length) {
+            throw new KitError(
+              `${t.dataset} ${t.lang}: ${t.units.length} units for ${correct.length} pairs`,
+            );
+          }
+          return {
+            dataset: t.dataset,
+            lang: t.lang,
+            n: correct.length,
+            units: t.units,
+            datasetUnits: bench.units[t.dataset],
+            correct,
+            accuracy: correct.reduce((s, c) => s + c, 0) / correct.length,
+          };
+        }, { dataset: t.dataset, pairs: t.pairs, units: t.units }),
+      );
     }
     return {
       encoderId: encoder.id,

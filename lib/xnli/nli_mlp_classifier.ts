@@ -45,6 +45,14 @@ export interface MlpParams {
   b: Float32Array[];
 }
 
+/** A trained probe as plain data (`NliMlpClassifier.trained`, `.fromTrained`). */
+export interface NliTrainedProbe {
+  params: MlpParams;
+  bestEpoch: number;
+  bestSelectAccuracy: number;
+  history: NliEpochLog[];
+}
+
 /**
  * torch `nn.Linear` initialisation of an MLP (weights and biases U(±1/√fan_in)), seeded.
  *
@@ -223,6 +231,47 @@ export class NliMlpClassifier {
     this.#params = p;
     this.#tensors = uploadParams(p);
     disposeTensors(old);
+  }
+
+  /**
+   * The trained probe as plain data (a copy of the parameters, the kept epoch, its selection
+   * accuracy and the history): `fromTrained` gives back a classifier that predicts the same.
+   */
+  get trained(): NliTrainedProbe {
+    return {
+      params: this.params,
+      bestEpoch: this.bestEpoch,
+      bestSelectAccuracy: this.bestSelectAccuracy,
+      history: this.history.map((e) => ({ ...e })),
+    };
+  }
+
+  /** The classifier `trained` was taken from (its tensors uploaded again). */
+  static fromTrained(t: NliTrainedProbe): NliMlpClassifier {
+    const { widths, w, b } = t.params;
+    if (w.length !== widths.length - 1 || b.length !== widths.length - 1) {
+      throw new KitError(
+        `NliMlpClassifier.fromTrained: ${w.length} weights and ${b.length} biases for widths ${
+          widths.join("-")
+        }`,
+      );
+    }
+    w.forEach((a, l) => {
+      if (a.length !== widths[l]! * widths[l + 1]! || b[l]!.length !== widths[l + 1]!) {
+        throw new KitError(
+          `NliMlpClassifier.fromTrained: layer ${l} is not ${widths[l]} × ${widths[l + 1]}`,
+        );
+      }
+    });
+    const clf = new NliMlpClassifier({
+      widths: [...widths],
+      w: w.map((a) => a.slice()),
+      b: b.map((a) => a.slice()),
+    });
+    clf.bestEpoch = t.bestEpoch;
+    clf.bestSelectAccuracy = t.bestSelectAccuracy;
+    clf.history.push(...t.history.map((e) => ({ ...e })));
+    return clf;
   }
 
   /** A copy of the parameters. */

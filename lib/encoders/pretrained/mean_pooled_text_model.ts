@@ -91,6 +91,8 @@ export interface MeanPooledTextModelInfo {
   hiddenSize: number;
   /** As `MeanPooledTextModel.fingerprint`. */
   fingerprint: string;
+  /** As `MeanPooledTextModel.files`. */
+  files: readonly string[];
   /** The ONNX file the model would load. */
   onnx: { path: string; subfolder: string };
 }
@@ -120,7 +122,7 @@ export async function describeMeanPooledTextModel(
     );
   }
   const fingerprint = await folderFingerprint(folder, FINGERPRINT_FILES, onnx.path, dtype);
-  return { hiddenSize: hidden, fingerprint, onnx };
+  return { hiddenSize: hidden, fingerprint, files: FINGERPRINT_FILES, onnx };
 }
 
 /**

@@ -57,14 +57,21 @@ function xlmrMeanPooledEncoderId(folder: string, fingerprint: string): string {
 /**
  * The `id` and `dim` that `xlmrMeanPooledEncoder(folder, opts)` would have, read from the
  * folder's config, tokenizer files and ONNX file size without loading the model (for encoders
- * that load their weights on first use). Missing files are `KitError`s, as when loading.
+ * that load their weights on first use), with the files besides the ONNX file that decide its
+ * rows and the ONNX file it would load (for content fingerprints). Missing files are
+ * `KitError`s, as when loading.
  */
 export async function xlmrMeanPooledEncoderInfo(
   folder: string = paperModelFolder("xlm-roberta-large"),
   opts: Pick<TextModelOptions, "dtype"> = {},
-): Promise<{ id: string; dim: number }> {
+): Promise<{ id: string; dim: number; files: readonly string[]; onnxPath: string }> {
   const info = await describeMeanPooledTextModel(folder, PAPER_MODELS["xlm-roberta-large"], opts);
-  return { id: xlmrMeanPooledEncoderId(folder, info.fingerprint), dim: info.hiddenSize };
+  return {
+    id: xlmrMeanPooledEncoderId(folder, info.fingerprint),
+    dim: info.hiddenSize,
+    files: info.files,
+    onnxPath: info.onnx.path,
+  };
 }
 
 /**
