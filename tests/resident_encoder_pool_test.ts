@@ -10,13 +10,9 @@ import { initBackend, tf } from "../lib/backend/mod.ts";
 import {
   K_SETUPS,
   type LazyEncoderSpec,
-  parseEncoderConfig,
   ResidentEncoderPool,
-  saveSafetensorsWeights,
   type SentenceEncoder,
   xlmrMeanPooledEncoder,
-  type XlmRobertaConfig,
-  XlmRobertaEncoder,
 } from "../lib/encoders/mod.ts";
 import {
   K_TRAINED_SETUPS,
@@ -24,14 +20,17 @@ import {
   kSetupFolderEncoder,
   loadKSetupEncoders,
 } from "../lib/models/mod.ts";
-import { writeSafetensors } from "../lib/io/safetensors.ts";
 import { KitError } from "../lib/util/kit_error.ts";
 import {
   tinyTextWeights,
   writeTinyXlmrFolder,
-  writeXlmrTokenizerFiles,
   XLMR_VOCAB,
 } from "./fixtures/tiny_pretrained_models.ts";
+import {
+  TINY_K_HIDDEN as HIDDEN,
+  TINY_K_PROJECTION as PROJ,
+  writeTinyKSetupFolder as writeTinySetupFolder,
+} from "./fixtures/tiny_k_setup_folder.ts";
 
 await initBackend("wasm");
 
@@ -198,52 +197,6 @@ async function peakBytesDuring(fn: () => Promise<void>): Promise<number> {
   }
 }
 
-const HIDDEN = 32, PROJ = 8;
-
-function tinyXlmrConfig() {
-  return {
-    model_type: "xlm-roberta",
-    architectures: ["XLMRobertaModel"],
-    vocab_size: XLMR_VOCAB.length,
-    hidden_size: HIDDEN,
-    num_hidden_layers: 2,
-    num_attention_heads: 2,
-    intermediate_size: 64,
-    hidden_act: "gelu",
-    max_position_embeddings: 514,
-    type_vocab_size: 1,
-    pad_token_id: 1,
-    bos_token_id: 0,
-    eos_token_id: 2,
-    layer_norm_eps: 1e-5,
-  };
-}
-
-/** An XLM-R safetensors folder (seeded weights), with K's projection when `projectionSeed`. */
-async function writeTinySetupFolder(dir: string, seed: number, projection: boolean) {
-  await Deno.mkdir(dir, { recursive: true });
-  const tc = tinyXlmrConfig();
-  await Deno.writeTextFile(join(dir, "config.json"), JSON.stringify(tc));
-  const t = new XlmRobertaEncoder(parseEncoderConfig(tc) as XlmRobertaConfig, { seed });
-  await saveSafetensorsWeights(t, join(dir, "model.safetensors"));
-  t.dispose();
-  await writeXlmrTokenizerFiles(dir);
-  if (projection) {
-    await writeSafetensors(join(dir, "projection.safetensors"), {
-      "text_projection.weight": {
-        dtype: "F32",
-        shape: [PROJ, HIDDEN],
-        data: Float32Array.from({ length: PROJ * HIDDEN }, (_, i) => Math.sin(seed + 0.37 * i)),
-      },
-      "text_projection.bias": {
-        dtype: "F32",
-        shape: [PROJ],
-        data: Float32Array.from({ length: PROJ }, (_, i) => 0.1 * (i - seed)),
-      },
-    });
-  }
-}
-
 /** Tiny K folders: `models/FacebookAI/xlm-roberta-large` and `given/<setup>/`. */
 async function withPaperKFolders(
   fn: (f: { models: string; text: string; given: string }) => Promise<void>,
@@ -260,9 +213,17 @@ async function withPaperKFolders(
   for (const [i, s] of K_TRAINED_SETUPS.entries()) {
     await writeTinySetupFolder(join(given, s), 21 + i, true);
   }
-  const keys = ["KIT_PROFILE", "KIT_MODELS_DIR", "KIT_K_SETUPS_DIR", "KIT_K_TEXT_MODEL"];
+  const keys = [
+    "KIT_PROFILE",
+    "KIT_MODELS_DIR",
+    "KIT_K_SETUPS_DIR",
+    "KIT_K_TEXT_MODEL",
+    "KIT_CACHE_DIR",
+  ];
   const saved = keys.map((k) => Deno.env.get(k));
   Deno.env.set("KIT_PROFILE", "paper");
+  // the encoders' content fingerprints remember file hashes under the cache: a temporary one
+  Deno.env.set("KIT_CACHE_DIR", join(root, "cache"));
   Deno.env.set("KIT_MODELS_DIR", models);
   Deno.env.set("KIT_K_SETUPS_DIR", given);
   Deno.env.delete("KIT_K_TEXT_MODEL");
