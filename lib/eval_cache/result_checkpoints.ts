@@ -1,4 +1,4 @@
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { cacheDir, projectRelative } from "../util/paths.ts";
 import { sha256Hex } from "../util/sha256.ts";
 import { canonicalJson } from "../util/canonical_json.ts";
@@ -46,12 +46,16 @@ export function resultCheckpointDir(
   );
 }
 
+/** Removes `dir`, then its parent if that is left empty (no empty folders pile up). */
 async function removeFolder(dir: string): Promise<void> {
   try {
     await Deno.remove(dir, { recursive: true });
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
   }
+  try {
+    await Deno.remove(dirname(dir)); // fails, and is left, unless empty
+  } catch { /* not empty, or gone */ }
 }
 
 async function isFile(path: string): Promise<boolean> {
