@@ -381,11 +381,11 @@ Deno.test({
       const left = await filesUnder(checkpoints);
       assert.equal(left.length, 2, `the probe and test 0 only: ${left.join(", ")}`);
       assert.ok(
-        left.every((f) => /^[0-9a-f]{32}\/step\/[0-9a-f]{32}\.safetensors$/.test(f)),
+        left.every((f) => /^[0-9a-f]{32}\/nli-step\/[0-9a-f]{32}\.safetensors$/.test(f)),
         left.join(),
       );
       // the probe's sub-steps (training/selection embeddings) left no folder behind
-      assert.deepEqual(await names(join(checkpoints, left[0]!.split("/")[0]!)), ["step"]);
+      assert.deepEqual(await names(join(checkpoints, left[0]!.split("/")[0]!)), ["nli-step"]);
 
       // 3. resumed: only the last two test languages are embedded; the probe is read back (its
       // epochs replayed); the result equals the uninterrupted run's
@@ -412,10 +412,11 @@ Deno.test({
     }),
 });
 
-Deno.test("embedDistinct() with checkpoints resumes at the chunk it was killed in", async () => {
+Deno.test("embedDistinct() with checkpoints resumes at the chunk it was killed in; a damaged checkpoint is reported and recomputed", async () => {
   await withTemp(async (tmp) => {
     const texts = ["a", "b", "a", "c", "d", "e", "b", "f", "g"]; // 7 distinct: chunks of 2
-    const opts = { dir: tmp, log: () => {} };
+    const lines: string[] = [];
+    const opts = { dir: tmp, log: (l: string) => lines.push(l) };
     const run = (enc: SentenceEncoder) =>
       cachedResultWithCheckpoints("demo", { n: 1 }, async (checkpoints) => {
         const { matrix, rowOf } = await embedDistinct(enc, texts, "en", {
@@ -435,6 +436,32 @@ Deno.test("embedDistinct() with checkpoints resumes at the chunk it was killed i
     assert.deepEqual(r.data, reference.matrix.data);
     assert.deepEqual(r.rowOf, reference.rowOf);
     assert.deepEqual(await names(join(tmp, "demo-checkpoints")), []);
+
+    // killed again (another key); the first chunk's checkpoint then damaged on disk
+    const run2 = (enc: SentenceEncoder) =>
+      cachedResultWithCheckpoints("demo", { n: 2 }, async (checkpoints) => {
+        const { matrix } = await embedDistinct(enc, texts, "en", { chunk: 2, checkpoints });
+        return matrix.data;
+      }, opts);
+    await assert.rejects(() => run2(counting(functionEncoder("f", 2, vec), 2).encoder));
+    const [entry] = await names(join(tmp, "demo-checkpoints"));
+    const stepDir = join(tmp, "demo-checkpoints", entry!, "demo-step");
+    const files = await names(stepDir);
+    assert.equal(files.length, 2);
+    const chunk0 = [...files].sort()[0]!;
+    const bytes = await Deno.readFile(join(stepDir, chunk0));
+    await Deno.writeFile(join(stepDir, chunk0), flipped(bytes));
+    lines.length = 0;
+    const again = counting(functionEncoder("f", 2, vec));
+    assert.deepEqual(await run2(again.encoder), reference.matrix.data);
+    // of the two chunks done, the damaged one is embedded again, with the two not done
+    assert.equal(again.calls.length, 3, JSON.stringify(again.calls));
+    assert.deepEqual(again.calls.slice(1).map((c) => c.texts), [["e", "f"], ["g"]]);
+    assert.ok(
+      ["a,b", "c,d"].includes(again.calls[0]!.texts.join()),
+      JSON.stringify(again.calls[0]),
+    );
+    assert.ok(lines.some((l) => /^demo-step: cache entry damaged/.test(l)), lines.join("\n"));
   });
 });
 

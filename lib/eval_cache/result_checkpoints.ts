@@ -70,6 +70,8 @@ export interface CheckpointCounts {
 
 class FolderCheckpoints implements ResultCheckpoints {
   constructor(
+    /** The steps' result-cache kind, `<kind>-step` (names them in warnings). */
+    readonly kind: string,
     readonly dir: string,
     readonly parent: string,
     readonly opts: ResultCacheOptions,
@@ -88,13 +90,14 @@ class FolderCheckpoints implements ResultCheckpoints {
       inputs: inputs === undefined ? null : inputFingerprint(inputs),
     };
     const stepOpts: ResultCacheOptions = { ...this.opts, dir: this.dir };
-    const entry = resultCachePath("step", key, stepOpts);
+    const entry = resultCachePath(this.kind, key, stepOpts);
     const subDir = join(this.dir, "sub", basename(entry, ".safetensors"));
     let computed = false;
-    const value = await cachedResult("step", key, () => {
+    const value = await cachedResult(this.kind, key, () => {
       computed = true;
       return compute(
         new FolderCheckpoints(
+          this.kind,
           subDir,
           sha256Hex(canonicalJson(key)),
           this.opts,
@@ -161,6 +164,7 @@ export async function cachedResultWithCheckpoints<T>(
   const counts: CheckpointCounts = { resumed: 0, computed: 0 };
   const say = opts.log ?? ((line: string) => console.log(line));
   const checkpoints = new FolderCheckpoints(
+    `${kind}-step`,
     dir,
     sha256Hex(canonicalJson(key)),
     opts,
