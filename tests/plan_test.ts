@@ -179,7 +179,10 @@ Deno.test({
     const tensorsBefore = tf.memory().numTensors;
     // a position table long enough for 48 tokens (mini-xlmr's has 34; its size costs nothing)
     const text = { ...(await smallConfigs()).text, max_position_embeddings: 130 };
-    // 32 texts of 8–48 tokens (`<s>` … `</s>`), padded to the longest (48), as token_batch pads
+    // 32 texts of 8–48 tokens (`<s>` … `</s>`), padded to the longest (48), as token_batch pads;
+    // the cost is the padded shape's, whatever the real lengths: K's encoders now sort a call's
+    // texts by length (batches of similar lengths, `floresTokens`/`nliTokens` count their padded
+    // tokens), and this mixed batch checks that the fit prices padding like real tokens
     const batch = 32, padded = 48, layers = 6;
     const ids = new Int32Array(batch * padded).fill(text.pad_token_id);
     for (let r = 0; r < batch; r++) {

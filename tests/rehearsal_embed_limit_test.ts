@@ -79,6 +79,26 @@ Deno.test("withEmbedLimit embeds the first N texts, repeats their rows cyclicall
   assert.throws(() => withEmbedLimit(inner, 0, () => {}), KitError);
 });
 
+Deno.test("withEmbedLimit passes onRows to the encoder: progress counts the embedded rows once", async () => {
+  const seen: number[] = [];
+  const inner: SentenceEncoder = {
+    id: "test/progress",
+    dim: 1,
+    embed(texts, _lang, opts) {
+      for (let i = 0; i < texts.length; i += 2) opts?.onRows?.(Math.min(2, texts.length - i));
+      return Promise.resolve({ data: new Float32Array(texts.length), rows: texts.length, cols: 1 });
+    },
+    dispose() {},
+  };
+  const e = withEmbedLimit(inner, 5, () => {});
+  const m = await e.embed(["a", "b", "c", "d", "e", "f", "g", "h"], "en", {
+    onRows: (k) => seen.push(k),
+  });
+  assert.equal(m.rows, 8);
+  // the first 5 texts are embedded (in batches of 2); the caller counts the other 3 on return
+  assert.deepEqual(seen, [2, 2, 1]);
+});
+
 Deno.test("the embed log is JSON lines in a file; readEmbedLimitLog reads it back and names a bad line", async () => {
   const dir = await Deno.makeTempDir({ prefix: "embed-limit-" });
   try {

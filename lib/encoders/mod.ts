@@ -30,3 +30,4 @@ export * from "./safetensors_model_folder.ts";
 export * from "./dropout.ts";
 export * from "./resident_encoder_pool.ts";
 export * from "./xlmr_wasm_heap_budget.ts";
+export * from "./length_sorted_batches.ts";

@@ -113,16 +113,26 @@ export async function applyKTextProjection(
 /**
  * A setup folder (or any XLM-R safetensors folder) as a `SentenceEncoder`: mean-pooled over real
  * tokens, then — with `projection` — K's `text_projection`, as K's evaluation scripts embed the
- * tuned setups.
+ * tuned setups. Texts are batched in order of token count (`sortByLength`, default true: the
+ * paper profile's FLORES and NLI embeddings run about half the padded tokens) and the rows come
+ * back in the caller's order; `onRows` (progress) is called after each batch with its size.
  */
 export async function kSetupFolderEncoder(
   folder: string,
-  opts: { id: string; maxLength: number; projection: boolean; batchSize?: number },
+  opts: {
+    id: string;
+    maxLength: number;
+    projection: boolean;
+    batchSize?: number;
+    /** Batch by token count (default true); false batches in the caller's order. */
+    sortByLength?: boolean;
+  },
 ): Promise<SentenceEncoder> {
   const proj = opts.projection ? await readKTextProjection(folder) : null;
   const model = await loadSafetensorsTextModel(folder, {
     maxLength: opts.maxLength,
     batchSize: opts.batchSize,
+    sortByLength: opts.sortByLength ?? true,
   });
   if (proj && proj.inDim !== model.hiddenSize) {
     model.dispose();
@@ -134,8 +144,12 @@ export async function kSetupFolderEncoder(
   return {
     id: opts.id,
     dim: proj ? proj.outDim : model.hiddenSize,
-    async embed(texts) {
-      const x = await model.embed(texts);
+    async embed(texts, _lang, embedOpts) {
+      let reported = 0;
+      const x = await model.embed(texts, (done) => {
+        embedOpts?.onRows?.(done - reported);
+        reported = done;
+      });
       const data = proj ? await applyKTextProjection(proj, x, texts.length) : x;
       return { data, rows: texts.length, cols: proj ? proj.outDim : model.hiddenSize };
     },

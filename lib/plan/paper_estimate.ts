@@ -62,15 +62,26 @@ export const PAPER_COUNTS = {
   witCompression: 3,
   cocoArchiveBytes: 20_405_354_669,
   /**
-   * Tokens a FLORES sentence is padded to in a batch of 32 (the batch's longest text, `<s>` and
-   * `</s>` included; the encoder's cost is per padded token). Measured on the full-size FLORES
-   * stand-in with the stand-in XLM-R-large tokenizer (bench/wasm_batch/flores_padded_tokens.ts,
-   * first 96 devtest sentences of all 204 languages): 41.9 real tokens a sentence, padded to
-   * 86.1 (English 29 → 53, Russian 40 → 80, Chinese 56 → 126). Was 48 (assumed, unpadded), which
-   * made 03's estimate 1.8× too small (issue 27's rehearsal).
+   * Tokens a FLORES sentence is padded to in K's encoder batches: 32 texts **in order of token
+   * count** (`kSetupFolderEncoder` sorts each call's texts; notebook 03 calls once a language,
+   * 1,012 sentences), padded to the batch's longest text, `<s>` and `</s>` included, truncated at
+   * 500 (the encoder's cost is per padded token). Measured on the full-size FLORES stand-in with
+   * the stand-in XLM-R-large tokenizer (a synthetic 250,002-piece SentencePiece vocabulary, not
+   * XLM-R's; bench/sorted_batches/padded_tokens.ts, all 1,012 devtest sentences of all 204
+   * languages): 43.3 real tokens a sentence, padded to 44.6 sorted (76.6 in the caller's order;
+   * English 28.2 → 29.1, Russian 39.1 → 40.3, Chinese 55.9 → 57.6). On real FLORES text (the
+   * mirror's SIB-200, 14 languages) sorting pads 1.03× the real tokens, against 1.87× unsorted.
+   * Was 86 (unsorted batches, bench/wasm_batch/flores_padded_tokens.ts) and before that 48.
    */
-  floresTokens: 86,
-  nliTokens: 32,
+  floresTokens: 45,
+  /**
+   * Tokens a distinct NLI text is padded to in sorted batches of 32 (notebook 04 embeds each
+   * split's distinct premises, then hypotheses, in calls of 4,096), as `floresTokens`: measured on
+   * the stand-in MultiNLI (train and dev) and XNLI test and the mirror's AmericasNLI test with the
+   * stand-in tokenizer, weighted as `nliTexts` (MultiNLI train hypotheses 18.0 real → 18.1 padded,
+   * premises 31.4 → 31.6): 22.6 (38.5 in the caller's order). Was 32 (a guess, unpadded).
+   */
+  nliTokens: 23,
   dCaptionTokens: 32,
   /** The mini profile's notebooks 00 and 01 (README, first run on 2 cores), seconds. */
   miniBuildSeconds: 44,
@@ -343,7 +354,7 @@ export function paperEstimates(u: UnitCosts): { notebooks: NotebookEstimate[]; k
       "03_bitext_retrieval",
       [{
         what:
-          `${c.kEncoders} encoders × ${flores} FLORES sentences (${c.floresSentences} × ${c.floresLanguages} languages), 24 layers, ~${c.floresTokens} tokens (padded to the longest of a batch of 32)`,
+          `${c.kEncoders} encoders × ${flores} FLORES sentences (${c.floresSentences} × ${c.floresLanguages} languages), 24 layers, ~${c.floresTokens} tokens a sentence (batches of 32 sorted by length, padded to their longest)`,
         seconds: c.kEncoders * predictEmbedding(large, flores, c.kTextLayers, c.floresTokens) /
           1000 /
           cores,
@@ -351,6 +362,7 @@ export function paperEstimates(u: UnitCosts): { notebooks: NotebookEstimate[]; k
       base + xlmrWeights + flores * c.kTextWidth * 4,
       [
         "Embedding time scaled linearly from probes at 1–2 layers of XLM-R-large width on the kit's TF.js tower (the paper profile embeds every setup, untuned XLM-R included, with that tower from model.safetensors; ONNX Runtime only where the folder has no safetensors). Retrieval and t-SNE are small beside it.",
+        `Tokens a sentence measured on the FLORES stand-in with the rehearsal's stand-in tokenizer (a synthetic vocabulary of XLM-R's size, not its SentencePiece model; bench/sorted_batches): ${c.floresTokens} padded in batches sorted by length, 77 in the caller's order.`,
         ...oneEncoderNotes(
           `Weight loads: ${
             3 * c.kEncoders - 3
@@ -367,7 +379,7 @@ export function paperEstimates(u: UnitCosts): { notebooks: NotebookEstimate[]; k
       "04_xnli",
       [{
         what:
-          `${c.kEncoders} encoders × ${c.nliTexts} distinct NLI texts (MultiNLI train/dev, XNLI test ×15, AmericasNLI), 24 layers`,
+          `${c.kEncoders} encoders × ${c.nliTexts} distinct NLI texts (MultiNLI train/dev, XNLI test ×15, AmericasNLI), 24 layers, ~${c.nliTokens} tokens a text (batches of 32 sorted by length)`,
         seconds: c.kEncoders * predictEmbedding(large, c.nliTexts, c.kTextLayers, c.nliTokens) /
           1000 /
           cores,
@@ -375,6 +387,7 @@ export function paperEstimates(u: UnitCosts): { notebooks: NotebookEstimate[]; k
       base + xlmrWeights + c.nliTexts * c.kTextWidth * 4,
       [
         "The probes' training on 392,702 MultiNLI pairs is not counted (minutes beside the embeddings).",
+        `Tokens a text measured on the stand-in MultiNLI and XNLI and the mirror's AmericasNLI with the rehearsal's stand-in tokenizer (not XLM-R's SentencePiece model; bench/sorted_batches): ${c.nliTokens} padded in batches sorted by length, 39 in the caller's order.`,
         ...oneEncoderNotes(
           `Weight loads: ${c.kEncoders}, one a setup (as when all ${c.kEncoders} were held at once).`,
         ),

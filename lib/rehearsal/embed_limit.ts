@@ -50,10 +50,12 @@ export function withEmbedLimit(
   return {
     id: encoder.id,
     dim: encoder.dim,
-    async embed(texts, lang) {
+    async embed(texts, lang, opts) {
       const n = texts.length, k = Math.min(n, limit);
       const t0 = performance.now();
-      const m = await encoder.embed(k === n ? texts : texts.slice(0, k), lang);
+      // the first k texts of the caller's order (the encoder may batch them by length); progress
+      // counts the k embedded rows, the caller the rest when the call returns
+      const m = await encoder.embed(k === n ? texts : texts.slice(0, k), lang, opts);
       const seconds = (performance.now() - t0) / 1000;
       await report({ notebook, encoder: encoder.id, requested: n, embedded: k, seconds });
       if (k === n) return m;

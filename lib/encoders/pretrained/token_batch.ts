@@ -39,16 +39,15 @@ export function specialTokenTemplate(
 }
 
 /**
- * Returns a function that tokenizes a batch the way Hugging Face's Python tokenizers do with
- * `truncation=True, max_length=maxLength, padding=True`: the text's own tokens are cut to
+ * Returns a function that tokenizes one text the way Hugging Face's Python tokenizers do with
+ * `truncation=True, max_length=maxLength`: the text's own tokens are cut to
  * `maxLength − (number of special tokens)` and the special tokens are kept (transformers.js's
- * own truncation slices the end off, dropping `</s>` / `[SEP]`). Padding uses the tokenizer's
- * pad id, with attention mask 0.
+ * own truncation slices the end off, dropping `</s>` / `[SEP]`).
  */
-export function makeBatchTokenizer(
+export function makeTextTokenizer(
   tokenizer: EncodingTokenizer,
   maxLength: number,
-): (texts: readonly string[]) => TokenBatch {
+): (text: string) => number[] {
   const template = specialTokenTemplate(tokenizer);
   const nSpecial = template ? template.prefix.length + template.suffix.length : 0;
   if (maxLength <= nSpecial) {
@@ -56,25 +55,40 @@ export function makeBatchTokenizer(
       `maxLength ${maxLength} leaves no room for text: the tokenizer adds ${nSpecial} special tokens`,
     );
   }
-  const pad = BigInt(tokenizer.pad_token_id ?? 0);
-  return (texts) => {
-    const rows = texts.map((t) => {
-      if (!template) return tokenizer.encode(t).slice(0, maxLength);
-      const bare = tokenizer.encode(t, { add_special_tokens: false }).slice(
-        0,
-        maxLength - nSpecial,
-      );
-      return [...template.prefix, ...bare, ...template.suffix];
-    });
-    const seqLen = Math.max(1, ...rows.map((r) => r.length));
-    const inputIds = new BigInt64Array(rows.length * seqLen).fill(pad);
-    const attentionMask = new BigInt64Array(rows.length * seqLen);
-    rows.forEach((r, b) => {
-      r.forEach((id, t) => {
-        inputIds[b * seqLen + t] = BigInt(id);
-        attentionMask[b * seqLen + t] = 1n;
-      });
-    });
-    return { inputIds, attentionMask, batch: rows.length, seqLen };
+  return (t) => {
+    if (!template) return tokenizer.encode(t).slice(0, maxLength);
+    const bare = tokenizer.encode(t, { add_special_tokens: false }).slice(0, maxLength - nSpecial);
+    return [...template.prefix, ...bare, ...template.suffix];
   };
+}
+
+/**
+ * Pads token rows to the longest (at least 1) with `padId`, attention mask 0 on the padding:
+ * Python's `padding=True`.
+ */
+export function padTokenRows(rows: readonly (readonly number[])[], padId: number): TokenBatch {
+  const seqLen = Math.max(1, ...rows.map((r) => r.length));
+  const inputIds = new BigInt64Array(rows.length * seqLen).fill(BigInt(padId));
+  const attentionMask = new BigInt64Array(rows.length * seqLen);
+  rows.forEach((r, b) => {
+    r.forEach((id, t) => {
+      inputIds[b * seqLen + t] = BigInt(id);
+      attentionMask[b * seqLen + t] = 1n;
+    });
+  });
+  return { inputIds, attentionMask, batch: rows.length, seqLen };
+}
+
+/**
+ * Returns a function that tokenizes a batch the way Hugging Face's Python tokenizers do with
+ * `truncation=True, max_length=maxLength, padding=True` (`makeTextTokenizer` a text, then
+ * `padTokenRows` with the tokenizer's pad id).
+ */
+export function makeBatchTokenizer(
+  tokenizer: EncodingTokenizer,
+  maxLength: number,
+): (texts: readonly string[]) => TokenBatch {
+  const encode = makeTextTokenizer(tokenizer, maxLength);
+  const pad = tokenizer.pad_token_id ?? 0;
+  return (texts) => padTokenRows(texts.map(encode), pad);
 }
