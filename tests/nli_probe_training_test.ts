@@ -1,9 +1,10 @@
 /**
  * Notebook 04's NLI probe training (`NliMlpClassifier.train`): the step that keeps its parameters
- * in Adam's buffers, reads gradients into them and transposes on the backend must give bit for
- * bit what the original step gave (fresh host arrays, host transposes, `data()` read-backs,
- * `Adam.step` copying in and out), which `referenceTrain` keeps as the oracle: same kernels, same
- * values. Checked at the mini profile's width (64) and the paper's (1024, K's hidden layers), so
+ * in Adam's buffers, reads gradients into them and (on OpenBLAS, WebGPU) reads transposed
+ * operands through matmul flags must give bit for bit what the original step gave (fresh host
+ * arrays, host transposes, `data()` read-backs, `Adam.step` copying in and out), which
+ * `referenceTrain` keeps as the oracle. Run on the default backend (wasm+openblas here, as the
+ * mini profile); also passes with KIT_BACKEND=wasm, cpu and (d = 64) webgpu on lavapipe. Checked at the mini profile's width (64) and the paper's (1024, K's hidden layers), so
  * the mini K-T2 table cannot change through this code path. And the progress bar shows only for
  * a long training.
  */

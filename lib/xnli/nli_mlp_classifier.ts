@@ -1,6 +1,8 @@
 import { tf } from "../backend/tf.ts";
 import type { Tensor, Tensor1D, Tensor2D } from "../backend/tf.ts";
+import { nativeMatMulActive } from "../backend/native_matmul_kernel.ts";
 import { readFloat32Into } from "../backend/read_into.ts";
+import { transposeData } from "../retrieval/row_matrix.ts";
 import { Adam } from "../optim/adam.ts";
 import { KitError } from "../util/kit_error.ts";
 import { ProgressBar, type ProgressOptions } from "../util/progress.ts";
@@ -105,26 +107,35 @@ export function initMlpParams(widths: readonly number[], seed: number): MlpParam
   return { widths: [...widths], w, b };
 }
 
-/** The parameters as tensors: W, its explicit transpose (for the backward pass), b. */
+/**
+ * The parameters as tensors: W, its explicit transpose for the backward pass (null where the
+ * backend's matmul takes transpose flags for free), b.
+ */
 interface MlpTensors {
   w: Tensor2D[];
   wt: (Tensor2D | null)[];
   b: Tensor1D[];
+  /** Transposed operands by matmul flags (OpenBLAS, WebGPU), not by explicit copies. */
+  flags: boolean;
 }
 
 /**
- * Uploads the parameters. The transposed copies are made by the backend's transpose (a copy of
- * the same values: bit for bit those of transposing on the host, several times faster on WASM).
+ * Uploads the parameters. Where matmuls run in OpenBLAS (`wasm+openblas`) or on WebGPU,
+ * transposed operands are read through the matmul's transpose flags (what `matMulFast` does):
+ * OpenBLAS packs a transposed operand into the same panels as an untransposed one, so the
+ * products are bit for bit those on explicit copies (tests/nli_probe_training_test.ts). Elsewhere
+ * (TF.js's WASM kernel is several times slower with flags) transposed copies are uploaded.
  */
 function uploadParams(p: MlpParams): MlpTensors {
   const L = p.w.length;
-  const out: MlpTensors = { w: [], wt: [], b: [] };
+  const flags = nativeMatMulActive() || tf.getBackend() === "webgpu";
+  const out: MlpTensors = { w: [], wt: [], b: [], flags };
   for (let l = 0; l < L; l++) {
     const r = p.widths[l]!, c = p.widths[l + 1]!;
     const w = tf.tensor2d(p.w[l]!, [r, c]);
     out.w.push(w);
     // the first layer's input gradient is never needed
-    out.wt.push(l === 0 ? null : tf.transpose(w));
+    out.wt.push(l === 0 || flags ? null : tf.tensor2d(transposeData(p.w[l]!, r, c), [c, r]));
     out.b.push(tf.tensor1d(p.b[l]!));
   }
   return out;
@@ -154,8 +165,9 @@ function forward(
  * Mean softmax cross-entropy of an MLP (ReLU hidden layers, linear output) on one batch and its
  * gradients, by hand-written backpropagation: `dz = (softmax − onehot)/B`, `dW = aᵀ·dz`,
  * `db = Σ dz`, `da = dz·Wᵀ`, `dz' = da ⊙ [z > 0]` (ReLU's derivative taken as 0 at 0, as torch).
- * Only untransposed matmuls on explicitly transposed copies (TF.js's transpose flags and
- * autodiff of matMul are several times slower on WASM); the input gradient is not computed.
+ * Transposed operands through matmul flags where they are free (OpenBLAS, WebGPU), else
+ * explicitly transposed copies (TF.js's WASM kernel is several times slower with flags, and so
+ * is autodiff of matMul); the input gradient is not computed.
  * Read-backs are asynchronous (`await data()`), so it runs on every backend. Tested against
  * `tf.grads`.
  */
@@ -196,9 +208,13 @@ async function mlpGradientsInto(
     const gwT: Tensor[] = new Array(L), gbT: Tensor[] = new Array(L);
     for (let l = L - 1; l >= 0; l--) {
       gbT[l] = tf.sum(dz, 0);
-      gwT[l] = tf.matMul(tf.transpose(acts[l]!), dz);
+      gwT[l] = t.flags
+        ? tf.matMul(acts[l]!, dz, true, false)
+        : tf.matMul(tf.transpose(acts[l]!), dz);
       if (l > 0) {
-        dz = tf.mul(tf.matMul(dz, t.wt[l]!), tf.step(pre[l - 1]!)) as Tensor2D;
+        const wt = t.wt[l];
+        const da = wt ? tf.matMul(dz, wt) : tf.matMul(dz, t.w[l]!, false, true);
+        dz = tf.mul(da, tf.step(pre[l - 1]!)) as Tensor2D;
       }
     }
     return [loss, ...gwT, ...gbT];
