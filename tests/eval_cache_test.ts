@@ -267,7 +267,7 @@ function nliBench(): NliBenchmark {
   };
 }
 
-Deno.test("evaluateNliSetup() with a fingerprinted encoder: a hit returns the same result and replays onEpoch; another seed misses", async () => {
+Deno.test("evaluateNliSetup() with a fingerprinted encoder: a hit returns the same result and replays onEpoch (progress and onEpoch are not part of the key); another seed misses", async () => {
   await withTempDir(async (dir) => {
     const cache = { dir, log: () => {} };
     const before = tf.memory().numTensors;
@@ -278,6 +278,7 @@ Deno.test("evaluateNliSetup() with a fingerprinted encoder: a hit returns the sa
     const epochs: number[] = [];
     const hit = await evaluateNliSetup(enc, nliBench(), {
       ...opts,
+      progress: false,
       onEpoch: (e) => epochs.push(e.epoch),
     }, cache);
     assert.equal(enc.calls, calls, "a hit embeds nothing and trains nothing");

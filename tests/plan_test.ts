@@ -9,6 +9,7 @@ import {
   type XlmRobertaConfig,
 } from "../lib/encoders/encoder_config.ts";
 import {
+  completeUnitCosts,
   type EmbedSample,
   fastestOf,
   fitEmbedding,
@@ -18,6 +19,8 @@ import {
   kInferenceWasmBytes,
   type KStepSample,
   missingInputs,
+  nliProbesPart,
+  type NliStepSample,
   nonNegativeLeastSquares,
   type NotebookName,
   PAPER_PROBE_SHAPES,
@@ -25,10 +28,18 @@ import {
   paperNotebookInputs,
   predictEmbedding,
   predictKStep,
+  predictNliProbeMs,
   probeKStep,
+  probeNliStep,
+  type ProbeSpec,
   probeTextEmbedding,
+  randomNliPairs,
+  readUnitCosts,
+  type StoredUnitCosts,
   type UnitCosts,
+  writeUnitCosts,
 } from "../lib/plan/mod.ts";
+import { NliMlpClassifier } from "../lib/xnli/mod.ts";
 
 Deno.test("fitKStep recovers the coefficients of an exactly linear step cost", () => {
   const truth = { fixed: 40, perParam: 2e-6, textCaptionLayer: 7, imageImageLayer: 13 };
@@ -253,6 +264,22 @@ function fakeCosts(): UnitCosts {
     scanMBps: 50,
     hashMBps: 500,
     imagePrepMs: 10,
+    nliStep: [fakeNli(1024, 30, 80), fakeNli(512, 18, 40)],
+  };
+}
+
+/** An NLI probe sample: `ms` CPU a step, `predictMs` CPU for 1024 pairs, wall = CPU. */
+function fakeNli(d: number, ms: number, predictMs: number): NliStepSample {
+  return {
+    d,
+    hidden: [512, 512, 512],
+    batch: 32,
+    ms,
+    wallMs: ms,
+    predictBatch: 1024,
+    predictMs,
+    predictWallMs: predictMs,
+    peakRssBytes: 3e8,
   };
 }
 
@@ -433,5 +460,153 @@ Deno.test("03/04's peak memory holds one XLM-R-large encoder at a time (loadKSet
       notebooks.find((x) => x.notebook === nb)!.notes.find((n) => n.startsWith("Weight loads"));
     assert.match(loads("03_bitext_retrieval")!, /^Weight loads: 12 .* against 10 /);
     assert.match(loads("04_xnli")!, /^Weight loads: 5, one a setup/);
+  }
+});
+
+Deno.test("04's estimate has the NLI probes' training (5 setups × 10 epochs × 12,272 steps at their real widths), selection and test passes as its own part, not a 'minutes' note", () => {
+  const costs = fakeCosts();
+  const e = paperEstimates(costs).notebooks.find((x) => x.notebook === "04_xnli")!;
+  const part = e.parts.find((p) => /^NLI probes/.test(p.what));
+  assert.ok(part, e.parts.map((p) => p.what).join("\n"));
+  // by hand: MultiNLI train 392,702 pairs → 12,272 batches of 32 × 10 epochs; untuned XLM-R at
+  // 4·1024 inputs (30 ms a step), the four tuned setups at 4·512 (18 ms); selection: 10 passes
+  // over 19,647 MultiNLI dev pairs; test: 15 × 5,010 XNLI + 7,486 AmericasNLI pairs; prediction
+  // 80 (resp. 40) ms for 1024 pairs; CPU = wall in the samples, so the parallelism is 1
+  const steps = 10 * 12_272, predictions = 10 * 19_647 + 15 * 5_010 + 7_486;
+  const want = (steps * 30 + predictions * 80 / 1024 + 4 * (steps * 18 + predictions * 40 / 1024)) /
+    1000;
+  assert.ok(Math.abs(part.seconds - want) < 1e-6 * want, `${part.seconds} vs ${want}`);
+  assert.ok(Math.abs(e.seconds - e.parts.reduce((a, p) => a + p.seconds, 0)) < 1e-6);
+  assert.equal(nliProbesPart(costs.nliStep, 2).steps, 5 * steps);
+  assert.ok(!e.notes.some((n) => /minutes beside the embeddings\)\.$/.test(n) && /probes/.test(n)));
+  assert.ok(!e.notes.some((n) => /not counted \(minutes/.test(n) && /MultiNLI/.test(n)));
+  // a probe that used two cores (CPU = 2 × wall) halves its wall time, never more than the cores
+  const twoCores = costs.nliStep.map((x) => ({ ...x, wallMs: x.ms / 2 }));
+  const faster = nliProbesPart(twoCores, 2).seconds,
+    eight = nliProbesPart(
+      costs.nliStep.map((x) => ({ ...x, wallMs: x.ms / 8 })),
+      2,
+    ).seconds;
+  assert.ok(faster < part.seconds && eight <= faster + 1e-9);
+  const text = formatPaperPlan({
+    inputs: Object.fromEntries(
+      paperEstimates(costs).notebooks.map((n) => [n.notebook, []]),
+    ) as never,
+    estimates: paperEstimates(costs).notebooks,
+    k: paperEstimates(costs).k,
+    costs,
+    costsPath: "x.json",
+    cached: true,
+  }).join("\n");
+  assert.match(text, /\n {2}time: .* NLI probes: 5 setups × 10 epochs × 12272 steps/);
+  // without a sample at a width the estimate needs, a clear error (not a silent zero)
+  assert.throws(
+    () => nliProbesPart([fakeNli(1024, 30, 80)], 2),
+    /no NLI probe step measured at width 512/,
+  );
+});
+
+Deno.test({
+  name:
+    "the NLI probe's cost model (one step and one prediction batch, probed) predicts the CPU time of a measured training run — epochs of steps, a selection pass after each, test predictions — within a factor of 2",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await initBackend();
+    const before = tf.memory().numTensors;
+    // the mini profile's width and K's hidden layers; a run the probe did not see
+    const d = 64, hidden = [512, 512, 512];
+    const work = { trainPairs: 1000, selectPairs: 400, testPairs: 1500, epochs: 2, batch: 32 };
+    const train = randomNliPairs(work.trainPairs, d, 11);
+    const select = randomNliPairs(work.selectPairs, d, 12);
+    const test = randomNliPairs(work.testPairs, d, 13);
+    let ratio = Infinity;
+    for (let round = 0; round < 3 && !(ratio >= 0.5 && ratio <= 2); round++) {
+      const r = await probeNliStep(d, { hidden, batch: 32, predictBatch: 256 });
+      const sample: NliStepSample = {
+        d,
+        hidden,
+        batch: 32,
+        ms: r.step.cpuMs,
+        wallMs: r.step.ms,
+        predictBatch: 256,
+        predictMs: r.predict.cpuMs,
+        predictWallMs: r.predict.ms,
+        peakRssBytes: null,
+      };
+      const p = predictNliProbeMs(sample, work);
+      const predicted = p.trainMs + p.selectMs + p.testMs;
+      const measured = await fastestOf(async () => {
+        const clf = await NliMlpClassifier.train(train, select, {
+          seed: 3,
+          hidden,
+          epochs: work.epochs,
+        });
+        await clf.predict(test);
+        clf.dispose();
+      }, 1);
+      const q = predicted / measured.cpuMs;
+      if (Math.abs(Math.log(q)) < Math.abs(Math.log(ratio))) ratio = q;
+      console.log(
+        `NLI probe: predicted ${predicted.toFixed(0)} ms (${p.steps} steps × ${
+          sample.ms.toFixed(2)
+        } ms + ${work.epochs * work.selectPairs + work.testPairs} predictions), measured ${
+          measured.cpuMs.toFixed(0)
+        } ms CPU (×${q.toFixed(2)}, round ${round + 1})`,
+      );
+    }
+    assert.ok(ratio >= 0.5 && ratio <= 2, `NLI probe prediction off by ×${ratio.toFixed(2)}`);
+    assert.equal(tf.memory().numTensors, before, "the probe leaked tensors");
+  },
+});
+
+Deno.test("a cached unit-costs file from before the NLI probe existed gets only that probe measured (both widths), the rest kept; a complete one measures nothing", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "plan-costs-" });
+  try {
+    const { nliStep: _, ...old } = fakeCosts();
+    const oldShapes = { ...old.shapes } as Partial<UnitCosts["shapes"]>;
+    delete oldShapes.nli;
+    const path = join(tmp, "unit-costs.json");
+    await writeUnitCosts(path, { ...old, shapes: oldShapes } as unknown as UnitCosts);
+    const stored = await readUnitCosts(path);
+    assert.ok(stored, "an old file is still read");
+    assert.equal(stored.nliStep, undefined);
+    const asked: ProbeSpec[] = [];
+    const run = (spec: ProbeSpec) => {
+      asked.push(spec);
+      return Promise.resolve({
+        ms: 20,
+        cpuMs: 25,
+        predictMs: 60,
+        predictWallMs: 50,
+        peakRssBytes: 1e8,
+      });
+    };
+    const lines: string[] = [];
+    const done = await completeUnitCosts(stored, run, PAPER_PROBE_SHAPES, (l) => lines.push(l));
+    assert.deepEqual(asked.map((s) => s.kind === "nli-step" ? s.d : s.kind), [1024, 512]);
+    assert.equal(done.measured, 2);
+    assert.deepEqual(done.costs.nliStep.map((s) => [s.d, s.ms, s.wallMs, s.predictMs]), [
+      [1024, 25, 20, 60],
+      [512, 25, 20, 60],
+    ]);
+    assert.deepEqual(done.costs.kStep, old.kStep, "the other probes are kept as measured");
+    assert.equal(done.costs.measuredAt, old.measuredAt);
+    assert.deepEqual(done.costs.shapes.nli, PAPER_PROBE_SHAPES.nli);
+    assert.match(lines[0]!, /cached unit costs have no NLI probe step.*measuring only those/);
+    // the completed costs give a full estimate, and once written nothing is measured again
+    assert.ok(paperEstimates(done.costs).notebooks.find((e) => e.notebook === "04_xnli"));
+    await writeUnitCosts(path, done.costs);
+    const again = await completeUnitCosts((await readUnitCosts(path))!, run);
+    assert.equal(again.measured, 0);
+    assert.equal(asked.length, 2);
+    // a sample at other probe shapes (another hidden width) does not count as measured
+    const other: StoredUnitCosts = {
+      ...done.costs,
+      nliStep: done.costs.nliStep.map((s) => ({ ...s, hidden: [256] })),
+    };
+    assert.equal((await completeUnitCosts(other, run)).measured, 2);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
   }
 });

@@ -16,6 +16,7 @@ import { KitError } from "../lib/util/kit_error.ts";
 import { type CliSpec, runCli, UsageError } from "../lib/util/cli.ts";
 import { PROJECT_ROOT } from "../lib/util/paths.ts";
 import {
+  completeUnitCosts,
   formatPaperPlan,
   measureUnitCosts,
   paperEstimates,
@@ -25,6 +26,7 @@ import {
   type ProbeSpec,
   readUnitCosts,
   runProbeInProcess,
+  type UnitCosts,
   unitCostsPath,
   writeUnitCosts,
 } from "../lib/plan/mod.ts";
@@ -83,8 +85,24 @@ export async function paperPlan(opts: {
   const log = opts.log ?? (() => {});
   const info = await initBackend(opts.backend);
   const path = unitCostsPath(info.name);
-  let costs = opts.remeasure ? null : await readUnitCosts(path);
-  const cached = costs !== null;
+  const stored = opts.remeasure ? null : await readUnitCosts(path);
+  const cached = stored !== null;
+  let costs: UnitCosts | null = null;
+  if (stored) {
+    // a cache from before a probe was added: measure only the missing probe(s), keep the rest
+    const done = await completeUnitCosts(stored, childProbe(info.name), undefined, (l) => {
+      log(l);
+    });
+    costs = done.costs;
+    if (done.measured > 0) {
+      log(
+        `plan: ${done.measured} probe(s) missing from ${
+          relative(PROJECT_ROOT, path)
+        } measured and added`,
+      );
+      await writeUnitCosts(path, costs);
+    }
+  }
   if (!costs) {
     log(
       `plan: measuring this machine's unit costs on ${info.name} (once; about two minutes on 2 cores)`,

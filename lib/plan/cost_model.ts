@@ -183,3 +183,56 @@ export function predictEmbedding(
 ): number {
   return items * (f.fixedPerItem + layers * f.perLayerPerItem * (tokens / f.tokens));
 }
+
+/**
+ * One timed step and prediction batch of notebook 04's NLI probe (an MLP `4d → hidden → 3` on
+ * frozen embeddings of width `d`), CPU milliseconds (all threads) with the wall time beside.
+ */
+export interface NliStepSample {
+  /** Embedding width (the MLP's input is `4d`). */
+  d: number;
+  hidden: number[];
+  batch: number;
+  /** CPU milliseconds of one training step. */
+  ms: number;
+  wallMs: number;
+  /** Pairs of one timed `predict` call, and its CPU and wall milliseconds. */
+  predictBatch: number;
+  predictMs: number;
+  predictWallMs: number;
+  peakRssBytes: number | null;
+}
+
+/** What one probe's training and evaluation process (`evaluateNliSetup` after the embeddings). */
+export interface NliProbeWork {
+  trainPairs: number;
+  /** Selection pairs, classified after every epoch. */
+  selectPairs: number;
+  /** Test pairs, classified once. */
+  testPairs: number;
+  epochs: number;
+  batch: number;
+}
+
+/**
+ * CPU milliseconds of training one NLI probe and of its selection and test passes:
+ * `epochs · ⌈trainPairs / batch⌉` steps (the last partial batch kept, as `train`) at the
+ * sample's step time, and `epochs · selectPairs + testPairs` predictions at its time a pair.
+ * Step time does not depend on the data; the sample must have the work's batch size.
+ */
+export function predictNliProbeMs(
+  s: NliStepSample,
+  w: NliProbeWork,
+): { steps: number; trainMs: number; selectMs: number; testMs: number } {
+  if (s.batch !== w.batch) {
+    throw new KitError(`NLI probe cost: measured at batch ${s.batch}, asked for batch ${w.batch}`);
+  }
+  const steps = w.epochs * Math.ceil(w.trainPairs / w.batch);
+  const perPair = s.predictMs / s.predictBatch;
+  return {
+    steps,
+    trainMs: steps * s.ms,
+    selectMs: w.epochs * w.selectPairs * perPair,
+    testMs: w.testPairs * perPair,
+  };
+}

@@ -7,7 +7,7 @@ import { kPaperFineTunePlan } from "../k_finetune/k_paper_setups.ts";
 import { fitKStep } from "./cost_model.ts";
 import { kPlanSize, PAPER_COUNTS } from "./paper_estimate.ts";
 import { formatSeconds } from "./plan_report.ts";
-import { readUnitCosts, type UnitCosts, unitCostsPath } from "./unit_costs.ts";
+import { readUnitCosts, type StoredUnitCosts, unitCostsPath } from "./unit_costs.ts";
 
 /**
  * Lines describing K's plan for `trainRecords` training records; with `costs` (default: this
@@ -17,7 +17,7 @@ export async function kPaperPlanLines(opts: {
   trainRecords: number;
   smoke: boolean;
   backend: string;
-  costs?: UnitCosts | null;
+  costs?: StoredUnitCosts | null;
 }): Promise<string[]> {
   const { plan, hp } = kPaperFineTunePlan(opts.trainRecords, opts.smoke);
   const steps = plan.schedule.steps, perEpoch = steps / hp.epochs;

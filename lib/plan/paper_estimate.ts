@@ -9,11 +9,14 @@ import {
   fitEmbedding,
   fitKStep,
   type KStepFit,
+  type NliStepSample,
   predictEmbedding,
   predictKStep,
+  predictNliProbeMs,
 } from "./cost_model.ts";
 import type { NotebookName } from "./notebook_inputs.ts";
 import type { UnitCosts } from "./unit_costs.ts";
+import { KitError } from "../util/kit_error.ts";
 import { xlmrLayerActivationBytes } from "../encoders/xlmr_wasm_heap_budget.ts";
 
 /** The paper profile's sizes (sources in the comments). */
@@ -50,6 +53,18 @@ export const PAPER_COUNTS = {
    * mismatched ~26,000, XNLI test 15 × (5,010 + 1,670), AmericasNLI test ~10,000.
    */
   nliTexts: 392_702 + 130_900 + 26_000 + 15 * (5_010 + 1_670) + 10_000,
+  /** MultiNLI 1.0 train pairs (every one has a gold label): the NLI probe's training set. */
+  multinliTrainPairs: 392_702,
+  /** MultiNLI 1.0 dev matched + mismatched pairs with a gold label: the probe's selection set. */
+  multinliDevPairs: 9_815 + 9_832,
+  /** XNLI 1.0 test: 5,010 pairs in each of 15 languages. */
+  xnliTestPairs: 15 * 5_010,
+  /** AmericasNLI test (anli.test.tsv, 10 languages). */
+  americasNliTestPairs: 7_486,
+  /** The NLI probe's embedding width for untuned XLM-R-large (mean-pooled output). */
+  nliUntunedWidth: 1024,
+  /** … and for K's four tuned setups (their text projection, `text_dense` 1024 → 512). */
+  nliTunedWidth: 512,
   dItems: 2_770,
   dLanguages: 9,
   dFolds: 5,
@@ -275,6 +290,51 @@ function kEstimate(u: UnitCosts): { estimate: NotebookEstimate; size: KPlanSize 
   };
 }
 
+/**
+ * Notebook 04's NLI probes after the embeddings, wall seconds: for each of K's five setups
+ * (untuned XLM-R at width 1024, the four tuned ones on their 512-d projection), K's 10 epochs
+ * of batch-32 steps over MultiNLI train, a selection pass over MultiNLI dev after every epoch,
+ * and the XNLI + AmericasNLI test predictions. CPU time from the probe at each width, spread
+ * over the parallelism the probe had (CPU ÷ wall time, between 1 and `cores`): the step is
+ * mostly serial (host Adam, uploads), only its matmuls use more than one core.
+ */
+export function nliProbesPart(
+  samples: readonly NliStepSample[],
+  cores: number,
+): EstimatePart & { steps: number } {
+  const c = PAPER_COUNTS;
+  const work = {
+    trainPairs: c.multinliTrainPairs,
+    selectPairs: c.multinliDevPairs,
+    testPairs: c.xnliTestPairs + c.americasNliTestPairs,
+    epochs: 10,
+    batch: 32,
+  };
+  const widths = [c.nliUntunedWidth, ...Array(c.kEncoders - 1).fill(c.nliTunedWidth)] as number[];
+  let seconds = 0, steps = 0;
+  const perStep: string[] = [];
+  for (const d of widths) {
+    const s = samples.find((x) => x.d === d && x.batch === work.batch);
+    if (!s) throw new KitError(`plan: no NLI probe step measured at width ${d}`);
+    const par = (ms: number, wall: number) => Math.min(cores, Math.max(1, ms / wall));
+    const p = predictNliProbeMs(s, work);
+    steps += p.steps;
+    seconds += (p.trainMs / par(s.ms, s.wallMs) +
+      (p.selectMs + p.testMs) / par(s.predictMs, s.predictWallMs)) / 1000;
+    const label = `${(s.ms / par(s.ms, s.wallMs)).toFixed(0)} ms a step at ${4 * d}`;
+    if (!perStep.includes(label)) perStep.push(label);
+  }
+  return {
+    what: `NLI probes: ${c.kEncoders} setups × ${work.epochs} epochs × ${
+      Math.ceil(work.trainPairs / work.batch)
+    } steps (MultiNLI train, batch ${work.batch}; ${
+      perStep.join(", ")
+    } inputs), a selection pass over ${work.selectPairs} MultiNLI dev pairs after every epoch, ${work.testPairs} test predictions`,
+    seconds,
+    steps,
+  };
+}
+
 /** Estimates of every notebook of the paper profile from measured unit costs. */
 export function paperEstimates(u: UnitCosts): { notebooks: NotebookEstimate[]; k: KPlanSize } {
   const c = PAPER_COUNTS;
@@ -374,6 +434,7 @@ export function paperEstimates(u: UnitCosts): { notebooks: NotebookEstimate[]; k
     ),
     oneEncoderFit,
   ));
+  const nli = nliProbesPart(u.nliStep, cores);
   out.push(withFit(
     notebook(
       "04_xnli",
@@ -383,11 +444,11 @@ export function paperEstimates(u: UnitCosts): { notebooks: NotebookEstimate[]; k
         seconds: c.kEncoders * predictEmbedding(large, c.nliTexts, c.kTextLayers, c.nliTokens) /
           1000 /
           cores,
-      }],
+      }, { what: nli.what, seconds: nli.seconds }],
       base + xlmrWeights + c.nliTexts * c.kTextWidth * 4,
       [
-        "The probes' training on 392,702 MultiNLI pairs is not counted (minutes beside the embeddings).",
         `Tokens a text measured on the stand-in MultiNLI and XNLI and the mirror's AmericasNLI with the rehearsal's stand-in tokenizer (not XLM-R's SentencePiece model; bench/sorted_batches): ${c.nliTokens} padded in batches sorted by length, 39 in the caller's order.`,
+        `NLI probes: ${nli.steps} training steps in all, each measured at its real width (MLP 4d → 512 → 512 → 512 → 3; d = 1024 untuned, 512 tuned) by the plan's NLI probe (features, forward + backward, gradient read-back, host Adam, parameter upload), selection and test passes from a timed prediction of 1,024 pairs.`,
         ...oneEncoderNotes(
           `Weight loads: ${c.kEncoders}, one a setup (as when all ${c.kEncoders} were held at once).`,
         ),

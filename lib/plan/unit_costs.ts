@@ -11,7 +11,12 @@ import { cacheDir } from "../util/paths.ts";
 import { KitError } from "../util/kit_error.ts";
 import { sha256Hex } from "../util/sha256.ts";
 import type { XlmRobertaConfig } from "../encoders/encoder_config.ts";
-import { type EmbedSample, K_STEP_PROBE_SHAPES, type KStepSample } from "./cost_model.ts";
+import {
+  type EmbedSample,
+  K_STEP_PROBE_SHAPES,
+  type KStepSample,
+  type NliStepSample,
+} from "./cost_model.ts";
 import {
   imageConfig,
   peakRssBytes,
@@ -20,6 +25,7 @@ import {
   probeImageEmbedding,
   probeImagePrep,
   probeKStep,
+  probeNliStep,
   probeScanRate,
   probeTextEmbedding,
   textConfig,
@@ -50,7 +56,15 @@ export type ProbeSpec =
   }
   | { kind: "image-embed"; image: string; layers: number; batch: number; patch?: number }
   | { kind: "heads" }
-  | { kind: "io" };
+  | { kind: "io" }
+  | {
+    kind: "nli-step";
+    /** Embedding width: the MLP's input is `4d`. */
+    d: number;
+    hidden: number[];
+    batch: number;
+    predictBatch: number;
+  };
 
 /** The result of one probe. */
 export interface ProbeOutput {
@@ -62,6 +76,9 @@ export interface ProbeOutput {
   scanMBps?: number;
   hashMBps?: number;
   imagePrepMs?: number;
+  /** NLI probe: CPU and wall milliseconds of one `predict` of `predictBatch` pairs. */
+  predictMs?: number;
+  predictWallMs?: number;
 }
 
 /** Runs one probe (in this process, or in a child process). */
@@ -105,6 +122,20 @@ export async function runProbeInProcess(spec: ProbeSpec): Promise<ProbeOutput> {
         imagePrepMs: await probeImagePrep(),
         peakRssBytes: peakRssBytes(),
       };
+    case "nli-step": {
+      const r = await probeNliStep(spec.d, {
+        hidden: spec.hidden,
+        batch: spec.batch,
+        predictBatch: spec.predictBatch,
+      });
+      return {
+        ms: r.step.ms,
+        cpuMs: r.step.cpuMs,
+        predictMs: r.predict.cpuMs,
+        predictWallMs: r.predict.ms,
+        peakRssBytes: r.peakRssBytes,
+      };
+    }
   }
 }
 
@@ -146,6 +177,11 @@ export interface ProbeShapes {
   clipPatch: number;
   /** Width of D's multilingual text encoder (DistilBERT): hidden, heads, intermediate. */
   dTextWidth: { hidden: number; heads: number; intermediate: number };
+  /**
+   * Notebook 04's NLI probe: the embedding widths it is trained on (untuned XLM-R-large's 1024,
+   * the tuned setups' projection), its hidden layers, batch, and the batch of a timed `predict`.
+   */
+  nli: { widths: number[]; hidden: number[]; batch: number; predictBatch: number };
 }
 
 /** The paper's shapes: XLM-R-large + ViT-B/16 for K, a ViT-B/32 and a DistilBERT-width proxy for D. */
@@ -160,6 +196,7 @@ export const PAPER_PROBE_SHAPES: ProbeShapes = {
   clipImage: "vit-base-patch16-224-in21k",
   clipPatch: 32,
   dTextWidth: { hidden: 768, heads: 12, intermediate: 3072 },
+  nli: { widths: [1024, 512], hidden: [512, 512, 512], batch: 32, predictBatch: 1024 },
 };
 
 /** Everything measured, as cached. */
@@ -185,7 +222,15 @@ export interface UnitCosts {
   hashMBps: number;
   /** Milliseconds to validate and normalise one COCO-sized JPEG to a 224-pixel PNG. */
   imagePrepMs: number;
+  /** Notebook 04's NLI probe: a step and a prediction batch, one sample per embedding width. */
+  nliStep: NliStepSample[];
 }
+
+/**
+ * Unit costs as a cache file may hold them: one written before a probe was added lacks its
+ * samples (`completeUnitCosts` measures only those).
+ */
+export type StoredUnitCosts = Omit<UnitCosts, "nliStep"> & { nliStep?: NliStepSample[] };
 
 /** The probes `measureUnitCosts` runs, in order. */
 export function unitCostProbes(s: ProbeShapes): ProbeSpec[] {
@@ -229,7 +274,101 @@ export function unitCostProbes(s: ProbeShapes): ProbeSpec[] {
     });
   }
   out.push({ kind: "heads" }, { kind: "io" });
+  out.push(...nliStepProbes(s));
   return out;
+}
+
+/** The NLI probe's probes: one per embedding width. */
+export function nliStepProbes(s: ProbeShapes): ProbeSpec[] {
+  return s.nli.widths.map((d) => ({
+    kind: "nli-step" as const,
+    d,
+    hidden: [...s.nli.hidden],
+    batch: s.nli.batch,
+    predictBatch: s.nli.predictBatch,
+  }));
+}
+
+function nliSample(
+  spec: Extract<ProbeSpec, { kind: "nli-step" }>,
+  r: ProbeOutput,
+  need: (v: number | undefined) => number,
+): NliStepSample {
+  return {
+    d: spec.d,
+    hidden: [...spec.hidden],
+    batch: spec.batch,
+    ms: need(r.cpuMs),
+    wallMs: need(r.ms),
+    predictBatch: spec.predictBatch,
+    predictMs: need(r.predictMs),
+    predictWallMs: need(r.predictWallMs),
+    peakRssBytes: r.peakRssBytes,
+  };
+}
+
+function needTime(spec: ProbeSpec): (v: number | undefined) => number {
+  return (v) => {
+    if (v === undefined || !Number.isFinite(v)) {
+      throw new KitError(`plan: probe ${JSON.stringify(spec)} returned no time`);
+    }
+    return v;
+  };
+}
+
+function probeLine(i: number, total: number, spec: ProbeSpec, r: ProbeOutput, t0: number) {
+  return `probe ${i + 1}/${total} ${describeProbe(spec)}: ${
+    r.cpuMs !== undefined && r.ms !== undefined
+      ? `${r.cpuMs.toFixed(0)} ms CPU, ${r.ms.toFixed(0)} ms wall`
+      : "done"
+  } (${((performance.now() - t0) / 1000).toFixed(1)} s)`;
+}
+
+/** The NLI probes `shapes` asks for whose width `u` has no sample of the same hidden and batch. */
+export function missingNliProbes(
+  u: StoredUnitCosts,
+  shapes: ProbeShapes = PAPER_PROBE_SHAPES,
+): ProbeSpec[] {
+  return nliStepProbes(shapes).filter((p) =>
+    p.kind === "nli-step" &&
+    !(u.nliStep ?? []).some((s) =>
+      s.d === p.d && s.batch === p.batch && s.predictBatch === p.predictBatch &&
+      s.hidden.join() === p.hidden.join()
+    )
+  );
+}
+
+/**
+ * Cached unit costs with the samples a newer kit added measured now (only those: a cache file
+ * written before the NLI probe's probe existed gets that probe, the rest is kept as measured).
+ * `measured` counts the probes run; when it is > 0 the caller writes the file back.
+ */
+export async function completeUnitCosts(
+  u: StoredUnitCosts,
+  run: ProbeRunner,
+  shapes: ProbeShapes = PAPER_PROBE_SHAPES,
+  log: (line: string) => void = () => {},
+): Promise<{ costs: UnitCosts; measured: number }> {
+  const missing = missingNliProbes(u, shapes);
+  const nliStep = [...(u.nliStep ?? [])];
+  if (missing.length > 0) {
+    log(
+      `plan: the cached unit costs have no ${
+        missing.map(describeProbe).join("; ")
+      } (added to the plan since they were measured): measuring only those`,
+    );
+  }
+  for (const [i, spec] of missing.entries()) {
+    if (spec.kind !== "nli-step") continue;
+    const a = performance.now();
+    const r = await run(spec);
+    nliStep.push(nliSample(spec, r, needTime(spec)));
+    log(probeLine(i, missing.length, spec, r, a));
+  }
+  return {
+    costs: { ...u, shapes: { ...u.shapes, nli: shapes.nli }, nliStep },
+    measured: missing.length,
+  };
 }
 
 /**
@@ -244,18 +383,13 @@ export async function measureUnitCosts(
 ): Promise<UnitCosts> {
   const t0 = performance.now();
   const kStep: KStepSample[] = [], textLarge: EmbedSample[] = [], textBase: EmbedSample[] = [];
-  const imageB32: EmbedSample[] = [];
+  const imageB32: EmbedSample[] = [], nliStep: NliStepSample[] = [];
   let heads: UnitCosts["heads"] | null = null, scanMBps = NaN, hashMBps = NaN, imagePrepMs = NaN;
   const probes = unitCostProbes(shapes);
   for (const [i, spec] of probes.entries()) {
     const a = performance.now();
     const r = await run(spec);
-    const need = (v: number | undefined) => {
-      if (v === undefined || !Number.isFinite(v)) {
-        throw new KitError(`plan: probe ${JSON.stringify(spec)} returned no time`);
-      }
-      return v;
-    };
+    const need = needTime(spec);
     switch (spec.kind) {
       case "k-step":
         kStep.push({
@@ -297,14 +431,11 @@ export async function measureUnitCosts(
         hashMBps = need(r.hashMBps);
         imagePrepMs = need(r.imagePrepMs);
         break;
+      case "nli-step":
+        nliStep.push(nliSample(spec, r, need));
+        break;
     }
-    log(
-      `probe ${i + 1}/${probes.length} ${describeProbe(spec)}: ${
-        r.cpuMs !== undefined && r.ms !== undefined
-          ? `${r.cpuMs.toFixed(0)} ms CPU, ${r.ms.toFixed(0)} ms wall`
-          : "done"
-      } (${((performance.now() - a) / 1000).toFixed(1)} s)`,
-    );
+    log(probeLine(i, probes.length, spec, r, a));
   }
   if (!heads) throw new KitError("plan: the heads probe returned nothing");
   return {
@@ -323,6 +454,7 @@ export async function measureUnitCosts(
     scanMBps,
     hashMBps,
     imagePrepMs,
+    nliStep,
   };
 }
 
@@ -341,6 +473,10 @@ export function describeProbe(s: ProbeSpec): string {
       return "D's head workloads";
     case "io":
       return "gunzip + scan and sha256 rates, image preparation";
+    case "nli-step":
+      return `NLI probe step, MLP ${4 * s.d} → ${
+        s.hidden.join(" → ")
+      } → 3, batch ${s.batch}; predict ${s.predictBatch} pairs`;
   }
 }
 
@@ -349,10 +485,13 @@ export function unitCostsPath(backend: string, machine: MachineInfo = machineInf
   return join(cacheDir(), "plan", `unit-costs-${machine.key}-${backend}.json`);
 }
 
-/** The cached unit costs of this machine and backend, or null (absent, other version, unreadable). */
-export async function readUnitCosts(path: string): Promise<UnitCosts | null> {
+/**
+ * The cached unit costs of this machine and backend, or null (absent, other version,
+ * unreadable); a file from before a probe was added lacks its samples (`completeUnitCosts`).
+ */
+export async function readUnitCosts(path: string): Promise<StoredUnitCosts | null> {
   try {
-    const u = JSON.parse(await Deno.readTextFile(path)) as UnitCosts;
+    const u = JSON.parse(await Deno.readTextFile(path)) as StoredUnitCosts;
     return u.version === 2 && Array.isArray(u.kStep) ? u : null;
   } catch {
     return null;

@@ -2,7 +2,9 @@
  * The per-unit costs `./kit task plan` multiplies by the paper profile's counts, each measured on
  * this machine with random weights at real widths: a K training step (forward + backward + Adam,
  * `runRealShapeStep`), a batch of sentence embeddings (the kit's XLM-R tower), a batch of image
- * embeddings (the kit's ViT tower), paper D's head workloads, and a scan rate for gzipped text.
+ * embeddings (the kit's ViT tower), paper D's head workloads, a step and a prediction batch of
+ * notebook 04's NLI probe (`NliMlpClassifier`, at its real widths), and a scan rate for gzipped
+ * text.
  * Depth is reduced (1–2 layers) so each probe takes seconds on 2 cores; the estimator scales
  * linearly in layers and batch (`lib/plan/cost_model.ts`).
  */
@@ -26,6 +28,8 @@ import {
   kTrainStep,
 } from "../k_finetune/k_train_step.ts";
 import { Adam } from "../optim/adam.ts";
+import { NliMlpClassifier } from "../xnli/nli_mlp_classifier.ts";
+import type { EmbeddedNliPairs } from "../xnli/nli_pairs.ts";
 
 /** Shapes of one K training-step probe. */
 export interface KStepProbe {
@@ -321,4 +325,79 @@ export async function probeImagePrep(reps = 5, seed = 0): Promise<number> {
     const r = await prepareImage(jpeg, { size: 224 });
     if (!r.ok) throw new KitError(`image probe: ${r.rejection.reason}`);
   }, reps)).cpuMs;
+}
+
+/** Random embedded NLI pairs: `n` pairs over `n/2` premise and hypothesis rows of width `d`. */
+export function randomNliPairs(n: number, d: number, seed: number): EmbeddedNliPairs {
+  const rng = new SeededRandom(seed);
+  const rows = Math.max(1, Math.ceil(n / 2));
+  const matrix = () => {
+    const data = new Float32Array(rows * d);
+    for (let i = 0; i < data.length; i++) data[i] = rng.normal() * 0.1;
+    return { data, rows, cols: d };
+  };
+  return {
+    premises: matrix(),
+    hypotheses: matrix(),
+    premiseRow: Int32Array.from({ length: n }, (_, i) => i % rows),
+    hypothesisRow: Int32Array.from({ length: n }, (_, i) => (i * 7 + 1) % rows),
+    labels: Int32Array.from({ length: n }, () => Math.floor(rng.next() * 3)),
+  };
+}
+
+/** What the NLI probe's unit probe measured (CPU and wall milliseconds, fastest repetition). */
+export interface NliStepProbeResult {
+  /** One training step (features, forward + backward, gradient read-back, Adam, re-upload). */
+  step: Timing;
+  /** `predict` of one batch of `predictBatch` pairs (the selection and test passes). */
+  predict: Timing;
+  peakRssBytes: number | null;
+}
+
+/**
+ * One training step of notebook 04's NLI probe (`NliMlpClassifier.startTraining(d).step`, the
+ * code `train` runs: MLP `4d → hidden → 3`, a batch of `batch` pairs) and one `predict` of
+ * `predictBatch` pairs, on random embeddings of width `d`: the fastest (least CPU) of `reps`
+ * blocks of `stepsPerRep` steps (after a warm-up block), and of `reps` predictions.
+ */
+export async function probeNliStep(
+  d: number,
+  opts: {
+    hidden?: readonly number[];
+    batch?: number;
+    predictBatch?: number;
+    stepsPerRep?: number;
+    reps?: number;
+    seed?: number;
+  } = {},
+): Promise<NliStepProbeResult> {
+  const batch = opts.batch ?? 32, predictBatch = opts.predictBatch ?? 1024;
+  const per = opts.stepsPerRep ?? 8, reps = opts.reps ?? 5, seed = opts.seed ?? 0;
+  const run = NliMlpClassifier.startTraining(d, {
+    seed,
+    ...(opts.hidden ? { hidden: opts.hidden } : {}),
+  });
+  try {
+    const pairs = randomNliPairs(Math.max(batch * per, predictBatch), d, seed + 1);
+    const n = pairs.labels.length;
+    let at = 0;
+    const block = await fastestOf(async () => {
+      for (let i = 0; i < per; i++) {
+        const idx = Int32Array.from({ length: batch }, (_, j) => (at + j * 13) % n);
+        at += batch;
+        await run.step(pairs, idx);
+      }
+    }, reps);
+    const predictPairs = randomNliPairs(predictBatch, d, seed + 2);
+    const predict = await fastestOf(async () => {
+      await run.classifier.predict(predictPairs, predictBatch);
+    }, reps);
+    return {
+      step: { ms: block.ms / per, cpuMs: block.cpuMs / per },
+      predict,
+      peakRssBytes: peakRssBytes(),
+    };
+  } finally {
+    run.classifier.dispose();
+  }
 }

@@ -45,13 +45,13 @@ export interface NliSetupResult {
  *
  * Results are cached on disk (lib/eval_cache, `.cache/results/nli/`) when the encoder has a
  * `fingerprint`, keyed by it, every text pair and label of the benchmark, the classifier options
- * (seed included), the code and the numeric backend; on a hit `onEpoch` is replayed from the
- * stored history. While it runs, its work is checkpointed (`cachedResultWithCheckpoints`,
- * `.cache/results/nli-checkpoints/`): the training and selection embeddings chunk by chunk
- * (4096 distinct texts each) until the probe is trained, then the trained probe, then each
- * test language's outcome; the folder is removed once the setup's result is stored. A run
- * killed midway resumes at the chunk, the probe or the test language it was in (`onEpoch` is
- * replayed when the probe is read back). `cache: false` always computes.
+ * (seed included; not `onEpoch` or `progress`), the code and the numeric backend; on a hit
+ * `onEpoch` is replayed from the stored history. While it runs, its work is checkpointed
+ * (`cachedResultWithCheckpoints`, `.cache/results/nli-checkpoints/`): the training and selection
+ * embeddings chunk by chunk (4096 distinct texts each) until the probe is trained, then the
+ * trained probe, then each test language's outcome; the folder is removed once the setup's
+ * result is stored. A run killed midway resumes at the chunk, the probe or the test language it
+ * was in (`onEpoch` is replayed when the probe is read back). `cache: false` always computes.
  *
  * ```ts
  * import assert from "node:assert/strict";
@@ -104,7 +104,8 @@ export async function evaluateNliSetup(
   opts: NliClassifierOptions,
   cache: boolean | ResultCacheOptions = true,
 ): Promise<NliSetupResult> {
-  const { onEpoch, ...options } = opts;
+  // what is shown while training (callbacks, the progress bar) is not part of the result's key
+  const { onEpoch, progress: _progress, ...options } = opts;
   const key = cache === false ? null : await encoderResultKey(
     [encoder],
     ["lib/xnli/nli_evaluation.ts"],

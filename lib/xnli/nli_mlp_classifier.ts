@@ -1,8 +1,11 @@
 import { tf } from "../backend/tf.ts";
 import type { Tensor, Tensor1D, Tensor2D } from "../backend/tf.ts";
-import { Adam } from "../optim/adam.ts";
+import { nativeMatMulActive } from "../backend/native_matmul_kernel.ts";
+import { readFloat32Into } from "../backend/read_into.ts";
 import { transposeData } from "../retrieval/row_matrix.ts";
+import { Adam } from "../optim/adam.ts";
 import { KitError } from "../util/kit_error.ts";
+import { ProgressBar, type ProgressOptions } from "../util/progress.ts";
 import { SeededRandom } from "../util/seeded_random.ts";
 import { type EmbeddedNliPairs, gatherPairRows, pairCount } from "./nli_pairs.ts";
 import { nliFeaturesTensor } from "./nli_features.ts";
@@ -20,6 +23,32 @@ export interface NliClassifierOptions {
   seed: number;
   /** Called after every epoch. */
   onEpoch?: (e: NliEpochLog) => void;
+  /**
+   * A progress bar over the training steps (counts, rate, ETA; `lib/util/progress.ts`): true
+   * always, false never; default: only for a long training (at least
+   * {@link NLI_PROGRESS_MIN_STEPS} steps, as the paper profile's 122,720 a setup; the mini
+   * profile's few hundred print nothing, so its notebook's outputs do not change).
+   */
+  progress?: boolean;
+}
+
+/** Steps from which `NliMlpClassifier.train` shows a progress bar by default. */
+export const NLI_PROGRESS_MIN_STEPS = 5_000;
+
+/**
+ * The progress bar of a training of `steps` steps, or null: `progress` true always, false
+ * never, undefined only from {@link NLI_PROGRESS_MIN_STEPS} steps (the paper profile's long
+ * trainings; the mini profile's notebook outputs stay as they are).
+ */
+export function nliTrainingProgress(
+  steps: number,
+  label: string,
+  progress?: boolean,
+  opts: ProgressOptions = {},
+): ProgressBar | null {
+  return (progress ?? steps >= NLI_PROGRESS_MIN_STEPS)
+    ? new ProgressBar(label, steps, { unit: "steps", ...opts })
+    : null;
 }
 
 /** What one epoch did. */
@@ -28,6 +57,14 @@ export interface NliEpochLog {
   meanLoss: number;
   selectAccuracy: number;
   best: boolean;
+}
+
+/** A classifier in training (`NliMlpClassifier.startTraining`). */
+export interface NliTrainingSteps {
+  /** The classifier being trained (its parameters change with every step). */
+  readonly classifier: NliMlpClassifier;
+  /** One Adam step on the pairs `idx` of `pairs`; the batch's mean loss. */
+  step(pairs: EmbeddedNliPairs, idx: ArrayLike<number>): Promise<number>;
 }
 
 /** K's protocol as data (for artifact notes). */
@@ -78,21 +115,35 @@ export function initMlpParams(widths: readonly number[], seed: number): MlpParam
   return { widths: [...widths], w, b };
 }
 
-/** The parameters as tensors: W, its explicit transpose (for the backward pass), b. */
+/**
+ * The parameters as tensors: W, its explicit transpose for the backward pass (null where the
+ * backend's matmul takes transpose flags for free), b.
+ */
 interface MlpTensors {
   w: Tensor2D[];
   wt: (Tensor2D | null)[];
   b: Tensor1D[];
+  /** Transposed operands by matmul flags (OpenBLAS, WebGPU), not by explicit copies. */
+  flags: boolean;
 }
 
+/**
+ * Uploads the parameters. Where matmuls run in OpenBLAS (`wasm+openblas`) or on WebGPU,
+ * transposed operands are read through the matmul's transpose flags (what `matMulFast` does):
+ * OpenBLAS packs a transposed operand into the same panels as an untransposed one, so the
+ * products are bit for bit those on explicit copies (tests/nli_probe_training_test.ts). Elsewhere
+ * (TF.js's WASM kernel is several times slower with flags) transposed copies are uploaded.
+ */
 function uploadParams(p: MlpParams): MlpTensors {
   const L = p.w.length;
-  const out: MlpTensors = { w: [], wt: [], b: [] };
+  const flags = nativeMatMulActive() || tf.getBackend() === "webgpu";
+  const out: MlpTensors = { w: [], wt: [], b: [], flags };
   for (let l = 0; l < L; l++) {
     const r = p.widths[l]!, c = p.widths[l + 1]!;
-    out.w.push(tf.tensor2d(p.w[l]!, [r, c]));
+    const w = tf.tensor2d(p.w[l]!, [r, c]);
+    out.w.push(w);
     // the first layer's input gradient is never needed
-    out.wt.push(l === 0 ? null : tf.tensor2d(transposeData(p.w[l]!, r, c), [c, r]));
+    out.wt.push(l === 0 || flags ? null : tf.tensor2d(transposeData(p.w[l]!, r, c), [c, r]));
     out.b.push(tf.tensor1d(p.b[l]!));
   }
   return out;
@@ -122,8 +173,9 @@ function forward(
  * Mean softmax cross-entropy of an MLP (ReLU hidden layers, linear output) on one batch and its
  * gradients, by hand-written backpropagation: `dz = (softmax − onehot)/B`, `dW = aᵀ·dz`,
  * `db = Σ dz`, `da = dz·Wᵀ`, `dz' = da ⊙ [z > 0]` (ReLU's derivative taken as 0 at 0, as torch).
- * Only untransposed matmuls on explicitly transposed copies (TF.js's transpose flags and
- * autodiff of matMul are several times slower on WASM); the input gradient is not computed.
+ * Transposed operands through matmul flags where they are free (OpenBLAS, WebGPU), else
+ * explicitly transposed copies (TF.js's WASM kernel is several times slower with flags, and so
+ * is autodiff of matMul); the input gradient is not computed.
  * Read-backs are asynchronous (`await data()`), so it runs on every backend. Tested against
  * `tf.grads`.
  */
@@ -133,41 +185,55 @@ export async function mlpLossAndGradients(
   labels: Int32Array,
   tensors?: MlpTensors,
 ): Promise<{ loss: number; gw: Float32Array[]; gb: Float32Array[] }> {
+  const gw = p.w.map((w) => new Float32Array(w.length));
+  const gb = p.b.map((b) => new Float32Array(b.length));
   const t = tensors ?? uploadParams(p);
   try {
-    const B = x.shape[0], L = t.w.length;
-    const out = tf.tidy(() => {
-      const { logits, pre, acts } = forward(t, x);
-      const onehot = tf.oneHot(tf.tensor1d(labels, "int32"), logits.shape[1]).toFloat();
-      const logp = tf.logSoftmax(logits);
-      const loss = tf.neg(tf.mean(tf.sum(tf.mul(logp, onehot), 1)));
-      let dz = tf.div(tf.sub(tf.exp(logp), onehot), B) as Tensor2D;
-      const gw: Tensor[] = new Array(L), gb: Tensor[] = new Array(L);
-      for (let l = L - 1; l >= 0; l--) {
-        gb[l] = tf.sum(dz, 0);
-        gw[l] = tf.matMul(tf.transpose(acts[l]!), dz);
-        if (l > 0) {
-          dz = tf.mul(tf.matMul(dz, t.wt[l]!), tf.step(pre[l - 1]!)) as Tensor2D;
-        }
-      }
-      return [loss, ...gw, ...gb];
-    });
-    let arrays: Float32Array[];
-    try {
-      // await data(): dataSync is not available on every backend (WebGPU under Deno)
-      arrays = (await Promise.all(out.map((g) => g.data()))) as Float32Array[];
-    } finally {
-      tf.dispose(out);
-    }
-    const copy = tf.getBackend() === "cpu"; // the cpu backend hands out its own buffers
-    const own = (a: Float32Array) => (copy ? a.slice() : a);
-    return {
-      loss: arrays[0]![0]!,
-      gw: arrays.slice(1, L + 1).map(own),
-      gb: arrays.slice(L + 1).map(own),
-    };
+    return { loss: await mlpGradientsInto(t, x, labels, gw, gb), gw, gb };
   } finally {
     if (!tensors) disposeTensors(t);
+  }
+}
+
+/**
+ * `mlpLossAndGradients` on uploaded parameters, the gradients copied into `gw`/`gb` (on WASM
+ * straight from the backend's heap: no fresh buffers a step); returns the loss.
+ */
+async function mlpGradientsInto(
+  t: MlpTensors,
+  x: Tensor2D,
+  labels: Int32Array,
+  gw: Float32Array[],
+  gb: Float32Array[],
+): Promise<number> {
+  const B = x.shape[0], L = t.w.length;
+  const out = tf.tidy(() => {
+    const { logits, pre, acts } = forward(t, x);
+    const onehot = tf.oneHot(tf.tensor1d(labels, "int32"), logits.shape[1]).toFloat();
+    const logp = tf.logSoftmax(logits);
+    const loss = tf.neg(tf.mean(tf.sum(tf.mul(logp, onehot), 1)));
+    let dz = tf.div(tf.sub(tf.exp(logp), onehot), B) as Tensor2D;
+    const gwT: Tensor[] = new Array(L), gbT: Tensor[] = new Array(L);
+    for (let l = L - 1; l >= 0; l--) {
+      gbT[l] = tf.sum(dz, 0);
+      gwT[l] = t.flags
+        ? tf.matMul(acts[l]!, dz, true, false)
+        : tf.matMul(tf.transpose(acts[l]!), dz);
+      if (l > 0) {
+        const wt = t.wt[l];
+        const da = wt ? tf.matMul(dz, wt) : tf.matMul(dz, t.w[l]!, false, true);
+        dz = tf.mul(da, tf.step(pre[l - 1]!)) as Tensor2D;
+      }
+    }
+    return [loss, ...gwT, ...gbT];
+  });
+  try {
+    // asynchronous reads: dataSync is not available on every backend (WebGPU under Deno)
+    const reads = [out[0]!.data(), ...gw.map((g, l) => readFloat32Into(out[1 + l]!, g))];
+    reads.push(...gb.map((g, l) => readFloat32Into(out[1 + L + l]!, g)));
+    return ((await Promise.all(reads))[0] as Float32Array)[0]!;
+  } finally {
+    tf.dispose(out);
   }
 }
 
@@ -333,6 +399,63 @@ export class NliMlpClassifier {
   }
 
   /**
+   * The training of a fresh classifier for `d`-dimensional embeddings, one step at a time (what
+   * `train` runs; the plan's unit probe times its steps): parameters initialised as `train`
+   * does (seeded), kept in Adam's own buffers (the update runs in place, without copies), and
+   * re-uploaded after every step. `step` returns the batch's mean loss.
+   */
+  static startTraining(
+    d: number,
+    opts: Pick<NliClassifierOptions, "hidden" | "lr" | "seed">,
+  ): NliTrainingSteps {
+    const hidden = opts.hidden ?? K_NLI_PROTOCOL.hidden;
+    const init = initMlpParams([4 * d, ...hidden, 3], opts.seed);
+    const L = init.w.length;
+    const names = [...init.w.map((_, l) => `w${l}`), ...init.b.map((_, l) => `b${l}`)];
+    const sizes = [...init.w, ...init.b].map((a) => a.length);
+    const adam = new Adam(Object.fromEntries(names.map((k, i) => [k, sizes[i]!])), {
+      lr: opts.lr ?? K_NLI_PROTOCOL.lr,
+    });
+    const space = names.map((k) => adam.workspace(k));
+    [...init.w, ...init.b].forEach((a, i) => space[i]!.params.set(a));
+    const params: MlpParams = {
+      widths: init.widths,
+      w: space.slice(0, L).map((s) => s.params),
+      b: space.slice(L).map((s) => s.params),
+    };
+    const gw = space.slice(0, L).map((s) => s.grads), gb = space.slice(L).map((s) => s.grads);
+    const pv = Object.fromEntries(names.map((k, i) => [k, space[i]!.params]));
+    const gv = Object.fromEntries(names.map((k, i) => [k, space[i]!.grads]));
+    const clf = new NliMlpClassifier(params);
+    let bufP = new Float32Array(0), bufH = new Float32Array(0);
+    return {
+      classifier: clf,
+      async step(pairs: EmbeddedNliPairs, idx: ArrayLike<number>): Promise<number> {
+        if (pairs.premises.cols !== d) {
+          throw new KitError(
+            `NLI training: ${d}-d embeddings expected, got ${pairs.premises.cols}`,
+          );
+        }
+        if (bufP.length < idx.length * d) {
+          bufP = new Float32Array(idx.length * d);
+          bufH = new Float32Array(idx.length * d);
+        }
+        const labels = Int32Array.from(idx, (k) => pairs.labels[k]!);
+        const x = NliMlpClassifier.#features(pairs, idx, bufP, bufH);
+        let loss: number;
+        try {
+          loss = await mlpGradientsInto(clf.#live(), x, labels, gw, gb);
+        } finally {
+          x.dispose();
+        }
+        adam.step(pv, gv); // in place, in Adam's buffers
+        clf.#setParams(params); // re-uploaded
+        return loss;
+      },
+    };
+  }
+
+  /**
    * Trains on `train` (English) and keeps the epoch with the best accuracy on `select`
    * (English, disjoint from every test pair). Deterministic for a seed and backend.
    */
@@ -341,8 +464,6 @@ export class NliMlpClassifier {
     select: EmbeddedNliPairs,
     opts: NliClassifierOptions,
   ): Promise<NliMlpClassifier> {
-    const hidden = opts.hidden ?? K_NLI_PROTOCOL.hidden;
-    const lr = opts.lr ?? K_NLI_PROTOCOL.lr;
     const batchSize = opts.batchSize ?? K_NLI_PROTOCOL.batchSize;
     const epochs = opts.epochs ?? K_NLI_PROTOCOL.epochs;
     const n = pairCount(train, "NLI training pairs");
@@ -355,40 +476,25 @@ export class NliMlpClassifier {
         `NliMlpClassifier.train: batch ${batchSize} and epochs ${epochs} must be positive integers`,
       );
     }
-    const d = train.premises.cols;
-    const params = initMlpParams([4 * d, ...hidden, 3], opts.seed);
-    const clf = new NliMlpClassifier(params);
-    const L = params.w.length;
-    const names = [...params.w.map((_, l) => `w${l}`), ...params.b.map((_, l) => `b${l}`)];
-    const flat = (w: Float32Array[], b: Float32Array[]) =>
-      Object.fromEntries(names.map((k, i) => [k, i < L ? w[i]! : b[i - L]!]));
-    const adam = new Adam(
-      Object.fromEntries(Object.entries(flat(params.w, params.b)).map(([k, a]) => [k, a.length])),
-      { lr },
-    );
+    const run = NliMlpClassifier.startTraining(train.premises.cols, opts);
+    const clf = run.classifier;
     const rng = new SeededRandom((opts.seed ^ 0x5eed) | 0);
     const order = Array.from({ length: n }, (_, i) => i);
-    const bufP = new Float32Array(batchSize * d), bufH = new Float32Array(batchSize * d);
+    const steps = epochs * Math.ceil(n / batchSize);
+    const bar = nliTrainingProgress(
+      steps,
+      `NLI probe (${n} pairs × ${epochs} epochs)`,
+      opts.progress,
+    );
     let best: MlpParams | null = null;
     try {
       for (let epoch = 1; epoch <= epochs; epoch++) {
         rng.shuffle(order);
         let lossSum = 0, batches = 0;
         for (let s = 0; s < n; s += batchSize) {
-          const idx = order.slice(s, s + batchSize);
-          const labels = Int32Array.from(idx, (k) => train.labels[k]!);
-          const x = NliMlpClassifier.#features(train, idx, bufP, bufH);
-          let g: Awaited<ReturnType<typeof mlpLossAndGradients>>;
-          try {
-            g = await mlpLossAndGradients(clf.#params, x, labels, clf.#live());
-          } finally {
-            x.dispose();
-          }
-          lossSum += g.loss;
+          lossSum += await run.step(train, order.slice(s, s + batchSize));
           batches++;
-          const p = clf.#params; // updated in place, then re-uploaded
-          adam.step(flat(p.w, p.b), flat(g.gw, g.gb));
-          clf.#setParams(p);
+          bar?.tick();
         }
         const meanLoss = lossSum / batches;
         if (!Number.isFinite(meanLoss)) {
@@ -405,7 +511,9 @@ export class NliMlpClassifier {
         clf.history.push(log);
         opts.onEpoch?.(log);
       }
-      if (best) clf.#setParams(best);
+      bar?.done();
+      // the kept epoch's parameters, as arrays of their own (not Adam's buffers)
+      clf.#setParams(best ?? clf.params);
     } catch (err) {
       clf.dispose();
       throw err;
