@@ -3,6 +3,8 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import sharp from "sharp";
 import { DataRegistry } from "../lib/data/registry.ts";
+import { kT1InDomainBenchmark } from "../lib/bitext_eval/in_domain_bitext.ts";
+import { PAPER_COUNTS } from "../lib/plan/paper_estimate.ts";
 import {
   assignPartitions,
   buildDataset,
@@ -319,6 +321,14 @@ Deno.test("buildMiniDataset() from the mirror and the npm emoji packages: DATA-T
   const fig = captionLengthFigure(all);
   assert.deepEqual(fig.data.map((t) => t.name), [...MINI_LANGUAGES]);
   assert.equal((fig.data[0]!.y as number[]).length, row("language", "en")!.captions);
+
+  // The paper plan prices notebook 03's in-domain rows by this dataset's count (K-T1's
+  // in-domain benchmark: the English pivot and every language's held-out captions)
+  const inDomain = kT1InDomainBenchmark(all);
+  assert.equal(
+    inDomain.pivot.length + inDomain.sets.reduce((n, s) => n + s.texts.length, 0),
+    PAPER_COUNTS.inDomainTexts,
+  );
 
   // Idempotent: nothing in the folder changes.
   const before = await snapshot(r.dir);

@@ -447,8 +447,13 @@ Deno.test("03/04's peak memory holds one XLM-R-large encoder at a time (loadKSet
     for (const nb of ["03_bitext_retrieval", "04_xnli"] as const) {
       const e = notebooks.find((x) => x.notebook === nb)!;
       const rest = e.peakBytes - data[nb];
-      assert.ok(rest >= weights, `${nb}: ${e.peakBytes} B holds less than one encoder`);
-      assert.ok(rest < 2 * weights, `${nb}: ${e.peakBytes} B holds more than one encoder`);
+      // one resident encoder: on WASM its heap plus the word table on the host (the rehearsal of
+      // 03 on wasm+openblas peaked at 6.6 GB for the process tree), elsewhere its fp32 weights
+      const resident = backend.startsWith("wasm")
+        ? kInferenceWasmBytes() + 250_002 * 1024 * 4
+        : weights;
+      assert.ok(rest >= resident, `${nb}: ${e.peakBytes} B holds less than one encoder`);
+      assert.ok(rest < resident + weights, `${nb}: ${e.peakBytes} B holds more than one encoder`);
       assert.equal(e.fitsBackend, true, `${nb} on ${backend}`);
       assert.ok(e.notes.some((n) => /one XLM-R-large encoder resident at a time/.test(n)), nb);
       assert.ok(!e.notes.some((n) => /at once \(|does not fit/.test(n)), e.notes.join("\n"));

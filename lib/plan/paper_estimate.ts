@@ -97,6 +97,20 @@ export const PAPER_COUNTS = {
    * premises 31.4 → 31.6): 22.6 (38.5 in the caller's order). Was 32 (a guess, unpadded).
    */
   nliTokens: 23,
+  /**
+   * Notebook 03's second benchmark, K-T1's in-domain rows (the mini dataset's held-out stamp
+   * captions, `kT1InDomainBenchmark`): texts each encoder embeds (146 calls: the English pivot
+   * and 145 languages). The plan counted FLORES only until the 2026-12-05 rehearsal of 03 logged
+   * these calls (bench/rehearsal/2026-12-05_03-wasm-limit1.embed.jsonl: 101,923 texts an encoder
+   * besides FLORES, the rest being K-F1's t-SNE and the try-it cell);
+   * bench/sorted_batches/in_domain_tokens.ts counts them from the dataset.
+   */
+  inDomainTexts: 101_563,
+  /**
+   * Tokens an in-domain caption is padded to in sorted batches of 32, with the stand-in tokenizer
+   * (bench/sorted_batches/in_domain_tokens.ts: 13.5 real, 15.2 padded).
+   */
+  inDomainTokens: 15,
   dCaptionTokens: 32,
   /** The mini profile's notebooks 00 and 01 (README, first run on 2 cores), seconds. */
   miniBuildSeconds: 44,
@@ -394,6 +408,13 @@ export function paperEstimates(u: UnitCosts): { notebooks: NotebookEstimate[]; k
   // loadKSetupEncoders' paper encoders load their weights on first use and share one residency
   // slot (lib/models/k_paper_encoder_pool.ts): one XLM-R-large encoder is held at a time
   const oneEncoderFit = !(/^wasm/.test(u.backend) && kInferenceWasmBytes() > WASM_HEAP_BYTES);
+  // what one resident encoder holds: on WASM its heap (dense weights, XNNPACK's packed copies,
+  // one layer's activations) plus the word table on the host; elsewhere the fp32 weights. The
+  // rehearsal of 03 on wasm+openblas (2026-12-05) peaked at 6.6 GB for the process tree, where
+  // the weights alone had given 3.4 GB.
+  const residentEncoderBytes = /^wasm/.test(u.backend) && oneEncoderFit
+    ? kInferenceWasmBytes() + c.kVocab * c.kTextWidth * 4
+    : xlmrWeights;
   const oneEncoderNotes = (loads: string) => [
     `Peak memory counts one XLM-R-large encoder resident at a time (≈ ${
       (xlmrWeights / GB).toFixed(1)
@@ -402,7 +423,7 @@ export function paperEstimates(u: UnitCosts): { notebooks: NotebookEstimate[]; k
         ? /^wasm/.test(u.backend)
           ? `; on ${u.backend} ≈ ${
             (kInferenceWasmBytes() / GB).toFixed(1)
-          } GB of WASM's 4 GB heap (the dense weights, XNNPACK's packed copies and one layer's activations of 32 texts × 128 tokens; the word table stays on the host).`
+          } GB of WASM's 4 GB heap (the dense weights, XNNPACK's packed copies and one layer's activations of 32 texts × 128 tokens) and the word table, which stays on the host, both counted.`
           : "."
         : `; it does not fit ${u.backend}'s 4 GB heap; --backend cpu or webgpu.`
     }`,
@@ -418,8 +439,13 @@ export function paperEstimates(u: UnitCosts): { notebooks: NotebookEstimate[]; k
         seconds: c.kEncoders * predictEmbedding(large, flores, c.kTextLayers, c.floresTokens) /
           1000 /
           cores,
+      }, {
+        what:
+          `${c.kEncoders} encoders × ${c.inDomainTexts} in-domain stamp captions (K-T1's in-domain rows: the English pivot and 145 languages of the mini dataset), ~${c.inDomainTokens} tokens a caption (sorted batches of 32)`,
+        seconds: c.kEncoders *
+          predictEmbedding(large, c.inDomainTexts, c.kTextLayers, c.inDomainTokens) / 1000 / cores,
       }],
-      base + xlmrWeights + flores * c.kTextWidth * 4,
+      base + residentEncoderBytes + flores * c.kTextWidth * 4,
       [
         "Embedding time scaled linearly from probes at 1–2 layers of XLM-R-large width on the kit's TF.js tower (the paper profile embeds every setup, untuned XLM-R included, with that tower from model.safetensors; ONNX Runtime only where the folder has no safetensors). Retrieval and t-SNE are small beside it.",
         `Tokens a sentence measured on the FLORES stand-in with the rehearsal's stand-in tokenizer (a synthetic vocabulary of XLM-R's size, not its SentencePiece model; bench/sorted_batches): ${c.floresTokens} padded in batches sorted by length, 77 in the caller's order.`,
@@ -445,7 +471,7 @@ export function paperEstimates(u: UnitCosts): { notebooks: NotebookEstimate[]; k
           1000 /
           cores,
       }, { what: nli.what, seconds: nli.seconds }],
-      base + xlmrWeights + c.nliTexts * c.kTextWidth * 4,
+      base + residentEncoderBytes + c.nliTexts * c.kTextWidth * 4,
       [
         `Tokens a text measured on the stand-in MultiNLI and XNLI and the mirror's AmericasNLI with the rehearsal's stand-in tokenizer (not XLM-R's SentencePiece model; bench/sorted_batches): ${c.nliTokens} padded in batches sorted by length, 39 in the caller's order.`,
         `NLI probes: ${nli.steps} training steps in all, each measured at its real width (MLP 4d → 512 → 512 → 512 → 3; d = 1024 untuned, 512 tuned) by the plan's NLI probe (features, forward + backward, gradient read-back, host Adam, parameter upload), selection and test passes from a timed prediction of 1,024 pairs.`,
