@@ -215,6 +215,8 @@ export interface PaperKSetups {
   plan: KFineTunePlan;
   hp: KPaperHyperparameters;
   models: Record<KTrainedSetup, PaperKSetupModel>;
+  /** The rehearsal's step cap (`KIT_REHEARSE_K_STEPS`): steps each setup trained; else null. */
+  rehearsalKSteps: number | null;
 }
 
 /**
@@ -316,19 +318,15 @@ async function paperKSetupsUnlocked(
       text: await folderDropoutRates(setupFolders.text, hp.dropout),
       image: await folderDropoutRates(setupFolders.image, hp.dropout),
     };
-    const fingerprint = sha256Hex(JSON.stringify({
-      version: "k-paper-setup/3 (per-parameter Adam; K's train/eval modes and validation cadence)",
-      // issue 24: on WebGPU the state stays on the device (dense word table, per-parameter steps)
-      ...(onWebGpu() ? { training: "device-resident (dense word table)" } : {}),
-      dropoutThroughout,
+    const fingerprint = kPaperSetupFingerprint({
       setup,
       base,
       dropout,
-      // the rehearsal's cap: a shortened model is never taken for a full one
-      ...(cap ? { rehearsalKSteps: plan.schedule.steps } : {}),
-      train: set.train.map((it) => [it.id, it.lang, it.record.captions]),
-      val: set.val.map((it) => [it.id, it.lang, it.record.captions]),
-    }));
+      dropoutThroughout,
+      onDevice: onWebGpu(),
+      rehearsalKSteps: cap ? plan.schedule.steps : null,
+      set,
+    });
     const dir = modelCacheDir(`k-paper-${setup}`, plan, fingerprint);
     if (!(await isComplete(dir))) {
       await trainPaperSetup({
@@ -348,7 +346,36 @@ async function paperKSetupsUnlocked(
     }
     models[setup] = { setup, dir, training: await readTrainingRecord(dir) };
   }
-  return { folders, captions, plan, hp, models };
+  return { folders, captions, plan, hp, models, rehearsalKSteps: cap ? plan.schedule.steps : null };
+}
+
+/**
+ * The data fingerprint of one paper setup's model (part of its `.cache/models` key): code
+ * version, training mode, dropout, setup, base folders, its records — and the rehearsal's step
+ * cap when set (`rehearsalKSteps`; absent otherwise, so a normal run's key is unchanged), so a
+ * shortened model is never taken for a full one.
+ */
+export function kPaperSetupFingerprint(o: {
+  setup: KTrainedSetup;
+  base: { text: string; image: string };
+  dropout: { text: DropoutRates; image: DropoutRates };
+  dropoutThroughout: boolean;
+  onDevice: boolean;
+  rehearsalKSteps: number | null;
+  set: Pick<ReturnType<typeof kTrainingSet>, "train" | "val">;
+}): string {
+  return sha256Hex(JSON.stringify({
+    version: "k-paper-setup/3 (per-parameter Adam; K's train/eval modes and validation cadence)",
+    // issue 24: on WebGPU the state stays on the device (dense word table, per-parameter steps)
+    ...(o.onDevice ? { training: "device-resident (dense word table)" } : {}),
+    dropoutThroughout: o.dropoutThroughout,
+    setup: o.setup,
+    base: o.base,
+    dropout: o.dropout,
+    ...(o.rehearsalKSteps !== null ? { rehearsalKSteps: o.rehearsalKSteps } : {}),
+    train: o.set.train.map((it) => [it.id, it.lang, it.record.captions]),
+    val: o.set.val.map((it) => [it.id, it.lang, it.record.captions]),
+  }));
 }
 
 /** Whether K's paper setups train with their state on the GPU (the WebGPU backend is active). */
