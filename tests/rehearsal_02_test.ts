@@ -16,6 +16,7 @@ import {
   extrapolatedKTrainingSeconds,
   kStepCapLine,
   type KStepCapLogEntry,
+  kStepRate,
   readKStepCapLog,
   rehearsalKStepCap,
   runRehearsal,
@@ -93,6 +94,8 @@ Deno.test("the step cap's timings: steps end at the next event, validations and 
     thawedSteps: 1,
     frozenSeconds: 1,
     thawedSeconds: 2,
+    frozenStepSeconds: [1],
+    thawedStepSeconds: [2],
     validations: 1,
     validationSeconds: 0.5,
     checkpoints: 1,
@@ -121,6 +124,17 @@ Deno.test("the step cap's timings: steps end at the next event, validations and 
     thawedSeconds: 2,
   }]);
   assert.ok(Math.abs(only.extraSeconds - (10 * 2 + 89 * 2 + 1.5 + 0.4)) < 1e-9);
+  // two thawed steps: the first (compiling) is left out of the rate
+  const warm = extrapolatedKTrainingSeconds([{
+    ...e,
+    thawedSteps: 2,
+    thawedSeconds: 7,
+    thawedStepSeconds: [5, 2],
+  }]);
+  assert.ok(Math.abs(warm.extraSeconds - (9 + 88 * 2 + 1.5 + 0.4)) < 1e-9);
+  assert.equal(kStepRate(7, 2, [5, 2]), 2);
+  assert.equal(kStepRate(7, 2), 3.5, "no per-step times: the mean of all");
+  assert.equal(kStepRate(0, 0), null);
   assert.throws(
     () => extrapolatedKTrainingSeconds([{ ...e, validations: 0 }]),
     (err: unknown) =>

@@ -445,7 +445,11 @@ async function trainPaperSetup(o: {
       ...(o.cap ? { validateAfterStep: plan.schedule.steps, timing } : {}),
       // host: torch.optim.Adam's dense update of the word table, from its row-sparse gradient;
       // WebGPU (issue 24): every parameter stays on the device, losses read every 50 steps
-      ...(onDevice ? { deviceState: { readLossEvery: 50 } } : { wordTable: "rows" as const }),
+      // (under the rehearsal's cap the loss is read every step, so each step's time includes
+      // its GPU work, not only its dispatch)
+      ...(onDevice
+        ? { deviceState: { readLossEvery: o.cap ? 1 : 50 } }
+        : { wordTable: "rows" as const }),
       t0,
     });
     const trainedAt = performance.now();
@@ -491,6 +495,8 @@ export function kStepCapTimes(timing: KLoopTiming, end: number, freezeSteps: num
   thawedSteps: number;
   frozenSeconds: number;
   thawedSeconds: number;
+  frozenStepSeconds: number[];
+  thawedStepSeconds: number[];
   validations: number;
   validationSeconds: number;
   checkpoints: number;
@@ -503,6 +509,8 @@ export function kStepCapTimes(timing: KLoopTiming, end: number, freezeSteps: num
     thawedSteps: 0,
     frozenSeconds: 0,
     thawedSeconds: 0,
+    frozenStepSeconds: [] as number[],
+    thawedStepSeconds: [] as number[],
     validations: timing.validations.length,
     validationSeconds: timing.validations.reduce((a, v) => a + (v.t1 - v.t0), 0) / 1000,
     checkpoints: 0,
@@ -514,9 +522,11 @@ export function kStepCapTimes(timing: KLoopTiming, end: number, freezeSteps: num
     if (s.step < freezeSteps) {
       r.frozenSteps++;
       r.frozenSeconds += sec;
+      r.frozenStepSeconds.push(sec);
     } else {
       r.thawedSteps++;
       r.thawedSeconds += sec;
+      r.thawedStepSeconds.push(sec);
     }
   }
   const lastVal = timing.validations.at(-1);

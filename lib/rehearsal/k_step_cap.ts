@@ -75,6 +75,9 @@ export interface KStepCapLogEntry {
   /** Wall seconds of those steps (batch loading, forward, backward, Adam). */
   frozenSeconds: number;
   thawedSeconds: number;
+  /** Each step's seconds, in order (the first of a kind pays for compiling and allocating). */
+  frozenStepSeconds?: number[];
+  thawedStepSeconds?: number[];
   /** Validations run and their wall seconds (each at the real validation size). */
   validations: number;
   validationSeconds: number;
@@ -154,8 +157,21 @@ export interface KTrainingExtrapolation {
 }
 
 /**
+ * Seconds a step of one kind: the mean of its measured steps after the first when two or more
+ * ran (the first pays for compiling kernels and allocating), else the mean of all; null if none.
+ */
+export function kStepRate(total: number, count: number, each?: readonly number[]): number | null {
+  if (count === 0) return null;
+  if (each && each.length === count && count >= 2) {
+    return each.slice(1).reduce((a, b) => a + b, 0) / (count - 1);
+  }
+  return total / count;
+}
+
+/**
  * Per setup: frozen steps priced at the measured frozen rate (the thawed rate when none ran),
- * thawed steps at the thawed rate (the frozen rate when none ran), validations and checkpoint
+ * thawed steps at the thawed rate (the frozen rate when none ran) — each rate the mean after the
+ * first step of its kind when two or more ran (`kStepRate`) — validations and checkpoint
  * writes at their measured means; the plan's counts minus what ran. A setup with no step or no
  * validation measured cannot be scaled and is an error.
  */
@@ -180,10 +196,9 @@ export function extrapolatedKTrainingSeconds(
         } steps and ${e.validations} validations; both must be measured to extrapolate`,
       );
     }
-    const thawedRate = e.thawedSteps > 0
-      ? e.thawedSeconds / e.thawedSteps
-      : e.frozenSeconds / e.frozenSteps;
-    const frozenRate = e.frozenSteps > 0 ? e.frozenSeconds / e.frozenSteps : thawedRate;
+    const thawed = kStepRate(e.thawedSeconds, e.thawedSteps, e.thawedStepSeconds);
+    const frozen = kStepRate(e.frozenSeconds, e.frozenSteps, e.frozenStepSeconds);
+    const thawedRate = thawed ?? frozen!, frozenRate = frozen ?? thawed!;
     const plannedThawed = e.plannedSteps - e.plannedFrozenSteps;
     x.extraSeconds += frozenRate * Math.max(0, e.plannedFrozenSteps - e.frozenSteps) +
       thawedRate * Math.max(0, plannedThawed - e.thawedSteps) +

@@ -75,7 +75,7 @@ export function kStepCapNote(steps: number): string {
     steps === 1 ? "" : "s"
   } of K's plan at the real batch, towers and data (${
     steps >= 2 ? "the frozen warm-up shrunk to half of them" : "both towers training"
-  }), then validated once at the real validation size; the extrapolated time prices the plan's other steps, validations and checkpoint writes at the measured means.`;
+  }), then validated once at the real validation size; the extrapolated time prices the plan's other steps (at the mean after the first step of each kind when two or more ran), validations and checkpoint writes at the measured means.`;
 }
 
 /** How 02's extrapolated time was made (the table's words). */
