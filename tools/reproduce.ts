@@ -131,6 +131,10 @@ await runCli(CLI, async (values) => {
     }
   }
   const timeout = values["cell-timeout"];
+  if (values["rehearse-k-steps"] !== undefined && !values.rehearse) {
+    // a shortened K is never trained outside the rehearsal
+    throw new KitError("--rehearse-k-steps: only with --profile paper --rehearse");
+  }
   if (values.rehearse) {
     if (cfg.profile !== "paper") throw new KitError("--rehearse: needs --profile paper");
     const scale = values["rehearse-scale"] ?? "full";
