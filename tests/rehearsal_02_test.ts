@@ -70,12 +70,12 @@ Deno.test("KIT_REHEARSE_K_STEPS: unset or empty is no cap; a bad value or a miss
 });
 
 Deno.test("the cap keeps the plan's first steps and shrinks the frozen warm-up to half of them", () => {
-  // K's full plan on COCO: 3,697 batches an epoch × 10, 1,849 frozen steps
-  assert.deepEqual(cappedKSteps({ steps: 36970, freezeSteps: 1849 }, 1), {
+  // K's plan over COCO's 591,753 train captions: 18,493 batches an epoch × 10, 9,247 frozen
+  assert.deepEqual(cappedKSteps({ steps: 184930, freezeSteps: 9247 }, 1), {
     steps: 1,
     freezeSteps: 0,
   });
-  assert.deepEqual(cappedKSteps({ steps: 36970, freezeSteps: 1849 }, 5), {
+  assert.deepEqual(cappedKSteps({ steps: 184930, freezeSteps: 9247 }, 5), {
     steps: 5,
     freezeSteps: 2,
   });
