@@ -70,12 +70,12 @@ Deno.test("KIT_REHEARSE_K_STEPS: unset or empty is no cap; a bad value or a miss
 });
 
 Deno.test("the cap keeps the plan's first steps and shrinks the frozen warm-up to half of them", () => {
-  // K's plan over COCO's 591,753 train captions: 18,493 batches an epoch × 10, 9,247 frozen
-  assert.deepEqual(cappedKSteps({ steps: 184930, freezeSteps: 9247 }, 1), {
+  // K's plan over COCO's 118,287 train images: 3,697 batches an epoch × 10, 1,849 frozen
+  assert.deepEqual(cappedKSteps({ steps: 36970, freezeSteps: 1849 }, 1), {
     steps: 1,
     freezeSteps: 0,
   });
-  assert.deepEqual(cappedKSteps({ steps: 184930, freezeSteps: 9247 }, 5), {
+  assert.deepEqual(cappedKSteps({ steps: 36970, freezeSteps: 1849 }, 5), {
     steps: 5,
     freezeSteps: 2,
   });
@@ -213,21 +213,22 @@ Deno.test({
         assert.equal(e.notebook, "02_training");
         assert.equal(e.frozenSteps + e.thawedSteps, 1, e.setup);
         assert.equal(e.validations, 1, `${e.setup}: validated once after its step`);
-        // the tiny COCO: 200 train captions → 7 batches of 32 × 10 epochs
-        assert.equal(e.plannedSteps, 70, e.setup);
+        // the tiny COCO: 40 train images, one record each → 2 batches of 32 × 10 epochs
+        assert.equal(e.plannedSteps, 20, e.setup);
       }
-      assert.ok(row.extrapolatedSeconds! > row.seconds!, "69 more steps a setup extrapolated");
-      assert.match(row.extrapolation!, /remaining steps \(276; 4 measured/);
+      assert.ok(row.extrapolatedSeconds! > row.seconds!, "19 more steps a setup extrapolated");
+      assert.match(row.extrapolation!, /remaining steps \(76; 4 measured/);
       const md = await Deno.readTextFile(join(runDir, "rehearsal.md"));
       assert.match(md, /K shortened to 1 step a setup/);
       const log = await Deno.readTextFile(row.log!);
       assert.match(log, /fine-tune K multilingual-qu/);
 
-      // the stand-ins: a ViT folder and a translations file over the tiny COCO's 250 captions
+      // the stand-ins: a ViT folder and a translations file over the tiny COCO's 50 images
       const vit = JSON.parse(await Deno.readTextFile(join(record.standins.vit!, "config.json")));
       assert.equal(vit.model_type, "vit");
       const lines = await readKTranslationsFile(record.standins.kTranslations!);
-      assert.equal(lines.length, 250);
+      assert.equal(lines.length, 50);
+      assert.equal(new Set(lines.map((l) => l.image_id)).size, 50, "one line an image");
       for (const l of lines.slice(0, 5)) {
         assert.deepEqual(Object.keys(l.captions).sort(), ["en", "es", "hi", "ja", "qu"]);
         assert.match(l.captions.hi!, /[\u0900-\u097f]/);

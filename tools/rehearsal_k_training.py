@@ -12,9 +12,10 @@ keys), in the formats the kit reads (Debian's python3 + python3-torch, numpy):
                     parameters, ~346 MB).
   k-translations OUT COCO
                     KIT_K_TRANSLATIONS for the COCO stand-in at COCO (02's non-English captions):
-                    OUT/k_translations.jsonl, one line per COCO caption of train2017 and val2017
-                    (K's caption records), {"image_id", "captions": {"en": the COCO caption, "es",
-                    "ja", "hi", "qu"}}: synthetic words of each language's script (the XLM-R
+                    OUT/k_translations.jsonl, one line per COCO image of train2017 and val2017
+                    (one caption record an image, as the kit's plan counts K's: 118,287 + 5,000),
+                    {"image_id", "captions": {"en": the image's first COCO caption (lowest
+                    annotation id), "es", "ja", "hi", "qu"}}: synthetic words of each language's script (the XLM-R
                     stand-in's vocabulary words with probability 0.7, qu 0.4, else longer
                     out-of-vocabulary words the tokenizer splits) at realistic lengths (es ~1.15x,
                     hi ~1.2x, qu ~0.8x the English word count, ja ~1x without spaces), generated
@@ -91,11 +92,16 @@ K_TRANSLATION_LANGS = {"es": ("Latn", 1.15, 0.7), "ja": ("Jpan", 1.0, 0.7),
 
 
 def k_translations(out, coco_dir, tiny, seed):
-    """One line per COCO caption of the stand-in at `coco_dir`, vectorised per language."""
+    """One line per COCO image of the stand-in at `coco_dir` (its first caption in English),
+    vectorised per language."""
     caps = []
     for split in ["train2017", "val2017"]:
         with open(os.path.join(coco_dir, "annotations", f"captions_{split}.json")) as f:
-            caps += [(a["image_id"], a["caption"]) for a in json.load(f)["annotations"]]
+            coco = json.load(f)
+        first = {}
+        for a in sorted(coco["annotations"], key=lambda a: a["id"]):
+            first.setdefault(a["image_id"], a["caption"])
+        caps += [(im["id"], first[im["id"]]) for im in coco["images"]]
     n = len(caps)
     en_words = np.array([len(c.split()) for _, c in caps])
     _, vocab_words = vocabulary(TINY_VOCAB if tiny else 250002)

@@ -223,7 +223,7 @@ export interface KTrainingStandins {
   xlmr: string;
   /** `google/vit-base-patch16-224-in21k` layout (random weights; `KIT_K_IMAGE_MODEL`). */
   vit: string;
-  /** `KIT_K_TRANSLATIONS`: one line per caption of the COCO stand-in, en/es/ja/hi/qu. */
+  /** `KIT_K_TRANSLATIONS`: one line per image of the COCO stand-in, en/es/ja/hi/qu. */
   translations: string;
 }
 
