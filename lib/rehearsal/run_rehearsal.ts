@@ -284,6 +284,9 @@ export async function runRehearsal(opts: RehearsalOptions): Promise<RehearsalRec
     } else if (nb === "00_dataset_build" && cocoScale === "tiny") {
       shortened =
         `COCO stand-in TINY (40 + 10 images; this row is not a full-size 00): ${shortened}`;
+    } else if (nn === K_TRAINING_NOTEBOOK && cocoScale === "tiny") {
+      shortened =
+        `COCO stand-in TINY (40 + 10 images, so K's plan and validation are those of 40 + 10 records: the steps are real-shape, the plan's counts and the validation are not; no full-size extrapolation): ${shortened}`;
     }
     if (!(REHEARSED_NOTEBOOKS as readonly string[]).includes(nn)) {
       rows.push({
@@ -382,9 +385,16 @@ export async function runRehearsal(opts: RehearsalOptions): Promise<RehearsalRec
       const entries = await readKStepCapLog(kLog);
       if (entries.length > 0) {
         const x = extrapolatedKTrainingSeconds(entries);
-        row.extrapolatedSeconds = seconds + x.extraSeconds;
-        row.extrapolation = kTrainingExtrapolationNote(x);
         row.kStepLog = kLog;
+        if (cocoScale === "tiny" && opts.scale === "full") {
+          // the plan's counts are the tiny COCO's: the measured step times are the result
+          row.note = `COCO tiny: no full-size extrapolation; ${
+            kTrainingExtrapolationNote(x).replace(/^measured wall \+ /, "measured: ")
+          } (${kLog})`;
+        } else {
+          row.extrapolatedSeconds = seconds + x.extraSeconds;
+          row.extrapolation = kTrainingExtrapolationNote(x);
+        }
       } else {
         row.note = `no K step log (${kLog}): the setups were loaded from a cache, nothing trained`;
       }
