@@ -190,7 +190,11 @@ if (kp) {
       ],
       caption: `K's plan${
         cfg.smoke ? " at smoke sizes (tiny model folders, the mirror's COCO images)" : ""
-      }: ${JSON.stringify(kp.hp)}.`,
+      }: ${JSON.stringify(kp.hp)}.${
+        kp.rehearsalKSteps === null
+          ? ""
+          : ` K shortened to ${kp.rehearsalKSteps} steps a setup (rehearsal): not a trained model.`
+      }`,
     }),
   );
 }

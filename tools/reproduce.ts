@@ -72,6 +72,14 @@ const CLI = {
       help: `with --rehearse: K's encoders (03, 04) embed the first N texts of each call for real
         and repeat those rows; the table extrapolates the full-size time from the measured rate`,
     },
+    "rehearse-k-steps": {
+      type: "number",
+      value: "N",
+      min: 1,
+      help: `with --rehearse: K's four setups (02) train only their first N steps of K's plan
+        (real batch, towers and data) and validate once at the real size; the table extrapolates
+        the full-size time from the measured step and validation times`,
+    },
     "rehearse-time-limit": {
       type: "number",
       value: "SECONDS",
@@ -123,6 +131,10 @@ await runCli(CLI, async (values) => {
     }
   }
   const timeout = values["cell-timeout"];
+  if (values["rehearse-k-steps"] !== undefined && !values.rehearse) {
+    // a shortened K is never trained outside the rehearsal
+    throw new KitError("--rehearse-k-steps: only with --profile paper --rehearse");
+  }
   if (values.rehearse) {
     if (cfg.profile !== "paper") throw new KitError("--rehearse: needs --profile paper");
     const scale = values["rehearse-scale"] ?? "full";
@@ -142,6 +154,7 @@ await runCli(CLI, async (values) => {
       loadNote: values["rehearse-load"],
       cellTimeout: timeout,
       embedLimit: values["rehearse-embed-limit"],
+      kSteps: values["rehearse-k-steps"],
       timeLimitSeconds: values["rehearse-time-limit"],
     });
     console.log(rehearsalMarkdown(record));

@@ -37,6 +37,14 @@ import { isComplete, modelCacheDir } from "../model_cache/model_cache.ts";
 import { readKTranslationsFile } from "./k_translations_file.ts";
 import { saveKSetupFolder } from "./k_setup_folder.ts";
 import { withCacheLock } from "../util/cache_lock.ts";
+import {
+  appendKStepCapLog,
+  cappedKSteps,
+  type RehearsalKStepCap,
+  rehearsalKStepCap,
+} from "../rehearsal/k_step_cap.ts";
+import { kBatchesPerEpoch, kLoopStep } from "./k_epoch_loop.ts";
+import type { KLoopTiming } from "./k_setup_loop.ts";
 
 /**
  * The model folders paper K starts from: `KIT_K_TEXT_MODEL` (default
@@ -207,6 +215,8 @@ export interface PaperKSetups {
   plan: KFineTunePlan;
   hp: KPaperHyperparameters;
   models: Record<KTrainedSetup, PaperKSetupModel>;
+  /** The rehearsal's step cap (`KIT_REHEARSE_K_STEPS`): steps each setup trained; else null. */
+  rehearsalKSteps: number | null;
 }
 
 /**
@@ -262,7 +272,24 @@ async function paperKSetupsUnlocked(
     : (Deno.env.get("KIT_K_TRANSLATIONS") || null);
   const captions = await paperKCaptions({ smoke, translations });
   const nTrain = captions.records.filter((r) => r.partition === "train").length;
-  const { plan, hp, lrAt } = kPaperFineTunePlan(nTrain, smoke);
+  const full = kPaperFineTunePlan(nTrain, smoke);
+  const { hp, lrAt } = full;
+  // the rehearsal's step cap (KIT_REHEARSE_K_STEPS; never set by a normal run): the plan's first
+  // steps only, at the real learning rates (lrAt keeps the full plan's epochs)
+  const cap = rehearsalKStepCap();
+  const plan: KFineTunePlan = cap
+    ? (() => {
+      const c = cappedKSteps(
+        { steps: full.plan.schedule.steps, freezeSteps: full.plan.freezeSteps },
+        cap.steps,
+      );
+      return {
+        ...full.plan,
+        freezeSteps: c.freezeSteps,
+        schedule: { ...full.plan.schedule, steps: c.steps },
+      };
+    })()
+    : full.plan;
   // Eng-Pivot's own text folder when given (K's align_roberta.py: SENT_MODEL = True, i.e.
   // sentence-transformers/paraphrase-xlm-r-multilingual-v1); default the XLM-R folder
   const engPivotText = Deno.env.get("KIT_K_ENG_PIVOT_TEXT_MODEL");
@@ -291,17 +318,15 @@ async function paperKSetupsUnlocked(
       text: await folderDropoutRates(setupFolders.text, hp.dropout),
       image: await folderDropoutRates(setupFolders.image, hp.dropout),
     };
-    const fingerprint = sha256Hex(JSON.stringify({
-      version: "k-paper-setup/3 (per-parameter Adam; K's train/eval modes and validation cadence)",
-      // issue 24: on WebGPU the state stays on the device (dense word table, per-parameter steps)
-      ...(onWebGpu() ? { training: "device-resident (dense word table)" } : {}),
-      dropoutThroughout,
+    const fingerprint = kPaperSetupFingerprint({
       setup,
       base,
       dropout,
-      train: set.train.map((it) => [it.id, it.lang, it.record.captions]),
-      val: set.val.map((it) => [it.id, it.lang, it.record.captions]),
-    }));
+      dropoutThroughout,
+      onDevice: onWebGpu(),
+      rehearsalKSteps: cap ? plan.schedule.steps : null,
+      set,
+    });
     const dir = modelCacheDir(`k-paper-${setup}`, plan, fingerprint);
     if (!(await isComplete(dir))) {
       await trainPaperSetup({
@@ -316,11 +341,41 @@ async function paperKSetupsUnlocked(
         dir,
         fingerprint,
         quiet: opts.quiet,
+        cap: cap ? { ...cap, fullPlan: full.plan } : null,
       });
     }
     models[setup] = { setup, dir, training: await readTrainingRecord(dir) };
   }
-  return { folders, captions, plan, hp, models };
+  return { folders, captions, plan, hp, models, rehearsalKSteps: cap ? plan.schedule.steps : null };
+}
+
+/**
+ * The data fingerprint of one paper setup's model (part of its `.cache/models` key): code
+ * version, training mode, dropout, setup, base folders, its records — and the rehearsal's step
+ * cap when set (`rehearsalKSteps`; absent otherwise, so a normal run's key is unchanged), so a
+ * shortened model is never taken for a full one.
+ */
+export function kPaperSetupFingerprint(o: {
+  setup: KTrainedSetup;
+  base: { text: string; image: string };
+  dropout: { text: DropoutRates; image: DropoutRates };
+  dropoutThroughout: boolean;
+  onDevice: boolean;
+  rehearsalKSteps: number | null;
+  set: Pick<ReturnType<typeof kTrainingSet>, "train" | "val">;
+}): string {
+  return sha256Hex(JSON.stringify({
+    version: "k-paper-setup/3 (per-parameter Adam; K's train/eval modes and validation cadence)",
+    // issue 24: on WebGPU the state stays on the device (dense word table, per-parameter steps)
+    ...(o.onDevice ? { training: "device-resident (dense word table)" } : {}),
+    dropoutThroughout: o.dropoutThroughout,
+    setup: o.setup,
+    base: o.base,
+    dropout: o.dropout,
+    ...(o.rehearsalKSteps !== null ? { rehearsalKSteps: o.rehearsalKSteps } : {}),
+    train: o.set.train.map((it) => [it.id, it.lang, it.record.captions]),
+    val: o.set.val.map((it) => [it.id, it.lang, it.record.captions]),
+  }));
 }
 
 /** Whether K's paper setups train with their state on the GPU (the WebGPU backend is active). */
@@ -340,8 +395,11 @@ async function trainPaperSetup(o: {
   dir: string;
   fingerprint: string;
   quiet?: boolean;
+  /** The rehearsal's step cap and the uncapped plan (its counts go into the cap's log). */
+  cap?: (RehearsalKStepCap & { fullPlan: KFineTunePlan }) | null;
 }): Promise<void> {
   const t0 = performance.now();
+  const timing: KLoopTiming | undefined = o.cap ? { steps: [], validations: [] } : undefined;
   const { plan } = o;
   // off WebGPU the folder's encoder keeps its word table on the host only (gathered in
   // JavaScript; its gradient row-sparse, its update dense Adam), so the 250k × 1024 table is not
@@ -384,12 +442,26 @@ async function trainPaperSetup(o: {
       lrAt: o.lrAt,
       dropout: o.dropout,
       dropoutThroughout: o.dropoutThroughout,
+      ...(o.cap ? { validateAfterStep: plan.schedule.steps, timing } : {}),
       // host: torch.optim.Adam's dense update of the word table, from its row-sparse gradient;
       // WebGPU (issue 24): every parameter stays on the device, losses read every 50 steps
-      ...(onDevice ? { deviceState: { readLossEvery: 50 } } : { wordTable: "rows" as const }),
+      // (under the rehearsal's cap the loss is read every step, so each step's time includes
+      // its GPU work, not only its dispatch)
+      ...(onDevice
+        ? { deviceState: { readLossEvery: o.cap ? 1 : 50 } }
+        : { wordTable: "rows" as const }),
       t0,
     });
+    const trainedAt = performance.now();
     if (!training.completed) return;
+    if (o.cap && timing) {
+      await appendKStepCapLog(o.cap.log, {
+        notebook: o.cap.notebook,
+        setup: o.setup,
+        ...kStepCapTimes(timing, trainedAt, plan.freezeSteps),
+        ...kPlannedCounts(o.cap.fullPlan, o.set.train.length, o.dropoutThroughout),
+      });
+    }
     training.record.data.textModel = basename(o.folders.text);
     training.record.data.imageModel = basename(o.folders.image);
     training.record.data.captions = o.captions.source;
@@ -411,4 +483,83 @@ async function trainPaperSetup(o: {
     img.dispose();
     head.dispose();
   }
+}
+
+/**
+ * The capped run's times from its timing: a step lasts from its start to the next step's or
+ * validation's start (batch, forward, backward, Adam); what follows the last validation until
+ * `end` is the checkpoint write (with the best-state restore), counted as one.
+ */
+export function kStepCapTimes(timing: KLoopTiming, end: number, freezeSteps: number): {
+  frozenSteps: number;
+  thawedSteps: number;
+  frozenSeconds: number;
+  thawedSeconds: number;
+  frozenStepSeconds: number[];
+  thawedStepSeconds: number[];
+  validations: number;
+  validationSeconds: number;
+  checkpoints: number;
+  checkpointSeconds: number;
+} {
+  const starts = [...timing.steps.map((s) => s.t), ...timing.validations.map((v) => v.t0), end]
+    .sort((a, b) => a - b);
+  const r = {
+    frozenSteps: 0,
+    thawedSteps: 0,
+    frozenSeconds: 0,
+    thawedSeconds: 0,
+    frozenStepSeconds: [] as number[],
+    thawedStepSeconds: [] as number[],
+    validations: timing.validations.length,
+    validationSeconds: timing.validations.reduce((a, v) => a + (v.t1 - v.t0), 0) / 1000,
+    checkpoints: 0,
+    checkpointSeconds: 0,
+  };
+  for (const s of timing.steps) {
+    const next = starts.find((t) => t > s.t) ?? end;
+    const sec = (next - s.t) / 1000;
+    if (s.step < freezeSteps) {
+      r.frozenSteps++;
+      r.frozenSeconds += sec;
+      r.frozenStepSeconds.push(sec);
+    } else {
+      r.thawedSteps++;
+      r.thawedSeconds += sec;
+      r.thawedStepSeconds.push(sec);
+    }
+  }
+  const lastVal = timing.validations.at(-1);
+  if (lastVal) {
+    r.checkpoints = 1;
+    r.checkpointSeconds = Math.max(0, end - lastVal.t1) / 1000;
+  }
+  return r;
+}
+
+/** The full plan's steps, frozen steps, validations (K's cadence) and checkpoint writes. */
+function kPlannedCounts(
+  plan: KFineTunePlan,
+  trainItems: number,
+  dropoutThroughout: boolean,
+): {
+  plannedSteps: number;
+  plannedFrozenSteps: number;
+  plannedValidations: number;
+  plannedCheckpoints: number;
+} {
+  const loop = {
+    batchesPerEpoch: kBatchesPerEpoch(trainItems, plan.batchSize),
+    freezeSteps: plan.freezeSteps,
+    validateEvery: plan.schedule.evalEvery,
+    dropoutThroughout,
+  };
+  let validations = 0;
+  for (let s = 0; s < plan.schedule.steps; s++) if (kLoopStep(s, loop).validateAfter) validations++;
+  return {
+    plannedSteps: plan.schedule.steps,
+    plannedFrozenSteps: plan.freezeSteps,
+    plannedValidations: validations,
+    plannedCheckpoints: Math.ceil(plan.schedule.steps / plan.schedule.checkpointEvery),
+  };
 }

@@ -96,6 +96,21 @@ export interface KSetupTrainingInput {
   deviceState?: { readLossEvery?: number };
   /** `performance.now()` when the caller started (for the record's seconds). */
   t0: number;
+  /**
+   * A validation after this many steps besides K's cadence (the rehearsal's step cap: its last
+   * step, so the validation's cost is measured). Callers put it in `fingerprint`.
+   */
+  validateAfterStep?: number;
+  /** Filled with when each step and validation of this call ran (the rehearsal's timings). */
+  timing?: KLoopTiming;
+}
+
+/** When the steps and validations of one `runKSetupTraining` call ran (`performance.now()`). */
+export interface KLoopTiming {
+  /** Each step's start (the call of its batch), in the order run, with its global index. */
+  steps: { step: number; t: number }[];
+  /** Each validation's start and end. */
+  validations: { t0: number; t1: number }[];
 }
 
 /**
@@ -150,12 +165,22 @@ export async function runKSetupTraining(
       : {};
     return { trainable, dropout };
   };
-  const trainBatch = (step: number) =>
-    lossBatch(kStepItems(trainItems, B, plan.schedule.seed, step), "train");
+  const trainBatch = (step: number) => {
+    o.timing?.steps.push({ step, t: performance.now() });
+    return lossBatch(kStepItems(trainItems, B, plan.schedule.seed, step), "train");
+  };
   // after within-epoch batch k·evalEvery (k ≥ 1) only: not before training, not at the end
-  const validateAfter = (stepsDone: number) => kLoopStep(stepsDone - 1, loop).validateAfter;
+  // (and after `validateAfterStep`, the rehearsal's cap)
+  const validateAfter = (stepsDone: number) =>
+    kLoopStep(stepsDone - 1, loop).validateAfter || stepsDone === o.validateAfterStep;
   // eval mode (no dropout); the plain mean of the per-batch losses of a seeded shuffle
   const validate = async (stepsDone: number) => {
+    const t0 = performance.now();
+    const v = await validateLoss(stepsDone);
+    o.timing?.validations.push({ t0, t1: performance.now() });
+    return v;
+  };
+  const validateLoss = async (stepsDone: number) => {
     const batches = kValidationBatches(valItems, B, plan.schedule.seed * 7907 + stepsDone);
     let total = 0;
     for (const items of batches) {

@@ -3,6 +3,7 @@
  * four setups) and the time it is expected to take here, from the K step measured on this
  * machine and backend by `./kit task plan` (its cached unit costs).
  */
+import { kStepCapLine, rehearsalKStepCap } from "../rehearsal/k_step_cap.ts";
 import { kPaperFineTunePlan } from "../k_finetune/k_paper_setups.ts";
 import { fitKStep } from "./cost_model.ts";
 import { kPlanSize, PAPER_COUNTS } from "./paper_estimate.ts";
@@ -26,6 +27,9 @@ export async function kPaperPlanLines(opts: {
       4 * steps
     } steps in all; validation after every ${hp.validateEvery}th batch of an epoch.`,
   ];
+  // the rehearsal's step cap (KIT_REHEARSE_K_STEPS), said before anything is trained
+  const cap = rehearsalKStepCap();
+  if (cap) lines.push(kStepCapLine(Math.min(cap.steps, steps)));
   if (opts.smoke) {
     lines.push("Smoke sizes (tiny model folders): no time estimate from real-shape steps.");
     return lines;

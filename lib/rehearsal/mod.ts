@@ -1,4 +1,5 @@
 export * from "./embed_limit.ts";
+export * from "./k_step_cap.ts";
 export * from "./process_tree_rss.ts";
 export * from "./rehearsal_standins.ts";
 export * from "./rehearsal_table.ts";

@@ -7,7 +7,7 @@
  * an unchanged one is reused. Each folder is written under a temporary name and renamed when the
  * generator succeeded (a crash leaves no half folder under the final name).
  */
-import { join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { KitError } from "../util/kit_error.ts";
 import { cacheDir, PROJECT_ROOT } from "../util/paths.ts";
 import { sha256Hex } from "../util/sha256.ts";
@@ -128,19 +128,7 @@ export async function ensureRehearsalStandins(
     [models, "mclip-text"],
     (tmp) => runGenerator("rehearsal_models.py", ["mclip-text", tmp, ...tiny]),
   );
-  const cocoScale = opts.cocoScale ?? scale;
-  const coco = await ensureStandin(
-    root,
-    "coco2017",
-    cocoScale,
-    [models, data, "coco"],
-    (tmp) =>
-      runGenerator("rehearsal_data.py", [
-        "coco",
-        tmp,
-        ...(cocoScale === "tiny" ? ["--scale", "tiny"] : []),
-      ]),
-  );
+  const coco = await ensureCocoStandin({ scale: opts.cocoScale ?? scale, root });
   const wit = await ensureStandin(
     root,
     "wit-v1",
@@ -155,6 +143,29 @@ export async function ensureRehearsalStandins(
     coco,
     wit: { shards: join(wit, "wit"), images: join(wit, "images") },
   };
+}
+
+/** The MS-COCO 2017 stand-in alone (`tools/rehearsal_data.py coco`; 00's and 02's input). */
+export async function ensureCocoStandin(
+  opts: { scale: RehearsalScale; root?: string },
+): Promise<string> {
+  const root = opts.root ?? join(cacheDir(), "rehearsal");
+  const src = async (f: string) => await Deno.readTextFile(join(PROJECT_ROOT, "tools", f));
+  // keyed by both generator scripts, as it always was (an existing stand-in stays valid)
+  const models = await src("rehearsal_models.py");
+  const data = await src("rehearsal_data.py");
+  return await ensureStandin(
+    root,
+    "coco2017",
+    opts.scale,
+    [models, data, "coco"],
+    (tmp) =>
+      runGenerator("rehearsal_data.py", [
+        "coco",
+        tmp,
+        ...(opts.scale === "tiny" ? ["--scale", "tiny"] : []),
+      ]),
+  );
 }
 
 /** The stand-ins of paper K's evaluation inputs (notebooks 03 and 04), `tools/rehearsal_k.py`. */
@@ -204,4 +215,53 @@ export async function ensureKRehearsalStandins(
     gen("multinli"),
   );
   return { xlmr, kSetups, flores, xnli, multinli };
+}
+
+/** The stand-ins of paper K's training inputs (notebook 02). */
+export interface KTrainingStandins {
+  /** `FacebookAI/xlm-roberta-large` layout: the same folder as `KRehearsalStandins.xlmr`. */
+  xlmr: string;
+  /** `google/vit-base-patch16-224-in21k` layout (random weights; `KIT_K_IMAGE_MODEL`). */
+  vit: string;
+  /** `KIT_K_TRANSLATIONS`: one line per image of the COCO stand-in, en/es/ja/hi/qu. */
+  translations: string;
+}
+
+/**
+ * Makes (or reuses) notebook 02's stand-ins under `<root>` (default `<cache>/rehearsal`): the
+ * XLM-R-large folder (`tools/rehearsal_k.py`, shared with 03/04), the ViT-B/16-in21k folder and
+ * the translations file over the COCO stand-in at `coco` (`tools/rehearsal_k_training.py`; the
+ * file's key includes the COCO folder's name, itself content-keyed).
+ */
+export async function ensureKTrainingStandins(
+  opts: { scale: RehearsalScale; coco: string; root?: string },
+): Promise<KTrainingStandins> {
+  const root = opts.root ?? join(cacheDir(), "rehearsal");
+  const scale = opts.scale;
+  const tiny = scale === "tiny" ? ["--scale", "tiny"] : [];
+  const kScript = await Deno.readTextFile(join(PROJECT_ROOT, "tools", "rehearsal_k.py"));
+  const script = await Deno.readTextFile(join(PROJECT_ROOT, "tools", "rehearsal_k_training.py"));
+  const xlmr = await ensureStandin(
+    root,
+    "k-xlmr-large",
+    scale,
+    [kScript, "xlmr"],
+    (tmp) => runGenerator("rehearsal_k.py", ["xlmr", tmp, ...tiny]),
+  );
+  const vit = await ensureStandin(
+    root,
+    "k-vit-base-in21k",
+    scale,
+    [script, "vit"],
+    (tmp) => runGenerator("rehearsal_k_training.py", ["vit", tmp, ...tiny]),
+  );
+  const coco = resolve(opts.coco);
+  const translations = await ensureStandin(
+    root,
+    "k-translations",
+    scale,
+    [script, kScript, "k-translations", basename(coco)],
+    (tmp) => runGenerator("rehearsal_k_training.py", ["k-translations", tmp, coco, ...tiny]),
+  );
+  return { xlmr, vit, translations: join(translations, "k_translations.jsonl") };
 }

@@ -26,6 +26,8 @@ export interface RehearsalRow {
   log?: string;
   /** The embed-limit log (JSON lines, `withEmbedLimit`) the extrapolation was computed from. */
   embedLog?: string;
+  /** The K step-cap log (JSON lines, one a trained setup) 02's extrapolation was computed from. */
+  kStepLog?: string;
   note?: string;
 }
 
@@ -44,6 +46,8 @@ export interface RehearsalRecord {
   standins: Record<string, string>;
   /** `--rehearse-embed-limit N`: texts embedded for real per embed call of K's encoders. */
   embedLimit?: number;
+  /** `--rehearse-k-steps N`: steps each of K's setups trained in 02. */
+  kSteps?: number;
   rows: RehearsalRow[];
 }
 
@@ -60,6 +64,12 @@ export function rehearsalMarkdown(r: RehearsalRecord): string {
     }, ${r.startedAt} – ${r.finishedAt}.${
       r.embedLimit !== undefined
         ? ` Embed limit ${r.embedLimit}: K's encoders embedded the first ${r.embedLimit} texts of each call and repeated them; "extrapolated full size" = measured wall + Σ over calls of seconds × (requested / embedded − 1), never measured.`
+        : ""
+    }${
+      r.kSteps !== undefined
+        ? ` K shortened to ${r.kSteps} step${
+          r.kSteps === 1 ? "" : "s"
+        } a setup (--rehearse-k-steps): 02's "extrapolated full size" = measured wall + the plan's other steps, validations and checkpoint writes × their measured means, never measured.`
         : ""
     }`,
     "",

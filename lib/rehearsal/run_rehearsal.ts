@@ -15,9 +15,12 @@ import { atomicWriteFile, atomicWriteJson } from "../util/atomic_write.ts";
 import { formatBytes, formatSeconds } from "../plan/plan_report.ts";
 import { processTree, ProcessTreePeakRss } from "./process_tree_rss.ts";
 import {
+  ensureCocoStandin,
   ensureKRehearsalStandins,
+  ensureKTrainingStandins,
   ensureRehearsalStandins,
   type KRehearsalStandins,
+  type KTrainingStandins,
   type RehearsalScale,
   type RehearsalStandins,
 } from "./rehearsal_standins.ts";
@@ -26,6 +29,11 @@ import {
   extrapolatedEmbedSeconds,
   readEmbedLimitLog,
 } from "./embed_limit.ts";
+import {
+  extrapolatedKTrainingSeconds,
+  type KTrainingExtrapolation,
+  readKStepCapLog,
+} from "./k_step_cap.ts";
 import { rehearsalMarkdown, type RehearsalRecord, type RehearsalRow } from "./rehearsal_table.ts";
 
 /** What each notebook's rehearsal shortens or replaces (stated in the table). */
@@ -35,7 +43,7 @@ export const REHEARSAL_SHORTENED: Readonly<Record<string, string>> = {
   "01_translation":
     "no NLLB folder (the optional engine): the kit's other engines only; AmericasNLP 2021 from the mirror.",
   "02_training":
-    "not rehearsed by this version: K's training needs XLM-R-large + ViT-B/16 stand-ins (2.6 GB) and does not fit this backend (the plan: ~2,700 s a real-shape step on 2 cores). 03 and 04 do not read 02's output here: they read K's setup stand-ins through KIT_K_SETUPS_DIR.",
+    "K's text tower: the untuned XLM-R-large stand-in of 03 (random weights of the real architecture, 2.24 GB F32, synthetic SentencePiece tokenizer); image tower: ViT-B/16-in21k as a random-weight folder of the real architecture (12 layers, hidden 768, 12 heads, MLP 3072, patch 16, 224 px; 86.4M parameters, 346 MB F32); KIT_K_TRANSLATIONS: one caption record per image of the COCO stand-in (118,287 + 5,000, as the plan counts K's records; en its first COCO caption) with synthetic es/ja/hi/qu captions at realistic lengths (94 MB); everything else K's plan: 4 setups, 32 images a batch, 512-d projections, 128 tokens, K's loop and validation over COCO val2017. 03 and 04 do not read 02's output here: they read K's setup stand-ins through KIT_K_SETUPS_DIR.",
   "03_bitext_retrieval":
     "untuned XLM-R-large as a random-weight folder of the real architecture (24 layers, hidden 1024, 16 heads, FFN 4096, 514 positions, vocabulary 250,002 with a synthetic SentencePiece-Unigram tokenizer.json; ~560M parameters, 2.24 GB F32); K's four setups as KIT_K_SETUPS_DIR folders (not 02's output) sharing that one weight file (hard links), each with its own random 512×1024 text projection; FLORES-200 stand-in: devtest 1,012 (+ dev 997) synthetic sentences × 204 languages in their scripts (~21 words, N(21, 8)); the in-domain stamp captions of the mini dataset (built here); everything else at full size: five encoders, cosine and xsim, 1,000 bootstrap resamples.",
   "04_xnli":
@@ -45,16 +53,43 @@ export const REHEARSAL_SHORTENED: Readonly<Record<string, string>> = {
 };
 
 /** The notebooks this version rehearses. */
-export const REHEARSED_NOTEBOOKS = ["00", "01", "03", "04", "05"] as const;
+export const REHEARSED_NOTEBOOKS = ["00", "01", "02", "03", "04", "05"] as const;
 
-/** The notebooks whose inputs are K's stand-ins (`ensureKRehearsalStandins`). */
+/** The notebooks whose inputs are K's evaluation stand-ins (`ensureKRehearsalStandins`). */
 const K_NOTEBOOKS = ["03", "04"];
+/** The notebook whose inputs are K's training stand-ins (`ensureKTrainingStandins`). */
+const K_TRAINING_NOTEBOOK = "02";
 /** The notebooks whose inputs are D's stand-ins (`ensureRehearsalStandins`). */
 const D_NOTEBOOKS = ["00", "01", "05"];
 
 /** What `--rehearse-embed-limit N` shortens, said in the table (rows of 03 and 04). */
 export function embedLimitNote(limit: number): string {
   return `EMBED LIMIT ${limit}: each embed call of K's encoders embedded its first ${limit} texts for real and repeated those rows for the rest (every later step ran on full-size matrices); the extrapolated time adds, per call, its measured seconds × (requested / embedded − 1).`;
+}
+
+/** What `--rehearse-k-steps N` shortens, said in the table (02's row). */
+export function kStepCapNote(steps: number): string {
+  return `K SHORTENED TO ${steps} STEP${
+    steps === 1 ? "" : "S"
+  } A SETUP (--rehearse-k-steps): each of the four setups trained its first ${steps} step${
+    steps === 1 ? "" : "s"
+  } of K's plan at the real batch, towers and data (${
+    steps >= 2 ? "the frozen warm-up shrunk to half of them" : "both towers training"
+  }), then validated once at the real validation size; the extrapolated time prices the plan's other steps (at the mean after the first step of each kind when two or more ran), validations and checkpoint writes at the measured means.`;
+}
+
+/** How 02's extrapolated time was made (the table's words). */
+export function kTrainingExtrapolationNote(x: KTrainingExtrapolation): string {
+  const n = (v: number) => v.toLocaleString("en-US");
+  return `measured wall + Σ over ${x.setups} setups of the plan's remaining steps (${
+    n(x.plannedSteps - x.steps)
+  }; ${n(x.steps)} measured, ${
+    formatSeconds(x.steps > 0 ? x.stepSeconds / x.steps : 0)
+  } a step on average), validations (${n(x.plannedValidations)} planned, ${
+    n(x.validations)
+  } measured, ${
+    formatSeconds(x.validations > 0 ? x.validationSeconds / x.validations : 0)
+  } each) and checkpoint writes × their measured means`;
 }
 
 /** How a row's extrapolated time was made (the table's words). */
@@ -84,6 +119,7 @@ export async function prepareRehearsalRun(
   runDir: string,
   s: RehearsalStandins | null,
   k: KRehearsalStandins | null = null,
+  training: { coco: string; k: KTrainingStandins } | null = null,
 ): Promise<Record<string, string>> {
   const cache = join(runDir, "cache"), models = join(runDir, "models");
   await Deno.mkdir(cache, { recursive: true });
@@ -112,6 +148,18 @@ export async function prepareRehearsalRun(
     env.KIT_K_TEXT_MODEL = text;
     env.KIT_K_SETUPS_DIR = k.kSetups;
   }
+  if (training) {
+    // 02: COCO (D's stand-ins link the same folder when they are made), both towers, the
+    // translations file
+    if (!s) await symlink(training.coco, join(cache, "data", "mscoco-2017"));
+    const text = join(models, "FacebookAI", "xlm-roberta-large");
+    const image = join(models, "google", "vit-base-patch16-224-in21k");
+    await symlink(training.k.xlmr, text);
+    await symlink(training.k.vit, image);
+    env.KIT_K_TEXT_MODEL = text;
+    env.KIT_K_IMAGE_MODEL = image;
+    env.KIT_K_TRANSLATIONS = training.k.translations;
+  }
   return env;
 }
 
@@ -129,6 +177,12 @@ export interface RehearsalOptions {
   cocoScale?: RehearsalScale;
   /** What ran beside the rehearsal, in words, for the table. */
   loadNote?: string;
+  /**
+   * `--rehearse-k-steps N`: each of K's setups (02) trains its first N steps of K's plan at the
+   * real sizes and validates once (`KIT_REHEARSE_K_STEPS`); 02's extrapolated time is derived
+   * from the measured step and validation times × the plan's counts.
+   */
+  kSteps?: number;
   /**
    * `--rehearse-embed-limit N`: K's encoders embed the first N texts of each call for real and
    * repeat those rows (`withEmbedLimit`); 03/04's extrapolated time is derived from the log.
@@ -177,6 +231,9 @@ export async function runRehearsal(opts: RehearsalOptions): Promise<RehearsalRec
       `--rehearse-time-limit ${opts.timeLimitSeconds}: expected a positive number of seconds`,
     );
   }
+  if (opts.kSteps !== undefined && (!Number.isInteger(opts.kSteps) || opts.kSteps < 1)) {
+    throw new KitError(`--rehearse-k-steps ${opts.kSteps}: expected a positive integer`);
+  }
   const wanted = opts.only && opts.only.length > 0
     ? opts.only
     : NOTEBOOKS.map((n) => n.slice(0, 2));
@@ -192,11 +249,24 @@ export async function runRehearsal(opts: RehearsalOptions): Promise<RehearsalRec
     ? await ensureKRehearsalStandins({ scale: opts.scale, root: opts.standinRoot })
     : null;
   const cocoScale = opts.cocoScale ?? opts.scale;
+  // 02: the COCO stand-in (D's when made), XLM-R-large, ViT-B/16 and the translations over COCO
+  const training = wanted.includes(K_TRAINING_NOTEBOOK)
+    ? await (async () => {
+      const coco = standins?.coco ??
+        await ensureCocoStandin({ scale: cocoScale, root: opts.standinRoot });
+      const k = await ensureKTrainingStandins({
+        scale: opts.scale,
+        coco,
+        root: opts.standinRoot,
+      });
+      return { coco, k };
+    })()
+    : null;
   const runDir = opts.runDir
     ? resolve(opts.runDir)
     : join(cacheDir(), "rehearsal", `run-${opts.scale}-${startedAt.replace(/[:.]/g, "-")}`);
   await Deno.mkdir(join(runDir, "logs"), { recursive: true });
-  const env = await prepareRehearsalRun(runDir, standins, kStandins);
+  const env = await prepareRehearsalRun(runDir, standins, kStandins, training);
   const m = machineInfo();
   const load = { start: loadavg()[0] ?? 0, end: 0, max: loadavg()[0] ?? 0 };
   const rows: RehearsalRow[] = [];
@@ -207,11 +277,16 @@ export async function runRehearsal(opts: RehearsalOptions): Promise<RehearsalRec
     if (opts.embedLimit !== undefined && K_NOTEBOOKS.includes(nn)) {
       shortened = `${embedLimitNote(opts.embedLimit)} ${shortened}`;
     }
+    const capped = opts.kSteps !== undefined && nn === K_TRAINING_NOTEBOOK;
+    if (capped) shortened = `${kStepCapNote(opts.kSteps!)} ${shortened}`;
     if (opts.scale === "tiny") {
       shortened = `TINY stand-ins (wiring check), not the sizes below: ${shortened}`;
     } else if (nb === "00_dataset_build" && cocoScale === "tiny") {
       shortened =
         `COCO stand-in TINY (40 + 10 images; this row is not a full-size 00): ${shortened}`;
+    } else if (nn === K_TRAINING_NOTEBOOK && cocoScale === "tiny") {
+      shortened =
+        `COCO stand-in TINY (40 + 10 images, so K's plan and validation are those of 40 + 10 records: the steps are real-shape, the plan's counts and the validation are not; no full-size extrapolation): ${shortened}`;
     }
     if (!(REHEARSED_NOTEBOOKS as readonly string[]).includes(nn)) {
       rows.push({
@@ -227,13 +302,24 @@ export async function runRehearsal(opts: RehearsalOptions): Promise<RehearsalRec
     }
     const log = join(runDir, "logs", `${nb}.log`);
     const embedLog = join(runDir, "logs", `${nb}.embed.jsonl`);
+    const kLog = join(runDir, "logs", `${nb}.ksteps.jsonl`);
     await Deno.remove(embedLog).catch(() => {});
-    const nbEnv = opts.embedLimit === undefined ? env : {
-      ...env,
-      KIT_REHEARSE_EMBED_LIMIT: String(opts.embedLimit),
-      KIT_REHEARSE_EMBED_LOG: embedLog,
-      KIT_REHEARSE_NOTEBOOK: nb,
-    };
+    await Deno.remove(kLog).catch(() => {});
+    const nbEnv: Record<string, string> = { ...env };
+    if (opts.embedLimit !== undefined) {
+      Object.assign(nbEnv, {
+        KIT_REHEARSE_EMBED_LIMIT: String(opts.embedLimit),
+        KIT_REHEARSE_EMBED_LOG: embedLog,
+        KIT_REHEARSE_NOTEBOOK: nb,
+      });
+    }
+    if (capped) {
+      Object.assign(nbEnv, {
+        KIT_REHEARSE_K_STEPS: String(opts.kSteps),
+        KIT_REHEARSE_K_LOG: kLog,
+        KIT_REHEARSE_NOTEBOOK: nb,
+      });
+    }
     const file = await Deno.open(log, { write: true, create: true, truncate: true });
     const args = [
       "run",
@@ -295,6 +381,24 @@ export async function runRehearsal(opts: RehearsalOptions): Promise<RehearsalRec
         row.embedLog = embedLog;
       }
     }
+    if (capped && status.success) {
+      const entries = await readKStepCapLog(kLog);
+      if (entries.length > 0) {
+        const x = extrapolatedKTrainingSeconds(entries);
+        row.kStepLog = kLog;
+        if (cocoScale === "tiny" && opts.scale === "full") {
+          // the plan's counts are the tiny COCO's: the measured step times are the result
+          row.note = `COCO tiny: no full-size extrapolation; ${
+            kTrainingExtrapolationNote(x).replace(/^measured wall \+ /, "measured: ")
+          } (${kLog})`;
+        } else {
+          row.extrapolatedSeconds = seconds + x.extraSeconds;
+          row.extrapolation = kTrainingExtrapolationNote(x);
+        }
+      } else {
+        row.note = `no K step log (${kLog}): the setups were loaded from a cache, nothing trained`;
+      }
+    }
     if (stopped) {
       row.note = `stopped at the time limit of ${
         formatSeconds(opts.timeLimitSeconds ?? 0)
@@ -331,9 +435,18 @@ export async function runRehearsal(opts: RehearsalOptions): Promise<RehearsalRec
         }
         : {}),
       ...(kStandins ?? {}),
+      ...(training
+        ? {
+          coco: training.coco,
+          xlmr: training.k.xlmr,
+          vit: training.k.vit,
+          kTranslations: training.k.translations,
+        }
+        : {}),
       runDir,
     },
     ...(opts.embedLimit !== undefined ? { embedLimit: opts.embedLimit } : {}),
+    ...(opts.kSteps !== undefined ? { kSteps: opts.kSteps } : {}),
     rows,
   };
   await atomicWriteJson(join(runDir, "rehearsal.json"), record);
