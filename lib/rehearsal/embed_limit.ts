@@ -8,6 +8,7 @@
  * in the paper profile and only when `KIT_REHEARSE_EMBED_LIMIT` is set (the rehearsal sets it
  * for each notebook process); each call appends one JSON line to `KIT_REHEARSE_EMBED_LOG`.
  */
+import { readJsonLinesLog } from "./_json_lines_log.ts";
 import type { KSetupId, SentenceEncoder } from "../encoders/encoder.ts";
 import { KitError } from "../util/kit_error.ts";
 
@@ -109,40 +110,25 @@ export function applyRehearsalEmbedLimit(
 }
 
 /** Reads an embed-limit log (JSON lines); a bad line is an error naming the file and line. */
-export async function readEmbedLimitLog(path: string): Promise<EmbedLimitLogEntry[]> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return [];
-    throw err;
-  }
-  const out: EmbedLimitLogEntry[] = [];
-  text.split("\n").forEach((line, i) => {
-    if (!line.trim()) return;
-    let e: Partial<EmbedLimitLogEntry>;
-    try {
-      e = JSON.parse(line);
-    } catch {
-      throw new KitError(`${path}:${i + 1}: not valid JSON`);
-    }
+export function readEmbedLimitLog(path: string): Promise<EmbedLimitLogEntry[]> {
+  return readJsonLinesLog(path, (e, line) => {
+    const { requested, embedded, seconds } = e;
     if (
-      typeof e.requested !== "number" || typeof e.embedded !== "number" ||
-      typeof e.seconds !== "number" || e.embedded < 0 || e.requested < e.embedded
+      typeof requested !== "number" || typeof embedded !== "number" ||
+      typeof seconds !== "number" || embedded < 0 || requested < embedded
     ) {
       throw new KitError(
-        `${path}:${i + 1}: expected {notebook, encoder, requested, embedded ≤ requested, seconds}`,
+        `${path}:${line}: expected {notebook, encoder, requested, embedded ≤ requested, seconds}`,
       );
     }
-    out.push({
+    return {
       notebook: String(e.notebook ?? ""),
       encoder: String(e.encoder ?? ""),
-      requested: e.requested,
-      embedded: e.embedded,
-      seconds: e.seconds,
-    });
+      requested,
+      embedded,
+      seconds,
+    };
   });
-  return out;
 }
 
 /** What the skipped rows would have cost, summed over the calls, and what was embedded. */

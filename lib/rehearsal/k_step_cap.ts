@@ -10,6 +10,7 @@
  * process); each trained setup appends one JSON line to `KIT_REHEARSE_K_LOG`. Normal runs never
  * set it; the capped models live under their own cache key (the cap is in the fingerprint).
  */
+import { readJsonLinesLog } from "./_json_lines_log.ts";
 import { KitError } from "../util/kit_error.ts";
 
 /** The cap of this process (`KIT_REHEARSE_K_STEPS`). */
@@ -112,34 +113,18 @@ const NUMBER_FIELDS = [
 ] as const;
 
 /** Reads a K step-cap log; a bad line is an error naming the file and line. */
-export async function readKStepCapLog(path: string): Promise<KStepCapLogEntry[]> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return [];
-    throw err;
-  }
-  const out: KStepCapLogEntry[] = [];
-  text.split("\n").forEach((line, i) => {
-    if (!line.trim()) return;
-    let e: Record<string, unknown>;
-    try {
-      e = JSON.parse(line);
-    } catch {
-      throw new KitError(`${path}:${i + 1}: not valid JSON`);
-    }
+export function readKStepCapLog(path: string): Promise<KStepCapLogEntry[]> {
+  return readJsonLinesLog(path, (e, line) => {
     const bad = NUMBER_FIELDS.find((k) => typeof e[k] !== "number" || !((e[k] as number) >= 0));
     if (bad || typeof e.setup !== "string") {
       throw new KitError(
-        `${path}:${i + 1}: expected {notebook, setup, ${NUMBER_FIELDS.join(", ")}} (${
+        `${path}:${line}: expected {notebook, setup, ${NUMBER_FIELDS.join(", ")}} (${
           bad ?? "setup"
         } missing or negative)`,
       );
     }
-    out.push(e as unknown as KStepCapLogEntry);
+    return e as unknown as KStepCapLogEntry;
   });
-  return out;
 }
 
 /** The extrapolation of K's training from the capped runs' times. */
