@@ -6,6 +6,7 @@
  * measured with the cap stated and an extrapolated time, the setups' folders written, the cap in
  * the models' cache key (a cached shortened model reused under the same cap only).
  */
+import { withEnv } from "./helpers/with_env.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { initBackend } from "../lib/backend/mod.ts";
@@ -26,20 +27,6 @@ import { paperKSetups } from "../lib/models/mod.ts";
 import { readKTranslationsFile } from "../lib/k_finetune/k_translations_file.ts";
 
 await initBackend("wasm");
-
-/** Runs `fn` with `vars` set in this process's environment, restoring it after. */
-async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const before = Object.fromEntries(Object.keys(vars).map((k) => [k, Deno.env.get(k)]));
-  for (const [k, v] of Object.entries(vars)) Deno.env.set(k, v);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(before)) {
-      if (v === undefined) Deno.env.delete(k);
-      else Deno.env.set(k, v);
-    }
-  }
-}
 
 Deno.test("KIT_REHEARSE_K_STEPS: unset or empty is no cap; a bad value or a missing log is a KitError", () => {
   assert.equal(rehearsalKStepCap({}), null);

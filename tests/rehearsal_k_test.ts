@@ -8,6 +8,7 @@
  * The end-to-end tiny rehearsal of 03 takes several minutes (it builds the mini dataset for its
  * in-domain benchmark): it runs only with KIT_TEST_REHEARSAL_03=1.
  */
+import { withEnv } from "./helpers/with_env.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { initBackend } from "../lib/backend/mod.ts";
@@ -31,20 +32,6 @@ const ROOT = await Deno.makeTempDir({ prefix: "rehearsal-k-" });
 let standins: Promise<KRehearsalStandins> | null = null;
 /** The tiny K stand-ins, made once for this file's tests. */
 const tinyK = () => (standins ??= ensureKRehearsalStandins({ scale: "tiny", root: ROOT }));
-
-/** Runs `fn` with `vars` set in this process's environment, restoring it after. */
-async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const before = Object.fromEntries(Object.keys(vars).map((k) => [k, Deno.env.get(k)]));
-  for (const [k, v] of Object.entries(vars)) Deno.env.set(k, v);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(before)) {
-      if (v === undefined) Deno.env.delete(k);
-      else Deno.env.set(k, v);
-    }
-  }
-}
 
 Deno.test({
   name:
